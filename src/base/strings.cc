@@ -1,0 +1,83 @@
+#include "base/strings.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "base/json_writer.h"
+
+namespace perfledger::base {
+namespace {
+bool IsHexDigit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+}  // namespace
+
+bool IsSha1Hex(std::string_view s) {
+  if (s.size() != 40) return false;
+  for (char c : s) {
+    if (!IsHexDigit(c)) return false;
+  }
+  return true;
+}
+
+bool IsUuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') return false;
+    } else if (!IsHexDigit(s[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string JsonPointerToken(std::string_view token) {
+  std::string out;
+  out.reserve(token.size());
+  for (char c : token) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string FormatNumber(double v) {
+  constexpr double kExactIntegerLimit = 9007199254740992.0;  // 2^53
+  if (std::isfinite(v) && v == std::trunc(v) && std::fabs(v) <= kExactIntegerLimit) {
+    if (v == 0) return "0";  // also for -0.0
+    return fmt::format("{}", static_cast<int64_t>(v));
+  }
+  return fmt::format("{}", v);
+}
+
+std::string Quote(std::string_view s) {
+  std::string out;
+  AppendJsonString(out, s);
+  return out;
+}
+
+std::vector<std::string> Split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t pos = s.find(sep, start);
+    if (pos == std::string_view::npos) {
+      out.emplace_back(s.substr(start));
+      return out;
+    }
+    out.emplace_back(s.substr(start, pos - start));
+    start = pos + 1;
+  }
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) { return s.starts_with(prefix); }
+bool EndsWith(std::string_view s, std::string_view suffix) { return s.ends_with(suffix); }
+
+}  // namespace perfledger::base

@@ -1,0 +1,32 @@
+// Small string helpers shared by every layer.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace perfledger::base {
+
+// True for exactly 40 hexadecimal digits (a git SHA-1), either case.
+bool IsSha1Hex(std::string_view s);
+
+// True for a UUID written 8-4-4-4-12 in hexadecimal digits, either case.
+bool IsUuid(std::string_view s);
+
+// Escapes one reference token of a JSON pointer (RFC 6901): "~" -> "~0", "/" -> "~1".
+std::string JsonPointerToken(std::string_view token);
+
+// Shortest text that reads back as the same double; integral values within 2^53 print without
+// a fraction or exponent ("1830211", not "1830211.0"), so integer samples round-trip as written.
+std::string FormatNumber(double v);
+
+// Quotes a string for a one-line message: "abc", with control characters escaped.
+std::string Quote(std::string_view s);
+
+// Splits on a separator character; empty pieces are kept.
+std::vector<std::string> Split(std::string_view s, char sep);
+
+bool StartsWith(std::string_view s, std::string_view prefix);
+bool EndsWith(std::string_view s, std::string_view suffix);
+
+}  // namespace perfledger::base

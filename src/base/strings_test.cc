@@ -1,0 +1,72 @@
+#include "base/strings.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <string>
+
+#include "base/json_writer.h"
+#include "base/uuid.h"
+
+namespace perfledger::base {
+namespace {
+
+TEST(StringsTest, Sha1Hex) {
+  EXPECT_TRUE(IsSha1Hex("0123456789abcdef0123456789ABCDEF01234567"));
+  EXPECT_FALSE(IsSha1Hex("0123456789abcdef0123456789abcdef0123456"));    // 39
+  EXPECT_FALSE(IsSha1Hex("0123456789abcdef0123456789abcdef012345678"));  // 41
+  EXPECT_FALSE(IsSha1Hex("g123456789abcdef0123456789abcdef01234567"));
+}
+
+TEST(StringsTest, Uuid) {
+  EXPECT_TRUE(IsUuid("0b6f6c1e-3a51-4c1d-9a55-7f1f5c1d2e3a"));
+  EXPECT_FALSE(IsUuid("0b6f6c1e3a514c1d9a557f1f5c1d2e3a"));
+  EXPECT_FALSE(IsUuid("0b6f6c1e-3a51-4c1d-9a55-7f1f5c1d2e3z"));
+  for (int i = 0; i < 100; ++i) {
+    std::string u = NewUuidV4();
+    ASSERT_TRUE(IsUuid(u)) << u;
+    EXPECT_EQ(u[14], '4');
+  }
+  EXPECT_NE(NewUuidV4(), NewUuidV4());
+}
+
+TEST(StringsTest, JsonPointerTokensAreEscaped) {
+  EXPECT_EQ(JsonPointerToken("compile/hello"), "compile~1hello");
+  EXPECT_EQ(JsonPointerToken("a~b"), "a~0b");
+}
+
+TEST(StringsTest, NumbersRoundTripAndIntegersHaveNoFraction) {
+  EXPECT_EQ(FormatNumber(1830211), "1830211");
+  EXPECT_EQ(FormatNumber(-0.0), "0");
+  EXPECT_EQ(FormatNumber(0.1), "0.1");
+  EXPECT_EQ(FormatNumber(1.5e-9), "1.5e-09");
+  for (double v : {0.1, 1.0 / 3.0, 123456.789, 1e300, 9007199254740993.0, 2.5e-310}) {
+    EXPECT_EQ(std::strtod(FormatNumber(v).c_str(), nullptr), v) << FormatNumber(v);
+  }
+}
+
+TEST(StringsTest, QuoteEscapesControlCharacters) {
+  EXPECT_EQ(Quote("a\"b\n"), "\"a\\\"b\\n\"");
+  EXPECT_EQ(Quote(std::string("\x01", 1)), "\"\\u0001\"");
+}
+
+TEST(JsonWriterTest, WritesCompactJsonInOrder) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("b").Int(1);
+  w.Key("a").BeginArray().Number(1.5).Bool(true).Null().String("x\ty").EndArray();
+  w.Key("c").BeginObject().EndObject();
+  w.Key("raw").Raw("{\"k\":[1]}");
+  w.EndObject();
+  EXPECT_EQ(w.str(), R"({"b":1,"a":[1.5,true,null,"x\ty"],"c":{},"raw":{"k":[1]}})");
+}
+
+TEST(StringsTest, Split) {
+  EXPECT_EQ(Split("a,,b", ','), (std::vector<std::string>{"a", "", "b"}));
+  EXPECT_EQ(Split("", ','), (std::vector<std::string>{""}));
+}
+
+}  // namespace
+}  // namespace perfledger::base

@@ -1,0 +1,151 @@
+#include "base/time.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+namespace perfledger::base {
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "chrono-Compatible
+// Low-Level Date Algorithms", days_from_civil).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+// The inverse of DaysFromCivil (civil_from_days).
+void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
+}
+
+bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+unsigned DaysInMonth(int64_t y, unsigned m) {
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
+}
+
+// Reads exactly `n` digits at `*pos`.
+bool Digits(std::string_view s, size_t* pos, int n, int* out) {
+  if (*pos + n > s.size()) return false;
+  int v = 0;
+  for (int i = 0; i < n; ++i) {
+    char c = s[*pos + i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *pos += n;
+  *out = v;
+  return true;
+}
+
+bool Expect(std::string_view s, size_t* pos, char c) {
+  if (*pos >= s.size() || s[*pos] != c) return false;
+  ++*pos;
+  return true;
+}
+
+}  // namespace
+
+Result<Timestamp> ParseRfc3339(std::string_view s) {
+  auto bad = [&] {
+    return InvalidInput(fmt::format(
+        "expected an RFC 3339 date-time such as \"2026-11-22T10:04:00Z\", got \"{}\"", s));
+  };
+  size_t pos = 0;
+  int year, month, day, hour, minute, second;
+  if (!Digits(s, &pos, 4, &year) || !Expect(s, &pos, '-') || !Digits(s, &pos, 2, &month) ||
+      !Expect(s, &pos, '-') || !Digits(s, &pos, 2, &day)) {
+    return bad();
+  }
+  if (pos >= s.size() || (s[pos] != 'T' && s[pos] != 't')) return bad();
+  ++pos;
+  if (!Digits(s, &pos, 2, &hour) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &minute) ||
+      !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &second)) {
+    return bad();
+  }
+  if (month < 1 || month > 12 || day < 1 ||
+      static_cast<unsigned>(day) > DaysInMonth(year, static_cast<unsigned>(month)) || hour > 23 ||
+      minute > 59 || second > 60) {
+    return bad();
+  }
+  int64_t nanos = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
+      if (digits < 9) nanos = nanos * 10 + (s[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) return bad();
+    for (int i = digits; i < 9; ++i) nanos *= 10;
+  }
+  int64_t offset_seconds = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int sign = s[pos] == '+' ? 1 : -1;
+    ++pos;
+    int oh, om;
+    if (!Digits(s, &pos, 2, &oh) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &om) || oh > 23 ||
+        om > 59) {
+      return bad();
+    }
+    offset_seconds = sign * (oh * 3600 + om * 60);
+  } else {
+    return bad();
+  }
+  if (pos != s.size()) return bad();
+  if (second == 60) second = 59;  // a leap second is read as the second before it
+  const int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  return Timestamp{secs * 1'000'000'000 + nanos};
+}
+
+std::string FormatRfc3339(Timestamp t) {
+  int64_t secs = t.unix_nanos / 1'000'000'000;
+  int64_t nanos = t.unix_nanos % 1'000'000'000;
+  if (nanos < 0) {
+    nanos += 1'000'000'000;
+    --secs;
+  }
+  int64_t days = secs / 86400;
+  int64_t rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(days, &y, &m, &d);
+  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", y, m, d, rem / 3600,
+                                (rem / 60) % 60, rem % 60);
+  if (nanos != 0) {
+    if (nanos % 1'000'000 == 0) {
+      out += fmt::format(".{:03}", nanos / 1'000'000);
+    } else if (nanos % 1'000 == 0) {
+      out += fmt::format(".{:06}", nanos / 1'000);
+    } else {
+      out += fmt::format(".{:09}", nanos);
+    }
+  }
+  out += 'Z';
+  return out;
+}
+
+}  // namespace perfledger::base

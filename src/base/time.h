@@ -1,0 +1,27 @@
+// Timestamps: instants as nanoseconds since the Unix epoch, read from and written as RFC 3339.
+//
+// Artifacts carry times with any UTC offset; perfledger normalises them to UTC on reading, so
+// an instant has exactly one written form (what export prints and what identity compares).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace perfledger::base {
+
+struct Timestamp {
+  int64_t unix_nanos = 0;
+  auto operator<=>(const Timestamp&) const = default;
+};
+
+// Parses "2026-11-22T10:04:00Z", "2026-11-22T10:04:00.123+01:00" and the like (RFC 3339, up
+// to nine fraction digits). The error message says what was expected; callers add where.
+Result<Timestamp> ParseRfc3339(std::string_view text);
+
+// Formats as UTC with a "Z": no fraction when whole seconds, else 3, 6 or 9 digits.
+std::string FormatRfc3339(Timestamp t);
+
+}  // namespace perfledger::base

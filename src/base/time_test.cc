@@ -1,0 +1,44 @@
+#include "base/time.h"
+
+#include <gtest/gtest.h>
+
+namespace perfledger::base {
+namespace {
+
+TEST(TimeTest, ParsesUtcAndOffsets) {
+  auto a = ParseRfc3339("2026-11-22T10:04:00Z");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->unix_nanos, 1795341840LL * 1'000'000'000);
+  auto b = ParseRfc3339("2026-11-22T11:04:00+01:00");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*a, *b);
+  auto c = ParseRfc3339("2026-11-22T05:34:00.250-04:30");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->unix_nanos, a->unix_nanos + 250'000'000);
+}
+
+TEST(TimeTest, FormatsUtcWithShortestFraction) {
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2026-11-22T11:04:00+01:00")), "2026-11-22T10:04:00Z");
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2026-11-22T10:04:00.5Z")), "2026-11-22T10:04:00.500Z");
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2026-11-22T10:04:00.000001Z")),
+            "2026-11-22T10:04:00.000001Z");
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("1969-12-31T23:59:59.999999999Z")),
+            "1969-12-31T23:59:59.999999999Z");
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2024-02-29T00:00:00Z")), "2024-02-29T00:00:00Z");
+}
+
+TEST(TimeTest, RejectsWhatIsNotRfc3339) {
+  for (const char* bad :
+       {"", "2026-11-22", "2026-11-22T10:04:00", "2026-11-22 10:04:00Z", "2026-13-01T00:00:00Z",
+        "2026-02-29T00:00:00Z", "2026-11-22T24:00:00Z", "2026-11-22T10:04:00.Z",
+        "2026-11-22T10:04:00Zjunk", "yesterday", "2026-11-22T10:04:00+0100"}) {
+    auto r = ParseRfc3339(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("RFC 3339"), std::string::npos);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace perfledger::base

@@ -1,0 +1,50 @@
+#include "cli/artifact_files.h"
+
+#include <fmt/format.h>
+
+#include "core/artifact.h"
+
+namespace perfledger::cli {
+
+base::Result<std::vector<std::string>> ExpandArtifactPaths(env::Env* env,
+                                                           const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (const auto& arg : args) {
+    if (env->IsDirectory(arg)) {
+      ASSIGN_OR_RETURN(auto files, env->ListFiles(arg, ".json"));
+      if (files.empty()) {
+        return base::InvalidInput(
+            fmt::format("{}: directory holds no artifacts (no *.json files inside)", arg));
+      }
+      out.insert(out.end(), files.begin(), files.end());
+    } else if (!env->Exists(arg)) {
+      return base::InvalidInput(fmt::format("{}: no such file or directory", arg));
+    } else {
+      out.push_back(arg);
+    }
+  }
+  return out;
+}
+
+LoadedArtifacts LoadArtifacts(env::Env* env, const std::vector<std::string>& paths) {
+  LoadedArtifacts out;
+  out.runs.reserve(paths.size());
+  core::ArtifactReader reader;
+  for (const auto& path : paths) {
+    auto text = env->ReadFile(path);
+    if (!text.ok()) {
+      // Whatever the OS said, an unreadable input is the user's to fix: exit 2.
+      out.errors.push_back(base::InvalidInput(text.status().message()));
+      continue;
+    }
+    auto run = reader.Read(*text, path);
+    if (!run.ok()) {
+      out.errors.push_back(run.status());
+      continue;
+    }
+    out.runs.push_back(store::SourcedRun{std::move(*run), path});
+  }
+  return out;
+}
+
+}  // namespace perfledger::cli

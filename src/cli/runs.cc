@@ -1,0 +1,92 @@
+// perfledger runs: list stored runs as a table or JSON.
+#include <fmt/format.h>
+
+#include "base/json_writer.h"
+#include "base/time.h"
+#include "cli/shell.h"
+
+namespace perfledger::cli {
+namespace {
+
+struct RunsOptions {
+  std::string platform, project;
+  bool json = false;
+  std::string format = "table";
+};
+
+void PrintJson(const std::vector<store::RunSummary>& runs) {
+  base::JsonWriter w;
+  w.BeginArray();
+  for (const auto& r : runs) {
+    w.BeginObject();
+    w.Key("run_id").String(r.run_id);
+    w.Key("project").String(r.project);
+    w.Key("sha").String(r.sha);
+    w.Key("platform").String(r.platform);
+    w.Key("reason").String(core::ReasonName(r.reason));
+    w.Key("benchmark_count").Int(r.benchmark_count);
+    w.Key("sample_count").Int(r.sample_count);
+    w.Key("status").String(r.partial ? "partial" : "complete");
+    w.Key("commit_time");
+    if (r.commit_time) {
+      w.String(base::FormatRfc3339(*r.commit_time));
+    } else {
+      w.Null();
+    }
+    w.Key("started_at").String(base::FormatRfc3339(r.started_at));
+    w.EndObject();
+  }
+  w.EndArray();
+  fmt::print("{}\n", w.str());
+}
+
+void PrintTable(const std::vector<store::RunSummary>& runs) {
+  size_t platform_width = 8;
+  for (const auto& r : runs) platform_width = std::max(platform_width, r.platform.size());
+  fmt::print("{:<36}  {:<12}  {:<{}}  {:<8}  {:>10}  {:>8}  {:<8}  {}\n", "RUN", "COMMIT",
+             "PLATFORM", platform_width, "REASON", "BENCHMARKS", "SAMPLES", "STATUS",
+             "COMMIT TIME");
+  for (const auto& r : runs) {
+    fmt::print("{:<36}  {:<12}  {:<{}}  {:<8}  {:>10}  {:>8}  {:<8}  {}\n", r.run_id,
+               r.sha.substr(0, 12), r.platform, platform_width, core::ReasonName(r.reason),
+               r.benchmark_count, r.sample_count, r.partial ? "partial" : "complete",
+               r.commit_time ? base::FormatRfc3339(*r.commit_time) : "-");
+  }
+  fmt::print("{} run{}\n", runs.size(), runs.size() == 1 ? "" : "s");
+}
+
+void RunRuns(const RunsOptions& opt, Shell* shell) {
+  auto store = shell->OpenStore(/*create=*/false);
+  if (!store.ok()) return shell->Fail(store.status());
+  store::RunFilter filter;
+  if (!opt.platform.empty()) filter.platform = opt.platform;
+  if (!opt.project.empty()) filter.project = opt.project;
+  auto runs = (*store)->ListRuns(filter);
+  if (!runs.ok()) return shell->Fail(runs.status());
+  if (opt.json || opt.format == "json") {
+    PrintJson(*runs);
+  } else {
+    PrintTable(*runs);
+  }
+}
+
+}  // namespace
+
+void AddRunsVerb(CLI::App& app, Shell* shell) {
+  auto opt = std::make_shared<RunsOptions>();
+  CLI::App* cmd = app.add_subcommand("runs", "List stored runs");
+  cmd->footer(
+      "JSON fields: run_id, project, sha, platform, reason, benchmark_count, sample_count,\n"
+      "status (complete or partial), commit_time, started_at.\n\n"
+      "Example:\n"
+      "  perfledger runs --platform x86-64-linux\n"
+      "  perfledger runs --json | jq '.[] | select(.status == \"partial\")'");
+  cmd->add_option("--platform", opt->platform, "Only runs of this platform");
+  cmd->add_option("--project", opt->project, "Only runs of this project");
+  cmd->add_flag("--json", opt->json, "JSON for scripts (same as --format json)");
+  cmd->add_option("--format", opt->format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  cmd->callback([opt, shell] { RunRuns(*opt, shell); });
+}
+
+}  // namespace perfledger::cli

@@ -1,0 +1,43 @@
+// Shell: what every verb shares: the global options, the one place that prints "error: ..."
+// and turns a Status into an exit code, and opening the store chosen by --db.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "store/store.h"
+
+namespace perfledger::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitFound = 3;  // a regression or stall found
+
+struct Shell {
+  // --db, else $PERFLEDGER_DB, else ./perfledger.db.
+  std::string db = "perfledger.db";
+  int exit_code = kExitOk;
+
+  // Prints "error: <message>" on stderr and records the exit code for the status.
+  void Fail(const base::Status& status);
+  // Prints "error: <message>" and records exit code 2 (bad usage).
+  void UsageError(const std::string& message);
+
+  // Opens the store; reading verbs pass create=false so a mistyped path is an error.
+  base::Result<std::unique_ptr<store::Store>> OpenStore(bool create) const;
+};
+
+// Each verb registers itself as a subcommand; its callback sets shell->exit_code.
+void AddIngestVerb(CLI::App& app, Shell* shell);
+void AddExportVerb(CLI::App& app, Shell* shell);
+void AddRunsVerb(CLI::App& app, Shell* shell);
+void AddValidateVerb(CLI::App& app, Shell* shell);
+void AddWriteVerb(CLI::App& app, Shell* shell);
+
+// Parses the command line and runs the verb; returns the process exit code.
+int Main(int argc, char** argv);
+
+}  // namespace perfledger::cli

@@ -1,0 +1,731 @@
+#include "core/artifact.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "base/json_writer.h"
+#include "base/strings.h"
+
+namespace perfledger::core {
+namespace {
+
+using base::InvalidInput;
+using base::JsonWriter;
+using base::Result;
+using base::Status;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+// --- Reading -------------------------------------------------------------------------------
+
+// Tracks the JSON pointer of the value being validated and formats rejections.
+class Ctx {
+ public:
+  explicit Ctx(std::string_view source) : source_(source) {}
+
+  // Appends a reference token for the lifetime of the returned guard.
+  class Scope {
+   public:
+    Scope(Ctx* ctx, std::string_view token) : ctx_(ctx), size_(ctx->pointer_.size()) {
+      ctx_->pointer_ += '/';
+      ctx_->pointer_ += base::JsonPointerToken(token);
+    }
+    Scope(Ctx* ctx, size_t index) : ctx_(ctx), size_(ctx->pointer_.size()) {
+      ctx_->pointer_ += fmt::format("/{}", index);
+    }
+    ~Scope() { ctx_->pointer_.resize(size_); }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Ctx* ctx_;
+    size_t size_;
+  };
+
+  Status Fail(std::string_view what) const {
+    return InvalidInput(
+        fmt::format("{}: {}: {}", source_, pointer_.empty() ? "(document root)" : pointer_, what));
+  }
+  Status Missing(std::string_view key, std::string_view expected) const {
+    return InvalidInput(fmt::format("{}: {}/{}: missing required field (expected {})", source_,
+                                    pointer_, base::JsonPointerToken(key), expected));
+  }
+
+ private:
+  std::string_view source_;
+  std::string pointer_;
+};
+
+std::string Describe(element e) {
+  switch (e.type()) {
+    case element_type::ARRAY:
+      return "an array";
+    case element_type::OBJECT:
+      return "an object";
+    case element_type::STRING: {
+      std::string_view s = e.get_string().value_unsafe();
+      if (s.size() > 48) return fmt::format("a string ({}...)", base::Quote(s.substr(0, 45)));
+      return fmt::format("a string ({})", base::Quote(s));
+    }
+    case element_type::INT64:
+      return fmt::format("the number {}", e.get_int64().value_unsafe());
+    case element_type::UINT64:
+      return fmt::format("the number {}", e.get_uint64().value_unsafe());
+    case element_type::DOUBLE:
+      return fmt::format("the number {}", base::FormatNumber(e.get_double().value_unsafe()));
+    case element_type::BOOL:
+      return e.get_bool().value_unsafe() ? "true" : "false";
+    case element_type::NULL_VALUE:
+      return "null";
+  }
+  return "a value";
+}
+
+bool IsNumber(element e) {
+  auto t = e.type();
+  return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;
+}
+
+double NumberValue(element e) {
+  switch (e.type()) {
+    case element_type::INT64:
+      return static_cast<double>(e.get_int64().value_unsafe());
+    case element_type::UINT64:
+      return static_cast<double>(e.get_uint64().value_unsafe());
+    default:
+      return e.get_double().value_unsafe();
+  }
+}
+
+Status Expected(const Ctx& ctx, std::string_view what, element got) {
+  return ctx.Fail(fmt::format("expected {}, got {}", what, Describe(got)));
+}
+
+Result<std::string> GetString(const Ctx& ctx, element e, bool non_empty = true) {
+  if (e.type() != element_type::STRING) {
+    return Expected(ctx, non_empty ? "a non-empty string" : "a string", e);
+  }
+  std::string_view s = e.get_string().value_unsafe();
+  if (non_empty && s.empty()) return ctx.Fail("expected a non-empty string, got \"\"");
+  return std::string(s);
+}
+
+// JSON Schema's "integer": any number without a fractional part.
+Result<int64_t> GetInteger(const Ctx& ctx, element e, int64_t min, std::string_view what) {
+  if (e.type() == element_type::INT64) {
+    int64_t v = e.get_int64().value_unsafe();
+    if (v >= min) return v;
+  } else if (e.type() == element_type::DOUBLE) {
+    double d = e.get_double().value_unsafe();
+    if (std::isfinite(d) && d == std::trunc(d) && d >= static_cast<double>(min) && d < 9.2e18) {
+      return static_cast<int64_t>(d);
+    }
+  }
+  return Expected(ctx, what, e);
+}
+
+Result<std::string> GetSha(const Ctx& ctx, element e) {
+  if (e.type() != element_type::STRING || !base::IsSha1Hex(e.get_string().value_unsafe())) {
+    return Expected(ctx, "a commit sha of 40 hexadecimal digits", e);
+  }
+  std::string sha(e.get_string().value_unsafe());
+  std::transform(sha.begin(), sha.end(), sha.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return sha;
+}
+
+Result<base::Timestamp> GetTime(const Ctx& ctx, element e) {
+  if (e.type() != element_type::STRING) {
+    return Expected(ctx, "an RFC 3339 date-time string such as \"2026-11-22T10:04:00Z\"", e);
+  }
+  auto t = base::ParseRfc3339(e.get_string().value_unsafe());
+  if (!t.ok()) return ctx.Fail(t.status().message());
+  return *t;
+}
+
+bool Lookup(simdjson::dom::object obj, std::string_view key, element* out) {
+  return obj.at_key(key).get(*out) == simdjson::SUCCESS;
+}
+
+Result<simdjson::dom::object> GetObject(const Ctx& ctx, element e) {
+  if (e.type() != element_type::OBJECT) return Expected(ctx, "an object", e);
+  return e.get_object().value_unsafe();
+}
+
+// A finite number; for time units also non-negative.
+Result<double> GetMeasurement(const Ctx& ctx, element e, bool time_unit) {
+  if (!IsNumber(e)) {
+    return Expected(ctx, time_unit ? "a non-negative number" : "a number", e);
+  }
+  double v = NumberValue(e);
+  if (!std::isfinite(v)) return Expected(ctx, "a finite number", e);
+  if (time_unit && v < 0) {
+    return ctx.Fail(fmt::format("expected a non-negative time, got {}", base::FormatNumber(v)));
+  }
+  return v;
+}
+
+Result<Summary> ReadSummary(Ctx& ctx, element e, bool time_unit) {
+  ASSIGN_OR_RETURN(auto obj, GetObject(ctx, e));
+  Summary s;
+  element v;
+  if (!Lookup(obj, "n", &v)) return ctx.Missing("n", "the number of samples summarised");
+  {
+    Ctx::Scope scope(&ctx, "n");
+    ASSIGN_OR_RETURN(s.n, GetInteger(ctx, v, 1, "a positive integer"));
+  }
+  if (!Lookup(obj, "mean", &v)) return ctx.Missing("mean", "a number");
+  {
+    Ctx::Scope scope(&ctx, "mean");
+    ASSIGN_OR_RETURN(s.mean, GetMeasurement(ctx, v, time_unit));
+  }
+  struct Optional {
+    std::string_view key;
+    std::optional<double>* field;
+    bool non_negative;
+  };
+  const Optional optionals[] = {
+      {"stddev", &s.stddev, true}, {"median", &s.median, time_unit}, {"min", &s.min, time_unit},
+      {"max", &s.max, time_unit},  {"lower", &s.lower, time_unit},   {"upper", &s.upper, time_unit},
+  };
+  for (const auto& o : optionals) {
+    if (!Lookup(obj, o.key, &v) || v.is_null()) continue;
+    Ctx::Scope scope(&ctx, o.key);
+    ASSIGN_OR_RETURN(*o.field, GetMeasurement(ctx, v, o.non_negative));
+  }
+  return s;
+}
+
+Result<Metric> ReadMetric(Ctx& ctx, std::string_view name, element e) {
+  Metric m;
+  m.name = std::string(name);
+  if (name.empty()) return ctx.Fail("expected a non-empty metric name");
+  ASSIGN_OR_RETURN(auto obj, GetObject(ctx, e));
+  element v;
+  if (!Lookup(obj, "unit", &v)) return ctx.Missing("unit", "a unit such as \"ns\" or \"count\"");
+  {
+    Ctx::Scope scope(&ctx, "unit");
+    ASSIGN_OR_RETURN(m.unit, GetString(ctx, v));
+  }
+  const bool time_unit = IsTimeUnit(m.unit);
+  m.direction = DefaultDirection(m.name);
+  if (Lookup(obj, "direction", &v) && !v.is_null()) {
+    Ctx::Scope scope(&ctx, "direction");
+    std::string_view d;
+    if (v.get_string().get(d) != simdjson::SUCCESS || (d != "lower" && d != "higher")) {
+      return Expected(ctx, "\"lower\" or \"higher\"", v);
+    }
+    m.direction = d == "higher" ? Direction::kHigher : Direction::kLower;
+  }
+  element samples, summary;
+  const bool has_samples = Lookup(obj, "samples", &samples);
+  const bool has_summary = Lookup(obj, "summary", &summary);
+  if (has_samples) {
+    Ctx::Scope scope(&ctx, "samples");
+    if (samples.type() != element_type::ARRAY) {
+      return Expected(ctx, "an array of numbers", samples);
+    }
+    auto arr = samples.get_array().value_unsafe();
+    if (arr.size() == 0) return ctx.Fail("expected at least one sample, got an empty array");
+    m.samples.reserve(arr.size());
+    size_t i = 0;
+    for (element s : arr) {
+      Ctx::Scope item(&ctx, i++);
+      ASSIGN_OR_RETURN(double x, GetMeasurement(ctx, s, time_unit));
+      m.samples.push_back(x);
+    }
+  } else if (has_summary) {
+    Ctx::Scope scope(&ctx, "summary");
+    ASSIGN_OR_RETURN(Summary s, ReadSummary(ctx, summary, time_unit));
+    m.summary = s;
+  } else {
+    return ctx.Fail("expected \"samples\" (an array of numbers) or a \"summary\", got neither");
+  }
+  return m;
+}
+
+Result<BenchmarkResult> ReadBenchmark(Ctx& ctx, element e) {
+  ASSIGN_OR_RETURN(auto obj, GetObject(ctx, e));
+  BenchmarkResult b;
+  element v;
+  if (!Lookup(obj, "name", &v)) return ctx.Missing("name", "the benchmark's name");
+  {
+    Ctx::Scope scope(&ctx, "name");
+    ASSIGN_OR_RETURN(b.name, GetString(ctx, v));
+  }
+  if (Lookup(obj, "error", &v) && !v.is_null()) {
+    Ctx::Scope scope(&ctx, "error");
+    ASSIGN_OR_RETURN(b.error, GetString(ctx, v, /*non_empty=*/false));
+  }
+  if (!Lookup(obj, "metrics", &v)) {
+    return ctx.Missing("metrics", "an object of metrics by name");
+  }
+  Ctx::Scope scope(&ctx, "metrics");
+  ASSIGN_OR_RETURN(auto metrics, GetObject(ctx, v));
+  for (auto field : metrics) {
+    Ctx::Scope metric_scope(&ctx, field.key);
+    ASSIGN_OR_RETURN(Metric m, ReadMetric(ctx, field.key, field.value));
+    b.metrics.push_back(std::move(m));
+  }
+  if (b.metrics.empty() && !b.error) {
+    return ctx.Fail("expected at least one metric (or an \"error\" for a failed benchmark)");
+  }
+  std::sort(b.metrics.begin(), b.metrics.end(),
+            [](const Metric& a, const Metric& c) { return a.name < c.name; });
+  for (size_t i = 1; i < b.metrics.size(); ++i) {
+    if (b.metrics[i].name == b.metrics[i - 1].name) {
+      Ctx::Scope dup(&ctx, b.metrics[i].name);
+      return ctx.Fail("duplicate metric name in one benchmark");
+    }
+  }
+  return b;
+}
+
+Result<Environment> ReadEnvironmentElement(Ctx& ctx, element e) {
+  ASSIGN_OR_RETURN(auto obj, GetObject(ctx, e));
+  Environment env;
+  for (auto field : obj) {
+    std::string_view key = field.key;
+    element v = field.value;
+    Ctx::Scope scope(&ctx, key);
+    std::optional<std::string>* str = nullptr;
+    if (key == "provider") str = &env.provider;
+    if (key == "runner") str = &env.runner;
+    if (key == "os") str = &env.os;
+    if (key == "kernel") str = &env.kernel;
+    if (key == "arch") str = &env.arch;
+    if (key == "cpu") str = &env.cpu;
+    if (v.is_null()) continue;  // a null field is the same as an absent one
+    if (str != nullptr) {
+      ASSIGN_OR_RETURN(*str, GetString(ctx, v, /*non_empty=*/false));
+    } else if (key == "ci") {
+      if (v.type() != element_type::BOOL) return Expected(ctx, "true or false", v);
+      env.ci = v.get_bool().value_unsafe();
+    } else if (key == "cores") {
+      ASSIGN_OR_RETURN(env.cores, GetInteger(ctx, v, 1, "a positive integer"));
+    } else if (key == "memory_bytes") {
+      ASSIGN_OR_RETURN(env.memory_bytes, GetInteger(ctx, v, 0, "a non-negative integer"));
+    } else if (key == "fingerprint") {
+      ASSIGN_OR_RETURN(env.fingerprint, GetString(ctx, v));
+    } else {
+      env.extra_json[std::string(key)] = simdjson::minify(v);
+    }
+  }
+  if (env.fingerprint.empty()) env.fingerprint = ComputeFingerprint(env);
+  return env;
+}
+
+bool IsPlatformName(std::string_view p) {
+  if (p.empty() || p.size() > 128 || p[0] == '.' || p[0] == '-') return false;
+  for (char c : p) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<Run> ReadRun(Ctx& ctx, element root) {
+  ASSIGN_OR_RETURN(auto obj, GetObject(ctx, root));
+  Run run;
+  element v;
+
+  if (!Lookup(obj, "version", &v)) return ctx.Missing("version", "2");
+  int64_t version;
+  {
+    Ctx::Scope scope(&ctx, "version");
+    auto ver = GetInteger(ctx, v, 1, "");
+    if (!ver.ok() || (*ver != 1 && *ver != 2)) {
+      return Expected(ctx, "2 (or 1, which is upgraded)", v);
+    }
+    version = *ver;
+  }
+
+  if (!Lookup(obj, "run_id", &v)) return ctx.Missing("run_id", "a UUID");
+  {
+    Ctx::Scope scope(&ctx, "run_id");
+    if (v.type() != element_type::STRING || !base::IsUuid(v.get_string().value_unsafe())) {
+      return Expected(ctx, "a UUID such as \"0b6f6c1e-3a51-4c1d-9a55-7f1f5c1d2e3a\"", v);
+    }
+    run.run_id = std::string(v.get_string().value_unsafe());
+    std::transform(run.run_id.begin(), run.run_id.end(), run.run_id.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
+
+  if (!Lookup(obj, "project", &v)) return ctx.Missing("project", "the project's name");
+  {
+    Ctx::Scope scope(&ctx, "project");
+    ASSIGN_OR_RETURN(run.project, GetString(ctx, v));
+  }
+
+  if (!Lookup(obj, "commit", &v)) return ctx.Missing("commit", "an object with \"sha\"");
+  {
+    Ctx::Scope scope(&ctx, "commit");
+    ASSIGN_OR_RETURN(auto commit, GetObject(ctx, v));
+    if (!Lookup(commit, "sha", &v)) return ctx.Missing("sha", "40 hexadecimal digits");
+    {
+      Ctx::Scope s(&ctx, "sha");
+      ASSIGN_OR_RETURN(run.commit.sha, GetSha(ctx, v));
+    }
+    if (Lookup(commit, "branch", &v) && !v.is_null()) {
+      Ctx::Scope s(&ctx, "branch");
+      ASSIGN_OR_RETURN(run.commit.branch, GetString(ctx, v));
+    }
+    if (Lookup(commit, "time", &v) && !v.is_null()) {
+      Ctx::Scope s(&ctx, "time");
+      ASSIGN_OR_RETURN(run.commit.time, GetTime(ctx, v));
+    }
+    if (Lookup(commit, "subject", &v) && !v.is_null()) {
+      Ctx::Scope s(&ctx, "subject");
+      ASSIGN_OR_RETURN(run.commit.subject, GetString(ctx, v, /*non_empty=*/false));
+    }
+  }
+
+  run.commit_range = CommitRange{std::nullopt, run.commit.sha, 1};
+  if (Lookup(obj, "commit_range", &v) && !v.is_null()) {
+    Ctx::Scope scope(&ctx, "commit_range");
+    ASSIGN_OR_RETURN(auto range, GetObject(ctx, v));
+    if (Lookup(range, "from", &v) && !v.is_null()) {
+      Ctx::Scope s(&ctx, "from");
+      ASSIGN_OR_RETURN(run.commit_range.from, GetSha(ctx, v));
+    }
+    if (!Lookup(range, "to", &v)) return ctx.Missing("to", "the run's commit sha");
+    {
+      Ctx::Scope s(&ctx, "to");
+      ASSIGN_OR_RETURN(run.commit_range.to, GetSha(ctx, v));
+      if (run.commit_range.to != run.commit.sha) {
+        return ctx.Fail(
+            fmt::format("expected the run's commit {} (the range ends at the run's "
+                        "commit), got {}",
+                        run.commit.sha, base::Quote(run.commit_range.to)));
+      }
+    }
+    if (!Lookup(range, "count", &v)) return ctx.Missing("count", "a positive integer");
+    {
+      Ctx::Scope s(&ctx, "count");
+      ASSIGN_OR_RETURN(run.commit_range.count, GetInteger(ctx, v, 1, "a positive integer"));
+    }
+  }
+
+  if (Lookup(obj, "reason", &v) && !v.is_null()) {
+    Ctx::Scope scope(&ctx, "reason");
+    std::string_view r;
+    std::optional<Reason> reason;
+    if (v.get_string().get(r) == simdjson::SUCCESS) reason = ParseReason(r);
+    if (!reason) return Expected(ctx, "one of " + ReasonList(), v);
+    run.reason = *reason;
+  } else if (version >= 2) {
+    return ctx.Missing("reason", "one of " + ReasonList());
+  } else {
+    run.reason = Reason::kBackfill;
+    run.reason_detail = "upgraded from artifact version 1";
+  }
+  if (Lookup(obj, "reason_detail", &v) && !v.is_null()) {
+    Ctx::Scope scope(&ctx, "reason_detail");
+    ASSIGN_OR_RETURN(run.reason_detail, GetString(ctx, v, /*non_empty=*/false));
+  }
+
+  if (!Lookup(obj, "platform", &v)) {
+    return ctx.Missing("platform", "a platform label such as \"x86-64-linux\"");
+  }
+  {
+    Ctx::Scope scope(&ctx, "platform");
+    if (v.type() != element_type::STRING || !IsPlatformName(v.get_string().value_unsafe())) {
+      return Expected(ctx,
+                      "a platform label of letters, digits, '.', '_' and '-' such as "
+                      "\"x86-64-linux\"",
+                      v);
+    }
+    run.platform = std::string(v.get_string().value_unsafe());
+  }
+
+  if (Lookup(obj, "suite", &v) && !v.is_null()) {
+    Ctx::Scope scope(&ctx, "suite");
+    ASSIGN_OR_RETURN(auto suite, GetObject(ctx, v));
+    SuiteRef ref;
+    if (!Lookup(suite, "name", &v)) return ctx.Missing("name", "the suite's name");
+    {
+      Ctx::Scope s(&ctx, "name");
+      ASSIGN_OR_RETURN(ref.name, GetString(ctx, v));
+    }
+    if (!Lookup(suite, "revision", &v)) return ctx.Missing("revision", "a non-negative integer");
+    {
+      Ctx::Scope s(&ctx, "revision");
+      ASSIGN_OR_RETURN(ref.revision, GetInteger(ctx, v, 0, "a non-negative integer"));
+    }
+    run.suite = std::move(ref);
+  }
+
+  if (!Lookup(obj, "environment", &v)) {
+    return ctx.Missing("environment", "an object describing the machine");
+  }
+  {
+    Ctx::Scope scope(&ctx, "environment");
+    ASSIGN_OR_RETURN(run.environment, ReadEnvironmentElement(ctx, v));
+  }
+
+  if (!Lookup(obj, "started_at", &v)) return ctx.Missing("started_at", "an RFC 3339 date-time");
+  {
+    Ctx::Scope scope(&ctx, "started_at");
+    ASSIGN_OR_RETURN(run.started_at, GetTime(ctx, v));
+  }
+  if (!Lookup(obj, "finished_at", &v)) return ctx.Missing("finished_at", "an RFC 3339 date-time");
+  {
+    Ctx::Scope scope(&ctx, "finished_at");
+    ASSIGN_OR_RETURN(run.finished_at, GetTime(ctx, v));
+  }
+
+  if (!Lookup(obj, "benchmarks", &v)) return ctx.Missing("benchmarks", "an array of benchmarks");
+  {
+    Ctx::Scope scope(&ctx, "benchmarks");
+    if (v.type() != element_type::ARRAY) return Expected(ctx, "an array of benchmarks", v);
+    auto arr = v.get_array().value_unsafe();
+    if (arr.size() == 0) return ctx.Fail("expected at least one benchmark, got an empty array");
+    run.benchmarks.reserve(arr.size());
+    size_t i = 0;
+    for (element b : arr) {
+      Ctx::Scope item(&ctx, i++);
+      ASSIGN_OR_RETURN(BenchmarkResult r, ReadBenchmark(ctx, b));
+      run.benchmarks.push_back(std::move(r));
+    }
+    // Names must be unique; report the later of two entries by its original index.
+    std::vector<size_t> order(run.benchmarks.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return run.benchmarks[a].name < run.benchmarks[b].name;
+    });
+    for (size_t k = 1; k < order.size(); ++k) {
+      const auto& name = run.benchmarks[order[k]].name;
+      if (name == run.benchmarks[order[k - 1]].name) {
+        Ctx::Scope item(&ctx, order[k]);
+        Ctx::Scope n(&ctx, "name");
+        return ctx.Fail(fmt::format("duplicate benchmark name {} (also at index {})",
+                                    base::Quote(name), order[k - 1]));
+      }
+    }
+    std::vector<BenchmarkResult> sorted;
+    sorted.reserve(order.size());
+    for (size_t k : order) sorted.push_back(std::move(run.benchmarks[k]));
+    run.benchmarks = std::move(sorted);
+  }
+  return run;
+}
+
+// Where simdjson only says "not valid JSON", nlohmann's parser gives the byte offset, which
+// becomes line and column. Only on the error path.
+Status SyntaxError(std::string_view json, std::string_view source,
+                   simdjson::error_code simdjson_error) {
+  try {
+    auto parsed = nlohmann::json::parse(json.begin(), json.end());
+    // nlohmann accepted what simdjson did not: most often a number out of double range,
+    // which nlohmann reads as infinity. Point at it.
+    std::string pointer;
+    std::function<bool(const nlohmann::json&, std::string&)> find_nonfinite =
+        [&](const nlohmann::json& j, std::string& path) -> bool {
+      if (j.is_number_float() && !std::isfinite(j.get<double>())) return true;
+      if (j.is_object()) {
+        for (auto it = j.begin(); it != j.end(); ++it) {
+          size_t size = path.size();
+          path += "/" + base::JsonPointerToken(it.key());
+          if (find_nonfinite(*it, path)) return true;
+          path.resize(size);
+        }
+      } else if (j.is_array()) {
+        for (size_t i = 0; i < j.size(); ++i) {
+          size_t size = path.size();
+          path += fmt::format("/{}", i);
+          if (find_nonfinite(j[i], path)) return true;
+          path.resize(size);
+        }
+      }
+      return false;
+    };
+    if (find_nonfinite(parsed, pointer)) {
+      return InvalidInput(fmt::format("{}: {}: expected a finite number, got a number out of range",
+                                      source, pointer));
+    }
+    return InvalidInput(
+        fmt::format("{}: invalid JSON: {}", source, simdjson::error_message(simdjson_error)));
+  } catch (const nlohmann::json::parse_error& e) {
+    size_t offset = std::min(e.byte == 0 ? 0 : e.byte - 1, json.size());
+    size_t line = 1, column = 1;
+    for (size_t i = 0; i < offset; ++i) {
+      if (json[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    std::string what = e.what();
+    // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error while
+    // parsing value - invalid literal; last read: 'NaN'": keep what follows "parse error...: ".
+    size_t colon = what.find(": ");
+    if (colon != std::string::npos) what = what.substr(colon + 2);
+    if (offset >= json.size()) what = "unexpected end of input (truncated?); " + what;
+    return InvalidInput(fmt::format("{}:{}:{}: invalid JSON: {}", source, line, column, what));
+  } catch (const std::exception& e) {
+    return InvalidInput(fmt::format("{}: invalid JSON: {}", source, e.what()));
+  }
+}
+
+}  // namespace
+
+struct ArtifactReader::Impl {
+  simdjson::dom::parser parser;
+};
+
+ArtifactReader::ArtifactReader() : impl_(std::make_unique<Impl>()) {}
+ArtifactReader::~ArtifactReader() = default;
+
+Result<Run> ArtifactReader::Read(std::string_view json, std::string_view source) {
+  element root;
+  auto error = impl_->parser.parse(json.data(), json.size(), true).get(root);
+  if (error != simdjson::SUCCESS) return SyntaxError(json, source, error);
+  Ctx ctx(source);
+  return ReadRun(ctx, root);
+}
+
+Result<Run> ReadArtifact(std::string_view json, std::string_view source) {
+  ArtifactReader reader;
+  return reader.Read(json, source);
+}
+
+// --- Writing -------------------------------------------------------------------------------
+
+namespace {
+
+void WriteEnvironmentFields(JsonWriter& w, const Environment& env, bool with_fingerprint) {
+  w.BeginObject();
+  if (env.ci) w.Key("ci").Bool(*env.ci);
+  const std::pair<std::string_view, const std::optional<std::string>*> strings1[] = {
+      {"provider", &env.provider}, {"runner", &env.runner}, {"os", &env.os},
+      {"kernel", &env.kernel},     {"arch", &env.arch},     {"cpu", &env.cpu}};
+  for (const auto& [key, value] : strings1) {
+    if (*value) w.Key(key).String(**value);
+  }
+  if (env.cores) w.Key("cores").Int(*env.cores);
+  if (env.memory_bytes) w.Key("memory_bytes").Int(*env.memory_bytes);
+  for (const auto& [key, raw] : env.extra_json) w.Key(key).Raw(raw);
+  if (with_fingerprint) w.Key("fingerprint").String(env.fingerprint);
+  w.EndObject();
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) out += fmt::format("{:02x}", digest[i]);
+  return out;
+}
+
+}  // namespace
+
+std::string WriteArtifact(const Run& run) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("version").Int(kArtifactVersion);
+  w.Key("run_id").String(run.run_id);
+  w.Key("project").String(run.project);
+  w.Key("commit").BeginObject();
+  w.Key("sha").String(run.commit.sha);
+  if (run.commit.branch) w.Key("branch").String(*run.commit.branch);
+  if (run.commit.time) w.Key("time").String(base::FormatRfc3339(*run.commit.time));
+  if (run.commit.subject) w.Key("subject").String(*run.commit.subject);
+  w.EndObject();
+  w.Key("commit_range").BeginObject();
+  w.Key("from");
+  if (run.commit_range.from) {
+    w.String(*run.commit_range.from);
+  } else {
+    w.Null();
+  }
+  w.Key("to").String(run.commit_range.to);
+  w.Key("count").Int(run.commit_range.count);
+  w.EndObject();
+  w.Key("reason").String(ReasonName(run.reason));
+  if (run.reason_detail) w.Key("reason_detail").String(*run.reason_detail);
+  w.Key("platform").String(run.platform);
+  if (run.suite) {
+    w.Key("suite").BeginObject();
+    w.Key("name").String(run.suite->name);
+    w.Key("revision").Int(run.suite->revision);
+    w.EndObject();
+  }
+  w.Key("environment");
+  WriteEnvironmentFields(w, run.environment, /*with_fingerprint=*/true);
+  w.Key("started_at").String(base::FormatRfc3339(run.started_at));
+  w.Key("finished_at").String(base::FormatRfc3339(run.finished_at));
+  w.Key("benchmarks").BeginArray();
+  for (const auto& b : run.benchmarks) {
+    w.BeginObject();
+    w.Key("name").String(b.name);
+    if (b.error) w.Key("error").String(*b.error);
+    w.Key("metrics").BeginObject();
+    for (const auto& m : b.metrics) {
+      w.Key(m.name).BeginObject();
+      w.Key("unit").String(m.unit);
+      w.Key("direction").String(DirectionName(m.direction));
+      if (!m.samples.empty()) {
+        w.Key("samples").BeginArray();
+        for (double s : m.samples) w.Number(s);
+        w.EndArray();
+      } else if (m.summary) {
+        const Summary& s = *m.summary;
+        w.Key("summary").BeginObject();
+        w.Key("n").Int(s.n);
+        w.Key("mean").Number(s.mean);
+        const std::pair<std::string_view, const std::optional<double>*> fields[] = {
+            {"stddev", &s.stddev}, {"median", &s.median}, {"min", &s.min},
+            {"max", &s.max},       {"lower", &s.lower},   {"upper", &s.upper}};
+        for (const auto& [key, value] : fields) {
+          if (*value) w.Key(key).Number(**value);
+        }
+        w.EndObject();
+      }
+      w.EndObject();
+    }
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return w.Take();
+}
+
+std::string ArtifactFileName(const Run& run) {
+  return fmt::format("benchmark-results-{}-{}.json", run.commit.sha, run.platform);
+}
+
+std::string ContentHash(const Run& run) { return Sha256Hex(WriteArtifact(run)); }
+
+std::string WriteEnvironment(const Environment& env) {
+  JsonWriter w;
+  WriteEnvironmentFields(w, env, /*with_fingerprint=*/true);
+  return w.Take();
+}
+
+Result<Environment> ReadEnvironment(std::string_view json, std::string_view source) {
+  simdjson::dom::parser parser;
+  element root;
+  auto error = parser.parse(json.data(), json.size(), true).get(root);
+  if (error != simdjson::SUCCESS) return SyntaxError(json, source, error);
+  Ctx ctx(source);
+  return ReadEnvironmentElement(ctx, root);
+}
+
+std::string ComputeFingerprint(const Environment& env) {
+  JsonWriter w;
+  WriteEnvironmentFields(w, env, /*with_fingerprint=*/false);
+  return Sha256Hex(w.Take()).substr(0, 16);
+}
+
+}  // namespace perfledger::core

@@ -1,0 +1,113 @@
+// The vocabulary of DESIGN.md as value types: a run of a suite for one commit on one
+// environment, with its benchmarks, metrics and raw samples.
+//
+// These are plain data; validation lives in artifact.h (reading) and nowhere else, so a Run
+// that came out of ReadArtifact is known to be well formed. Thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/time.h"
+
+namespace perfledger::core {
+
+// Why a run happened.
+enum class Reason { kPush, kSchedule, kManual, kTagged, kMerge, kBisect, kBackfill };
+std::string_view ReasonName(Reason r);
+std::optional<Reason> ParseReason(std::string_view name);
+// "push, schedule, manual, ..." for messages.
+std::string ReasonList();
+
+// Whether lower or higher values of a metric are better.
+enum class Direction { kLower, kHigher };
+std::string_view DirectionName(Direction d);
+// The default direction for a metric name: throughput-like metrics are higher-is-better,
+// every other metric (times, counts, memory, unknown names) lower-is-better.
+Direction DefaultDirection(std::string_view metric_name);
+
+// True for units of time ("ns", "us", "ms", "s", ...): such values may not be negative.
+bool IsTimeUnit(std::string_view unit);
+
+// Aggregates for harnesses that report no raw samples. n and mean are always present.
+struct Summary {
+  int64_t n = 0;
+  double mean = 0;
+  std::optional<double> stddev, median, min, max, lower, upper;
+  bool operator==(const Summary&) const = default;
+};
+
+struct Metric {
+  std::string name;  // "wall_time", "instructions", ...
+  std::string unit;  // "ns", "count", "bytes", ...
+  Direction direction = Direction::kLower;
+  std::vector<double> samples;     // raw samples in measurement order; empty when summary set
+  std::optional<Summary> summary;  // only when the harness gave no samples
+  bool operator==(const Metric&) const = default;
+};
+
+struct BenchmarkResult {
+  std::string name;                  // "suite/name", unique within a run
+  std::optional<std::string> error;  // a structured failure: never a data point
+  std::vector<Metric> metrics;       // sorted by name
+  bool operator==(const BenchmarkResult&) const = default;
+};
+
+struct CommitInfo {
+  std::string sha;  // 40 lower-case hex digits
+  std::optional<std::string> branch;
+  std::optional<base::Timestamp> time;
+  std::optional<std::string> subject;
+  bool operator==(const CommitInfo&) const = default;
+};
+
+// The commits a run stands for: (from, to] on the branch, `count` of them.
+struct CommitRange {
+  std::optional<std::string> from;  // null: from the start of history
+  std::string to;
+  int64_t count = 1;
+  bool operator==(const CommitRange&) const = default;
+};
+
+struct SuiteRef {
+  std::string name;
+  int64_t revision = 0;
+  bool operator==(const SuiteRef&) const = default;
+};
+
+// The machine a run was measured on. Known fields are typed; any other field is kept as its
+// minified JSON text so nothing a platform job reported is lost.
+struct Environment {
+  std::optional<bool> ci;
+  std::optional<std::string> provider, runner, os, kernel, arch, cpu;
+  std::optional<int64_t> cores, memory_bytes;
+  std::map<std::string, std::string> extra_json;
+  std::string fingerprint;  // given by the artifact, else computed from the fields above
+  bool operator==(const Environment&) const = default;
+};
+
+struct Run {
+  std::string run_id;  // UUID, lower case: the idempotency key
+  std::string project;
+  CommitInfo commit;
+  CommitRange commit_range;
+  Reason reason = Reason::kPush;
+  std::optional<std::string> reason_detail;
+  std::string platform;
+  std::optional<SuiteRef> suite;
+  Environment environment;
+  base::Timestamp started_at, finished_at;
+  std::vector<BenchmarkResult> benchmarks;  // sorted by name
+  bool operator==(const Run&) const = default;
+
+  // A run is partial when any benchmark failed.
+  bool partial() const;
+  // Raw samples over all benchmarks and metrics (summaries count as none).
+  int64_t sample_count() const;
+};
+
+}  // namespace perfledger::core

@@ -1,0 +1,65 @@
+#include "env/host.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+namespace perfledger::env {
+namespace {
+
+std::string Trim(std::string s) {
+  auto not_space = [](unsigned char c) { return !std::isspace(c); };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  return s;
+}
+
+bool EnvSet(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' && std::string(v) != "false" && std::string(v) != "0";
+}
+
+}  // namespace
+
+HostInfo ReadHostInfo() {
+  HostInfo h;
+  struct utsname u;
+  if (::uname(&u) == 0) {
+    h.os = u.sysname;
+    std::transform(h.os.begin(), h.os.end(), h.os.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    h.kernel = u.release;
+    h.arch = u.machine;
+  }
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.starts_with("model name")) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) h.cpu = Trim(line.substr(colon + 1));
+      break;
+    }
+  }
+  long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+  h.cores = cores > 0 ? cores : 0;
+  long pages = ::sysconf(_SC_PHYS_PAGES), page_size = ::sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page_size > 0) h.memory_bytes = static_cast<int64_t>(pages) * page_size;
+  h.ci = EnvSet("CI");
+  if (EnvSet("GITHUB_ACTIONS")) {
+    h.provider = "github-actions";
+  } else if (EnvSet("GITLAB_CI")) {
+    h.provider = "gitlab-ci";
+  } else if (EnvSet("BUILDKITE")) {
+    h.provider = "buildkite";
+  } else if (EnvSet("JENKINS_URL")) {
+    h.provider = "jenkins";
+  }
+  return h;
+}
+
+}  // namespace perfledger::env

@@ -1,0 +1,99 @@
+#include "store/sqlite_migrations.h"
+
+namespace perfledger::store {
+namespace {
+
+// Times are Unix nanoseconds (INTEGER); samples are blobs in the format of sample_codec.h.
+constexpr std::string_view kMigration1 = R"sql(
+CREATE TABLE projects (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+
+-- The canonical JSON of an environment (core::WriteEnvironment), fingerprint included.
+CREATE TABLE environments (
+  id INTEGER PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  description TEXT NOT NULL UNIQUE
+);
+CREATE INDEX environments_by_fingerprint ON environments(fingerprint);
+
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL UNIQUE,
+  content_hash TEXT NOT NULL,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  platform TEXT NOT NULL,
+  commit_sha TEXT NOT NULL,
+  commit_branch TEXT,
+  commit_time INTEGER,
+  commit_subject TEXT,
+  range_from TEXT,
+  range_count INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  reason_detail TEXT,
+  suite_name TEXT,
+  suite_revision INTEGER,
+  environment_id INTEGER NOT NULL REFERENCES environments(id),
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL,
+  benchmark_count INTEGER NOT NULL,
+  sample_count INTEGER NOT NULL,
+  partial INTEGER NOT NULL,
+  ingested_at INTEGER NOT NULL
+);
+CREATE INDEX runs_by_order ON runs(COALESCE(commit_time, started_at), run_id);
+CREATE INDEX runs_by_platform ON runs(platform, commit_time);
+CREATE INDEX runs_by_commit ON runs(commit_sha);
+
+CREATE TABLE benchmarks (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  name TEXT NOT NULL,
+  UNIQUE (project_id, name)
+);
+
+CREATE TABLE metrics (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+
+-- One row per run x benchmark x metric. Raw samples in `samples`; harnesses that report only
+-- aggregates fill the summary columns instead (n and mean at least).
+CREATE TABLE measurements (
+  run INTEGER NOT NULL REFERENCES runs(id),
+  benchmark INTEGER NOT NULL REFERENCES benchmarks(id),
+  metric INTEGER NOT NULL REFERENCES metrics(id),
+  unit TEXT NOT NULL,
+  higher_is_better INTEGER NOT NULL,
+  samples BLOB,
+  n INTEGER,
+  mean REAL,
+  stddev REAL,
+  median REAL,
+  min REAL,
+  max REAL,
+  lower REAL,
+  upper REAL,
+  PRIMARY KEY (run, benchmark, metric)
+) WITHOUT ROWID;
+CREATE INDEX measurements_by_series ON measurements(benchmark, metric);
+
+-- Benchmarks that failed in a run: stored, never a data point.
+CREATE TABLE failures (
+  run INTEGER NOT NULL REFERENCES runs(id),
+  benchmark INTEGER NOT NULL REFERENCES benchmarks(id),
+  error TEXT NOT NULL,
+  PRIMARY KEY (run, benchmark)
+) WITHOUT ROWID;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, kMigration1},
+};
+
+}  // namespace
+
+std::span<const Migration> SqliteMigrations() { return kMigrations; }
+
+}  // namespace perfledger::store

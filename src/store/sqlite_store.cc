@@ -1,0 +1,671 @@
+// The SQLite back end of Store: one file, WAL, writers serialised by BEGIN IMMEDIATE with a
+// bounded wait, migrations applied at open.
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <thread>
+#include <unordered_map>
+
+#include "core/artifact.h"
+#include "store/sample_codec.h"
+#include "store/sqlite_migrations.h"
+#include "store/store.h"
+
+namespace perfledger::store {
+namespace {
+
+using base::Result;
+using base::Status;
+using Clock = std::chrono::steady_clock;
+
+bool IsBusy(int rc) {
+  int primary = rc & 0xff;
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+}
+
+// A prepared statement. Bind indexes start at 1, column indexes at 0.
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() { sqlite3_finalize(stmt_); }
+
+  Status Prepare(sqlite3* db, std::string_view sql) {
+    db_ = db;
+    int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+    if (rc != SQLITE_OK) {
+      return base::Internal(fmt::format("cannot prepare a store query: {}", sqlite3_errmsg(db)));
+    }
+    return Status::Ok();
+  }
+
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  void BindNull(int i) { sqlite3_bind_null(stmt_, i); }
+  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void Bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); }
+  void Bind(int i, std::string_view s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
+  void BindBlob(int i, std::string_view s) {
+    sqlite3_bind_blob(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
+  template <typename T>
+  void BindOptional(int i, const std::optional<T>& v) {
+    if (v) {
+      Bind(i, *v);
+    } else {
+      BindNull(i);
+    }
+  }
+
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return sqlite3_step(stmt_); }
+
+  bool IsNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+  int64_t Int(int c) const { return sqlite3_column_int64(stmt_, c); }
+  double Double(int c) const { return sqlite3_column_double(stmt_, c); }
+  std::string Text(int c) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, c);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, c)))
+             : std::string();
+  }
+  std::optional<std::string> OptText(int c) const {
+    if (IsNull(c)) return std::nullopt;
+    return Text(c);
+  }
+  std::optional<double> OptDouble(int c) const {
+    if (IsNull(c)) return std::nullopt;
+    return Double(c);
+  }
+  std::string_view Blob(int c) const {
+    const void* p = sqlite3_column_blob(stmt_, c);
+    return p ? std::string_view(static_cast<const char*>(p),
+                                static_cast<size_t>(sqlite3_column_bytes(stmt_, c)))
+             : std::string_view();
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, OpenOptions options) : path_(std::move(path)), options_(options) {}
+  ~SqliteStore() override {
+    // Statements must be finalised before the connection closes.
+    stmts_.clear();
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+  }
+
+  Status Open();
+  Result<IngestStats> Ingest(std::span<const core::Run> runs) override;
+  Result<std::vector<RunSummary>> ListRuns(const RunFilter& filter) override;
+  Status ForEachRun(const RunFilter& filter,
+                    const std::function<Status(const core::Run&)>& fn) override;
+  Result<std::vector<std::string>> Platforms() override;
+  std::string Describe() const override {
+    return fmt::format("sqlite {}, schema {}, {}", sqlite3_libversion(), schema_version_, path_);
+  }
+
+ private:
+  // Maps an SQLite result code to a Status for users.
+  Status Error(int rc, std::string_view doing) const;
+  // Runs one or more statements that return no rows, retrying while the store is busy.
+  Status Exec(std::string_view sql, std::string_view doing);
+  Status Begin(bool write);
+  Status Commit();
+  void Rollback();
+  Result<Stmt*> Prepared(std::string_view sql);
+  Status Migrate();
+  Status StepDone(Stmt* stmt, std::string_view doing);
+  Result<int64_t> IdFor(std::string_view insert_sql, std::string_view select_sql,
+                        std::string_view key1, std::optional<int64_t> key2, std::string_view doing);
+  Status WriteRun(const core::Run& run, const std::string& hash,
+                  std::map<std::string, int64_t>* project_ids,
+                  std::map<std::pair<int64_t, std::string>, int64_t>* benchmark_ids,
+                  std::map<std::string, int64_t>* metric_ids, int64_t now);
+
+  std::string path_;
+  OpenOptions options_;
+  sqlite3* db_ = nullptr;
+  int schema_version_ = 0;
+  std::unordered_map<std::string, std::unique_ptr<Stmt>> stmts_;
+};
+
+Status SqliteStore::Error(int rc, std::string_view doing) const {
+  std::string detail = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+  int primary = rc & 0xff;
+  if (IsBusy(rc)) {
+    return base::Busy(fmt::format(
+        "{}: {}: the store stayed locked by other writers for more than {} s; try again", path_,
+        doing, std::chrono::duration_cast<std::chrono::seconds>(options_.busy_timeout).count()));
+  }
+  if (primary == SQLITE_NOTADB) {
+    return base::InvalidInput(
+        fmt::format("{}: not a perfledger store (the file is not an SQLite database)", path_));
+  }
+  if (primary == SQLITE_CORRUPT) {
+    return base::Internal(fmt::format("{}: the store is corrupted: {}", path_, detail));
+  }
+  if (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN ||
+      primary == SQLITE_READONLY || primary == SQLITE_PERM) {
+    return base::IoError(fmt::format("{}: {}: {}", path_, doing, detail));
+  }
+  return base::Internal(fmt::format("{}: {}: {}", path_, doing, detail));
+}
+
+Status SqliteStore::Exec(std::string_view sql, std::string_view doing) {
+  const auto deadline = Clock::now() + options_.busy_timeout;
+  std::string text(sql);
+  while (true) {
+    int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return Status::Ok();
+    if (!IsBusy(rc) || Clock::now() >= deadline) return Error(rc, doing);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+Status SqliteStore::Begin(bool write) {
+  return Exec(write ? "BEGIN IMMEDIATE" : "BEGIN", "start a transaction");
+}
+
+Status SqliteStore::Commit() { return Exec("COMMIT", "commit"); }
+
+void SqliteStore::Rollback() {
+  if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Result<Stmt*> SqliteStore::Prepared(std::string_view sql) {
+  auto it = stmts_.find(std::string(sql));
+  if (it != stmts_.end()) {
+    it->second->Reset();
+    return it->second.get();
+  }
+  auto stmt = std::make_unique<Stmt>();
+  RETURN_IF_ERROR(stmt->Prepare(db_, sql));
+  Stmt* raw = stmt.get();
+  stmts_.emplace(std::string(sql), std::move(stmt));
+  return raw;
+}
+
+Status SqliteStore::StepDone(Stmt* stmt, std::string_view doing) {
+  int rc = stmt->Step();
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error(rc, doing);
+  return Status::Ok();
+}
+
+Status SqliteStore::Open() {
+  struct stat st;
+  const bool exists = ::stat(path_.c_str(), &st) == 0;
+  if (!exists && !options_.create_if_missing) {
+    return base::NotFound(fmt::format(
+        "{}: no perfledger store here (ingest some runs first, or choose the store with --db "
+        "PATH or PERFLEDGER_DB)",
+        path_));
+  }
+  if (exists && S_ISDIR(st.st_mode)) {
+    return base::InvalidInput(
+        fmt::format("{}: is a directory; --db expects the store's file path", path_));
+  }
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (options_.create_if_missing) flags |= SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) return Error(rc, "open the store");
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, static_cast<int>(options_.busy_timeout.count()));
+
+  // Refuse foreign files before changing anything in them.
+  {
+    ASSIGN_OR_RETURN(Stmt * id, Prepared("PRAGMA application_id"));
+    rc = id->Step();
+    if (rc != SQLITE_ROW) return Error(rc, "read the store's header");
+    const int64_t app_id = id->Int(0);
+    id->Reset();
+    ASSIGN_OR_RETURN(Stmt * tables, Prepared("SELECT count(*) FROM sqlite_master"));
+    rc = tables->Step();
+    if (rc != SQLITE_ROW) return Error(rc, "read the store's header");
+    const int64_t table_count = tables->Int(0);
+    tables->Reset();
+    if (app_id != kSqliteApplicationId && (app_id != 0 || table_count != 0)) {
+      return base::InvalidInput(fmt::format(
+          "{}: not a perfledger store (an SQLite database of another application)", path_));
+    }
+  }
+  RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL", "switch the store to WAL mode"));
+  RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", "configure the store"));
+  return Migrate();
+}
+
+Status SqliteStore::Migrate() {
+  auto migrations = SqliteMigrations();
+  const int latest = migrations.empty() ? 0 : migrations.back().version;
+  RETURN_IF_ERROR(Begin(/*write=*/true));
+  auto fail = [&](Status s) {
+    Rollback();
+    return s;
+  };
+  auto version_stmt = Prepared("PRAGMA user_version");
+  if (!version_stmt.ok()) return fail(version_stmt.status());
+  int rc = (*version_stmt)->Step();
+  if (rc != SQLITE_ROW) return fail(Error(rc, "read the store's schema version"));
+  const int current = static_cast<int>((*version_stmt)->Int(0));
+  (*version_stmt)->Reset();
+  if (current > latest) {
+    return fail(base::InvalidInput(fmt::format(
+        "{}: the store has schema version {}, written by a newer perfledger; this build knows "
+        "versions up to {} (upgrade perfledger)",
+        path_, current, latest)));
+  }
+  for (const Migration& m : migrations) {
+    if (m.version <= current) continue;
+    Status s = Exec(m.sql, fmt::format("apply store migration {}", m.version));
+    if (!s.ok()) return fail(s);
+    s = Exec(fmt::format("PRAGMA user_version = {}; PRAGMA application_id = {}", m.version,
+                         kSqliteApplicationId),
+             "record the store's schema version");
+    if (!s.ok()) return fail(s);
+  }
+  RETURN_IF_ERROR(Commit());
+  schema_version_ = latest;
+  return Status::Ok();
+}
+
+Result<int64_t> SqliteStore::IdFor(std::string_view insert_sql, std::string_view select_sql,
+                                   std::string_view key1, std::optional<int64_t> key2,
+                                   std::string_view doing) {
+  ASSIGN_OR_RETURN(Stmt * sel, Prepared(select_sql));
+  int n = 1;
+  if (key2) sel->Bind(n++, *key2);
+  sel->Bind(n, key1);
+  int rc = sel->Step();
+  if (rc == SQLITE_ROW) return sel->Int(0);
+  if (rc != SQLITE_DONE) return Error(rc, doing);
+  ASSIGN_OR_RETURN(Stmt * ins, Prepared(insert_sql));
+  n = 1;
+  if (key2) ins->Bind(n++, *key2);
+  ins->Bind(n, key1);
+  RETURN_IF_ERROR(StepDone(ins, doing));
+  return sqlite3_last_insert_rowid(db_);
+}
+
+Status SqliteStore::WriteRun(const core::Run& run, const std::string& hash,
+                             std::map<std::string, int64_t>* project_ids,
+                             std::map<std::pair<int64_t, std::string>, int64_t>* benchmark_ids,
+                             std::map<std::string, int64_t>* metric_ids, int64_t now) {
+  int64_t project_id;
+  if (auto it = project_ids->find(run.project); it != project_ids->end()) {
+    project_id = it->second;
+  } else {
+    ASSIGN_OR_RETURN(project_id, IdFor("INSERT INTO projects(name) VALUES (?1)",
+                                       "SELECT id FROM projects WHERE name = ?1", run.project,
+                                       std::nullopt, "store a project"));
+    project_ids->emplace(run.project, project_id);
+  }
+
+  const std::string env_json = core::WriteEnvironment(run.environment);
+  int64_t env_id;
+  {
+    ASSIGN_OR_RETURN(Stmt * sel, Prepared("SELECT id FROM environments WHERE description = ?1"));
+    sel->Bind(1, env_json);
+    int rc = sel->Step();
+    if (rc == SQLITE_ROW) {
+      env_id = sel->Int(0);
+    } else if (rc == SQLITE_DONE) {
+      ASSIGN_OR_RETURN(Stmt * ins, Prepared("INSERT INTO environments(fingerprint, description) "
+                                            "VALUES (?1, ?2)"));
+      ins->Bind(1, run.environment.fingerprint);
+      ins->Bind(2, env_json);
+      RETURN_IF_ERROR(StepDone(ins, "store an environment"));
+      env_id = sqlite3_last_insert_rowid(db_);
+    } else {
+      return Error(rc, "look up an environment");
+    }
+  }
+
+  int64_t samples = run.sample_count();
+  ASSIGN_OR_RETURN(
+      Stmt * ins,
+      Prepared("INSERT INTO runs(run_id, content_hash, project_id, platform, commit_sha, "
+               "commit_branch, commit_time, commit_subject, range_from, range_count, reason, "
+               "reason_detail, suite_name, suite_revision, environment_id, started_at, "
+               "finished_at, benchmark_count, sample_count, partial, ingested_at) VALUES "
+               "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+               "?18, ?19, ?20, ?21)"));
+  ins->Bind(1, run.run_id);
+  ins->Bind(2, hash);
+  ins->Bind(3, project_id);
+  ins->Bind(4, run.platform);
+  ins->Bind(5, run.commit.sha);
+  ins->BindOptional(6, run.commit.branch);
+  if (run.commit.time) {
+    ins->Bind(7, run.commit.time->unix_nanos);
+  } else {
+    ins->BindNull(7);
+  }
+  ins->BindOptional(8, run.commit.subject);
+  ins->BindOptional(9, run.commit_range.from);
+  ins->Bind(10, run.commit_range.count);
+  ins->Bind(11, core::ReasonName(run.reason));
+  ins->BindOptional(12, run.reason_detail);
+  if (run.suite) {
+    ins->Bind(13, run.suite->name);
+    ins->Bind(14, run.suite->revision);
+  } else {
+    ins->BindNull(13);
+    ins->BindNull(14);
+  }
+  ins->Bind(15, env_id);
+  ins->Bind(16, run.started_at.unix_nanos);
+  ins->Bind(17, run.finished_at.unix_nanos);
+  ins->Bind(18, static_cast<int64_t>(run.benchmarks.size()));
+  ins->Bind(19, samples);
+  ins->Bind(20, static_cast<int64_t>(run.partial() ? 1 : 0));
+  ins->Bind(21, now);
+  RETURN_IF_ERROR(StepDone(ins, "store a run"));
+  const int64_t row = sqlite3_last_insert_rowid(db_);
+
+  ASSIGN_OR_RETURN(Stmt * meas,
+                   Prepared("INSERT INTO measurements(run, benchmark, metric, unit, "
+                            "higher_is_better, samples, n, mean, stddev, median, min, max, "
+                            "lower, upper) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                            "?12, ?13, ?14)"));
+  for (const auto& b : run.benchmarks) {
+    int64_t bench_id;
+    auto key = std::make_pair(project_id, b.name);
+    if (auto it = benchmark_ids->find(key); it != benchmark_ids->end()) {
+      bench_id = it->second;
+    } else {
+      ASSIGN_OR_RETURN(
+          bench_id, IdFor("INSERT INTO benchmarks(project_id, name) VALUES (?1, ?2)",
+                          "SELECT id FROM benchmarks WHERE project_id = ?1 AND name = ?2", b.name,
+                          project_id, "store a benchmark"));
+      benchmark_ids->emplace(key, bench_id);
+    }
+    if (b.error) {
+      ASSIGN_OR_RETURN(Stmt * f, Prepared("INSERT INTO failures(run, benchmark, error) "
+                                          "VALUES (?1, ?2, ?3)"));
+      f->Bind(1, row);
+      f->Bind(2, bench_id);
+      f->Bind(3, *b.error);
+      RETURN_IF_ERROR(StepDone(f, "store a failed benchmark"));
+    }
+    for (const auto& m : b.metrics) {
+      int64_t metric_id;
+      if (auto it = metric_ids->find(m.name); it != metric_ids->end()) {
+        metric_id = it->second;
+      } else {
+        ASSIGN_OR_RETURN(metric_id, IdFor("INSERT INTO metrics(name) VALUES (?1)",
+                                          "SELECT id FROM metrics WHERE name = ?1", m.name,
+                                          std::nullopt, "store a metric"));
+        metric_ids->emplace(m.name, metric_id);
+      }
+      meas->Reset();
+      meas->Bind(1, row);
+      meas->Bind(2, bench_id);
+      meas->Bind(3, metric_id);
+      meas->Bind(4, m.unit);
+      meas->Bind(5, static_cast<int64_t>(m.direction == core::Direction::kHigher ? 1 : 0));
+      if (!m.samples.empty()) {
+        meas->BindBlob(6, EncodeSamples(m.samples));
+      } else {
+        meas->BindNull(6);
+      }
+      if (m.summary) {
+        const core::Summary& s = *m.summary;
+        meas->Bind(7, s.n);
+        meas->Bind(8, s.mean);
+        meas->BindOptional(9, s.stddev);
+        meas->BindOptional(10, s.median);
+        meas->BindOptional(11, s.min);
+        meas->BindOptional(12, s.max);
+        meas->BindOptional(13, s.lower);
+        meas->BindOptional(14, s.upper);
+      }
+      RETURN_IF_ERROR(StepDone(meas, "store a measurement"));
+    }
+  }
+  return Status::Ok();
+}
+
+Result<IngestStats> SqliteStore::Ingest(std::span<const core::Run> runs) {
+  std::vector<std::string> hashes;
+  hashes.reserve(runs.size());
+  for (const auto& run : runs) hashes.push_back(core::ContentHash(run));
+
+  RETURN_IF_ERROR(Begin(/*write=*/true));
+  IngestStats stats;
+  std::map<std::string, int64_t> project_ids;
+  std::map<std::pair<int64_t, std::string>, int64_t> benchmark_ids;
+  std::map<std::string, int64_t> metric_ids;
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  auto fail = [&](Status s) -> Result<IngestStats> {
+    Rollback();
+    return s;
+  };
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const core::Run& run = runs[i];
+    auto sel = Prepared("SELECT content_hash FROM runs WHERE run_id = ?1");
+    if (!sel.ok()) return fail(sel.status());
+    (*sel)->Bind(1, run.run_id);
+    int rc = (*sel)->Step();
+    if (rc == SQLITE_ROW) {
+      const bool same = (*sel)->Text(0) == hashes[i];
+      (*sel)->Reset();
+      if (same) {
+        ++stats.already_present;
+        continue;
+      }
+      return fail(base::Conflict(fmt::format(
+          "run {} is already stored with different content (runs are immutable: give a new "
+          "run a new run_id)",
+          run.run_id)));
+    }
+    if (rc != SQLITE_DONE) return fail(Error(rc, "look up a run"));
+    Status s = WriteRun(run, hashes[i], &project_ids, &benchmark_ids, &metric_ids, now);
+    if (!s.ok()) return fail(s);
+    ++stats.ingested;
+    stats.samples += run.sample_count();
+  }
+  Status s = Commit();
+  if (!s.ok()) return fail(s);
+  return stats;
+}
+
+constexpr std::string_view kRunColumns =
+    "r.id, r.run_id, p.name, r.commit_sha, r.commit_branch, r.commit_time, r.commit_subject, "
+    "r.range_from, r.range_count, r.reason, r.reason_detail, r.platform, r.suite_name, "
+    "r.suite_revision, r.environment_id, r.started_at, r.finished_at, r.benchmark_count, "
+    "r.sample_count, r.partial";
+
+std::string RunQuery() {
+  return fmt::format(
+      "SELECT {} FROM runs r JOIN projects p ON p.id = r.project_id "
+      "WHERE (?1 IS NULL OR r.platform = ?1) AND (?2 IS NULL OR p.name = ?2) "
+      "ORDER BY COALESCE(r.commit_time, r.started_at), r.run_id",
+      kRunColumns);
+}
+
+core::Reason ReasonOrPush(const std::string& name) {
+  return core::ParseReason(name).value_or(core::Reason::kPush);
+}
+
+Result<std::vector<RunSummary>> SqliteStore::ListRuns(const RunFilter& filter) {
+  ASSIGN_OR_RETURN(Stmt * q, Prepared(RunQuery()));
+  q->BindOptional(1, filter.platform);
+  q->BindOptional(2, filter.project);
+  std::vector<RunSummary> out;
+  int rc;
+  while ((rc = q->Step()) == SQLITE_ROW) {
+    RunSummary r;
+    r.run_id = q->Text(1);
+    r.project = q->Text(2);
+    r.sha = q->Text(3);
+    if (!q->IsNull(5)) r.commit_time = base::Timestamp{q->Int(5)};
+    r.reason = ReasonOrPush(q->Text(9));
+    r.platform = q->Text(11);
+    r.started_at = base::Timestamp{q->Int(15)};
+    r.benchmark_count = q->Int(17);
+    r.sample_count = q->Int(18);
+    r.partial = q->Int(19) != 0;
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return Error(rc, "list runs");
+  q->Reset();
+  return out;
+}
+
+Status SqliteStore::ForEachRun(const RunFilter& filter,
+                               const std::function<Status(const core::Run&)>& fn) {
+  // One read transaction, so every run comes from the same snapshot.
+  RETURN_IF_ERROR(Begin(/*write=*/false));
+  std::unordered_map<int64_t, core::Environment> environments;
+  auto body = [&]() -> Status {
+    ASSIGN_OR_RETURN(Stmt * q, Prepared(RunQuery()));
+    q->BindOptional(1, filter.platform);
+    q->BindOptional(2, filter.project);
+    // The inner queries use their own statements; q stays positioned.
+    Stmt measurements;
+    RETURN_IF_ERROR(measurements.Prepare(
+        db_,
+        "SELECT b.name, mt.name, m.unit, m.higher_is_better, m.samples, m.n, m.mean, m.stddev, "
+        "m.median, m.min, m.max, m.lower, m.upper FROM measurements m "
+        "JOIN benchmarks b ON b.id = m.benchmark JOIN metrics mt ON mt.id = m.metric "
+        "WHERE m.run = ?1"));
+    Stmt failures;
+    RETURN_IF_ERROR(failures.Prepare(
+        db_,
+        "SELECT b.name, f.error FROM failures f JOIN benchmarks b ON b.id = f.benchmark "
+        "WHERE f.run = ?1"));
+    Stmt env_q;
+    RETURN_IF_ERROR(env_q.Prepare(db_, "SELECT description FROM environments WHERE id = ?1"));
+    int rc;
+    while ((rc = q->Step()) == SQLITE_ROW) {
+      core::Run run;
+      const int64_t row = q->Int(0);
+      run.run_id = q->Text(1);
+      run.project = q->Text(2);
+      run.commit.sha = q->Text(3);
+      run.commit.branch = q->OptText(4);
+      if (!q->IsNull(5)) run.commit.time = base::Timestamp{q->Int(5)};
+      run.commit.subject = q->OptText(6);
+      run.commit_range.from = q->OptText(7);
+      run.commit_range.to = run.commit.sha;
+      run.commit_range.count = q->Int(8);
+      run.reason = ReasonOrPush(q->Text(9));
+      run.reason_detail = q->OptText(10);
+      run.platform = q->Text(11);
+      if (!q->IsNull(12)) run.suite = core::SuiteRef{q->Text(12), q->Int(13)};
+      const int64_t env_id = q->Int(14);
+      run.started_at = base::Timestamp{q->Int(15)};
+      run.finished_at = base::Timestamp{q->Int(16)};
+
+      auto env_it = environments.find(env_id);
+      if (env_it == environments.end()) {
+        env_q.Reset();
+        env_q.Bind(1, env_id);
+        if (env_q.Step() != SQLITE_ROW) {
+          return base::Internal(fmt::format("{}: run {} has no environment", path_, run.run_id));
+        }
+        auto env = core::ReadEnvironment(env_q.Text(0), "stored environment");
+        if (!env.ok()) return base::Internal(env.status().message());
+        env_it = environments.emplace(env_id, std::move(*env)).first;
+      }
+      run.environment = env_it->second;
+
+      std::map<std::string, core::BenchmarkResult> benchmarks;
+      failures.Reset();
+      failures.Bind(1, row);
+      while ((rc = failures.Step()) == SQLITE_ROW) {
+        auto& b = benchmarks[failures.Text(0)];
+        b.error = failures.Text(1);
+      }
+      if (rc != SQLITE_DONE) return Error(rc, "read failed benchmarks");
+      measurements.Reset();
+      measurements.Bind(1, row);
+      while ((rc = measurements.Step()) == SQLITE_ROW) {
+        auto& b = benchmarks[measurements.Text(0)];
+        core::Metric m;
+        m.name = measurements.Text(1);
+        m.unit = measurements.Text(2);
+        m.direction = measurements.Int(3) != 0 ? core::Direction::kHigher : core::Direction::kLower;
+        if (!measurements.IsNull(4)) {
+          auto samples = DecodeSamples(measurements.Blob(4));
+          if (!samples.ok()) return samples.status().WithPrefix(path_);
+          m.samples = std::move(*samples);
+        }
+        if (!measurements.IsNull(5)) {
+          core::Summary s;
+          s.n = measurements.Int(5);
+          s.mean = measurements.Double(6);
+          s.stddev = measurements.OptDouble(7);
+          s.median = measurements.OptDouble(8);
+          s.min = measurements.OptDouble(9);
+          s.max = measurements.OptDouble(10);
+          s.lower = measurements.OptDouble(11);
+          s.upper = measurements.OptDouble(12);
+          if (m.samples.empty()) m.summary = s;
+        }
+        b.metrics.push_back(std::move(m));
+      }
+      if (rc != SQLITE_DONE) return Error(rc, "read measurements");
+      for (auto& [name, b] : benchmarks) {
+        b.name = name;
+        std::sort(b.metrics.begin(), b.metrics.end(),
+                  [](const core::Metric& x, const core::Metric& y) { return x.name < y.name; });
+        run.benchmarks.push_back(std::move(b));
+      }
+      RETURN_IF_ERROR(fn(run));
+    }
+    if (rc != SQLITE_DONE) return Error(rc, "read runs");
+    q->Reset();
+    return Status::Ok();
+  };
+  Status s = body();
+  Rollback();  // a read transaction: nothing to keep
+  return s;
+}
+
+Result<std::vector<std::string>> SqliteStore::Platforms() {
+  ASSIGN_OR_RETURN(Stmt * q, Prepared("SELECT DISTINCT platform FROM runs ORDER BY platform"));
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = q->Step()) == SQLITE_ROW) out.push_back(q->Text(0));
+  if (rc != SQLITE_DONE) return Error(rc, "list platforms");
+  q->Reset();
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
+                                               const OpenOptions& options) {
+  auto store = std::make_unique<SqliteStore>(path, options);
+  RETURN_IF_ERROR(store->Open());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<std::unique_ptr<Store>> OpenStore(const std::string& location, const OpenOptions& options) {
+  if (location.starts_with("postgres://") || location.starts_with("postgresql://")) {
+    return base::InvalidInput(fmt::format(
+        "{}: PostgreSQL stores are not supported by this build yet; pass a file path for the "
+        "embedded SQLite store",
+        location));
+  }
+  return OpenSqliteStore(location, options);
+}
+
+}  // namespace perfledger::store
