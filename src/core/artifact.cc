@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "base/json_writer.h"
@@ -517,59 +516,50 @@ Result<Run> ReadRun(Ctx& ctx, element root) {
   return run;
 }
 
+// "line:column" of a byte offset.
+std::string LineColumn(std::string_view json, size_t offset) {
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i < offset && i < json.size(); ++i) {
+    if (json[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return fmt::format("{}:{}", line, column);
+}
+
 // Where simdjson only says "not valid JSON", nlohmann's parser gives the byte offset, which
 // becomes line and column. Only on the error path.
 Status SyntaxError(std::string_view json, std::string_view source,
                    simdjson::error_code simdjson_error) {
   try {
-    auto parsed = nlohmann::json::parse(json.begin(), json.end());
-    // nlohmann accepted what simdjson did not: most often a number out of double range,
-    // which nlohmann reads as infinity. Point at it.
-    std::string pointer;
-    std::function<bool(const nlohmann::json&, std::string&)> find_nonfinite =
-        [&](const nlohmann::json& j, std::string& path) -> bool {
-      if (j.is_number_float() && !std::isfinite(j.get<double>())) return true;
-      if (j.is_object()) {
-        for (auto it = j.begin(); it != j.end(); ++it) {
-          size_t size = path.size();
-          path += "/" + base::JsonPointerToken(it.key());
-          if (find_nonfinite(*it, path)) return true;
-          path.resize(size);
-        }
-      } else if (j.is_array()) {
-        for (size_t i = 0; i < j.size(); ++i) {
-          size_t size = path.size();
-          path += fmt::format("/{}", i);
-          if (find_nonfinite(j[i], path)) return true;
-          path.resize(size);
-        }
-      }
-      return false;
-    };
-    if (find_nonfinite(parsed, pointer)) {
-      return InvalidInput(fmt::format("{}: {}: expected a finite number, got a number out of range",
-                                      source, pointer));
-    }
+    (void)nlohmann::json::parse(json.begin(), json.end());
     return InvalidInput(
         fmt::format("{}: invalid JSON: {}", source, simdjson::error_message(simdjson_error)));
   } catch (const nlohmann::json::parse_error& e) {
     size_t offset = std::min(e.byte == 0 ? 0 : e.byte - 1, json.size());
-    size_t line = 1, column = 1;
-    for (size_t i = 0; i < offset; ++i) {
-      if (json[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error while
-    // parsing value - invalid literal; last read: 'NaN'": keep what follows "parse error...: ".
+    // parsing value - invalid literal; last read: 'NaN'": keep what follows the first ": ".
     size_t colon = what.find(": ");
     if (colon != std::string::npos) what = what.substr(colon + 2);
     if (offset >= json.size()) what = "unexpected end of input (truncated?); " + what;
-    return InvalidInput(fmt::format("{}:{}:{}: invalid JSON: {}", source, line, column, what));
+    return InvalidInput(
+        fmt::format("{}:{}: invalid JSON: {}", source, LineColumn(json, offset), what));
+  } catch (const nlohmann::json::out_of_range& e) {
+    // "number overflow parsing '1e999'": a number beyond the range of a double.
+    std::string what = e.what();
+    size_t open = what.find('\'');
+    size_t close = open == std::string::npos ? open : what.find('\'', open + 1);
+    if (close != std::string::npos) {
+      std::string token = what.substr(open + 1, close - open - 1);
+      size_t at = json.find(token);
+      return InvalidInput(fmt::format("{}:{}: expected a finite number, got {} (out of range)",
+                                      source, LineColumn(json, at), token));
+    }
+    return InvalidInput(fmt::format("{}: expected finite numbers: {}", source, what));
   } catch (const std::exception& e) {
     return InvalidInput(fmt::format("{}: invalid JSON: {}", source, e.what()));
   }

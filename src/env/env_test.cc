@@ -1,0 +1,67 @@
+#include "env/env.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "env/host.h"
+
+namespace perfledger::env {
+namespace {
+
+namespace fs = std::filesystem;
+
+class EnvTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("perfledger-env-test-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+  Env* env_ = Env::Default();
+};
+
+TEST_F(EnvTest, WriteAtomicThenRead) {
+  std::string path = (dir_ / "a.txt").string();
+  ASSERT_TRUE(env_->WriteFileAtomic(path, "one").ok());
+  ASSERT_TRUE(env_->WriteFileAtomic(path, "two").ok());
+  EXPECT_EQ(*env_->ReadFile(path), "two");
+  // No temporary file is left behind.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1);
+}
+
+TEST_F(EnvTest, MissingFileIsNotFoundNamingThePath) {
+  auto r = env_->ReadFile((dir_ / "nope.json").string());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), base::StatusCode::kNotFound);
+  EXPECT_NE(r.status().message().find("nope.json"), std::string::npos);
+}
+
+TEST_F(EnvTest, ListFilesIsRecursiveSortedAndFiltered) {
+  fs::create_directories(dir_ / "b" / "c");
+  std::ofstream(dir_ / "z.json") << "{}";
+  std::ofstream(dir_ / "b" / "c" / "a.json") << "{}";
+  std::ofstream(dir_ / "b" / "notes.txt") << "x";
+  std::ofstream(dir_ / ".hidden.json") << "{}";
+  auto files = env_->ListFiles(dir_.string(), ".json");
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(*files, (std::vector<std::string>{(dir_ / "b" / "c" / "a.json").string(),
+                                              (dir_ / "z.json").string()}));
+  EXPECT_FALSE(env_->ListFiles((dir_ / "missing").string(), ".json").ok());
+}
+
+TEST(HostTest, ReadsThisMachine) {
+  HostInfo h = ReadHostInfo();
+  EXPECT_EQ(h.os, "linux");
+  EXPECT_FALSE(h.kernel.empty());
+  EXPECT_FALSE(h.arch.empty());
+  EXPECT_GE(h.cores, 1);
+  EXPECT_GT(h.memory_bytes, 0);
+}
+
+}  // namespace
+}  // namespace perfledger::env

@@ -37,7 +37,6 @@ class Stmt {
   ~Stmt() { sqlite3_finalize(stmt_); }
 
   Status Prepare(sqlite3* db, std::string_view sql) {
-    db_ = db;
     int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
                                 SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
     if (rc != SQLITE_OK) {
@@ -96,7 +95,6 @@ class Stmt {
   }
 
  private:
-  sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
 };
 
@@ -125,6 +123,7 @@ class SqliteStore final : public Store {
   // Runs one or more statements that return no rows, retrying while the store is busy.
   Status Exec(std::string_view sql, std::string_view doing);
   Status Begin(bool write);
+  void ResetAll();
   Status Commit();
   void Rollback();
   Result<Stmt*> Prepared(std::string_view sql);
@@ -177,13 +176,24 @@ Status SqliteStore::Exec(std::string_view sql, std::string_view doing) {
   }
 }
 
+void SqliteStore::ResetAll() {
+  for (auto& [sql, stmt] : stmts_) stmt->Reset();
+}
+
 Status SqliteStore::Begin(bool write) {
+  // A statement left mid-result would pin an old snapshot, and a write transaction started
+  // on an old snapshot can never succeed once another process has written (BUSY_SNAPSHOT).
+  ResetAll();
   return Exec(write ? "BEGIN IMMEDIATE" : "BEGIN", "start a transaction");
 }
 
-Status SqliteStore::Commit() { return Exec("COMMIT", "commit"); }
+Status SqliteStore::Commit() {
+  ResetAll();
+  return Exec("COMMIT", "commit");
+}
 
 void SqliteStore::Rollback() {
+  ResetAll();
   if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
@@ -290,7 +300,9 @@ Result<int64_t> SqliteStore::IdFor(std::string_view insert_sql, std::string_view
   if (key2) sel->Bind(n++, *key2);
   sel->Bind(n, key1);
   int rc = sel->Step();
-  if (rc == SQLITE_ROW) return sel->Int(0);
+  const int64_t found = rc == SQLITE_ROW ? sel->Int(0) : 0;
+  sel->Reset();
+  if (rc == SQLITE_ROW) return found;
   if (rc != SQLITE_DONE) return Error(rc, doing);
   ASSIGN_OR_RETURN(Stmt * ins, Prepared(insert_sql));
   n = 1;
@@ -322,6 +334,7 @@ Status SqliteStore::WriteRun(const core::Run& run, const std::string& hash,
     int rc = sel->Step();
     if (rc == SQLITE_ROW) {
       env_id = sel->Int(0);
+      sel->Reset();
     } else if (rc == SQLITE_DONE) {
       ASSIGN_OR_RETURN(Stmt * ins, Prepared("INSERT INTO environments(fingerprint, description) "
                                             "VALUES (?1, ?2)"));
@@ -523,8 +536,8 @@ Result<std::vector<RunSummary>> SqliteStore::ListRuns(const RunFilter& filter) {
     r.partial = q->Int(19) != 0;
     out.push_back(std::move(r));
   }
-  if (rc != SQLITE_DONE) return Error(rc, "list runs");
   q->Reset();
+  if (rc != SQLITE_DONE) return Error(rc, "list runs");
   return out;
 }
 
@@ -644,8 +657,8 @@ Result<std::vector<std::string>> SqliteStore::Platforms() {
   std::vector<std::string> out;
   int rc;
   while ((rc = q->Step()) == SQLITE_ROW) out.push_back(q->Text(0));
-  if (rc != SQLITE_DONE) return Error(rc, "list platforms");
   q->Reset();
+  if (rc != SQLITE_DONE) return Error(rc, "list platforms");
   return out;
 }
 

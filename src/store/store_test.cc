@@ -1,0 +1,290 @@
+// The store test suite. Every back end must pass it: add a factory to kBackends.
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "base/uuid.h"
+#include "core/artifact.h"
+#include "store/collector.h"
+
+namespace perfledger::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Sha(int i) {
+  char buf[41];
+  std::snprintf(buf, sizeof buf, "%040x", i + 1);
+  return buf;
+}
+
+core::Run MakeRun(int i, const std::string& platform = "x86-64-linux") {
+  core::Run r;
+  r.run_id = base::NewUuidV4();
+  r.project = "gruel";
+  r.commit.sha = Sha(i);
+  r.commit.branch = "trunk";
+  r.commit.time = base::Timestamp{(1'700'000'000LL + i * 60) * 1'000'000'000};
+  r.commit.subject = "commit " + std::to_string(i);
+  r.commit_range = {i > 0 ? std::optional<std::string>(Sha(i - 1)) : std::nullopt, r.commit.sha,
+                    1};
+  r.reason = core::Reason::kPush;
+  r.platform = platform;
+  r.suite = core::SuiteRef{"compiler", 3};
+  r.environment.os = "linux";
+  r.environment.cores = 4;
+  r.environment.extra_json["labels"] = R"(["quiet"])";
+  r.environment.fingerprint = core::ComputeFingerprint(r.environment);
+  r.started_at = base::Timestamp{r.commit.time->unix_nanos + 1000000000};
+  r.finished_at = base::Timestamp{r.started_at.unix_nanos + 5'000'000'000};
+  core::BenchmarkResult b;
+  b.name = "parse/small";
+  b.metrics.push_back({"instructions", "count", core::Direction::kLower, {5e6, 5e6, 5e6}, {}});
+  b.metrics.push_back({"wall_time", "ns", core::Direction::kLower,
+                       {1830211.0 + i, 1829001, 1840533.5}, {}});
+  r.benchmarks.push_back(b);
+  core::BenchmarkResult s;
+  s.name = "parse/summary";
+  core::Summary sum;
+  sum.n = 50;
+  sum.mean = 12.5;
+  sum.stddev = 0.25;
+  s.metrics.push_back({"wall_time", "ms", core::Direction::kLower, {}, sum});
+  r.benchmarks.push_back(s);
+  core::BenchmarkResult f;
+  f.name = "zz/broken";
+  f.error = "exit status 101";
+  r.benchmarks.push_back(f);
+  return r;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("perfledger-store-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "perf.db").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<Store> Open() {
+    auto s = OpenStore(path_);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+
+  std::vector<core::Run> All(Store& store, const RunFilter& filter = {}) {
+    std::vector<core::Run> out;
+    auto st = store.ForEachRun(filter, [&](const core::Run& r) {
+      out.push_back(r);
+      return base::Status::Ok();
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return out;
+  }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+TEST_F(StoreTest, RunsComeBackExactlyAsStored) {
+  auto store = Open();
+  std::vector<core::Run> runs = {MakeRun(0), MakeRun(1)};
+  auto stats = store->Ingest(runs);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->ingested, 2);
+  EXPECT_EQ(stats->samples, 12);
+  auto back = All(*store);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0], runs[0]);
+  EXPECT_EQ(back[1], runs[1]);
+  EXPECT_EQ(core::WriteArtifact(back[1]), core::WriteArtifact(runs[1]));
+}
+
+TEST_F(StoreTest, SameRunAgainIsANoOpAndDifferentContentIsAConflict) {
+  auto store = Open();
+  core::Run a = MakeRun(0);
+  ASSERT_TRUE(store->Ingest({&a, 1}).ok());
+  auto again = store->Ingest({&a, 1});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->ingested, 0);
+  EXPECT_EQ(again->already_present, 1);
+
+  core::Run changed = a;
+  changed.benchmarks[0].metrics[1].samples[0] += 1;
+  core::Run fresh = MakeRun(1);
+  std::vector<core::Run> batch = {fresh, changed};
+  auto conflict = store->Ingest(batch);
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.status().code(), base::StatusCode::kConflict);
+  EXPECT_NE(conflict.status().message().find(a.run_id), std::string::npos);
+  // Nothing of the failed batch was written, not even the fresh run before the conflict.
+  EXPECT_EQ(All(*store).size(), 1u);
+}
+
+TEST_F(StoreTest, CollectorDeduplicatesWithinABatchAndNamesSources) {
+  auto store = Open();
+  core::Run a = MakeRun(0);
+  auto stats = Collect(*store, {{a, "a.json"}, {a, "copy-of-a.json"}, {MakeRun(1), "b.json"}});
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->ingested, 2);
+  EXPECT_EQ(stats->already_present, 1);
+
+  core::Run c = MakeRun(2);
+  auto second = Collect(*store, {{c, "x.json"}, {c, "y.json"}, {a, "a-again.json"}});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->ingested, 1);
+  EXPECT_EQ(second->already_present, 2);
+  EXPECT_EQ(All(*store).size(), 3u);
+}
+
+TEST_F(StoreTest, CollectorRefusesConflictsNamingTheFiles) {
+  auto store = Open();
+  core::Run a = MakeRun(0);
+  core::Run changed = a;
+  changed.reason = core::Reason::kManual;
+  auto in_batch = Collect(*store, {{a, "a.json"}, {changed, "b.json"}});
+  ASSERT_FALSE(in_batch.ok());
+  EXPECT_EQ(in_batch.status().message().substr(0, 7), "b.json:");
+  EXPECT_NE(in_batch.status().message().find("a.json"), std::string::npos);
+  EXPECT_EQ(All(*store).size(), 0u);
+
+  ASSERT_TRUE(Collect(*store, {{a, "a.json"}}).ok());
+  auto with_store = Collect(*store, {{MakeRun(5), "new.json"}, {changed, "later.json"}});
+  ASSERT_FALSE(with_store.ok());
+  EXPECT_EQ(with_store.status().message().substr(0, 11), "later.json:");
+  EXPECT_EQ(All(*store).size(), 1u);
+}
+
+TEST_F(StoreTest, OrderedByCommitTimeThenRunIdAndFiltered) {
+  auto store = Open();
+  core::Run late = MakeRun(5, "aarch64-linux");
+  core::Run early = MakeRun(1);
+  core::Run tie1 = MakeRun(3);
+  core::Run tie2 = MakeRun(3);
+  tie1.run_id = "ffffffff-0000-4000-8000-000000000000";
+  tie2.run_id = "00000000-0000-4000-8000-000000000000";
+  core::Run unknown_time = MakeRun(2);
+  unknown_time.commit.time.reset();  // ordered by its start time instead
+  std::vector<core::Run> batch = {late, tie1, early, unknown_time, tie2};
+  ASSERT_TRUE(store->Ingest(batch).ok());
+  auto listed = store->ListRuns({});
+  ASSERT_TRUE(listed.ok());
+  std::vector<std::string> ids;
+  for (const auto& r : *listed) ids.push_back(r.run_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{early.run_id, unknown_time.run_id, tie2.run_id,
+                                           tie1.run_id, late.run_id}));
+  RunFilter arm;
+  arm.platform = "aarch64-linux";
+  auto only = store->ListRuns(arm);
+  ASSERT_TRUE(only.ok());
+  ASSERT_EQ(only->size(), 1u);
+  EXPECT_EQ((*only)[0].run_id, late.run_id);
+  EXPECT_EQ((*only)[0].benchmark_count, 3);
+  EXPECT_EQ((*only)[0].sample_count, 6);
+  EXPECT_TRUE((*only)[0].partial);
+  EXPECT_EQ(All(*store, arm).size(), 1u);
+  RunFilter other;
+  other.project = "nope";
+  EXPECT_TRUE(store->ListRuns(other)->empty());
+  auto platforms = store->Platforms();
+  ASSERT_TRUE(platforms.ok());
+  EXPECT_EQ(*platforms, (std::vector<std::string>{"aarch64-linux", "x86-64-linux"}));
+}
+
+TEST_F(StoreTest, DataSurvivesReopening) {
+  core::Run a = MakeRun(0);
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->Ingest({&a, 1}).ok());
+  }
+  auto store = Open();
+  auto back = All(*store);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0], a);
+}
+
+TEST_F(StoreTest, MissingStoreIsNotFoundWhenNotCreating) {
+  OpenOptions options;
+  options.create_if_missing = false;
+  auto s = OpenStore(path_, options);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), base::StatusCode::kNotFound);
+  EXPECT_FALSE(fs::exists(path_));
+}
+
+TEST_F(StoreTest, RefusesAFileThatIsNotAStore) {
+  { std::ofstream(path_) << "this is a text file, not a database\n" << std::string(200, 'x'); }
+  auto s = OpenStore(path_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), base::StatusCode::kInvalidInput);
+  EXPECT_NE(s.status().message().find("not a perfledger store"), std::string::npos)
+      << s.status().message();
+}
+
+TEST_F(StoreTest, RefusesAnotherApplicationsDatabase) {
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1)", 0, 0, 0), SQLITE_OK);
+  sqlite3_close(db);
+  auto s = OpenStore(path_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("another application"), std::string::npos);
+  // Untouched: still not in WAL mode, still one table.
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st;
+  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "delete");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+TEST_F(StoreTest, RefusesAStoreFromANewerPerfledger) {
+  { auto store = Open(); }
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 999", 0, 0, 0), SQLITE_OK);
+  sqlite3_close(db);
+  auto s = OpenStore(path_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), base::StatusCode::kInvalidInput);
+  EXPECT_NE(s.status().message().find("newer perfledger"), std::string::npos)
+      << s.status().message();
+}
+
+TEST_F(StoreTest, ConcurrentWritersWaitInsteadOfFailing) {
+  { auto store = Open(); }
+  constexpr int kThreads = 4, kBatches = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto store = OpenStore(path_);
+      if (!store.ok()) {
+        ++failures;
+        return;
+      }
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<core::Run> batch = {MakeRun(t * 100 + b), MakeRun(t * 100 + b + 50)};
+        if (!(*store)->Ingest(batch).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto store = Open();
+  EXPECT_EQ(store->ListRuns({})->size(), static_cast<size_t>(kThreads * kBatches * 2));
+}
+
+}  // namespace
+}  // namespace perfledger::store
