@@ -237,7 +237,8 @@ TEST(ArtifactTest, RejectsEachBadInputWithPointerAndExpectation) {
 TEST(ArtifactTest, SyntaxErrorsGiveLineAndColumn) {
   auto r = ReadArtifact("{\n  \"version\": NaN\n}", "a.json");
   ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(r.status().message().starts_with("a.json:2:14: invalid JSON: ")) << r.status().message();
+  EXPECT_TRUE(r.status().message().starts_with("a.json:2:14: invalid JSON: "))
+      << r.status().message();
   auto t = ReadArtifact("{\"version\": 2, \"run_id\"", "t.json");
   ASSERT_FALSE(t.ok());
   EXPECT_NE(t.status().message().find("truncated"), std::string::npos) << t.status().message();

@@ -32,8 +32,7 @@ core::Run MakeRun(int i, const std::string& platform = "x86-64-linux") {
   r.commit.branch = "trunk";
   r.commit.time = base::Timestamp{(1'700'000'000LL + i * 60) * 1'000'000'000};
   r.commit.subject = "commit " + std::to_string(i);
-  r.commit_range = {i > 0 ? std::optional<std::string>(Sha(i - 1)) : std::nullopt, r.commit.sha,
-                    1};
+  r.commit_range = {i > 0 ? std::optional<std::string>(Sha(i - 1)) : std::nullopt, r.commit.sha, 1};
   r.reason = core::Reason::kPush;
   r.platform = platform;
   r.suite = core::SuiteRef{"compiler", 3};
@@ -46,8 +45,8 @@ core::Run MakeRun(int i, const std::string& platform = "x86-64-linux") {
   core::BenchmarkResult b;
   b.name = "parse/small";
   b.metrics.push_back({"instructions", "count", core::Direction::kLower, {5e6, 5e6, 5e6}, {}});
-  b.metrics.push_back({"wall_time", "ns", core::Direction::kLower,
-                       {1830211.0 + i, 1829001, 1840533.5}, {}});
+  b.metrics.push_back(
+      {"wall_time", "ns", core::Direction::kLower, {1830211.0 + i, 1829001, 1840533.5}, {}});
   r.benchmarks.push_back(b);
   core::BenchmarkResult s;
   s.name = "parse/summary";
