@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libfmt-dev libsimdjson-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  sqlite3 python3 python3-jsonschema
+  sqlite3 python3 python3-jsonschema clang-format
 )
 
 missing=()

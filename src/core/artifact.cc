@@ -535,7 +535,7 @@ std::string LineColumn(std::string_view json, size_t offset) {
 Status SyntaxError(std::string_view json, std::string_view source,
                    simdjson::error_code simdjson_error) {
   try {
-    (void)nlohmann::json::parse(json.begin(), json.end());
+    [[maybe_unused]] auto parsed = nlohmann::json::parse(json.begin(), json.end());
     return InvalidInput(
         fmt::format("{}: invalid JSON: {}", source, simdjson::error_message(simdjson_error)));
   } catch (const nlohmann::json::parse_error& e) {

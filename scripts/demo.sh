@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# perfledger's main job, end to end on this machine with the embedded SQLite store:
+#   1. builds perfledger (release preset), installing missing Debian packages first;
+#   2. creates a real git repository (demo/repo) with a small C++ program and six commits at
+#      realistic times, one of which makes the program slower;
+#   3. at every commit, builds the program and times it (5 runs, wall time in ns);
+#   4. writes one result artifact per commit with `perfledger write` (the runner-free writer);
+#   5. collects them all with `perfledger ingest` in one transaction, lists the runs, and
+#      writes the per-platform history files.
+# Everything lands under demo/ (re-created on every run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+scripts/setup-deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release --target perfledger
+pl="$root/build/release/src/cli/perfledger"
+
+demo="$root/demo"
+rm -rf "$demo"
+mkdir -p "$demo/repo" "$demo/artifacts"
+export PERFLEDGER_DB="$demo/perfledger.db"
+platform="$(uname -m | tr _ -)-$(uname -s | tr '[:upper:]' '[:lower:]')"
+
+# --- A small real project: count word frequencies in a text. ---------------------------------
+cd "$demo/repo"
+git init -q -b trunk
+git config user.name "Demo Developer"
+git config user.email "dev@example.com"
+awk 'BEGIN { srand(7); for (i = 0; i < 300000; i++) printf "w%d%s", int(rand() * rand() * 3000), (i % 12 == 11 ? "\n" : " ") }' \
+  > words.txt
+
+write_program() {  # $1: the container the program counts with
+  cat > wordfreq.cc <<CPP
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+int main(int argc, char** argv) {
+  std::ifstream in(argc > 1 ? argv[1] : "words.txt");
+  $1
+  std::cout << "distinct words: " << distinct << "\n";
+}
+CPP
+}
+
+hash_map='std::unordered_map<std::string, int> counts;
+  for (std::string w; in >> w;) ++counts[w];
+  size_t distinct = counts.size();'
+tree_map='std::map<std::string, int> counts;
+  for (std::string w; in >> w;) ++counts[w];
+  size_t distinct = counts.size();'
+linear='std::vector<std::pair<std::string, int>> counts;  // "simpler", and slow
+  for (std::string w; in >> w;) {
+    auto it = std::find_if(counts.begin(), counts.end(), [&](auto& p) { return p.first == w; });
+    if (it == counts.end()) counts.emplace_back(w, 1); else ++it->second;
+  }
+  size_t distinct = counts.size();'
+
+day=$(date -u +%Y-%m-%d)
+commit() {  # $1: time of day, $2: subject
+  git add -A
+  GIT_AUTHOR_DATE="${day}T$1:00Z" GIT_COMMITTER_DATE="${day}T$1:00Z" git commit -q -m "$2"
+}
+write_program "$tree_map";  commit 09:02 "Count words with std::map"
+echo "# wordfreq" > README.md; commit 09:14 "Add a README"
+write_program "$hash_map";  commit 09:31 "Use unordered_map for counting"
+echo "Counts words." >> README.md; commit 09:47 "Describe the program"
+write_program "$linear";    commit 10:05 "Simplify counting with a vector"
+echo "Usage: wordfreq FILE" >> README.md; commit 10:12 "Document usage"
+
+# --- Benchmark every commit and write one artifact each. -------------------------------------
+echo
+echo "== benchmarking $(git rev-list --count HEAD) commits on $platform"
+previous=""
+for sha in $(git rev-list --reverse trunk); do
+  git checkout -q "$sha"
+  g++ -O2 -std=c++17 -o wordfreq wordfreq.cc
+  ./wordfreq words.txt >/dev/null  # warm-up
+  samples=()
+  started=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+  for _ in 1 2 3 4 5; do
+    t0=$(date +%s%N); ./wordfreq words.txt >/dev/null; t1=$(date +%s%N)
+    samples+=($((t1 - t0)))
+  done
+  finished=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+  size=$(stat -c %s wordfreq)
+  range=(); [ -n "$previous" ] && range=(--range-from "$previous")
+  "$pl" write --project wordfreq --platform "$platform" --commit "$sha" --branch trunk \
+    --commit-time "$(git show -s --format=%cI "$sha")" --subject "$(git show -s --format=%s "$sha")" \
+    "${range[@]}" --reason push --suite demo --suite-revision 1 \
+    --started-at "$started" --finished-at "$finished" \
+    --sample "wordfreq/count:wall_time:ns=$(IFS=,; echo "${samples[*]}")" \
+    --sample "wordfreq/binary:size:bytes=$size" \
+    --out "$demo/artifacts" >/dev/null
+  median=$(printf '%s\n' "${samples[@]}" | sort -n | sed -n 3p)
+  printf '  %s  %-34s median %6.1f ms\n' "${sha:0:12}" "$(git show -s --format=%s "$sha")" \
+    "$(awk -v n="$median" 'BEGIN { print n / 1e6 }')"
+  previous=$sha
+done
+git checkout -q trunk
+cd "$root"
+
+# --- Collect atomically, list, and write the history a perf branch would hold. ----------------
+echo
+echo "== perfledger ingest"
+"$pl" ingest "$demo/artifacts" --history "$demo/history"
+echo
+echo "== perfledger runs"
+"$pl" runs
+echo
+echo "Store: $PERFLEDGER_DB    history files: $demo/history/    artifacts: $demo/artifacts/"
+echo "Try:   PERFLEDGER_DB=$PERFLEDGER_DB $pl export | head -1"
