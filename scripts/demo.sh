@@ -63,7 +63,7 @@ linear='std::vector<std::pair<std::string, int>> counts;  // "simpler", and slow
   }
   size_t distinct = counts.size();'
 
-day=$(date -u +%Y-%m-%d)
+day=$(date -u -d yesterday +%Y-%m-%d)
 commit() {  # $1: time of day, $2: subject
   git add -A
   GIT_AUTHOR_DATE="${day}T$1:00Z" GIT_COMMITTER_DATE="${day}T$1:00Z" git commit -q -m "$2"

@@ -30,6 +30,14 @@ LoadedArtifacts LoadArtifacts(env::Env* env, const std::vector<std::string>& pat
   LoadedArtifacts out;
   out.runs.reserve(paths.size());
   core::ArtifactReader reader;
+  auto read_one = [&](std::string_view json, std::string source) {
+    auto run = reader.Read(json, source);
+    if (!run.ok()) {
+      out.errors.push_back(run.status());
+      return;
+    }
+    out.runs.push_back(store::SourcedRun{std::move(*run), std::move(source)});
+  };
   for (const auto& path : paths) {
     auto text = env->ReadFile(path);
     if (!text.ok()) {
@@ -37,12 +45,19 @@ LoadedArtifacts LoadArtifacts(env::Env* env, const std::vector<std::string>& pat
       out.errors.push_back(base::InvalidInput(text.status().message()));
       continue;
     }
-    auto run = reader.Read(*text, path);
-    if (!run.ok()) {
-      out.errors.push_back(run.status());
+    if (!path.ends_with(".jsonl")) {
+      read_one(*text, path);
       continue;
     }
-    out.runs.push_back(store::SourcedRun{std::move(*run), path});
+    // JSON Lines (export's output, history files): one artifact a line, blank lines skipped.
+    std::string_view rest = *text;
+    for (int line = 1; !rest.empty(); ++line) {
+      size_t end = rest.find('\n');
+      std::string_view item = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+      if (item.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      read_one(item, fmt::format("{} line {}", path, line));
+    }
   }
   return out;
 }

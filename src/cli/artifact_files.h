@@ -11,7 +11,8 @@
 
 namespace perfledger::cli {
 
-// Files as given; directories expand to every *.json file below them (recursively, sorted).
+// Files as given (*.json: one artifact; *.jsonl: one a line); directories expand to every
+// *.json file below them (recursively, sorted).
 // An unreadable path or a directory without artifacts is an error naming it.
 base::Result<std::vector<std::string>> ExpandArtifactPaths(env::Env* env,
                                                            const std::vector<std::string>& args);
@@ -22,6 +23,7 @@ struct LoadedArtifacts {
 };
 
 // Reads and validates every file; the result holds either all runs or at least one error.
+// A *.jsonl file holds one artifact a line (what export and the history files hold).
 LoadedArtifacts LoadArtifacts(env::Env* env, const std::vector<std::string>& paths);
 
 }  // namespace perfledger::cli

@@ -51,11 +51,13 @@ void AddIngestVerb(CLI::App& app, Shell* shell) {
   CLI::App* cmd = app.add_subcommand(
       "ingest", "Validate result artifacts and store all of them in one transaction, or none");
   cmd->footer(
-      "Directories stand for every *.json file below them. The same run_id with the same\n"
-      "content is skipped as already present; with other content the batch is refused.\n\n"
+      "Directories stand for every *.json file below them; a *.jsonl file holds one artifact\n"
+      "a line (export's output, history files). The same run_id with the same content is\n"
+      "skipped as already present; with other content the whole batch is refused.\n\n"
       "Example:\n"
       "  perfledger ingest --db perf.db artifacts/\n"
-      "  perfledger ingest benchmark-results-*-x86-64-linux.json --history perf-history/");
+      "  perfledger ingest benchmark-results-*-x86-64-linux.json --history perf-history/\n"
+      "  perfledger ingest --db rebuilt.db perf-history/*.jsonl");
   cmd->add_option("paths", opt->paths, "Artifact files and directories")->required();
   cmd->add_option("--history", opt->history_dir,
                   "After ingesting, rewrite DIR/<platform>.jsonl from the store");

@@ -229,6 +229,17 @@ TEST_F(CliTest, ExportRoundTripsThroughAnEmptyStore) {
   ASSERT_EQ(RunCommand({kBin, "--db", db2, "ingest", lines.string()}).exit_code, 0);
   EXPECT_EQ(RunCommand({kBin, "--db", db2, "export"}).out, exported.out);
 
+  // The export itself, as a JSON Lines file, rebuilds the same store too.
+  std::string db3 = (dir_ / "third.db").string();
+  Outcome from_lines = RunCommand({kBin, "--db", db3, "ingest", (dir_ / "export.jsonl").string()});
+  ASSERT_EQ(from_lines.exit_code, 0) << from_lines.err;
+  EXPECT_EQ(RunCommand({kBin, "--db", db3, "export"}).out, exported.out);
+  std::ofstream(dir_ / "broken.jsonl") << exported.out << "{\"version\": 2}\n";
+  Outcome broken = RunCommand({kBin, "--db", db3, "ingest", (dir_ / "broken.jsonl").string()});
+  EXPECT_EQ(broken.exit_code, 2);
+  EXPECT_EQ(broken.err, "error: " + (dir_ / "broken.jsonl").string() +
+                            " line 7: /run_id: missing required field (expected a UUID)\n");
+
   Outcome arm = Pl({"export", "--platform", "aarch64-linux"});
   EXPECT_EQ(std::count(arm.out.begin(), arm.out.end(), '\n'), 2);
   EXPECT_EQ(Pl({"export", "--project", "other"}).out, "");
