@@ -80,7 +80,8 @@ Result<Timestamp> ParseRfc3339(std::string_view s) {
   if (month < 1 || month > 12 || day < 1 ||
       static_cast<unsigned>(day) > DaysInMonth(year, static_cast<unsigned>(month)) || hour > 23 ||
       minute > 59 || second > 60) {
-    return bad();
+    return InvalidInput(fmt::format(
+        "expected an RFC 3339 date-time, got \"{}\", which names no such date or time", s));
   }
   int64_t nanos = 0;
   if (pos < s.size() && s[pos] == '.') {

@@ -239,11 +239,15 @@ Result<Metric> ReadMetric(Ctx& ctx, std::string_view name, element e) {
       ASSIGN_OR_RETURN(double x, GetMeasurement(ctx, s, time_unit));
       m.samples.push_back(x);
     }
-  } else if (has_summary) {
+  }
+  if (has_summary) {
+    // Validated even beside samples, so what the schema rejects the reader rejects too; kept
+    // only without samples (raw samples are what analysis uses).
     Ctx::Scope scope(&ctx, "summary");
     ASSIGN_OR_RETURN(Summary s, ReadSummary(ctx, summary, time_unit));
-    m.summary = s;
-  } else {
+    if (!has_samples) m.summary = s;
+  }
+  if (!has_samples && !has_summary) {
     return ctx.Fail("expected \"samples\" (an array of numbers) or a \"summary\", got neither");
   }
   return m;
@@ -539,15 +543,32 @@ Status SyntaxError(std::string_view json, std::string_view source,
     return InvalidInput(
         fmt::format("{}: invalid JSON: {}", source, simdjson::error_message(simdjson_error)));
   } catch (const nlohmann::json::parse_error& e) {
-    size_t offset = std::min(e.byte == 0 ? 0 : e.byte - 1, json.size());
+    const size_t offset = std::min(e.byte == 0 ? 0 : e.byte - 1, json.size());
+    const std::string where = fmt::format("{}:{}", source, LineColumn(json, offset));
+    if (offset >= json.size()) {
+      return InvalidInput(
+          fmt::format("{}: invalid JSON: unexpected end of input (is the file truncated?)", where));
+    }
+    // The token the parser stopped in: back to its start, then forward to its end.
+    auto word = [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '+' || c == '-' ||
+             c == '_';
+    };
+    size_t begin = offset;
+    while (begin > 0 && word(json[begin - 1]) && word(json[begin])) --begin;
+    size_t stop = begin;
+    while (stop < json.size() && word(json[stop]) && stop - begin < 24) ++stop;
+    std::string token(json.substr(begin, std::max<size_t>(stop - begin, 1)));
+    if (token == "NaN" || token == "Infinity" || token == "-Infinity" || token == "-NaN") {
+      return InvalidInput(
+          fmt::format("{}:{}: expected a finite number, got {} (JSON has no NaN or Infinity)",
+                      source, LineColumn(json, begin), token));
+    }
     std::string what = e.what();
-    // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error while
-    // parsing value - invalid literal; last read: 'NaN'": keep what follows the first ": ".
-    size_t colon = what.find(": ");
-    if (colon != std::string::npos) what = what.substr(colon + 2);
-    if (offset >= json.size()) what = "unexpected end of input (truncated?); " + what;
-    return InvalidInput(
-        fmt::format("{}:{}: invalid JSON: {}", source, LineColumn(json, offset), what));
+    size_t expected = what.rfind("; expected ");
+    return InvalidInput(fmt::format("{}:{}: invalid JSON: unexpected {}{}", source,
+                                    LineColumn(json, begin), base::Quote(token),
+                                    expected == std::string::npos ? "" : what.substr(expected)));
   } catch (const nlohmann::json::out_of_range& e) {
     // "number overflow parsing '1e999'": a number beyond the range of a double.
     std::string what = e.what();

@@ -237,8 +237,12 @@ TEST(ArtifactTest, RejectsEachBadInputWithPointerAndExpectation) {
 TEST(ArtifactTest, SyntaxErrorsGiveLineAndColumn) {
   auto r = ReadArtifact("{\n  \"version\": NaN\n}", "a.json");
   ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(r.status().message().starts_with("a.json:2:14: invalid JSON: "))
-      << r.status().message();
+  EXPECT_EQ(r.status().message(),
+            "a.json:2:14: expected a finite number, got NaN (JSON has no NaN or Infinity)");
+  auto word = ReadArtifact("{\"version\": 2,\n \"x\": nope}", "w.json");
+  ASSERT_FALSE(word.ok());
+  EXPECT_TRUE(word.status().message().starts_with("w.json:2:7: invalid JSON: unexpected \"nope\""))
+      << word.status().message();
   auto t = ReadArtifact("{\"version\": 2, \"run_id\"", "t.json");
   ASSERT_FALSE(t.ok());
   EXPECT_NE(t.status().message().find("truncated"), std::string::npos) << t.status().message();
