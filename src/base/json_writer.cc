@@ -95,7 +95,7 @@ JsonWriter& JsonWriter::String(std::string_view s) {
 
 JsonWriter& JsonWriter::Number(double v) {
   BeforeValue();
-  out_ += FormatNumber(v);
+  AppendNumber(out_, v);
   return *this;
 }
 

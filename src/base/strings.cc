@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <iterator>
 
 #include "base/json_writer.h"
 
@@ -48,13 +49,23 @@ std::string JsonPointerToken(std::string_view token) {
   return out;
 }
 
-std::string FormatNumber(double v) {
+void AppendNumber(std::string& out, double v) {
   constexpr double kExactIntegerLimit = 9007199254740992.0;  // 2^53
   if (std::isfinite(v) && v == std::trunc(v) && std::fabs(v) <= kExactIntegerLimit) {
-    if (v == 0) return "0";  // also for -0.0
-    return fmt::format("{}", static_cast<int64_t>(v));
+    if (v == 0) {
+      out += '0';  // also for -0.0
+    } else {
+      fmt::format_to(std::back_inserter(out), "{}", static_cast<int64_t>(v));
+    }
+    return;
   }
-  return fmt::format("{}", v);
+  fmt::format_to(std::back_inserter(out), "{}", v);
+}
+
+std::string FormatNumber(double v) {
+  std::string out;
+  AppendNumber(out, v);
+  return out;
 }
 
 std::string Quote(std::string_view s) {

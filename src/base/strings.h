@@ -19,6 +19,8 @@ std::string JsonPointerToken(std::string_view token);
 // Shortest text that reads back as the same double; integral values within 2^53 print without
 // a fraction or exponent ("1830211", not "1830211.0"), so integer samples round-trip as written.
 std::string FormatNumber(double v);
+// FormatNumber, appended to `out` without a temporary string (the artifact writer's hot path).
+void AppendNumber(std::string& out, double v);
 
 // Quotes a string for a one-line message: "abc", with control characters escaped.
 std::string Quote(std::string_view s);

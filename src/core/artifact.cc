@@ -36,7 +36,7 @@ class Ctx {
       ctx_->pointer_ += base::JsonPointerToken(token);
     }
     Scope(Ctx* ctx, size_t index) : ctx_(ctx), size_(ctx->pointer_.size()) {
-      ctx_->pointer_ += fmt::format("/{}", index);
+      fmt::format_to(std::back_inserter(ctx_->pointer_), "/{}", index);
     }
     ~Scope() { ctx_->pointer_.resize(size_); }
     Scope(const Scope&) = delete;
