@@ -40,15 +40,10 @@ base::Result<IngestStats> Collect(Store& store, std::vector<SourcedRun> runs) {
     unique.push_back(std::move(r.run));
     sources.push_back(std::move(r.source));
   }
-  auto stats = store.Ingest(unique);
+  size_t conflicting = unique.size();
+  auto stats = store.Ingest(unique, &conflicting);
   if (!stats.ok()) {
-    if (stats.status().code() == base::StatusCode::kConflict) {
-      for (size_t i = 0; i < unique.size(); ++i) {
-        if (stats.status().message().find(unique[i].run_id) != std::string::npos) {
-          return stats.status().WithPrefix(sources[i]);
-        }
-      }
-    }
+    if (conflicting < sources.size()) return stats.status().WithPrefix(sources[conflicting]);
     return stats.status();
   }
   stats->already_present += in_batch_duplicates;

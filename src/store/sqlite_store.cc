@@ -108,7 +108,7 @@ class SqliteStore final : public Store {
   }
 
   Status Open();
-  Result<IngestStats> Ingest(std::span<const core::Run> runs) override;
+  Result<IngestStats> Ingest(std::span<const core::Run> runs, size_t* conflicting) override;
   Result<std::vector<RunSummary>> ListRuns(const RunFilter& filter) override;
   Status ForEachRun(const RunFilter& filter,
                     const std::function<Status(const core::Run&)>& fn) override;
@@ -261,6 +261,18 @@ Status SqliteStore::Open() {
 Status SqliteStore::Migrate() {
   auto migrations = SqliteMigrations();
   const int latest = migrations.empty() ? 0 : migrations.back().version;
+  // Up to date (the common case): no write lock, so readers never wait for a collector.
+  {
+    ASSIGN_OR_RETURN(Stmt * peek, Prepared("PRAGMA user_version"));
+    const int rc = peek->Step();
+    const int64_t version = rc == SQLITE_ROW ? peek->Int(0) : -1;
+    peek->Reset();
+    if (rc != SQLITE_ROW) return Error(rc, "read the store's schema version");
+    if (version == latest) {
+      schema_version_ = latest;
+      return Status::Ok();
+    }
+  }
   RETURN_IF_ERROR(Begin(/*write=*/true));
   auto fail = [&](Status s) {
     Rollback();
@@ -452,7 +464,7 @@ Status SqliteStore::WriteRun(const core::Run& run, const std::string& hash,
   return Status::Ok();
 }
 
-Result<IngestStats> SqliteStore::Ingest(std::span<const core::Run> runs) {
+Result<IngestStats> SqliteStore::Ingest(std::span<const core::Run> runs, size_t* conflicting) {
   std::vector<std::string> hashes;
   hashes.reserve(runs.size());
   for (const auto& run : runs) hashes.push_back(core::ContentHash(run));
@@ -482,6 +494,7 @@ Result<IngestStats> SqliteStore::Ingest(std::span<const core::Run> runs) {
         ++stats.already_present;
         continue;
       }
+      if (conflicting != nullptr) *conflicting = i;
       return fail(base::Conflict(fmt::format(
           "run {} is already stored with different content (runs are immutable: give a new "
           "run a new run_id)",

@@ -54,8 +54,9 @@ class Store {
   virtual ~Store() = default;
 
   // Writes all `runs` in one transaction, or none of them (see the guarantees above). A
-  // conflict's message names the run_id.
-  virtual base::Result<IngestStats> Ingest(std::span<const core::Run> runs) = 0;
+  // conflict's message names the run_id, and its index goes to `*conflicting` when given.
+  virtual base::Result<IngestStats> Ingest(std::span<const core::Run> runs,
+                                           size_t* conflicting = nullptr) = 0;
 
   // Runs matching `filter`, ordered by commit time (the start time where the commit time is
   // unknown), then run_id.

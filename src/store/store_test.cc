@@ -261,6 +261,31 @@ TEST_F(StoreTest, RefusesAStoreFromANewerPerfledger) {
       << s.status().message();
 }
 
+TEST_F(StoreTest, ReadersDoNotWaitForAWriter) {
+  core::Run a = MakeRun(0);
+  { ASSERT_TRUE(Open()->Ingest({&a, 1}).ok()); }
+  sqlite3* writer;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &writer), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(writer, "BEGIN IMMEDIATE", 0, 0, 0), SQLITE_OK);  // holds the lock
+  OpenOptions options;
+  options.create_if_missing = false;
+  options.busy_timeout = std::chrono::milliseconds(200);
+  auto reader = OpenStore(path_, options);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  auto runs = (*reader)->ListRuns({});
+  ASSERT_TRUE(runs.ok()) << runs.status().ToString();
+  EXPECT_EQ(runs->size(), 1u);
+  // A writer, though, waits its bounded time and then says so.
+  core::Run b = MakeRun(1);
+  auto blocked = (*reader)->Ingest({&b, 1});
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_EQ(blocked.status().code(), base::StatusCode::kBusy);
+  EXPECT_NE(blocked.status().message().find("locked by other writers"), std::string::npos);
+  sqlite3_exec(writer, "ROLLBACK", 0, 0, 0);
+  sqlite3_close(writer);
+  EXPECT_TRUE((*reader)->Ingest({&b, 1}).ok());
+}
+
 TEST_F(StoreTest, ConcurrentWritersWaitInsteadOfFailing) {
   { auto store = Open(); }
   constexpr int kThreads = 4, kBatches = 10;
