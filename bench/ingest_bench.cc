@@ -134,107 +134,94 @@ void Report(benchmark::State& state, double db_bytes) {
   state.counters["bytes_per_M_samples"] = db_bytes / (kTotalSamples / 1e6);
 }
 
-void BM_IngestEndToEnd(benchmark::State& state) {
-  Fixture& data = Data();
-  const std::string db = (data.dir / "ingest.db").string();
+// Times `body(db_path)` per iteration on a fresh database file; reports samples per second
+// and the checkpointed size.
+template <typename Body>
+void TimeOnFreshDb(benchmark::State& state, const char* file, Body body) {
+  const std::string db_path = (Data().dir / file).string();
   double size = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    RemoveDb(db);
+    RemoveDb(db_path);
     state.ResumeTiming();
+    body(db_path);
+    state.PauseTiming();
+    size = CheckpointedSize(db_path);
+    state.ResumeTiming();
+  }
+  Report(state, size);
+}
+
+// Calls fn(run index, benchmark index, metric index, samples) for every series.
+template <typename Fn>
+void ForEachSeries(Fn fn) {
+  const auto& runs = Data().runs;
+  for (size_t r = 0; r < runs.size(); ++r) {
+    for (size_t b = 0; b < runs[r].benchmarks.size(); ++b) {
+      const auto& metrics = runs[r].benchmarks[b].metrics;
+      for (size_t m = 0; m < metrics.size(); ++m) fn(r, b, m, metrics[m].samples);
+    }
+  }
+}
+
+void BindSeries(sqlite3_stmt* ins, size_t r, size_t b, size_t m) {
+  sqlite3_bind_int64(ins, 1, static_cast<int64_t>(r));
+  sqlite3_bind_int64(ins, 2, static_cast<int64_t>(b));
+  sqlite3_bind_int64(ins, 3, static_cast<int64_t>(m));
+}
+
+void BM_IngestEndToEnd(benchmark::State& state) {
+  const std::string artifacts = (Data().dir / "artifacts").string();
+  TimeOnFreshDb(state, "ingest.db", [&](const std::string& db) {
     env::Env* env = env::Env::Default();
-    auto paths = cli::ExpandArtifactPaths(env, {(data.dir / "artifacts").string()});
+    auto paths = cli::ExpandArtifactPaths(env, {artifacts});
     auto loaded = cli::LoadArtifacts(env, *paths);
     if (!loaded.errors.empty()) state.SkipWithError(loaded.errors[0].message().c_str());
     auto store = store::OpenStore(db);
     auto stats = store::Collect(**store, std::move(loaded.runs));
     if (!stats.ok() || stats->samples != kTotalSamples) state.SkipWithError("ingest failed");
-    store->reset();
-    state.PauseTiming();
-    size = CheckpointedSize(db);
-    state.ResumeTiming();
-  }
-  Report(state, size);
+  });
 }
 
 void BM_PlainSqliteInsertRows(benchmark::State& state) {
-  Fixture& data = Data();
-  const std::string db_path = (data.dir / "rows.db").string();
-  double size = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    RemoveDb(db_path);
-    state.ResumeTiming();
+  TimeOnFreshDb(state, "rows.db", [](const std::string& path) {
     sqlite3* db = OpenReference(
-        db_path,
-        "CREATE TABLE samples(run INTEGER, benchmark INTEGER, metric INTEGER, value REAL)");
+        path, "CREATE TABLE samples(run INTEGER, benchmark INTEGER, metric INTEGER, value REAL)");
     sqlite3_stmt* ins;
     sqlite3_prepare_v2(db, "INSERT INTO samples VALUES (?1, ?2, ?3, ?4)", -1, &ins, nullptr);
     Exec(db, "BEGIN");
-    for (size_t r = 0; r < data.runs.size(); ++r) {
-      const auto& run = data.runs[r];
-      for (size_t b = 0; b < run.benchmarks.size(); ++b) {
-        const auto& metrics = run.benchmarks[b].metrics;
-        for (size_t m = 0; m < metrics.size(); ++m) {
-          for (double v : metrics[m].samples) {
-            sqlite3_bind_int64(ins, 1, static_cast<int64_t>(r));
-            sqlite3_bind_int64(ins, 2, static_cast<int64_t>(b));
-            sqlite3_bind_int64(ins, 3, static_cast<int64_t>(m));
-            sqlite3_bind_double(ins, 4, v);
-            sqlite3_step(ins);
-            sqlite3_reset(ins);
-          }
-        }
+    ForEachSeries([&](size_t r, size_t b, size_t m, const std::vector<double>& samples) {
+      for (double v : samples) {
+        BindSeries(ins, r, b, m);
+        sqlite3_bind_double(ins, 4, v);
+        sqlite3_step(ins);
+        sqlite3_reset(ins);
       }
-    }
+    });
     Exec(db, "COMMIT");
     sqlite3_finalize(ins);
     sqlite3_close(db);
-    state.PauseTiming();
-    size = CheckpointedSize(db_path);
-    state.ResumeTiming();
-  }
-  Report(state, size);
+  });
 }
 
 void BM_PlainSqliteInsertBlobs(benchmark::State& state) {
-  Fixture& data = Data();
-  const std::string db_path = (data.dir / "blobs.db").string();
-  double size = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    RemoveDb(db_path);
-    state.ResumeTiming();
-    sqlite3* db = OpenReference(db_path,
-                                "CREATE TABLE series(run INTEGER, benchmark INTEGER, "
-                                "metric INTEGER, samples BLOB)");
+  TimeOnFreshDb(state, "blobs.db", [](const std::string& path) {
+    sqlite3* db = OpenReference(
+        path, "CREATE TABLE series(run INTEGER, benchmark INTEGER, metric INTEGER, samples BLOB)");
     sqlite3_stmt* ins;
     sqlite3_prepare_v2(db, "INSERT INTO series VALUES (?1, ?2, ?3, ?4)", -1, &ins, nullptr);
     Exec(db, "BEGIN");
-    for (size_t r = 0; r < data.runs.size(); ++r) {
-      const auto& run = data.runs[r];
-      for (size_t b = 0; b < run.benchmarks.size(); ++b) {
-        const auto& metrics = run.benchmarks[b].metrics;
-        for (size_t m = 0; m < metrics.size(); ++m) {
-          const auto& s = metrics[m].samples;
-          sqlite3_bind_int64(ins, 1, static_cast<int64_t>(r));
-          sqlite3_bind_int64(ins, 2, static_cast<int64_t>(b));
-          sqlite3_bind_int64(ins, 3, static_cast<int64_t>(m));
-          sqlite3_bind_blob(ins, 4, s.data(), static_cast<int>(s.size() * sizeof(double)),
-                            SQLITE_STATIC);
-          sqlite3_step(ins);
-          sqlite3_reset(ins);
-        }
-      }
-    }
+    ForEachSeries([&](size_t r, size_t b, size_t m, const std::vector<double>& samples) {
+      BindSeries(ins, r, b, m);
+      sqlite3_bind_blob(ins, 4, samples.data(), static_cast<int>(samples.size() * sizeof(double)),
+                        SQLITE_STATIC);
+      sqlite3_step(ins);
+      sqlite3_reset(ins);
+    });
     Exec(db, "COMMIT");
     sqlite3_finalize(ins);
     sqlite3_close(db);
-    state.PauseTiming();
-    size = CheckpointedSize(db_path);
-    state.ResumeTiming();
-  }
-  Report(state, size);
+  });
 }
 
 BENCHMARK(BM_IngestEndToEnd)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -11,15 +11,14 @@ namespace perfledger::cli {
 namespace {
 
 struct ExportOptions {
-  std::string platform, project, history_dir;
+  RunFilterOptions filter;
+  std::string history_dir;
 };
 
 void RunExport(const ExportOptions& opt, Shell* shell) {
   auto store = shell->OpenStore(/*create=*/false);
   if (!store.ok()) return shell->Fail(store.status());
-  store::RunFilter filter;
-  if (!opt.platform.empty()) filter.platform = opt.platform;
-  if (!opt.project.empty()) filter.project = opt.project;
+  const store::RunFilter filter = opt.filter.Filter();
   if (!opt.history_dir.empty()) {
     auto files = WriteHistory(**store, filter, opt.history_dir, env::Env::Default());
     if (!files.ok()) return shell->Fail(files.status());
@@ -56,8 +55,7 @@ void AddExportVerb(CLI::App& app, Shell* shell) {
       "Example:\n"
       "  perfledger export --platform x86-64-linux > x86.jsonl\n"
       "  perfledger export --history perf-history/   # perf-history/<platform>.jsonl");
-  cmd->add_option("--platform", opt->platform, "Only runs of this platform");
-  cmd->add_option("--project", opt->project, "Only runs of this project");
+  opt->filter.AddTo(cmd);
   cmd->add_option("--history", opt->history_dir,
                   "Write DIR/<platform>.jsonl (one file per platform) instead of stdout");
   cmd->callback([opt, shell] { RunExport(*opt, shell); });

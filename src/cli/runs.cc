@@ -9,7 +9,7 @@ namespace perfledger::cli {
 namespace {
 
 struct RunsOptions {
-  std::string platform, project;
+  RunFilterOptions filter;
   bool json = false;
   std::string format = "table";
 };
@@ -58,9 +58,7 @@ void PrintTable(const std::vector<store::RunSummary>& runs) {
 void RunRuns(const RunsOptions& opt, Shell* shell) {
   auto store = shell->OpenStore(/*create=*/false);
   if (!store.ok()) return shell->Fail(store.status());
-  store::RunFilter filter;
-  if (!opt.platform.empty()) filter.platform = opt.platform;
-  if (!opt.project.empty()) filter.project = opt.project;
+  const store::RunFilter filter = opt.filter.Filter();
   auto runs = (*store)->ListRuns(filter);
   if (!runs.ok()) return shell->Fail(runs.status());
   if (opt.json || opt.format == "json") {
@@ -81,8 +79,7 @@ void AddRunsVerb(CLI::App& app, Shell* shell) {
       "Example:\n"
       "  perfledger runs --platform x86-64-linux\n"
       "  perfledger runs --json | jq '.[] | select(.status == \"partial\")'");
-  cmd->add_option("--platform", opt->platform, "Only runs of this platform");
-  cmd->add_option("--project", opt->project, "Only runs of this project");
+  opt->filter.AddTo(cmd);
   cmd->add_flag("--json", opt->json, "JSON for scripts (same as --format json)");
   cmd->add_option("--format", opt->format, "table or json")
       ->check(CLI::IsMember({"table", "json"}));

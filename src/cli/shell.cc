@@ -22,4 +22,16 @@ base::Result<std::unique_ptr<store::Store>> Shell::OpenStore(bool create) const 
   return store::OpenStore(db, options);
 }
 
+void RunFilterOptions::AddTo(CLI::App* cmd) {
+  cmd->add_option("--platform", platform, "Only runs of this platform");
+  cmd->add_option("--project", project, "Only runs of this project");
+}
+
+store::RunFilter RunFilterOptions::Filter() const {
+  store::RunFilter filter;
+  if (!platform.empty()) filter.platform = platform;
+  if (!project.empty()) filter.project = project;
+  return filter;
+}
+
 }  // namespace perfledger::cli

@@ -30,6 +30,13 @@ struct Shell {
   base::Result<std::unique_ptr<store::Store>> OpenStore(bool create) const;
 };
 
+// --platform and --project, shared by the verbs that read runs.
+struct RunFilterOptions {
+  std::string platform, project;
+  void AddTo(CLI::App* cmd);
+  store::RunFilter Filter() const;
+};
+
 // Each verb registers itself as a subcommand; its callback sets shell->exit_code.
 void AddIngestVerb(CLI::App& app, Shell* shell);
 void AddExportVerb(CLI::App& app, Shell* shell);
