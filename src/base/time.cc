@@ -149,4 +149,58 @@ std::string FormatRfc3339(Timestamp t) {
   return out;
 }
 
+Result<int64_t> ParseDuration(std::string_view text) {
+  auto bad = [&] {
+    return InvalidInput(fmt::format(
+        "expected a duration such as \"90s\", \"15m\", \"1h30m\" or \"2d\", got \"{}\"", text));
+  };
+  if (text.empty()) return bad();
+  int64_t total = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    int64_t n = 0;
+    size_t digits = 0;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) {
+      if (n > 1'000'000'000) return bad();
+      n = n * 10 + (text[pos++] - '0');
+      ++digits;
+    }
+    if (digits == 0) return bad();
+    size_t unit_start = pos;
+    while (pos < text.size() && std::isalpha(static_cast<unsigned char>(text[pos]))) ++pos;
+    std::string_view unit = text.substr(unit_start, pos - unit_start);
+    int64_t scale;
+    if (unit == "ms") {
+      scale = 1'000'000;
+    } else if (unit == "s") {
+      scale = 1'000'000'000;
+    } else if (unit == "m") {
+      scale = 60'000'000'000;
+    } else if (unit == "h") {
+      scale = 3'600'000'000'000;
+    } else if (unit == "d") {
+      scale = 86'400'000'000'000;
+    } else {
+      return bad();
+    }
+    total += n * scale;
+    if (total > 400LL * 86'400'000'000'000) return bad();  // over a year and a month
+  }
+  return total;
+}
+
+std::string FormatDuration(int64_t nanos) {
+  if (nanos % 1'000'000'000 != 0) return fmt::format("{}ms", nanos / 1'000'000);
+  int64_t s = nanos / 1'000'000'000;
+  std::string out;
+  const std::pair<int64_t, const char*> units[] = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
+  for (const auto& [size, name] : units) {
+    if (s >= size) {
+      out += fmt::format("{}{}", s / size, name);
+      s %= size;
+    }
+  }
+  return out.empty() ? "0s" : out;
+}
+
 }  // namespace perfledger::base

@@ -24,4 +24,11 @@ Result<Timestamp> ParseRfc3339(std::string_view text);
 // Formats as UTC with a "Z": no fraction when whole seconds, else 3, 6 or 9 digits.
 std::string FormatRfc3339(Timestamp t);
 
+// Durations as users write them: "90s", "15m", "1h30m", "2d", "500ms". A bare number is
+// refused (the unit is never guessed). Returns nanoseconds.
+Result<int64_t> ParseDuration(std::string_view text);
+
+// "15m", "1h30m", "90s": the shortest exact spelling of a whole number of seconds (else ms).
+std::string FormatDuration(int64_t nanos);
+
 }  // namespace perfledger::base

@@ -40,5 +40,20 @@ TEST(TimeTest, RejectsWhatIsNotRfc3339) {
   }
 }
 
+TEST(DurationTest, ParsesUnitsAndCombinations) {
+  EXPECT_EQ(*ParseDuration("90s"), 90'000'000'000);
+  EXPECT_EQ(*ParseDuration("15m"), 900'000'000'000);
+  EXPECT_EQ(*ParseDuration("1h30m"), 5'400'000'000'000);
+  EXPECT_EQ(*ParseDuration("2d"), 172'800'000'000'000);
+  EXPECT_EQ(*ParseDuration("500ms"), 500'000'000);
+  for (const char* bad : {"", "15", "m", "15x", "-5m", "1.5h", "15m ", "99999999999d"}) {
+    auto r = ParseDuration(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+  EXPECT_EQ(FormatDuration(*ParseDuration("1h30m")), "1h30m");
+  EXPECT_EQ(FormatDuration(*ParseDuration("15m")), "15m");
+  EXPECT_EQ(FormatDuration(*ParseDuration("500ms")), "500ms");
+}
+
 }  // namespace
 }  // namespace perfledger::base

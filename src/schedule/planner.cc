@@ -1,0 +1,392 @@
+#include "schedule/planner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <tuple>
+#include <unordered_map>
+
+namespace perfledger::schedule {
+namespace {
+
+constexpr int kPriorityManual = 3;
+constexpr int kPriorityTagged = 2;
+constexpr int kPriorityNormal = 1;
+
+const PlatformState kNothing;
+
+// What the plan decided for one commit on one platform.
+struct Choice {
+  int64_t index = 0;
+  std::string reason;
+  std::string detail;
+  int priority = kPriorityNormal;
+};
+
+struct SkipChoice {
+  int64_t index = 0;
+  std::string reason;
+};
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+std::string WindowText(int64_t window, int64_t window_nanos) {
+  base::Timestamp start{window * window_nanos};
+  return fmt::format("window {} +{}", base::FormatRfc3339(start),
+                     base::FormatDuration(window_nanos));
+}
+
+bool HasMarker(const BranchCommit& c, const std::string& marker) {
+  return !marker.empty() && c.subject.find(marker) != std::string::npos;
+}
+
+std::string_view SkipReasonFor(Sampling s) {
+  switch (s) {
+    case Sampling::kMergesOnly:
+      return "not-merge";
+    case Sampling::kTagged:
+      return "untagged";
+    case Sampling::kLatestInWindow:
+    case Sampling::kEveryCommit:
+      break;
+  }
+  return "window";
+}
+
+// Chooses among candidate commits [lo, n) under the sampling rule. Returns chosen indices
+// in ascending order with their reasons; commits after the last chosen are left pending.
+std::vector<Choice> ChooseBySampling(const PlannerInput& in, int64_t lo, int64_t window_nanos) {
+  const auto& commits = in.commits;
+  const int64_t n = static_cast<int64_t>(commits.size());
+  std::vector<Choice> chosen;
+  if (lo >= n) return chosen;
+  const Policy& policy = in.policy;
+  switch (policy.sampling) {
+    case Sampling::kEveryCommit:
+      for (int64_t i = lo; i < n; ++i)
+        chosen.push_back({i, "push", "every commit", kPriorityNormal});
+      return chosen;
+    case Sampling::kMergesOnly:
+      for (int64_t i = lo; i < n; ++i) {
+        if (commits[i].merge()) chosen.push_back({i, "merge", "merge commit", kPriorityNormal});
+      }
+      return chosen;
+    case Sampling::kLatestInWindow:
+    case Sampling::kTagged:
+      break;
+  }
+  // The newest commit (in branch order) of each window whose end has passed.
+  const int64_t now_window = WindowIndex(in.now, window_nanos);
+  std::unordered_map<int64_t, int64_t> last_in_window;
+  std::unordered_map<int64_t, int64_t> count_in_window;
+  for (int64_t i = lo; i < n; ++i) {
+    int64_t w = WindowIndex(commits[i].time, window_nanos);
+    last_in_window[w] = i;
+    ++count_in_window[w];
+  }
+  const bool tagged = policy.sampling == Sampling::kTagged;
+  for (int64_t i = lo; i < n; ++i) {
+    const BranchCommit& c = commits[i];
+    if (tagged && HasMarker(c, policy.marker)) {
+      chosen.push_back(
+          {i, "tagged", fmt::format("subject has {}", policy.marker), kPriorityTagged});
+      continue;
+    }
+    int64_t w = WindowIndex(c.time, window_nanos);
+    if (w >= now_window || last_in_window[w] != i) continue;
+    std::string detail =
+        fmt::format("newest of {} commit{} in {}", count_in_window[w],
+                    count_in_window[w] == 1 ? "" : "s", WindowText(w, window_nanos));
+    if (tagged) detail += fmt::format(" (no {} commit after it)", policy.marker);
+    chosen.push_back({i, "schedule", std::move(detail), kPriorityNormal});
+  }
+  return chosen;
+}
+
+// For a platform with nothing stored: one baseline job at the newest commit the sampling
+// rule would pick, standing for all history before it; the rest waits.
+std::vector<Choice> ChooseBaseline(const PlannerInput& in, int64_t window_nanos) {
+  const int64_t n = static_cast<int64_t>(in.commits.size());
+  // Only the tail matters: scan back to the first commit the rule picks. The rule looks at
+  // whole windows, so start from the newest closed window's first commit.
+  const int64_t now_window = WindowIndex(in.now, window_nanos);
+  int64_t lo = n;
+  while (lo > 0) {
+    const BranchCommit& c = in.commits[lo - 1];
+    bool eligible = false;
+    switch (in.policy.sampling) {
+      case Sampling::kEveryCommit:
+        eligible = true;
+        break;
+      case Sampling::kMergesOnly:
+        eligible = c.merge();
+        break;
+      case Sampling::kTagged:
+        eligible = HasMarker(c, in.policy.marker) || WindowIndex(c.time, window_nanos) < now_window;
+        break;
+      case Sampling::kLatestInWindow:
+        eligible = WindowIndex(c.time, window_nanos) < now_window;
+        break;
+    }
+    --lo;
+    if (eligible) break;
+  }
+  if (lo < 0 || lo >= n) return {};
+  std::vector<Choice> chosen = ChooseBySampling(in, lo, window_nanos);
+  if (chosen.empty()) return {};
+  Choice baseline = chosen.back();
+  baseline.detail = "first run on this platform: " + baseline.detail;
+  return {baseline};
+}
+
+struct PlatformPlan {
+  std::vector<Choice> chosen;  // ascending index
+  std::vector<SkipChoice> skips;
+  int64_t base = -1;  // range start (exclusive) of the first chosen commit
+  int64_t pending_from = 0;
+};
+
+bool IsKnown(const PlatformState& s, const std::string& sha) {
+  return s.measured.contains(sha) || s.queued.contains(sha) || s.skipped.contains(sha);
+}
+
+}  // namespace
+
+std::string_view SamplingName(Sampling s) {
+  switch (s) {
+    case Sampling::kLatestInWindow:
+      return "latest-in-window";
+    case Sampling::kMergesOnly:
+      return "merges-only";
+    case Sampling::kTagged:
+      return "tagged";
+    case Sampling::kEveryCommit:
+      return "every-commit";
+  }
+  return "?";
+}
+
+std::optional<Sampling> ParseSampling(std::string_view name) {
+  for (Sampling s : {Sampling::kLatestInWindow, Sampling::kMergesOnly, Sampling::kTagged,
+                     Sampling::kEveryCommit}) {
+    if (SamplingName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+std::string_view DegradationName(Degradation d) {
+  switch (d) {
+    case Degradation::kNone:
+      return "none";
+    case Degradation::kWidened:
+      return "widened";
+    case Degradation::kReset:
+      return "reset";
+  }
+  return "?";
+}
+
+int64_t WindowIndex(base::Timestamp t, int64_t window_nanos) {
+  return FloorDiv(t.unix_nanos, window_nanos);
+}
+
+Degradation DegradationFor(const Policy& policy, int queue_depth) {
+  if (policy.reset_above > 0 && queue_depth > policy.reset_above) return Degradation::kReset;
+  if (policy.widen_above > 0 && queue_depth > policy.widen_above) return Degradation::kWidened;
+  return Degradation::kNone;
+}
+
+int QueueDepth(const std::map<std::string, PlatformState>& state) {
+  std::unordered_set<std::string_view> shas;
+  for (const auto& [platform, s] : state) {
+    for (const std::string& sha : s.queued) shas.insert(sha);
+  }
+  return static_cast<int>(shas.size());
+}
+
+std::map<std::string, std::vector<std::string>> OffBranch(const PlannerInput& input) {
+  std::unordered_set<std::string_view> on_branch;
+  on_branch.reserve(input.commits.size());
+  for (const BranchCommit& c : input.commits) on_branch.insert(c.sha);
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& [platform, s] : input.state) {
+    std::vector<std::string> off;
+    for (const auto* set : {&s.measured, &s.queued, &s.skipped}) {
+      for (const std::string& sha : *set) {
+        if (!on_branch.contains(sha)) off.push_back(sha);
+      }
+    }
+    if (off.empty()) continue;
+    std::sort(off.begin(), off.end());
+    off.erase(std::unique(off.begin(), off.end()), off.end());
+    out[platform] = std::move(off);
+  }
+  return out;
+}
+
+base::Result<Plan> MakePlan(const PlannerInput& in) {
+  if (in.policy.window_nanos <= 0) {
+    return base::InvalidInput("the schedule window must be longer than zero");
+  }
+  if (in.policy.widen_factor < 1) {
+    return base::InvalidInput("degrade_widen_factor must be at least 1");
+  }
+  const auto& commits = in.commits;
+  const int64_t n = static_cast<int64_t>(commits.size());
+
+  Plan plan;
+  plan.now = in.now;
+  plan.queue_depth = in.queue_depth;
+  plan.degradation = DegradationFor(in.policy, in.queue_depth);
+  plan.window_nanos = in.policy.window_nanos;
+  if (plan.degradation == Degradation::kWidened) plan.window_nanos *= in.policy.widen_factor;
+
+  // Manual requests: validated once, whatever the platforms.
+  std::vector<int64_t> manual;
+  if (!in.manual.empty()) {
+    std::unordered_map<std::string_view, int64_t> index;
+    index.reserve(commits.size());
+    for (int64_t i = 0; i < n; ++i) index.emplace(commits[i].sha, i);
+    for (const std::string& sha : in.manual) {
+      auto it = index.find(sha);
+      if (it == index.end()) {
+        return base::InvalidInput(
+            fmt::format("manual request {}: not a commit of the branch's history", sha));
+      }
+      manual.push_back(it->second);
+    }
+    std::sort(manual.begin(), manual.end());
+    manual.erase(std::unique(manual.begin(), manual.end()), manual.end());
+  }
+
+  // Jobs and skips are decided per platform, then grouped across platforms.
+  // Jobs sort by commit, then priority (highest first), then range start.
+  using JobKey = std::tuple<int64_t, int, int64_t, int64_t, std::string, std::string>;
+  std::map<JobKey, std::vector<std::string>> job_platforms;
+  using SkipKey = std::tuple<int64_t, std::string, int64_t>;
+  std::map<SkipKey, std::vector<std::string>> skip_platforms;
+
+  for (const std::string& platform : in.platforms) {
+    auto st = in.state.find(platform);
+    const PlatformState& state = st == in.state.end() ? kNothing : st->second;
+
+    // The frontier: the newest commit already measured, queued or skipped.
+    int64_t frontier = n - 1;
+    while (frontier >= 0 && !IsKnown(state, commits[frontier].sha)) --frontier;
+    auto newest_at_or_before = [&](int64_t i, bool queued_counts) {
+      while (i >= 0 && !state.measured.contains(commits[i].sha) &&
+             !(queued_counts && state.queued.contains(commits[i].sha))) {
+        --i;
+      }
+      return i;
+    };
+
+    PlatformPlan pp;
+    std::string_view skip_reason = SkipReasonFor(in.policy.sampling);
+    int64_t lo;  // first candidate
+    if (plan.degradation == Degradation::kReset && n > 0) {
+      // Everything since the newest measured commit collapses into one job at the head.
+      pp.base = newest_at_or_before(n - 1, /*queued_counts=*/false);
+      lo = pp.base + 1;
+      skip_reason = "queue-reset";
+      if (lo < n) {
+        pp.chosen.push_back(
+            {n - 1, "schedule",
+             fmt::format("queue reset at depth {}: only the newest commit is planned",
+                         in.queue_depth),
+             kPriorityNormal});
+      }
+      if (frontier < 0) lo = n;  // nothing stored: the range from the start stands for all
+    } else if (frontier < 0) {
+      pp.chosen = ChooseBaseline(in, plan.window_nanos);
+      pp.base = -1;
+      lo = n;  // no skip records: the baseline's range (from the start) stands for them
+      if (!pp.chosen.empty()) lo = pp.chosen.back().index + 1;
+    } else {
+      pp.base = newest_at_or_before(frontier, /*queued_counts=*/true);
+      lo = frontier + 1;
+      pp.chosen = ChooseBySampling(in, lo, plan.window_nanos);
+    }
+
+    // Manual requests join the chosen commits; one older than the frontier is a re-run
+    // whose range starts at the newest commit measured or queued before it.
+    std::vector<Choice> reruns;
+    for (int64_t m : manual) {
+      auto it = std::find_if(pp.chosen.begin(), pp.chosen.end(),
+                             [&](const Choice& c) { return c.index == m; });
+      Choice c{m, "manual", "requested by hand", kPriorityManual};
+      if (it != pp.chosen.end()) {
+        *it = c;
+      } else if (m >= lo || (frontier < 0 && m > pp.base)) {
+        pp.chosen.push_back(c);
+      } else {
+        reruns.push_back(c);
+      }
+    }
+    std::sort(pp.chosen.begin(), pp.chosen.end(),
+              [](const Choice& a, const Choice& b) { return a.index < b.index; });
+
+    // Every candidate up to the newest chosen commit is chosen or skipped; after it, pending.
+    int64_t last_chosen = pp.chosen.empty() ? lo - 1 : std::max(lo - 1, pp.chosen.back().index);
+    if (frontier >= 0 || plan.degradation == Degradation::kReset) {
+      size_t next = 0;
+      for (int64_t i = lo; i <= last_chosen; ++i) {
+        while (next < pp.chosen.size() && pp.chosen[next].index < i) ++next;
+        if (next < pp.chosen.size() && pp.chosen[next].index == i) continue;
+        const std::string& sha = commits[i].sha;
+        if (state.measured.contains(sha) || state.skipped.contains(sha)) continue;
+        // (next < size here: i <= last_chosen)
+        skip_platforms[{i, std::string(skip_reason), pp.chosen[next].index}].push_back(platform);
+      }
+    }
+    std::vector<std::string>& pending = plan.pending[platform];
+    for (int64_t i = std::max(last_chosen + 1, frontier + 1); i < n; ++i) {
+      pending.push_back(commits[i].sha);
+    }
+    if (pending.empty()) plan.pending.erase(platform);
+
+    // Ranges: each chosen commit stands for the commits since the previous one.
+    int64_t from = pp.base;
+    for (const Choice& c : pp.chosen) {
+      job_platforms[{c.index, -c.priority, from, c.index - from, c.reason, c.detail}].push_back(
+          platform);
+      from = c.index;
+    }
+    for (const Choice& c : reruns) {
+      int64_t prev = newest_at_or_before(c.index - 1, /*queued_counts=*/true);
+      job_platforms[{c.index, -c.priority, prev, c.index - prev, c.reason, c.detail}].push_back(
+          platform);
+    }
+  }
+
+  for (auto& [key, platforms] : job_platforms) {
+    const auto& [index, neg_priority, from, count, reason, detail] = key;
+    Job job;
+    job.sha = commits[index].sha;
+    job.platforms = std::move(platforms);
+    job.reason = reason;
+    job.reason_detail = detail;
+    job.commit_range.to = job.sha;
+    if (from >= 0) job.commit_range.from = commits[from].sha;
+    job.commit_range.count = count;
+    job.priority = -neg_priority;
+    plan.jobs.push_back(std::move(job));
+  }
+  for (auto& [key, platforms] : skip_platforms) {
+    const auto& [index, reason, by] = key;
+    Skip skip;
+    skip.sha = commits[index].sha;
+    skip.platforms = std::move(platforms);
+    skip.reason = reason;
+    skip.queue_depth = in.queue_depth;
+    skip.superseded_by = commits[by].sha;
+    plan.skips.push_back(std::move(skip));
+  }
+  return plan;
+}
+
+}  // namespace perfledger::schedule
