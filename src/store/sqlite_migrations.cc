@@ -88,8 +88,56 @@ CREATE TABLE failures (
 ) WITHOUT ROWID;
 )sql";
 
+// The scheduler's records: branch commits seen by plans, plans, queued jobs and skips.
+constexpr std::string_view kMigration2 = R"sql(
+CREATE TABLE commits (
+  sha TEXT PRIMARY KEY,
+  first_parent TEXT,
+  parent_count INTEGER NOT NULL,
+  commit_time INTEGER NOT NULL,
+  subject TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE plans (
+  id INTEGER PRIMARY KEY,
+  planned_at INTEGER NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  branch TEXT NOT NULL,
+  head_sha TEXT NOT NULL,
+  queue_depth INTEGER NOT NULL,
+  degradation TEXT NOT NULL,
+  window_nanos INTEGER NOT NULL
+);
+
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  plan_id INTEGER NOT NULL REFERENCES plans(id),
+  sha TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  reason_detail TEXT NOT NULL,
+  range_from TEXT,
+  range_count INTEGER NOT NULL,
+  priority INTEGER NOT NULL,
+  state TEXT NOT NULL
+);
+CREATE INDEX jobs_by_commit ON jobs(sha, platform);
+
+-- One row per commit and platform: the latest reason it was left out.
+CREATE TABLE skips (
+  sha TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  plan_id INTEGER NOT NULL REFERENCES plans(id),
+  reason TEXT NOT NULL,
+  queue_depth INTEGER NOT NULL,
+  superseded_by TEXT,
+  PRIMARY KEY (sha, platform)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
+    {2, kMigration2},
 };
 
 }  // namespace

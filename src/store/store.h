@@ -43,6 +43,73 @@ struct RunSummary {
   bool partial = false;
 };
 
+// A run as coverage and gap analysis need it: where it sits and what it measured.
+struct RunPoint {
+  std::string run_id, project, sha, platform;
+  std::optional<std::string> range_from;  // the commit range (range_from, sha]
+  int64_t range_count = 1;
+  std::optional<base::Timestamp> commit_time;
+  base::Timestamp started_at;
+  std::optional<core::SuiteRef> suite;
+  std::vector<std::string> ok_benchmarks;      // sorted: benchmarks with a data point
+  std::vector<std::string> failed_benchmarks;  // sorted
+};
+
+// The scheduler's records (DESIGN.md "Scheduling policy"): the branch commits a plan saw,
+// the jobs it queued and the commits it left out, so the next plan and the coverage report
+// see them.
+struct CommitRecord {
+  std::string sha;
+  std::optional<std::string> first_parent;
+  int parent_count = 0;
+  base::Timestamp time;  // committer time
+  std::string subject;
+  bool operator==(const CommitRecord&) const = default;
+};
+
+struct JobRecord {
+  int64_t plan_id = 0;  // filled when read back
+  std::string sha, platform;
+  std::string reason;  // core::Reason name
+  std::string reason_detail;
+  std::optional<std::string> range_from;
+  int64_t range_count = 1;
+  int priority = 1;
+  // "queued" until a later plan supersedes it (queue reset, or a re-plan of the same commit).
+  // Whether it has run is read from the runs, not stored here.
+  std::string state = "queued";
+  base::Timestamp planned_at;  // filled when read back: the plan's `now`
+};
+
+struct SkipRecord {
+  int64_t plan_id = 0;  // filled when read back
+  std::string sha, platform;
+  std::string reason;  // window, not-merge, untagged, queue-reset
+  int queue_depth = 0;
+  std::optional<std::string> superseded_by;
+  base::Timestamp planned_at;  // filled when read back
+};
+
+struct PlanRecord {
+  base::Timestamp now;
+  std::string branch;
+  std::string head;  // the branch head the plan saw
+  int queue_depth = 0;
+  std::string degradation;  // none, widened, reset
+  int64_t window_nanos = 0;
+  std::vector<CommitRecord> commits;  // oldest first; at least those the plan looked at
+  std::vector<JobRecord> jobs;
+  std::vector<SkipRecord> skips;
+};
+
+struct ScheduleState {
+  std::vector<JobRecord> jobs;    // every recorded job, oldest plan first
+  std::vector<SkipRecord> skips;  // one per (sha, platform): the latest
+  // The newest recorded plan, if any.
+  std::optional<std::string> branch, head;
+  std::optional<base::Timestamp> last_plan;
+};
+
 struct IngestStats {
   int64_t ingested = 0;         // runs newly written
   int64_t already_present = 0;  // runs stored before with identical content
@@ -68,6 +135,20 @@ class Store {
 
   // The platforms that have runs, sorted.
   virtual base::Result<std::vector<std::string>> Platforms() = 0;
+
+  // Runs with their commit ranges and benchmark names, in ListRuns order.
+  virtual base::Result<std::vector<RunPoint>> ListRunPoints(const RunFilter& filter) = 0;
+
+  // Stores a plan in one transaction: its commits (known ones are kept), its jobs as queued
+  // and its skips. A job or skip for a commit and platform supersedes any queued job there.
+  virtual base::Status RecordPlan(const PlanRecord& plan) = 0;
+
+  // Everything RecordPlan stored, for the planner and the coverage report.
+  virtual base::Result<ScheduleState> LoadSchedule() = 0;
+
+  // The recorded first-parent history ending at `head`, oldest first; stops where the chain
+  // leaves the recorded commits. Empty when `head` was never recorded.
+  virtual base::Result<std::vector<CommitRecord>> RecordedHistory(const std::string& head) = 0;
 
   // "sqlite 3.40.1, schema 1, /path/to/perfledger.db": for messages and `--version`.
   virtual std::string Describe() const = 0;

@@ -312,3 +312,140 @@ TEST_F(StoreTest, ConcurrentWritersWaitInsteadOfFailing) {
 
 }  // namespace
 }  // namespace perfledger::store
+
+namespace perfledger::store {
+namespace {
+
+PlanRecord SamplePlan(int first, int last, base::Timestamp now) {
+  PlanRecord p;
+  p.now = now;
+  p.branch = "refs/heads/main";
+  p.degradation = "none";
+  p.window_nanos = 15LL * 60 * 1'000'000'000;
+  for (int i = first; i <= last; ++i) {
+    CommitRecord c;
+    c.sha = Sha(i);
+    if (i > 0) c.first_parent = Sha(i - 1);
+    c.parent_count = i > 0 ? 1 : 0;
+    c.time = base::Timestamp{(1'700'000'000LL + i * 60) * 1'000'000'000};
+    c.subject = "commit " + std::to_string(i);
+    p.commits.push_back(c);
+  }
+  p.head = Sha(last);
+  return p;
+}
+
+TEST_F(StoreTest, RecordedPlansComeBack) {
+  auto store = Open();
+  PlanRecord p = SamplePlan(0, 4, base::Timestamp{1});
+  p.queue_depth = 3;
+  p.jobs.push_back({0, Sha(4), "linux", "schedule", "newest of 4", Sha(0), 4, 1, "queued", {}});
+  p.jobs.push_back({0, Sha(4), "macos", "schedule", "newest of 4", Sha(0), 4, 1, "queued", {}});
+  for (int i = 1; i < 4; ++i) p.skips.push_back({0, Sha(i), "linux", "window", 3, Sha(4), {}});
+  ASSERT_TRUE(store->RecordPlan(p).ok());
+
+  auto state = store->LoadSchedule();
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  ASSERT_EQ(state->jobs.size(), 2u);
+  EXPECT_EQ(state->jobs[1].platform, "macos");
+  EXPECT_EQ(state->jobs[1].range_from, Sha(0));
+  EXPECT_EQ(state->jobs[1].range_count, 4);
+  EXPECT_EQ(state->jobs[1].state, "queued");
+  EXPECT_EQ(state->jobs[1].planned_at, base::Timestamp{1});
+  ASSERT_EQ(state->skips.size(), 3u);
+  EXPECT_EQ(state->skips[0].superseded_by, Sha(4));
+  EXPECT_EQ(state->skips[0].queue_depth, 3);
+  EXPECT_EQ(state->head, Sha(4));
+  EXPECT_EQ(state->last_plan, base::Timestamp{1});
+
+  auto history = store->RecordedHistory(Sha(4));
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 5u);
+  EXPECT_EQ((*history)[0], p.commits[0]);
+  EXPECT_EQ(history->back(), p.commits.back());
+  EXPECT_TRUE(store->RecordedHistory("unknown")->empty());
+}
+
+TEST_F(StoreTest, ASkipOrNewJobSupersedesAQueuedJob) {
+  auto store = Open();
+  PlanRecord first = SamplePlan(0, 3, base::Timestamp{1});
+  first.jobs.push_back({0, Sha(2), "linux", "schedule", "", Sha(0), 2, 1, "queued", {}});
+  first.jobs.push_back({0, Sha(3), "linux", "schedule", "", Sha(2), 1, 1, "queued", {}});
+  ASSERT_TRUE(store->RecordPlan(first).ok());
+  // A queue reset: c2's job is superseded by a skip, c3's by a job with a wider range.
+  PlanRecord reset = SamplePlan(0, 5, base::Timestamp{2});
+  reset.degradation = "reset";
+  reset.skips.push_back({0, Sha(2), "linux", "queue-reset", 25, Sha(5), {}});
+  reset.skips.push_back({0, Sha(3), "linux", "queue-reset", 25, Sha(5), {}});
+  reset.jobs.push_back({0, Sha(5), "linux", "schedule", "reset", Sha(0), 5, 1, "queued", {}});
+  ASSERT_TRUE(store->RecordPlan(reset).ok());
+  auto state = store->LoadSchedule();
+  ASSERT_TRUE(state.ok());
+  ASSERT_EQ(state->jobs.size(), 3u);
+  EXPECT_EQ(state->jobs[0].state, "superseded");
+  EXPECT_EQ(state->jobs[1].state, "superseded");
+  EXPECT_EQ(state->jobs[2].state, "queued");
+  EXPECT_EQ(store->RecordedHistory(Sha(5))->size(), 6u);
+}
+
+TEST_F(StoreTest, RecordedHistoryFollowsTheHeadAfterAForcePush) {
+  auto store = Open();
+  ASSERT_TRUE(store->RecordPlan(SamplePlan(0, 5, base::Timestamp{1})).ok());
+  // The branch was rewritten after c2: c3'..c4' replace c3..c5.
+  PlanRecord rewritten = SamplePlan(0, 2, base::Timestamp{2});
+  for (int i = 0; i < 2; ++i) {
+    CommitRecord c;
+    c.sha = Sha(100 + i);
+    c.first_parent = i == 0 ? Sha(2) : Sha(100);
+    c.parent_count = 1;
+    c.subject = "rewritten";
+    rewritten.commits.push_back(c);
+  }
+  rewritten.head = Sha(101);
+  ASSERT_TRUE(store->RecordPlan(rewritten).ok());
+  auto history = store->RecordedHistory(Sha(101));
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 5u);
+  EXPECT_EQ((*history)[2].sha, Sha(2));
+  EXPECT_EQ((*history)[3].sha, Sha(100));
+}
+
+TEST_F(StoreTest, RunPointsCarryRangesAndBenchmarkNames) {
+  auto store = Open();
+  std::vector<core::Run> runs = {MakeRun(0), MakeRun(1, "macos")};
+  runs[1].commit_range = {Sha(0), Sha(1), 1};
+  ASSERT_TRUE(store->Ingest(runs).ok());
+  auto points = store->ListRunPoints({});
+  ASSERT_TRUE(points.ok()) << points.status().ToString();
+  ASSERT_EQ(points->size(), 2u);
+  EXPECT_EQ((*points)[0].range_from, std::nullopt);
+  EXPECT_EQ((*points)[1].range_from, Sha(0));
+  EXPECT_EQ((*points)[1].platform, "macos");
+  EXPECT_EQ((*points)[1].ok_benchmarks, (std::vector<std::string>{"parse/small", "parse/summary"}));
+  EXPECT_EQ((*points)[1].failed_benchmarks, std::vector<std::string>{"zz/broken"});
+  EXPECT_EQ((*points)[1].suite, (core::SuiteRef{"compiler", 3}));
+}
+
+TEST_F(StoreTest, AVersion1StoreIsMigratedKeepingItsRuns) {
+  // A store as the first release wrote it: schema 1 only.
+  {
+    auto store = Open();
+    core::Run r = MakeRun(0);
+    ASSERT_TRUE(store->Ingest({&r, 1}).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE skips; DROP TABLE jobs; DROP TABLE plans; DROP TABLE commits; "
+                         "PRAGMA user_version = 1",
+                         0, 0, 0),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto store = Open();
+  EXPECT_NE(store->Describe().find("schema 2"), std::string::npos) << store->Describe();
+  EXPECT_EQ(All(*store).size(), 1u);
+  EXPECT_TRUE(store->RecordPlan(SamplePlan(0, 1, base::Timestamp{1})).ok());
+}
+
+}  // namespace
+}  // namespace perfledger::store
