@@ -25,6 +25,10 @@ int Main(int argc, char** argv) {
   AddRunsVerb(app, &shell);
   AddValidateVerb(app, &shell);
   AddWriteVerb(app, &shell);
+  AddPlanVerb(app, &shell);
+  AddCoverageVerb(app, &shell);
+  AddGapsVerb(app, &shell);
+  AddInitVerb(app, &shell);
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
   try {
     app.parse(argc, argv);

@@ -43,6 +43,10 @@ void AddExportVerb(CLI::App& app, Shell* shell);
 void AddRunsVerb(CLI::App& app, Shell* shell);
 void AddValidateVerb(CLI::App& app, Shell* shell);
 void AddWriteVerb(CLI::App& app, Shell* shell);
+void AddInitVerb(CLI::App& app, Shell* shell);
+void AddPlanVerb(CLI::App& app, Shell* shell);
+void AddCoverageVerb(CLI::App& app, Shell* shell);
+void AddGapsVerb(CLI::App& app, Shell* shell);
 
 // Parses the command line and runs the verb; returns the process exit code.
 int Main(int argc, char** argv);

@@ -139,7 +139,8 @@ std::vector<Choice> ChooseBaseline(const PlannerInput& in, int64_t window_nanos)
   std::vector<Choice> chosen = ChooseBySampling(in, lo, window_nanos);
   if (chosen.empty()) return {};
   Choice baseline = chosen.back();
-  baseline.detail = "first run on this platform: " + baseline.detail;
+  baseline.detail = fmt::format("first run on this platform: stands for the {} commits up to it",
+                                baseline.index + 1);
   return {baseline};
 }
 

@@ -1,0 +1,251 @@
+// perfledger plan: decide which commits to benchmark on which platforms.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <map>
+
+#include "base/json_writer.h"
+#include "base/time.h"
+#include "cli/schedule_options.h"
+#include "cli/shell.h"
+#include "schedule/scheduler.h"
+
+namespace perfledger::cli {
+namespace {
+
+struct PlanOptions {
+  std::string repo, branch, now, format = "table";
+  std::vector<std::string> platforms, manual;
+  std::optional<int> queue_depth;
+  PolicyOptions policy;
+  bool record = false;
+};
+
+std::string Short(const std::string& sha) { return sha.substr(0, 12); }
+
+void WriteJobJson(base::JsonWriter& w, const schedule::Job& j) {
+  w.BeginObject();
+  w.Key("sha").String(j.sha);
+  w.Key("platforms").BeginArray();
+  for (const auto& p : j.platforms) w.String(p);
+  w.EndArray();
+  w.Key("reason").String(j.reason);
+  w.Key("reason_detail").String(j.reason_detail);
+  w.Key("commit_range").BeginObject();
+  w.Key("from");
+  if (j.commit_range.from) {
+    w.String(*j.commit_range.from);
+  } else {
+    w.Null();
+  }
+  w.Key("to").String(j.commit_range.to);
+  w.Key("count").Int(j.commit_range.count);
+  w.EndObject();
+  w.Key("priority").Int(j.priority);
+  w.EndObject();
+}
+
+void PrintJson(const schedule::PlanOutcome& o, const schedule::Policy& policy, bool recorded) {
+  const schedule::Plan& p = o.plan;
+  base::JsonWriter w;
+  w.BeginObject();
+  w.Key("now").String(base::FormatRfc3339(p.now));
+  w.Key("window_minutes").Number(Minutes(p.window_nanos));
+  w.Key("queue_depth").Int(p.queue_depth);
+  w.Key("degradation").String(schedule::DegradationName(p.degradation));
+  w.Key("branch").String(o.branch);
+  w.Key("head").String(o.head);
+  w.Key("sampling").String(schedule::SamplingName(policy.sampling));
+  w.Key("platforms").BeginArray();
+  for (const auto& pl : o.platforms) w.String(pl);
+  w.EndArray();
+  w.Key("recorded").Bool(recorded);
+  w.Key("jobs").BeginArray();
+  for (const auto& j : p.jobs) WriteJobJson(w, j);
+  w.EndArray();
+  w.Key("skips").BeginArray();
+  for (const auto& k : p.skips) {
+    w.BeginObject();
+    w.Key("sha").String(k.sha);
+    w.Key("platforms").BeginArray();
+    for (const auto& pl : k.platforms) w.String(pl);
+    w.EndArray();
+    w.Key("reason").String(k.reason);
+    w.Key("queue_depth").Int(k.queue_depth);
+    w.Key("superseded_by");
+    if (k.superseded_by) {
+      w.String(*k.superseded_by);
+    } else {
+      w.Null();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("pending").BeginObject();
+  for (const auto& [platform, shas] : p.pending) {
+    w.Key(platform).BeginArray();
+    for (const auto& s : shas) w.String(s);
+    w.EndArray();
+  }
+  w.EndObject();
+  w.Key("off_branch").BeginObject();
+  for (const auto& [platform, shas] : o.off_branch) {
+    w.Key(platform).BeginArray();
+    for (const auto& s : shas) w.String(s);
+    w.EndArray();
+  }
+  w.EndObject();
+  // One entry per sha x platform: `strategy.matrix: ${{ fromJSON(...).matrix }}`.
+  w.Key("matrix").BeginObject();
+  w.Key("include").BeginArray();
+  for (const auto& j : p.jobs) {
+    for (const auto& pl : j.platforms) {
+      w.BeginObject();
+      w.Key("sha").String(j.sha);
+      w.Key("platform").String(pl);
+      w.Key("reason").String(j.reason);
+      w.Key("priority").Int(j.priority);
+      w.Key("commit_range_from");
+      if (j.commit_range.from) {
+        w.String(*j.commit_range.from);
+      } else {
+        w.Null();
+      }
+      w.Key("commit_range_count").Int(j.commit_range.count);
+      w.EndObject();
+    }
+  }
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+  fmt::print("{}\n", w.str());
+}
+
+std::string Join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+void PrintTable(const schedule::PlanOutcome& o, bool recorded) {
+  const schedule::Plan& p = o.plan;
+  fmt::print("plan for {} at {} ({} commits), now {}\n", o.branch, Short(o.head), o.commit_count,
+             base::FormatRfc3339(p.now));
+  fmt::print("window {}, queue depth {}, degradation {}\n", base::FormatDuration(p.window_nanos),
+             p.queue_depth, schedule::DegradationName(p.degradation));
+  if (p.jobs.empty()) {
+    fmt::print("no jobs\n");
+  } else {
+    size_t pw = 9;
+    for (const auto& j : p.jobs) pw = std::max(pw, Join(j.platforms, ",").size());
+    fmt::print("{:<12}  {:<{}}  {:<8}  {:>3}  {:<29}  {}\n", "COMMIT", "PLATFORMS", pw, "REASON",
+               "PRI", "RANGE", "DETAIL");
+    for (const auto& j : p.jobs) {
+      std::string range =
+          fmt::format("{}..{} ({})", j.commit_range.from ? Short(*j.commit_range.from) : "start",
+                      Short(j.commit_range.to), j.commit_range.count);
+      fmt::print("{:<12}  {:<{}}  {:<8}  {:>3}  {:<29}  {}\n", Short(j.sha), Join(j.platforms, ","),
+                 pw, j.reason, j.priority, range, j.reason_detail);
+    }
+  }
+  std::map<std::string, int64_t> by_reason;
+  for (const auto& k : p.skips) by_reason[k.reason] += 1;
+  if (!p.skips.empty()) {
+    std::vector<std::string> parts;
+    for (const auto& [reason, n] : by_reason) parts.push_back(fmt::format("{} {}", n, reason));
+    fmt::print("skipped: {} commit{} ({})\n", p.skips.size(), p.skips.size() == 1 ? "" : "s",
+               Join(parts, ", "));
+  }
+  for (const auto& [platform, shas] : p.pending) {
+    fmt::print(
+        "pending on {}: {} commit{} (window still open, or waiting for the next "
+        "commit the sampling picks)\n",
+        platform, shas.size(), shas.size() == 1 ? "" : "s");
+  }
+  for (const auto& [platform, shas] : o.off_branch) {
+    fmt::print("not on the branch any more (force-push?) on {}: {}\n", platform,
+               Join(std::vector<std::string>(shas.begin(),
+                                             shas.begin() + std::min<size_t>(shas.size(), 5)),
+                    ", ") +
+                   (shas.size() > 5 ? fmt::format(" and {} more", shas.size() - 5) : ""));
+  }
+  if (recorded) fmt::print("recorded: the next plan and `perfledger coverage` see these jobs\n");
+}
+
+void RunPlan(const PlanOptions& opt, Shell* shell) {
+  schedule::PlanRequest req;
+  req.repo = opt.repo;
+  req.branch = opt.branch;
+  req.platforms = opt.platforms;
+  req.manual = opt.manual;
+  req.record = opt.record;
+  for (const auto& p : opt.platforms) {
+    if (p.empty()) return shell->UsageError("--platform: a platform name may not be empty");
+  }
+  if (opt.queue_depth && *opt.queue_depth < 0) {
+    return shell->UsageError("--queue-depth: must be 0 or more");
+  }
+  req.queue_depth = opt.queue_depth;
+  auto now = NowOption(opt.now);
+  if (!now.ok()) return shell->Fail(now.status());
+  req.now = *now;
+  auto policy = opt.policy.Resolve((std::filesystem::path(opt.repo) / "perfledger.toml").string());
+  if (!policy.ok()) return shell->Fail(policy.status());
+  req.policy = *policy;
+
+  std::unique_ptr<store::Store> store;
+  auto opened = shell->OpenStore(/*create=*/opt.record);
+  if (opened.ok()) {
+    store = std::move(*opened);
+  } else if (opened.status().code() != base::StatusCode::kNotFound) {
+    return shell->Fail(opened.status());
+  }
+  auto outcome = schedule::PlanBranch(store.get(), req);
+  if (!outcome.ok()) return shell->Fail(outcome.status());
+  if (opt.format == "json") {
+    PrintJson(*outcome, req.policy, opt.record);
+  } else {
+    PrintTable(*outcome, opt.record);
+  }
+}
+
+}  // namespace
+
+void AddPlanVerb(CLI::App& app, Shell* shell) {
+  auto opt = std::make_shared<PlanOptions>();
+  CLI::App* cmd =
+      app.add_subcommand("plan", "Decide which commits to benchmark on which platforms");
+  cmd->footer(
+      "Reads the branch (first-parent history) with libgit2 and what the store holds per\n"
+      "platform: runs, queued jobs, skips. In each closed window the newest commit is planned and\n"
+      "stands for the commits since the last one measured or planned (its commit_range); the\n"
+      "others are skipped with a reason. The policy comes from --config, else\n"
+      "<repo>/perfledger.toml when present, else the defaults; flags override it.\n\n"
+      "JSON: now, window_minutes, queue_depth, degradation (none|widened|reset), jobs [{sha,\n"
+      "platforms, reason, reason_detail, commit_range {from, to, count}, priority}], skips [{sha,\n"
+      "platforms, reason, queue_depth, superseded_by}], pending, off_branch, and matrix.include\n"
+      "(one entry per sha x platform) for a CI job matrix.\n\n"
+      "Example:\n"
+      "  perfledger plan --repo . --branch main --platform linux-x86_64 --platform macos-arm64 \\\n"
+      "      --format json --record");
+  cmd->add_option("--repo", opt->repo, "Path of the git repository")->required();
+  cmd->add_option("--branch", opt->branch, "Branch to plan for (default: the repository's HEAD)");
+  cmd->add_option("--platform", opt->platforms,
+                  "A platform to plan for; repeat for several (default: those the store knows)");
+  cmd->add_option("--now", opt->now, "Plan as of this RFC 3339 time (default: the clock)");
+  cmd->add_option("--queue-depth", opt->queue_depth,
+                  "Jobs waiting in CI (default: the store's queued jobs that have not run)");
+  cmd->add_option("--manual", opt->manual,
+                  "A commit to benchmark whatever the queue; repeat for several");
+  cmd->add_option("--format", opt->format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  cmd->add_flag("--record", opt->record,
+                "Store the jobs (as queued) and skips so the next plan sees them");
+  opt->policy.AddTo(cmd);
+  cmd->callback([opt, shell] { RunPlan(*opt, shell); });
+}
+
+}  // namespace perfledger::cli

@@ -1,0 +1,261 @@
+#include "schedule/scheduler.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "schedule/commit_source.h"
+
+namespace perfledger::schedule {
+
+std::map<std::string, PlatformState> StateFromStore(const std::vector<store::RunSummary>& runs,
+                                                    const store::ScheduleState& schedule) {
+  std::map<std::string, PlatformState> state;
+  for (const store::RunSummary& r : runs) state[r.platform].measured.insert(r.sha);
+  for (const store::JobRecord& j : schedule.jobs) {
+    if (j.state != "queued") continue;
+    PlatformState& s = state[j.platform];
+    if (!s.measured.contains(j.sha)) s.queued.insert(j.sha);
+  }
+  for (const store::SkipRecord& k : schedule.skips) state[k.platform].skipped.insert(k.sha);
+  return state;
+}
+
+std::vector<std::string> KnownPlatforms(const std::vector<store::RunSummary>& runs,
+                                        const store::ScheduleState& schedule) {
+  std::set<std::string> names;
+  for (const auto& r : runs) names.insert(r.platform);
+  for (const auto& j : schedule.jobs) names.insert(j.platform);
+  return {names.begin(), names.end()};
+}
+
+base::Result<PlanOutcome> PlanBranch(store::Store* store, const PlanRequest& request) {
+  ReadOptions read;
+  read.branch = request.branch;
+  ASSIGN_OR_RETURN(BranchHistory history, ReadBranch(request.repo, read));
+
+  PlannerInput in;
+  in.now = request.now;
+  in.policy = request.policy;
+  for (const std::string& rev : request.manual) {
+    ASSIGN_OR_RETURN(std::string sha, ResolveCommit(request.repo, rev));
+    in.manual.push_back(std::move(sha));
+  }
+
+  std::vector<store::RunSummary> runs;
+  store::ScheduleState schedule;
+  if (store != nullptr) {
+    ASSIGN_OR_RETURN(runs, store->ListRuns({}));
+    ASSIGN_OR_RETURN(schedule, store->LoadSchedule());
+  }
+  in.state = StateFromStore(runs, schedule);
+  in.platforms = request.platforms;
+  if (in.platforms.empty()) in.platforms = KnownPlatforms(runs, schedule);
+  if (in.platforms.empty()) {
+    return base::InvalidInput(
+        "no platforms to plan for: the store has no runs or jobs yet; name them with "
+        "--platform (e.g. --platform linux-x86_64 --platform macos-arm64)");
+  }
+  // Only the platforms planned for count towards the queue.
+  std::map<std::string, PlatformState> planned_state;
+  for (const auto& p : in.platforms) {
+    auto it = in.state.find(p);
+    if (it != in.state.end()) planned_state.insert(*it);
+  }
+  in.queue_depth = request.queue_depth.value_or(QueueDepth(planned_state));
+  in.commits = std::move(history.commits);
+
+  PlanOutcome out;
+  ASSIGN_OR_RETURN(out.plan, MakePlan(in));
+  out.off_branch = OffBranch(in);
+  for (auto it = out.off_branch.begin(); it != out.off_branch.end();) {
+    if (std::find(in.platforms.begin(), in.platforms.end(), it->first) == in.platforms.end()) {
+      it = out.off_branch.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  out.branch = history.branch;
+  out.platforms = in.platforms;
+  out.commit_count = static_cast<int64_t>(in.commits.size());
+  if (!in.commits.empty()) out.head = in.commits.back().sha;
+
+  if (request.record) {
+    if (store == nullptr) return base::Internal("--record needs a store");
+    store::PlanRecord rec;
+    rec.now = out.plan.now;
+    rec.branch = out.branch;
+    rec.head = out.head;
+    rec.queue_depth = out.plan.queue_depth;
+    rec.degradation = std::string(DegradationName(out.plan.degradation));
+    rec.window_nanos = out.plan.window_nanos;
+    rec.commits.reserve(in.commits.size());
+    for (const BranchCommit& c : in.commits) {
+      store::CommitRecord r;
+      r.sha = c.sha;
+      if (!c.parents.empty()) r.first_parent = c.parents.front();
+      r.parent_count = static_cast<int>(c.parents.size());
+      r.time = c.time;
+      r.subject = c.subject;
+      rec.commits.push_back(std::move(r));
+    }
+    for (const Job& j : out.plan.jobs) {
+      for (const std::string& p : j.platforms) {
+        rec.jobs.push_back({0,
+                            j.sha,
+                            p,
+                            j.reason,
+                            j.reason_detail,
+                            j.commit_range.from,
+                            j.commit_range.count,
+                            j.priority,
+                            "queued",
+                            {}});
+      }
+    }
+    for (const Skip& k : out.plan.skips) {
+      for (const std::string& p : k.platforms) {
+        rec.skips.push_back({0, k.sha, p, k.reason, k.queue_depth, k.superseded_by, {}});
+      }
+    }
+    RETURN_IF_ERROR(store->RecordPlan(rec));
+  }
+  return out;
+}
+
+namespace {
+
+struct LoadedHistory {
+  std::string branch, head;
+  std::vector<analysis::BranchPoint> points;
+};
+
+base::Result<LoadedHistory> LoadHistory(store::Store& store, const HistorySource& source) {
+  LoadedHistory out;
+  if (!source.repo.empty()) {
+    ReadOptions read;
+    read.branch = source.branch;
+    ASSIGN_OR_RETURN(BranchHistory h, ReadBranch(source.repo, read));
+    out.branch = h.branch;
+    out.points.reserve(h.commits.size());
+    for (auto& c : h.commits) out.points.push_back({std::move(c.sha), c.time});
+  } else {
+    ASSIGN_OR_RETURN(store::ScheduleState st, store.LoadSchedule());
+    if (!st.head) {
+      return base::InvalidInput(
+          "no branch history in the store: record a plan first (perfledger plan --record) or "
+          "pass --repo PATH");
+    }
+    ASSIGN_OR_RETURN(auto recorded, store.RecordedHistory(*st.head));
+    out.branch = *st.branch;
+    out.points.reserve(recorded.size());
+    for (auto& c : recorded) out.points.push_back({std::move(c.sha), c.time});
+  }
+  if (!out.points.empty()) out.head = out.points.back().sha;
+  return out;
+}
+
+// The index of a revision in the branch: a full sha, a unique prefix, or (with a repository)
+// anything git resolves.
+base::Result<size_t> Locate(const LoadedHistory& h, const HistorySource& source,
+                            const std::string& rev) {
+  std::string sha = rev;
+  if (!source.repo.empty()) {
+    ASSIGN_OR_RETURN(sha, ResolveCommit(source.repo, rev));
+  }
+  std::optional<size_t> found;
+  for (size_t i = 0; i < h.points.size(); ++i) {
+    if (h.points[i].sha.starts_with(sha)) {
+      if (found) return base::InvalidInput(fmt::format("--range: '{}' is ambiguous", rev));
+      found = i;
+    }
+  }
+  if (!found) {
+    return base::InvalidInput(fmt::format("--range: '{}' is not a commit of {}", rev, h.branch));
+  }
+  return *found;
+}
+
+}  // namespace
+
+base::Result<CoverageReport> CoverageOf(store::Store& store, const CoverageRequest& request) {
+  ASSIGN_OR_RETURN(LoadedHistory h, LoadHistory(store, request.source));
+  size_t first = 0, last = h.points.size();
+  if (request.range) {
+    const std::string& r = *request.range;
+    const size_t dots = r.find("..");
+    if (dots == std::string::npos || dots == 0 || dots + 2 >= r.size()) {
+      return base::InvalidInput(fmt::format("--range: expected A..B, got '{}'", r));
+    }
+    ASSIGN_OR_RETURN(size_t a, Locate(h, request.source, r.substr(0, dots)));
+    ASSIGN_OR_RETURN(size_t b, Locate(h, request.source, r.substr(dots + 2)));
+    if (b < a) {
+      return base::InvalidInput(
+          fmt::format("--range: {} is older than {}", r.substr(dots + 2), r.substr(0, dots)));
+    }
+    first = a + 1;
+    last = b + 1;
+  } else if (request.since) {
+    while (first < last && h.points[first].time < *request.since) ++first;
+  }
+
+  ASSIGN_OR_RETURN(auto runs, store.ListRunPoints({}));
+  ASSIGN_OR_RETURN(store::ScheduleState schedule, store.LoadSchedule());
+  std::map<std::string, analysis::PlatformRecords> records;
+  for (const auto& r : runs) {
+    auto& rec = records[r.platform];
+    rec.measured.insert(r.sha);
+    rec.ranges.push_back({r.range_from, r.sha, r.range_count});
+  }
+  for (const auto& j : schedule.jobs) {
+    auto& rec = records[j.platform];
+    if (j.state == "queued") rec.ranges.push_back({j.range_from, j.sha, j.range_count});
+  }
+  for (const auto& k : schedule.skips) records[k.platform].skipped[k.sha] = k.reason;
+  if (request.platform) {
+    auto it = records.find(*request.platform);
+    analysis::PlatformRecords only = it == records.end() ? analysis::PlatformRecords{} : it->second;
+    records.clear();
+    records.emplace(*request.platform, std::move(only));
+  }
+  CoverageReport out;
+  out.branch = h.branch;
+  out.head = h.head;
+  out.rows = analysis::Coverage(h.points, first, last, records);
+  return out;
+}
+
+bool GapsReport::stalled() const {
+  return std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.stalled; });
+}
+
+base::Result<GapsReport> GapsOf(store::Store& store, const GapsRequest& request) {
+  ASSIGN_OR_RETURN(LoadedHistory h, LoadHistory(store, request.source));
+  ASSIGN_OR_RETURN(auto runs, store.ListRunPoints({}));
+  ASSIGN_OR_RETURN(store::ScheduleState schedule, store.LoadSchedule());
+  std::map<std::string, std::vector<analysis::RunBenchmarks>> by_platform;
+  std::set<std::string> platforms;
+  for (auto& r : runs) {
+    platforms.insert(r.platform);
+    analysis::RunBenchmarks b;
+    b.sha = r.sha;
+    if (r.suite) {
+      b.suite = r.suite->name;
+      b.suite_revision = r.suite->revision;
+    }
+    b.ok = std::move(r.ok_benchmarks);
+    b.failed = std::move(r.failed_benchmarks);
+    by_platform[r.platform].push_back(std::move(b));
+  }
+  for (const auto& j : schedule.jobs) platforms.insert(j.platform);
+  GapsReport out;
+  out.branch = h.branch;
+  out.head = h.head;
+  out.expected = analysis::ExpectedBenchmarks(h.points, by_platform);
+  out.rows = analysis::Gaps(h.points, by_platform, {platforms.begin(), platforms.end()},
+                            out.expected, request.now, request.bounds);
+  return out;
+}
+
+}  // namespace perfledger::schedule

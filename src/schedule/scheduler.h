@@ -1,0 +1,90 @@
+// The scheduler's use cases, shared by the CLI and (later) the server: read the branch from
+// git and the state from the store, run the pure planner, and record what it decided.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "analysis/coverage.h"
+#include "base/status.h"
+#include "base/time.h"
+#include "schedule/planner.h"
+#include "store/store.h"
+
+namespace perfledger::schedule {
+
+struct PlanRequest {
+  std::string repo;                    // path of a git repository
+  std::string branch;                  // empty: HEAD
+  std::vector<std::string> platforms;  // empty: every platform the store knows
+  base::Timestamp now;
+  std::optional<int> queue_depth;   // absent: the store's queued jobs that have not run
+  std::vector<std::string> manual;  // revisions git accepts: full or short shas, HEAD~2, tags
+  Policy policy;
+  bool record = false;  // store the jobs (as queued) and skips
+};
+
+struct PlanOutcome {
+  Plan plan;
+  std::string branch;  // as resolved, e.g. refs/heads/main
+  std::string head;
+  std::vector<std::string> platforms;
+  int64_t commit_count = 0;
+  // Shas the store holds that the branch no longer has (a force-push), per platform.
+  std::map<std::string, std::vector<std::string>> off_branch;
+};
+
+// `store` may be null (no store yet): then nothing is measured, queued or skipped.
+base::Result<PlanOutcome> PlanBranch(store::Store* store, const PlanRequest& request);
+
+// The planner's per-platform view of the store: measured runs, queued jobs that have not
+// run (and were not superseded), recorded skips.
+std::map<std::string, PlatformState> StateFromStore(const std::vector<store::RunSummary>& runs,
+                                                    const store::ScheduleState& schedule);
+
+// Platforms the store knows: those with runs or jobs, sorted.
+std::vector<std::string> KnownPlatforms(const std::vector<store::RunSummary>& runs,
+                                        const store::ScheduleState& schedule);
+
+// Where coverage and gaps read the branch from: a git repository, or else the history the
+// last recorded plan saw (`plan --record` stores it).
+struct HistorySource {
+  std::string repo;    // empty: the store's recorded history
+  std::string branch;  // with repo; empty: HEAD
+};
+
+struct CoverageRequest {
+  HistorySource source;
+  std::optional<std::string> platform;
+  std::optional<base::Timestamp> since;  // commits at or after this committer time
+  std::optional<std::string> range;      // "A..B": after A up to and including B
+};
+
+struct CoverageReport {
+  std::string branch;
+  std::string head;
+  std::vector<analysis::CoverageRow> rows;
+};
+
+base::Result<CoverageReport> CoverageOf(store::Store& store, const CoverageRequest& request);
+
+struct GapsRequest {
+  HistorySource source;
+  analysis::GapBounds bounds;
+  base::Timestamp now;
+};
+
+struct GapsReport {
+  std::string branch;
+  std::string head;
+  std::set<std::string> expected;
+  std::vector<analysis::GapRow> rows;
+  bool stalled() const;
+};
+
+base::Result<GapsReport> GapsOf(store::Store& store, const GapsRequest& request);
+
+}  // namespace perfledger::schedule
