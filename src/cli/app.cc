@@ -28,6 +28,7 @@ int Main(int argc, char** argv) {
   AddPlanVerb(app, &shell);
   AddCoverageVerb(app, &shell);
   AddGapsVerb(app, &shell);
+  AddSimulateVerb(app, &shell);
   AddInitVerb(app, &shell);
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
   try {

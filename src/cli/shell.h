@@ -47,6 +47,7 @@ void AddInitVerb(CLI::App& app, Shell* shell);
 void AddPlanVerb(CLI::App& app, Shell* shell);
 void AddCoverageVerb(CLI::App& app, Shell* shell);
 void AddGapsVerb(CLI::App& app, Shell* shell);
+void AddSimulateVerb(CLI::App& app, Shell* shell);
 
 // Parses the command line and runs the verb; returns the process exit code.
 int Main(int argc, char** argv);
