@@ -115,5 +115,21 @@ echo
 echo "== perfledger runs"
 "$pl" runs
 echo
+echo "== perfledger coverage (every commit of trunk was measured)"
+"$pl" coverage --repo "$demo/repo" --branch trunk
+echo
+echo "== perfledger gaps (the stall gate: exit 3 when a platform falls behind)"
+"$pl" gaps --repo "$demo/repo" --branch trunk
+echo
+echo "== perfledger plan (a new platform gets one baseline job; $platform has nothing new)"
+"$pl" plan --repo "$demo/repo" --branch trunk --platform "$platform" --platform arm64-darwin
+echo
+echo "== perfledger simulate: 60 commits/hour, 3 platforms, 90 s jobs, one day"
+echo "-- every commit, platforms in sequence, no degradation: the queue never drains"
+"$pl" simulate --rate 60/h --duration 24h --platforms 3 --bench-time 90s --execution sequential \
+  --sampling every-commit --degrade-widen-above 0 --degrade-reset-above 0
+echo "-- 15-minute windows, platforms in parallel (the default policy): bounded"
+"$pl" simulate --rate 60/h --duration 24h --platforms 3 --bench-time 90s --execution parallel
+echo
 echo "Store: $PERFLEDGER_DB    history files: $demo/history/    artifacts: $demo/artifacts/"
 echo "Try:   PERFLEDGER_DB=$PERFLEDGER_DB $pl export | head -1"

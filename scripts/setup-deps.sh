@@ -8,7 +8,7 @@ packages=(
   libfmt-dev libsimdjson-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev libssl-dev
   libgit2-dev libtomlplusplus-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  sqlite3 python3 python3-jsonschema clang-format hyperfine
+  sqlite3 python3 python3-jsonschema clang-format hyperfine jq
 )
 
 missing=()

@@ -81,12 +81,31 @@ std::vector<Choice> ChooseBySampling(const PlannerInput& in, int64_t lo, int64_t
   }
   // The newest commit (in branch order) of each window whose end has passed.
   const int64_t now_window = WindowIndex(in.now, window_nanos);
-  std::unordered_map<int64_t, int64_t> last_in_window;
-  std::unordered_map<int64_t, int64_t> count_in_window;
-  for (int64_t i = lo; i < n; ++i) {
-    int64_t w = WindowIndex(commits[i].time, window_nanos);
-    last_in_window[w] = i;
-    ++count_in_window[w];
+  const bool any_tagged =
+      policy.sampling == Sampling::kTagged &&
+      std::any_of(commits.begin() + lo, commits.end(),
+                  [&](const BranchCommit& c) { return HasMarker(c, policy.marker); });
+  if (!any_tagged && std::none_of(commits.begin() + lo, commits.end(), [&](const BranchCommit& c) {
+        return WindowIndex(c.time, window_nanos) < now_window;
+      })) {
+    return chosen;  // every candidate is in a window still open: nothing to decide yet
+  }
+  // Per window: its newest commit in branch order and how many candidates it has. Windows
+  // are found by sorting (window, index) pairs: no hashing, one allocation.
+  std::vector<std::pair<int64_t, int64_t>> by_window;
+  by_window.reserve(static_cast<size_t>(n - lo));
+  for (int64_t i = lo; i < n; ++i)
+    by_window.emplace_back(WindowIndex(commits[i].time, window_nanos), i);
+  std::sort(by_window.begin(), by_window.end());
+  std::vector<int64_t> window_count(static_cast<size_t>(n - lo), 0);  // for a window's newest
+  std::vector<char> newest_of_window(static_cast<size_t>(n - lo), 0);
+  for (size_t a = 0; a < by_window.size();) {
+    size_t b = a;
+    while (b < by_window.size() && by_window[b].first == by_window[a].first) ++b;
+    const int64_t newest = by_window[b - 1].second;
+    newest_of_window[static_cast<size_t>(newest - lo)] = 1;
+    window_count[static_cast<size_t>(newest - lo)] = static_cast<int64_t>(b - a);
+    a = b;
   }
   const bool tagged = policy.sampling == Sampling::kTagged;
   for (int64_t i = lo; i < n; ++i) {
@@ -97,10 +116,10 @@ std::vector<Choice> ChooseBySampling(const PlannerInput& in, int64_t lo, int64_t
       continue;
     }
     int64_t w = WindowIndex(c.time, window_nanos);
-    if (w >= now_window || last_in_window[w] != i) continue;
-    std::string detail =
-        fmt::format("newest of {} commit{} in {}", count_in_window[w],
-                    count_in_window[w] == 1 ? "" : "s", WindowText(w, window_nanos));
+    if (w >= now_window || !newest_of_window[static_cast<size_t>(i - lo)]) continue;
+    const int64_t count = window_count[static_cast<size_t>(i - lo)];
+    std::string detail = fmt::format("newest of {} commit{} in {}", count, count == 1 ? "" : "s",
+                                     WindowText(w, window_nanos));
     if (tagged) detail += fmt::format(" (no {} commit after it)", policy.marker);
     chosen.push_back({i, "schedule", std::move(detail), kPriorityNormal});
   }
@@ -277,7 +296,11 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
 
     // The frontier: the newest commit already measured, queued or skipped.
     int64_t frontier = n - 1;
-    while (frontier >= 0 && !IsKnown(state, commits[frontier].sha)) --frontier;
+    if (state.frontier_index) {
+      frontier = std::min(*state.frontier_index, n - 1);
+    } else {
+      while (frontier >= 0 && !IsKnown(state, commits[frontier].sha)) --frontier;
+    }
     auto newest_at_or_before = [&](int64_t i, bool queued_counts) {
       while (i >= 0 && !state.measured.contains(commits[i].sha) &&
              !(queued_counts && state.queued.contains(commits[i].sha))) {
@@ -344,11 +367,12 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
         skip_platforms[{i, std::string(skip_reason), pp.chosen[next].index}].push_back(platform);
       }
     }
-    std::vector<std::string>& pending = plan.pending[platform];
-    for (int64_t i = std::max(last_chosen + 1, frontier + 1); i < n; ++i) {
-      pending.push_back(commits[i].sha);
+    if (in.list_pending && std::max(last_chosen + 1, frontier + 1) < n) {
+      std::vector<std::string>& pending = plan.pending[platform];
+      for (int64_t i = std::max(last_chosen + 1, frontier + 1); i < n; ++i) {
+        pending.push_back(commits[i].sha);
+      }
     }
-    if (pending.empty()) plan.pending.erase(platform);
 
     // Ranges: each chosen commit stands for the commits since the previous one.
     int64_t from = pp.base;

@@ -47,6 +47,10 @@ struct PlatformState {
   std::unordered_set<std::string> measured;  // shas with a stored run
   std::unordered_set<std::string> queued;    // shas with a job waiting to run (not measured)
   std::unordered_set<std::string> skipped;   // shas with a recorded skip
+  // Optional, for callers that track it (the simulator): the index in `commits` of the newest
+  // commit that is measured, queued or skipped (-1: none). The planner then does not search
+  // for it. A wrong value gives a wrong plan; the CLI leaves it unset.
+  std::optional<int64_t> frontier_index;
 };
 
 struct PlannerInput {
@@ -57,6 +61,8 @@ struct PlannerInput {
   std::vector<std::string> manual;  // shas requested by hand: always planned
   Policy policy;
   base::Timestamp now;
+  // Whether Plan::pending lists the commits left for later (the simulator does not need it).
+  bool list_pending = true;
 };
 
 struct CommitRange {

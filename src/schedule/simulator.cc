@@ -30,7 +30,13 @@ struct Runner {
   int64_t done_at = 0;
 };
 
-std::string SimSha(int64_t i) { return fmt::format("{:012x}", i); }
+// 12 hex digits: short enough for the small-string buffer, and parsed back by index_of.
+std::string SimSha(int64_t i) {
+  std::string s(12, '0');
+  for (int k = 11; k >= 0 && i > 0; --k, i >>= 4)
+    s[static_cast<size_t>(k)] = "0123456789abcdef"[i & 15];
+  return s;
+}
 
 // Commit times for a Poisson process whose rate is piecewise constant (bursts override).
 std::vector<int64_t> PoissonTimes(const SimulationConfig& c, std::mt19937_64& rng) {
@@ -109,16 +115,19 @@ base::Result<SimulationResult> Simulate(const SimulationConfig& c) {
       bc.time = base::Timestamp{start + t};
       const int64_t i = static_cast<int64_t>(arrivals.size());
       bc.sha = SimSha(i);
-      if (i > 0) bc.parents.push_back(SimSha(i - 1));
-      if (unit(rng) < c.merge_fraction) bc.parents.push_back("side");
-      bc.subject = unit(rng) < c.tagged_fraction ? "change " + c.policy.marker : "change";
+      // The planner reads parents only to tell merges (two or more) apart; generated commits
+      // carry them only then, which keeps a simulated year's history small.
+      if (unit(rng) < c.merge_fraction) bc.parents = {SimSha(std::max<int64_t>(0, i - 1)), "side"};
+      if (unit(rng) < c.tagged_fraction) bc.subject = "change " + c.policy.marker;
       arrivals.push_back(std::move(bc));
     }
   }
   const int64_t n = static_cast<int64_t>(arrivals.size());
   std::unordered_map<std::string, int64_t> index;
-  index.reserve(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) index.emplace(arrivals[i].sha, i);
+  if (!c.history.empty()) index.reserve(static_cast<size_t>(n));
+  if (!c.history.empty()) {
+    for (int64_t i = 0; i < n; ++i) index.emplace(arrivals[i].sha, i);
+  }
   in.commits.reserve(static_cast<size_t>(n));
   for (int p = 0; p < c.platforms; ++p) in.platforms.push_back(fmt::format("p{}", p + 1));
   std::vector<PlatformState*> state;
@@ -149,6 +158,7 @@ base::Result<SimulationResult> Simulate(const SimulationConfig& c) {
   // Coverage: per platform and commit, when a finished run first stood for it.
   std::vector<std::vector<char>> covered(static_cast<size_t>(c.platforms),
                                          std::vector<char>(static_cast<size_t>(n), 0));
+  auto measured = covered;
   std::vector<int> platforms_covering(static_cast<size_t>(n), 0);
   std::vector<double> latencies;
   latencies.reserve(static_cast<size_t>(n));
@@ -195,28 +205,63 @@ base::Result<SimulationResult> Simulate(const SimulationConfig& c) {
     runner.waiting.erase(t);
     waiting_task.erase(it);
     if (--waiting_per_commit[commit] == 0) waiting_per_commit.erase(commit);
-    state[static_cast<size_t>(platform)]->queued.erase(arrivals[static_cast<size_t>(commit)].sha);
+    state[static_cast<size_t>(platform)]->queued.erase(in.commits[static_cast<size_t>(commit)].sha);
   };
 
+  // The planner never looks behind a platform's newest measured commit (its frontier and
+  // range starts are at or after it; the simulation makes no manual re-runs), so entries
+  // older than that are dropped: the plans are the same, and the sets stay small and cached.
+  const bool generated = c.history.empty();
+  auto index_of = [&](const std::string& sha) -> int64_t {
+    if (generated) return static_cast<int64_t>(std::stoull(sha, nullptr, 16));
+    return index.at(sha);
+  };
+  std::vector<int64_t> newest_measured(static_cast<size_t>(c.platforms), -1);
+  std::vector<size_t> prune_at(static_cast<size_t>(c.platforms), 256);
+  auto prune = [&](int platform) {
+    PlatformState* s = state[static_cast<size_t>(platform)];
+    const size_t size = s->measured.size() + s->skipped.size();
+    if (size < prune_at[static_cast<size_t>(platform)]) return;
+    const int64_t keep_from = newest_measured[static_cast<size_t>(platform)];
+    for (auto* set : {&s->measured, &s->skipped}) {
+      for (auto it = set->begin(); it != set->end();) {
+        it = index_of(*it) < keep_from ? set->erase(it) : std::next(it);
+      }
+    }
+    prune_at[static_cast<size_t>(platform)] =
+        std::max<size_t>(256, 2 * (s->measured.size() + s->skipped.size()));
+  };
+
+  // The newest commit measured, queued or skipped per platform, handed to the planner.
+  auto advance = [&](int platform, int64_t commit) {
+    auto& f = state[static_cast<size_t>(platform)]->frontier_index;
+    f = std::max(f.value_or(-1), commit);
+  };
+  for (PlatformState* s : state) s->frontier_index = -1;
+  in.list_pending = false;
+
   auto plan = [&](int64_t now) -> base::Status {
+    for (int p = 0; p < c.platforms; ++p) prune(p);
     in.now = base::Timestamp{now};
     in.queue_depth = depth();
     ASSIGN_OR_RETURN(Plan p, MakePlan(in));
     ++r.plans;
     for (const Skip& k : p.skips) {
-      const int64_t commit = index.at(k.sha);
+      const int64_t commit = index_of(k.sha);
       for (const auto& name : k.platforms) {
         const int platform = std::stoi(name.substr(1)) - 1;
+        advance(platform, commit);
         cancel(commit, platform);
         state[static_cast<size_t>(platform)]->skipped.insert(k.sha);
         ++r.skips_by_reason[k.reason];
       }
     }
     for (const Job& j : p.jobs) {
-      const int64_t commit = index.at(j.sha);
-      const int64_t from = j.commit_range.from ? index.at(*j.commit_range.from) : -1;
+      const int64_t commit = index_of(j.sha);
+      const int64_t from = j.commit_range.from ? index_of(*j.commit_range.from) : -1;
       for (const auto& name : j.platforms) {
         const int platform = std::stoi(name.substr(1)) - 1;
+        advance(platform, commit);
         cancel(commit, platform);  // a re-plan of a queued commit replaces its task
         Task t{next_seq++, j.priority, commit, from, platform};
         Runner& runner = runner_of(platform);
@@ -232,10 +277,15 @@ base::Result<SimulationResult> Simulate(const SimulationConfig& c) {
 
   auto finish = [&](Runner& runner) {
     const Task& t = runner.current;
-    const std::string& sha = arrivals[static_cast<size_t>(t.commit)].sha;
+    const std::string& sha = in.commits[static_cast<size_t>(t.commit)].sha;
     PlatformState* s = state[static_cast<size_t>(t.platform)];
     s->queued.erase(sha);
-    if (s->measured.insert(sha).second) ++measured_pairs;
+    s->measured.insert(sha);
+    auto& was_measured = measured[static_cast<size_t>(t.platform)][static_cast<size_t>(t.commit)];
+    if (!was_measured) ++measured_pairs;
+    was_measured = 1;
+    auto& newest = newest_measured[static_cast<size_t>(t.platform)];
+    newest = std::max(newest, t.commit);
     ++r.jobs_run;
     auto& cov = covered[static_cast<size_t>(t.platform)];
     for (int64_t i = t.range_from + 1; i <= t.commit; ++i) {
@@ -274,7 +324,8 @@ base::Result<SimulationResult> Simulate(const SimulationConfig& c) {
       continue;
     }
     if (t_commit == t_next) {
-      in.commits.push_back(arrivals[static_cast<size_t>(next_commit)]);
+      // Moved: from here on the sha lives in in.commits (the time stays readable).
+      in.commits.push_back(std::move(arrivals[static_cast<size_t>(next_commit)]));
       ++next_commit;
     } else {
       next_cron += c.cron_nanos;
