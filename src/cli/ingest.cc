@@ -4,6 +4,7 @@
 #include "cli/artifact_files.h"
 #include "cli/history.h"
 #include "cli/shell.h"
+#include "schedule/scheduler.h"
 #include "store/collector.h"
 
 namespace perfledger::cli {
@@ -13,6 +14,7 @@ struct IngestOptions {
   std::vector<std::string> paths;
   std::string history_dir;
   std::string format = "table";
+  std::string plan, repo = ".", branch;
 };
 
 void RunIngest(const IngestOptions& opt, Shell* shell) {
@@ -26,8 +28,20 @@ void RunIngest(const IngestOptions& opt, Shell* shell) {
     return;
   }
   const size_t artifacts = loaded.runs.size();
+  std::string plan_text;
+  if (!opt.plan.empty()) {
+    auto text = env->ReadFile(opt.plan);
+    if (!text.ok()) return shell->Fail(text.status());
+    plan_text = std::move(*text);
+  }
   auto store = shell->OpenStore(/*create=*/true);
   if (!store.ok()) return shell->Fail(store.status());
+  // The plan first: a bad one stops here with nothing written. Recording it again on a retry
+  // is a no-op, as is ingesting the same runs again.
+  if (!opt.plan.empty()) {
+    base::Status s = schedule::RecordPlanJson(**store, plan_text, opt.plan, {opt.repo, opt.branch});
+    if (!s.ok()) return shell->Fail(s);
+  }
   auto stats = store::Collect(**store, std::move(loaded.runs));
   if (!stats.ok()) return shell->Fail(stats.status());
   if (!opt.history_dir.empty()) {
@@ -57,10 +71,16 @@ void AddIngestVerb(CLI::App& app, Shell* shell) {
       "Example:\n"
       "  perfledger ingest --db perf.db artifacts/\n"
       "  perfledger ingest benchmark-results-*-x86-64-linux.json --history perf-history/\n"
-      "  perfledger ingest --db rebuilt.db perf-history/*.jsonl");
+      "  perfledger ingest --db rebuilt.db perf-history/*.jsonl\n"
+      "  perfledger ingest results/ --plan plan.json --repo .   # a CI collect job");
   cmd->add_option("paths", opt->paths, "Artifact files and directories")->required();
   cmd->add_option("--history", opt->history_dir,
                   "After ingesting, rewrite DIR/<platform>.jsonl from the store");
+  cmd->add_option("--plan", opt->plan,
+                  "Also record this plan (`perfledger plan --format json` output from a job "
+                  "whose store is not kept): its jobs, skips and branch history");
+  cmd->add_option("--repo", opt->repo, "With --plan: the git repository (default .)");
+  cmd->add_option("--branch", opt->branch, "With --plan: the branch (default: its HEAD)");
   cmd->add_option("--format", opt->format, "Summary as a line (table) or JSON")
       ->check(CLI::IsMember({"table", "json"}));
   cmd->callback([opt, shell] { RunIngest(*opt, shell); });

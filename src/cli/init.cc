@@ -167,7 +167,7 @@ jobs:
           perfledger plan "${{args[@]}}" > plan.json
           echo "matrix=$(jq -c .matrix plan.json)" >> "$GITHUB_OUTPUT"
           echo "has_jobs=$(jq -c '.matrix.include | length > 0' plan.json)" >> "$GITHUB_OUTPUT"
-      # Kept for the record: this job does not save the store, so what --record wrote is lost.
+      # This job does not save the store: collect records the plan from this artifact.
       - name: Upload the plan
         uses: actions/upload-artifact@v4
         with:
@@ -230,7 +230,7 @@ jobs:
     env:
       PERFLEDGER_DB: .perfledger/perfledger.db
     steps:
-      # The stall gate reads the branch: the plan's records are not in the saved store.
+      # The plan's branch history and the stall gate read the repository.
       - uses: actions/checkout@v4
         with:
           fetch-depth: 0
@@ -240,6 +240,11 @@ jobs:
           pattern: benchmark-results-*
           merge-multiple: true
           path: .perfledger-results
+      - name: Download the plan
+        uses: actions/download-artifact@v4
+        with:
+          name: perfledger-plan
+          path: .perfledger-plan
 )yaml",
       fmt::arg("branch", branch));
   y += kRestoreStoreStep;
@@ -253,7 +258,10 @@ jobs:
             echo "::warning::no result artifacts to ingest"
             exit 0
           fi
-          perfledger ingest .perfledger-results
+          # The plan's jobs and skips go in too, so the next plan and coverage see them.
+          PLAN=.perfledger-plan/plan.json
+          [ -f "$PLAN" ] || PLAN=
+          perfledger ingest .perfledger-results ${{PLAN:+--plan "$PLAN" --repo . --branch {branch}}}
           echo "ingested=true" >> "$GITHUB_OUTPUT"
       - name: Save the store
         if: steps.ingest.outputs.ingested == 'true'

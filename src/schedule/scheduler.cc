@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "schedule/commit_source.h"
@@ -256,6 +257,156 @@ base::Result<GapsReport> GapsOf(store::Store& store, const GapsRequest& request)
   out.rows = analysis::Gaps(h.points, by_platform, {platforms.begin(), platforms.end()},
                             out.expected, request.now, request.bounds);
   return out;
+}
+
+namespace {
+
+using nlohmann::json;
+
+class PlanJsonReader {
+ public:
+  explicit PlanJsonReader(const std::string& source) : source_(source) {}
+
+  base::Status Error(const std::string& pointer, std::string_view expected) const {
+    return base::InvalidInput(fmt::format("{}: {}: expected {}", source_, pointer, expected));
+  }
+  base::Result<const json*> Field(const json& obj, const std::string& pointer,
+                                  const char* key) const {
+    auto it = obj.find(key);
+    if (it == obj.end()) return Error(pointer + "/" + key, "a value (missing)");
+    return &*it;
+  }
+  base::Result<std::string> String(const json& obj, const std::string& pointer,
+                                   const char* key) const {
+    ASSIGN_OR_RETURN(const json* v, Field(obj, pointer, key));
+    if (!v->is_string()) return Error(pointer + "/" + key, "a string");
+    return v->get<std::string>();
+  }
+  base::Result<std::optional<std::string>> OptString(const json& obj, const std::string& pointer,
+                                                     const char* key) const {
+    ASSIGN_OR_RETURN(const json* v, Field(obj, pointer, key));
+    if (v->is_null()) return std::optional<std::string>();
+    if (!v->is_string()) return Error(pointer + "/" + key, "a string or null");
+    return std::optional<std::string>(v->get<std::string>());
+  }
+  base::Result<int64_t> Int(const json& obj, const std::string& pointer, const char* key) const {
+    ASSIGN_OR_RETURN(const json* v, Field(obj, pointer, key));
+    if (!v->is_number_integer() || v->get<int64_t>() < 0) {
+      return Error(pointer + "/" + key, "a whole number, 0 or more");
+    }
+    return v->get<int64_t>();
+  }
+  base::Result<std::vector<std::string>> Strings(const json& obj, const std::string& pointer,
+                                                 const char* key) const {
+    ASSIGN_OR_RETURN(const json* v, Field(obj, pointer, key));
+    if (!v->is_array() || v->empty()) return Error(pointer + "/" + key, "a non-empty array");
+    std::vector<std::string> out;
+    for (size_t i = 0; i < v->size(); ++i) {
+      if (!(*v)[i].is_string()) return Error(fmt::format("{}/{}/{}", pointer, key, i), "a string");
+      out.push_back((*v)[i].get<std::string>());
+    }
+    return out;
+  }
+  base::Result<const json*> Array(const json& obj, const char* key) const {
+    ASSIGN_OR_RETURN(const json* v, Field(obj, "", key));
+    if (!v->is_array()) return Error(std::string("/") + key, "an array");
+    return v;
+  }
+
+ private:
+  const std::string& source_;
+};
+
+}  // namespace
+
+base::Status RecordPlanJson(store::Store& store, std::string_view json_text,
+                            const std::string& source_name, const HistorySource& history) {
+  json doc;
+  try {
+    doc = json::parse(json_text);
+  } catch (const json::parse_error& e) {
+    return base::InvalidInput(
+        fmt::format("{}: not JSON (byte {}): expected the output of `perfledger plan "
+                    "--format json`",
+                    source_name, e.byte));
+  }
+  PlanJsonReader r(source_name);
+  if (!doc.is_object()) return r.Error("(root)", "an object");
+  store::PlanRecord rec;
+  ASSIGN_OR_RETURN(std::string now_text, r.String(doc, "", "now"));
+  auto now = base::ParseRfc3339(now_text);
+  if (!now.ok()) return now.status().WithPrefix(source_name + ": /now");
+  rec.now = *now;
+  ASSIGN_OR_RETURN(rec.branch, r.String(doc, "", "branch"));
+  ASSIGN_OR_RETURN(rec.head, r.String(doc, "", "head"));
+  ASSIGN_OR_RETURN(int64_t depth, r.Int(doc, "", "queue_depth"));
+  rec.queue_depth = static_cast<int>(depth);
+  ASSIGN_OR_RETURN(rec.degradation, r.String(doc, "", "degradation"));
+  ASSIGN_OR_RETURN(const json* minutes, r.Field(doc, "", "window_minutes"));
+  if (!minutes->is_number() || minutes->get<double>() <= 0) {
+    return r.Error("/window_minutes", "a number above 0");
+  }
+  rec.window_nanos = static_cast<int64_t>(minutes->get<double>() * 60e9);
+  ASSIGN_OR_RETURN(const json* jobs, r.Array(doc, "jobs"));
+  for (size_t i = 0; i < jobs->size(); ++i) {
+    const std::string at = fmt::format("/jobs/{}", i);
+    const json& j = (*jobs)[i];
+    if (!j.is_object()) return r.Error(at, "an object");
+    store::JobRecord job;
+    ASSIGN_OR_RETURN(job.sha, r.String(j, at, "sha"));
+    ASSIGN_OR_RETURN(job.reason, r.String(j, at, "reason"));
+    if (!core::ParseReason(job.reason)) return r.Error(at + "/reason", core::ReasonList());
+    ASSIGN_OR_RETURN(job.reason_detail, r.String(j, at, "reason_detail"));
+    ASSIGN_OR_RETURN(int64_t priority, r.Int(j, at, "priority"));
+    job.priority = static_cast<int>(priority);
+    ASSIGN_OR_RETURN(const json* range, r.Field(j, at, "commit_range"));
+    if (!range->is_object()) return r.Error(at + "/commit_range", "an object");
+    ASSIGN_OR_RETURN(job.range_from, r.OptString(*range, at + "/commit_range", "from"));
+    ASSIGN_OR_RETURN(job.range_count, r.Int(*range, at + "/commit_range", "count"));
+    ASSIGN_OR_RETURN(auto platforms, r.Strings(j, at, "platforms"));
+    for (auto& p : platforms) {
+      job.platform = std::move(p);
+      rec.jobs.push_back(job);
+    }
+  }
+  ASSIGN_OR_RETURN(const json* skips, r.Array(doc, "skips"));
+  for (size_t i = 0; i < skips->size(); ++i) {
+    const std::string at = fmt::format("/skips/{}", i);
+    const json& k = (*skips)[i];
+    if (!k.is_object()) return r.Error(at, "an object");
+    store::SkipRecord skip;
+    ASSIGN_OR_RETURN(skip.sha, r.String(k, at, "sha"));
+    ASSIGN_OR_RETURN(skip.reason, r.String(k, at, "reason"));
+    ASSIGN_OR_RETURN(int64_t skip_depth, r.Int(k, at, "queue_depth"));
+    skip.queue_depth = static_cast<int>(skip_depth);
+    ASSIGN_OR_RETURN(skip.superseded_by, r.OptString(k, at, "superseded_by"));
+    ASSIGN_OR_RETURN(auto platforms, r.Strings(k, at, "platforms"));
+    for (auto& p : platforms) {
+      skip.platform = std::move(p);
+      rec.skips.push_back(skip);
+    }
+  }
+
+  // The branch up to the plan's head, from the repository (it may have moved on since).
+  ReadOptions read;
+  read.branch = history.branch;
+  ASSIGN_OR_RETURN(BranchHistory h, ReadBranch(history.repo, read));
+  auto head = std::find_if(h.commits.begin(), h.commits.end(),
+                           [&](const BranchCommit& c) { return c.sha == rec.head; });
+  if (head == h.commits.end()) {
+    return base::InvalidInput(fmt::format("{}: /head: {} is not on {} of {}", source_name, rec.head,
+                                          h.branch, history.repo));
+  }
+  for (auto it = h.commits.begin(); it != std::next(head); ++it) {
+    store::CommitRecord c;
+    c.sha = std::move(it->sha);
+    if (!it->parents.empty()) c.first_parent = it->parents.front();
+    c.parent_count = static_cast<int>(it->parents.size());
+    c.time = it->time;
+    c.subject = std::move(it->subject);
+    rec.commits.push_back(std::move(c));
+  }
+  return store.RecordPlan(rec);
 }
 
 }  // namespace perfledger::schedule

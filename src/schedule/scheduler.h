@@ -87,4 +87,12 @@ struct GapsReport {
 
 base::Result<GapsReport> GapsOf(store::Store& store, const GapsRequest& request);
 
+// Records a plan made elsewhere: the JSON `perfledger plan --format json` printed, e.g. in
+// a CI plan job whose store is not kept. Stores its jobs (as queued), its skips and the
+// branch history (read from `history.repo`) up to the plan's head. Recording the same plan
+// twice is a no-op, so a retried collect job is safe. Errors name `source_name` and the JSON
+// pointer: "plan.json: /jobs/0/sha: expected a string".
+base::Status RecordPlanJson(store::Store& store, std::string_view json_text,
+                            const std::string& source_name, const HistorySource& history);
+
 }  // namespace perfledger::schedule

@@ -747,6 +747,17 @@ Status SqliteStore::RecordPlan(const PlanRecord& plan) {
       RETURN_IF_ERROR(StepDone(ins_commit, "record a commit"));
       if (sqlite3_changes(db_) == 0) break;
     }
+    // The same plan recorded again (a retried collect job) changes nothing.
+    ASSIGN_OR_RETURN(Stmt * same, Prepared("SELECT 1 FROM plans WHERE planned_at = ?1 AND "
+                                           "branch = ?2 AND head_sha = ?3 AND queue_depth = ?4"));
+    same->Bind(1, plan.now.unix_nanos);
+    same->Bind(2, plan.branch);
+    same->Bind(3, plan.head);
+    same->Bind(4, int64_t{plan.queue_depth});
+    const int found = same->Step();
+    same->Reset();
+    if (found == SQLITE_ROW) return Commit();
+    if (found != SQLITE_DONE) return Error(found, "look up a plan");
     ASSIGN_OR_RETURN(Stmt * ins_plan,
                      Prepared("INSERT INTO plans (planned_at, recorded_at, branch, head_sha, "
                               "queue_depth, degradation, window_nanos) "

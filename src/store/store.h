@@ -141,6 +141,7 @@ class Store {
 
   // Stores a plan in one transaction: its commits (known ones are kept), its jobs as queued
   // and its skips. A job or skip for a commit and platform supersedes any queued job there.
+  // The same plan again (same now, branch, head and queue depth) is a no-op.
   virtual base::Status RecordPlan(const PlanRecord& plan) = 0;
 
   // Everything RecordPlan stored, for the planner and the coverage report.

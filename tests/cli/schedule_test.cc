@@ -280,6 +280,67 @@ TEST_F(ScheduleTest, MergesOnlyFromAConfigFile) {
   EXPECT_EQ(w["jobs"][0]["reason"], "push");
 }
 
+TEST_F(ScheduleTest, IngestRecordsAPlanMadeInAnotherStore) {
+  GitRepo repo;
+  std::vector<std::string> shas;
+  for (int i = 0; i < 4; ++i) shas.push_back(repo.Commit("c", At(i)));
+  // The CI plan job: its own (thrown away) store; the JSON is its artifact.
+  const std::string plan_text =
+      subprocess::RunCommand({kBin, "--db", (dir_ / "ephemeral.db").string(), "plan", "--repo",
+                              repo.path(), "--platform", "linux", "--platform", "macos", "--now",
+                              Iso(20), "--format", "json", "--record"})
+          .out;
+  const fs::path plan_file = dir_ / "plan.json";
+  std::ofstream(plan_file) << plan_text;
+  const json plan = json::parse(plan_text);
+  ASSERT_EQ(plan["jobs"].size(), 1u);
+
+  // The collect job: linux's result, and the plan.
+  const fs::path results = dir_ / "results";
+  fs::create_directories(results);
+  auto write_result = [&] {
+    core::Run r;
+    r.run_id = "6f1c0a4e-3b7d-4c8e-9a2f-1d5e7b9c0a11";
+    r.project = "demo";
+    r.commit.sha = shas[3];
+    r.commit_range = {std::nullopt, shas[3], 4};
+    r.reason = core::Reason::kSchedule;
+    r.platform = "linux";
+    r.environment.fingerprint = core::ComputeFingerprint(r.environment);
+    r.started_at = At(30);
+    r.finished_at = At(31);
+    core::BenchmarkResult b;
+    b.name = "parse";
+    b.metrics.push_back({"wall_time", "ns", core::Direction::kLower, {1, 2, 3}, {}});
+    r.benchmarks.push_back(b);
+    std::ofstream(results / core::ArtifactFileName(r)) << core::WriteArtifact(r) << "\n";
+  };
+  write_result();
+  for (int attempt = 0; attempt < 2; ++attempt) {  // a retried collect changes nothing
+    Outcome o =
+        Run({"ingest", results.string(), "--plan", plan_file.string(), "--repo", repo.path()});
+    ASSERT_EQ(o.exit_code, 0) << o.err;
+    // macos's job is still queued: the next plan knows it, and plans nothing twice.
+    json next = Plan(repo, 21);
+    EXPECT_EQ(next["queue_depth"], 1) << "attempt " << attempt;
+    EXPECT_TRUE(next["jobs"].empty()) << next;
+  }
+  json cov = CoverageOf("macos");  // the recorded history, no --repo
+  EXPECT_EQ(cov["commits"], 4);
+  EXPECT_EQ(cov["represented"], 4);
+  EXPECT_EQ(cov["unaccounted"], 0);
+
+  // A bad plan stops the collect before anything is written.
+  std::ofstream(plan_file) << R"({"now": "2026-11-24T10:20:00Z", "jobs": []})";
+  const std::string fresh = (dir_ / "fresh.db").string();
+  Outcome bad = subprocess::RunCommand({kBin, "--db", fresh, "ingest", results.string(), "--plan",
+                                        plan_file.string(), "--repo", repo.path()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err, "error: " + plan_file.string() + ": /branch: expected a value (missing)\n");
+  Outcome runs = subprocess::RunCommand({kBin, "--db", fresh, "runs", "--format", "json"});
+  EXPECT_EQ(runs.out, "[]\n") << runs.err;
+}
+
 TEST_F(ScheduleTest, GapsIsTheStallGate) {
   GitRepo repo;
   std::vector<std::string> shas;

@@ -443,6 +443,13 @@ TEST_F(WorkflowTest, ThePipelineRunsEndToEndWithTheRealBinary) {
     fs::copy_file(work / path, work / folder / fs::path(path).filename());
   }
 
+  // The plan job's artifact, as collect downloads it.
+  const YAML::Node plan_download = w["jobs"]["collect"]["steps"][2];
+  ASSERT_EQ(plan_download["with"]["name"].as<std::string>(), "perfledger-plan");
+  fs::create_directories(work / plan_download["with"]["path"].as<std::string>());
+  fs::copy_file(work / "plan.json",
+                work / plan_download["with"]["path"].as<std::string>() / "plan.json");
+
   // collect, from an empty cache: ingests both platforms, and the gate passes.
   fs::remove_all(work / fs::path(db).parent_path());
   fs::remove(dir_ / "github-output");
@@ -455,6 +462,16 @@ TEST_F(WorkflowTest, ThePipelineRunsEndToEndWithTheRealBinary) {
   const nlohmann::json runs = nlohmann::json::parse(o.out);
   ASSERT_EQ(runs.size(), 2u) << runs;
   for (const auto& run : runs) EXPECT_EQ(run["status"], "partial");  // the placeholder
+  // The plan was recorded from its artifact: coverage reads the recorded branch history.
+  o = RunCommand({kBin, "--db", db, "coverage", "--format", "json"}, work.string());
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const nlohmann::json cov = nlohmann::json::parse(o.out);
+  ASSERT_EQ(cov.size(), 2u) << cov;
+  for (const auto& row : cov) {
+    EXPECT_EQ(row["commits"], 3) << row;
+    EXPECT_EQ(row["measured"], 1) << row;
+    EXPECT_EQ(row["unaccounted"], 0) << row;
+  }
 
   // A manual request for an older commit is planned, whatever the queue.
   const std::string first =
