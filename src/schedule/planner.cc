@@ -34,11 +34,23 @@ int64_t FloorDiv(int64_t a, int64_t b) {
   return q;
 }
 
-std::string WindowText(int64_t window, int64_t window_nanos) {
-  base::Timestamp start{window * window_nanos};
-  return fmt::format("window {} +{}", base::FormatRfc3339(start),
-                     base::FormatDuration(window_nanos));
-}
+// "window 2026-11-24T10:15:00Z +15m", made once per window in a plan (every platform's job
+// in that window says the same).
+class WindowTexts {
+ public:
+  const std::string& Get(int64_t window, int64_t window_nanos) {
+    for (const auto& [w, text] : texts_) {
+      if (w == window) return text;
+    }
+    base::Timestamp start{window * window_nanos};
+    texts_.emplace_back(window, fmt::format("window {} +{}", base::FormatRfc3339(start),
+                                            base::FormatDuration(window_nanos)));
+    return texts_.back().second;
+  }
+
+ private:
+  std::vector<std::pair<int64_t, std::string>> texts_;
+};
 
 bool HasMarker(const BranchCommit& c, const std::string& marker) {
   return !marker.empty() && c.subject.find(marker) != std::string::npos;
@@ -59,7 +71,8 @@ std::string_view SkipReasonFor(Sampling s) {
 
 // Chooses among candidate commits [lo, n) under the sampling rule. Returns chosen indices
 // in ascending order with their reasons; commits after the last chosen are left pending.
-std::vector<Choice> ChooseBySampling(const PlannerInput& in, int64_t lo, int64_t window_nanos) {
+std::vector<Choice> ChooseBySampling(const PlannerInput& in, int64_t lo, int64_t window_nanos,
+                                     WindowTexts& texts) {
   const auto& commits = in.commits;
   const int64_t n = static_cast<int64_t>(commits.size());
   std::vector<Choice> chosen;
@@ -119,7 +132,7 @@ std::vector<Choice> ChooseBySampling(const PlannerInput& in, int64_t lo, int64_t
     if (w >= now_window || !newest_of_window[static_cast<size_t>(i - lo)]) continue;
     const int64_t count = window_count[static_cast<size_t>(i - lo)];
     std::string detail = fmt::format("newest of {} commit{} in {}", count, count == 1 ? "" : "s",
-                                     WindowText(w, window_nanos));
+                                     texts.Get(w, window_nanos));
     if (tagged) detail += fmt::format(" (no {} commit after it)", policy.marker);
     chosen.push_back({i, "schedule", std::move(detail), kPriorityNormal});
   }
@@ -128,7 +141,8 @@ std::vector<Choice> ChooseBySampling(const PlannerInput& in, int64_t lo, int64_t
 
 // For a platform with nothing stored: one baseline job at the newest commit the sampling
 // rule would pick, standing for all history before it; the rest waits.
-std::vector<Choice> ChooseBaseline(const PlannerInput& in, int64_t window_nanos) {
+std::vector<Choice> ChooseBaseline(const PlannerInput& in, int64_t window_nanos,
+                                   WindowTexts& texts) {
   const int64_t n = static_cast<int64_t>(in.commits.size());
   // Only the tail matters: scan back to the first commit the rule picks. The rule looks at
   // whole windows, so start from the newest closed window's first commit.
@@ -155,7 +169,7 @@ std::vector<Choice> ChooseBaseline(const PlannerInput& in, int64_t window_nanos)
     if (eligible) break;
   }
   if (lo < 0 || lo >= n) return {};
-  std::vector<Choice> chosen = ChooseBySampling(in, lo, window_nanos);
+  std::vector<Choice> chosen = ChooseBySampling(in, lo, window_nanos, texts);
   if (chosen.empty()) return {};
   Choice baseline = chosen.back();
   baseline.detail = fmt::format("first run on this platform: stands for the {} commits up to it",
@@ -287,9 +301,17 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
   // Jobs sort by commit, then priority (highest first), then range start.
   using JobKey = std::tuple<int64_t, int, int64_t, int64_t, std::string, std::string>;
   std::map<JobKey, std::vector<std::string>> job_platforms;
-  using SkipKey = std::tuple<int64_t, std::string, int64_t>;
-  std::map<SkipKey, std::vector<std::string>> skip_platforms;
+  // Skips: (commit, reason, superseding commit, platform), grouped after sorting; a window
+  // can leave out many commits, so no map node per skip.
+  struct SkipEntry {
+    int64_t index;
+    std::string_view reason;
+    int64_t by;
+    const std::string* platform;
+  };
+  std::vector<SkipEntry> skip_entries;
 
+  WindowTexts texts;
   for (const std::string& platform : in.platforms) {
     auto st = in.state.find(platform);
     const PlatformState& state = st == in.state.end() ? kNothing : st->second;
@@ -326,14 +348,14 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
       }
       if (frontier < 0) lo = n;  // nothing stored: the range from the start stands for all
     } else if (frontier < 0) {
-      pp.chosen = ChooseBaseline(in, plan.window_nanos);
+      pp.chosen = ChooseBaseline(in, plan.window_nanos, texts);
       pp.base = -1;
       lo = n;  // no skip records: the baseline's range (from the start) stands for them
       if (!pp.chosen.empty()) lo = pp.chosen.back().index + 1;
     } else {
       pp.base = newest_at_or_before(frontier, /*queued_counts=*/true);
       lo = frontier + 1;
-      pp.chosen = ChooseBySampling(in, lo, plan.window_nanos);
+      pp.chosen = ChooseBySampling(in, lo, plan.window_nanos, texts);
     }
 
     // Manual requests join the chosen commits; one older than the frontier is a re-run
@@ -364,7 +386,7 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
         const std::string& sha = commits[i].sha;
         if (state.measured.contains(sha) || state.skipped.contains(sha)) continue;
         // (next < size here: i <= last_chosen)
-        skip_platforms[{i, std::string(skip_reason), pp.chosen[next].index}].push_back(platform);
+        skip_entries.push_back({i, skip_reason, pp.chosen[next].index, &platform});
       }
     }
     if (in.list_pending && std::max(last_chosen + 1, frontier + 1) < n) {
@@ -401,15 +423,25 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
     job.priority = -neg_priority;
     plan.jobs.push_back(std::move(job));
   }
-  for (auto& [key, platforms] : skip_platforms) {
-    const auto& [index, reason, by] = key;
+  std::stable_sort(skip_entries.begin(), skip_entries.end(),
+                   [](const SkipEntry& a, const SkipEntry& b) {
+                     return std::tie(a.index, a.reason, a.by) < std::tie(b.index, b.reason, b.by);
+                   });
+  for (size_t a = 0; a < skip_entries.size();) {
+    const SkipEntry& e = skip_entries[a];
     Skip skip;
-    skip.sha = commits[index].sha;
-    skip.platforms = std::move(platforms);
-    skip.reason = reason;
+    skip.sha = commits[e.index].sha;
+    skip.reason = std::string(e.reason);
     skip.queue_depth = in.queue_depth;
-    skip.superseded_by = commits[by].sha;
+    skip.superseded_by = commits[e.by].sha;
+    size_t b = a;
+    for (; b < skip_entries.size() && skip_entries[b].index == e.index &&
+           skip_entries[b].reason == e.reason && skip_entries[b].by == e.by;
+         ++b) {
+      skip.platforms.push_back(*skip_entries[b].platform);
+    }
     plan.skips.push_back(std::move(skip));
+    a = b;
   }
   return plan;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <queue>
 #include <random>
@@ -95,10 +96,13 @@ base::Result<SimulationResult> Simulate(const SimulationConfig& c) {
   std::mt19937_64 rng(c.seed);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
 
-  // The commits, oldest first, with their arrival times.
+  // The commits, oldest first, with their arrival times. Generated commits are made when they
+  // arrive (a simulated year is half a million of them).
   PlannerInput in;
   in.policy = c.policy;
-  std::vector<BranchCommit> arrivals;
+  std::vector<BranchCommit> arrivals;  // from a repository only
+  std::vector<int64_t> arrival_time;
+  std::vector<uint8_t> traits;  // generated: bit 0 merge, bit 1 tagged
   int64_t start = 0, end = 0;
   if (!c.history.empty()) {
     arrivals = c.history;
@@ -106,23 +110,35 @@ base::Result<SimulationResult> Simulate(const SimulationConfig& c) {
                      [](const BranchCommit& a, const BranchCommit& b) { return a.time < b.time; });
     start = arrivals.front().time.unix_nanos;
     end = arrivals.back().time.unix_nanos + c.cron_nanos;  // let the last window close
+    for (const auto& a : arrivals) arrival_time.push_back(a.time.unix_nanos);
   } else {
     // Start at an epoch-aligned instant, so windows line up with the simulated day.
     start = 1'798'761'600LL * 1'000'000'000;  // 2027-01-01T00:00:00Z
     end = start + c.duration_nanos;
-    for (int64_t t : PoissonTimes(c, rng)) {
-      BranchCommit bc;
-      bc.time = base::Timestamp{start + t};
-      const int64_t i = static_cast<int64_t>(arrivals.size());
-      bc.sha = SimSha(i);
-      // The planner reads parents only to tell merges (two or more) apart; generated commits
-      // carry them only then, which keeps a simulated year's history small.
-      if (unit(rng) < c.merge_fraction) bc.parents = {SimSha(std::max<int64_t>(0, i - 1)), "side"};
-      if (unit(rng) < c.tagged_fraction) bc.subject = "change " + c.policy.marker;
-      arrivals.push_back(std::move(bc));
+    arrival_time = PoissonTimes(c, rng);
+    traits.reserve(arrival_time.size());
+    for (int64_t& t : arrival_time) {
+      t += start;
+      uint8_t bits = 0;
+      if (unit(rng) < c.merge_fraction) bits |= 1;
+      if (unit(rng) < c.tagged_fraction) bits |= 2;
+      traits.push_back(bits);
     }
   }
-  const int64_t n = static_cast<int64_t>(arrivals.size());
+  auto make_commit = [&](int64_t i) {
+    if (!arrivals.empty()) return std::move(arrivals[static_cast<size_t>(i)]);
+    BranchCommit bc;
+    bc.time = base::Timestamp{arrival_time[static_cast<size_t>(i)]};
+    bc.sha = SimSha(i);
+    // The planner reads parents only to tell merges (two or more) apart; generated commits
+    // carry them only then, which keeps a simulated year's history small.
+    if (traits[static_cast<size_t>(i)] & 1) {
+      bc.parents = {SimSha(std::max<int64_t>(0, i - 1)), "side"};
+    }
+    if (traits[static_cast<size_t>(i)] & 2) bc.subject = "change " + c.policy.marker;
+    return bc;
+  };
+  const int64_t n = static_cast<int64_t>(arrival_time.size());
   std::unordered_map<std::string, int64_t> index;
   if (!c.history.empty()) index.reserve(static_cast<size_t>(n));
   if (!c.history.empty()) {
@@ -213,7 +229,11 @@ base::Result<SimulationResult> Simulate(const SimulationConfig& c) {
   // older than that are dropped: the plans are the same, and the sets stay small and cached.
   const bool generated = c.history.empty();
   auto index_of = [&](const std::string& sha) -> int64_t {
-    if (generated) return static_cast<int64_t>(std::stoull(sha, nullptr, 16));
+    if (generated) {
+      int64_t v = 0;
+      for (char ch : sha) v = v * 16 + (ch <= '9' ? ch - '0' : ch - 'a' + 10);
+      return v;
+    }
     return index.at(sha);
   };
   std::vector<int64_t> newest_measured(static_cast<size_t>(c.platforms), -1);
@@ -232,6 +252,12 @@ base::Result<SimulationResult> Simulate(const SimulationConfig& c) {
         std::max<size_t>(256, 2 * (s->measured.size() + s->skipped.size()));
   };
 
+  // Platforms are named p1, p2, ...: the number is the index plus one.
+  auto platform_of = [](const std::string& name) {
+    int v = 0;
+    std::from_chars(name.data() + 1, name.data() + name.size(), v);
+    return v - 1;
+  };
   // The newest commit measured, queued or skipped per platform, handed to the planner.
   auto advance = [&](int platform, int64_t commit) {
     auto& f = state[static_cast<size_t>(platform)]->frontier_index;
@@ -246,21 +272,27 @@ base::Result<SimulationResult> Simulate(const SimulationConfig& c) {
     in.queue_depth = depth();
     ASSIGN_OR_RETURN(Plan p, MakePlan(in));
     ++r.plans;
+    const std::string* last_reason = nullptr;
+    int64_t* reason_count = nullptr;
     for (const Skip& k : p.skips) {
       const int64_t commit = index_of(k.sha);
+      if (last_reason == nullptr || *last_reason != k.reason) {
+        last_reason = &k.reason;
+        reason_count = &r.skips_by_reason[k.reason];
+      }
+      *reason_count += static_cast<int64_t>(k.platforms.size());
       for (const auto& name : k.platforms) {
-        const int platform = std::stoi(name.substr(1)) - 1;
+        const int platform = platform_of(name);
         advance(platform, commit);
         cancel(commit, platform);
         state[static_cast<size_t>(platform)]->skipped.insert(k.sha);
-        ++r.skips_by_reason[k.reason];
       }
     }
     for (const Job& j : p.jobs) {
       const int64_t commit = index_of(j.sha);
       const int64_t from = j.commit_range.from ? index_of(*j.commit_range.from) : -1;
       for (const auto& name : j.platforms) {
-        const int platform = std::stoi(name.substr(1)) - 1;
+        const int platform = platform_of(name);
         advance(platform, commit);
         cancel(commit, platform);  // a re-plan of a queued commit replaces its task
         Task t{next_seq++, j.priority, commit, from, platform};
@@ -293,8 +325,7 @@ base::Result<SimulationResult> Simulate(const SimulationConfig& c) {
       cov[static_cast<size_t>(i)] = 1;
       if (++platforms_covering[static_cast<size_t>(i)] == c.platforms) {
         latencies.push_back(
-            static_cast<double>(runner.done_at - arrivals[static_cast<size_t>(i)].time.unix_nanos) /
-            1e9);
+            static_cast<double>(runner.done_at - arrival_time[static_cast<size_t>(i)]) / 1e9);
       }
     }
     runner.busy = false;
@@ -314,7 +345,7 @@ base::Result<SimulationResult> Simulate(const SimulationConfig& c) {
       }
     }
     const int64_t t_commit =
-        next_commit < n ? arrivals[static_cast<size_t>(next_commit)].time.unix_nanos : INT64_MAX;
+        next_commit < n ? arrival_time[static_cast<size_t>(next_commit)] : INT64_MAX;
     const int64_t t_next = std::min({t_done, t_commit, next_cron});
     if (t_next >= end) break;
     observe(t_next);
@@ -324,8 +355,7 @@ base::Result<SimulationResult> Simulate(const SimulationConfig& c) {
       continue;
     }
     if (t_commit == t_next) {
-      // Moved: from here on the sha lives in in.commits (the time stays readable).
-      in.commits.push_back(std::move(arrivals[static_cast<size_t>(next_commit)]));
+      in.commits.push_back(make_commit(next_commit));
       ++next_commit;
     } else {
       next_cron += c.cron_nanos;
