@@ -1,0 +1,251 @@
+#include "env/process.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "base/time.h"
+
+extern char** environ;
+
+namespace perfledger::env {
+namespace {
+
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Fd& operator=(Fd&& o) noexcept {
+    Reset();
+    fd_ = o.fd_;
+    o.fd_ = -1;
+    return *this;
+  }
+  ~Fd() { Reset(); }
+  int get() const { return fd_; }
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+int64_t TimevalNanos(const timeval& tv) {
+  return static_cast<int64_t>(tv.tv_sec) * 1'000'000'000 + static_cast<int64_t>(tv.tv_usec) * 1000;
+}
+
+std::string Errno(int e) { return std::strerror(e); }
+
+// Child side, between fork and exec: only async-signal-safe calls. Reports errno through
+// `report` and exits when something fails.
+[[noreturn]] void ExecChild(const ProcessSpec& spec, char* const* argv, char* const* envp,
+                            int report, int out_fd, int err_fd) {
+  auto fail = [&](int stage) {
+    int payload[2] = {stage, errno};
+    [[maybe_unused]] ssize_t n = ::write(report, payload, sizeof payload);
+    ::_exit(127);
+  };
+  ::setpgid(0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  int null_fd = ::open("/dev/null", O_RDWR);
+  if (null_fd < 0) fail(1);
+  ::dup2(null_fd, 0);
+  if (spec.stdout_mode != Output::kInherit) ::dup2(out_fd >= 0 ? out_fd : null_fd, 1);
+  if (spec.stderr_mode != Output::kInherit) ::dup2(err_fd >= 0 ? err_fd : null_fd, 2);
+  if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) fail(2);
+  if (spec.argv[0].find('/') != std::string::npos) {
+    ::execve(argv[0], argv, envp);
+  } else {
+    ::execvpe(argv[0], argv, envp);
+  }
+  fail(3);
+  ::_exit(127);  // not reached: fail() exits
+}
+
+class PosixExecutor final : public Executor {
+ public:
+  base::Result<ProcessResult> Run(const ProcessSpec& spec) override;
+};
+
+}  // namespace
+
+int64_t MonotonicNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::string ProcessResult::Describe() const {
+  if (timed_out) return "timed out (killed with its process group)";
+  if (signal != 0) return fmt::format("killed by signal {} ({})", signal, strsignal(signal));
+  return fmt::format("exit status {}", exit_code);
+}
+
+Executor* Executor::Default() {
+  static PosixExecutor executor;
+  return &executor;
+}
+
+base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
+  if (spec.argv.empty() || spec.argv[0].empty()) {
+    return base::InvalidInput("no command to run");
+  }
+  const std::string& program = spec.argv[0];
+  // Everything the child needs is prepared before the fork.
+  std::vector<char*> argv;
+  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view kv = *e;
+    bool overridden = false;
+    for (const auto& [k, v] : spec.set_env) {
+      if (kv.size() > k.size() && kv.starts_with(k) && kv[k.size()] == '=') overridden = true;
+    }
+    if (!overridden) env_strings.emplace_back(kv);
+  }
+  for (const auto& [k, v] : spec.set_env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+
+  int report_pipe[2];
+  if (::pipe2(report_pipe, O_CLOEXEC) != 0) return base::IoError("pipe: " + Errno(errno));
+  Fd report_read(report_pipe[0]), report_write(report_pipe[1]);
+  Fd out_read, out_write, err_read, err_write;
+  for (auto [mode, r, w] : {std::tuple{spec.stdout_mode, &out_read, &out_write},
+                            std::tuple{spec.stderr_mode, &err_read, &err_write}}) {
+    if (mode != Output::kCapture) continue;
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return base::IoError("pipe: " + Errno(errno));
+    *r = Fd(p[0]);
+    *w = Fd(p[1]);
+  }
+
+  const int64_t start = MonotonicNanos();
+  const pid_t pid = ::fork();
+  if (pid < 0) return base::IoError("fork: " + Errno(errno));
+  if (pid == 0) {
+    ExecChild(spec, argv.data(), envp.data(), report_write.get(), out_write.get(), err_write.get());
+  }
+  ::setpgid(pid, pid);  // also here, so the group exists before any kill below
+  report_write.Reset();
+  out_write.Reset();
+  err_write.Reset();
+
+  // The report pipe closes on a successful exec; a payload means the child could not start.
+  int payload[2] = {0, 0};
+  ssize_t got;
+  do {
+    got = ::read(report_read.get(), payload, sizeof payload);
+  } while (got < 0 && errno == EINTR);
+  if (got == static_cast<ssize_t>(sizeof payload)) {
+    int status;
+    rusage ru;
+    ::wait4(pid, &status, 0, &ru);
+    const char* what = payload[0] == 2 ? "cannot enter its working directory" : "cannot start";
+    std::string target = payload[0] == 2 ? spec.cwd : program;
+    return base::InvalidInput(fmt::format("{} '{}': {}", what, target, Errno(payload[1])));
+  }
+
+  ProcessResult result;
+  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  const int64_t deadline = spec.timeout_nanos ? start + *spec.timeout_nanos : INT64_MAX;
+  bool exited = false;
+  char buffer[65536];
+  while (true) {
+    pollfd fds[3];
+    int n = 0;
+    int pid_index = -1, out_index = -1, err_index = -1;
+    if (!exited && pidfd.get() >= 0) {
+      pid_index = n;
+      fds[n++] = {pidfd.get(), POLLIN, 0};
+    }
+    if (out_read.get() >= 0) {
+      out_index = n;
+      fds[n++] = {out_read.get(), POLLIN, 0};
+    }
+    if (err_read.get() >= 0) {
+      err_index = n;
+      fds[n++] = {err_read.get(), POLLIN, 0};
+    }
+    if (exited && n == 0) break;
+    int wait_ms = exited ? 100 : -1;
+    if (!exited) {
+      if (pidfd.get() < 0) {
+        wait_ms = 1;  // no pidfd (old kernel): poll the child
+      }
+      if (spec.timeout_nanos) {
+        const int64_t left = deadline - MonotonicNanos();
+        if (left <= 0) {
+          ::kill(-pid, SIGKILL);
+          result.timed_out = true;
+          exited = true;  // reaped below
+          continue;
+        }
+        const int left_ms = static_cast<int>(std::min<int64_t>(left / 1'000'000 + 1, 1'000'000));
+        wait_ms = wait_ms < 0 ? left_ms : std::min(wait_ms, left_ms);
+      }
+    }
+    int rc = ::poll(fds, static_cast<nfds_t>(n), wait_ms);
+    if (rc < 0 && errno != EINTR) return base::IoError("poll: " + Errno(errno));
+    if (pid_index >= 0 && (fds[pid_index].revents & POLLIN)) exited = true;
+    if (pidfd.get() < 0 && !exited) {
+      siginfo_t info{};
+      if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+          info.si_pid == pid) {
+        exited = true;
+      }
+    }
+    // After the child exited, output still open (held by something it left running) is read
+    // only while it keeps coming.
+    if (exited && rc == 0 && pid_index < 0) break;
+    for (auto [index, fd, sink] : {std::tuple{out_index, &out_read, &result.out},
+                                   std::tuple{err_index, &err_read, &result.err}}) {
+      if (index < 0 || !(fds[index].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const ssize_t r = ::read(fd->get(), buffer, sizeof buffer);
+      if (r > 0) {
+        sink->append(buffer, static_cast<size_t>(r));
+      } else if (r == 0 || errno != EINTR) {
+        fd->Reset();
+      }
+    }
+    // A child that exited but left the pipes open to a background process: stop reading once
+    // it is gone (the background process keeps running; timeouts kill the whole group).
+    if (exited && result.timed_out) break;
+  }
+  int status = 0;
+  rusage ru{};
+  pid_t waited;
+  do {
+    waited = ::wait4(pid, &status, 0, &ru);
+  } while (waited < 0 && errno == EINTR);
+  result.wall_nanos = MonotonicNanos() - start;
+  if (waited < 0) return base::IoError("wait4: " + Errno(errno));
+  if (result.timed_out) ::kill(-pid, SIGKILL);  // anything the group started meanwhile
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  if (result.timed_out) result.signal = 0;
+  result.user_nanos = TimevalNanos(ru.ru_utime);
+  result.system_nanos = TimevalNanos(ru.ru_stime);
+  result.max_rss_bytes = static_cast<int64_t>(ru.ru_maxrss) * 1024;
+  return result;
+}
+
+}  // namespace perfledger::env

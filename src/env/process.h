@@ -1,0 +1,57 @@
+// Running a child process and measuring it: wall time on the monotonic clock, user and system
+// CPU time and peak RSS from wait4, exit status, and a timeout that kills the child's whole
+// process group. The runner measures benchmarks through Executor, so its tests can use a fake
+// with exact timings while these functions are tested against real processes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace perfledger::env {
+
+enum class Output { kDiscard, kCapture, kInherit };
+
+struct ProcessSpec {
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH unless it has a '/'
+  std::string cwd;                // empty: the current directory
+  std::vector<std::pair<std::string, std::string>> set_env;  // added to the environment
+  std::optional<int64_t> timeout_nanos;
+  Output stdout_mode = Output::kDiscard;
+  Output stderr_mode = Output::kDiscard;
+};
+
+struct ProcessResult {
+  int exit_code = -1;      // when the child exited
+  int signal = 0;          // when a signal ended it
+  bool timed_out = false;  // killed with its process group after the timeout
+  int64_t wall_nanos = 0;  // from just before the fork to the end of the wait
+  int64_t user_nanos = 0, system_nanos = 0;
+  int64_t max_rss_bytes = 0;
+  std::string out, err;  // with Output::kCapture
+
+  bool ok() const { return exit_code == 0 && signal == 0 && !timed_out; }
+  // "exit status 3", "killed by signal 11 (Segmentation fault)", "timed out after 2s".
+  std::string Describe() const;
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  // The real one: fork/exec in a new process group, measured with wait4.
+  static Executor* Default();
+
+  // Runs the process to its end. A child that cannot be started (no such program, not
+  // executable, bad working directory) is kInvalidInput naming it; a failure of the OS to
+  // fork or wait is kIoError. A child that runs and fails is not an error: see the result.
+  virtual base::Result<ProcessResult> Run(const ProcessSpec& spec) = 0;
+};
+
+// Nanoseconds on the monotonic clock.
+int64_t MonotonicNanos();
+
+}  // namespace perfledger::env
