@@ -1,0 +1,92 @@
+#include "runner/command_bench.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "runner/stats.h"
+
+namespace perfledger::runner {
+
+base::Result<core::BenchmarkResult> BenchmarkCommand(
+    const CommandBenchOptions& options, env::Executor& executor,
+    const std::function<void(const RunProgress&)>& progress) {
+  if (options.runs && *options.runs < 1) {
+    return base::InvalidInput("--runs: must be at least 1");
+  }
+  if (!options.runs && (options.min_runs < 1 || options.max_runs < options.min_runs)) {
+    return base::InvalidInput("--min-runs and --max-runs: expected 1 <= min <= max");
+  }
+  if (options.warmup < 0) return base::InvalidInput("--warmup: must be 0 or more");
+  core::BenchmarkResult result;
+  result.name = options.name;
+  auto failed = [&](std::string_view stage, int index, const env::ProcessResult& r) {
+    result.error = fmt::format("{} run {}: {}", stage, index, r.Describe());
+    result.metrics.clear();
+    return result;
+  };
+  auto fails = [&](const env::ProcessResult& r) {
+    return r.timed_out || r.signal != 0 || (r.exit_code != 0 && !options.ignore_failure);
+  };
+  for (int i = 1; i <= options.warmup; ++i) {
+    ASSIGN_OR_RETURN(env::ProcessResult r, executor.Run(options.process));
+    if (fails(r)) return failed("warm-up", i, r);
+  }
+  std::vector<double> wall, user, system, rss;
+  const int planned = options.runs.value_or(options.max_runs);
+  int64_t measured_nanos = 0;
+  for (int i = 1; i <= planned; ++i) {
+    ASSIGN_OR_RETURN(env::ProcessResult r, executor.Run(options.process));
+    if (fails(r)) return failed("measured", i, r);
+    wall.push_back(static_cast<double>(r.wall_nanos));
+    user.push_back(static_cast<double>(r.user_nanos));
+    system.push_back(static_cast<double>(r.system_nanos));
+    rss.push_back(static_cast<double>(r.max_rss_bytes));
+    measured_nanos += r.wall_nanos;
+    const MedianInterval ci = MedianConfidence(wall);
+    bool stop = false;
+    int64_t eta = 0;
+    if (!options.runs) {
+      const bool precise = i >= options.min_runs && ci.relative_width <= options.target_precision;
+      const bool spent = i >= options.min_runs && measured_nanos >= options.max_time_nanos;
+      stop = precise || spent;
+      // Runs needed: the interval narrows about as 1/sqrt(n).
+      const int64_t per_run = measured_nanos / i;
+      double needed = options.min_runs;
+      if (std::isfinite(ci.relative_width) && options.target_precision > 0) {
+        const double ratio = ci.relative_width / options.target_precision;
+        needed = std::max(needed, i * ratio * ratio);
+      }
+      needed = std::min<double>(needed, planned);
+      eta = static_cast<int64_t>(std::max(0.0, needed - i) * static_cast<double>(per_run));
+      eta = std::min<int64_t>(eta, options.max_time_nanos - measured_nanos);
+      eta = std::max<int64_t>(eta, per_run * std::max(0, options.min_runs - i));
+    } else {
+      eta = measured_nanos / i * (planned - i);
+    }
+    if (progress) {
+      progress({i, planned, ci.median, ci.relative_width, std::max<int64_t>(0, eta)});
+    }
+    if (stop) break;
+  }
+  auto metric = [](std::string name, std::string unit, std::vector<double> samples) {
+    core::Metric m;
+    m.name = std::move(name);
+    m.unit = std::move(unit);
+    m.direction = core::Direction::kLower;
+    m.samples = std::move(samples);
+    return m;
+  };
+  if (options.measure_rss) result.metrics.push_back(metric("max_rss", "bytes", std::move(rss)));
+  if (options.measure_cpu) {
+    result.metrics.push_back(metric("system_time", "ns", std::move(system)));
+    result.metrics.push_back(metric("user_time", "ns", std::move(user)));
+  }
+  result.metrics.push_back(metric("wall_time", "ns", std::move(wall)));
+  std::sort(result.metrics.begin(), result.metrics.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  return result;
+}
+
+}  // namespace perfledger::runner

@@ -1,0 +1,49 @@
+// Benchmarking a command, hyperfine-like: warm-up runs, then measured runs until a fixed count
+// or, adaptively, until the median is known precisely enough or the time budget is spent.
+// Each run is measured through env::Executor (a fake in tests gives exact timings).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "core/run.h"
+#include "env/process.h"
+
+namespace perfledger::runner {
+
+struct CommandBenchOptions {
+  std::string name;          // the benchmark's name in the artifact
+  env::ProcessSpec process;  // what to run (its timeout applies to each run)
+  int warmup = 1;            // unmeasured runs first
+  std::optional<int> runs;   // a fixed count; else adaptive:
+  int min_runs = 10;
+  int max_runs = 1000;
+  int64_t max_time_nanos = 10LL * 1'000'000'000;  // measured runs stop once this is spent
+  double target_precision = 0.01;  // stop when the median's 95% CI is this wide (relative)
+  bool measure_cpu = true;         // user_time and system_time
+  bool measure_rss = true;         // max_rss
+  bool ignore_failure = false;     // a non-zero exit status is still a measurement
+};
+
+struct RunProgress {
+  int run = 0;      // measured runs done
+  int planned = 0;  // the fixed count, or max_runs when adaptive
+  double median_nanos = 0;
+  double relative_width = 0;  // of the median's CI (infinite early on)
+  int64_t eta_nanos = 0;      // a guess of the time left
+};
+
+// Returns the benchmark with wall_time (ns), user_time and system_time (ns) and max_rss
+// (bytes), one sample per measured run. A run that fails (exit status, signal, timeout) ends
+// the benchmark as a structured failure naming the run and what happened, unless
+// ignore_failure (timeouts and signals always fail). A command that cannot be started is an
+// error (kInvalidInput).
+base::Result<core::BenchmarkResult> BenchmarkCommand(
+    const CommandBenchOptions& options, env::Executor& executor,
+    const std::function<void(const RunProgress&)>& progress = {});
+
+}  // namespace perfledger::runner
