@@ -29,6 +29,8 @@ int Main(int argc, char** argv) {
   AddCoverageVerb(app, &shell);
   AddGapsVerb(app, &shell);
   AddSimulateVerb(app, &shell);
+  AddRunVerb(app, &shell);
+  AddConvertVerb(app, &shell);
   AddInitVerb(app, &shell);
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
   try {

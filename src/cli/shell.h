@@ -48,6 +48,8 @@ void AddPlanVerb(CLI::App& app, Shell* shell);
 void AddCoverageVerb(CLI::App& app, Shell* shell);
 void AddGapsVerb(CLI::App& app, Shell* shell);
 void AddSimulateVerb(CLI::App& app, Shell* shell);
+void AddRunVerb(CLI::App& app, Shell* shell);
+void AddConvertVerb(CLI::App& app, Shell* shell);
 
 // Parses the command line and runs the verb; returns the process exit code.
 int Main(int argc, char** argv);

@@ -8,10 +8,10 @@
 #include "base/json_writer.h"
 #include "base/strings.h"
 #include "base/uuid.h"
+#include "cli/run_metadata.h"
 #include "cli/shell.h"
 #include "core/artifact.h"
 #include "env/env.h"
-#include "env/host.h"
 
 namespace perfledger::cli {
 namespace {
@@ -70,16 +70,8 @@ base::Result<core::Run> BuildRun(const WriteOptions& opt) {
     run.suite = core::SuiteRef{opt.suite, opt.suite_revision < 0 ? 0 : opt.suite_revision};
   }
 
-  const env::HostInfo host = env::ReadHostInfo();
+  run.environment = HostEnvironment();
   core::Environment& e = run.environment;
-  e.ci = host.ci;
-  e.provider = host.provider;
-  e.os = host.os;
-  e.kernel = host.kernel;
-  e.arch = host.arch;
-  if (!host.cpu.empty()) e.cpu = host.cpu;
-  if (host.cores > 0) e.cores = host.cores;
-  if (host.memory_bytes > 0) e.memory_bytes = host.memory_bytes;
   for (const auto& kv : opt.env) {
     auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {

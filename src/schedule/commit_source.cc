@@ -88,7 +88,7 @@ struct OidEqual {
   bool operator()(const git_oid& a, const git_oid& b) const { return git_oid_equal(&a, &b); }
 };
 
-base::Result<Repository> OpenRepository(const std::string& path) {
+base::Result<Repository> OpenRepository(const std::string& path, bool search_upward = false) {
   RETURN_IF_ERROR(InitLibgit2());
   if (path.empty()) return base::InvalidInput("the repository path is empty");
   std::error_code ec;
@@ -96,7 +96,8 @@ base::Result<Repository> OpenRepository(const std::string& path) {
     return base::InvalidInput(path + ": no such directory");
   }
   git_repository* raw = nullptr;
-  int rc = git_repository_open_ext(&raw, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
+  int rc = git_repository_open_ext(
+      &raw, path.c_str(), search_upward ? 0u : unsigned{GIT_REPOSITORY_OPEN_NO_SEARCH}, nullptr);
   Repository repo(raw);
   if (rc == GIT_ENOTFOUND) return base::InvalidInput(path + ": not a git repository");
   if (rc == GIT_EOWNER) return base::InvalidInput(path + ": " + LastGitError());
@@ -463,6 +464,44 @@ base::Result<std::string> ResolveCommit(const std::string& repo_path, const std:
   }
   if (rc < 0) return GitFailure(repo_path, "cannot resolve '" + rev + "'");
   return OidHex(*git_object_id(commit.get()));
+}
+
+base::Result<CommitDescription> DescribeCommit(const std::string& path, const std::string& rev) {
+  ASSIGN_OR_RETURN(Repository repo, OpenRepository(path, /*search_upward=*/true));
+  const char* workdir = git_repository_workdir(repo.get());
+  const std::string where = workdir != nullptr ? std::string(workdir) : path;
+  auto unknown = [&] { return base::InvalidInput(where + ": no commit '" + rev + "'"); };
+  git_object* raw = nullptr;
+  int rc = git_revparse_single(&raw, repo.get(), rev.c_str());
+  Object object(raw);
+  if (rc == GIT_EAMBIGUOUS) return base::InvalidInput(where + ": '" + rev + "' is ambiguous");
+  if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC || rc == GIT_EUNBORNBRANCH) return unknown();
+  if (rc < 0) return GitFailure(where, "cannot resolve '" + rev + "'");
+  git_object* raw_commit = nullptr;
+  rc = git_object_peel(&raw_commit, object.get(), GIT_OBJECT_COMMIT);
+  Object commit_object(raw_commit);
+  if (rc < 0) return base::InvalidInput(where + ": '" + rev + "' is not a commit");
+  const git_commit* commit = reinterpret_cast<const git_commit*>(commit_object.get());
+  CommitDescription out;
+  out.sha = OidHex(*git_commit_id(commit));
+  const git_signature* committer = git_commit_committer(commit);
+  out.time = base::Timestamp{static_cast<int64_t>(committer->when.time) * 1'000'000'000};
+  const char* summary = git_commit_summary(const_cast<git_commit*>(commit));
+  out.subject = summary != nullptr ? summary : "";
+  if (rev == "HEAD") {
+    git_reference* raw_head = nullptr;
+    if (git_reference_lookup(&raw_head, repo.get(), "HEAD") == 0) {
+      Reference head(raw_head);
+      std::string branch = SymbolicTargetBranch(head.get());
+      if (!branch.empty()) out.branch = branch;
+    }
+  }
+  if (workdir != nullptr) {
+    std::string root = workdir;
+    while (root.size() > 1 && root.back() == '/') root.pop_back();
+    out.repo_root = root;
+  }
+  return out;
 }
 
 }  // namespace perfledger::schedule

@@ -47,4 +47,18 @@ base::Result<BranchHistory> ReadBranch(const std::string& repo_path, const ReadO
 // (a tree or a blob), and the repository errors of ReadBranch.
 base::Result<std::string> ResolveCommit(const std::string& repo_path, const std::string& rev);
 
+struct CommitDescription {
+  std::string sha;
+  std::optional<std::string> branch;  // the branch HEAD is on, when `rev` is HEAD
+  base::Timestamp time;               // committer time
+  std::string subject;
+  std::string repo_root;  // the working tree's top directory ("" for a bare repository)
+};
+
+// Describes `rev` in the repository that contains `path` (searching upward, as git does):
+// for a run's commit when no --commit is given. kInvalidInput when `path` is in no
+// repository or `rev` is unknown.
+base::Result<CommitDescription> DescribeCommit(const std::string& path,
+                                               const std::string& rev = "HEAD");
+
 }  // namespace perfledger::schedule

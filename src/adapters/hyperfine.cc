@@ -1,0 +1,270 @@
+// hyperfine --export-json: {"results": [{"command", "mean", "stddev", "median", "user",
+// "system", "min", "max", "times": [...], "exit_codes": [...], "parameters"?}, ...]}.
+//
+// Every run's time is a sample of wall_time in seconds. hyperfine reports user and system time
+// only as means over the runs, so those become summaries with n = the number of runs. The
+// benchmark name is "command", which is where hyperfine writes --command-name when given (and
+// the parameter-substituted command for --parameter-scan/-list, so parameterised runs get
+// distinct names). A run with a non-zero exit code (only possible with -i) makes the benchmark a
+// structured failure without metrics: its times measure a failing command.
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <cmath>
+#include <map>
+#include <optional>
+
+#include "adapters/adapters.h"
+#include "base/strings.h"
+
+namespace perfledger::adapters {
+namespace {
+
+using base::InvalidInput;
+using base::Result;
+using base::Status;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+constexpr std::string_view kExpectedRoot =
+    "an object with \"results\" (hyperfine --export-json output)";
+
+// The JSON pointer of the value being read, for messages.
+class Ctx {
+ public:
+  explicit Ctx(std::string_view source) : source_(source) {}
+
+  class Scope {
+   public:
+    Scope(Ctx* ctx, std::string_view key) : ctx_(ctx), size_(ctx->pointer_.size()) {
+      ctx_->pointer_ += '/';
+      ctx_->pointer_ += base::JsonPointerToken(key);
+    }
+    Scope(Ctx* ctx, size_t index) : ctx_(ctx), size_(ctx->pointer_.size()) {
+      ctx_->pointer_ += fmt::format("/{}", index);
+    }
+    ~Scope() { ctx_->pointer_.resize(size_); }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Ctx* ctx_;
+    size_t size_;
+  };
+
+  const std::string& pointer() const { return pointer_; }
+  Status Fail(std::string_view what) const {
+    return InvalidInput(
+        fmt::format("{}: {}: {}", source_, pointer_.empty() ? "(document root)" : pointer_, what));
+  }
+  Status Missing(std::string_view key, std::string_view expected) const {
+    return InvalidInput(fmt::format("{}: {}/{}: missing (expected {})", source_, pointer_,
+                                    base::JsonPointerToken(key), expected));
+  }
+
+ private:
+  std::string_view source_;
+  std::string pointer_;
+};
+
+bool IsNumber(element e) {
+  const element_type t = e.type();
+  return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;
+}
+
+double NumberValue(element e) {
+  switch (e.type()) {
+    case element_type::INT64:
+      return static_cast<double>(e.get_int64().value_unsafe());
+    case element_type::UINT64:
+      return static_cast<double>(e.get_uint64().value_unsafe());
+    default:
+      return e.get_double().value_unsafe();
+  }
+}
+
+std::string Describe(element e) {
+  switch (e.type()) {
+    case element_type::ARRAY:
+      return "an array";
+    case element_type::OBJECT:
+      return "an object";
+    case element_type::STRING: {
+      std::string_view s = e.get_string().value_unsafe();
+      if (s.size() > 48) return base::Quote(s.substr(0, 45)) + "...";
+      return base::Quote(s);
+    }
+    case element_type::BOOL:
+      return e.get_bool().value_unsafe() ? "true" : "false";
+    case element_type::NULL_VALUE:
+      return "null";
+    default:
+      return base::FormatNumber(NumberValue(e));
+  }
+}
+
+Status Expected(const Ctx& ctx, std::string_view what, element got) {
+  return ctx.Fail(fmt::format("expected {}, got {}", what, Describe(got)));
+}
+
+// A finite, non-negative number of seconds.
+Result<double> GetSeconds(const Ctx& ctx, element e) {
+  if (!IsNumber(e)) return Expected(ctx, "a number of seconds", e);
+  const double v = NumberValue(e);
+  if (!std::isfinite(v) || v < 0) return Expected(ctx, "a non-negative number of seconds", e);
+  return v;
+}
+
+bool Lookup(simdjson::dom::object obj, std::string_view key, element* out) {
+  return obj.at_key(key).get(*out) == simdjson::SUCCESS;
+}
+
+// "user"/"system": hyperfine's mean over the runs, as a summary of `runs` runs.
+Status ReadMeanTime(Ctx& ctx, simdjson::dom::object obj, std::string_view key,
+                    std::string_view metric_name, int64_t runs, core::BenchmarkResult* b) {
+  element v;
+  if (!Lookup(obj, key, &v) || v.is_null()) return Status::Ok();
+  Ctx::Scope scope(&ctx, key);
+  ASSIGN_OR_RETURN(double mean, GetSeconds(ctx, v));
+  core::Metric m;
+  m.name = std::string(metric_name);
+  m.unit = "s";
+  m.direction = core::DefaultDirection(m.name);
+  core::Summary summary;
+  summary.n = runs;
+  summary.mean = mean;
+  m.summary = summary;
+  b->metrics.push_back(std::move(m));
+  return Status::Ok();
+}
+
+// The failure text for the first non-zero (or missing: killed by a signal) exit code, if any.
+Result<std::optional<std::string>> ReadExitCodes(Ctx& ctx, element e) {
+  if (e.type() != element_type::ARRAY) return Expected(ctx, "an array of exit codes", e);
+  auto codes = e.get_array().value_unsafe();
+  const size_t total = codes.size();
+  std::optional<std::string> first;
+  size_t failed = 0;
+  size_t i = 0;
+  for (element code : codes) {
+    Ctx::Scope item(&ctx, i);
+    ++i;
+    if (code.is_null()) {
+      // hyperfine writes null when the process had no exit code (terminated by a signal).
+      if (!first) first = fmt::format("terminated by a signal in run {}", i);
+      ++failed;
+      continue;
+    }
+    int64_t value = 0;
+    if (code.get_int64().get(value) != simdjson::SUCCESS) {
+      return Expected(ctx, "an integer exit code or null", code);
+    }
+    if (value != 0) {
+      if (!first) first = fmt::format("exit code {} in run {}", value, i);
+      ++failed;
+    }
+  }
+  if (first && total > 1) *first += fmt::format(" ({} of {} runs failed)", failed, total);
+  return first;
+}
+
+Result<core::BenchmarkResult> ReadResult(Ctx& ctx, element e) {
+  if (e.type() != element_type::OBJECT) return Expected(ctx, "an object", e);
+  auto obj = e.get_object().value_unsafe();
+  core::BenchmarkResult b;
+  element v;
+  if (!Lookup(obj, "command", &v)) return ctx.Missing("command", "the command as a string");
+  {
+    Ctx::Scope scope(&ctx, "command");
+    if (v.type() != element_type::STRING || v.get_string().value_unsafe().empty()) {
+      return Expected(ctx, "a non-empty string", v);
+    }
+    b.name = std::string(v.get_string().value_unsafe());
+  }
+  if (!Lookup(obj, "times", &v)) {
+    return ctx.Missing("times", "an array of run times in seconds (hyperfine 1.5 or later)");
+  }
+  core::Metric wall;
+  wall.name = "wall_time";
+  wall.unit = "s";
+  wall.direction = core::DefaultDirection(wall.name);
+  {
+    Ctx::Scope scope(&ctx, "times");
+    if (v.type() != element_type::ARRAY) return Expected(ctx, "an array of run times", v);
+    auto times = v.get_array().value_unsafe();
+    if (times.size() == 0) return ctx.Fail("expected at least one run time, got an empty array");
+    size_t i = 0;
+    for (element t : times) {
+      Ctx::Scope item(&ctx, i++);
+      ASSIGN_OR_RETURN(double seconds, GetSeconds(ctx, t));
+      wall.samples.push_back(seconds);
+    }
+  }
+  if (Lookup(obj, "exit_codes", &v) && !v.is_null()) {
+    Ctx::Scope scope(&ctx, "exit_codes");
+    ASSIGN_OR_RETURN(b.error, ReadExitCodes(ctx, v));
+    if (b.error) return b;
+  }
+  const auto runs = static_cast<int64_t>(wall.samples.size());
+  RETURN_IF_ERROR(ReadMeanTime(ctx, obj, "system", "system_time", runs, &b));
+  RETURN_IF_ERROR(ReadMeanTime(ctx, obj, "user", "user_time", runs, &b));
+  b.metrics.push_back(std::move(wall));  // system_time < user_time < wall_time: sorted
+  return b;
+}
+
+}  // namespace
+
+Parsed ParseHyperfine(std::string_view text, const std::string& source) {
+  simdjson::dom::parser parser;
+  element root;
+  const auto error = parser.parse(text.data(), text.size(), true).get(root);
+  if (error == simdjson::EMPTY) return InvalidInput(source + ": no benchmark results (empty)");
+  if (error != simdjson::SUCCESS) {
+    return InvalidInput(
+        fmt::format("{}: invalid JSON: {}", source, simdjson::error_message(error)));
+  }
+  Ctx ctx(source);
+  if (root.type() != element_type::OBJECT) return Expected(ctx, kExpectedRoot, root);
+  element results;
+  if (!Lookup(root.get_object().value_unsafe(), "results", &results)) {
+    return ctx.Fail(fmt::format("expected {}, got an object without it", kExpectedRoot));
+  }
+  Ctx::Scope scope(&ctx, "results");
+  if (results.type() != element_type::ARRAY) {
+    return Expected(ctx, "an array of benchmark results", results);
+  }
+  std::vector<core::BenchmarkResult> out;
+  std::map<std::string, size_t, std::less<>> seen;  // name -> index in /results
+  size_t i = 0;
+  const simdjson::dom::array items = results.get_array().value_unsafe();
+  for (element e : items) {
+    Ctx::Scope item(&ctx, i);
+    ASSIGN_OR_RETURN(core::BenchmarkResult b, ReadResult(ctx, e));
+    auto [it, inserted] = seen.emplace(b.name, i);
+    if (!inserted) {
+      Ctx::Scope command(&ctx, "command");
+      return ctx.Fail(
+          fmt::format("duplicate benchmark name {} (also /results/{}/command); give each command a "
+                      "distinct --command-name",
+                      base::Quote(b.name), it->second));
+    }
+    out.push_back(std::move(b));
+    ++i;
+  }
+  if (out.empty()) return InvalidInput(source + ": /results: no benchmark results");
+  return out;
+}
+
+bool LooksLikeHyperfine(std::string_view text) {
+  const size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos || text[start] != '{') return false;
+  // hyperfine writes "results" first and each result's "times"/"exit_codes" within its first
+  // few hundred bytes; 64 KiB is generous for a reordered file without scanning a huge one.
+  const std::string_view head = text.substr(start, 64 * 1024);
+  return head.find("\"results\"") != std::string_view::npos &&
+         head.find("\"command\"") != std::string_view::npos &&
+         (head.find("\"exit_codes\"") != std::string_view::npos ||
+          head.find("\"times\"") != std::string_view::npos);
+}
+
+}  // namespace perfledger::adapters

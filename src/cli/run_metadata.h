@@ -1,0 +1,31 @@
+// What every artifact-making verb (write, convert, run) fills in besides the measurements:
+// the commit, project, platform, reason, suite and the machine's environment.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "base/status.h"
+#include "core/run.h"
+
+namespace perfledger::cli {
+
+// This machine as an artifact's environment (fingerprint not yet computed).
+core::Environment HostEnvironment();
+
+// The default platform label: "<arch>-<os>" with '_' as '-', e.g. "x86-64-linux".
+std::string HostPlatform();
+
+// --platform, --commit, --project, --reason, --suite, --suite-revision.
+struct RunMetadataOptions {
+  std::string platform, commit, project, reason = "push", suite;
+  int64_t suite_revision = 0;
+  void AddTo(CLI::App* cmd);
+  // A run with a new run_id, the commit (--commit, described from the git repository in the
+  // working directory when there is one, else taken as given), the project (default: that
+  // repository's directory name), platform, reason, suite and this machine's environment with
+  // its fingerprint. Measurements and times are the caller's.
+  base::Result<core::Run> NewRun() const;
+};
+
+}  // namespace perfledger::cli

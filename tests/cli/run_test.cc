@@ -1,0 +1,115 @@
+// perfledger run as a platform job uses it: real processes, artifacts ingest accepts.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "subprocess.h"
+
+namespace perfledger {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using subprocess::Outcome;
+using subprocess::RunCommand;
+
+const std::string kBin = PERFLEDGER_BIN;
+const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
+
+class RunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("perfledger-run-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Outcome Run(std::vector<std::string> args) {
+    std::vector<std::string> argv = {kBin, "--db", (dir_ / "perf.db").string(), "run",
+                                     "--project", "demo", "--commit", kSha, "--platform",
+                                     "linux-test"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv, dir_.string());
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(RunTest, MeasuresACommandIntoAnArtifactIngestAccepts) {
+  Outcome o = Run({"--runs", "5", "--warmup", "1", "--name", "sleep/10ms", "--", "sleep", "0.01"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.err.find('\r'), std::string::npos) << "no progress line when not a terminal";
+  EXPECT_NE(o.err.find("sleep/10ms: 5 runs, median"), std::string::npos) << o.err;
+  json a = json::parse(o.out);
+  EXPECT_EQ(a["commit"]["sha"], kSha);
+  EXPECT_EQ(a["platform"], "linux-test");
+  ASSERT_EQ(a["benchmarks"].size(), 1u);
+  const json& b = a["benchmarks"][0];
+  EXPECT_EQ(b["name"], "sleep/10ms");
+  const json& wall = b["metrics"]["wall_time"];
+  EXPECT_EQ(wall["unit"], "ns");
+  ASSERT_EQ(wall["samples"].size(), 5u);
+  for (const auto& s : wall["samples"]) EXPECT_GE(s.get<double>(), 10e6);
+  EXPECT_EQ(b["metrics"]["user_time"]["samples"].size(), 5u);
+  EXPECT_EQ(b["metrics"]["max_rss"]["unit"], "bytes");
+
+  std::ofstream(dir_ / "a.json") << o.out;
+  Outcome ingest = RunCommand({kBin, "--db", (dir_ / "perf.db").string(), "ingest",
+                               (dir_ / "a.json").string()});
+  EXPECT_EQ(ingest.exit_code, 0) << ingest.err;
+}
+
+TEST_F(RunTest, OutWritesTheArtifactFile) {
+  Outcome o = Run({"--runs", "2", "--out", "results", "--", "true"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, "");
+  EXPECT_TRUE(fs::exists(dir_ / "results" / ("benchmark-results-" + kSha + "-linux-test.json")));
+}
+
+TEST_F(RunTest, AdaptiveStopsAtTheMinimumForAStableCommand) {
+  Outcome o = Run({"--min-runs", "6", "--max-runs", "40", "--target-precision", "50", "--",
+                   "sleep", "0.01"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  json a = json::parse(o.out);
+  EXPECT_EQ(a["benchmarks"][0]["metrics"]["wall_time"]["samples"].size(), 6u);
+}
+
+TEST_F(RunTest, FailuresAreRecordedAndExitOne) {
+  Outcome o = Run({"--runs", "3", "--name", "fails", "--", "sh", "-c", "exit 3"});
+  EXPECT_EQ(o.exit_code, 1);
+  json a = json::parse(o.out);
+  EXPECT_EQ(a["benchmarks"][0]["error"], "warm-up run 1: exit status 3");
+  EXPECT_NE(o.err.find("error: fails: warm-up run 1: exit status 3"), std::string::npos)
+      << o.err;
+  Outcome ignored = Run({"--runs", "2", "--ignore-failure", "--", "sh", "-c", "exit 3"});
+  EXPECT_EQ(ignored.exit_code, 0) << ignored.err;
+
+  Outcome slow = Run({"--runs", "2", "--timeout", "200ms", "--", "sleep", "5"});
+  EXPECT_EQ(slow.exit_code, 1);
+  EXPECT_NE(json::parse(slow.out)["benchmarks"][0]["error"].get<std::string>().find("timed out"),
+            std::string::npos);
+}
+
+TEST_F(RunTest, BadInputIsExitTwoWithOneLine) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--", "/nonexistent/bench"},
+           {"--runs", "0", "--", "true"},
+           {"--timeout", "soon", "--", "true"},
+           {"--measure", "wall,joules", "--", "true"},
+           {"--reason", "because", "--", "true"},
+       }) {
+    Outcome o = Run(args);
+    EXPECT_EQ(o.exit_code, 2) << args[0] << ": " << o.err;
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+    EXPECT_EQ(o.out, "");
+  }
+}
+
+}  // namespace
+}  // namespace perfledger

@@ -1,0 +1,3 @@
+module example.com/perfledgerbench
+
+go 1.19
