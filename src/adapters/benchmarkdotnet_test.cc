@@ -135,7 +135,7 @@ TEST(BenchmarkDotNet, MalformedInputNamesTheJsonPointer) {
        "r.json: (document root): expected an object (BenchmarkDotNet's full JSON report), "
        "got an array"},
       {R"({"Title": "x"})",
-       "r.json: /Benchmarks: missing required field (expected an array of benchmarks (is this "
+       "r.json: /Benchmarks: missing (expected an array of benchmarks (is this "
        "the full JSON report?))"},
       {R"({"Benchmarks": [{"FullName": "A.B", "Measurements": [
            {"IterationMode": "Workload", "IterationStage": "Result", "Operations": 16,
@@ -148,10 +148,10 @@ TEST(BenchmarkDotNet, MalformedInputNamesTheJsonPointer) {
        "r.json: /Benchmarks/0/Measurements/0/Operations: expected a positive number, got the "
        "number 0"},
       {R"({"Benchmarks": [{"Method": "B", "Statistics": {"N": 1, "Mean": 2}}]})",
-       "r.json: /Benchmarks/0/FullName: missing required field (expected the benchmark's full "
+       "r.json: /Benchmarks/0/FullName: missing (expected the benchmark's full "
        "name (or \"Type\" and \"Method\"))"},
       {R"({"Benchmarks": [{"FullName": "A.B", "Statistics": {"Mean": 2}}]})",
-       "r.json: /Benchmarks/0/Statistics/N: missing required field (expected the number of "
+       "r.json: /Benchmarks/0/Statistics/N: missing (expected the number of "
        "measurements)"},
   };
   for (const Case& c : cases) {

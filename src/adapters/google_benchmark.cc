@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "adapters/adapters.h"
+#include "adapters/json_reading.h"
 #include "base/strings.h"
 
 namespace perfledger::adapters {
@@ -36,6 +37,9 @@ namespace {
 using base::InvalidInput;
 using base::Result;
 using base::Status;
+using json::Describe;
+using json::IsNumber;
+using json::NumberValue;
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
@@ -285,47 +289,6 @@ Result<element> ParseJson(simdjson::dom::parser& parser, std::string_view text,
 }
 
 // --- Values ----------------------------------------------------------------------------------
-
-std::string Describe(element e) {
-  switch (e.type()) {
-    case element_type::ARRAY:
-      return "an array";
-    case element_type::OBJECT:
-      return "an object";
-    case element_type::STRING: {
-      std::string_view s = e.get_string().value_unsafe();
-      if (s.size() > 48) return fmt::format("a string ({}...)", base::Quote(s.substr(0, 45)));
-      return fmt::format("a string ({})", base::Quote(s));
-    }
-    case element_type::INT64:
-      return fmt::format("the number {}", e.get_int64().value_unsafe());
-    case element_type::UINT64:
-      return fmt::format("the number {}", e.get_uint64().value_unsafe());
-    case element_type::DOUBLE:
-      return fmt::format("the number {}", base::FormatNumber(e.get_double().value_unsafe()));
-    case element_type::BOOL:
-      return e.get_bool().value_unsafe() ? "true" : "false";
-    case element_type::NULL_VALUE:
-      return "null";
-  }
-  return "a value";
-}
-
-bool IsNumber(element e) {
-  const auto t = e.type();
-  return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;
-}
-
-double NumberValue(element e) {
-  switch (e.type()) {
-    case element_type::INT64:
-      return static_cast<double>(e.get_int64().value_unsafe());
-    case element_type::UINT64:
-      return static_cast<double>(e.get_uint64().value_unsafe());
-    default:
-      return e.get_double().value_unsafe();
-  }
-}
 
 // Formats rejections as "source: /benchmarks/3/real_time: what".
 class Where {

@@ -171,22 +171,24 @@ TEST(HyperfineTest, EmptyInputHasNoBenchmarkResults) {
 
 TEST(HyperfineTest, MalformedInputNamesThePlace) {
   EXPECT_EQ(Error(R"({"results": [{"command": "a", "times": [0.1, "fast"]}]})"),
-            "hf.json: /results/0/times/1: expected a number of seconds, got \"fast\"");
+            "hf.json: /results/0/times/1: expected a number of seconds, got a string (\"fast\")");
   EXPECT_EQ(Error(R"({"results": [{"command": "a", "times": [-0.1]}]})"),
-            "hf.json: /results/0/times/0: expected a non-negative number of seconds, got -0.1");
+            "hf.json: /results/0/times/0: expected a non-negative number of seconds, got the "
+            "number -0.1");
   EXPECT_EQ(Error(R"({"results": [{"command": "a", "mean": 0.1}]})"),
             "hf.json: /results/0/times: missing (expected an array of run times in seconds "
             "(hyperfine 1.5 or later))");
   EXPECT_EQ(Error(R"({"results": [{"times": [0.1]}]})"),
             "hf.json: /results/0/command: missing (expected the command as a string)");
   EXPECT_EQ(Error(R"({"results": [{"command": "", "times": [0.1]}]})"),
-            "hf.json: /results/0/command: expected a non-empty string, got \"\"");
+            "hf.json: /results/0/command: expected a non-empty string, got a string (\"\")");
   EXPECT_EQ(Error(R"({"results": [{"command": "a", "times": []}]})"),
             "hf.json: /results/0/times: expected at least one run time, got an empty array");
   EXPECT_EQ(Error(R"({"results": [{"command": "a", "times": [1], "exit_codes": [0.5]}]})"),
-            "hf.json: /results/0/exit_codes/0: expected an integer exit code or null, got 0.5");
+            "hf.json: /results/0/exit_codes/0: expected an integer exit code or null, got the "
+            "number 0.5");
   EXPECT_EQ(Error(R"({"results": [{"command": "a", "times": [1], "user": "x"}]})"),
-            "hf.json: /results/0/user: expected a number of seconds, got \"x\"");
+            "hf.json: /results/0/user: expected a number of seconds, got a string (\"x\")");
   EXPECT_EQ(Error(R"({"results": {}})"),
             "hf.json: /results: expected an array of benchmark results, got an object");
   EXPECT_EQ(Error(R"([1, 2])"),

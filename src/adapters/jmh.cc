@@ -36,6 +36,7 @@
 #include <optional>
 
 #include "adapters/adapters.h"
+#include "adapters/json_reading.h"
 #include "base/strings.h"
 
 namespace perfledger::adapters {
@@ -45,93 +46,12 @@ using base::Result;
 using base::Status;
 using simdjson::dom::element;
 using simdjson::dom::element_type;
-
-// Tracks the JSON pointer of the value being read and formats rejections.
-class Ctx {
- public:
-  explicit Ctx(std::string_view source) : source_(source) {}
-
-  class Scope {
-   public:
-    Scope(Ctx* ctx, std::string_view token) : ctx_(ctx), size_(ctx->pointer_.size()) {
-      ctx_->pointer_ += '/';
-      ctx_->pointer_ += base::JsonPointerToken(token);
-    }
-    Scope(Ctx* ctx, size_t index) : ctx_(ctx), size_(ctx->pointer_.size()) {
-      fmt::format_to(std::back_inserter(ctx_->pointer_), "/{}", index);
-    }
-    ~Scope() { ctx_->pointer_.resize(size_); }
-    Scope(const Scope&) = delete;
-    Scope& operator=(const Scope&) = delete;
-
-   private:
-    Ctx* ctx_;
-    size_t size_;
-  };
-
-  Status Fail(std::string_view what) const {
-    return base::InvalidInput(
-        fmt::format("{}: {}: {}", source_, pointer_.empty() ? "(document root)" : pointer_, what));
-  }
-  Status Missing(std::string_view key, std::string_view expected) const {
-    return base::InvalidInput(fmt::format("{}: {}/{}: missing required field (expected {})",
-                                          source_, pointer_, base::JsonPointerToken(key),
-                                          expected));
-  }
-
- private:
-  std::string_view source_;
-  std::string pointer_;
-};
-
-std::string Describe(element e) {
-  switch (e.type()) {
-    case element_type::ARRAY:
-      return "an array";
-    case element_type::OBJECT:
-      return "an object";
-    case element_type::STRING: {
-      std::string_view s = e.get_string().value_unsafe();
-      if (s.size() > 48) return fmt::format("a string ({}...)", base::Quote(s.substr(0, 45)));
-      return fmt::format("a string ({})", base::Quote(s));
-    }
-    case element_type::INT64:
-      return fmt::format("the number {}", e.get_int64().value_unsafe());
-    case element_type::UINT64:
-      return fmt::format("the number {}", e.get_uint64().value_unsafe());
-    case element_type::DOUBLE:
-      return fmt::format("the number {}", base::FormatNumber(e.get_double().value_unsafe()));
-    case element_type::BOOL:
-      return e.get_bool().value_unsafe() ? "true" : "false";
-    case element_type::NULL_VALUE:
-      return "null";
-  }
-  return "a value";
-}
-
-Status Expected(const Ctx& ctx, std::string_view what, element got) {
-  return ctx.Fail(fmt::format("expected {}, got {}", what, Describe(got)));
-}
-
-// A finite JSON number, or nothing (strings such as JMH's "NaN", null, ...).
-std::optional<double> FiniteNumber(element e) {
-  double v = 0;
-  switch (e.type()) {
-    case element_type::INT64:
-      v = static_cast<double>(e.get_int64().value_unsafe());
-      break;
-    case element_type::UINT64:
-      v = static_cast<double>(e.get_uint64().value_unsafe());
-      break;
-    case element_type::DOUBLE:
-      v = e.get_double().value_unsafe();
-      break;
-    default:
-      return std::nullopt;
-  }
-  if (!std::isfinite(v)) return std::nullopt;
-  return v;
-}
+using Ctx = json::Context;
+using json::Describe;
+using json::Expected;
+using json::FiniteNumber;
+using json::IsNumber;
+using json::NumberValue;
 
 Result<double> GetNumber(const Ctx& ctx, element e) {
   auto v = FiniteNumber(e);

@@ -113,16 +113,16 @@ TEST(Jmh, MalformedInputNamesTheJsonPointer) {
             "primaryMetric": {"scoreUnit": "ns/op", "rawData": [[1.0, 2.0], [3.0, "NaN"]]}}])",
        "j.json: /0/primaryMetric/rawData/1/1: expected a finite number, got a string (\"NaN\")"},
       {R"([{"benchmark": "a.B.c", "mode": "avgt", "primaryMetric": {"rawData": [[1.0]]}}])",
-       "j.json: /0/primaryMetric/scoreUnit: missing required field (expected a unit such as "
+       "j.json: /0/primaryMetric/scoreUnit: missing (expected a unit such as "
        "\"ns/op\")"},
       {R"([{"benchmark": "a.B.c", "mode": "fast", "primaryMetric": {}}])",
        "j.json: /0/mode: expected \"thrpt\", \"avgt\", \"sample\" or \"ss\", got a string "
        "(\"fast\")"},
       {R"([{"mode": "avgt", "primaryMetric": {}}])",
-       "j.json: /0/benchmark: missing required field (expected the benchmark's name, e.g. "
+       "j.json: /0/benchmark: missing (expected the benchmark's name, e.g. "
        "\"org.x.MyBench.parse\")"},
       {R"([{"benchmark": "a.B.c", "mode": "avgt"}])",
-       "j.json: /0/primaryMetric: missing required field (expected an object with score, "
+       "j.json: /0/primaryMetric: missing (expected an object with score, "
        "scoreUnit and rawData)"},
       {R"([{"benchmark": "a.B.c", "mode": "avgt",
             "primaryMetric": {"scoreUnit": "ns/op", "rawData": [[1.0]]}},

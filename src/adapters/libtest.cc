@@ -26,122 +26,22 @@
 #include <optional>
 
 #include "adapters/adapters.h"
+#include "adapters/bench_text.h"
 #include "base/strings.h"
 
 namespace perfledger::adapters {
 namespace {
 
+using bench_text::Consume;
+using bench_text::Estimate;
+using bench_text::Lines;
+using bench_text::ParseEstimate;
+using bench_text::RunningCount;
+using bench_text::SplitTestLine;
+using bench_text::TakeNumber;
+using bench_text::Trim;
+
 constexpr int64_t kLibtestSamples = 50;
-constexpr std::string_view kBenchSeparator = " ... bench:";
-
-std::vector<std::string_view> Lines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.push_back(line);
-    if (end == text.size()) break;
-    start = end + 1;
-  }
-  return lines;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-// A number as libtest prints it: digits with ',' thousands separators and an optional
-// fraction ("1,234", "0.25", "18,794.12"). Consumes it from the front of `s`.
-std::optional<double> TakeNumber(std::string_view& s) {
-  std::string digits;
-  size_t i = 0;
-  if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) return std::nullopt;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == ',')) {
-    if (s[i] != ',') digits += s[i];
-    ++i;
-  }
-  if (i + 1 < s.size() && s[i] == '.' && std::isdigit(static_cast<unsigned char>(s[i + 1]))) {
-    digits += s[i++];
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) digits += s[i++];
-  }
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-  if (ec != std::errc() || ptr != digits.data() + digits.size()) return std::nullopt;
-  s.remove_prefix(i);
-  return v;
-}
-
-bool Consume(std::string_view& s, std::string_view prefix) {
-  if (!base::StartsWith(s, prefix)) return false;
-  s.remove_prefix(prefix.size());
-  return true;
-}
-
-void SkipSpaces(std::string_view& s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-}
-
-struct BenchLine {
-  std::string name;
-  double value = 0;
-  std::string unit;  // before "/iter": "ns" for libtest
-  double range = 0;  // the "+/-" figure
-  std::optional<double> mb_per_s;
-};
-
-// Parses what follows "bench:": "   1,234 ns/iter (+/- 56)[ = 120 MB/s]".
-std::optional<BenchLine> ParseMeasurement(std::string_view rest) {
-  BenchLine b;
-  SkipSpaces(rest);
-  auto value = TakeNumber(rest);
-  if (!value) return std::nullopt;
-  b.value = *value;
-  if (!Consume(rest, " ")) return std::nullopt;
-  size_t slash = rest.find("/iter");
-  if (slash == 0 || slash == std::string_view::npos) return std::nullopt;
-  b.unit = std::string(rest.substr(0, slash));
-  if (b.unit.find(' ') != std::string::npos) return std::nullopt;
-  rest.remove_prefix(slash + 5);
-  if (!Consume(rest, " (+/- ")) return std::nullopt;
-  auto range = TakeNumber(rest);
-  if (!range || !Consume(rest, ")")) return std::nullopt;
-  b.range = *range;
-  rest = Trim(rest);
-  if (!rest.empty()) {
-    if (!Consume(rest, "= ")) return std::nullopt;
-    auto mb = TakeNumber(rest);
-    if (!mb || Trim(rest) != "MB/s") return std::nullopt;
-    b.mb_per_s = *mb;
-  }
-  return b;
-}
-
-// "test NAME ... RESULT" -> NAME and RESULT; libtest pads names on the right.
-bool SplitTestLine(std::string_view line, std::string_view* name, std::string_view* result) {
-  if (!base::StartsWith(line, "test ") || base::StartsWith(line, "test result:")) return false;
-  size_t sep = line.rfind(kBenchSeparator);
-  if (sep == std::string_view::npos) sep = line.rfind(" ... ");
-  if (sep == std::string_view::npos || sep < 5) return false;
-  *name = Trim(line.substr(5, sep - 5));
-  *result = Trim(line.substr(sep + 5));
-  return !name->empty();
-}
-
-// "running 3 tests" -> 3.
-std::optional<int64_t> RunningCount(std::string_view line) {
-  if (!Consume(line, "running ")) return std::nullopt;
-  int64_t n = 0;
-  auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), n);
-  if (ec != std::errc()) return std::nullopt;
-  std::string_view tail(ptr, static_cast<size_t>(line.data() + line.size() - ptr));
-  if (tail != " tests" && tail != " test") return std::nullopt;
-  return n;
-}
 
 // The panic message of `name` from its "---- name stdout ----" section, on one line.
 std::string PanicMessage(const std::vector<std::string_view>& lines, const std::string& name) {
@@ -207,7 +107,7 @@ Parsed ParseLibtest(std::string_view text, const std::string& source) {
       results.push_back(std::move(r));
       continue;
     }
-    auto b = ParseMeasurement(result.substr(6));
+    auto b = ParseEstimate(result.substr(6));
     if (!b) {
       return base::InvalidInput(
           fmt::format("{}:{}: expected \"bench: <number> ns/iter (+/- <number>)\" after the "
@@ -235,43 +135,9 @@ Parsed ParseLibtest(std::string_view text, const std::string& source) {
   return results;
 }
 
-// libtest prints its bench lines inside "running N tests" ... "test result:" blocks, and only
-// libtest prints "= N MB/s". Criterion's bencher format prints the same "test ... bench:"
-// lines outside such blocks (a harness = false binary prints no "running" line), names may
-// hold spaces, and criterion prints "Gnuplot not found"/"Benchmarking"/"Warning: Unable to
-// complete" lines. Input with bench lines and no sign either way (bare lines) looks like both,
-// and --adapter auto reports it as ambiguous; LooksLikeCriterion applies the same rules.
 bool LooksLikeLibtest(std::string_view text) {
-  bool any_bench = false, libtest_sign = false, criterion_sign = false, any_running = false;
-  bool outside_block = false;
-  bool in_block = false;
-  for (std::string_view line : Lines(text)) {
-    if (auto n = RunningCount(line)) {
-      any_running = true;
-      in_block = *n > 0;
-      continue;
-    }
-    if (base::StartsWith(line, "test result:")) {
-      in_block = false;
-      continue;
-    }
-    if (base::StartsWith(line, "Gnuplot not found") || base::StartsWith(line, "Benchmarking ") ||
-        base::StartsWith(line, "Warning: Unable to complete") ||
-        base::StartsWith(line, "WARNING: HTML report generation")) {
-      criterion_sign = true;
-      continue;
-    }
-    std::string_view name, result;
-    if (!SplitTestLine(line, &name, &result) || !base::StartsWith(result, "bench:")) continue;
-    auto b = ParseMeasurement(result.substr(6));
-    if (!b) continue;
-    any_bench = true;
-    if (in_block || b->mb_per_s) libtest_sign = true;
-    if (!in_block) outside_block = true;
-    if (name.find(' ') != std::string_view::npos) criterion_sign = true;
-  }
-  if (any_running && outside_block) criterion_sign = true;
-  return any_bench && (libtest_sign || !criterion_sign);
+  const bench_text::Signs signs = bench_text::ScanSigns(text);
+  return signs.any_bench && (signs.libtest || !signs.criterion);
 }
 
 }  // namespace perfledger::adapters

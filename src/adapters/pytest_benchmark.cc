@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "adapters/adapters.h"
+#include "adapters/json_reading.h"
 #include "base/strings.h"
 
 namespace perfledger::adapters {
@@ -27,86 +28,15 @@ using base::Result;
 using base::Status;
 using simdjson::dom::element;
 using simdjson::dom::element_type;
+using Ctx = json::Context;
+using json::Describe;
+using json::Expected;
+using json::FiniteNumber;
+using json::IsNumber;
+using json::NumberValue;
 
 constexpr std::string_view kExpectedRoot =
     "an object with \"benchmarks\" (pytest-benchmark --benchmark-json output)";
-
-// The JSON pointer of the value being read, for messages.
-class Ctx {
- public:
-  explicit Ctx(std::string_view source) : source_(source) {}
-
-  class Scope {
-   public:
-    Scope(Ctx* ctx, std::string_view key) : ctx_(ctx), size_(ctx->pointer_.size()) {
-      ctx_->pointer_ += '/';
-      ctx_->pointer_ += base::JsonPointerToken(key);
-    }
-    Scope(Ctx* ctx, size_t index) : ctx_(ctx), size_(ctx->pointer_.size()) {
-      ctx_->pointer_ += fmt::format("/{}", index);
-    }
-    ~Scope() { ctx_->pointer_.resize(size_); }
-    Scope(const Scope&) = delete;
-    Scope& operator=(const Scope&) = delete;
-
-   private:
-    Ctx* ctx_;
-    size_t size_;
-  };
-
-  Status Fail(std::string_view what) const {
-    return InvalidInput(
-        fmt::format("{}: {}: {}", source_, pointer_.empty() ? "(document root)" : pointer_, what));
-  }
-  Status Missing(std::string_view key, std::string_view expected) const {
-    return InvalidInput(fmt::format("{}: {}/{}: missing (expected {})", source_, pointer_,
-                                    base::JsonPointerToken(key), expected));
-  }
-
- private:
-  std::string_view source_;
-  std::string pointer_;
-};
-
-bool IsNumber(element e) {
-  const element_type t = e.type();
-  return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;
-}
-
-double NumberValue(element e) {
-  switch (e.type()) {
-    case element_type::INT64:
-      return static_cast<double>(e.get_int64().value_unsafe());
-    case element_type::UINT64:
-      return static_cast<double>(e.get_uint64().value_unsafe());
-    default:
-      return e.get_double().value_unsafe();
-  }
-}
-
-std::string Describe(element e) {
-  switch (e.type()) {
-    case element_type::ARRAY:
-      return "an array";
-    case element_type::OBJECT:
-      return "an object";
-    case element_type::STRING: {
-      std::string_view s = e.get_string().value_unsafe();
-      if (s.size() > 48) return base::Quote(s.substr(0, 45)) + "...";
-      return base::Quote(s);
-    }
-    case element_type::BOOL:
-      return e.get_bool().value_unsafe() ? "true" : "false";
-    case element_type::NULL_VALUE:
-      return "null";
-    default:
-      return base::FormatNumber(NumberValue(e));
-  }
-}
-
-Status Expected(const Ctx& ctx, std::string_view what, element got) {
-  return ctx.Fail(fmt::format("expected {}, got {}", what, Describe(got)));
-}
 
 bool Lookup(simdjson::dom::object obj, std::string_view key, element* out) {
   return obj.at_key(key).get(*out) == simdjson::SUCCESS;

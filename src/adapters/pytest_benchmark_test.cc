@@ -126,19 +126,21 @@ TEST(PytestBenchmarkTest, NoBenchmarkResults) {
 }
 
 TEST(PytestBenchmarkTest, MalformedInputNamesThePlace) {
-  EXPECT_EQ(Error(R"({"benchmarks": [{"fullname": "t", "stats": {"data": [1e-6, "fast"]}}]})"),
-            "pb.json: /benchmarks/0/stats/data/1: expected a number of seconds, got \"fast\"");
+  EXPECT_EQ(
+      Error(R"({"benchmarks": [{"fullname": "t", "stats": {"data": [1e-6, "fast"]}}]})"),
+      "pb.json: /benchmarks/0/stats/data/1: expected a number of seconds, got a string (\"fast\")");
   EXPECT_EQ(Error(R"({"benchmarks": [{"fullname": "t", "stats": {"data": []}}]})"),
             "pb.json: /benchmarks/0/stats/data: expected at least one time, got an empty array");
   EXPECT_EQ(Error(R"({"benchmarks": [{"fullname": "t", "stats": {"mean": 1}}]})"),
             "pb.json: /benchmarks/0/stats/rounds: missing (expected the number of rounds)");
   EXPECT_EQ(Error(R"({"benchmarks": [{"fullname": "t", "stats": {"rounds": 0, "mean": 1}}]})"),
-            "pb.json: /benchmarks/0/stats/rounds: expected a positive integer, got 0");
+            "pb.json: /benchmarks/0/stats/rounds: expected a positive integer, got the number 0");
   EXPECT_EQ(Error(R"({"benchmarks": [{"fullname": "t", "stats": {"rounds": 2}}]})"),
             "pb.json: /benchmarks/0/stats/mean: missing (expected a number of seconds)");
   EXPECT_EQ(
       Error(R"({"benchmarks": [{"fullname": "t", "stats": {"rounds": 2, "mean": 1, "min": -1}}]})"),
-      "pb.json: /benchmarks/0/stats/min: expected a non-negative number of seconds, got -1");
+      "pb.json: /benchmarks/0/stats/min: expected a non-negative number of seconds, got the number "
+      "-1");
   EXPECT_EQ(Error(R"({"benchmarks": [{"fullname": "t"}]})"),
             "pb.json: /benchmarks/0/stats: missing (expected an object with the timings "
             "(\"data\" or \"rounds\" and \"mean\"))");
@@ -146,7 +148,7 @@ TEST(PytestBenchmarkTest, MalformedInputNamesThePlace) {
             "pb.json: /benchmarks/0/fullname: missing (expected the test's node id such as "
             "\"test_x.py::test_parse\")");
   EXPECT_EQ(Error(R"({"benchmarks": [{"fullname": 7, "stats": {}}]})"),
-            "pb.json: /benchmarks/0/fullname: expected a non-empty string, got 7");
+            "pb.json: /benchmarks/0/fullname: expected a non-empty string, got the number 7");
   EXPECT_EQ(Error(R"({"benchmarks": {}})"),
             "pb.json: /benchmarks: expected an array of benchmarks, got an object");
   EXPECT_EQ(Error(R"({"machine_info": {}})"),

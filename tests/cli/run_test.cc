@@ -31,8 +31,9 @@ class RunTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   Outcome Run(std::vector<std::string> args) {
-    std::vector<std::string> argv = {kBin, "--db", (dir_ / "perf.db").string(), "run",
-                                     "--project", "demo", "--commit", kSha, "--platform",
+    std::vector<std::string> argv = {kBin,        "--db",      (dir_ / "perf.db").string(),
+                                     "run",       "--project", "demo",
+                                     "--commit",  kSha,        "--platform",
                                      "linux-test"};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv, dir_.string());
@@ -60,8 +61,8 @@ TEST_F(RunTest, MeasuresACommandIntoAnArtifactIngestAccepts) {
   EXPECT_EQ(b["metrics"]["max_rss"]["unit"], "bytes");
 
   std::ofstream(dir_ / "a.json") << o.out;
-  Outcome ingest = RunCommand({kBin, "--db", (dir_ / "perf.db").string(), "ingest",
-                               (dir_ / "a.json").string()});
+  Outcome ingest =
+      RunCommand({kBin, "--db", (dir_ / "perf.db").string(), "ingest", (dir_ / "a.json").string()});
   EXPECT_EQ(ingest.exit_code, 0) << ingest.err;
 }
 
@@ -73,8 +74,8 @@ TEST_F(RunTest, OutWritesTheArtifactFile) {
 }
 
 TEST_F(RunTest, AdaptiveStopsAtTheMinimumForAStableCommand) {
-  Outcome o = Run({"--min-runs", "6", "--max-runs", "40", "--target-precision", "50", "--",
-                   "sleep", "0.01"});
+  Outcome o = Run(
+      {"--min-runs", "6", "--max-runs", "40", "--target-precision", "50", "--", "sleep", "0.01"});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   json a = json::parse(o.out);
   EXPECT_EQ(a["benchmarks"][0]["metrics"]["wall_time"]["samples"].size(), 6u);
@@ -85,8 +86,7 @@ TEST_F(RunTest, FailuresAreRecordedAndExitOne) {
   EXPECT_EQ(o.exit_code, 1);
   json a = json::parse(o.out);
   EXPECT_EQ(a["benchmarks"][0]["error"], "warm-up run 1: exit status 3");
-  EXPECT_NE(o.err.find("error: fails: warm-up run 1: exit status 3"), std::string::npos)
-      << o.err;
+  EXPECT_NE(o.err.find("error: fails: warm-up run 1: exit status 3"), std::string::npos) << o.err;
   Outcome ignored = Run({"--runs", "2", "--ignore-failure", "--", "sh", "-c", "exit 3"});
   EXPECT_EQ(ignored.exit_code, 0) << ignored.err;
 
