@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -12,6 +13,8 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
+#include <tuple>
 
 #include "base/time.h"
 
@@ -50,34 +53,6 @@ int64_t TimevalNanos(const timeval& tv) {
 
 std::string Errno(int e) { return std::strerror(e); }
 
-// Child side, between fork and exec: only async-signal-safe calls. Reports errno through
-// `report` and exits when something fails.
-[[noreturn]] void ExecChild(const ProcessSpec& spec, char* const* argv, char* const* envp,
-                            int report, int out_fd, int err_fd) {
-  auto fail = [&](int stage) {
-    int payload[2] = {stage, errno};
-    [[maybe_unused]] ssize_t n = ::write(report, payload, sizeof payload);
-    ::_exit(127);
-  };
-  ::setpgid(0, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  int null_fd = ::open("/dev/null", O_RDWR);
-  if (null_fd < 0) fail(1);
-  ::dup2(null_fd, 0);
-  if (spec.stdout_mode != Output::kInherit) ::dup2(out_fd >= 0 ? out_fd : null_fd, 1);
-  if (spec.stderr_mode != Output::kInherit) ::dup2(err_fd >= 0 ? err_fd : null_fd, 2);
-  if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) fail(2);
-  if (spec.argv[0].find('/') != std::string::npos) {
-    ::execve(argv[0], argv, envp);
-  } else {
-    ::execvpe(argv[0], argv, envp);
-  }
-  fail(3);
-  ::_exit(127);  // not reached: fail() exits
-}
-
 class PosixExecutor final : public Executor {
  public:
   base::Result<ProcessResult> Run(const ProcessSpec& spec) override;
@@ -107,7 +82,7 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
     return base::InvalidInput("no command to run");
   }
   const std::string& program = spec.argv[0];
-  // Everything the child needs is prepared before the fork.
+  // Everything the child needs is prepared before it is spawned.
   std::vector<char*> argv;
   for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -125,9 +100,6 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
 
-  int report_pipe[2];
-  if (::pipe2(report_pipe, O_CLOEXEC) != 0) return base::IoError("pipe: " + Errno(errno));
-  Fd report_read(report_pipe[0]), report_write(report_pipe[1]);
   Fd out_read, out_write, err_read, err_write;
   for (auto [mode, r, w] : {std::tuple{spec.stdout_mode, &out_read, &out_write},
                             std::tuple{spec.stderr_mode, &err_read, &err_write}}) {
@@ -137,32 +109,64 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
     *r = Fd(p[0]);
     *w = Fd(p[1]);
   }
+  // posix_spawn (vfork-like in glibc: no copy of this process's page tables, and a failed
+  // exec is reported by its return value) in a new process group, stdin from /dev/null.
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attr);
+  struct Cleanup {
+    posix_spawn_file_actions_t* a;
+    posix_spawnattr_t* t;
+    ~Cleanup() {
+      posix_spawn_file_actions_destroy(a);
+      posix_spawnattr_destroy(t);
+    }
+  } cleanup{&actions, &attr};
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  for (auto [mode, target, write_end] :
+       {std::tuple{spec.stdout_mode, 1, &out_write}, std::tuple{spec.stderr_mode, 2, &err_write}}) {
+    if (mode == Output::kCapture) {
+      posix_spawn_file_actions_adddup2(&actions, write_end->get(), target);
+    } else if (mode == Output::kDiscard) {
+      posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_WRONLY, 0);
+    }
+  }
+  if (!spec.cwd.empty()) {
+    // Checked here, as glibc reports a failed chdir like a failed exec.
+    std::error_code ec;
+    if (!std::filesystem::is_directory(spec.cwd, ec)) {
+      return base::InvalidInput(
+          fmt::format("cannot enter its working directory '{}': {}", spec.cwd, Errno(ENOENT)));
+    }
+    posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
+  }
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_USEVFORK);
 
   const int64_t start = MonotonicNanos();
-  const pid_t pid = ::fork();
-  if (pid < 0) return base::IoError("fork: " + Errno(errno));
-  if (pid == 0) {
-    ExecChild(spec, argv.data(), envp.data(), report_write.get(), out_write.get(), err_write.get());
+  pid_t pid = 0;
+  const bool has_slash = program.find('/') != std::string::npos;
+  const int rc_spawn =
+      has_slash ? ::posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data())
+                : ::posix_spawnp(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data());
+  if (rc_spawn != 0) {
+    if (rc_spawn == ENOMEM || rc_spawn == EAGAIN) {
+      return base::IoError(fmt::format("cannot start '{}': {}", program, Errno(rc_spawn)));
+    }
+    return base::InvalidInput(fmt::format("cannot start '{}': {}", program, Errno(rc_spawn)));
   }
-  ::setpgid(pid, pid);  // also here, so the group exists before any kill below
-  report_write.Reset();
   out_write.Reset();
   err_write.Reset();
-
-  // The report pipe closes on a successful exec; a payload means the child could not start.
-  int payload[2] = {0, 0};
-  ssize_t got;
-  do {
-    got = ::read(report_read.get(), payload, sizeof payload);
-  } while (got < 0 && errno == EINTR);
-  if (got == static_cast<ssize_t>(sizeof payload)) {
-    int status;
-    rusage ru;
-    ::wait4(pid, &status, 0, &ru);
-    const char* what = payload[0] == 2 ? "cannot enter its working directory" : "cannot start";
-    std::string target = payload[0] == 2 ? spec.cwd : program;
-    return base::InvalidInput(fmt::format("{} '{}': {}", what, target, Errno(payload[1])));
-  }
 
   ProcessResult result;
   Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));

@@ -29,7 +29,7 @@ struct ProcessResult {
   int exit_code = -1;      // when the child exited
   int signal = 0;          // when a signal ended it
   bool timed_out = false;  // killed with its process group after the timeout
-  int64_t wall_nanos = 0;  // from just before the fork to the end of the wait
+  int64_t wall_nanos = 0;  // from just before the spawn to the end of the wait
   int64_t user_nanos = 0, system_nanos = 0;
   int64_t max_rss_bytes = 0;
   std::string out, err;  // with Output::kCapture
@@ -42,7 +42,7 @@ struct ProcessResult {
 class Executor {
  public:
   virtual ~Executor() = default;
-  // The real one: fork/exec in a new process group, measured with wait4.
+  // The real one: posix_spawn in a new process group, measured with wait4.
   static Executor* Default();
 
   // Runs the process to its end. A child that cannot be started (no such program, not
