@@ -26,6 +26,7 @@ struct RunOptions {
   int min_runs = 10, max_runs = 1000;
   double target_precision = 1.0;  // percent
   bool ignore_failure = false;
+  int instruction_runs = 3;
   std::vector<std::string> command;
 };
 
@@ -51,6 +52,8 @@ void RunRun(const RunOptions& opt, Shell* shell) {
   bench.max_runs = opt.max_runs;
   bench.target_precision = opt.target_precision / 100;
   bench.ignore_failure = opt.ignore_failure;
+  bench.instruction_runs = opt.instruction_runs;
+  if (opt.instruction_runs < 1) return shell->UsageError("--instruction-runs: must be at least 1");
   auto max_time = base::ParseDuration(opt.max_time);
   if (!max_time.ok()) return shell->Fail(max_time.status().WithPrefix("--max-time"));
   bench.max_time_nanos = *max_time;
@@ -72,10 +75,10 @@ void RunRun(const RunOptions& opt, Shell* shell) {
     } else if (m == "rss") {
       bench.measure_rss = true;
     } else if (m == "instructions") {
-      return shell->UsageError(
-          "--measure instructions: not available in this build yet (wall, cpu, rss are)");
+      bench.measure_instructions = true;
     } else {
-      return shell->UsageError("--measure: expected a list of wall, cpu, rss; got '" + m + "'");
+      return shell->UsageError("--measure: expected a list of wall, cpu, rss, instructions; got '" +
+                               m + "'");
     }
   }
   if (!wall) return shell->UsageError("--measure: wall is always measured; include it");
@@ -101,6 +104,12 @@ void RunRun(const RunOptions& opt, Shell* shell) {
   if (!result.ok()) return shell->Fail(result.status());
   run->finished_at = now();
   run->benchmarks.push_back(*result);
+  // Which mechanism produced each metric.
+  std::string sources =
+      R"j({"wall_time":"clock_gettime(CLOCK_MONOTONIC)","user_time":"wait4 rusage",)j"
+      R"j("system_time":"wait4 rusage","max_rss":"wait4 rusage")j";
+  if (bench.measure_instructions) sources += R"j(,"instructions":"valgrind cachegrind (Ir)")j";
+  run->environment.extra_json["metric_sources"] = sources + "}";
   const std::string artifact = core::WriteArtifact(*run) + "\n";
   if (opt.out_dir.empty()) {
     fmt::print("{}", artifact);
@@ -156,7 +165,11 @@ void AddRunVerb(CLI::App& app, Shell* shell) {
                   "Adaptive: CI width of the median in percent (default 1)")
       ->excludes(runs);
   cmd->add_option("--timeout", opt->timeout, "Kill a run (and its process group) after this");
-  cmd->add_option("--measure", opt->measure, "Comma-separated: wall,cpu,rss (default all)");
+  cmd->add_option("--measure", opt->measure,
+                  "Comma-separated: wall,cpu,rss,instructions (default wall,cpu,rss); "
+                  "instructions runs the command under valgrind's cachegrind");
+  cmd->add_option("--instruction-runs", opt->instruction_runs,
+                  "With instructions: runs under valgrind (default 3)");
   cmd->add_flag("--ignore-failure", opt->ignore_failure, "Measure runs that exit non-zero");
   cmd->add_option("command", opt->command, "The command and its arguments, after --")->required();
   cmd->callback([opt, shell] { RunRun(*opt, shell); });

@@ -27,6 +27,8 @@ class Env {
   virtual bool Exists(const std::string& path) = 0;
   virtual bool IsDirectory(const std::string& path) = 0;
   virtual base::Status CreateDirectories(const std::string& path) = 0;
+  // Removes a file; one that does not exist is not an error.
+  virtual base::Status RemoveFile(const std::string& path) = 0;
 
   // Regular files under `dir` (recursively) whose names end in `suffix`, sorted by path.
   virtual base::Result<std::vector<std::string>> ListFiles(const std::string& dir,

@@ -84,6 +84,13 @@ class PosixEnv final : public Env {
     return fs::is_directory(path, ec);
   }
 
+  Status RemoveFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return base::IoError(fmt::format("{}: cannot remove: {}", path, std::strerror(errno)));
+    }
+    return Status::Ok();
+  }
+
   Status CreateDirectories(const std::string& path) override {
     std::error_code ec;
     fs::create_directories(path, ec);

@@ -1,13 +1,78 @@
 #include "runner/command_bench.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
+#include "env/env.h"
 #include "runner/stats.h"
 
 namespace perfledger::runner {
+
+base::Result<int64_t> ParseCachegrindSummary(std::string_view text, const std::string& source) {
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(at, end - at);
+    if (line.starts_with("summary:")) {
+      line.remove_prefix(8);
+      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+      int64_t ir = 0;
+      auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), ir);
+      if (ec != std::errc() || ir < 0) break;
+      return ir;
+    }
+    at = end + 1;
+  }
+  return base::Internal(
+      fmt::format("{}: no instruction count (a \"summary:\" line) in "
+                  "cachegrind's output",
+                  source));
+}
+
+namespace {
+
+// One run under cachegrind; its instruction count.
+base::Result<int64_t> CountInstructions(const CommandBenchOptions& options, env::Executor& executor,
+                                        int index, std::string* failure) {
+  static int sequence = 0;
+  const std::string out =
+      fmt::format("/tmp/perfledger-cachegrind-{}-{}.out", ::getpid(), ++sequence);
+  env::ProcessSpec spec = options.process;
+  spec.argv = {options.valgrind,
+               "--tool=cachegrind",
+               "--cache-sim=no",
+               "--quiet",
+               "--cachegrind-out-file=" + out,
+               "--"};
+  spec.argv.insert(spec.argv.end(), options.process.argv.begin(), options.process.argv.end());
+  if (spec.timeout_nanos) *spec.timeout_nanos *= 100;  // valgrind runs many times slower
+  auto r = executor.Run(spec);
+  env::Env* env = env::Env::Default();
+  if (!r.ok()) {
+    if (r.status().message().starts_with("cannot start '" + options.valgrind + "'")) {
+      return base::InvalidInput(
+          "--measure instructions: needs valgrind (apt-get install valgrind): " +
+          r.status().message());
+    }
+    return r.status();
+  }
+  if (r->timed_out || r->signal != 0 || (r->exit_code != 0 && !options.ignore_failure)) {
+    (void)env->RemoveFile(out);
+    *failure = fmt::format("instruction-count run {}: {}", index, r->Describe());
+    return int64_t{0};
+  }
+  auto text = env->ReadFile(out);
+  (void)env->RemoveFile(out);
+  if (!text.ok()) return text.status();
+  return ParseCachegrindSummary(*text, out);
+}
+
+}  // namespace
 
 base::Result<core::BenchmarkResult> BenchmarkCommand(
     const CommandBenchOptions& options, env::Executor& executor,
@@ -84,6 +149,23 @@ base::Result<core::BenchmarkResult> BenchmarkCommand(
     result.metrics.push_back(metric("user_time", "ns", std::move(user)));
   }
   result.metrics.push_back(metric("wall_time", "ns", std::move(wall)));
+  if (options.measure_instructions) {
+    if (options.instruction_runs < 1) {
+      return base::InvalidInput("--instruction-runs: must be at least 1");
+    }
+    std::vector<double> counts;
+    for (int i = 1; i <= options.instruction_runs; ++i) {
+      std::string failure;
+      ASSIGN_OR_RETURN(int64_t ir, CountInstructions(options, executor, i, &failure));
+      if (!failure.empty()) {
+        result.error = failure;
+        result.metrics.clear();
+        return result;
+      }
+      counts.push_back(static_cast<double>(ir));
+    }
+    result.metrics.push_back(metric("instructions", "count", std::move(counts)));
+  }
   std::sort(result.metrics.begin(), result.metrics.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
   return result;

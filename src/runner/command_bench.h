@@ -27,7 +27,16 @@ struct CommandBenchOptions {
   bool measure_cpu = true;         // user_time and system_time
   bool measure_rss = true;         // max_rss
   bool ignore_failure = false;     // a non-zero exit status is still a measurement
+  // Instruction counts: the command again under valgrind's cachegrind (deterministic, so a
+  // few runs suffice; perf_event_open is not used yet). Timings are never taken from these
+  // runs, which are many times slower.
+  bool measure_instructions = false;
+  int instruction_runs = 3;
+  std::string valgrind = "valgrind";
 };
+
+// The instruction count ("summary: N" = Ir) of a cachegrind output file's text.
+base::Result<int64_t> ParseCachegrindSummary(std::string_view text, const std::string& source);
 
 struct RunProgress {
   int run = 0;      // measured runs done
@@ -38,10 +47,10 @@ struct RunProgress {
 };
 
 // Returns the benchmark with wall_time (ns), user_time and system_time (ns) and max_rss
-// (bytes), one sample per measured run. A run that fails (exit status, signal, timeout) ends
-// the benchmark as a structured failure naming the run and what happened, unless
-// ignore_failure (timeouts and signals always fail). A command that cannot be started is an
-// error (kInvalidInput).
+// (bytes), one sample per measured run, and `instructions` (count) per valgrind run. A run that
+// fails (exit status, signal, timeout) ends the benchmark as a structured failure naming the run
+// and what happened, unless ignore_failure (timeouts and signals always fail). A command that
+// cannot be started is an error (kInvalidInput).
 base::Result<core::BenchmarkResult> BenchmarkCommand(
     const CommandBenchOptions& options, env::Executor& executor,
     const std::function<void(const RunProgress&)>& progress = {});

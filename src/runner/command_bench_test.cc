@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <vector>
 
 namespace perfledger::runner {
@@ -172,6 +173,60 @@ TEST(BenchmarkCommand, RealProcesses) {
   auto b = BenchmarkCommand(o, *env::Executor::Default());
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   for (double s : Find(*b, "wall_time")->samples) EXPECT_GE(s, 50e6);
+}
+
+}  // namespace
+}  // namespace perfledger::runner
+
+namespace perfledger::runner {
+namespace {
+
+TEST(Cachegrind, ParsesTheSummaryLine) {
+  auto ir = ParseCachegrindSummary(
+      "desc: I1 cache: 32768 B, 64 B, 8-way associative\ncmd: /bin/true\nevents: Ir\n"
+      "fl=???\n0 12\nsummary: 204761\n",
+      "cg.out");
+  ASSERT_TRUE(ir.ok());
+  EXPECT_EQ(*ir, 204761);
+  auto bad = ParseCachegrindSummary("events: Ir\n", "cg.out");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "cg.out: no instruction count (a \"summary:\" line) in cachegrind's output");
+}
+
+TEST(Cachegrind, TwoRunsOfACommandCountTheSameInstructions) {
+  if (!std::filesystem::exists("/usr/bin/valgrind")) GTEST_SKIP() << "needs valgrind";
+  CommandBenchOptions o;
+  o.name = "true";
+  o.process.argv = {"true"};
+  o.runs = 2;
+  o.measure_instructions = true;
+  o.instruction_runs = 2;
+  auto b = BenchmarkCommand(o, *env::Executor::Default());
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_FALSE(b->error) << *b->error;
+  const core::Metric* ir = nullptr;
+  for (const auto& m : b->metrics) {
+    if (m.name == "instructions") ir = &m;
+  }
+  ASSERT_NE(ir, nullptr);
+  EXPECT_EQ(ir->unit, "count");
+  ASSERT_EQ(ir->samples.size(), 2u);
+  EXPECT_GT(ir->samples[0], 1000);
+  EXPECT_EQ(ir->samples[0], ir->samples[1]);
+}
+
+TEST(Cachegrind, MissingValgrindIsBadInput) {
+  CommandBenchOptions o;
+  o.name = "true";
+  o.process.argv = {"true"};
+  o.runs = 1;
+  o.measure_instructions = true;
+  o.valgrind = "/nonexistent/valgrind";
+  auto b = BenchmarkCommand(o, *env::Executor::Default());
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), base::StatusCode::kInvalidInput);
+  EXPECT_NE(b.status().message().find("needs valgrind"), std::string::npos);
 }
 
 }  // namespace

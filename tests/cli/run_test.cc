@@ -96,6 +96,21 @@ TEST_F(RunTest, FailuresAreRecordedAndExitOne) {
             std::string::npos);
 }
 
+TEST_F(RunTest, InstructionCountsComeFromValgrindAndRepeatExactly) {
+  if (!fs::exists("/usr/bin/valgrind")) GTEST_SKIP() << "needs valgrind";
+  Outcome o = Run({"--runs", "2", "--measure", "wall,instructions", "--instruction-runs", "2", "--",
+                   "sh", "-c", "i=0; while [ $i -lt 200 ]; do i=$((i+1)); done"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  json a = json::parse(o.out);
+  const json& ir = a["benchmarks"][0]["metrics"]["instructions"];
+  EXPECT_EQ(ir["unit"], "count");
+  ASSERT_EQ(ir["samples"].size(), 2u);
+  EXPECT_EQ(ir["samples"][0], ir["samples"][1]);
+  EXPECT_GT(ir["samples"][0].get<double>(), 10000);
+  EXPECT_EQ(a["environment"]["metric_sources"]["instructions"], "valgrind cachegrind (Ir)");
+  EXPECT_EQ(a["environment"]["metric_sources"]["wall_time"], "clock_gettime(CLOCK_MONOTONIC)");
+}
+
 TEST_F(RunTest, BadInputIsExitTwoWithOneLine) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"--", "/nonexistent/bench"},
