@@ -74,6 +74,9 @@ base::Result<core::Run> RunMetadataOptions::NewRun() const {
   if (!suite.empty()) run.suite = core::SuiteRef{suite, suite_revision};
   run.environment = HostEnvironment();
   run.environment.fingerprint = core::ComputeFingerprint(run.environment);
+  // The runner's name is recorded but not fingerprinted: hosted runners get a new name per job
+  // on the same kind of machine, and a name says nothing about speed.
+  run.environment.runner = env::ReadHostInfo().runner;
   return run;
 }
 

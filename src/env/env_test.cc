@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <string>
 
 #include "env/host.h"
 
@@ -61,6 +64,48 @@ TEST(HostTest, ReadsThisMachine) {
   EXPECT_FALSE(h.arch.empty());
   EXPECT_GE(h.cores, 1);
   EXPECT_GT(h.memory_bytes, 0);
+}
+
+// Sets (or unsets, with nullptr) an environment variable for the life of the object.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) saved_ = std::string(old);
+    if (value) {
+      ::setenv(name, value, 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (saved_) {
+      ::setenv(name_, saved_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> saved_;
+};
+
+TEST(HostTest, DetectsTheCiProviderAndRunner) {
+  // Whatever CI runs this test, only GitLab's variables are visible inside it.
+  ScopedEnv ci("CI", nullptr), github("GITHUB_ACTIONS", nullptr), buildkite("BUILDKITE", nullptr),
+      circle("CIRCLECI", nullptr), azure("TF_BUILD", nullptr), jenkins("JENKINS_URL", nullptr);
+  {
+    ScopedEnv gitlab("GITLAB_CI", "true"), runner("CI_RUNNER_DESCRIPTION", "bench-box-3");
+    HostInfo h = ReadHostInfo();
+    EXPECT_EQ(h.provider, "gitlab-ci");
+    EXPECT_EQ(h.runner, "bench-box-3");
+    EXPECT_TRUE(h.ci) << "a detected provider is CI even without $CI";
+  }
+  ScopedEnv gitlab("GITLAB_CI", nullptr), not_ci("CI", "false");
+  HostInfo h = ReadHostInfo();
+  EXPECT_FALSE(h.ci) << "a local run is never CI";
+  EXPECT_FALSE(h.provider.has_value());
+  EXPECT_FALSE(h.runner.has_value());
 }
 
 }  // namespace

@@ -49,16 +49,30 @@ HostInfo ReadHostInfo() {
   h.cores = cores > 0 ? cores : 0;
   long pages = ::sysconf(_SC_PHYS_PAGES), page_size = ::sysconf(_SC_PAGESIZE);
   if (pages > 0 && page_size > 0) h.memory_bytes = static_cast<int64_t>(pages) * page_size;
-  h.ci = EnvSet("CI");
-  if (EnvSet("GITHUB_ACTIONS")) {
-    h.provider = "github-actions";
-  } else if (EnvSet("GITLAB_CI")) {
-    h.provider = "gitlab-ci";
-  } else if (EnvSet("BUILDKITE")) {
-    h.provider = "buildkite";
-  } else if (EnvSet("JENKINS_URL")) {
-    h.provider = "jenkins";
+  // The CI provider and the runner, from each provider's standard variables.
+  struct Provider {
+    const char* detect;
+    const char* name;
+    const char* runner;  // the variable naming the runner / agent
+  };
+  static constexpr Provider kProviders[] = {
+      {"GITHUB_ACTIONS", "github-actions", "RUNNER_NAME"},
+      {"GITLAB_CI", "gitlab-ci", "CI_RUNNER_DESCRIPTION"},
+      {"BUILDKITE", "buildkite", "BUILDKITE_AGENT_NAME"},
+      {"CIRCLECI", "circleci", "CIRCLE_NODE_INDEX"},
+      {"TF_BUILD", "azure-pipelines", "AGENT_NAME"},
+      {"JENKINS_URL", "jenkins", "NODE_NAME"},
+  };
+  for (const Provider& p : kProviders) {
+    if (!EnvSet(p.detect)) continue;
+    h.provider = p.name;
+    if (const char* runner = std::getenv(p.runner); runner != nullptr && *runner != '\0') {
+      h.runner = runner;
+    }
+    break;
   }
+  // CI when $CI says so or a provider is detected (Jenkins sets no $CI); a local run never is.
+  h.ci = EnvSet("CI") || h.provider.has_value();
   return h;
 }
 

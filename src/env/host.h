@@ -14,8 +14,9 @@ struct HostInfo {
   std::string cpu;     // "AMD EPYC 7763 64-Core Processor", empty when unknown
   int64_t cores = 0;
   int64_t memory_bytes = 0;
-  bool ci = false;                      // $CI is set to something other than "false"/"0"
+  bool ci = false;  // $CI is set (not "false"/"0"), or a CI provider is detected
   std::optional<std::string> provider;  // "github-actions", "gitlab-ci", ... when detected
+  std::optional<std::string> runner;    // the provider's runner / agent name, when it says
 };
 
 HostInfo ReadHostInfo();
