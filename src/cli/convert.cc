@@ -57,10 +57,6 @@ base::Result<core::Run> Convert(const ConvertOptions& opt, env::Env* env) {
   std::sort(benchmarks.begin(), benchmarks.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
   run.benchmarks = std::move(benchmarks);
-  // Whatever the adapter produced must be an artifact ingest accepts: read it back.
-  const std::string artifact = core::WriteArtifact(run);
-  auto reread = core::ReadArtifact(artifact, opt.file + " (converted)");
-  if (!reread.ok()) return reread.status();
   return run;
 }
 
@@ -68,18 +64,12 @@ void RunConvert(const ConvertOptions& opt, Shell* shell) {
   env::Env* env = env::Env::Default();
   auto run = Convert(opt, env);
   if (!run.ok()) return shell->Fail(run.status());
-  const std::string artifact = core::WriteArtifact(*run) + "\n";
-  if (opt.out_dir.empty()) {
-    fmt::print("{}", artifact);
-    return;
-  }
-  base::Status s = env->CreateDirectories(opt.out_dir);
-  if (!s.ok()) return shell->Fail(s);
-  const std::string path =
-      (std::filesystem::path(opt.out_dir) / core::ArtifactFileName(*run)).string();
-  s = env->WriteFileAtomic(path, artifact);
-  if (!s.ok()) return shell->Fail(s);
-  fmt::print(stderr, "wrote {} ({} benchmark{})\n", path, run->benchmarks.size(),
+  // Whatever the adapter produced must be an artifact ingest accepts: EmitArtifact reads it
+  // back through the reader first.
+  auto path = EmitArtifact(*run, opt.out_dir, opt.file + " (converted)");
+  if (!path.ok()) return shell->Fail(path.status());
+  if (path->empty()) return;
+  fmt::print(stderr, "wrote {} ({} benchmark{})\n", *path, run->benchmarks.size(),
              run->benchmarks.size() == 1 ? "" : "s");
 }
 

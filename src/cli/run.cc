@@ -110,19 +110,9 @@ void RunRun(const RunOptions& opt, Shell* shell) {
       R"j("system_time":"wait4 rusage","max_rss":"wait4 rusage")j";
   if (bench.measure_instructions) sources += R"j(,"instructions":"valgrind cachegrind (Ir)")j";
   run->environment.extra_json["metric_sources"] = sources + "}";
-  const std::string artifact = core::WriteArtifact(*run) + "\n";
-  if (opt.out_dir.empty()) {
-    fmt::print("{}", artifact);
-  } else {
-    env::Env* env = env::Env::Default();
-    base::Status s = env->CreateDirectories(opt.out_dir);
-    if (!s.ok()) return shell->Fail(s);
-    const std::string path =
-        (std::filesystem::path(opt.out_dir) / core::ArtifactFileName(*run)).string();
-    s = env->WriteFileAtomic(path, artifact);
-    if (!s.ok()) return shell->Fail(s);
-    fmt::print(stderr, "wrote {}\n", path);
-  }
+  auto path = EmitArtifact(*run, opt.out_dir, "perfledger run");
+  if (!path.ok()) return shell->Fail(path.status());
+  if (!path->empty()) fmt::print(stderr, "wrote {}\n", *path);
   if (result->error) {
     fmt::print(stderr, "error: {}: {}\n", bench.name, *result->error);
     shell->exit_code = kExitError;

@@ -7,13 +7,13 @@
 
 #include "base/uuid.h"
 #include "core/artifact.h"
+#include "env/env.h"
 #include "env/host.h"
 #include "schedule/commit_source.h"
 
 namespace perfledger::cli {
 
-core::Environment HostEnvironment() {
-  const env::HostInfo host = env::ReadHostInfo();
+core::Environment HostEnvironment(const env::HostInfo& host) {
   core::Environment e;
   e.ci = host.ci;
   e.provider = host.provider;
@@ -26,8 +26,7 @@ core::Environment HostEnvironment() {
   return e;
 }
 
-std::string HostPlatform() {
-  const env::HostInfo host = env::ReadHostInfo();
+std::string HostPlatform(const env::HostInfo& host) {
   std::string label = host.arch + "-" + host.os;
   std::replace(label.begin(), label.end(), '_', '-');
   return label;
@@ -70,14 +69,31 @@ base::Result<core::Run> RunMetadataOptions::NewRun() const {
     run.project = std::filesystem::path(described->repo_root).filename().string();
   }
   if (run.project.empty()) return base::InvalidInput("no project name: pass --project NAME");
-  run.platform = platform.empty() ? HostPlatform() : platform;
+  const env::HostInfo host = env::ReadHostInfo();
+  run.platform = platform.empty() ? HostPlatform(host) : platform;
   if (!suite.empty()) run.suite = core::SuiteRef{suite, suite_revision};
-  run.environment = HostEnvironment();
+  run.environment = HostEnvironment(host);
   run.environment.fingerprint = core::ComputeFingerprint(run.environment);
   // The runner's name is recorded but not fingerprinted: hosted runners get a new name per job
   // on the same kind of machine, and a name says nothing about speed.
-  run.environment.runner = env::ReadHostInfo().runner;
+  run.environment.runner = host.runner;
   return run;
+}
+
+base::Result<std::string> EmitArtifact(const core::Run& run, const std::string& out_dir,
+                                       std::string_view source) {
+  auto checked = core::ReadArtifact(core::WriteArtifact(run), source);
+  if (!checked.ok()) return checked.status();
+  const std::string text = core::WriteArtifact(*checked) + "\n";
+  if (out_dir.empty()) {
+    fmt::print("{}", text);
+    return std::string();
+  }
+  env::Env* env = env::Env::Default();
+  RETURN_IF_ERROR(env->CreateDirectories(out_dir));
+  std::string path = (std::filesystem::path(out_dir) / core::ArtifactFileName(*checked)).string();
+  RETURN_IF_ERROR(env->WriteFileAtomic(path, text));
+  return path;
 }
 
 }  // namespace perfledger::cli

@@ -7,14 +7,22 @@
 
 #include "base/status.h"
 #include "core/run.h"
+#include "env/host.h"
 
 namespace perfledger::cli {
 
 // This machine as an artifact's environment (fingerprint not yet computed).
-core::Environment HostEnvironment();
+core::Environment HostEnvironment(const env::HostInfo& host);
 
 // The default platform label: "<arch>-<os>" with '_' as '-', e.g. "x86-64-linux".
-std::string HostPlatform();
+std::string HostPlatform(const env::HostInfo& host);
+
+// Writes `run` as an artifact, after reading it back through the artifact reader (what a verb
+// writes is what ingest accepts; an invalid --commit and the like fail here, named by
+// `source`): to stdout without `out_dir`, else to DIR/benchmark-results-{sha}-{platform}.json.
+// Returns that path, or "" for stdout.
+base::Result<std::string> EmitArtifact(const core::Run& run, const std::string& out_dir,
+                                       std::string_view source);
 
 // --platform, --commit, --project, --reason, --suite, --suite-revision.
 struct RunMetadataOptions {

@@ -70,7 +70,7 @@ base::Result<core::Run> BuildRun(const WriteOptions& opt) {
     run.suite = core::SuiteRef{opt.suite, opt.suite_revision < 0 ? 0 : opt.suite_revision};
   }
 
-  run.environment = HostEnvironment();
+  run.environment = HostEnvironment(env::ReadHostInfo());
   core::Environment& e = run.environment;
   for (const auto& kv : opt.env) {
     auto eq = kv.find('=');
@@ -166,21 +166,9 @@ base::Result<core::Run> BuildRun(const WriteOptions& opt) {
 void RunWrite(const WriteOptions& opt, Shell* shell) {
   auto run = BuildRun(opt);
   if (!run.ok()) return shell->Fail(run.status());
-  // What we write must be what ingest accepts: read our own output back through the reader.
-  std::string text = core::WriteArtifact(*run);
-  auto checked = core::ReadArtifact(text, "perfledger write");
-  if (!checked.ok()) return shell->Fail(checked.status());
-  text = core::WriteArtifact(*checked);
-  text += '\n';
-  if (opt.out_dir.empty()) {
-    fmt::print("{}", text);
-    return;
-  }
-  env::Env* env = env::Env::Default();
-  if (auto s = env->CreateDirectories(opt.out_dir); !s.ok()) return shell->Fail(s);
-  std::string path = fmt::format("{}/{}", opt.out_dir, core::ArtifactFileName(*checked));
-  if (auto s = env->WriteFileAtomic(path, text); !s.ok()) return shell->Fail(s);
-  fmt::print("{}\n", path);
+  auto path = EmitArtifact(*run, opt.out_dir, "perfledger write");
+  if (!path.ok()) return shell->Fail(path.status());
+  if (!path->empty()) fmt::print("{}\n", *path);
 }
 
 }  // namespace

@@ -111,6 +111,15 @@ TEST_F(RunTest, InstructionCountsComeFromValgrindAndRepeatExactly) {
   EXPECT_EQ(a["environment"]["metric_sources"]["wall_time"], "clock_gettime(CLOCK_MONOTONIC)");
 }
 
+TEST_F(RunTest, ACommitThatIsNotAShaIsRefusedBeforeAnythingIsWritten) {
+  Outcome o = RunCommand({kBin, "run", "--project", "demo", "--commit", "not-a-sha", "--runs", "1",
+                          "--out", "results", "--", "true"},
+                         dir_.string());
+  EXPECT_EQ(o.exit_code, 2) << o.err;
+  EXPECT_NE(o.err.find("perfledger run: /commit/sha"), std::string::npos) << o.err;
+  EXPECT_FALSE(fs::exists(dir_ / "results"));
+}
+
 TEST_F(RunTest, BadInputIsExitTwoWithOneLine) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"--", "/nonexistent/bench"},
