@@ -58,7 +58,7 @@ struct Fixture {
       r.commit_range.to = sha;
       r.reason = core::Reason::kSchedule;
       r.platform = "x86-64-linux";
-      r.suite = core::SuiteRef{"compiler", 3};
+      r.suite = core::SuiteRef{"compiler", 3, {}, std::nullopt};
       r.environment = {true,
                        "github-actions",
                        "ubuntu-24.04",

@@ -71,7 +71,7 @@ base::Result<core::Run> RunMetadataOptions::NewRun() const {
   if (run.project.empty()) return base::InvalidInput("no project name: pass --project NAME");
   const env::HostInfo host = env::ReadHostInfo();
   run.platform = platform.empty() ? HostPlatform(host) : platform;
-  if (!suite.empty()) run.suite = core::SuiteRef{suite, suite_revision};
+  if (!suite.empty()) run.suite = core::SuiteRef{suite, suite_revision, {}, std::nullopt};
   run.environment = HostEnvironment(host);
   run.environment.fingerprint = core::ComputeFingerprint(run.environment);
   // The runner's name is recorded but not fingerprinted: hosted runners get a new name per job

@@ -67,7 +67,8 @@ base::Result<core::Run> BuildRun(const WriteOptions& opt) {
   if (!opt.reason_detail.empty()) run.reason_detail = opt.reason_detail;
   run.platform = opt.platform;
   if (!opt.suite.empty()) {
-    run.suite = core::SuiteRef{opt.suite, opt.suite_revision < 0 ? 0 : opt.suite_revision};
+    run.suite = core::SuiteRef{
+        opt.suite, opt.suite_revision < 0 ? 0 : opt.suite_revision, {}, std::nullopt};
   }
 
   run.environment = HostEnvironment(env::ReadHostInfo());

@@ -462,6 +462,34 @@ Result<Run> ReadRun(Ctx& ctx, element root) {
       Ctx::Scope s(&ctx, "revision");
       ASSIGN_OR_RETURN(ref.revision, GetInteger(ctx, v, 0, "a non-negative integer"));
     }
+    if (Lookup(suite, "definitions", &v) && !v.is_null()) {
+      Ctx::Scope s(&ctx, "definitions");
+      ASSIGN_OR_RETURN(auto defs, GetObject(ctx, v));
+      for (auto field : defs) {
+        Ctx::Scope d(&ctx, field.key);
+        if (field.key.empty()) return ctx.Fail("expected a benchmark name, got an empty key");
+        ASSIGN_OR_RETURN(std::string hash, GetString(ctx, field.value));
+        ref.definitions[std::string(field.key)] = std::move(hash);
+      }
+    }
+    if (Lookup(suite, "epoch", &v) && !v.is_null()) {
+      Ctx::Scope s(&ctx, "epoch");
+      ASSIGN_OR_RETURN(auto epoch_obj, GetObject(ctx, v));
+      EpochRef epoch;
+      if (!Lookup(epoch_obj, "number", &v)) return ctx.Missing("number", "a positive integer");
+      {
+        Ctx::Scope n(&ctx, "number");
+        ASSIGN_OR_RETURN(epoch.number, GetInteger(ctx, v, 1, "a positive integer"));
+      }
+      if (Lookup(epoch_obj, "settings", &v) && !v.is_null()) {
+        Ctx::Scope n(&ctx, "settings");
+        ASSIGN_OR_RETURN(auto settings, GetObject(ctx, v));
+        for (auto field : settings) {
+          epoch.settings[std::string(field.key)] = simdjson::minify(field.value);
+        }
+      }
+      ref.epoch = std::move(epoch);
+    }
     run.suite = std::move(ref);
   }
 
@@ -669,6 +697,19 @@ std::string WriteArtifact(const Run& run) {
     w.Key("suite").BeginObject();
     w.Key("name").String(run.suite->name);
     w.Key("revision").Int(run.suite->revision);
+    if (!run.suite->definitions.empty()) {
+      w.Key("definitions").BeginObject();
+      for (const auto& [name, hash] : run.suite->definitions) w.Key(name).String(hash);
+      w.EndObject();
+    }
+    if (run.suite->epoch) {
+      w.Key("epoch").BeginObject();
+      w.Key("number").Int(run.suite->epoch->number);
+      w.Key("settings").BeginObject();
+      for (const auto& [key, raw] : run.suite->epoch->settings) w.Key(key).Raw(raw);
+      w.EndObject();
+      w.EndObject();
+    }
     w.EndObject();
   }
   w.Key("environment");

@@ -73,9 +73,23 @@ struct CommitRange {
   bool operator==(const CommitRange&) const = default;
 };
 
+// One platform's epoch (DESIGN.md): the suite revision it runs and the settings every run in
+// it shares (sampling policy, invocation, environment class), so its runs are comparable.
+// Settings are flat: a key such as "environment" or "sort/1e6.runs" maps to the value's
+// minified JSON text. A run whose settings differ from its epoch's is refused at ingest.
+struct EpochRef {
+  int64_t number = 1;
+  std::map<std::string, std::string> settings;
+  bool operator==(const EpochRef&) const = default;
+};
+
 struct SuiteRef {
   std::string name;
   int64_t revision = 0;
+  // What each declared benchmark is (command or harness, inputs, metrics): its name in the
+  // suite file -> a hash of its definition. Empty when the run did not come from a suite file.
+  std::map<std::string, std::string> definitions;
+  std::optional<EpochRef> epoch;
   bool operator==(const SuiteRef&) const = default;
 };
 

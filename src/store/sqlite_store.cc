@@ -598,7 +598,7 @@ Status SqliteStore::ForEachRun(const RunFilter& filter,
       run.reason = ReasonOrPush(q->Text(9));
       run.reason_detail = q->OptText(10);
       run.platform = q->Text(11);
-      if (!q->IsNull(12)) run.suite = core::SuiteRef{q->Text(12), q->Int(13)};
+      if (!q->IsNull(12)) run.suite = core::SuiteRef{q->Text(12), q->Int(13), {}, std::nullopt};
       const int64_t env_id = q->Int(14);
       run.started_at = base::Timestamp{q->Int(15)};
       run.finished_at = base::Timestamp{q->Int(16)};
@@ -697,7 +697,7 @@ Result<std::vector<RunPoint>> SqliteStore::ListRunPoints(const RunFilter& filter
       p.range_from = q->OptText(7);
       p.range_count = q->Int(8);
       p.platform = q->Text(11);
-      if (!q->IsNull(12)) p.suite = core::SuiteRef{q->Text(12), q->Int(13)};
+      if (!q->IsNull(12)) p.suite = core::SuiteRef{q->Text(12), q->Int(13), {}, std::nullopt};
       p.started_at = base::Timestamp{q->Int(15)};
       by_row.emplace(q->Int(0), out.size());
       out.push_back(std::move(p));

@@ -35,7 +35,7 @@ core::Run MakeRun(int i, const std::string& platform = "x86-64-linux") {
   r.commit_range = {i > 0 ? std::optional<std::string>(Sha(i - 1)) : std::nullopt, r.commit.sha, 1};
   r.reason = core::Reason::kPush;
   r.platform = platform;
-  r.suite = core::SuiteRef{"compiler", 3};
+  r.suite = core::SuiteRef{"compiler", 3, {}, std::nullopt};
   r.environment.os = "linux";
   r.environment.cores = 4;
   r.environment.extra_json["labels"] = R"(["quiet"])";
@@ -423,7 +423,7 @@ TEST_F(StoreTest, RunPointsCarryRangesAndBenchmarkNames) {
   EXPECT_EQ((*points)[1].platform, "macos");
   EXPECT_EQ((*points)[1].ok_benchmarks, (std::vector<std::string>{"parse/small", "parse/summary"}));
   EXPECT_EQ((*points)[1].failed_benchmarks, std::vector<std::string>{"zz/broken"});
-  EXPECT_EQ((*points)[1].suite, (core::SuiteRef{"compiler", 3}));
+  EXPECT_EQ((*points)[1].suite, (core::SuiteRef{"compiler", 3, {}, std::nullopt}));
 }
 
 TEST_F(StoreTest, AVersion1StoreIsMigratedKeepingItsRuns) {

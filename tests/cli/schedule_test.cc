@@ -77,7 +77,7 @@ class ScheduleTest : public ::testing::Test {
     r.commit_range = {std::move(from), sha, count};
     r.reason = core::Reason::kSchedule;
     r.platform = platform;
-    r.suite = core::SuiteRef{"core", 1};
+    r.suite = core::SuiteRef{"core", 1, {}, std::nullopt};
     r.environment.os = "linux";
     r.environment.fingerprint = core::ComputeFingerprint(r.environment);
     r.started_at = At(100);
