@@ -324,6 +324,51 @@ Result<Environment> ReadEnvironmentElement(Ctx& ctx, element e) {
   return env;
 }
 
+Result<SuiteRef> ReadSuiteElement(Ctx& ctx, element e) {
+  element v;
+  ASSIGN_OR_RETURN(auto suite, GetObject(ctx, e));
+  SuiteRef ref;
+  if (!Lookup(suite, "name", &v)) return ctx.Missing("name", "the suite's name");
+  {
+    Ctx::Scope s(&ctx, "name");
+    ASSIGN_OR_RETURN(ref.name, GetString(ctx, v));
+  }
+  if (!Lookup(suite, "revision", &v)) return ctx.Missing("revision", "a non-negative integer");
+  {
+    Ctx::Scope s(&ctx, "revision");
+    ASSIGN_OR_RETURN(ref.revision, GetInteger(ctx, v, 0, "a non-negative integer"));
+  }
+  if (Lookup(suite, "definitions", &v) && !v.is_null()) {
+    Ctx::Scope s(&ctx, "definitions");
+    ASSIGN_OR_RETURN(auto defs, GetObject(ctx, v));
+    for (auto field : defs) {
+      Ctx::Scope d(&ctx, field.key);
+      if (field.key.empty()) return ctx.Fail("expected a benchmark name, got an empty key");
+      ASSIGN_OR_RETURN(std::string hash, GetString(ctx, field.value));
+      ref.definitions[std::string(field.key)] = std::move(hash);
+    }
+  }
+  if (Lookup(suite, "epoch", &v) && !v.is_null()) {
+    Ctx::Scope s(&ctx, "epoch");
+    ASSIGN_OR_RETURN(auto epoch_obj, GetObject(ctx, v));
+    EpochRef epoch;
+    if (!Lookup(epoch_obj, "number", &v)) return ctx.Missing("number", "a positive integer");
+    {
+      Ctx::Scope n(&ctx, "number");
+      ASSIGN_OR_RETURN(epoch.number, GetInteger(ctx, v, 1, "a positive integer"));
+    }
+    if (Lookup(epoch_obj, "settings", &v) && !v.is_null()) {
+      Ctx::Scope n(&ctx, "settings");
+      ASSIGN_OR_RETURN(auto settings, GetObject(ctx, v));
+      for (auto field : settings) {
+        epoch.settings[std::string(field.key)] = simdjson::minify(field.value);
+      }
+    }
+    ref.epoch = std::move(epoch);
+  }
+  return ref;
+}
+
 bool IsPlatformName(std::string_view p) {
   if (p.empty() || p.size() > 128 || p[0] == '.' || p[0] == '-') return false;
   for (char c : p) {
@@ -450,47 +495,7 @@ Result<Run> ReadRun(Ctx& ctx, element root) {
 
   if (Lookup(obj, "suite", &v) && !v.is_null()) {
     Ctx::Scope scope(&ctx, "suite");
-    ASSIGN_OR_RETURN(auto suite, GetObject(ctx, v));
-    SuiteRef ref;
-    if (!Lookup(suite, "name", &v)) return ctx.Missing("name", "the suite's name");
-    {
-      Ctx::Scope s(&ctx, "name");
-      ASSIGN_OR_RETURN(ref.name, GetString(ctx, v));
-    }
-    if (!Lookup(suite, "revision", &v)) return ctx.Missing("revision", "a non-negative integer");
-    {
-      Ctx::Scope s(&ctx, "revision");
-      ASSIGN_OR_RETURN(ref.revision, GetInteger(ctx, v, 0, "a non-negative integer"));
-    }
-    if (Lookup(suite, "definitions", &v) && !v.is_null()) {
-      Ctx::Scope s(&ctx, "definitions");
-      ASSIGN_OR_RETURN(auto defs, GetObject(ctx, v));
-      for (auto field : defs) {
-        Ctx::Scope d(&ctx, field.key);
-        if (field.key.empty()) return ctx.Fail("expected a benchmark name, got an empty key");
-        ASSIGN_OR_RETURN(std::string hash, GetString(ctx, field.value));
-        ref.definitions[std::string(field.key)] = std::move(hash);
-      }
-    }
-    if (Lookup(suite, "epoch", &v) && !v.is_null()) {
-      Ctx::Scope s(&ctx, "epoch");
-      ASSIGN_OR_RETURN(auto epoch_obj, GetObject(ctx, v));
-      EpochRef epoch;
-      if (!Lookup(epoch_obj, "number", &v)) return ctx.Missing("number", "a positive integer");
-      {
-        Ctx::Scope n(&ctx, "number");
-        ASSIGN_OR_RETURN(epoch.number, GetInteger(ctx, v, 1, "a positive integer"));
-      }
-      if (Lookup(epoch_obj, "settings", &v) && !v.is_null()) {
-        Ctx::Scope n(&ctx, "settings");
-        ASSIGN_OR_RETURN(auto settings, GetObject(ctx, v));
-        for (auto field : settings) {
-          epoch.settings[std::string(field.key)] = simdjson::minify(field.value);
-        }
-      }
-      ref.epoch = std::move(epoch);
-    }
-    run.suite = std::move(ref);
+    ASSIGN_OR_RETURN(run.suite, ReadSuiteElement(ctx, v));
   }
 
   if (!Lookup(obj, "environment", &v)) {
@@ -640,6 +645,26 @@ Result<Run> ReadArtifact(std::string_view json, std::string_view source) {
 
 namespace {
 
+void WriteSuiteFields(JsonWriter& w, const SuiteRef& suite) {
+  w.BeginObject();
+  w.Key("name").String(suite.name);
+  w.Key("revision").Int(suite.revision);
+  if (!suite.definitions.empty()) {
+    w.Key("definitions").BeginObject();
+    for (const auto& [name, hash] : suite.definitions) w.Key(name).String(hash);
+    w.EndObject();
+  }
+  if (suite.epoch) {
+    w.Key("epoch").BeginObject();
+    w.Key("number").Int(suite.epoch->number);
+    w.Key("settings").BeginObject();
+    for (const auto& [key, raw] : suite.epoch->settings) w.Key(key).Raw(raw);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
 void WriteEnvironmentFields(JsonWriter& w, const Environment& env, bool with_fingerprint) {
   w.BeginObject();
   if (env.ci) w.Key("ci").Bool(*env.ci);
@@ -694,23 +719,8 @@ std::string WriteArtifact(const Run& run) {
   if (run.reason_detail) w.Key("reason_detail").String(*run.reason_detail);
   w.Key("platform").String(run.platform);
   if (run.suite) {
-    w.Key("suite").BeginObject();
-    w.Key("name").String(run.suite->name);
-    w.Key("revision").Int(run.suite->revision);
-    if (!run.suite->definitions.empty()) {
-      w.Key("definitions").BeginObject();
-      for (const auto& [name, hash] : run.suite->definitions) w.Key(name).String(hash);
-      w.EndObject();
-    }
-    if (run.suite->epoch) {
-      w.Key("epoch").BeginObject();
-      w.Key("number").Int(run.suite->epoch->number);
-      w.Key("settings").BeginObject();
-      for (const auto& [key, raw] : run.suite->epoch->settings) w.Key(key).Raw(raw);
-      w.EndObject();
-      w.EndObject();
-    }
-    w.EndObject();
+    w.Key("suite");
+    WriteSuiteFields(w, *run.suite);
   }
   w.Key("environment");
   WriteEnvironmentFields(w, run.environment, /*with_fingerprint=*/true);
@@ -772,6 +782,21 @@ Result<Environment> ReadEnvironment(std::string_view json, std::string_view sour
   if (error != simdjson::SUCCESS) return SyntaxError(json, source, error);
   Ctx ctx(source);
   return ReadEnvironmentElement(ctx, root);
+}
+
+std::string WriteSuite(const SuiteRef& suite) {
+  JsonWriter w;
+  WriteSuiteFields(w, suite);
+  return w.Take();
+}
+
+Result<SuiteRef> ReadSuite(std::string_view json, std::string_view source) {
+  simdjson::dom::parser parser;
+  element root;
+  auto error = parser.parse(json.data(), json.size(), true).get(root);
+  if (error != simdjson::SUCCESS) return SyntaxError(json, source, error);
+  Ctx ctx(source);
+  return ReadSuiteElement(ctx, root);
 }
 
 std::string ComputeFingerprint(const Environment& env) {

@@ -54,6 +54,10 @@ std::string ContentHash(const Run& run);
 std::string WriteEnvironment(const Environment& env);
 base::Result<Environment> ReadEnvironment(std::string_view json, std::string_view source);
 
+// The suite object's canonical JSON (name, revision, definitions, epoch), and reading it back.
+std::string WriteSuite(const SuiteRef& suite);
+base::Result<SuiteRef> ReadSuite(std::string_view json, std::string_view source);
+
 // A hex hash over the environment's fields other than the fingerprint itself.
 std::string ComputeFingerprint(const Environment& env);
 
