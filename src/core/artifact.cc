@@ -681,15 +681,6 @@ void WriteEnvironmentFields(JsonWriter& w, const Environment& env, bool with_fin
   w.EndObject();
 }
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) out += fmt::format("{:02x}", digest[i]);
-  return out;
-}
 
 }  // namespace
 
@@ -765,6 +756,16 @@ std::string WriteArtifact(const Run& run) {
 
 std::string ArtifactFileName(const Run& run) {
   return fmt::format("benchmark-results-{}-{}.json", run.commit.sha, run.platform);
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) out += fmt::format("{:02x}", digest[i]);
+  return out;
 }
 
 std::string ContentHash(const Run& run) { return Sha256Hex(WriteArtifact(run)); }

@@ -47,6 +47,9 @@ std::string WriteArtifact(const Run& run);
 // "benchmark-results-{sha}-{platform}.json".
 std::string ArtifactFileName(const Run& run);
 
+// SHA-256 of `data` as 64 hex digits.
+std::string Sha256Hex(std::string_view data);
+
 // SHA-256 of the canonical form, as 64 hex digits.
 std::string ContentHash(const Run& run);
 

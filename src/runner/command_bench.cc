@@ -94,7 +94,18 @@ base::Result<core::BenchmarkResult> BenchmarkCommand(
   auto fails = [&](const env::ProcessResult& r) {
     return r.timed_out || r.signal != 0 || (r.exit_code != 0 && !options.ignore_failure);
   };
+  // The prepare command before a run; false (and `result` a failure) when it failed.
+  auto prepare = [&](std::string_view stage, int index) -> base::Result<bool> {
+    if (!options.prepare) return true;
+    ASSIGN_OR_RETURN(env::ProcessResult r, executor.Run(*options.prepare));
+    if (r.ok()) return true;
+    result.error = fmt::format("prepare before {} run {}: {}", stage, index, r.Describe());
+    result.metrics.clear();
+    return false;
+  };
   for (int i = 1; i <= options.warmup; ++i) {
+    ASSIGN_OR_RETURN(bool prepared, prepare("warm-up", i));
+    if (!prepared) return result;
     ASSIGN_OR_RETURN(env::ProcessResult r, executor.Run(options.process));
     if (fails(r)) return failed("warm-up", i, r);
   }
@@ -102,6 +113,8 @@ base::Result<core::BenchmarkResult> BenchmarkCommand(
   const int planned = options.runs.value_or(options.max_runs);
   int64_t measured_nanos = 0;
   for (int i = 1; i <= planned; ++i) {
+    ASSIGN_OR_RETURN(bool prepared, prepare("measured", i));
+    if (!prepared) return result;
     ASSIGN_OR_RETURN(env::ProcessResult r, executor.Run(options.process));
     if (fails(r)) return failed("measured", i, r);
     wall.push_back(static_cast<double>(r.wall_nanos));
@@ -155,6 +168,8 @@ base::Result<core::BenchmarkResult> BenchmarkCommand(
     }
     std::vector<double> counts;
     for (int i = 1; i <= options.instruction_runs; ++i) {
+      ASSIGN_OR_RETURN(bool prepared, prepare("instruction-count", i));
+      if (!prepared) return result;
       std::string failure;
       ASSIGN_OR_RETURN(int64_t ir, CountInstructions(options, executor, i, &failure));
       if (!failure.empty()) {

@@ -18,8 +18,11 @@ namespace perfledger::runner {
 struct CommandBenchOptions {
   std::string name;          // the benchmark's name in the artifact
   env::ProcessSpec process;  // what to run (its timeout applies to each run)
-  int warmup = 1;            // unmeasured runs first
-  std::optional<int> runs;   // a fixed count; else adaptive:
+  // Run before each run (warm-up, measured, instruction count), not timed; its failure ends
+  // the benchmark as a structured failure.
+  std::optional<env::ProcessSpec> prepare;
+  int warmup = 1;           // unmeasured runs first
+  std::optional<int> runs;  // a fixed count; else adaptive:
   int min_runs = 10;
   int max_runs = 1000;
   int64_t max_time_nanos = 10LL * 1'000'000'000;  // measured runs stop once this is spent

@@ -1,0 +1,51 @@
+// Running a suite file's benchmarks on this machine: setup once, prepare before each run,
+// command benchmarks timed by BenchmarkCommand, harnesses run once and converted by their
+// adapter. A benchmark that fails becomes a structured failure (the run is partial) unless
+// fail_fast, which stops at the first one.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "core/run.h"
+#include "env/process.h"
+#include "runner/command_bench.h"
+#include "runner/suite.h"
+
+namespace perfledger::runner {
+
+// Runs a harness once (its timeout from `spec`) and converts what it wrote (stdout, or the
+// file `output_file` when not empty) with the adapter named `adapter` ("auto" detects it).
+// Results are named "<prefix>/<harness name>" when prefix is not empty. A harness that fails
+// or whose output does not parse gives one structured failure named `prefix` (or "harness"),
+// with the exit status and the last line of its stderr, or the parse error. An unknown adapter
+// or a program that cannot be started is kInvalidInput.
+base::Result<std::vector<core::BenchmarkResult>> RunHarness(env::ProcessSpec spec,
+                                                            const std::string& adapter,
+                                                            const std::string& output_file,
+                                                            const std::string& prefix,
+                                                            env::Executor& executor);
+
+struct SuiteRunOptions {
+  std::string platform;
+  std::vector<std::string> only;  // benchmark names to run; empty: all
+  bool fail_fast = false;
+  std::string valgrind = "valgrind";
+};
+
+struct SuiteRunResult {
+  std::vector<core::BenchmarkResult> benchmarks;  // sorted by name
+  std::vector<std::string> failed;                // names of failed benchmarks, in run order
+  bool stopped = false;                           // fail_fast stopped before the end
+  bool measured_instructions = false;
+};
+
+using SuiteProgress = std::function<void(const std::string& benchmark, const RunProgress&)>;
+
+// Unknown names in `only` are kInvalidInput listing the suite's benchmarks.
+base::Result<SuiteRunResult> RunSuite(const Suite& suite, const SuiteRunOptions& options,
+                                      env::Executor& executor, const SuiteProgress& progress = {});
+
+}  // namespace perfledger::runner
