@@ -23,6 +23,9 @@ struct ProcessSpec {
   std::optional<int64_t> timeout_nanos;
   Output stdout_mode = Output::kDiscard;
   Output stderr_mode = Output::kDiscard;
+  // Count the child's user-space instructions with perf_event_open (only where
+  // PerfInstructionsAvailable(); ignored elsewhere).
+  bool count_instructions = false;
 };
 
 struct ProcessResult {
@@ -32,7 +35,8 @@ struct ProcessResult {
   int64_t wall_nanos = 0;  // from just before the spawn to the end of the wait
   int64_t user_nanos = 0, system_nanos = 0;
   int64_t max_rss_bytes = 0;
-  std::string out, err;  // with Output::kCapture
+  std::string out, err;                 // with Output::kCapture
+  std::optional<int64_t> instructions;  // with count_instructions, where counted
 
   bool ok() const { return exit_code == 0 && signal == 0 && !timed_out; }
   // "exit status 3", "killed by signal 11 (Segmentation fault)", "timed out after 2s".
@@ -50,6 +54,10 @@ class Executor {
   // fork or wait is kIoError. A child that runs and fails is not an error: see the result.
   virtual base::Result<ProcessResult> Run(const ProcessSpec& spec) = 0;
 };
+
+// Whether perf_event_open can count a child's instructions here: the kernel has a hardware
+// counter for it (most virtual machines do not) and perf_event_paranoid allows it. Probed once.
+bool PerfInstructionsAvailable();
 
 // Nanoseconds on the monotonic clock.
 int64_t MonotonicNanos();

@@ -28,6 +28,20 @@ ProcessResult MustRun(ProcessSpec spec) {
   return r.ok() ? *r : ProcessResult{};
 }
 
+TEST(Process, InstructionsAreCountedWhereTheKernelHasTheCounter) {
+  ProcessSpec spec;
+  spec.argv = {"true"};
+  spec.count_instructions = true;
+  ProcessResult r = MustRun(spec);
+  EXPECT_EQ(r.exit_code, 0);
+  if (PerfInstructionsAvailable()) {
+    ASSERT_TRUE(r.instructions.has_value());
+    EXPECT_GT(*r.instructions, 1000) << "even `true` runs the dynamic loader";
+  } else {
+    EXPECT_FALSE(r.instructions.has_value()) << "no counter here: the runner uses valgrind";
+  }
+}
+
 TEST(Process, ExitStatus) {
   EXPECT_EQ(MustRun(Cmd({"true"})).exit_code, 0);
   ProcessResult r = MustRun(Cmd({"sh", "-c", "exit 7"}));

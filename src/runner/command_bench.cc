@@ -36,6 +36,12 @@ base::Result<int64_t> ParseCachegrindSummary(std::string_view text, const std::s
 
 namespace {
 
+bool UsePerf(const CommandBenchOptions& options) {
+  using Counter = CommandBenchOptions::Counter;
+  return options.instruction_counter == Counter::kPerf ||
+         (options.instruction_counter == Counter::kAuto && env::PerfInstructionsAvailable());
+}
+
 // One run under cachegrind; its instruction count.
 base::Result<int64_t> CountInstructions(const CommandBenchOptions& options, env::Executor& executor,
                                         int index, std::string* failure) {
@@ -74,6 +80,10 @@ base::Result<int64_t> CountInstructions(const CommandBenchOptions& options, env:
 
 }  // namespace
 
+std::string InstructionSource(const CommandBenchOptions& options) {
+  return UsePerf(options) ? "perf_event_open (instructions:u)" : "valgrind cachegrind (Ir)";
+}
+
 base::Result<core::BenchmarkResult> BenchmarkCommand(
     const CommandBenchOptions& options, env::Executor& executor,
     const std::function<void(const RunProgress&)>& progress) {
@@ -109,14 +119,23 @@ base::Result<core::BenchmarkResult> BenchmarkCommand(
     ASSIGN_OR_RETURN(env::ProcessResult r, executor.Run(options.process));
     if (fails(r)) return failed("warm-up", i, r);
   }
-  std::vector<double> wall, user, system, rss;
+  const bool perf = options.measure_instructions && UsePerf(options);
+  env::ProcessSpec measured_spec = options.process;
+  measured_spec.count_instructions = perf;
+  std::vector<double> wall, user, system, rss, instructions;
   const int planned = options.runs.value_or(options.max_runs);
   int64_t measured_nanos = 0;
   for (int i = 1; i <= planned; ++i) {
     ASSIGN_OR_RETURN(bool prepared, prepare("measured", i));
     if (!prepared) return result;
-    ASSIGN_OR_RETURN(env::ProcessResult r, executor.Run(options.process));
+    ASSIGN_OR_RETURN(env::ProcessResult r, executor.Run(measured_spec));
     if (fails(r)) return failed("measured", i, r);
+    if (perf) {
+      if (!r.instructions) {
+        return base::Internal(fmt::format("measured run {}: perf_event_open gave no count", i));
+      }
+      instructions.push_back(static_cast<double>(*r.instructions));
+    }
     wall.push_back(static_cast<double>(r.wall_nanos));
     user.push_back(static_cast<double>(r.user_nanos));
     system.push_back(static_cast<double>(r.system_nanos));
@@ -162,7 +181,9 @@ base::Result<core::BenchmarkResult> BenchmarkCommand(
     result.metrics.push_back(metric("user_time", "ns", std::move(user)));
   }
   result.metrics.push_back(metric("wall_time", "ns", std::move(wall)));
-  if (options.measure_instructions) {
+  if (perf) {
+    result.metrics.push_back(metric("instructions", "count", std::move(instructions)));
+  } else if (options.measure_instructions) {
     if (options.instruction_runs < 1) {
       return base::InvalidInput("--instruction-runs: must be at least 1");
     }

@@ -30,13 +30,20 @@ struct CommandBenchOptions {
   bool measure_cpu = true;         // user_time and system_time
   bool measure_rss = true;         // max_rss
   bool ignore_failure = false;     // a non-zero exit status is still a measurement
-  // Instruction counts: the command again under valgrind's cachegrind (deterministic, so a
-  // few runs suffice; perf_event_open is not used yet). Timings are never taken from these
-  // runs, which are many times slower.
+  // Instruction counts: with perf_event_open, of every measured run, where the kernel has the
+  // counter (PerfInstructionsAvailable); elsewhere the command again under valgrind's
+  // cachegrind, instruction_runs times (deterministic, so a few runs suffice; timings are
+  // never taken from these runs, which are many times slower).
   bool measure_instructions = false;
+  enum class Counter { kAuto, kPerf, kValgrind };
+  Counter instruction_counter = Counter::kAuto;
   int instruction_runs = 3;
   std::string valgrind = "valgrind";
 };
+
+// Which mechanism counts instructions with these options, for the artifact's metric_sources:
+// "perf_event_open (instructions:u)" or "valgrind cachegrind (Ir)".
+std::string InstructionSource(const CommandBenchOptions& options);
 
 // The instruction count ("summary: N" = Ir) of a cachegrind output file's text.
 base::Result<int64_t> ParseCachegrindSummary(std::string_view text, const std::string& source);

@@ -201,6 +201,7 @@ TEST(Cachegrind, TwoRunsOfACommandCountTheSameInstructions) {
   o.process.argv = {"true"};
   o.runs = 2;
   o.measure_instructions = true;
+  o.instruction_counter = CommandBenchOptions::Counter::kValgrind;
   o.instruction_runs = 2;
   auto b = BenchmarkCommand(o, *env::Executor::Default());
   ASSERT_TRUE(b.ok()) << b.status().ToString();
@@ -222,11 +223,41 @@ TEST(Cachegrind, MissingValgrindIsBadInput) {
   o.process.argv = {"true"};
   o.runs = 1;
   o.measure_instructions = true;
+  o.instruction_counter = CommandBenchOptions::Counter::kValgrind;
   o.valgrind = "/nonexistent/valgrind";
   auto b = BenchmarkCommand(o, *env::Executor::Default());
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.status().code(), base::StatusCode::kInvalidInput);
   EXPECT_NE(b.status().message().find("needs valgrind"), std::string::npos);
+}
+
+TEST(PerfCounter, CountsEveryMeasuredRunWithoutExtraRuns) {
+  std::vector<env::ProcessResult> script;
+  for (int i = 0; i < 4; ++i) {
+    env::ProcessResult r = Took(1'000'000);
+    r.instructions = 5000 + i;
+    script.push_back(r);
+  }
+  FakeExecutor fake(script);
+  CommandBenchOptions o;
+  o.name = "counted";
+  o.process.argv = {"x"};
+  o.warmup = 1;
+  o.runs = 3;
+  o.measure_instructions = true;
+  o.instruction_counter = CommandBenchOptions::Counter::kPerf;
+  auto b = BenchmarkCommand(o, fake);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(fake.calls, 4) << "one warm-up and three measured runs, no valgrind runs";
+  const core::Metric* ir = nullptr;
+  for (const auto& m : b->metrics) {
+    if (m.name == "instructions") ir = &m;
+  }
+  ASSERT_NE(ir, nullptr);
+  EXPECT_EQ(ir->samples, (std::vector<double>{5001, 5002, 5003}));
+  EXPECT_EQ(InstructionSource(o), "perf_event_open (instructions:u)");
+  o.instruction_counter = CommandBenchOptions::Counter::kValgrind;
+  EXPECT_EQ(InstructionSource(o), "valgrind cachegrind (Ir)");
 }
 
 }  // namespace
