@@ -776,13 +776,20 @@ std::string WriteEnvironment(const Environment& env) {
   return w.Take();
 }
 
-Result<Environment> ReadEnvironment(std::string_view json, std::string_view source) {
+// Parses one JSON document and reads its root with `read` (a Read*Element function).
+template <typename T>
+Result<T> ReadDocument(std::string_view json, std::string_view source,
+                       Result<T> (*read)(Ctx&, element)) {
   simdjson::dom::parser parser;
   element root;
   auto error = parser.parse(json.data(), json.size(), true).get(root);
   if (error != simdjson::SUCCESS) return SyntaxError(json, source, error);
   Ctx ctx(source);
-  return ReadEnvironmentElement(ctx, root);
+  return read(ctx, root);
+}
+
+Result<Environment> ReadEnvironment(std::string_view json, std::string_view source) {
+  return ReadDocument<Environment>(json, source, ReadEnvironmentElement);
 }
 
 std::string WriteSuite(const SuiteRef& suite) {
@@ -792,12 +799,7 @@ std::string WriteSuite(const SuiteRef& suite) {
 }
 
 Result<SuiteRef> ReadSuite(std::string_view json, std::string_view source) {
-  simdjson::dom::parser parser;
-  element root;
-  auto error = parser.parse(json.data(), json.size(), true).get(root);
-  if (error != simdjson::SUCCESS) return SyntaxError(json, source, error);
-  Ctx ctx(source);
-  return ReadSuiteElement(ctx, root);
+  return ReadDocument<SuiteRef>(json, source, ReadSuiteElement);
 }
 
 std::string ComputeFingerprint(const Environment& env) {
