@@ -23,6 +23,7 @@ int Main(int argc, char** argv) {
   AddIngestVerb(app, &shell);
   AddExportVerb(app, &shell);
   AddRunsVerb(app, &shell);
+  AddEpochsVerb(app, &shell);
   AddValidateVerb(app, &shell);
   AddWriteVerb(app, &shell);
   AddPlanVerb(app, &shell);

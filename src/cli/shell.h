@@ -41,6 +41,7 @@ struct RunFilterOptions {
 void AddIngestVerb(CLI::App& app, Shell* shell);
 void AddExportVerb(CLI::App& app, Shell* shell);
 void AddRunsVerb(CLI::App& app, Shell* shell);
+void AddEpochsVerb(CLI::App& app, Shell* shell);
 void AddValidateVerb(CLI::App& app, Shell* shell);
 void AddWriteVerb(CLI::App& app, Shell* shell);
 void AddInitVerb(CLI::App& app, Shell* shell);

@@ -135,9 +135,44 @@ CREATE TABLE skips (
 ) WITHOUT ROWID;
 )sql";
 
+// Suite revisions and epochs (DESIGN.md "Vocabulary"): each run keeps its whole suite object,
+// and the first run to declare a suite revision's benchmark definitions or a platform's epoch
+// settings fixes them; later runs are checked against them at ingest. Runs stored before this
+// migration keep only their suite name and revision (suite_json and epoch stay NULL).
+constexpr std::string_view kMigration3 = R"sql(
+-- The run's suite object as core::WriteSuite prints it: name, revision, definitions, epoch.
+ALTER TABLE runs ADD COLUMN suite_json TEXT;
+-- The run's epoch number, when its suite has one.
+ALTER TABLE runs ADD COLUMN epoch INTEGER;
+CREATE INDEX runs_by_epoch ON runs(project_id, platform, suite_name, epoch);
+
+-- definitions: a JSON object, benchmark entry name -> definition hash.
+CREATE TABLE suite_revisions (
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  suite_name TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  definitions TEXT NOT NULL,
+  first_run_id TEXT NOT NULL,
+  PRIMARY KEY (project_id, suite_name, revision)
+) WITHOUT ROWID;
+
+-- settings: a JSON object, setting key -> value.
+CREATE TABLE epochs (
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  platform TEXT NOT NULL,
+  suite_name TEXT NOT NULL,
+  number INTEGER NOT NULL,
+  revision INTEGER NOT NULL,
+  settings TEXT NOT NULL,
+  first_run_id TEXT NOT NULL,
+  PRIMARY KEY (project_id, platform, suite_name, number)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
     {2, kMigration2},
+    {3, kMigration3},
 };
 
 }  // namespace

@@ -11,7 +11,9 @@
 #include <thread>
 #include <unordered_map>
 
+#include "base/json_writer.h"
 #include "core/artifact.h"
+#include "core/epoch.h"
 #include "store/sample_codec.h"
 #include "store/sqlite_migrations.h"
 #include "store/store.h"
@@ -98,6 +100,46 @@ class Stmt {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// The JSON objects of the suite_revisions and epochs tables: name -> definition hash, and
+// setting key -> raw JSON value.
+std::string DefinitionsJson(const std::map<std::string, std::string>& definitions) {
+  base::JsonWriter w;
+  w.BeginObject();
+  for (const auto& [name, hash] : definitions) w.Key(name).String(hash);
+  w.EndObject();
+  return w.Take();
+}
+
+std::string SettingsJson(const std::map<std::string, std::string>& settings) {
+  base::JsonWriter w;
+  w.BeginObject();
+  for (const auto& [key, raw] : settings) w.Key(key).Raw(raw);
+  w.EndObject();
+  return w.Take();
+}
+
+// Reads the columns above back through core::ReadSuite, so stored text is validated the same
+// way an artifact's suite is.
+Result<core::SuiteRef> StoredSuite(const std::string& name, int64_t revision,
+                                   const std::optional<std::string>& definitions,
+                                   const std::optional<std::pair<int64_t, std::string>>& epoch) {
+  base::JsonWriter w;
+  w.BeginObject();
+  w.Key("name").String(name);
+  w.Key("revision").Int(revision);
+  if (definitions) w.Key("definitions").Raw(*definitions);
+  if (epoch) {
+    w.Key("epoch").BeginObject();
+    w.Key("number").Int(epoch->first);
+    w.Key("settings").Raw(epoch->second);
+    w.EndObject();
+  }
+  w.EndObject();
+  auto suite = core::ReadSuite(w.str(), "stored suite");
+  if (!suite.ok()) return base::Internal(suite.status().message());
+  return suite;
+}
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(std::string path, OpenOptions options) : path_(std::move(path)), options_(options) {}
@@ -114,6 +156,7 @@ class SqliteStore final : public Store {
                     const std::function<Status(const core::Run&)>& fn) override;
   Result<std::vector<std::string>> Platforms() override;
   Result<std::vector<RunPoint>> ListRunPoints(const RunFilter& filter) override;
+  Result<std::vector<EpochInfo>> ListEpochs(const RunFilter& filter) override;
   Status RecordPlan(const PlanRecord& plan) override;
   Result<ScheduleState> LoadSchedule() override;
   Result<std::vector<CommitRecord>> RecordedHistory(const std::string& head) override;
@@ -139,6 +182,9 @@ class SqliteStore final : public Store {
                   std::map<std::string, int64_t>* project_ids,
                   std::map<std::pair<int64_t, std::string>, int64_t>* benchmark_ids,
                   std::map<std::string, int64_t>* metric_ids, int64_t now);
+  Status CheckDeclarations(const core::Run& run, int64_t project_id);
+  Result<std::optional<core::SuiteRef>> SuiteOf(const Stmt& q, int name_col, int revision_col,
+                                                int json_col, const std::string& run_id) const;
 
   std::string path_;
   OpenOptions options_;
@@ -369,9 +415,9 @@ Status SqliteStore::WriteRun(const core::Run& run, const std::string& hash,
       Prepared("INSERT INTO runs(run_id, content_hash, project_id, platform, commit_sha, "
                "commit_branch, commit_time, commit_subject, range_from, range_count, reason, "
                "reason_detail, suite_name, suite_revision, environment_id, started_at, "
-               "finished_at, benchmark_count, sample_count, partial, ingested_at) VALUES "
-               "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-               "?18, ?19, ?20, ?21)"));
+               "finished_at, benchmark_count, sample_count, partial, ingested_at, suite_json, "
+               "epoch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+               "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"));
   ins->Bind(1, run.run_id);
   ins->Bind(2, hash);
   ins->Bind(3, project_id);
@@ -391,9 +437,17 @@ Status SqliteStore::WriteRun(const core::Run& run, const std::string& hash,
   if (run.suite) {
     ins->Bind(13, run.suite->name);
     ins->Bind(14, run.suite->revision);
+    ins->Bind(22, core::WriteSuite(*run.suite));
+    if (run.suite->epoch) {
+      ins->Bind(23, run.suite->epoch->number);
+    } else {
+      ins->BindNull(23);
+    }
   } else {
     ins->BindNull(13);
     ins->BindNull(14);
+    ins->BindNull(22);
+    ins->BindNull(23);
   }
   ins->Bind(15, env_id);
   ins->Bind(16, run.started_at.unix_nanos);
@@ -468,6 +522,82 @@ Status SqliteStore::WriteRun(const core::Run& run, const std::string& hash,
   return Status::Ok();
 }
 
+Status SqliteStore::CheckDeclarations(const core::Run& run, int64_t project_id) {
+  if (!run.suite) return Status::Ok();
+  RETURN_IF_ERROR(core::CheckEnvironmentClass(run));
+  const core::SuiteRef& suite = *run.suite;
+  if (!suite.definitions.empty()) {
+    ASSIGN_OR_RETURN(Stmt * sel, Prepared("SELECT definitions, first_run_id FROM suite_revisions "
+                                          "WHERE project_id = ?1 AND suite_name = ?2 AND "
+                                          "revision = ?3"));
+    sel->Bind(1, project_id);
+    sel->Bind(2, suite.name);
+    sel->Bind(3, suite.revision);
+    const int rc = sel->Step();
+    if (rc == SQLITE_ROW) {
+      const std::string definitions = sel->Text(0), first = sel->Text(1);
+      sel->Reset();
+      ASSIGN_OR_RETURN(core::SuiteRef declared,
+                       StoredSuite(suite.name, suite.revision, definitions, std::nullopt));
+      RETURN_IF_ERROR(
+          core::CheckAgainstDeclared(run, declared,
+                                     fmt::format("suite '{}' revision {} as first stored by run {}",
+                                                 suite.name, suite.revision, first)));
+    } else if (rc == SQLITE_DONE) {
+      ASSIGN_OR_RETURN(Stmt * ins, Prepared("INSERT INTO suite_revisions(project_id, suite_name, "
+                                            "revision, definitions, first_run_id) "
+                                            "VALUES (?1, ?2, ?3, ?4, ?5)"));
+      ins->Bind(1, project_id);
+      ins->Bind(2, suite.name);
+      ins->Bind(3, suite.revision);
+      ins->Bind(4, DefinitionsJson(suite.definitions));
+      ins->Bind(5, run.run_id);
+      RETURN_IF_ERROR(StepDone(ins, "store a suite revision"));
+    } else {
+      return Error(rc, "look up a suite revision");
+    }
+  }
+  if (suite.epoch) {
+    const core::EpochRef& epoch = *suite.epoch;
+    ASSIGN_OR_RETURN(Stmt * sel, Prepared("SELECT revision, settings, first_run_id FROM epochs "
+                                          "WHERE project_id = ?1 AND platform = ?2 AND "
+                                          "suite_name = ?3 AND number = ?4"));
+    sel->Bind(1, project_id);
+    sel->Bind(2, run.platform);
+    sel->Bind(3, suite.name);
+    sel->Bind(4, epoch.number);
+    const int rc = sel->Step();
+    if (rc == SQLITE_ROW) {
+      const int64_t revision = sel->Int(0);
+      const std::string settings = sel->Text(1), first = sel->Text(2);
+      sel->Reset();
+      ASSIGN_OR_RETURN(
+          core::SuiteRef declared,
+          StoredSuite(suite.name, revision, std::nullopt, std::make_pair(epoch.number, settings)));
+      RETURN_IF_ERROR(core::CheckAgainstDeclared(
+          run, declared,
+          fmt::format("epoch {} of suite '{}' on {} as first stored by run {}", epoch.number,
+                      suite.name, run.platform, first)));
+    } else if (rc == SQLITE_DONE) {
+      ASSIGN_OR_RETURN(Stmt * ins,
+                       Prepared("INSERT INTO epochs(project_id, platform, suite_name, number, "
+                                "revision, settings, first_run_id) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+      ins->Bind(1, project_id);
+      ins->Bind(2, run.platform);
+      ins->Bind(3, suite.name);
+      ins->Bind(4, epoch.number);
+      ins->Bind(5, suite.revision);
+      ins->Bind(6, SettingsJson(epoch.settings));
+      ins->Bind(7, run.run_id);
+      RETURN_IF_ERROR(StepDone(ins, "store an epoch"));
+    } else {
+      return Error(rc, "look up an epoch");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<IngestStats> SqliteStore::Ingest(std::span<const core::Run> runs, size_t* conflicting) {
   std::vector<std::string> hashes;
   hashes.reserve(runs.size());
@@ -507,6 +637,12 @@ Result<IngestStats> SqliteStore::Ingest(std::span<const core::Run> runs, size_t*
     if (rc != SQLITE_DONE) return fail(Error(rc, "look up a run"));
     Status s = WriteRun(run, hashes[i], &project_ids, &benchmark_ids, &metric_ids, now);
     if (!s.ok()) return fail(s);
+    // Checked after the write so the project exists; a refusal rolls the whole batch back.
+    s = CheckDeclarations(run, project_ids.at(run.project));
+    if (!s.ok()) {
+      if (conflicting != nullptr && s.code() == base::StatusCode::kConflict) *conflicting = i;
+      return fail(s);
+    }
     ++stats.ingested;
     stats.samples += run.sample_count();
   }
@@ -519,7 +655,7 @@ constexpr std::string_view kRunColumns =
     "r.id, r.run_id, p.name, r.commit_sha, r.commit_branch, r.commit_time, r.commit_subject, "
     "r.range_from, r.range_count, r.reason, r.reason_detail, r.platform, r.suite_name, "
     "r.suite_revision, r.environment_id, r.started_at, r.finished_at, r.benchmark_count, "
-    "r.sample_count, r.partial";
+    "r.sample_count, r.partial, r.suite_json";
 
 std::string RunQuery() {
   return fmt::format(
@@ -531,6 +667,23 @@ std::string RunQuery() {
 
 core::Reason ReasonOrPush(const std::string& name) {
   return core::ParseReason(name).value_or(core::Reason::kPush);
+}
+
+Result<std::optional<core::SuiteRef>> SqliteStore::SuiteOf(const Stmt& q, int name_col,
+                                                           int revision_col, int json_col,
+                                                           const std::string& run_id) const {
+  if (!q.IsNull(json_col)) {
+    auto suite = core::ReadSuite(q.Text(json_col), "stored suite");
+    if (!suite.ok()) {
+      return base::Internal(fmt::format("{}: run {} has an unreadable suite: {}", path_, run_id,
+                                        suite.status().message()));
+    }
+    return std::optional<core::SuiteRef>(std::move(*suite));
+  }
+  // Stored before schema 3: only the name and revision were kept.
+  if (q.IsNull(name_col)) return std::optional<core::SuiteRef>();
+  return std::optional<core::SuiteRef>(
+      core::SuiteRef{q.Text(name_col), q.Int(revision_col), {}, std::nullopt});
 }
 
 Result<std::vector<RunSummary>> SqliteStore::ListRuns(const RunFilter& filter) {
@@ -598,7 +751,7 @@ Status SqliteStore::ForEachRun(const RunFilter& filter,
       run.reason = ReasonOrPush(q->Text(9));
       run.reason_detail = q->OptText(10);
       run.platform = q->Text(11);
-      if (!q->IsNull(12)) run.suite = core::SuiteRef{q->Text(12), q->Int(13), {}, std::nullopt};
+      ASSIGN_OR_RETURN(run.suite, SuiteOf(*q, 12, 13, 20, run.run_id));
       const int64_t env_id = q->Int(14);
       run.started_at = base::Timestamp{q->Int(15)};
       run.finished_at = base::Timestamp{q->Int(16)};
@@ -697,7 +850,7 @@ Result<std::vector<RunPoint>> SqliteStore::ListRunPoints(const RunFilter& filter
       p.range_from = q->OptText(7);
       p.range_count = q->Int(8);
       p.platform = q->Text(11);
-      if (!q->IsNull(12)) p.suite = core::SuiteRef{q->Text(12), q->Int(13), {}, std::nullopt};
+      ASSIGN_OR_RETURN(p.suite, SuiteOf(*q, 12, 13, 20, p.run_id));
       p.started_at = base::Timestamp{q->Int(15)};
       by_row.emplace(q->Int(0), out.size());
       out.push_back(std::move(p));
@@ -719,6 +872,121 @@ Result<std::vector<RunPoint>> SqliteStore::ListRunPoints(const RunFilter& filter
       }
       names->Reset();
       if (rc != SQLITE_DONE) return Error(rc, "list benchmarks of runs");
+    }
+    return out;
+  };
+  auto result = body();
+  Rollback();
+  return result;
+}
+
+// True when the benchmark names (sorted) measure every defined entry: a benchmark named
+// exactly like the entry, or "<entry>/<harness benchmark>".
+bool MeasuresEvery(const std::vector<std::string>& names,
+                   const std::map<std::string, std::string>& definitions) {
+  for (const auto& [entry, hash] : definitions) {
+    if (std::binary_search(names.begin(), names.end(), entry)) continue;
+    const std::string prefix = entry + "/";
+    auto it = std::lower_bound(names.begin(), names.end(), prefix);
+    if (it == names.end() || !it->starts_with(prefix)) return false;
+  }
+  return true;
+}
+
+Result<std::vector<EpochInfo>> SqliteStore::ListEpochs(const RunFilter& filter) {
+  RETURN_IF_ERROR(Begin(/*write=*/false));
+  auto body = [&]() -> Result<std::vector<EpochInfo>> {
+    struct Row {
+      EpochInfo info;
+      int64_t project_id = 0;
+      std::map<std::string, std::string> definitions;
+    };
+    std::vector<Row> rows;
+    ASSIGN_OR_RETURN(
+        Stmt * q,
+        Prepared("SELECT e.project_id, p.name, e.platform, e.suite_name, e.number, e.revision, "
+                 "e.settings, sr.definitions FROM epochs e JOIN projects p ON p.id = e.project_id "
+                 "LEFT JOIN suite_revisions sr ON sr.project_id = e.project_id AND "
+                 "sr.suite_name = e.suite_name AND sr.revision = e.revision "
+                 "WHERE (?1 IS NULL OR e.platform = ?1) AND (?2 IS NULL OR p.name = ?2) "
+                 "ORDER BY e.platform, e.suite_name, e.number, p.name"));
+    q->BindOptional(1, filter.platform);
+    q->BindOptional(2, filter.project);
+    int rc;
+    while ((rc = q->Step()) == SQLITE_ROW) {
+      Row row;
+      row.project_id = q->Int(0);
+      row.info.project = q->Text(1);
+      row.info.platform = q->Text(2);
+      row.info.suite = q->Text(3);
+      row.info.number = q->Int(4);
+      row.info.revision = q->Int(5);
+      ASSIGN_OR_RETURN(core::SuiteRef declared,
+                       StoredSuite(row.info.suite, row.info.revision, q->OptText(7),
+                                   std::make_pair(row.info.number, q->Text(6))));
+      row.info.settings = std::move(declared.epoch->settings);
+      row.definitions = std::move(declared.definitions);
+      rows.push_back(std::move(row));
+    }
+    q->Reset();
+    if (rc != SQLITE_DONE) return Error(rc, "list epochs");
+
+    ASSIGN_OR_RETURN(
+        Stmt * runs_q,
+        Prepared("SELECT r.id, r.run_id, r.commit_sha, r.commit_time, r.partial FROM runs r "
+                 "WHERE r.project_id = ?1 AND r.platform = ?2 AND r.suite_name = ?3 AND "
+                 "r.epoch = ?4 ORDER BY COALESCE(r.commit_time, r.started_at), r.run_id"));
+    ASSIGN_OR_RETURN(Stmt * names_q,
+                     Prepared("SELECT DISTINCT b.name FROM measurements m "
+                              "JOIN benchmarks b ON b.id = m.benchmark WHERE m.run = ?1 "
+                              "ORDER BY b.name"));
+    std::vector<EpochInfo> out;
+    out.reserve(rows.size());
+    for (Row& row : rows) {
+      EpochInfo& info = row.info;
+      runs_q->Reset();
+      runs_q->Bind(1, row.project_id);
+      runs_q->Bind(2, info.platform);
+      runs_q->Bind(3, info.suite);
+      runs_q->Bind(4, info.number);
+      struct RunRow {
+        int64_t id;
+        std::string run_id, sha;
+        std::optional<base::Timestamp> commit_time;
+        bool partial;
+      };
+      std::vector<RunRow> runs;
+      while ((rc = runs_q->Step()) == SQLITE_ROW) {
+        RunRow r{runs_q->Int(0), runs_q->Text(1), runs_q->Text(2), std::nullopt,
+                 runs_q->Int(4) != 0};
+        if (!runs_q->IsNull(3)) r.commit_time = base::Timestamp{runs_q->Int(3)};
+        runs.push_back(std::move(r));
+      }
+      runs_q->Reset();
+      if (rc != SQLITE_DONE) return Error(rc, "list the runs of an epoch");
+      info.run_count = static_cast<int64_t>(runs.size());
+      if (!runs.empty()) {
+        info.first_run_id = runs.front().run_id;
+        info.first_sha = runs.front().sha;
+        info.first_commit_time = runs.front().commit_time;
+      }
+      for (const RunRow& r : runs) {
+        if (r.partial) continue;
+        if (!row.definitions.empty()) {
+          std::vector<std::string> names;
+          names_q->Reset();
+          names_q->Bind(1, r.id);
+          while ((rc = names_q->Step()) == SQLITE_ROW) names.push_back(names_q->Text(0));
+          names_q->Reset();
+          if (rc != SQLITE_DONE) return Error(rc, "list the benchmarks of a run");
+          if (!MeasuresEvery(names, row.definitions)) continue;
+        }
+        info.first_complete_run_id = r.run_id;
+        info.first_complete_sha = r.sha;
+        info.first_complete_commit_time = r.commit_time;
+        break;
+      }
+      out.push_back(std::move(info));
     }
     return out;
   };

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -110,6 +111,21 @@ struct ScheduleState {
   std::optional<base::Timestamp> last_plan;
 };
 
+// One epoch of one platform (DESIGN.md "epoch"), as the first run to declare it fixed it,
+// with where it starts: its first run and its first complete run (not partial, and measured
+// every benchmark its suite revision defines; the headline index starts there). "First" is
+// the ListRuns order: commit time (start time where unknown), then run_id.
+struct EpochInfo {
+  std::string project, platform, suite;
+  int64_t number = 0, revision = 0;
+  std::map<std::string, std::string> settings;  // key -> minified JSON value
+  int64_t run_count = 0;
+  std::string first_run_id, first_sha;
+  std::optional<base::Timestamp> first_commit_time;
+  std::optional<std::string> first_complete_run_id, first_complete_sha;
+  std::optional<base::Timestamp> first_complete_commit_time;
+};
+
 struct IngestStats {
   int64_t ingested = 0;         // runs newly written
   int64_t already_present = 0;  // runs stored before with identical content
@@ -122,6 +138,12 @@ class Store {
 
   // Writes all `runs` in one transaction, or none of them (see the guarantees above). A
   // conflict's message names the run_id, and its index goes to `*conflicting` when given.
+  // Each new run with a suite is checked before it is kept (core/epoch.h): its environment
+  // class against its epoch's, its benchmark definitions against those the first run of its
+  // suite revision declared, and its revision and epoch settings against those the first run
+  // of its epoch on the platform declared; runs earlier in the batch count. The first run to
+  // declare a revision's definitions or a platform's epoch fixes them. A mismatch is
+  // kConflict naming what differs.
   virtual base::Result<IngestStats> Ingest(std::span<const core::Run> runs,
                                            size_t* conflicting = nullptr) = 0;
 
@@ -132,6 +154,9 @@ class Store {
   // Calls `fn` with every matching run in full, in ListRuns order. Stops at fn's first error.
   virtual base::Status ForEachRun(const RunFilter& filter,
                                   const std::function<base::Status(const core::Run&)>& fn) = 0;
+
+  // The epochs declared by stored runs, ordered by platform, suite, number (then project).
+  virtual base::Result<std::vector<EpochInfo>> ListEpochs(const RunFilter& filter) = 0;
 
   // The platforms that have runs, sorted.
   virtual base::Result<std::vector<std::string>> Platforms() = 0;
