@@ -3,10 +3,12 @@
 #   1. builds perfledger (release preset), installing missing Debian packages first;
 #   2. creates a real git repository (demo/repo) with a small C++ program and six commits at
 #      realistic times, one of which makes the program slower;
-#   3. at every commit, builds the program and times it (5 runs, wall time in ns);
-#   4. writes one result artifact per commit with `perfledger write` (the runner-free writer);
-#   5. collects them all with `perfledger ingest` in one transaction, lists the runs, and
-#      writes the per-platform history files.
+#   3. at every commit, runs the repository's suite file (perfledger.toml) with
+#      `perfledger run --suite`: builds the program once (setup), times it (1 warm-up, 5 runs:
+#      wall, CPU time, peak RSS) and writes one artifact carrying the suite revision and epoch;
+#   4. collects them all with `perfledger ingest --suite` in one transaction (runs that do not
+#      match their epoch are refused), lists the runs and epochs, and writes the per-platform
+#      history files.
 # Everything lands under demo/ (re-created on every run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +65,25 @@ linear='std::vector<std::pair<std::string, int>> counts;  // "simpler", and slow
   }
   size_t distinct = counts.size();'
 
+cat > perfledger.toml <<TOML
+# The suite: what is benchmarked (revision 1) and, per platform, the epoch its runs share.
+[suite]
+name = "wordfreq"
+revision = 1
+warmup = 1
+runs = 5
+
+[[benchmark]]
+name = "wordfreq/count"
+setup = ["g++", "-O2", "-std=c++17", "-o", "wordfreq", "wordfreq.cc"]
+command = ["./wordfreq", "words.txt"]
+
+[platform.$platform]
+epoch = 1
+environment = "any"
+TOML
+printf 'wordfreq\n' > .gitignore
+
 day=$(date -u -d yesterday +%Y-%m-%d)
 commit() {  # $1: time of day, $2: subject
   git add -A
@@ -75,33 +96,17 @@ echo "Counts words." >> README.md; commit 09:47 "Describe the program"
 write_program "$linear";    commit 10:05 "Simplify counting with a vector"
 echo "Usage: wordfreq FILE" >> README.md; commit 10:12 "Document usage"
 
-# --- Benchmark every commit and write one artifact each. -------------------------------------
+# --- Run the suite at every commit: one artifact each. ----------------------------------------
 echo
-echo "== benchmarking $(git rev-list --count HEAD) commits on $platform"
+echo "== perfledger run --suite perfledger.toml at each of $(git rev-list --count HEAD) commits on $platform"
 previous=""
 for sha in $(git rev-list --reverse trunk); do
   git checkout -q "$sha"
-  g++ -O2 -std=c++17 -o wordfreq wordfreq.cc
-  ./wordfreq words.txt >/dev/null  # warm-up
-  samples=()
-  started=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
-  for _ in 1 2 3 4 5; do
-    t0=$(date +%s%N); ./wordfreq words.txt >/dev/null; t1=$(date +%s%N)
-    samples+=($((t1 - t0)))
-  done
-  finished=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
-  size=$(stat -c %s wordfreq)
   range=(); [ -n "$previous" ] && range=(--range-from "$previous")
-  "$pl" write --project wordfreq --platform "$platform" --commit "$sha" --branch trunk \
-    --commit-time "$(git show -s --format=%cI "$sha")" --subject "$(git show -s --format=%s "$sha")" \
-    "${range[@]}" --reason push --suite demo --suite-revision 1 \
-    --started-at "$started" --finished-at "$finished" \
-    --sample "wordfreq/count:wall_time:ns=$(IFS=,; echo "${samples[*]}")" \
-    --sample "wordfreq/binary:size:bytes=$size" \
-    --out "$demo/artifacts" >/dev/null
-  median=$(printf '%s\n' "${samples[@]}" | sort -n | sed -n 3p)
-  printf '  %s  %-34s median %6.1f ms\n' "${sha:0:12}" "$(git show -s --format=%s "$sha")" \
-    "$(awk -v n="$median" 'BEGIN { print n / 1e6 }')"
+  summary=$("$pl" run --suite perfledger.toml --project wordfreq --platform "$platform" \
+    --reason push "${range[@]}" --out "$demo/artifacts" 2>&1 | grep '^wordfreq/count:')
+  printf '  %s  %-34s %s\n' "${sha:0:12}" "$(git show -s --format=%s "$sha")" \
+    "${summary#wordfreq/count: }"
   previous=$sha
 done
 git checkout -q trunk
@@ -110,10 +115,13 @@ cd "$root"
 # --- Collect atomically, list, and write the history a perf branch would hold. ----------------
 echo
 echo "== perfledger ingest"
-"$pl" ingest "$demo/artifacts" --history "$demo/history"
+"$pl" ingest --suite "$demo/repo/perfledger.toml" "$demo/artifacts" --history "$demo/history"
 echo
 echo "== perfledger runs"
 "$pl" runs
+echo
+echo "== perfledger epochs"
+"$pl" epochs
 echo
 echo "== perfledger coverage (every commit of trunk was measured)"
 "$pl" coverage --repo "$demo/repo" --branch trunk

@@ -32,6 +32,7 @@ int Main(int argc, char** argv) {
   AddSimulateVerb(app, &shell);
   AddRunVerb(app, &shell);
   AddConvertVerb(app, &shell);
+  AddCalibrateVerb(app, &shell);
   AddInitVerb(app, &shell);
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
   try {

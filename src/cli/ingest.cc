@@ -4,6 +4,8 @@
 #include "cli/artifact_files.h"
 #include "cli/history.h"
 #include "cli/shell.h"
+#include "core/epoch.h"
+#include "runner/suite.h"
 #include "schedule/scheduler.h"
 #include "store/collector.h"
 
@@ -15,6 +17,7 @@ struct IngestOptions {
   std::string history_dir;
   std::string format = "table";
   std::string plan, repo = ".", branch;
+  std::string suite;  // a suite file every run must match
 };
 
 void RunIngest(const IngestOptions& opt, Shell* shell) {
@@ -26,6 +29,23 @@ void RunIngest(const IngestOptions& opt, Shell* shell) {
   if (!loaded.errors.empty()) {
     for (const auto& e : loaded.errors) shell->Fail(e);
     return;
+  }
+  // Comparability is decided before data enters: with --suite, every run must match what the
+  // suite file declares for its platform (revision, definitions, epoch).
+  if (!opt.suite.empty()) {
+    auto suite = runner::LoadSuite(opt.suite);
+    if (!suite.ok()) return shell->Fail(suite.status());
+    bool refused = false;
+    for (const auto& r : loaded.runs) {
+      base::Status s =
+          core::CheckAgainstDeclared(r.run, suite->DeclarationFor(r.run.platform), opt.suite);
+      if (s.ok()) s = core::CheckEnvironmentClass(r.run);
+      if (!s.ok()) {
+        shell->Fail(s.WithPrefix(r.source));
+        refused = true;
+      }
+    }
+    if (refused) return;
   }
   const size_t artifacts = loaded.runs.size();
   std::string plan_text;
@@ -67,12 +87,16 @@ void AddIngestVerb(CLI::App& app, Shell* shell) {
   cmd->footer(
       "Directories stand for every *.json file below them; a *.jsonl file holds one artifact\n"
       "a line (export's output, history files). The same run_id with the same content is\n"
-      "skipped as already present; with other content the whole batch is refused.\n\n"
+      "skipped as already present; with other content the whole batch is refused.\n"
+      "A run from a suite must match its epoch: the revision, benchmark definitions and epoch\n"
+      "settings first stored for that platform, and with --suite FILE what the file declares;\n"
+      "a local run never enters a CI epoch.\n\n"
       "Example:\n"
       "  perfledger ingest --db perf.db artifacts/\n"
       "  perfledger ingest benchmark-results-*-x86-64-linux.json --history perf-history/\n"
       "  perfledger ingest --db rebuilt.db perf-history/*.jsonl\n"
-      "  perfledger ingest results/ --plan plan.json --repo .   # a CI collect job");
+      "  perfledger ingest results/ --plan plan.json --repo .   # a CI collect job\n"
+      "  perfledger ingest --suite perfledger.toml results/");
   cmd->add_option("paths", opt->paths, "Artifact files and directories")->required();
   cmd->add_option("--history", opt->history_dir,
                   "After ingesting, rewrite DIR/<platform>.jsonl from the store");
@@ -81,6 +105,8 @@ void AddIngestVerb(CLI::App& app, Shell* shell) {
                   "whose store is not kept): its jobs, skips and branch history");
   cmd->add_option("--repo", opt->repo, "With --plan: the git repository (default .)");
   cmd->add_option("--branch", opt->branch, "With --plan: the branch (default: its HEAD)");
+  cmd->add_option("--suite", opt->suite,
+                  "Refuse runs that do not match this suite file's revision and epochs");
   cmd->add_option("--format", opt->format, "Summary as a line (table) or JSON")
       ->check(CLI::IsMember({"table", "json"}));
   cmd->callback([opt, shell] { RunIngest(*opt, shell); });

@@ -195,7 +195,9 @@ jobs:
   y += fmt::format(
       R"yaml(      - name: Run the benchmarks
         # EDIT: run your suite here and write exactly one artifact,
-        # results/benchmark-results-$SHA-$PLATFORM.json, e.g. with `perfledger write --sample ...`.
+        # results/benchmark-results-$SHA-$PLATFORM.json: with a suite file, replace the
+        # `perfledger write` below by `perfledger run --suite perfledger.toml` with the same
+        # --project, --commit, --platform, --reason and range options and --out results/.
         # Until then the run is recorded as a failed benchmark, which is never a data point.
         env:
           PROJECT: ${{{{ github.event.repository.name }}}}

@@ -7,13 +7,17 @@
 #include <cmath>
 #include <filesystem>
 
+#include "adapters/adapters.h"
 #include "base/strings.h"
 #include "base/time.h"
 #include "cli/run_metadata.h"
 #include "cli/shell.h"
 #include "core/artifact.h"
+#include "core/epoch.h"
 #include "env/env.h"
 #include "runner/command_bench.h"
+#include "runner/suite.h"
+#include "runner/suite_run.h"
 
 namespace perfledger::cli {
 namespace {
@@ -28,6 +32,18 @@ struct RunOptions {
   bool ignore_failure = false;
   int instruction_runs = 3;
   std::vector<std::string> command;
+  // Suites and harnesses.
+  std::string suite_file, adapter;
+  std::vector<std::string> only;
+  bool fail_fast = false;
+  // The sampling options given on the command line (a suite's sampling is its epoch's).
+  std::vector<CLI::Option*> sampling_options;
+  std::string GivenSampling() const {
+    for (const CLI::Option* o : sampling_options) {
+      if (o->count() > 0) return o->get_name();
+    }
+    return "";
+  }
 };
 
 std::string JoinArgs(const std::vector<std::string>& args) {
@@ -39,9 +55,174 @@ std::string JoinArgs(const std::vector<std::string>& args) {
   return out;
 }
 
-std::string Millis(double nanos) { return fmt::format("{:.3f} ms", nanos / 1e6); }
+// "51.317 ms", "812.4 ns": three decimals in the largest unit under which the value is >= 1.
+std::string Millis(double nanos) {
+  if (nanos >= 1e9) return fmt::format("{:.3f} s", nanos / 1e9);
+  if (nanos >= 1e6) return fmt::format("{:.3f} ms", nanos / 1e6);
+  if (nanos >= 1e3) return fmt::format("{:.3f} us", nanos / 1e3);
+  return fmt::format("{:.1f} ns", nanos);
+}
+
+constexpr std::string_view kTimeSources =
+    R"j("wall_time":"clock_gettime(CLOCK_MONOTONIC)","user_time":"wait4 rusage",)j"
+    R"j("system_time":"wait4 rusage","max_rss":"wait4 rusage")j";
+
+base::Timestamp Now() {
+  return base::Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count()};
+}
+
+void PrintProgress(const std::string& name, const runner::RunProgress& p) {
+  fmt::print(stderr, "\r\033[K{}: run {}/{}  median {}  ±{:.1f}%  ~{:.0f} s left", name, p.run,
+             p.planned, Millis(p.median_nanos),
+             std::isfinite(p.relative_width) ? p.relative_width * 50 : 100.0,
+             static_cast<double>(p.eta_nanos) / 1e9);
+}
+
+void PrintSummary(const core::BenchmarkResult& b) {
+  for (const auto& m : b.metrics) {
+    if (m.name != "wall_time" || m.samples.empty() || m.unit != "ns") continue;
+    std::vector<double> v = m.samples;
+    std::sort(v.begin(), v.end());
+    fmt::print(stderr, "{}: {} runs, median {}, min {}, max {}\n", b.name, v.size(),
+               Millis(v[v.size() / 2]), Millis(v.front()), Millis(v.back()));
+  }
+}
+
+// perfledger run --suite FILE: every (or each --benchmark) benchmark of the suite, one artifact.
+void RunSuiteFile(const RunOptions& opt, Shell* shell) {
+  if (!opt.command.empty()) {
+    return shell->UsageError("--suite runs the suite file's benchmarks; give no command after --");
+  }
+  if (!opt.adapter.empty()) {
+    return shell->UsageError("--adapter: a suite names each harness's adapter in the file");
+  }
+  if (!opt.name.empty()) return shell->UsageError("--name: suite benchmarks are named in the file");
+  if (std::string given = opt.GivenSampling(); !given.empty()) {
+    return shell->UsageError(given +
+                             ": with --suite, sampling comes from the suite file (it is part of "
+                             "the platform's epoch)");
+  }
+  if (!opt.timeout.empty()) {
+    return shell->UsageError("--timeout: with --suite, timeouts come from the suite file");
+  }
+  auto suite = runner::LoadSuite(opt.suite_file);
+  if (!suite.ok()) return shell->Fail(suite.status());
+  auto run = opt.metadata.NewRun();
+  if (!run.ok()) return shell->Fail(run.status());
+  run->suite = suite->DeclarationFor(run->platform);
+  run->reason_detail = fmt::format("suite {} revision {}, epoch {} of {}", suite->name,
+                                   suite->revision, run->suite->epoch->number, run->platform);
+  if (auto s = core::CheckEnvironmentClass(*run); !s.ok()) {
+    fmt::print(stderr, "warning: {}; perfledger ingest will refuse this run\n", s.message());
+  }
+  const bool terminal = ::isatty(2) == 1;
+  runner::SuiteRunOptions options{run->platform, opt.only, opt.fail_fast, "valgrind"};
+  run->started_at = Now();
+  auto result = runner::RunSuite(*suite, options, *env::Executor::Default(),
+                                 [&](const std::string& name, const runner::RunProgress& p) {
+                                   if (terminal) PrintProgress(name, p);
+                                 });
+  if (terminal) fmt::print(stderr, "\r\033[K");
+  if (!result.ok()) return shell->Fail(result.status());
+  run->finished_at = Now();
+  if (result->stopped || (opt.fail_fast && !result->failed.empty())) {
+    for (const auto& b : result->benchmarks) {
+      if (b.error) fmt::print(stderr, "error: {}: {}\n", b.name, *b.error);
+    }
+    fmt::print(stderr,
+               "error: stopped at the first failing benchmark (--fail-fast); no artifact "
+               "written\n");
+    shell->exit_code = kExitError;
+    return;
+  }
+  run->benchmarks = std::move(result->benchmarks);
+  std::string sources = "{" + std::string(kTimeSources);
+  if (result->measured_instructions) {
+    sources += fmt::format(R"j(,"instructions":"{}")j",
+                           runner::InstructionSource(runner::CommandBenchOptions{}));
+  }
+  run->environment.extra_json["metric_sources"] = sources + "}";
+  auto path = EmitArtifact(*run, opt.out_dir, "perfledger run --suite " + opt.suite_file);
+  if (!path.ok()) return shell->Fail(path.status());
+  for (const auto& b : run->benchmarks) {
+    if (b.error) {
+      fmt::print(stderr, "error: {}: {}\n", b.name, *b.error);
+    } else {
+      PrintSummary(b);
+    }
+  }
+  if (!path->empty()) fmt::print(stderr, "wrote {}\n", *path);
+  if (!result->failed.empty()) {
+    fmt::print(stderr, "{} of the suite's benchmarks failed; the run is partial\n",
+               result->failed.size());
+    shell->exit_code = kExitError;
+  }
+}
+
+// perfledger run --adapter NAME -- CMD: run a harness once and convert its output.
+void RunAdapter(const RunOptions& opt, Shell* shell) {
+  if (opt.command.empty()) {
+    return shell->UsageError("no command: perfledger run --adapter NAME [OPTIONS] -- CMD");
+  }
+  if (std::string given = opt.GivenSampling(); !given.empty()) {
+    return shell->UsageError(given +
+                             ": with --adapter the harness samples by its own flags (e.g. "
+                             "--benchmark_repetitions)");
+  }
+  if (opt.adapter != "auto") {
+    if (auto found = adapters::Find(opt.adapter); !found.ok()) {
+      return shell->UsageError(found.status().message());
+    }
+  }
+  env::ProcessSpec spec;
+  spec.argv = opt.command;
+  if (!opt.timeout.empty()) {
+    auto timeout = base::ParseDuration(opt.timeout);
+    if (!timeout.ok() || *timeout <= 0) {
+      return shell->UsageError("--timeout: expected a duration like 30s, got '" + opt.timeout +
+                               "'");
+    }
+    spec.timeout_nanos = *timeout;
+  }
+  auto run = opt.metadata.NewRun();
+  if (!run.ok()) return shell->Fail(run.status());
+  run->started_at = Now();
+  auto results = runner::RunHarness(spec, opt.adapter, "", opt.name, *env::Executor::Default());
+  if (!results.ok()) return shell->Fail(results.status());
+  run->finished_at = Now();
+  const std::string failed_name = opt.name.empty() ? "harness" : opt.name;
+  if (results->size() == 1 && (*results)[0].name == failed_name && (*results)[0].error) {
+    fmt::print(stderr, "error: {}: {}\n", JoinArgs(opt.command), *(*results)[0].error);
+    shell->exit_code = kExitError;
+    return;
+  }
+  std::sort(results->begin(), results->end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  run->benchmarks = std::move(*results);
+  run->reason_detail = fmt::format("{} harness: {}", opt.adapter, JoinArgs(opt.command));
+  auto path = EmitArtifact(*run, opt.out_dir, "perfledger run --adapter " + opt.adapter);
+  if (!path.ok()) return shell->Fail(path.status());
+  int failures = 0;
+  for (const auto& b : run->benchmarks) {
+    if (b.error) {
+      ++failures;
+      fmt::print(stderr, "error: {}: {}\n", b.name, *b.error);
+    }
+  }
+  if (!path->empty()) {
+    fmt::print(stderr, "wrote {} ({} benchmark{})\n", *path, run->benchmarks.size(),
+               run->benchmarks.size() == 1 ? "" : "s");
+  }
+  if (failures > 0) shell->exit_code = kExitError;
+}
 
 void RunRun(const RunOptions& opt, Shell* shell) {
+  if (!opt.suite_file.empty()) return RunSuiteFile(opt, shell);
+  if (!opt.adapter.empty()) return RunAdapter(opt, shell);
+  if (!opt.only.empty()) return shell->UsageError("--benchmark: needs --suite FILE");
+  if (opt.fail_fast) return shell->UsageError("--fail-fast: needs --suite FILE");
   if (opt.command.empty()) return shell->UsageError("no command: perfledger run [OPTIONS] -- CMD");
   runner::CommandBenchOptions bench;
   bench.name = opt.name.empty() ? JoinArgs(opt.command) : opt.name;
@@ -87,28 +268,19 @@ void RunRun(const RunOptions& opt, Shell* shell) {
   if (!run.ok()) return shell->Fail(run.status());
   const bool terminal = ::isatty(2) == 1;
   auto progress = [&](const runner::RunProgress& p) {
-    if (!terminal) return;
-    fmt::print(stderr, "\r\033[K{}: run {}/{}  median {}  ±{:.1f}%  ~{:.0f} s left", bench.name,
-               p.run, p.planned, Millis(p.median_nanos),
-               std::isfinite(p.relative_width) ? p.relative_width * 50 : 100.0,
-               static_cast<double>(p.eta_nanos) / 1e9);
+    if (terminal) PrintProgress(bench.name, p);
   };
-  const auto now = [] {
-    return base::Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count()};
-  };
-  run->started_at = now();
+  run->started_at = Now();
   auto result = runner::BenchmarkCommand(bench, *env::Executor::Default(), progress);
   if (terminal) fmt::print(stderr, "\r\033[K");
   if (!result.ok()) return shell->Fail(result.status());
-  run->finished_at = now();
+  run->finished_at = Now();
   run->benchmarks.push_back(*result);
   // Which mechanism produced each metric.
-  std::string sources =
-      R"j({"wall_time":"clock_gettime(CLOCK_MONOTONIC)","user_time":"wait4 rusage",)j"
-      R"j("system_time":"wait4 rusage","max_rss":"wait4 rusage")j";
-  if (bench.measure_instructions) sources += R"j(,"instructions":"valgrind cachegrind (Ir)")j";
+  std::string sources = "{" + std::string(kTimeSources);
+  if (bench.measure_instructions) {
+    sources += fmt::format(R"j(,"instructions":"{}")j", runner::InstructionSource(bench));
+  }
   run->environment.extra_json["metric_sources"] = sources + "}";
   auto path = EmitArtifact(*run, opt.out_dir, "perfledger run");
   if (!path.ok()) return shell->Fail(path.status());
@@ -118,50 +290,70 @@ void RunRun(const RunOptions& opt, Shell* shell) {
     shell->exit_code = kExitError;
     return;
   }
-  for (const auto& m : result->metrics) {
-    if (m.name != "wall_time") continue;
-    std::vector<double> v = m.samples;
-    std::sort(v.begin(), v.end());
-    fmt::print(stderr, "{}: {} runs, median {}, min {}, max {}\n", bench.name, v.size(),
-               Millis(v[v.size() / 2]), Millis(v.front()), Millis(v.back()));
-  }
+  PrintSummary(*result);
 }
 
 }  // namespace
 
 void AddRunVerb(CLI::App& app, Shell* shell) {
   auto opt = std::make_shared<RunOptions>();
-  CLI::App* cmd = app.add_subcommand("run", "Benchmark a command and write one artifact");
+  CLI::App* cmd =
+      app.add_subcommand("run", "Benchmark a command, a harness or a suite; write one artifact");
   cmd->footer(
-      "Runs CMD directly (no shell) in its own process group: warm-up runs, then measured runs,\n"
-      "either --runs N or adaptively: after --min-runs, stop once the median's 95% confidence\n"
-      "interval is within --target-precision percent, or --max-time of measuring is spent.\n"
-      "Measures wall time (monotonic clock), user and system CPU time and peak RSS (wait4).\n"
+      "Three ways to run:\n"
+      "  -- CMD ARGS...        time CMD (no shell) in its own process group: warm-up runs, then\n"
+      "                        --runs N, or adaptively: after --min-runs, stop once the median's\n"
+      "                        95% confidence interval is within --target-precision percent, or\n"
+      "                        --max-time of measuring is spent.\n"
+      "  --adapter NAME -- CMD run a benchmark harness once and convert its output (adapters as\n"
+      "                        in `perfledger convert --help`, or auto).\n"
+      "  --suite FILE          run the suite file's benchmarks (or each --benchmark NAME) with\n"
+      "                        the sampling of this platform's epoch; the artifact carries the\n"
+      "                        suite revision and epoch, which ingest checks.\n"
+      "Measures wall time (monotonic clock), user and system CPU time and peak RSS (wait4);\n"
+      "--measure instructions counts instructions (deterministic) with perf_event_open where\n"
+      "the kernel has the counter, else under valgrind's cachegrind (--instruction-runs).\n"
       "A run that exits non-zero, is killed or exceeds --timeout makes the benchmark a\n"
-      "structured failure in the artifact (exit status 1) unless --ignore-failure.\n\n"
-      "Example:\n"
+      "structured failure in the artifact and the exit status 1 (unless --ignore-failure);\n"
+      "with --suite --fail-fast the first failure stops the suite and no artifact is written.\n\n"
+      "Examples:\n"
       "  perfledger run --platform x86-64-linux --name parse/large --out results/ \\\n"
-      "      -- ./build/parser testdata/large.json");
-  opt->metadata.AddTo(cmd);
+      "      -- ./build/parser testdata/large.json\n"
+      "  perfledger run --adapter google-benchmark --out results/ \\\n"
+      "      -- ./build/micro --benchmark_format=json --benchmark_repetitions=10\n"
+      "  perfledger run --suite perfledger.toml --platform x86-64-linux --out results/");
+  opt->metadata.AddTo(cmd, /*with_suite_name=*/false);
   cmd->add_option("--out", opt->out_dir, "Directory for the artifact (default: stdout)");
-  cmd->add_option("--name", opt->name, "Benchmark name (default: the command line)");
-  cmd->add_option("--warmup", opt->warmup, "Unmeasured runs first (default 1)");
+  cmd->add_option("--name", opt->name,
+                  "Benchmark name (default: the command line); with --adapter, a prefix");
+  cmd->add_option("--suite", opt->suite_file, "Run the benchmarks of this suite file");
+  cmd->add_option("--benchmark", opt->only, "With --suite: only this benchmark (repeatable)");
+  cmd->add_flag("--fail-fast", opt->fail_fast,
+                "With --suite: stop at the first failing benchmark, write no artifact");
+  cmd->add_option("--adapter", opt->adapter, "Run CMD as a harness and convert its output");
+  auto* warmup = cmd->add_option("--warmup", opt->warmup, "Unmeasured runs first (default 1)");
   auto* runs = cmd->add_option("--runs", opt->runs, "Exactly this many measured runs");
-  cmd->add_option("--min-runs", opt->min_runs, "Adaptive: at least (default 10)")->excludes(runs);
-  cmd->add_option("--max-runs", opt->max_runs, "Adaptive: at most (default 1000)")->excludes(runs);
-  cmd->add_option("--max-time", opt->max_time, "Adaptive: time budget (default 10s)")
-      ->excludes(runs);
-  cmd->add_option("--target-precision", opt->target_precision,
-                  "Adaptive: CI width of the median in percent (default 1)")
-      ->excludes(runs);
+  auto* min_runs = cmd->add_option("--min-runs", opt->min_runs, "Adaptive: at least (default 10)")
+                       ->excludes(runs);
+  auto* max_runs = cmd->add_option("--max-runs", opt->max_runs, "Adaptive: at most (default 1000)")
+                       ->excludes(runs);
+  auto* max_time =
+      cmd->add_option("--max-time", opt->max_time, "Adaptive: time budget (default 10s)")
+          ->excludes(runs);
+  auto* precision = cmd->add_option("--target-precision", opt->target_precision,
+                                    "Adaptive: CI width of the median in percent (default 1)")
+                        ->excludes(runs);
   cmd->add_option("--timeout", opt->timeout, "Kill a run (and its process group) after this");
-  cmd->add_option("--measure", opt->measure,
-                  "Comma-separated: wall,cpu,rss,instructions (default wall,cpu,rss); "
-                  "instructions runs the command under valgrind's cachegrind");
-  cmd->add_option("--instruction-runs", opt->instruction_runs,
-                  "With instructions: runs under valgrind (default 3)");
-  cmd->add_flag("--ignore-failure", opt->ignore_failure, "Measure runs that exit non-zero");
-  cmd->add_option("command", opt->command, "The command and its arguments, after --")->required();
+  auto* measure = cmd->add_option("--measure", opt->measure,
+                                  "Comma-separated: wall,cpu,rss,instructions (default "
+                                  "wall,cpu,rss); instructions: perf_event_open, else valgrind");
+  auto* instruction_runs = cmd->add_option("--instruction-runs", opt->instruction_runs,
+                                           "With instructions: runs under valgrind (default 3)");
+  auto* ignore =
+      cmd->add_flag("--ignore-failure", opt->ignore_failure, "Measure runs that exit non-zero");
+  opt->sampling_options = {warmup,    runs,    min_runs,         max_runs, max_time,
+                           precision, measure, instruction_runs, ignore};
+  cmd->add_option("command", opt->command, "The command and its arguments, after --");
   cmd->callback([opt, shell] { RunRun(*opt, shell); });
 }
 

@@ -32,11 +32,17 @@ std::string HostPlatform(const env::HostInfo& host) {
   return label;
 }
 
-void RunMetadataOptions::AddTo(CLI::App* cmd) {
+void RunMetadataOptions::AddTo(CLI::App* cmd, bool with_suite_name) {
   cmd->add_option("--platform", platform, "Platform label (default: this machine's arch-os)");
   cmd->add_option("--commit", commit, "Commit measured (default: HEAD of the repository here)");
   cmd->add_option("--project", project, "Project name (default: the repository's name)");
   cmd->add_option("--reason", reason, "Why it ran: " + core::ReasonList() + " (default push)");
+  cmd->add_option("--range-from", range_from,
+                  "The previous measured commit: the run stands for (FROM, commit] (a plan "
+                  "job's commit_range.from)");
+  cmd->add_option("--range-count", range_count, "Commits the run stands for (default 1)")
+      ->check(CLI::PositiveNumber);
+  if (!with_suite_name) return;
   cmd->add_option("--suite", suite, "Suite name");
   cmd->add_option("--suite-revision", suite_revision, "Suite revision");
 }
@@ -64,6 +70,8 @@ base::Result<core::Run> RunMetadataOptions::NewRun() const {
         described.status().message() + ")");
   }
   run.commit_range.to = run.commit.sha;
+  if (!range_from.empty()) run.commit_range.from = range_from;
+  run.commit_range.count = range_count;
   run.project = project;
   if (run.project.empty() && described.ok() && !described->repo_root.empty()) {
     run.project = std::filesystem::path(described->repo_root).filename().string();

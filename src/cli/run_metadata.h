@@ -24,11 +24,13 @@ std::string HostPlatform(const env::HostInfo& host);
 base::Result<std::string> EmitArtifact(const core::Run& run, const std::string& out_dir,
                                        std::string_view source);
 
-// --platform, --commit, --project, --reason, --suite, --suite-revision.
+// --platform, --commit, --project, --reason, --range-from, --range-count and, with_suite_name,
+// --suite NAME and
+// --suite-revision (`run` has --suite FILE instead).
 struct RunMetadataOptions {
-  std::string platform, commit, project, reason = "push", suite;
-  int64_t suite_revision = 0;
-  void AddTo(CLI::App* cmd);
+  std::string platform, commit, project, reason = "push", suite, range_from;
+  int64_t suite_revision = 0, range_count = 1;
+  void AddTo(CLI::App* cmd, bool with_suite_name = true);
   // A run with a new run_id, the commit (--commit, described from the git repository in the
   // working directory when there is one, else taken as given), the project (default: that
   // repository's directory name), platform, reason, suite and this machine's environment with

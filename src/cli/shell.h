@@ -51,6 +51,7 @@ void AddGapsVerb(CLI::App& app, Shell* shell);
 void AddSimulateVerb(CLI::App& app, Shell* shell);
 void AddRunVerb(CLI::App& app, Shell* shell);
 void AddConvertVerb(CLI::App& app, Shell* shell);
+void AddCalibrateVerb(CLI::App& app, Shell* shell);
 
 // Parses the command line and runs the verb; returns the process exit code.
 int Main(int argc, char** argv);

@@ -681,7 +681,6 @@ void WriteEnvironmentFields(JsonWriter& w, const Environment& env, bool with_fin
   w.EndObject();
 }
 
-
 }  // namespace
 
 std::string WriteArtifact(const Run& run) {
