@@ -40,6 +40,8 @@ base::Result<core::Run> Convert(const ConvertOptions& opt, env::Env* env) {
   ASSIGN_OR_RETURN(core::Run run, opt.metadata.NewRun());
   run.reason_detail = fmt::format("converted from {} output {}", adapter->name,
                                   std::filesystem::path(opt.file).filename().string());
+  run.environment.extra_json["metric_sources"] =
+      fmt::format(R"j({{"*":"the harness's own measurements ({} adapter)"}})j", adapter->name);
   // The harness ran before: the file's modification time is when it finished.
   std::error_code ec;
   const auto mtime = std::filesystem::last_write_time(opt.file, ec);

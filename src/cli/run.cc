@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "adapters/adapters.h"
+#include "base/json_writer.h"
 #include "base/strings.h"
 #include "base/time.h"
 #include "cli/run_metadata.h"
@@ -143,6 +144,12 @@ void RunSuiteFile(const RunOptions& opt, Shell* shell) {
     sources += fmt::format(R"j(,"instructions":"{}")j",
                            runner::InstructionSource(runner::CommandBenchOptions{}));
   }
+  // A harness's metrics are its own measurements, read by an adapter.
+  for (const auto& [entry, adapter] : result->harness_adapters) {
+    std::string key;
+    base::AppendJsonString(key, entry + "/*");
+    sources += fmt::format(R"j(,{}:"the harness's own measurements ({} adapter)")j", key, adapter);
+  }
   run->environment.extra_json["metric_sources"] = sources + "}";
   auto path = EmitArtifact(*run, opt.out_dir, "perfledger run --suite " + opt.suite_file);
   if (!path.ok()) return shell->Fail(path.status());
@@ -189,7 +196,9 @@ void RunAdapter(const RunOptions& opt, Shell* shell) {
   auto run = opt.metadata.NewRun();
   if (!run.ok()) return shell->Fail(run.status());
   run->started_at = Now();
-  auto results = runner::RunHarness(spec, opt.adapter, "", opt.name, *env::Executor::Default());
+  std::string adapter = opt.adapter;
+  auto results =
+      runner::RunHarness(spec, opt.adapter, "", opt.name, *env::Executor::Default(), &adapter);
   if (!results.ok()) return shell->Fail(results.status());
   run->finished_at = Now();
   const std::string failed_name = opt.name.empty() ? "harness" : opt.name;
@@ -201,7 +210,9 @@ void RunAdapter(const RunOptions& opt, Shell* shell) {
   std::sort(results->begin(), results->end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
   run->benchmarks = std::move(*results);
-  run->reason_detail = fmt::format("{} harness: {}", opt.adapter, JoinArgs(opt.command));
+  run->reason_detail = fmt::format("{} harness: {}", adapter, JoinArgs(opt.command));
+  run->environment.extra_json["metric_sources"] =
+      fmt::format(R"j({{"*":"the harness's own measurements ({} adapter)"}})j", adapter);
   auto path = EmitArtifact(*run, opt.out_dir, "perfledger run --adapter " + opt.adapter);
   if (!path.ok()) return shell->Fail(path.status());
   int failures = 0;

@@ -51,11 +51,9 @@ env::ProcessSpec SpecFor(const std::vector<std::string>& argv, const SuiteBenchm
 
 }  // namespace
 
-base::Result<std::vector<core::BenchmarkResult>> RunHarness(env::ProcessSpec spec,
-                                                            const std::string& adapter_name,
-                                                            const std::string& output_file,
-                                                            const std::string& prefix,
-                                                            env::Executor& executor) {
+base::Result<std::vector<core::BenchmarkResult>> RunHarness(
+    env::ProcessSpec spec, const std::string& adapter_name, const std::string& output_file,
+    const std::string& prefix, env::Executor& executor, std::string* adapter_used) {
   const adapters::Adapter* adapter = nullptr;
   if (adapter_name != "auto") {
     ASSIGN_OR_RETURN(adapter, adapters::Find(adapter_name));
@@ -83,6 +81,7 @@ base::Result<std::vector<core::BenchmarkResult>> RunHarness(env::ProcessSpec spe
     if (!detected.ok()) return std::vector{Failure(name, detected.status().message())};
     adapter = *detected;
   }
+  if (adapter_used != nullptr) *adapter_used = adapter->name;
   auto parsed = adapter->parse(text, source);
   if (!parsed.ok()) {
     return std::vector{
@@ -142,8 +141,10 @@ base::Result<SuiteRunResult> RunSuite(const Suite& suite, const SuiteRunOptions&
       }
     }
     if (b.is_harness()) {
-      auto results =
-          RunHarness(SpecFor(b.harness, b, platform, s), b.adapter, b.output, b.name, executor);
+      std::string adapter;
+      auto results = RunHarness(SpecFor(b.harness, b, platform, s), b.adapter, b.output, b.name,
+                                executor, &adapter);
+      if (!adapter.empty()) result.harness_adapters.emplace_back(b.name, adapter);
       if (!results.ok()) {
         RETURN_IF_ERROR(add(Failure(b.name, results.status().message()), b.name));
         continue;

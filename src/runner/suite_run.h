@@ -18,15 +18,14 @@ namespace perfledger::runner {
 
 // Runs a harness once (its timeout from `spec`) and converts what it wrote (stdout, or the
 // file `output_file` when not empty) with the adapter named `adapter` ("auto" detects it).
-// Results are named "<prefix>/<harness name>" when prefix is not empty. A harness that fails
+// Results are named "<prefix>/<harness name>" when prefix is not empty; the adapter's name
+// (the detected one for "auto") goes to `adapter_used` when given. A harness that fails
 // or whose output does not parse gives one structured failure named `prefix` (or "harness"),
 // with the exit status and the last line of its stderr, or the parse error. An unknown adapter
 // or a program that cannot be started is kInvalidInput.
-base::Result<std::vector<core::BenchmarkResult>> RunHarness(env::ProcessSpec spec,
-                                                            const std::string& adapter,
-                                                            const std::string& output_file,
-                                                            const std::string& prefix,
-                                                            env::Executor& executor);
+base::Result<std::vector<core::BenchmarkResult>> RunHarness(
+    env::ProcessSpec spec, const std::string& adapter, const std::string& output_file,
+    const std::string& prefix, env::Executor& executor, std::string* adapter_used = nullptr);
 
 struct SuiteRunOptions {
   std::string platform;
@@ -40,6 +39,8 @@ struct SuiteRunResult {
   std::vector<std::string> failed;                // names of failed benchmarks, in run order
   bool stopped = false;                           // fail_fast stopped before the end
   bool measured_instructions = false;
+  // Harness entries that ran and the adapter that read each one's output.
+  std::vector<std::pair<std::string, std::string>> harness_adapters;
 };
 
 using SuiteProgress = std::function<void(const std::string& benchmark, const RunProgress&)>;

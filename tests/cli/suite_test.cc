@@ -106,6 +106,9 @@ TEST_F(SuiteTest, RunsEveryBenchmarkWithTheEpochsSamplingIntoOneArtifact) {
   EXPECT_EQ(a["benchmarks"][1]["metrics"]["real_time"].is_null(), true);
   EXPECT_EQ(a["benchmarks"][1]["metrics"]["wall_time"]["samples"].size(), 3u)
       << "the harness's three repetitions";
+  const json& sources = a["environment"]["metric_sources"];
+  EXPECT_EQ(sources["wall_time"], "clock_gettime(CLOCK_MONOTONIC)");
+  EXPECT_EQ(sources["micro/*"], "the harness's own measurements (google-benchmark adapter)");
   std::ifstream prepare(dir_ / "prepare.log");
   std::string log((std::istreambuf_iterator<char>(prepare)), {});
   EXPECT_EQ(log, "prepared\nprepared\nprepared\nprepared\n") << "before each of the 4 runs";
@@ -252,6 +255,9 @@ TEST_F(SuiteTest, AdapterRunsAHarnessAndConvertsItsOutput) {
                                    "--benchmark_min_time=0.001", "--benchmark_filter=BM_Copy"});
   ASSERT_EQ(autodetect.exit_code, 0) << autodetect.err;
   EXPECT_EQ(json::parse(autodetect.out)["benchmarks"][0]["name"], "gb/BM_Copy");
+  EXPECT_EQ(json::parse(autodetect.out)["environment"]["metric_sources"]["*"],
+            "the harness's own measurements (google-benchmark adapter)")
+      << "auto names the adapter it detected";
 
   Outcome unknown = Perfledger(
       {"run", "--commit", kSha, "--project", "demo", "--adapter", "nunit", "--", "true"});
