@@ -1,0 +1,65 @@
+// Change point detection for benchmark series (DESIGN.md "Statistics": history): where the level
+// of a series of per-commit medians shifts, by how much, and how sure that is. Pure functions,
+// no state; safe to call from any thread.
+//
+// The method is seeded binary segmentation (Kovács, Li, Bühlmann, Haubner & Munk, "Seeded
+// binary segmentation", Biometrika 2023) on the log values, winsorized at a robust noise scale:
+//  1. noise: SeriesNoise below, from successive differences, so steps and outliers barely move
+//     it; every value is clipped to within 1.5 noise deviations of a running median of 7, so no
+//     outlier weighs more than a bounded amount;
+//  2. candidates: the CUSUM (two-sample z) statistic of every split of a fixed, deterministic
+//     set of intervals at all scales (about 2n/l intervals of each length l = n, n/2, n/4, ...),
+//     from prefix sums: O(n log n) in all. Greedily, the strongest split whose interval holds no
+//     accepted change is accepted while it beats the threshold. Unlike plain binary
+//     segmentation, a short bump inside a long series is found too;
+//  3. the threshold: the statistic's null distribution over all split positions of an interval
+//     is bounded by the standardized Brownian bridge (Siegmund's approximation, capped by
+//     Bonferroni), summed over all intervals, so a series of pure noise alerts with probability
+//     at most `alpha` whatever its length;
+//  4. refinement and pruning: each change is moved to the best split between its neighbours
+//     (the least-squares estimate, so it lands on the step), then re-tested on that stretch;
+//     a change that is no longer significant, or whose segment medians differ by less than the
+//     minimum effect, is dropped, and its neighbours are refined again.
+// Cost: O(n log n) time, O(n) memory. A change needs at least about 4 points on its short side:
+// a shorter excursion is indistinguishable from a burst of outliers and is clipped away.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+namespace perfledger::analysis {
+
+struct ChangePoint {
+  size_t index = 0;              // first point after the change: it lies between index-1 and index
+  double before = 0, after = 0;  // the medians of the segments either side
+  double change = 0;             // after / before - 1
+  // 1 - the p-value of the split between its neighbours, corrected for every split tried (so
+  // at least 1 - alpha for every change reported).
+  double confidence = 0;
+};
+
+struct DetectOptions {
+  // The smallest relative change that counts (in either direction: max(after/before,
+  // before/after) - 1); the floor is always kNoiseToEffect times the series' own noise.
+  double min_effect = 0;
+  double alpha = 0.01;     // significance of each split: false alarms per series of pure noise
+  size_t min_segment = 3;  // points on each side of a change at least (0 counts as 1)
+};
+
+// The minimum effect is at least this many times SeriesNoise, so noise never alerts.
+inline constexpr double kNoiseToEffect = 1.5;
+
+// The series' run-to-run noise, robustly: the relative standard deviation estimated from the
+// median absolute successive difference of the log values, 1.4826 * median(|log x_i -
+// log x_{i-1}|) / sqrt(2), so steps and outliers do not inflate it. 0 for fewer than 3 points,
+// or when a value is not positive and finite.
+double SeriesNoise(std::span<const double> values);
+
+// Change points of a series of per-commit medians (oldest first), sorted by index, each at
+// least min_segment points from its neighbours and from the ends. Values must be positive and
+// finite (otherwise: none); a constant series or one shorter than 2*min_segment has none.
+std::vector<ChangePoint> DetectChanges(std::span<const double> values,
+                                       const DetectOptions& options = {});
+
+}  // namespace perfledger::analysis

@@ -1,0 +1,355 @@
+#include "analysis/changepoint.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <random>
+#include <string>
+
+namespace perfledger::analysis {
+namespace {
+
+// Noise kinds of the generated series: relative Gaussian noise, alone or with heavy tails.
+enum class Noise {
+  kGaussian,
+  kOutliers,  // 1% of points with 3x the noise deviation (a contaminated normal)
+  kSpikes,    // harsher: 2% one-sided spikes of +4..+20 noise deviations (a busy runner)
+};
+
+const char* Name(Noise noise) {
+  switch (noise) {
+    case Noise::kGaussian:
+      return "gaussian";
+    case Noise::kOutliers:
+      return "outliers";
+    case Noise::kSpikes:
+      return "spikes";
+  }
+  return "";
+}
+
+struct Series {
+  std::vector<double> values;
+  std::vector<size_t> steps;  // true change indexes
+};
+
+// A series of `n` points at a random level, `steps` step changes of 5-50% (and at least 3x
+// the noise deviation) in either direction, every segment at least `min_gap` points long,
+// and relative noise of 1-5%.
+Series Generate(std::mt19937_64& rng, size_t n, size_t steps, Noise noise, size_t min_gap = 15) {
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::normal_distribution<double> normal;
+  Series s;
+  const double sigma = 0.01 + 0.04 * unit(rng);
+  // Every segment has min_gap points plus a uniform share of the slack.
+  std::uniform_int_distribution<size_t> slack(0, n - (steps + 1) * min_gap);
+  for (size_t i = 0; i < steps; ++i) s.steps.push_back(slack(rng));
+  std::sort(s.steps.begin(), s.steps.end());
+  for (size_t i = 0; i < steps; ++i) s.steps[i] += (i + 1) * min_gap;
+
+  double level = std::exp(std::log(1e3) + unit(rng) * std::log(1e3));
+  size_t next = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (next < s.steps.size() && s.steps[next] == i) {
+      const double size = std::max(0.05, 3 * sigma) + unit(rng) * (0.5 - std::max(0.05, 3 * sigma));
+      level *= unit(rng) < 0.5 ? 1 + size : 1 - size;
+      ++next;
+    }
+    double e = sigma * normal(rng);
+    if (noise == Noise::kOutliers && unit(rng) < 0.01) e *= 3;
+    if (noise == Noise::kSpikes && unit(rng) < 0.02) e = sigma * (4 + 16 * unit(rng));
+    s.values.push_back(level * (1 + e));
+  }
+  return s;
+}
+
+struct Score {
+  size_t truths = 0, detections = 0, matched = 0;
+  size_t series = 0, series_with_alerts = 0;
+  double Recall() const { return truths == 0 ? 1 : static_cast<double>(matched) / truths; }
+  double Precision() const {
+    return detections == 0 ? 1 : static_cast<double>(matched) / detections;
+  }
+  double AlertRate() const { return static_cast<double>(series_with_alerts) / series; }
+};
+
+// Counts detections within `tolerance` points of a true step (each truth matched once).
+void Tally(const std::vector<size_t>& truth, const std::vector<ChangePoint>& found, Score* score,
+           size_t tolerance = 2) {
+  std::vector<bool> used(truth.size());
+  for (const ChangePoint& cp : found) {
+    for (size_t j = 0; j < truth.size(); ++j) {
+      const size_t gap = cp.index > truth[j] ? cp.index - truth[j] : truth[j] - cp.index;
+      if (!used[j] && gap <= tolerance) {
+        used[j] = true;
+        ++score->matched;
+        break;
+      }
+    }
+  }
+  score->truths += truth.size();
+  score->detections += found.size();
+  score->series += 1;
+  score->series_with_alerts += found.empty() ? 0 : 1;
+}
+
+Score Measure(Noise noise, int series, bool with_steps, uint64_t seed, size_t n = 200,
+              size_t min_gap = 15) {
+  std::mt19937_64 rng(seed);
+  Score score;
+  for (int i = 0; i < series; ++i) {
+    const size_t steps = with_steps ? 1 + i % 3 : 0;
+    const Series s = Generate(rng, n, steps, noise, min_gap);
+    Tally(s.steps, DetectChanges(s.values), &score);
+  }
+  if (with_steps) {
+    std::printf("%s, 1-3 steps in %zu points: recall %.4f, precision %.4f (%zu series)\n",
+                Name(noise), n, score.Recall(), score.Precision(), score.series);
+  } else {
+    std::printf("%s, no change in %zu points: %zu of %zu series alert (%.4f)\n", Name(noise), n,
+                score.series_with_alerts, score.series, score.AlertRate());
+  }
+  return score;
+}
+
+std::vector<double> Noisy(std::mt19937_64& rng, size_t n, double level, double sigma) {
+  std::normal_distribution<double> normal;
+  std::vector<double> v(n);
+  for (double& x : v) x = level * (1 + sigma * normal(rng));
+  return v;
+}
+
+std::vector<size_t> Indexes(const std::vector<ChangePoint>& found) {
+  std::vector<size_t> out;
+  for (const ChangePoint& cp : found) out.push_back(cp.index);
+  return out;
+}
+
+TEST(SeriesNoise, TooShortOrInvalidIsZero) {
+  EXPECT_EQ(SeriesNoise({}), 0);
+  const std::vector<double> two{1, 2};
+  EXPECT_EQ(SeriesNoise(two), 0);
+  const std::vector<double> zero{1, 0, 2, 3};
+  EXPECT_EQ(SeriesNoise(zero), 0);
+  const std::vector<double> inf{1, std::numeric_limits<double>::infinity(), 2, 3};
+  EXPECT_EQ(SeriesNoise(inf), 0);
+}
+
+TEST(SeriesNoise, ConstantIsZero) {
+  const std::vector<double> v(50, 7.5);
+  EXPECT_EQ(SeriesNoise(v), 0);
+}
+
+TEST(SeriesNoise, RecoversTheRelativeDeviation) {
+  std::mt19937_64 rng(1);
+  for (double sigma : {0.005, 0.02, 0.05}) {
+    const auto v = Noisy(rng, 20'000, 1e6, sigma);
+    EXPECT_NEAR(SeriesNoise(v) / sigma, 1, 0.05) << sigma;
+  }
+}
+
+TEST(SeriesNoise, StepsAndOutliersDoNotInflateIt) {
+  std::mt19937_64 rng(2);
+  auto v = Noisy(rng, 2'000, 1000, 0.02);
+  for (size_t i = 0; i < v.size(); ++i) {
+    v[i] *= 1 + 0.3 * static_cast<double>(i / 200);  // ten steps of 30% or more
+    if (i % 50 == 7) v[i] *= 5;                      // 2% gross outliers
+  }
+  EXPECT_NEAR(SeriesNoise(v) / 0.02, 1, 0.12);
+}
+
+TEST(ChangePoint, ConstantSeriesHasNone) {
+  const std::vector<double> v(100, 42);
+  EXPECT_TRUE(DetectChanges(v).empty());
+}
+
+TEST(ChangePoint, TooShortSeriesHasNone) {
+  EXPECT_TRUE(DetectChanges({}).empty());
+  const std::vector<double> five{1, 1, 1, 2, 2};  // shorter than 2 * min_segment
+  EXPECT_TRUE(DetectChanges(five).empty());
+  const std::vector<double> six{1, 1, 1, 2, 2, 2};  // exactly 2 * min_segment
+  EXPECT_EQ(Indexes(DetectChanges(six)), std::vector<size_t>{3});
+  EXPECT_TRUE(DetectChanges(six, {.min_segment = 4}).empty());
+}
+
+TEST(ChangePoint, InvalidValuesHaveNone) {
+  std::vector<double> v{1, 1, 1, 1, 2, 2, 2, 2};
+  ASSERT_EQ(DetectChanges(v).size(), 1u);
+  for (double bad : {0.0, -1.0, std::numeric_limits<double>::quiet_NaN(),
+                     std::numeric_limits<double>::infinity()}) {
+    auto w = v;
+    w[2] = bad;
+    EXPECT_TRUE(DetectChanges(w).empty()) << bad;
+  }
+}
+
+TEST(ChangePoint, OneStepReportsIndexMediansAndChange) {
+  std::mt19937_64 rng(3);
+  auto v = Noisy(rng, 120, 100, 0.01);
+  for (size_t i = 70; i < v.size(); ++i) v[i] *= 1.2;
+  const auto found = DetectChanges(v);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].index, 70u);
+  EXPECT_NEAR(found[0].before, 100, 1);
+  EXPECT_NEAR(found[0].after, 120, 1.2);
+  EXPECT_NEAR(found[0].change, 0.2, 0.02);
+  EXPECT_GT(found[0].confidence, 0.999);
+  EXPECT_LE(found[0].confidence, 1);
+}
+
+TEST(ChangePoint, ImprovementIsANegativeChange) {
+  std::mt19937_64 rng(4);
+  auto v = Noisy(rng, 60, 100, 0.02);
+  for (size_t i = 25; i < v.size(); ++i) v[i] *= 0.8;
+  const auto found = DetectChanges(v);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].index, 25u);
+  EXPECT_NEAR(found[0].change, -0.2, 0.03);
+}
+
+TEST(ChangePoint, ExactStepsAreExact) {
+  std::vector<double> v;
+  for (int level : {10, 12, 9, 15}) v.insert(v.end(), 20, level);
+  const auto found = DetectChanges(v);
+  EXPECT_EQ(Indexes(found), (std::vector<size_t>{20, 40, 60}));
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found[1].before, 12);
+  EXPECT_EQ(found[1].after, 9);
+  EXPECT_DOUBLE_EQ(found[1].change, -0.25);
+}
+
+TEST(ChangePoint, SingleOutlierIsNoChange) {
+  for (size_t at : {0, 1, 2, 50, 97, 98, 99}) {
+    std::mt19937_64 rng(5);
+    auto v = Noisy(rng, 100, 100, 0.01);
+    v[at] *= 3;
+    EXPECT_TRUE(DetectChanges(v).empty()) << at;
+  }
+}
+
+TEST(ChangePoint, StepAtTheEdgesRespectsMinSegment) {
+  // A 30% step 3 points from either end is found (min_segment 3), one 2 points from an end is
+  // not reported closer than min_segment.
+  std::mt19937_64 rng(6);
+  const auto base = Noisy(rng, 100, 100, 0.01);
+  auto from = [&](size_t at) {
+    auto v = base;
+    for (size_t i = at; i < v.size(); ++i) v[i] *= 1.3;
+    return v;
+  };
+  EXPECT_EQ(Indexes(DetectChanges(from(3))), std::vector<size_t>{3});
+  EXPECT_EQ(Indexes(DetectChanges(from(97))), std::vector<size_t>{97});
+  for (size_t at : {1, 2, 98, 99}) {
+    for (const ChangePoint& cp : DetectChanges(from(at))) {
+      EXPECT_GE(cp.index, 3u) << at;
+      EXPECT_LE(cp.index, 97u) << at;
+    }
+  }
+  for (const ChangePoint& cp : DetectChanges(from(4), {.min_segment = 6})) {
+    EXPECT_GE(cp.index, 6u);
+  }
+}
+
+TEST(ChangePoint, MinEffectSuppressesSmallChanges) {
+  std::mt19937_64 rng(7);
+  auto v = Noisy(rng, 200, 100, 0.005);
+  for (size_t i = 100; i < v.size(); ++i) v[i] *= 1.03;
+  EXPECT_EQ(Indexes(DetectChanges(v)), std::vector<size_t>{100});
+  EXPECT_EQ(Indexes(DetectChanges(v, {.min_effect = 0.02})), std::vector<size_t>{100});
+  EXPECT_TRUE(DetectChanges(v, {.min_effect = 0.05}).empty());
+}
+
+TEST(ChangePoint, NoiseFloorHidesSignificantButTinyChanges) {
+  // 0.5 noise deviations over 10,000 points a side: highly significant, below the noise floor.
+  std::mt19937_64 rng(8);
+  auto v = Noisy(rng, 20'000, 100, 0.02);
+  for (size_t i = 10'000; i < v.size(); ++i) v[i] *= 1.01;
+  EXPECT_TRUE(DetectChanges(v).empty());
+  EXPECT_EQ(Indexes(DetectChanges(v, {.min_effect = 0.005})).size(), 0u)
+      << "min_effect only raises the floor";
+}
+
+TEST(ChangePoint, AlphaZeroFindsNothing) {
+  std::mt19937_64 rng(9);
+  auto v = Noisy(rng, 100, 100, 0.01);
+  for (size_t i = 50; i < v.size(); ++i) v[i] *= 1.5;
+  EXPECT_EQ(DetectChanges(v).size(), 1u);
+  EXPECT_TRUE(DetectChanges(v, {.alpha = 0}).empty());
+}
+
+TEST(ChangePoint, QuantizedMetricWithBlips) {
+  // Instruction counts: mostly identical, an odd blip, one real step of 1%.
+  std::vector<double> v(300, 1'000'000);
+  for (size_t i = 150; i < v.size(); ++i) v[i] = 1'010'000;
+  for (size_t i : {20, 77, 140, 151, 230}) v[i] += 1;
+  v[260] = 1'200'000;
+  EXPECT_EQ(SeriesNoise(v), 0);
+  EXPECT_EQ(Indexes(DetectChanges(v)), std::vector<size_t>{150});
+}
+
+TEST(ChangePoint, ShortBumpInALongSeries) {
+  // 20 points 10% slower in 2,000: plain binary segmentation's first split misses this.
+  std::mt19937_64 rng(10);
+  auto v = Noisy(rng, 2'000, 100, 0.01);
+  for (size_t i = 1'000; i < 1'020; ++i) v[i] *= 1.1;
+  EXPECT_EQ(Indexes(DetectChanges(v)), (std::vector<size_t>{1'000, 1'020}));
+}
+
+TEST(ChangePoint, ManyStepsInALongSeriesAreSortedAndSeparated) {
+  std::mt19937_64 rng(11);
+  const Series s = Generate(rng, 20'000, 40, Noise::kOutliers, 100);
+  const auto found = DetectChanges(s.values);
+  Score score;
+  Tally(s.steps, found, &score);
+  EXPECT_EQ(score.matched, 40u);
+  EXPECT_EQ(found.size(), 40u);
+  for (size_t i = 1; i < found.size(); ++i) EXPECT_GE(found[i].index, found[i - 1].index + 3);
+}
+
+// The accuracy floors: 200 points, 1-3 steps of 5-50% (>= 3 noise deviations, segments >= 15
+// points), noise 1-5%; a detection is true within 2 points of the step.
+TEST(ChangePointAccuracy, GaussianSteps) {
+  const Score s = Measure(Noise::kGaussian, 2'000, true, 101);
+  EXPECT_GE(s.Recall(), 0.95);
+  EXPECT_GE(s.Precision(), 0.95);
+}
+
+TEST(ChangePointAccuracy, OutlierSteps) {
+  const Score s = Measure(Noise::kOutliers, 2'000, true, 102);
+  EXPECT_GE(s.Recall(), 0.95);
+  EXPECT_GE(s.Precision(), 0.95);
+}
+
+TEST(ChangePointAccuracy, SpikeSteps) {
+  const Score s = Measure(Noise::kSpikes, 2'000, true, 103);
+  EXPECT_GE(s.Recall(), 0.95);
+  EXPECT_GE(s.Precision(), 0.95);
+}
+
+TEST(ChangePointAccuracy, GaussianNoChangeRarelyAlerts) {
+  EXPECT_LE(Measure(Noise::kGaussian, 5'000, false, 201).AlertRate(), 0.01);
+}
+
+TEST(ChangePointAccuracy, OutlierNoChangeRarelyAlerts) {
+  EXPECT_LE(Measure(Noise::kOutliers, 5'000, false, 202).AlertRate(), 0.01);
+}
+
+TEST(ChangePointAccuracy, SpikeNoChangeRarelyAlerts) {
+  EXPECT_LE(Measure(Noise::kSpikes, 5'000, false, 203).AlertRate(), 0.01);
+}
+
+// The same floors on series of 1,000 points: more room for chance alerts.
+TEST(ChangePointAccuracy, LongSeries) {
+  for (Noise noise : {Noise::kGaussian, Noise::kOutliers, Noise::kSpikes}) {
+    const Score steps = Measure(noise, 300, true, 301, 1'000);
+    EXPECT_GE(steps.Recall(), 0.95) << Name(noise);
+    EXPECT_GE(steps.Precision(), 0.95) << Name(noise);
+    EXPECT_LE(Measure(noise, 1'000, false, 302, 1'000).AlertRate(), 0.01) << Name(noise);
+  }
+}
+
+}  // namespace
+}  // namespace perfledger::analysis
