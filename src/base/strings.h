@@ -28,6 +28,12 @@ std::string Quote(std::string_view s);
 // Splits on a separator character; empty pieces are kept.
 std::vector<std::string> Split(std::string_view s, char sep);
 
+// "a, b, c" from {"a", "b", "c"} with sep ", ".
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+
+// ASCII lower case.
+std::string ToLower(std::string_view s);
+
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);
 

@@ -33,6 +33,8 @@ int Main(int argc, char** argv) {
   AddRunVerb(app, &shell);
   AddConvertVerb(app, &shell);
   AddCalibrateVerb(app, &shell);
+  AddCompareVerb(app, &shell);
+  AddCheckVerb(app, &shell);
   AddInitVerb(app, &shell);
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
   try {

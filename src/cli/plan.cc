@@ -5,6 +5,7 @@
 #include <map>
 
 #include "base/json_writer.h"
+#include "base/strings.h"
 #include "base/time.h"
 #include "cli/schedule_options.h"
 #include "cli/shell.h"
@@ -121,15 +122,6 @@ void PrintJson(const schedule::PlanOutcome& o, const schedule::Policy& policy, b
   fmt::print("{}\n", w.str());
 }
 
-std::string Join(const std::vector<std::string>& v, std::string_view sep) {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += sep;
-    out += s;
-  }
-  return out;
-}
-
 void PrintTable(const schedule::PlanOutcome& o, bool recorded) {
   const schedule::Plan& p = o.plan;
   fmt::print("plan for {} at {} ({} commits), now {}\n", o.branch, Short(o.head), o.commit_count,
@@ -140,15 +132,15 @@ void PrintTable(const schedule::PlanOutcome& o, bool recorded) {
     fmt::print("no jobs\n");
   } else {
     size_t pw = 9;
-    for (const auto& j : p.jobs) pw = std::max(pw, Join(j.platforms, ",").size());
+    for (const auto& j : p.jobs) pw = std::max(pw, base::Join(j.platforms, ",").size());
     fmt::print("{:<12}  {:<{}}  {:<8}  {:>3}  {:<29}  {}\n", "COMMIT", "PLATFORMS", pw, "REASON",
                "PRI", "RANGE", "DETAIL");
     for (const auto& j : p.jobs) {
       std::string range =
           fmt::format("{}..{} ({})", j.commit_range.from ? Short(*j.commit_range.from) : "start",
                       Short(j.commit_range.to), j.commit_range.count);
-      fmt::print("{:<12}  {:<{}}  {:<8}  {:>3}  {:<29}  {}\n", Short(j.sha), Join(j.platforms, ","),
-                 pw, j.reason, j.priority, range, j.reason_detail);
+      fmt::print("{:<12}  {:<{}}  {:<8}  {:>3}  {:<29}  {}\n", Short(j.sha),
+                 base::Join(j.platforms, ","), pw, j.reason, j.priority, range, j.reason_detail);
     }
   }
   std::map<std::string, int64_t> by_reason;
@@ -157,7 +149,7 @@ void PrintTable(const schedule::PlanOutcome& o, bool recorded) {
     std::vector<std::string> parts;
     for (const auto& [reason, n] : by_reason) parts.push_back(fmt::format("{} {}", n, reason));
     fmt::print("skipped: {} commit{} ({})\n", p.skips.size(), p.skips.size() == 1 ? "" : "s",
-               Join(parts, ", "));
+               base::Join(parts, ", "));
   }
   for (const auto& [platform, shas] : p.pending) {
     fmt::print(
@@ -167,9 +159,9 @@ void PrintTable(const schedule::PlanOutcome& o, bool recorded) {
   }
   for (const auto& [platform, shas] : o.off_branch) {
     fmt::print("not on the branch any more (force-push?) on {}: {}\n", platform,
-               Join(std::vector<std::string>(shas.begin(),
-                                             shas.begin() + std::min<size_t>(shas.size(), 5)),
-                    ", ") +
+               base::Join(std::vector<std::string>(shas.begin(),
+                                                   shas.begin() + std::min<size_t>(shas.size(), 5)),
+                          ", ") +
                    (shas.size() > 5 ? fmt::format(" and {} more", shas.size() - 5) : ""));
   }
   if (recorded) fmt::print("recorded: the next plan and `perfledger coverage` see these jobs\n");

@@ -52,6 +52,8 @@ void AddSimulateVerb(CLI::App& app, Shell* shell);
 void AddRunVerb(CLI::App& app, Shell* shell);
 void AddConvertVerb(CLI::App& app, Shell* shell);
 void AddCalibrateVerb(CLI::App& app, Shell* shell);
+void AddCompareVerb(CLI::App& app, Shell* shell);
+void AddCheckVerb(CLI::App& app, Shell* shell);
 
 // Parses the command line and runs the verb; returns the process exit code.
 int Main(int argc, char** argv);

@@ -466,6 +466,21 @@ base::Result<std::string> ResolveCommit(const std::string& repo_path, const std:
   return OidHex(*git_object_id(commit.get()));
 }
 
+base::Result<std::optional<std::string>> MergeBase(const std::string& repo_path,
+                                                   const std::string& a, const std::string& b) {
+  ASSIGN_OR_RETURN(std::string sha_a, ResolveCommit(repo_path, a));
+  ASSIGN_OR_RETURN(std::string sha_b, ResolveCommit(repo_path, b));
+  ASSIGN_OR_RETURN(Repository repo, OpenRepository(repo_path));
+  git_oid oid_a, oid_b, base;
+  if (git_oid_fromstr(&oid_a, sha_a.c_str()) < 0 || git_oid_fromstr(&oid_b, sha_b.c_str()) < 0) {
+    return GitFailure(repo_path, "cannot read a commit id");
+  }
+  const int rc = git_merge_base(&base, repo.get(), &oid_a, &oid_b);
+  if (rc == GIT_ENOTFOUND) return std::optional<std::string>();
+  if (rc < 0) return GitFailure(repo_path, "cannot find the merge base of " + a + " and " + b);
+  return std::optional<std::string>(OidHex(base));
+}
+
 base::Result<CommitDescription> DescribeCommit(const std::string& path, const std::string& rev) {
   ASSIGN_OR_RETURN(Repository repo, OpenRepository(path, /*search_upward=*/true));
   const char* workdir = git_repository_workdir(repo.get());

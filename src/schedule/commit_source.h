@@ -47,6 +47,11 @@ base::Result<BranchHistory> ReadBranch(const std::string& repo_path, const ReadO
 // (a tree or a blob), and the repository errors of ReadBranch.
 base::Result<std::string> ResolveCommit(const std::string& repo_path, const std::string& rev);
 
+// The best common ancestor of two commits (full shas or revisions), as `git merge-base` finds
+// it; nullopt when they share no history. Errors as ResolveCommit.
+base::Result<std::optional<std::string>> MergeBase(const std::string& repo_path,
+                                                   const std::string& a, const std::string& b);
+
 struct CommitDescription {
   std::string sha;
   std::optional<std::string> branch;  // the branch HEAD is on, when `rev` is HEAD

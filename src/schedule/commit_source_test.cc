@@ -132,6 +132,17 @@ TEST_F(MergeHistoryTest, FirstParentSkipsTheSideBranchCommits) {
   EXPECT_EQ(h.commits[3].subject, "Merge branch 'feature'");
 }
 
+TEST_F(MergeHistoryTest, MergeBaseIsWhereTheBranchesForked) {
+  auto base = MergeBase(repo_.path(), s2_, c_);
+  ASSERT_TRUE(base.ok()) << base.status().message();
+  EXPECT_EQ(*base, b_);
+  base = MergeBase(repo_.path(), s1_, m_);
+  ASSERT_TRUE(base.ok());
+  EXPECT_EQ(*base, s1_) << "s1 is an ancestor of the merge";
+  auto bad = MergeBase(repo_.path(), "nope", m_);
+  EXPECT_EQ(bad.status().message(), repo_.path() + ": no commit 'nope'");
+}
+
 TEST_F(MergeHistoryTest, FullHistoryHasEveryCommitParentsFirstSideBranchBeforeItsMerge) {
   BranchHistory h = Read(repo_.path(), "", /*first_parent=*/false);
   EXPECT_EQ(Shas(h), (std::vector<std::string>{a_, b_, c_, s1_, s2_, m_}));

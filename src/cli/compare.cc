@@ -1,0 +1,51 @@
+// perfledger compare BASE HEAD: two runs, benchmark by benchmark, with statistics that know
+// the noise. BASE and HEAD are artifact files or commits in the store.
+#include "cli/comparison.h"
+#include "cli/shell.h"
+
+namespace perfledger::cli {
+namespace {
+
+struct CompareOptions {
+  std::string base, head, platform, repo = ".";
+  ComparisonFlags flags;
+};
+
+void RunCompare(const CompareOptions& opt, Shell* shell) {
+  std::unique_ptr<store::Store> store;
+  auto base = LoadComparedRun(opt.base, opt.platform, opt.repo, shell, &store);
+  if (!base.ok()) return shell->Fail(base.status());
+  auto head = LoadComparedRun(opt.head, opt.platform, opt.repo, shell, &store);
+  if (!head.ok()) return shell->Fail(head.status());
+  CompareAndPrint(*base, *head, opt.flags, "", shell);
+}
+
+}  // namespace
+
+void AddCompareVerb(CLI::App& app, Shell* shell) {
+  auto opt = std::make_shared<CompareOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "compare", "Compare two runs benchmark by benchmark, with statistics that know the noise");
+  cmd->footer(
+      "BASE and HEAD are artifact files, or commits (a sha, a prefix, or a ref of the git\n"
+      "repository --repo) with a run in the store (the newest run of that commit, on\n"
+      "--platform when the commit ran on several). For each benchmark x metric both have:\n"
+      "the medians, the relative change with its 95% interval (Hodges-Lehmann), the\n"
+      "Mann-Whitney U p-value, the q-value (Benjamini-Hochberg over everything compared) and\n"
+      "a verdict: regression, improvement, unchanged, or inconclusive (too few samples: it\n"
+      "says how many are needed). A change counts when q <= --alpha and it is at least the\n"
+      "minimum effect in the metric's worse direction: --threshold when given, else 3x the\n"
+      "series' noise (between 1% and 50%; 10% where the noise is unknown). Runs on different\n"
+      "environments are compared only with --allow-cross-environment, as advisory.\n"
+      "Exit status 3 when there is a regression (not for an advisory comparison).\n\n"
+      "Examples:\n"
+      "  perfledger compare main.json pr.json --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n"
+      "  perfledger compare v1.2.0 HEAD --platform x86-64-linux --metric wall_time");
+  cmd->add_option("base", opt->base, "Artifact file or commit")->required();
+  cmd->add_option("head", opt->head, "Artifact file or commit")->required();
+  cmd->add_option("--platform", opt->platform, "The platform of runs looked up by commit");
+  cmd->add_option("--repo", opt->repo, "Git repository for refs (default .)");
+  opt->flags.AddTo(cmd);
+  cmd->callback([opt, shell] { RunCompare(*opt, shell); });
+}
+}  // namespace perfledger::cli

@@ -1,0 +1,396 @@
+#include "cli/comparison.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "base/json_writer.h"
+#include "base/strings.h"
+#include "core/artifact.h"
+#include "env/env.h"
+#include "schedule/commit_source.h"
+
+namespace perfledger::cli {
+namespace {
+
+using analysis::Comparison;
+using analysis::ComparisonRow;
+using analysis::Verdict;
+using Side = ComparedRun;
+
+bool LooksLikeSha(const std::string& s) {
+  return s.size() >= 4 && s.size() <= 40 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(c) != 0; });
+}
+
+// A file, else a commit (sha, prefix or git ref) whose run is in the store.
+base::Result<Side> Load(const std::string& what, const std::string& platform,
+                        const std::string& repo, Shell* shell,
+                        std::unique_ptr<store::Store>* store) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(what, ec)) {
+    ASSIGN_OR_RETURN(std::string text, env::Env::Default()->ReadFile(what));
+    ASSIGN_OR_RETURN(core::Run run, core::ReadArtifact(text, what));
+    return Side{std::move(run), what};
+  }
+  if (*store == nullptr) {
+    auto opened = shell->OpenStore(/*create=*/false);
+    if (!opened.ok()) {
+      return base::InvalidInput(
+          fmt::format("{}: not an artifact file, and no store to look it up as a commit ({})", what,
+                      opened.status().message()));
+    }
+    *store = std::move(*opened);
+  }
+  store::RunFilter filter;
+  if (!platform.empty()) filter.platform = platform;
+  ASSIGN_OR_RETURN(std::vector<store::RunSummary> runs, (*store)->ListRuns(filter));
+  std::string sha = base::ToLower(what);
+  auto matching = [&](const std::string& prefix) {
+    std::vector<const store::RunSummary*> out;
+    for (const auto& r : runs) {
+      if (r.sha.starts_with(prefix)) out.push_back(&r);
+    }
+    return out;
+  };
+  std::vector<const store::RunSummary*> found;
+  if (LooksLikeSha(sha)) found = matching(sha);
+  if (found.empty()) {
+    auto resolved = schedule::ResolveCommit(repo, what);
+    if (resolved.ok()) {
+      sha = *resolved;
+      found = matching(sha);
+    } else if (!LooksLikeSha(sha)) {
+      return base::NotFound(fmt::format("{}: not an artifact file, and not a commit: {}", what,
+                                        resolved.status().message()));
+    }
+  }
+  if (found.empty()) {
+    return base::NotFound(fmt::format("{}: no run of this commit{} in {}", what,
+                                      platform.empty() ? "" : " on " + platform, shell->db));
+  }
+  std::vector<std::string> platforms, shas;
+  for (const auto* r : found) {
+    if (std::find(platforms.begin(), platforms.end(), r->platform) == platforms.end()) {
+      platforms.push_back(r->platform);
+    }
+    if (std::find(shas.begin(), shas.end(), r->sha) == shas.end()) shas.push_back(r->sha);
+  }
+  if (shas.size() > 1) {
+    return base::InvalidInput(fmt::format("{}: ambiguous, it starts {} commits' shas: {}", what,
+                                          shas.size(), base::Join(shas, ", ")));
+  }
+  if (platforms.size() > 1) {
+    return base::InvalidInput(
+        fmt::format("{}: runs on several platforms ({}): choose one with "
+                    "--platform",
+                    what, base::Join(platforms, ", ")));
+  }
+  // The newest run of that commit on that platform.
+  const store::RunSummary* pick =
+      *std::max_element(found.begin(), found.end(), [](const auto* a, const auto* b) {
+        return a->started_at.unix_nanos < b->started_at.unix_nanos;
+      });
+  store::RunFilter one;
+  one.platform = pick->platform;
+  std::optional<core::Run> loaded;
+  RETURN_IF_ERROR((*store)->ForEachRun(one, [&](const core::Run& r) {
+    if (r.run_id == pick->run_id) loaded = r;
+    return base::Status::Ok();
+  }));
+  if (!loaded) return base::Internal("run " + pick->run_id + " vanished from the store");
+  return Side{std::move(*loaded),
+              fmt::format("commit {} in {}", pick->sha.substr(0, 12), shell->db)};
+}
+
+std::string Percent(std::optional<double> v) {
+  if (!v) return "-";
+  return fmt::format("{:+.1f}%", *v * 100);
+}
+
+std::string Number(double v) {
+  if (v != 0 && (std::abs(v) >= 1e7 || std::abs(v) < 1e-3)) return fmt::format("{:.4g}", v);
+  return fmt::format("{:.6g}", v);
+}
+
+std::string PValue(std::optional<double> p) {
+  if (!p) return "-";
+  return *p < 1e-4 ? fmt::format("{:.1e}", *p) : fmt::format("{:.4f}", *p);
+}
+
+std::string Interval(const ComparisonRow& r) {
+  if (!r.ci_low || !r.ci_high) return "-";
+  return fmt::format("[{}, {}]", Percent(r.ci_low), Percent(r.ci_high));
+}
+
+std::string Describe(const Side& s) {
+  return fmt::format("{} {} ({})", s.run.commit.sha.substr(0, 12), s.run.platform, s.source);
+}
+
+void PrintTable(const Comparison& c, const Side& base, const Side& head, bool advisory,
+                const std::string& why) {
+  fmt::print("base {}\nhead {}\n", Describe(base), Describe(head));
+  if (!why.empty()) fmt::print("baseline: {}\n", why);
+  if (advisory) {
+    fmt::print(
+        "advisory: the two runs are on different environments; no verdict here is a "
+        "regression of the code\n");
+  }
+  fmt::print("\n{:<32} {:<12} {:>12} {:>12} {:>8} {:>18} {:>9} {:>9} {:>7}  {}\n", "BENCHMARK",
+             "METRIC", "BASE", "HEAD", "CHANGE", "INTERVAL", "P", "Q", "MIN", "VERDICT");
+  for (const auto& r : c.rows) {
+    std::string verdict(analysis::VerdictName(r.verdict));
+    if (!r.note.empty()) verdict += " (" + r.note + ")";
+    fmt::print("{:<32} {:<12} {:>12} {:>12} {:>8} {:>18} {:>9} {:>9} {:>7}  {}\n", r.benchmark,
+               r.metric, Number(r.base_median), Number(r.head_median), Percent(r.change),
+               Interval(r), PValue(r.p_value), PValue(r.q_value),
+               fmt::format("{:.1f}%", r.threshold * 100), verdict);
+  }
+  fmt::print("\n{} regression{}, {} improvement{}, {} unchanged, {} inconclusive\n", c.regressions,
+             c.regressions == 1 ? "" : "s", c.improvements, c.improvements == 1 ? "" : "s",
+             c.unchanged, c.inconclusive);
+  fmt::print(
+      "MIN is the minimum effect that counts: 3x the series' noise (1%..50%) unless "
+      "--threshold.\n");
+  if (!c.failed.empty()) fmt::print("failed on a side: {}\n", base::Join(c.failed, ", "));
+  if (!c.only_base.empty()) fmt::print("only in base: {}\n", base::Join(c.only_base, ", "));
+  if (!c.only_head.empty()) fmt::print("only in head: {}\n", base::Join(c.only_head, ", "));
+}
+
+void PrintMarkdown(const Comparison& c, const Side& base, const Side& head, bool advisory,
+                   const std::string& why) {
+  fmt::print("### perfledger compare: `{}` → `{}` on {}\n\n", base.run.commit.sha.substr(0, 12),
+             head.run.commit.sha.substr(0, 12), head.run.platform);
+  if (!why.empty()) fmt::print("Baseline: {}.\n\n", why);
+  if (advisory) {
+    fmt::print(
+        "> **Advisory:** base and head ran on different environments, so these changes "
+        "may be the machines, not the code.\n\n");
+  }
+  fmt::print("**{}** regression{}, **{}** improvement{}, {} unchanged, {} inconclusive.\n\n",
+             c.regressions, c.regressions == 1 ? "" : "s", c.improvements,
+             c.improvements == 1 ? "" : "s", c.unchanged, c.inconclusive);
+  auto table = [&](const std::vector<const ComparisonRow*>& rows) {
+    fmt::print("| benchmark | metric | base | head | change | 95% interval | q | verdict |\n");
+    fmt::print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    for (const auto* r : rows) {
+      std::string verdict(analysis::VerdictName(r->verdict));
+      if (r->verdict == Verdict::kRegression) verdict = ":red_circle: regression";
+      if (r->verdict == Verdict::kImprovement) verdict = ":green_circle: improvement";
+      if (!r->note.empty()) verdict += " (" + r->note + ")";
+      fmt::print("| `{}` | {} | {} {} | {} {} | {} | {} | {} | {} |\n", r->benchmark, r->metric,
+                 Number(r->base_median), r->unit, Number(r->head_median), r->unit,
+                 Percent(r->change), Interval(*r), PValue(r->q_value), verdict);
+    }
+  };
+  std::vector<const ComparisonRow*> moved, rest;
+  for (const auto& r : c.rows) {
+    (r.verdict == Verdict::kRegression || r.verdict == Verdict::kImprovement ? moved : rest)
+        .push_back(&r);
+  }
+  if (!moved.empty()) {
+    table(moved);
+    fmt::print("\n");
+  }
+  if (!rest.empty()) {
+    fmt::print("<details><summary>{} unchanged or inconclusive</summary>\n\n", rest.size());
+    table(rest);
+    fmt::print("\n</details>\n");
+  }
+}
+
+void WriteSide(base::JsonWriter& w, const Side& s) {
+  w.BeginObject();
+  w.Key("run_id").String(s.run.run_id);
+  w.Key("sha").String(s.run.commit.sha);
+  w.Key("platform").String(s.run.platform);
+  w.Key("fingerprint").String(s.run.environment.fingerprint);
+  w.Key("source").String(s.source);
+  w.EndObject();
+}
+
+void Optional(base::JsonWriter& w, std::string_view key, std::optional<double> v) {
+  w.Key(key);
+  if (v) {
+    w.Number(*v);
+  } else {
+    w.Null();
+  }
+}
+
+void PrintJson(const Comparison& c, const Side& base, const Side& head, bool advisory,
+               const std::string& why) {
+  base::JsonWriter w;
+  w.BeginObject();
+  w.Key("base");
+  WriteSide(w, base);
+  w.Key("head");
+  WriteSide(w, head);
+  w.Key("advisory").Bool(advisory);
+  if (!why.empty()) w.Key("baseline_reason").String(why);
+  w.Key("results").BeginArray();
+  for (const auto& r : c.rows) {
+    w.BeginObject();
+    w.Key("benchmark").String(r.benchmark);
+    w.Key("metric").String(r.metric);
+    w.Key("unit").String(r.unit);
+    w.Key("base_median").Number(r.base_median);
+    w.Key("head_median").Number(r.head_median);
+    Optional(w, "change", r.change);
+    Optional(w, "ci_low", r.ci_low);
+    Optional(w, "ci_high", r.ci_high);
+    Optional(w, "p_value", r.p_value);
+    Optional(w, "q_value", r.q_value);
+    w.Key("verdict").String(analysis::VerdictName(r.verdict));
+    w.Key("base_n").Int(r.base_n);
+    w.Key("head_n").Int(r.head_n);
+    w.Key("threshold").Number(r.threshold);
+    w.Key("noise").Number(r.noise);
+    w.Key("noise_source").String(r.noise_source);
+    if (!r.note.empty()) w.Key("note").String(r.note);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("summary").BeginObject();
+  w.Key("regressions").Int(c.regressions);
+  w.Key("improvements").Int(c.improvements);
+  w.Key("unchanged").Int(c.unchanged);
+  w.Key("inconclusive").Int(c.inconclusive);
+  w.EndObject();
+  w.Key("not_compared").BeginObject();
+  for (auto [key, list] : {std::pair{"failed", &c.failed}, std::pair{"only_base", &c.only_base},
+                           std::pair{"only_head", &c.only_head}}) {
+    w.Key(key).BeginArray();
+    for (const auto& name : *list) w.String(name);
+    w.EndArray();
+  }
+  w.EndObject();
+  w.EndObject();
+  fmt::print("{}\n", w.Take());
+}
+
+std::string Xml(std::string_view s) {
+  std::string out;
+  for (char ch : s) {
+    switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += ch;
+    }
+  }
+  return out;
+}
+
+void PrintJunit(const Comparison& c, const Side& base, const Side& head) {
+  fmt::print("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+  fmt::print(
+      "<testsuite name=\"perfledger compare {} {}\" tests=\"{}\" failures=\"{}\" "
+      "skipped=\"{}\">\n",
+      Xml(base.run.commit.sha.substr(0, 12)), Xml(head.run.commit.sha.substr(0, 12)), c.rows.size(),
+      c.regressions, c.inconclusive);
+  for (const auto& r : c.rows) {
+    fmt::print("  <testcase classname=\"{}\" name=\"{}\">", Xml(r.benchmark), Xml(r.metric));
+    const std::string what =
+        fmt::format("{} -> {} {} ({} {}, q {})", Number(r.base_median), Number(r.head_median),
+                    r.unit, Percent(r.change), Interval(r), PValue(r.q_value));
+    if (r.verdict == Verdict::kRegression) {
+      fmt::print("<failure message=\"regression: {}\"/>", Xml(what));
+    } else if (r.verdict == Verdict::kInconclusive) {
+      fmt::print("<skipped message=\"inconclusive: {}\"/>", Xml(r.note.empty() ? what : r.note));
+    } else {
+      fmt::print("<system-out>{}: {}</system-out>", analysis::VerdictName(r.verdict), Xml(what));
+    }
+    fmt::print("</testcase>\n");
+  }
+  fmt::print("</testsuite>\n");
+}
+
+base::Result<double> ParsePercent(const std::string& text) {
+  std::string s = text;
+  if (!s.empty() && s.back() == '%') s.pop_back();
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || !(v > 0) || v > 1000) {
+    return base::InvalidInput("--threshold: expected a percentage like 10% or 2.5, got '" + text +
+                              "'");
+  }
+  return v / 100;
+}
+
+}  // namespace
+
+base::Result<ComparedRun> LoadComparedRun(const std::string& what, const std::string& platform,
+                                          const std::string& repo, Shell* shell,
+                                          std::unique_ptr<store::Store>* store) {
+  return Load(what, platform, repo, shell, store);
+}
+
+void ComparisonFlags::AddTo(CLI::App* cmd) {
+  cmd->add_option("--metric", metrics, "Only this metric (repeatable)");
+  cmd->add_option("--threshold", threshold,
+                  "Fixed minimum effect, like 10% (default: from the noise)");
+  cmd->add_option("--alpha", alpha, "False discovery rate (default 0.05)");
+  cmd->add_option("--format", format, "table, markdown, json or junit")
+      ->check(CLI::IsMember({"table", "markdown", "json", "junit"}));
+  cmd->add_flag("--allow-cross-environment", allow_cross_environment,
+                "Compare runs of different environments (advisory only)");
+}
+
+void CompareAndPrint(const ComparedRun& base, const ComparedRun& head, const ComparisonFlags& flags,
+                     const std::string& why, Shell* shell) {
+  analysis::CompareOptions options;
+  if (!flags.threshold.empty()) {
+    auto t = ParsePercent(flags.threshold);
+    if (!t.ok()) return shell->Fail(t.status());
+    options.threshold = *t;
+  }
+  if (!(flags.alpha > 0 && flags.alpha < 1)) {
+    return shell->UsageError("--alpha: expected a probability between 0 and 1, like 0.05");
+  }
+  options.alpha = flags.alpha;
+  options.metrics = flags.metrics;
+  bool advisory = false;
+  if (base.run.environment.fingerprint != head.run.environment.fingerprint ||
+      base.run.platform != head.run.platform) {
+    if (!flags.allow_cross_environment) {
+      return shell->Fail(base::InvalidInput(fmt::format(
+          "base ({} on {}, environment {}) and head ({} on {}, environment {}) ran on different "
+          "environments, whose numbers are not comparable; pass --allow-cross-environment for "
+          "an advisory comparison",
+          base.run.commit.sha.substr(0, 12), base.run.platform, base.run.environment.fingerprint,
+          head.run.commit.sha.substr(0, 12), head.run.platform, head.run.environment.fingerprint)));
+    }
+    advisory = true;
+  }
+  const Comparison c = analysis::CompareRuns(base.run, head.run, options);
+  if (c.rows.empty()) {
+    return shell->Fail(base::InvalidInput(fmt::format(
+        "base and head have no benchmark and metric in common to compare{}",
+        flags.metrics.empty() ? "" : " (with --metric " + base::Join(flags.metrics, ", ") + ")")));
+  }
+  if (flags.format == "json") {
+    PrintJson(c, base, head, advisory, why);
+  } else if (flags.format == "markdown") {
+    PrintMarkdown(c, base, head, advisory, why);
+  } else if (flags.format == "junit") {
+    PrintJunit(c, base, head);
+  } else {
+    PrintTable(c, base, head, advisory, why);
+  }
+  if (c.regressions > 0 && !advisory) shell->exit_code = kExitFound;
+}
+
+}  // namespace perfledger::cli
