@@ -41,7 +41,7 @@ struct RankTest {
 RankTest MannWhitneyU(std::span<const double> x, std::span<const double> y);
 
 struct RelativeChange {
-  double estimate = 0;  // head / base - 1: +0.10 is 10% larger
+  double estimate = 0;       // head / base - 1: +0.10 is 10% larger
   double low = 0, high = 0;  // the confidence interval of the estimate
 };
 
@@ -52,8 +52,7 @@ struct RelativeChange {
 // positive, it works on differences relative to the base median instead. Needs at least one
 // value a side; otherwise nullopt.
 std::optional<RelativeChange> HodgesLehmann(std::span<const double> base,
-                                            std::span<const double> head,
-                                            double confidence = 0.95);
+                                            std::span<const double> head, double confidence = 0.95);
 
 // Welch's two-sided t test from aggregates (n, mean, standard deviation of each side), for
 // metrics that only have summaries. nullopt when either n < 2, or both deviations are 0.
