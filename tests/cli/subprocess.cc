@@ -55,6 +55,14 @@ Outcome Wait(pid_t pid) {
   return o;
 }
 
+const std::map<std::string, std::string>& LocalMachineEnv() {
+  static const std::map<std::string, std::string> env = {
+      {"CI", ""},       {"GITHUB_ACTIONS", ""}, {"GITLAB_CI", ""},   {"BUILDKITE", ""},
+      {"CIRCLECI", ""}, {"TF_BUILD", ""},       {"JENKINS_URL", ""},
+  };
+  return env;
+}
+
 Outcome RunCommand(const std::vector<std::string>& argv, const std::string& cwd,
                    const std::map<std::string, std::string>& env) {
   char out_tmpl[] = "/tmp/perfledger-out-XXXXXX";

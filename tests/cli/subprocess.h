@@ -20,6 +20,10 @@ struct Outcome {
 Outcome RunCommand(const std::vector<std::string>& argv, const std::string& cwd = "",
                    const std::map<std::string, std::string>& env = {});
 
+// Unsets every variable by which perfledger recognises a CI runner, so a test that means a
+// local run gets one even when the test suite itself runs on CI.
+const std::map<std::string, std::string>& LocalMachineEnv();
+
 // Starts a process with stdout and stderr sent to files; returns its pid.
 pid_t Start(const std::vector<std::string>& argv, const std::string& out_path,
             const std::string& err_path);

@@ -67,7 +67,7 @@ class SuiteTest : public ::testing::Test {
   Outcome Perfledger(std::vector<std::string> args) {
     std::vector<std::string> argv = {kBin, "--db", (dir_ / "perf.db").string()};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, dir_.string());
+    return RunCommand(argv, dir_.string(), subprocess::LocalMachineEnv());
   }
   Outcome RunSuite(std::vector<std::string> extra = {}, const std::string& sha = kSha) {
     std::vector<std::string> args = {"run",      "--suite", "perfledger.toml", "--project", "demo",
