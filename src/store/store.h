@@ -126,6 +126,29 @@ struct EpochInfo {
   std::optional<base::Timestamp> first_complete_commit_time;
 };
 
+// A change `perfledger detect --record` kept (DESIGN.md "alert"): a step in one series
+// (platform x benchmark x metric within one epoch) between two measured commits.
+struct AlertRecord {
+  int64_t id = 0;  // assigned by InsertAlert
+  std::string project, platform, benchmark, metric, unit;
+  std::optional<int64_t> epoch;  // the series' epoch number; null for runs without a suite
+  // The commit range the change lies in: after `range_from` (the last measured commit before
+  // it), up to and including `range_to` (the first measured commit after it).
+  std::string range_from, range_to;
+  int64_t range_count = 0;  // commits in (range_from, range_to]; 0 when unknown
+  double before_median = 0, after_median = 0, change = 0, confidence = 0, noise = 0;
+  std::string kind;              // regression, improvement, environment
+  std::string status = "open";   // open, acknowledged, resolved, false-positive
+  std::optional<std::string> note;
+  base::Timestamp created_at, updated_at;
+};
+
+struct AlertFilter {
+  std::optional<std::string> status;
+  std::optional<std::string> platform;
+  std::optional<std::string> kind;
+};
+
 struct IngestStats {
   int64_t ingested = 0;         // runs newly written
   int64_t already_present = 0;  // runs stored before with identical content
@@ -175,6 +198,22 @@ class Store {
   // The recorded first-parent history ending at `head`, oldest first; stops where the chain
   // leaves the recorded commits. Empty when `head` was never recorded.
   virtual base::Result<std::vector<CommitRecord>> RecordedHistory(const std::string& head) = 0;
+
+  // Alerts, oldest first (by id). Statuses other than the four above are not stored.
+  virtual base::Result<std::vector<AlertRecord>> ListAlerts(const AlertFilter& filter) = 0;
+
+  // Stores new alerts and narrows existing ones in one transaction: every record in
+  // `inserts` gets a new id (written back), every record in `narrowed` (by id) gets its range,
+  // medians, change and confidence replaced (status and note are kept). An unknown id is
+  // kNotFound and nothing is written.
+  virtual base::Status RecordAlerts(std::vector<AlertRecord>& inserts,
+                                    const std::vector<AlertRecord>& narrowed) = 0;
+
+  // Sets an alert's status (open, acknowledged, resolved, false-positive) and, when given,
+  // its note; kNotFound for an unknown id, kInvalidInput for an unknown status.
+  virtual base::Status SetAlertStatus(int64_t id, const std::string& status,
+                                      const std::optional<std::string>& note,
+                                      base::Timestamp now) = 0;
 
   // "sqlite 3.40.1, schema 1, /path/to/perfledger.db": for messages and `--version`.
   virtual std::string Describe() const = 0;
