@@ -169,10 +169,44 @@ CREATE TABLE epochs (
 ) WITHOUT ROWID;
 )sql";
 
+// Alerts (DESIGN.md "alert"): changes `perfledger detect --record` kept, one step in one
+// series (platform x benchmark x metric within one epoch) between two measured commits, with
+// the status a person gave it. Times are Unix nanoseconds, like every other time here.
+constexpr std::string_view kMigration4 = R"sql(
+CREATE TABLE alerts (
+  id INTEGER PRIMARY KEY,
+  project TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  benchmark TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  -- The series' suite epoch number; NULL for runs without a suite epoch.
+  epoch INTEGER,
+  -- The commit range the change lies in: (range_from, range_to].
+  range_from TEXT NOT NULL,
+  range_to TEXT NOT NULL,
+  range_count INTEGER NOT NULL,
+  before_median REAL NOT NULL,
+  after_median REAL NOT NULL,
+  change REAL NOT NULL,
+  confidence REAL NOT NULL,
+  noise REAL NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('regression', 'improvement', 'environment')),
+  status TEXT NOT NULL
+    CHECK (status IN ('open', 'acknowledged', 'resolved', 'false-positive')),
+  note TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX alerts_by_status ON alerts(status);
+CREATE INDEX alerts_by_series ON alerts(platform, benchmark, metric);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
+    {4, kMigration4},
 };
 
 }  // namespace

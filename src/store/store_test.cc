@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include "base/uuid.h"
@@ -673,15 +674,15 @@ TEST_F(StoreTest, AVersion2StoreIsMigratedKeepingItsRuns) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE epochs; DROP TABLE suite_revisions; DROP INDEX runs_by_epoch; "
-                         "ALTER TABLE runs DROP COLUMN epoch; "
+                         "DROP TABLE alerts; DROP TABLE epochs; DROP TABLE suite_revisions; "
+                         "DROP INDEX runs_by_epoch; ALTER TABLE runs DROP COLUMN epoch; "
                          "ALTER TABLE runs DROP COLUMN suite_json; PRAGMA user_version = 2",
                          0, 0, 0),
             SQLITE_OK)
       << sqlite3_errmsg(db);
   sqlite3_close(db);
   auto store = Open();
-  EXPECT_NE(store->Describe().find("schema 3"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 4"), std::string::npos) << store->Describe();
   auto back = All(*store);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0], old);  // its suite has neither definitions nor an epoch
@@ -700,6 +701,7 @@ TEST_F(StoreTest, AVersion1StoreIsMigratedKeepingItsRuns) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE alerts; "
                          "DROP TABLE skips; DROP TABLE jobs; DROP TABLE plans; DROP TABLE commits; "
                          "DROP TABLE epochs; DROP TABLE suite_revisions; DROP INDEX runs_by_epoch; "
                          "ALTER TABLE runs DROP COLUMN epoch; "
@@ -708,9 +710,329 @@ TEST_F(StoreTest, AVersion1StoreIsMigratedKeepingItsRuns) {
             SQLITE_OK);
   sqlite3_close(db);
   auto store = Open();
-  EXPECT_NE(store->Describe().find("schema 3"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 4"), std::string::npos) << store->Describe();
   EXPECT_EQ(All(*store).size(), 1u);
   EXPECT_TRUE(store->RecordPlan(SamplePlan(0, 1, base::Timestamp{1})).ok());
+}
+
+// Alerts (store.h AlertRecord).
+
+AlertRecord SampleAlert(int i, const std::string& platform = "x86-64-linux",
+                        const std::string& kind = "regression") {
+  AlertRecord a;
+  a.project = "gruel";
+  a.platform = platform;
+  a.benchmark = "parse/small";
+  a.metric = i % 2 == 0 ? "wall_time" : "instructions";
+  a.unit = i % 2 == 0 ? "ns" : "count";
+  a.epoch = i + 1;
+  a.range_from = Sha(10 * i);
+  a.range_to = Sha(10 * i + 4);
+  a.range_count = 4;
+  a.before_median = 1000.0 + i;
+  a.after_median = 1150.25 + i;
+  a.change = 0.15025;
+  a.confidence = 0.999;
+  a.noise = 0.0125;
+  a.kind = kind;
+  a.created_at = base::Timestamp{1'700'000'000'000'000'000LL + i};
+  a.updated_at = a.created_at;
+  return a;
+}
+
+void ExpectSameAlert(const AlertRecord& got, const AlertRecord& want) {
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.project, want.project);
+  EXPECT_EQ(got.platform, want.platform);
+  EXPECT_EQ(got.benchmark, want.benchmark);
+  EXPECT_EQ(got.metric, want.metric);
+  EXPECT_EQ(got.unit, want.unit);
+  EXPECT_EQ(got.epoch, want.epoch);
+  EXPECT_EQ(got.range_from, want.range_from);
+  EXPECT_EQ(got.range_to, want.range_to);
+  EXPECT_EQ(got.range_count, want.range_count);
+  EXPECT_EQ(got.before_median, want.before_median);
+  EXPECT_EQ(got.after_median, want.after_median);
+  EXPECT_EQ(got.change, want.change);
+  EXPECT_EQ(got.confidence, want.confidence);
+  EXPECT_EQ(got.noise, want.noise);
+  EXPECT_EQ(got.kind, want.kind);
+  EXPECT_EQ(got.status, want.status);
+  EXPECT_EQ(got.note, want.note);
+  EXPECT_EQ(got.created_at, want.created_at);
+  EXPECT_EQ(got.updated_at, want.updated_at);
+}
+
+std::vector<int64_t> IdsOf(const std::vector<AlertRecord>& alerts) {
+  std::vector<int64_t> ids;
+  for (const auto& a : alerts) ids.push_back(a.id);
+  return ids;
+}
+
+TEST_F(StoreTest, AlertsComeBackWithEveryFieldAndIdsInOrder) {
+  std::vector<AlertRecord> inserts = {SampleAlert(0), SampleAlert(1, "macos", "improvement"),
+                                      SampleAlert(2, "x86-64-linux", "environment")};
+  inserts[0].epoch.reset();  // a series without a suite epoch
+  inserts[1].status = "acknowledged";
+  inserts[1].note = "expected: the new allocator";
+  inserts[1].change = -0.2;
+  inserts[1].range_count = 0;  // unknown
+  inserts[2].note = "";        // given but empty: not the same as none
+  {
+    auto store = Open();
+    EXPECT_TRUE(store->ListAlerts({})->empty());
+    ASSERT_TRUE(store->RecordAlerts(inserts, {}).ok());
+    EXPECT_EQ(IdsOf(inserts), (std::vector<int64_t>{1, 2, 3}));
+    std::vector<AlertRecord> more = {SampleAlert(3)};
+    ASSERT_TRUE(store->RecordAlerts(more, {}).ok());
+    EXPECT_EQ(more[0].id, 4);
+    inserts.push_back(more[0]);
+    // Nothing to do is fine, too.
+    std::vector<AlertRecord> none;
+    EXPECT_TRUE(store->RecordAlerts(none, {}).ok());
+  }
+  auto store = Open();  // and it all survives reopening
+  auto back = store->ListAlerts({});
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->size(), inserts.size());
+  for (size_t i = 0; i < inserts.size(); ++i) {
+    SCOPED_TRACE(i);
+    ExpectSameAlert((*back)[i], inserts[i]);
+  }
+  EXPECT_EQ((*back)[0].epoch, std::nullopt);
+  EXPECT_EQ((*back)[0].note, std::nullopt);
+  EXPECT_EQ((*back)[2].note, std::optional<std::string>(""));
+}
+
+TEST_F(StoreTest, AlertsAreFilteredByStatusPlatformAndKind) {
+  auto store = Open();
+  std::vector<AlertRecord> inserts = {SampleAlert(0), SampleAlert(1, "macos"),
+                                      SampleAlert(2, "x86-64-linux", "improvement"),
+                                      SampleAlert(3, "macos", "environment"), SampleAlert(4)};
+  inserts[1].status = "resolved";
+  inserts[4].status = "false-positive";
+  ASSERT_TRUE(store->RecordAlerts(inserts, {}).ok());
+  using Opt = std::optional<std::string>;
+  auto ids = [&](Opt status, Opt platform, Opt kind) {
+    AlertFilter f;
+    f.status = std::move(status);
+    f.platform = std::move(platform);
+    f.kind = std::move(kind);
+    auto listed = store->ListAlerts(f);
+    EXPECT_TRUE(listed.ok()) << listed.status().ToString();
+    return listed.ok() ? IdsOf(*listed) : std::vector<int64_t>{};
+  };
+  using Ids = std::vector<int64_t>;
+  const auto any = std::nullopt;
+  EXPECT_EQ(ids(any, any, any), (Ids{1, 2, 3, 4, 5}));
+  EXPECT_EQ(ids("open", any, any), (Ids{1, 3, 4}));
+  EXPECT_EQ(ids("resolved", any, any), (Ids{2}));
+  EXPECT_EQ(ids("acknowledged", any, any), Ids{});
+  EXPECT_EQ(ids(any, "macos", any), (Ids{2, 4}));
+  EXPECT_EQ(ids(any, any, "regression"), (Ids{1, 2, 5}));
+  EXPECT_EQ(ids("open", "x86-64-linux", any), (Ids{1, 3}));
+  EXPECT_EQ(ids("open", "macos", "environment"), (Ids{4}));
+  EXPECT_EQ(ids(any, "nope", any), Ids{});
+}
+
+TEST_F(StoreTest, NarrowingReplacesTheRangeAndKeepsStatusAndNote) {
+  auto store = Open();
+  std::vector<AlertRecord> inserts = {SampleAlert(0), SampleAlert(1)};
+  ASSERT_TRUE(store->RecordAlerts(inserts, {}).ok());
+  const base::Timestamp acked{inserts[0].created_at.unix_nanos + 1000};
+  ASSERT_TRUE(store->SetAlertStatus(1, "acknowledged", "looking", acked).ok());
+
+  // A later detection with more commits measured: a narrower range and new estimates. Its
+  // status, note, kind and series fields are not what narrowing changes.
+  AlertRecord narrower = SampleAlert(7, "macos", "improvement");
+  narrower.id = 1;
+  narrower.range_from = Sha(2);
+  narrower.range_to = Sha(3);
+  narrower.range_count = 1;
+  narrower.before_median = 990.5;
+  narrower.after_median = 1200.75;
+  narrower.change = 0.2122;
+  narrower.confidence = 0.9999;
+  narrower.status = "open";
+  narrower.note = "from detect";
+  narrower.updated_at = base::Timestamp{acked.unix_nanos + 5000};
+  std::vector<AlertRecord> fresh = {SampleAlert(2)};
+  ASSERT_TRUE(store->RecordAlerts(fresh, {narrower}).ok());
+  EXPECT_EQ(fresh[0].id, 3);
+
+  auto back = store->ListAlerts({});
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->size(), 3u);
+  AlertRecord want = inserts[0];
+  want.range_from = Sha(2);
+  want.range_to = Sha(3);
+  want.range_count = 1;
+  want.before_median = 990.5;
+  want.after_median = 1200.75;
+  want.change = 0.2122;
+  want.confidence = 0.9999;
+  want.status = "acknowledged";
+  want.note = "looking";
+  want.updated_at = narrower.updated_at;
+  ExpectSameAlert((*back)[0], want);
+  ExpectSameAlert((*back)[1], inserts[1]);  // untouched
+  ExpectSameAlert((*back)[2], fresh[0]);
+
+  // A record whose clock is behind the alert's last update never moves updated_at back.
+  AlertRecord stale = want;
+  stale.updated_at = base::Timestamp{0};
+  stale.change = 0.25;
+  std::vector<AlertRecord> none;
+  ASSERT_TRUE(store->RecordAlerts(none, {stale}).ok());
+  auto again = store->ListAlerts({});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].change, 0.25);
+  EXPECT_EQ((*again)[0].updated_at, narrower.updated_at);
+}
+
+TEST_F(StoreTest, AnUnknownIdInNarrowedWritesNothing) {
+  auto store = Open();
+  std::vector<AlertRecord> first = {SampleAlert(0)};
+  ASSERT_TRUE(store->RecordAlerts(first, {}).ok());
+
+  // One valid narrowing, one unknown id, and two inserts in the same call: none of it stays.
+  AlertRecord valid = first[0];
+  valid.change = 0.5;
+  valid.range_from = Sha(3);
+  AlertRecord unknown = SampleAlert(1);
+  unknown.id = 2;  // the id the first insert below would get
+  std::vector<AlertRecord> inserts = {SampleAlert(2), SampleAlert(3)};
+  auto s = store->RecordAlerts(inserts, {valid, unknown});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), base::StatusCode::kNotFound);
+  EXPECT_EQ(s.message(), "no alert with id 2");
+  EXPECT_EQ(IdsOf(inserts), (std::vector<int64_t>{0, 0}));  // no ids written back
+  auto back = store->ListAlerts({});
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->size(), 1u);
+  ExpectSameAlert((*back)[0], first[0]);
+
+  // The same inserts alone go through, numbered as if the failed call never happened.
+  ASSERT_TRUE(store->RecordAlerts(inserts, {}).ok());
+  EXPECT_EQ(IdsOf(inserts), (std::vector<int64_t>{2, 3}));
+}
+
+TEST_F(StoreTest, InvalidNewAlertsAreRefusedAndNothingIsWritten) {
+  auto store = Open();
+  std::vector<AlertRecord> bad_kind = {SampleAlert(0), SampleAlert(1, "macos", "slower")};
+  auto s = store->RecordAlerts(bad_kind, {});
+  EXPECT_EQ(s.code(), base::StatusCode::kInvalidInput);
+  EXPECT_TRUE(Contains(s.message(), "unknown alert kind \"slower\"")) << s.message();
+
+  std::vector<AlertRecord> bad_status = {SampleAlert(0)};
+  bad_status[0].status = "closed";
+  s = store->RecordAlerts(bad_status, {});
+  EXPECT_EQ(s.code(), base::StatusCode::kInvalidInput);
+  EXPECT_TRUE(Contains(s.message(), "unknown alert status \"closed\"")) << s.message();
+
+  std::vector<AlertRecord> not_finite = {SampleAlert(0)};
+  not_finite[0].change = std::numeric_limits<double>::quiet_NaN();
+  s = store->RecordAlerts(not_finite, {});
+  EXPECT_EQ(s.code(), base::StatusCode::kInvalidInput);
+  EXPECT_TRUE(Contains(s.message(), "change is not a finite number")) << s.message();
+
+  EXPECT_EQ(IdsOf(bad_kind), (std::vector<int64_t>{0, 0}));
+  EXPECT_TRUE(store->ListAlerts({})->empty());
+}
+
+TEST_F(StoreTest, SetAlertStatusMovesBetweenStatusesAndRefusesUnknowns) {
+  auto store = Open();
+  std::vector<AlertRecord> inserts = {SampleAlert(0), SampleAlert(1)};
+  ASSERT_TRUE(store->RecordAlerts(inserts, {}).ok());
+  const int64_t t0 = inserts[0].created_at.unix_nanos;
+  auto alert = [&](int64_t id) {
+    auto listed = store->ListAlerts({});
+    EXPECT_TRUE(listed.ok());
+    for (const auto& a : *listed) {
+      if (a.id == id) return a;
+    }
+    ADD_FAILURE() << "no alert " << id;
+    return AlertRecord{};
+  };
+
+  ASSERT_TRUE(store->SetAlertStatus(1, "acknowledged", "bisecting", base::Timestamp{t0 + 1}).ok());
+  EXPECT_EQ(alert(1).status, "acknowledged");
+  EXPECT_EQ(alert(1).note, "bisecting");
+  EXPECT_EQ(alert(1).updated_at, base::Timestamp{t0 + 1});
+  EXPECT_EQ(alert(1).created_at, inserts[0].created_at);
+
+  // Without a note the note stays.
+  ASSERT_TRUE(store->SetAlertStatus(1, "resolved", std::nullopt, base::Timestamp{t0 + 2}).ok());
+  EXPECT_EQ(alert(1).status, "resolved");
+  EXPECT_EQ(alert(1).note, "bisecting");
+  EXPECT_EQ(alert(1).updated_at, base::Timestamp{t0 + 2});
+
+  ASSERT_TRUE(
+      store->SetAlertStatus(1, "false-positive", "noise on the runner", base::Timestamp{t0 + 3})
+          .ok());
+  EXPECT_EQ(alert(1).status, "false-positive");
+  EXPECT_EQ(alert(1).note, "noise on the runner");
+  ASSERT_TRUE(store->SetAlertStatus(1, "open", std::nullopt, base::Timestamp{t0 + 4}).ok());
+  EXPECT_EQ(alert(1).status, "open");
+  EXPECT_EQ(alert(1).updated_at, base::Timestamp{t0 + 4});
+  ExpectSameAlert(alert(2), inserts[1]);  // the other alert is untouched
+
+  auto unknown_status = store->SetAlertStatus(1, "closed", "x", base::Timestamp{t0 + 5});
+  EXPECT_EQ(unknown_status.code(), base::StatusCode::kInvalidInput);
+  EXPECT_EQ(unknown_status.message(),
+            "unknown alert status \"closed\": expected open, acknowledged, resolved or "
+            "false-positive");
+  auto unknown_id = store->SetAlertStatus(7, "resolved", std::nullopt, base::Timestamp{t0 + 5});
+  EXPECT_EQ(unknown_id.code(), base::StatusCode::kNotFound);
+  EXPECT_EQ(unknown_id.message(), "no alert with id 7");
+  // Neither changed anything.
+  EXPECT_EQ(alert(1).status, "open");
+  EXPECT_EQ(alert(1).note, "noise on the runner");
+  EXPECT_EQ(alert(1).updated_at, base::Timestamp{t0 + 4});
+}
+
+TEST_F(StoreTest, TheAlertsTableRefusesUnknownKindsAndStatuses) {
+  { auto store = Open(); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  const std::string insert =
+      "INSERT INTO alerts (project, platform, benchmark, metric, unit, range_from, range_to, "
+      "range_count, before_median, after_median, change, confidence, noise, kind, status, "
+      "created_at, updated_at) VALUES ('p', 'x', 'b', 'm', 'ns', 'a', 'b', 1, 1, 2, 1, 0.9, 0, ";
+  EXPECT_EQ(sqlite3_exec(db, (insert + "'regression', 'open', 1, 1)").c_str(), 0, 0, 0), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  EXPECT_NE(sqlite3_exec(db, (insert + "'slower', 'open', 1, 1)").c_str(), 0, 0, 0), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, (insert + "'regression', 'closed', 1, 1)").c_str(), 0, 0, 0),
+            SQLITE_OK);
+  sqlite3_close(db);
+}
+
+TEST_F(StoreTest, AVersion3StoreIsMigratedKeepingItsRunsAndAddingAlerts) {
+  core::Run old = EpochRun(0);
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->Ingest({&old, 1}).ok());
+  }
+  // Back to schema 3 as the previous release left it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE alerts; PRAGMA user_version = 3", 0, 0, 0), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_NE(store->Describe().find("schema 4"), std::string::npos) << store->Describe();
+  auto back = All(*store);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0], old);
+  EXPECT_EQ(store->ListEpochs({})->size(), 1u);
+  auto alerts = store->ListAlerts({});
+  ASSERT_TRUE(alerts.ok()) << alerts.status().ToString();
+  EXPECT_TRUE(alerts->empty());
+  std::vector<AlertRecord> inserts = {SampleAlert(0)};
+  ASSERT_TRUE(store->RecordAlerts(inserts, {}).ok());
+  EXPECT_EQ(inserts[0].id, 1);
+  EXPECT_TRUE(store->SetAlertStatus(1, "resolved", std::nullopt, base::Timestamp{2}).ok());
 }
 
 }  // namespace
