@@ -34,9 +34,9 @@ struct SeriesPoint {
   std::optional<base::Timestamp> commit_time;
   std::optional<std::string> subject;
   core::Reason reason = core::Reason::kPush;
-  double median = 0;  // of the samples; a summary's median, else its mean
-  double spread = 0;  // relative: 1.4826 * MAD / median of the samples; 0 when unknown
-  int64_t n = 0;      // samples (a summary's n)
+  double median = 0;        // of the samples; a summary's median, else its mean
+  double spread = 0;        // relative: 1.4826 * MAD / median of the samples; 0 when unknown
+  int64_t n = 0;            // samples (a summary's n)
   std::string fingerprint;  // the environment fingerprint
   int runs = 1;             // runs of this commit pooled into the point
 };

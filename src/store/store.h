@@ -129,7 +129,7 @@ struct EpochInfo {
 // A change `perfledger detect --record` kept (DESIGN.md "alert"): a step in one series
 // (platform x benchmark x metric within one epoch) between two measured commits.
 struct AlertRecord {
-  int64_t id = 0;  // assigned by InsertAlert
+  int64_t id = 0;  // assigned by RecordAlerts
   std::string project, platform, benchmark, metric, unit;
   std::optional<int64_t> epoch;  // the series' epoch number; null for runs without a suite
   // The commit range the change lies in: after `range_from` (the last measured commit before

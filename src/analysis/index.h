@@ -1,0 +1,46 @@
+// The headline index (DESIGN.md "index"): per platform and epoch, for every measured commit,
+// the geometric mean over the suite's benchmarks of median / median at the epoch's base run
+// (its first complete run). 1.00 is where the epoch started; 1.05 is 5% more of the metric
+// (slower, for times). Only series of one epoch and environment class are combined, so an
+// index never mixes machines or settings. Pure functions over series (series.h).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/series.h"
+
+namespace perfledger::analysis {
+
+struct IndexPoint {
+  std::string sha, run_id;
+  std::optional<base::Timestamp> commit_time;
+  double value = 0;    // the geometric mean of the ratios
+  int benchmarks = 0;  // benchmarks in the mean: those measured both here and at the base
+};
+
+struct IndexSeries {
+  std::string platform, metric, unit;
+  std::optional<int64_t> epoch;
+  bool ci = false;
+  core::Direction direction = core::Direction::kLower;
+  std::string base_sha;
+  std::string base_source;         // "first complete run of epoch 2", "first run measuring all 12"
+  int base_benchmarks = 0;         // benchmarks measured at the base
+  std::vector<IndexPoint> points;  // oldest first, from the base on
+};
+
+// Where each epoch starts: its first complete run's commit, by (platform, epoch number), as
+// Store::ListEpochs reports it.
+using EpochBases = std::map<std::pair<std::string, int64_t>, std::string>;
+
+// One index per (platform, epoch, environment class, metric). The base is the epoch's first
+// complete run when `bases` has it and the series hold it; otherwise (runs without an epoch,
+// or no complete run yet) the first commit that measured as many of the group's benchmarks as
+// any commit did. Commits before the base are not indexed.
+std::vector<IndexSeries> ComputeIndex(const std::vector<Series>& series, const EpochBases& bases);
+
+}  // namespace perfledger::analysis

@@ -1,0 +1,239 @@
+#include "analysis/series.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "analysis/detect.h"
+#include "analysis/index.h"
+
+namespace perfledger::analysis {
+namespace {
+
+std::string Sha(int i) {
+  std::string s = std::to_string(i);
+  return std::string(40 - s.size(), '0') + s;
+}
+
+struct RunSpec {
+  int commit;
+  std::map<std::string, std::vector<double>> benchmarks;  // wall_time samples
+  std::string platform = "linux";
+  std::optional<int64_t> epoch = 1;
+  bool ci = true;
+  std::string fingerprint = "fp1";
+};
+
+core::Run MakeRun(const RunSpec& spec) {
+  core::Run r;
+  r.run_id = "run-" + std::to_string(spec.commit) + "-" + spec.platform;
+  r.platform = spec.platform;
+  r.commit.sha = Sha(spec.commit);
+  r.commit.time = base::Timestamp{(1000 + spec.commit) * 1000000000LL};
+  if (spec.commit > 0) r.commit_range.from = Sha(spec.commit - 1);
+  r.commit_range.to = r.commit.sha;
+  r.environment.ci = spec.ci;
+  r.environment.fingerprint = spec.fingerprint;
+  if (spec.epoch) {
+    r.suite = core::SuiteRef{"demo", 1, {}, core::EpochRef{*spec.epoch, {}}};
+  }
+  for (const auto& [name, samples] : spec.benchmarks) {
+    r.benchmarks.push_back(
+        {name, std::nullopt, {{"wall_time", "ns", core::Direction::kLower, samples, {}}}});
+  }
+  return r;
+}
+
+TEST(SeriesTest, SplitsByPlatformEpochAndClassAndPoolsRunsOfOneCommit) {
+  SeriesBuilder b;
+  b.Add(MakeRun({1, {{"a", {10, 12}}}}));
+  b.Add(MakeRun({1, {{"a", {11, 13}}}}));  // the same commit again: pooled
+  b.Add(MakeRun({2, {{"a", {20}}}}));
+  b.Add(MakeRun({3, {{"a", {30}}}, "linux", 2}));         // another epoch
+  b.Add(MakeRun({4, {{"a", {40}}}, "linux", 1, false}));  // a local run
+  b.Add(MakeRun({5, {{"a", {50}}}, "mac"}));              // another platform
+  auto series = b.Finish();
+  ASSERT_EQ(series.size(), 4u);
+  // Sorted by key: linux/a/wall_time epoch 1 local, epoch 1 ci, epoch 2 ci, then mac.
+  EXPECT_EQ(series[0].key.ci, false);
+  EXPECT_EQ(series[1].key.epoch, 1);
+  ASSERT_EQ(series[1].points.size(), 2u);
+  EXPECT_EQ(series[1].points[0].runs, 2);
+  EXPECT_EQ(series[1].points[0].n, 4);
+  EXPECT_DOUBLE_EQ(series[1].points[0].median, 11.5);
+  EXPECT_EQ(series[1].points[1].sha, Sha(2));
+  EXPECT_EQ(series[2].key.epoch, 2);
+  EXPECT_EQ(series[3].key.platform, "mac");
+}
+
+TEST(SeriesTest, FiltersAndSkipsFailuresAndUnusableValues) {
+  SeriesBuilder b(SeriesFilter{"linux", "sort/*", {"wall_time"}});
+  core::Run r = MakeRun({1, {{"sort/a", {1, 2}}, {"sort/bad", {0, -1}}, {"other", {5}}}});
+  r.benchmarks.push_back({"sort/failed", std::string("crashed"), {}});
+  b.Add(r);
+  b.Add(MakeRun({2, {{"sort/a", {3}}}, "mac"}));
+  auto series = b.Finish();
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_EQ(series[0].key.benchmark, "sort/a");
+  EXPECT_TRUE(GlobMatch("sort/*", "sort/a"));
+  EXPECT_FALSE(GlobMatch("sort/?", "sort/ab"));
+}
+
+TEST(SeriesTest, HistoryNoiseComesFromTheMatchingSeries) {
+  SeriesBuilder b;
+  for (int i = 0; i < 10; ++i) {
+    b.Add(MakeRun({i, {{"a", {i % 2 == 0 ? 100.0 : 102.0}}}}));
+  }
+  auto series = b.Finish();
+  NoiseByMetric noise = HistoryNoiseOf(series, "linux", 1, true);
+  ASSERT_EQ(noise.count({"a", "wall_time"}), 1u);
+  EXPECT_EQ(noise.at({"a", "wall_time"}).runs, 10);
+  EXPECT_NEAR(noise.at({"a", "wall_time"}).relative, 1.4826 * std::log(1.02) / std::sqrt(2), 1e-3);
+  EXPECT_TRUE(HistoryNoiseOf(series, "linux", 2, true).empty());
+  EXPECT_TRUE(HistoryNoiseOf(series, "linux", 1, false).empty());
+  EXPECT_TRUE(HistoryNoiseOf(series, "linux", 1, true, 11).empty());
+}
+
+// A series of `n` commits at level 100 (with a little deterministic noise), stepping by
+// `step` at `at`, with the environment fingerprint changing at `env_at` (0: never).
+Series StepSeries(int n, int at, double step, int env_at = 0) {
+  SeriesBuilder b;
+  for (int i = 1; i <= n; ++i) {
+    double v = 100 * (1 + 0.003 * ((i * 7) % 5 - 2)) * (i >= at ? 1 + step : 1);
+    b.Add(MakeRun({i, {{"a", {v}}}, "linux", 1, true, env_at && i >= env_at ? "fp2" : "fp1"}));
+  }
+  return b.Finish().at(0);
+}
+
+TEST(DetectTest, AStepIsARegressionBetweenTheMeasuredCommitsAroundIt) {
+  Series s = StepSeries(30, 16, 0.15);
+  SeriesDetection d = DetectInSeries(s);
+  EXPECT_TRUE(d.skipped.empty());
+  EXPECT_GT(d.noise, 0);
+  ASSERT_EQ(d.changes.size(), 1u);
+  const DetectedChange& c = d.changes[0];
+  EXPECT_EQ(c.kind, ChangeKind::kRegression);
+  EXPECT_EQ(c.from, Sha(15));
+  EXPECT_EQ(c.to, Sha(16));
+  EXPECT_EQ(c.count, 1);
+  EXPECT_NEAR(c.change, 0.15, 0.01);
+  EXPECT_NEAR(c.before_median, 100, 1);
+  EXPECT_GT(c.confidence, 0.99);
+  EXPECT_GE(c.min_effect, 0.01);
+}
+
+TEST(DetectTest, AFasterStepIsAnImprovement) {
+  SeriesDetection d = DetectInSeries(StepSeries(30, 10, -0.2));
+  ASSERT_EQ(d.changes.size(), 1u);
+  EXPECT_EQ(d.changes[0].kind, ChangeKind::kImprovement);
+}
+
+TEST(DetectTest, AStepAtAFingerprintChangeIsTheEnvironmentNeverARegression) {
+  // The step is detected within two points of the machine change: it is the machine's.
+  SeriesDetection d = DetectInSeries(StepSeries(30, 16, 0.3, 17));
+  ASSERT_EQ(d.changes.size(), 1u);
+  EXPECT_EQ(d.changes[0].kind, ChangeKind::kEnvironment);
+  EXPECT_EQ(d.changes[0].to, Sha(17));
+  EXPECT_EQ(d.changes[0].fingerprint_before, "fp1");
+  EXPECT_EQ(d.changes[0].fingerprint_after, "fp2");
+  // Far from it, a step is still a regression.
+  SeriesDetection far = DetectInSeries(StepSeries(40, 10, 0.3, 30));
+  ASSERT_EQ(far.changes.size(), 1u);
+  EXPECT_EQ(far.changes[0].kind, ChangeKind::kRegression);
+}
+
+TEST(DetectTest, TooShortAndConstantSeriesSaySoAndReportNothing) {
+  SeriesDetection short_one = DetectInSeries(StepSeries(4, 3, 0.5));
+  EXPECT_EQ(short_one.skipped, "too short: 4 measured commits, needs at least 6");
+  EXPECT_TRUE(short_one.changes.empty());
+  SeriesBuilder b;
+  for (int i = 1; i <= 10; ++i) b.Add(MakeRun({i, {{"a", {12}}}}));
+  SeriesDetection constant = DetectInSeries(b.Finish().at(0));
+  EXPECT_EQ(constant.skipped, "constant: every value is 12 ns");
+  EXPECT_TRUE(constant.changes.empty());
+}
+
+Series RandomStepSeries(uint64_t seed, double noise, double step) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> d(0, noise);
+  SeriesBuilder b;
+  for (int i = 1; i <= 40; ++i)
+    b.Add(MakeRun({i, {{"a", {100 * (1 + d(rng)) * (i > 20 ? 1 + step : 1)}}}}));
+  return b.Finish().at(0);
+}
+
+TEST(DetectTest, TheSeriesNoiseSetsItsMinimumEffect) {
+  // 12% run-to-run noise: a 10% step is noise here; nothing is reported.
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    SeriesDetection noisy = DetectInSeries(RandomStepSeries(seed, 0.12, 0.10));
+    EXPECT_GT(noisy.noise, 0.08) << seed;
+    EXPECT_TRUE(noisy.changes.empty()) << seed;
+  }
+  // 0.5% noise: a 3% step, well under the 10% a fixed threshold would use, is found.
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    SeriesDetection quiet = DetectInSeries(RandomStepSeries(seed, 0.005, 0.03));
+    EXPECT_LT(quiet.noise, 0.01) << seed;
+    ASSERT_EQ(quiet.changes.size(), 1u) << seed;
+    EXPECT_EQ(quiet.changes[0].to, Sha(21)) << seed;
+    EXPECT_GE(quiet.changes[0].min_effect, 0.01) << seed;
+    EXPECT_LT(quiet.changes[0].min_effect, 0.02) << seed;
+  }
+}
+
+TEST(DetectTest, MatchingNewChangesAgainstKeptAlerts) {
+  Series s = StepSeries(30, 16, 0.15);
+  DetectedChange c = DetectInSeries(s).changes.at(0);
+  // Nothing kept: new.
+  EXPECT_EQ(MatchAlert(s, c, {}).action, AlertMatch::Action::kNew);
+  KnownAlert same{7, s.key, c.from, c.to, ChangeKind::kRegression};
+  EXPECT_EQ(MatchAlert(s, c, {same}).action, AlertMatch::Action::kExisting);
+  EXPECT_EQ(MatchAlert(s, c, {same}).alert_id, 7);
+  // A wider alert holding the change: bisection narrowed it.
+  KnownAlert wide{8, s.key, Sha(12), Sha(18), ChangeKind::kRegression};
+  AlertMatch m = MatchAlert(s, c, {wide});
+  EXPECT_EQ(m.action, AlertMatch::Action::kNarrow);
+  EXPECT_EQ(m.alert_id, 8);
+  // Overlapping but not inside it: the same change, left as it is.
+  KnownAlert overlapping{9, s.key, Sha(13), Sha(16), ChangeKind::kRegression};
+  c.from = Sha(15);
+  c.to = Sha(17);
+  EXPECT_EQ(MatchAlert(s, c, {overlapping}).action, AlertMatch::Action::kExisting);
+  EXPECT_EQ(MatchAlert(s, c, {overlapping}).alert_id, 9);
+  KnownAlert disjoint{10, s.key, Sha(2), Sha(3), ChangeKind::kRegression};
+  EXPECT_EQ(MatchAlert(s, c, {disjoint}).action, AlertMatch::Action::kNew);
+  KnownAlert other_series = same;
+  other_series.key.platform = "mac";
+  EXPECT_EQ(MatchAlert(s, c, {other_series}).action, AlertMatch::Action::kNew);
+}
+
+TEST(IndexTest, GeometricMeanOfRatiosFromTheEpochsFirstCompleteRun) {
+  SeriesBuilder b;
+  b.Add(MakeRun({1, {{"a", {100}}}}));                           // before the base
+  b.Add(MakeRun({2, {{"a", {100}}, {"b", {10}}}}));              // the first complete run
+  b.Add(MakeRun({3, {{"a", {200}}, {"b", {10}}}}));              // a doubled
+  b.Add(MakeRun({4, {{"a", {400}}, {"b", {2.5}}}}));             // x4 and x0.25
+  b.Add(MakeRun({5, {{"b", {20}}}}));                            // only b: x2
+  b.Add(MakeRun({6, {{"a", {100}}, {"b", {10}}}, "linux", 2}));  // another epoch
+  auto series = b.Finish();
+  auto index = ComputeIndex(series, {{{"linux", 1}, Sha(2)}});
+  ASSERT_EQ(index.size(), 2u);
+  const IndexSeries& e1 = index[0];
+  EXPECT_EQ(e1.epoch, 1);
+  EXPECT_EQ(e1.base_sha, Sha(2));
+  EXPECT_EQ(e1.base_source, "first complete run of epoch 1");
+  EXPECT_EQ(e1.base_benchmarks, 2);
+  ASSERT_EQ(e1.points.size(), 4u);
+  EXPECT_DOUBLE_EQ(e1.points[0].value, 1.0);
+  EXPECT_NEAR(e1.points[1].value, std::sqrt(2.0), 1e-12);
+  EXPECT_NEAR(e1.points[2].value, 1.0, 1e-12);
+  EXPECT_NEAR(e1.points[3].value, 2.0, 1e-12);
+  EXPECT_EQ(e1.points[3].benchmarks, 1);
+  // Without a known base, the first commit measuring every benchmark.
+  const IndexSeries& e2 = index[1];
+  EXPECT_EQ(e2.base_sha, Sha(6));
+  EXPECT_EQ(e2.base_source, "first run measuring all 2 benchmarks");
+}
+
+}  // namespace
+}  // namespace perfledger::analysis
