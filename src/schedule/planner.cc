@@ -3,15 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 #include <tuple>
 #include <unordered_map>
 
 namespace perfledger::schedule {
 namespace {
-
-constexpr int kPriorityManual = 3;
-constexpr int kPriorityTagged = 2;
-constexpr int kPriorityNormal = 1;
 
 const PlatformState kNothing;
 
@@ -188,7 +185,51 @@ bool IsKnown(const PlatformState& s, const std::string& sha) {
   return s.measured.contains(sha) || s.queued.contains(sha) || s.skipped.contains(sha);
 }
 
+std::string ShortSha(const std::string& sha) { return sha.substr(0, 12); }
+
+// A bisect request found on the branch: its range (from, to] by index, and its middle.
+struct BisectTarget {
+  const BisectRequest* request;
+  int64_t from, to, middle;
+};
+
+// "alerts 7 (BM_a), 8 (BM_b): middle of 10 commits left in c1..c2", for the requests whose
+// middle is one commit on one platform; requests with different ranges are joined by "; ".
+std::string BisectDetail(std::vector<const BisectTarget*> targets,
+                         const std::vector<BranchCommit>& commits) {
+  std::sort(targets.begin(), targets.end(), [](const BisectTarget* a, const BisectTarget* b) {
+    return std::tie(a->from, a->to, a->request->alert_id) <
+           std::tie(b->from, b->to, b->request->alert_id);
+  });
+  constexpr size_t kListed = 3;
+  std::string out;
+  for (size_t a = 0; a < targets.size();) {
+    size_t b = a;
+    while (b < targets.size() && targets[b]->from == targets[a]->from &&
+           targets[b]->to == targets[a]->to) {
+      ++b;
+    }
+    std::string alerts;
+    for (size_t i = a; i < b && i < a + kListed; ++i) {
+      const BisectRequest& r = *targets[i]->request;
+      if (i > a) alerts += ", ";
+      alerts += std::to_string(r.alert_id);
+      if (!r.detail.empty()) alerts += fmt::format(" ({})", r.detail);
+    }
+    if (b - a > kListed) alerts += fmt::format(" and {} more", b - a - kListed);
+    const int64_t left = targets[a]->to - targets[a]->from;
+    if (!out.empty()) out += "; ";
+    out += fmt::format("alert{} {}: middle of {} commits left in {}..{}", b - a == 1 ? "" : "s",
+                       alerts, left, ShortSha(commits[targets[a]->from].sha),
+                       ShortSha(commits[targets[a]->to].sha));
+    a = b;
+  }
+  return out;
+}
+
 }  // namespace
+
+int64_t BisectMiddle(int64_t from, int64_t to) { return from + 1 + (to - from - 1) / 2; }
 
 std::string_view SamplingName(Sampling s) {
   switch (s) {
@@ -279,22 +320,72 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
   plan.window_nanos = in.policy.window_nanos;
   if (plan.degradation == Degradation::kWidened) plan.window_nanos *= in.policy.widen_factor;
 
+  // Where each commit sits on the branch, for manual and bisect requests.
+  std::unordered_map<std::string_view, int64_t> position;
+  if (!in.manual.empty() || !in.bisect.empty()) {
+    position.reserve(commits.size());
+    for (int64_t i = 0; i < n; ++i) position.emplace(commits[i].sha, i);
+  }
+  auto find = [&](const std::string& sha) -> int64_t {
+    auto it = position.find(sha);
+    return it == position.end() ? -1 : it->second;
+  };
+
   // Manual requests: validated once, whatever the platforms.
   std::vector<int64_t> manual;
   if (!in.manual.empty()) {
-    std::unordered_map<std::string_view, int64_t> index;
-    index.reserve(commits.size());
-    for (int64_t i = 0; i < n; ++i) index.emplace(commits[i].sha, i);
     for (const std::string& sha : in.manual) {
-      auto it = index.find(sha);
-      if (it == index.end()) {
+      const int64_t i = find(sha);
+      if (i < 0) {
         return base::InvalidInput(
             fmt::format("manual request {}: not a commit of the branch's history", sha));
       }
-      manual.push_back(it->second);
+      manual.push_back(i);
     }
     std::sort(manual.begin(), manual.end());
     manual.erase(std::unique(manual.begin(), manual.end()), manual.end());
+  }
+
+  // Bisect requests: found on the branch once; what they need is decided per platform.
+  std::map<std::string_view, std::vector<BisectTarget>> bisect;
+  auto note = [&](const BisectRequest& r, std::string_view status, std::optional<int64_t> sha,
+                  int64_t count, std::string detail) {
+    BisectNote k;
+    k.request = r;
+    k.status = std::string(status);
+    if (sha) k.sha = commits[*sha].sha;
+    k.commits = count;
+    k.detail = std::move(detail);
+    plan.unplanned_bisect.push_back(std::move(k));
+  };
+  for (const BisectRequest& r : in.bisect) {
+    if (std::find(in.platforms.begin(), in.platforms.end(), r.platform) == in.platforms.end()) {
+      note(r, "not-planned", std::nullopt, 0,
+           fmt::format("alert {}: {} is not among the platforms planned for", r.alert_id,
+                       r.platform));
+      continue;
+    }
+    const int64_t from = find(r.from), to = find(r.to);
+    if (from < 0 || to < 0) {
+      note(r, "off-branch", std::nullopt, 0,
+           fmt::format("alert {}: {} is not on the branch (history rewritten?): its range "
+                       "cannot be bisected",
+                       r.alert_id, ShortSha(from < 0 ? r.from : r.to)));
+      continue;
+    }
+    if (to <= from) {
+      note(r, "bad-range", std::nullopt, 0,
+           fmt::format("alert {}: {} is not after {} on the branch", r.alert_id, ShortSha(r.to),
+                       ShortSha(r.from)));
+      continue;
+    }
+    if (to - from == 1) {
+      note(r, "converged", to, 1,
+           fmt::format("alert {}: the range is one commit: {} is the culprit", r.alert_id,
+                       ShortSha(r.to)));
+      continue;
+    }
+    bisect[r.platform].push_back({&r, from, to, BisectMiddle(from, to)});
   }
 
   // Jobs and skips are decided per platform, then grouped across platforms.
@@ -376,6 +467,37 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
     std::sort(pp.chosen.begin(), pp.chosen.end(),
               [](const Choice& a, const Choice& b) { return a.index < b.index; });
 
+    // Bisect: one job per middle commit that is neither measured, queued nor planned here.
+    // Every middle (new or waiting) is kept out of the skips, so no degradation supersedes it.
+    std::map<int64_t, std::vector<const BisectTarget*>> bisect_jobs;
+    std::set<int64_t> bisect_middles;
+    if (auto b = bisect.find(platform); b != bisect.end()) {
+      for (const BisectTarget& t : b->second) {
+        const BisectRequest& r = *t.request;
+        const std::string& sha = commits[t.middle].sha;
+        const int64_t left = t.to - t.from;
+        bisect_middles.insert(t.middle);
+        auto same = [&](const Choice& c) { return c.index == t.middle; };
+        if (state.measured.contains(sha)) {
+          note(r, "measured", t.middle, left,
+               fmt::format("alert {}: the middle {} of {} commits is measured: `perfledger detect "
+                           "--record` narrows the range with it",
+                           r.alert_id, ShortSha(sha), left));
+        } else if (state.queued.contains(sha)) {
+          note(r, "queued", t.middle, left,
+               fmt::format("alert {}: the middle {} of {} commits has a job waiting", r.alert_id,
+                           ShortSha(sha), left));
+        } else if (std::any_of(pp.chosen.begin(), pp.chosen.end(), same) ||
+                   std::any_of(reruns.begin(), reruns.end(), same)) {
+          note(r, "planned", t.middle, left,
+               fmt::format("alert {}: the middle {} of {} commits is planned by another job",
+                           r.alert_id, ShortSha(sha), left));
+        } else {
+          bisect_jobs[t.middle].push_back(&t);
+        }
+      }
+    }
+
     // Every candidate up to the newest chosen commit is chosen or skipped; after it, pending.
     int64_t last_chosen = pp.chosen.empty() ? lo - 1 : std::max(lo - 1, pp.chosen.back().index);
     if (frontier >= 0 || plan.degradation == Degradation::kReset) {
@@ -385,6 +507,7 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
         if (next < pp.chosen.size() && pp.chosen[next].index == i) continue;
         const std::string& sha = commits[i].sha;
         if (state.measured.contains(sha) || state.skipped.contains(sha)) continue;
+        if (bisect_middles.contains(i)) continue;
         // (next < size here: i <= last_chosen)
         skip_entries.push_back({i, skip_reason, pp.chosen[next].index, &platform});
       }
@@ -392,7 +515,7 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
     if (in.list_pending && std::max(last_chosen + 1, frontier + 1) < n) {
       std::vector<std::string>& pending = plan.pending[platform];
       for (int64_t i = std::max(last_chosen + 1, frontier + 1); i < n; ++i) {
-        pending.push_back(commits[i].sha);
+        if (!bisect_middles.contains(i)) pending.push_back(commits[i].sha);
       }
     }
 
@@ -408,7 +531,18 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
       job_platforms[{c.index, -c.priority, prev, c.index - prev, c.reason, c.detail}].push_back(
           platform);
     }
+    // A bisect run stands for its own commit only: its range is (first parent, it].
+    for (const auto& [middle, targets] : bisect_jobs) {
+      job_platforms[{middle, -kPriorityBisect, middle - 1, 1, "bisect",
+                     BisectDetail(targets, commits)}]
+          .push_back(platform);
+    }
   }
+  std::stable_sort(plan.unplanned_bisect.begin(), plan.unplanned_bisect.end(),
+                   [](const BisectNote& a, const BisectNote& b) {
+                     return std::tie(a.request.alert_id, a.request.platform) <
+                            std::tie(b.request.alert_id, b.request.platform);
+                   });
 
   for (auto& [key, platforms] : job_platforms) {
     const auto& [index, neg_priority, from, count, reason, detail] = key;

@@ -6,6 +6,12 @@
 // skipped) is accounted for by the plan: chosen for a job, left out with a skip record naming
 // the job whose commit_range covers it, or pending (in a window that has not closed yet, or
 // after the last merge / tagged commit).
+//
+// Bisection: for every open regression alert (a BisectRequest) whose commit range still holds
+// commits that were not measured, the plan benchmarks the middle of the range on the alert's
+// platform, one commit per range at a time, until `detect` has narrowed the range to one
+// commit (the culprit). Bisect jobs outrank every job the sampling rule picks and no
+// degradation step (widened window, queue reset) drops, skips or supersedes them.
 #pragma once
 
 #include <cstdint>
@@ -53,12 +59,22 @@ struct PlatformState {
   std::optional<int64_t> frontier_index;
 };
 
+// An open regression alert to narrow: the change lies after `from` and up to and including
+// `to` (the alert's range (from, to]), both measured on `platform`.
+struct BisectRequest {
+  std::string platform;
+  std::string from, to;
+  int64_t alert_id = 0;
+  std::string detail;  // for messages, e.g. the benchmark and metric
+};
+
 struct PlannerInput {
   std::vector<BranchCommit> commits;  // oldest first; the last one is the branch head
   std::vector<std::string> platforms;
   std::map<std::string, PlatformState> state;  // by platform; absent = nothing yet
   int queue_depth = 0;
-  std::vector<std::string> manual;  // shas requested by hand: always planned
+  std::vector<std::string> manual;    // shas requested by hand: always planned
+  std::vector<BisectRequest> bisect;  // open regression alerts: their ranges are bisected
   Policy policy;
   base::Timestamp now;
   // Whether Plan::pending lists the commits left for later (the simulator does not need it).
@@ -75,11 +91,18 @@ struct CommitRange {
 struct Job {
   std::string sha;
   std::vector<std::string> platforms;
-  std::string reason;  // core::Reason names: schedule, merge, tagged, push, manual
+  std::string reason;  // core::Reason names: schedule, merge, tagged, push, manual, bisect
   std::string reason_detail;
-  CommitRange commit_range;
-  int priority = 0;  // higher runs sooner: manual 3, tagged 2, others 1
+  CommitRange commit_range;  // a bisect job's is its own commit: (first parent, sha], count 1
+  int priority = 0;          // higher runs sooner: see kPriority* below
 };
+
+// Job priorities. Bisect jobs are as urgent as manual ones: both are targeted requests no
+// degradation drops, and both run before anything the sampling rule picks.
+inline constexpr int kPriorityNormal = 1;  // schedule, merge, push
+inline constexpr int kPriorityTagged = 2;
+inline constexpr int kPriorityManual = 3;
+inline constexpr int kPriorityBisect = 3;
 
 struct Skip {
   std::string sha;
@@ -87,6 +110,23 @@ struct Skip {
   std::string reason;  // window, not-merge, untagged, queue-reset
   int queue_depth = 0;
   std::optional<std::string> superseded_by;  // the job whose range covers it
+};
+
+// A bisect request the plan adds no job for, and why.
+struct BisectNote {
+  BisectRequest request;
+  // converged     the range is one commit: `sha` (the range's `to`) is the culprit;
+  // queued        the middle commit `sha` has a job waiting: its result narrows the range;
+  // measured      the middle commit `sha` is measured: `detect --record` narrows the range
+  //               with it (a run that lacks the alert's benchmark never will: re-run it);
+  // planned       the middle commit `sha` has another job in this plan (a manual request);
+  // off-branch    `from` or `to` is not on the branch (history rewritten by a force-push);
+  // bad-range     `to` is not after `from` on the branch;
+  // not-planned   the request's platform is not one the plan is for.
+  std::string status;
+  std::optional<std::string> sha;
+  int64_t commits = 0;  // in the range (from, to] on the branch; 0 when unknown
+  std::string detail;   // one sentence for people
 };
 
 enum class Degradation { kNone, kWidened, kReset };
@@ -102,13 +142,22 @@ struct Plan {
   // Commits after a frontier that the plan leaves for later (open window, no merge or tagged
   // commit after them yet), per platform, oldest first.
   std::map<std::string, std::vector<std::string>> pending;
+  // Bisect requests without a new job, by alert id then platform.
+  std::vector<BisectNote> unplanned_bisect;
 };
+
+// The commit a bisect of the range (from, to] benchmarks, by branch index: the middle of the
+// commits strictly between the ends, from + 1 + (to - from - 1) / 2. Whichever side of it the
+// change turns out to be on, at most ceil((to - from) / 2) commits remain, so a range of n
+// commits reaches one in ceil(log2(n)) runs. Needs to - from >= 2.
+int64_t BisectMiddle(int64_t from, int64_t to);
 
 // Time windows are aligned to multiples of their length since the Unix epoch, so every
 // planner run (and every team member) cuts the same windows: [k*W, (k+1)*W).
 int64_t WindowIndex(base::Timestamp t, int64_t window_nanos);
 
-// Fails (kInvalidInput) only for a manual sha that is not on the branch.
+// Fails (kInvalidInput) only for a manual sha that is not on the branch (a bisect request that
+// cannot be planned is reported in Plan::unplanned_bisect instead).
 base::Result<Plan> MakePlan(const PlannerInput& input);
 
 // The degradation step and effective window for a queue depth under a policy.

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -424,6 +427,302 @@ TEST(Planner, EveryCommitAfterTheFrontierIsAccountedFor) {
         EXPECT_EQ(seen[Sha(i)], 1) << "seed " << seed << " " << platform << " " << Sha(i);
       }
     }
+  }
+}
+
+// Bisection. A linear history c100..c1NN (minute i each), every window closed, the newest
+// commit measured: only bisect requests can plan anything.
+PlannerInput Settled(int commits, std::vector<std::string> platforms = {"linux"}) {
+  std::vector<int> minutes;
+  for (int i = 0; i < commits; ++i) minutes.push_back(i);
+  PlannerInput in = Input(Linear(minutes), platforms, At(commits + 60));
+  for (const auto& p : platforms) in.state[p].measured = {Sha(commits - 1)};
+  return in;
+}
+
+BisectRequest Alert(int64_t id, int from, int to, std::string platform = "linux",
+                    std::string detail = "BM_Parse cpu_time") {
+  return {std::move(platform), Sha(from), Sha(to), id, std::move(detail)};
+}
+
+std::vector<const Job*> BisectJobs(const Plan& p) {
+  std::vector<const Job*> out;
+  for (const Job& j : p.jobs) {
+    if (j.reason == "bisect") out.push_back(&j);
+  }
+  return out;
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(PlannerBisect, MiddleIsBalanced) {
+  // Ranges (from, to] of 2, 3, 4, 10 commits: the middle leaves at most ceil(n / 2).
+  EXPECT_EQ(BisectMiddle(0, 2), 1);
+  EXPECT_EQ(BisectMiddle(0, 3), 2);
+  EXPECT_EQ(BisectMiddle(0, 4), 2);
+  EXPECT_EQ(BisectMiddle(0, 10), 5);
+  EXPECT_EQ(BisectMiddle(7, 17), 12);
+  for (int64_t n = 2; n < 200; ++n) {
+    const int64_t m = BisectMiddle(0, n);
+    EXPECT_GT(m, 0);
+    EXPECT_LT(m, n);
+    EXPECT_LE(std::max(m, n - m), (n + 1) / 2) << n;
+  }
+}
+
+TEST(PlannerBisect, PlansTheMiddleCommitOfTheRange) {
+  PlannerInput in = Settled(12);
+  in.state["linux"].measured.insert({Sha(0), Sha(10)});
+  in.bisect = {Alert(7, 0, 10)};
+  Plan p = MustPlan(in);
+  ASSERT_EQ(p.jobs.size(), 1u);
+  const Job& j = p.jobs[0];
+  EXPECT_EQ(j.sha, Sha(5));
+  EXPECT_EQ(j.reason, "bisect");
+  EXPECT_EQ(j.priority, kPriorityBisect);
+  EXPECT_EQ(j.platforms, Shas{"linux"});
+  // It stands for its own commit only, so coverage does not count (c100, c104] as represented.
+  EXPECT_EQ(j.commit_range, (CommitRange{Sha(4), Sha(5), 1}));
+  EXPECT_TRUE(Contains(j.reason_detail, "alert 7 (BM_Parse cpu_time)")) << j.reason_detail;
+  EXPECT_TRUE(Contains(j.reason_detail, "10 commits left in c100..c110")) << j.reason_detail;
+  EXPECT_TRUE(p.skips.empty());
+  EXPECT_TRUE(p.unplanned_bisect.empty());
+}
+
+TEST(PlannerBisect, SkippedCommitsAreStillCandidates) {
+  // The window rule skipped the middle once; bisection measures it anyway.
+  PlannerInput in = Settled(12);
+  in.state["linux"].measured.insert({Sha(0), Sha(10)});
+  for (int i = 1; i < 10; ++i) in.state["linux"].skipped.insert(Sha(i));
+  in.bisect = {Alert(7, 0, 10)};
+  EXPECT_EQ(JobShas(MustPlan(in)), Shas{Sha(5)});
+}
+
+TEST(PlannerBisect, RangeOfOneCommitPlansNothing) {
+  PlannerInput in = Settled(12);
+  in.state["linux"].measured.insert({Sha(4), Sha(5)});
+  in.bisect = {Alert(7, 4, 5)};
+  Plan p = MustPlan(in);
+  EXPECT_TRUE(p.jobs.empty());
+  ASSERT_EQ(p.unplanned_bisect.size(), 1u);
+  const BisectNote& k = p.unplanned_bisect[0];
+  EXPECT_EQ(k.status, "converged");
+  EXPECT_EQ(k.sha, Sha(5));
+  EXPECT_EQ(k.commits, 1);
+  EXPECT_EQ(k.request.alert_id, 7);
+  EXPECT_TRUE(Contains(k.detail, "c105 is the culprit")) << k.detail;
+}
+
+TEST(PlannerBisect, QueuedMiddlePlansNothingNew) {
+  PlannerInput in = Settled(12);
+  in.state["linux"].measured.insert({Sha(0), Sha(10)});
+  in.state["linux"].queued = {Sha(5)};
+  in.queue_depth = 1;
+  in.bisect = {Alert(7, 0, 10)};
+  Plan p = MustPlan(in);
+  EXPECT_TRUE(p.jobs.empty());
+  EXPECT_TRUE(p.skips.empty()) << "the waiting job is not superseded";
+  ASSERT_EQ(p.unplanned_bisect.size(), 1u);
+  EXPECT_EQ(p.unplanned_bisect[0].status, "queued");
+  EXPECT_EQ(p.unplanned_bisect[0].sha, Sha(5));
+  EXPECT_EQ(p.unplanned_bisect[0].commits, 10);
+}
+
+TEST(PlannerBisect, MeasuredMiddleWaitsForDetectToNarrowTheRange) {
+  // The middle has a result that `detect --record` has not used yet: planning another commit
+  // of the same range now would be a run the narrowed range may not need.
+  PlannerInput in = Settled(12);
+  in.state["linux"].measured.insert({Sha(0), Sha(5), Sha(10)});
+  in.bisect = {Alert(7, 0, 10)};
+  Plan p = MustPlan(in);
+  EXPECT_TRUE(p.jobs.empty());
+  ASSERT_EQ(p.unplanned_bisect.size(), 1u);
+  EXPECT_EQ(p.unplanned_bisect[0].status, "measured");
+  EXPECT_EQ(p.unplanned_bisect[0].sha, Sha(5));
+  EXPECT_TRUE(Contains(p.unplanned_bisect[0].detail, "detect")) << p.unplanned_bisect[0].detail;
+  // Once detect narrowed the alert to (c105, c110], the next middle is planned.
+  in.bisect = {Alert(7, 5, 10)};
+  p = MustPlan(in);
+  EXPECT_EQ(JobShas(p), Shas{Sha(8)});
+  // Measured commits elsewhere in the range do not move the middle.
+  in.state["linux"].measured.insert({Sha(6), Sha(9)});
+  EXPECT_EQ(JobShas(MustPlan(in)), Shas{Sha(8)});
+}
+
+TEST(PlannerBisect, PriorityIsAboveEverySampledJob) {
+  EXPECT_GT(kPriorityBisect, kPriorityNormal);
+  EXPECT_GT(kPriorityBisect, kPriorityTagged);
+  std::vector<BranchCommit> h = Linear({0, 1, 2, 3, 4, 16, 17, 18, 31, 32});
+  h[6].subject = "faster [bench]";
+  PlannerInput in = Input(h, {"linux"}, At(50));
+  in.policy.sampling = Sampling::kTagged;
+  in.state["linux"].measured = {Sha(0), Sha(4)};
+  in.bisect = {Alert(3, 0, 4)};
+  Plan p = MustPlan(in);
+  ASSERT_EQ(BisectJobs(p).size(), 1u);
+  EXPECT_EQ(BisectJobs(p)[0]->sha, Sha(2));
+  int others = 0;
+  for (const Job& j : p.jobs) {
+    if (j.reason == "bisect") continue;
+    ++others;
+    EXPECT_LT(j.priority, BisectJobs(p)[0]->priority) << j.sha << " " << j.reason;
+  }
+  EXPECT_EQ(others, 3);  // tagged c106, schedule c107 and c109
+}
+
+TEST(PlannerBisect, QueueResetNeitherSkipsNorSupersedesBisectJobs) {
+  PlannerInput in = Busy(25);  // 40 commits, c100 measured, depth 25: a queue reset
+  auto& st = in.state["linux"];
+  st.measured = {Sha(0), Sha(10), Sha(20)};
+  st.queued = {Sha(15), Sha(30)};  // c115: the bisect job of alert 2; c130: sampled
+  in.bisect = {Alert(1, 0, 10), Alert(2, 10, 20)};
+  Plan p = MustPlan(in);
+  EXPECT_EQ(p.degradation, Degradation::kReset);
+  ASSERT_EQ(BisectJobs(p).size(), 1u);
+  EXPECT_EQ(BisectJobs(p)[0]->sha, Sha(5));
+  EXPECT_EQ(BisectJobs(p)[0]->commit_range, (CommitRange{Sha(4), Sha(5), 1}));
+  EXPECT_EQ(JobShas(p), (Shas{Sha(5), Sha(39)}));
+  bool queued_sampled_job_reset = false;
+  for (const Skip& s : p.skips) {
+    EXPECT_NE(s.sha, Sha(5));
+    EXPECT_NE(s.sha, Sha(15)) << "the waiting bisect job is not superseded";
+    if (s.sha == Sha(30)) queued_sampled_job_reset = s.reason == "queue-reset";
+  }
+  EXPECT_TRUE(queued_sampled_job_reset);
+  ASSERT_EQ(p.unplanned_bisect.size(), 1u);
+  EXPECT_EQ(p.unplanned_bisect[0].status, "queued");
+
+  // Even when the store's runs lag behind its alerts (the ends are not measured here), the
+  // reset's skips leave every bisect commit alone.
+  st.measured = {Sha(0)};
+  in.bisect = {Alert(1, 20, 30), Alert(2, 10, 20)};
+  p = MustPlan(in);
+  EXPECT_EQ(JobShas(p), (Shas{Sha(25), Sha(39)}));
+  for (const Skip& s : p.skips) {
+    EXPECT_NE(s.sha, Sha(15));
+    EXPECT_NE(s.sha, Sha(25));
+  }
+  const Shas& pending = p.pending["linux"];
+  EXPECT_EQ(std::find(pending.begin(), pending.end(), Sha(25)), pending.end());
+}
+
+TEST(PlannerBisect, WidenedWindowsDoNotDropBisectJobs) {
+  PlannerInput in = Busy(15);
+  in.state["linux"].measured = {Sha(0), Sha(1), Sha(9)};
+  in.bisect = {Alert(1, 1, 9)};
+  Plan p = MustPlan(in);
+  EXPECT_EQ(p.degradation, Degradation::kWidened);
+  ASSERT_EQ(BisectJobs(p).size(), 1u);
+  EXPECT_EQ(BisectJobs(p)[0]->sha, Sha(5));
+}
+
+TEST(PlannerBisect, EndsOffTheBranchPlanNothingAndAreReported) {
+  PlannerInput in = Settled(12);
+  in.state["linux"].measured.insert({Sha(0), Sha(10), "rewritten"});
+  in.bisect = {{"linux", "rewritten", Sha(10), 4, "BM_a"},
+               {"linux", Sha(0), "gone", 5, "BM_b"},
+               Alert(6, 10, 0),
+               Alert(8, 0, 10, "windows")};
+  Plan p = MustPlan(in);
+  EXPECT_TRUE(p.jobs.empty());
+  ASSERT_EQ(p.unplanned_bisect.size(), 4u);
+  EXPECT_EQ(p.unplanned_bisect[0].request.alert_id, 4);
+  EXPECT_EQ(p.unplanned_bisect[0].status, "off-branch");
+  EXPECT_TRUE(Contains(p.unplanned_bisect[0].detail, "rewritten is not on the branch"))
+      << p.unplanned_bisect[0].detail;
+  EXPECT_EQ(p.unplanned_bisect[0].sha, std::nullopt);
+  EXPECT_EQ(p.unplanned_bisect[1].status, "off-branch");
+  EXPECT_TRUE(Contains(p.unplanned_bisect[1].detail, "gone")) << p.unplanned_bisect[1].detail;
+  EXPECT_EQ(p.unplanned_bisect[2].status, "bad-range");
+  EXPECT_EQ(p.unplanned_bisect[3].status, "not-planned");
+}
+
+TEST(PlannerBisect, RequestsForOneCommitGiveOneJob) {
+  PlannerInput in = Settled(12, {"linux", "macos"});
+  for (const char* p : {"linux", "macos"}) in.state[p].measured.insert({Sha(0), Sha(2), Sha(10)});
+  in.bisect = {Alert(1, 0, 10, "linux", "BM_a time"), Alert(2, 0, 10, "linux", "BM_b time"),
+               Alert(3, 2, 8, "linux", "BM_c time"), Alert(4, 0, 10, "macos", "BM_a time")};
+  Plan p = MustPlan(in);
+  ASSERT_EQ(p.jobs.size(), 2u);  // one per platform: their alerts differ
+  std::map<std::string, std::string> detail;
+  for (const Job& j : p.jobs) {
+    EXPECT_EQ(j.sha, Sha(5));
+    ASSERT_EQ(j.platforms.size(), 1u);
+    detail[j.platforms[0]] = j.reason_detail;
+  }
+  EXPECT_EQ(detail["linux"],
+            "alerts 1 (BM_a time), 2 (BM_b time): middle of 10 commits left in c100..c110; "
+            "alert 3 (BM_c time): middle of 6 commits left in c102..c108");
+  EXPECT_EQ(detail["macos"], "alert 4 (BM_a time): middle of 10 commits left in c100..c110");
+
+  // Many alerts on one range (one change, many benchmarks) list a few.
+  in.bisect.clear();
+  for (int id = 1; id <= 6; ++id) in.bisect.push_back(Alert(id, 0, 10, "linux", ""));
+  p = MustPlan(in);
+  ASSERT_EQ(p.jobs.size(), 1u);
+  EXPECT_EQ(p.jobs[0].reason_detail,
+            "alerts 1, 2, 3 and 3 more: middle of 10 commits left in "
+            "c100..c110");
+}
+
+TEST(PlannerBisect, ManualRequestForTheMiddleIsTheJob) {
+  PlannerInput in = Settled(12);
+  in.state["linux"].measured.insert({Sha(0), Sha(10)});
+  in.manual = {Sha(5)};
+  in.bisect = {Alert(7, 0, 10)};
+  Plan p = MustPlan(in);
+  ASSERT_EQ(p.jobs.size(), 1u);
+  EXPECT_EQ(p.jobs[0].reason, "manual");
+  ASSERT_EQ(p.unplanned_bisect.size(), 1u);
+  EXPECT_EQ(p.unplanned_bisect[0].status, "planned");
+}
+
+TEST(PlannerBisect, SameInputsSamePlan) {
+  PlannerInput in = Settled(40, {"a", "b"});
+  for (const char* p : {"a", "b"}) in.state[p].measured.insert({Sha(0), Sha(20), Sha(30)});
+  in.bisect = {Alert(1, 0, 20, "b"), Alert(2, 20, 30, "a"), Alert(3, 0, 20, "a")};
+  Plan a = MustPlan(in), b = MustPlan(in);
+  ASSERT_EQ(a.jobs.size(), 3u);
+  ASSERT_EQ(a.jobs.size(), b.jobs.size());
+  for (size_t i = 0; i < a.jobs.size(); ++i) {
+    EXPECT_EQ(a.jobs[i].sha, b.jobs[i].sha);
+    EXPECT_EQ(a.jobs[i].platforms, b.jobs[i].platforms);
+    EXPECT_EQ(a.jobs[i].reason_detail, b.jobs[i].reason_detail);
+  }
+}
+
+// Bisection converges: measure the planned middle, narrow the range to the half holding the
+// culprit (what `detect --record` does with the result), and plan again.
+TEST(PlannerBisect, ConvergesInCeilLog2Steps) {
+  for (int n : {2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100, 257}) {
+    const int bound = static_cast<int>(std::ceil(std::log2(n)));
+    int worst = 0;
+    for (int culprit = 1; culprit <= n; ++culprit) {
+      PlannerInput in = Settled(n + 2);
+      in.state["linux"].measured.insert({Sha(0), Sha(n)});
+      int from = 0, to = n, steps = 0;
+      for (;;) {
+        in.bisect = {Alert(1, from, to)};
+        Plan p = MustPlan(in);
+        if (p.jobs.empty()) break;
+        ASSERT_EQ(p.jobs.size(), 1u);
+        ASSERT_EQ(p.jobs[0].reason, "bisect");
+        ASSERT_LE(++steps, bound) << "n " << n << " culprit " << culprit;
+        const int middle = std::stoi(p.jobs[0].sha.substr(1)) - 100;
+        ASSERT_GT(middle, from);
+        ASSERT_LT(middle, to);
+        in.state["linux"].measured.insert(p.jobs[0].sha);
+        (middle >= culprit ? to : from) = middle;
+      }
+      Plan done = MustPlan(in);
+      ASSERT_EQ(done.unplanned_bisect.size(), 1u);
+      EXPECT_EQ(done.unplanned_bisect[0].status, "converged");
+      EXPECT_EQ(done.unplanned_bisect[0].sha, Sha(culprit)) << "n " << n;
+      worst = std::max(worst, steps);
+    }
+    EXPECT_EQ(worst, bound) << "n " << n;
   }
 }
 
