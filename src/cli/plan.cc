@@ -89,6 +89,26 @@ void PrintJson(const schedule::PlanOutcome& o, const schedule::Policy& policy, b
     w.EndArray();
   }
   w.EndObject();
+  // Bisect requests (open regression alerts) the plan adds no job for, and why.
+  w.Key("unplanned_bisect").BeginArray();
+  for (const auto& b : p.unplanned_bisect) {
+    w.BeginObject();
+    w.Key("alert_id").Int(b.request.alert_id);
+    w.Key("platform").String(b.request.platform);
+    w.Key("from").String(b.request.from);
+    w.Key("to").String(b.request.to);
+    w.Key("status").String(b.status);
+    w.Key("sha");
+    if (b.sha) {
+      w.String(*b.sha);
+    } else {
+      w.Null();
+    }
+    w.Key("commits").Int(b.commits);
+    w.Key("detail").String(b.detail);
+    w.EndObject();
+  }
+  w.EndArray();
   w.Key("off_branch").BeginObject();
   for (const auto& [platform, shas] : o.off_branch) {
     w.Key(platform).BeginArray();
@@ -157,6 +177,9 @@ void PrintTable(const schedule::PlanOutcome& o, bool recorded) {
         "commit the sampling picks)\n",
         platform, shas.size(), shas.size() == 1 ? "" : "s");
   }
+  for (const auto& b : p.unplanned_bisect) {
+    fmt::print("bisect on {}: {}\n", b.request.platform, b.detail);
+  }
   for (const auto& [platform, shas] : o.off_branch) {
     fmt::print("not on the branch any more (force-push?) on {}: {}\n", platform,
                base::Join(std::vector<std::string>(shas.begin(),
@@ -216,10 +239,15 @@ void AddPlanVerb(CLI::App& app, Shell* shell) {
       "stands for the commits since the last one measured or planned (its commit_range); the\n"
       "others are skipped with a reason. The policy comes from --config, else\n"
       "<repo>/perfledger.toml when present, else the defaults; flags override it.\n\n"
+      "Every open regression alert whose range still holds unmeasured commits gets a bisect job\n"
+      "(priority 3, never dropped by degradation) at the middle of its range on its platform;\n"
+      "`perfledger detect --record` narrows the range with the result, until it is one commit.\n\n"
       "JSON: now, window_minutes, queue_depth, degradation (none|widened|reset), jobs [{sha,\n"
       "platforms, reason, reason_detail, commit_range {from, to, count}, priority}], skips [{sha,\n"
-      "platforms, reason, queue_depth, superseded_by}], pending, off_branch, and matrix.include\n"
-      "(one entry per sha x platform) for a CI job matrix.\n\n"
+      "platforms, reason, queue_depth, superseded_by}], pending, unplanned_bisect [{alert_id,\n"
+      "platform, from, to, status (converged|queued|measured|planned|off-branch|bad-range|\n"
+      "not-planned), sha, commits, detail}], off_branch, and matrix.include (one entry per sha x\n"
+      "platform) for a CI job matrix.\n\n"
       "Example:\n"
       "  perfledger plan --repo . --branch main --platform linux-x86_64 --platform macos-arm64 \\\n"
       "      --format json --record");

@@ -65,6 +65,20 @@ base::Result<PlanOutcome> PlanBranch(store::Store* store, const PlanRequest& req
     if (it != in.state.end()) planned_state.insert(*it);
   }
   in.queue_depth = request.queue_depth.value_or(QueueDepth(planned_state));
+  // Open regression alerts on the platforms planned for are bisected.
+  if (store != nullptr) {
+    store::AlertFilter open;
+    open.status = "open";
+    open.kind = "regression";
+    ASSIGN_OR_RETURN(std::vector<store::AlertRecord> alerts, store->ListAlerts(open));
+    for (store::AlertRecord& a : alerts) {
+      if (std::find(in.platforms.begin(), in.platforms.end(), a.platform) == in.platforms.end()) {
+        continue;
+      }
+      in.bisect.push_back({std::move(a.platform), std::move(a.range_from), std::move(a.range_to),
+                           a.id, fmt::format("{} {}", a.benchmark, a.metric)});
+    }
+  }
   in.commits = std::move(history.commits);
 
   PlanOutcome out;
