@@ -187,6 +187,12 @@ bool IsKnown(const PlatformState& s, const std::string& sha) {
 
 std::string ShortSha(const std::string& sha) { return sha.substr(0, 12); }
 
+// "alert 7 (BM_Parse cpu_time)", or "alert 7" without a detail.
+std::string AlertName(const BisectRequest& r) {
+  return r.detail.empty() ? fmt::format("alert {}", r.alert_id)
+                          : fmt::format("alert {} ({})", r.alert_id, r.detail);
+}
+
 // A bisect request found on the branch: its range (from, to] by index, and its middle.
 struct BisectTarget {
   const BisectRequest* request;
@@ -361,27 +367,26 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
   for (const BisectRequest& r : in.bisect) {
     if (std::find(in.platforms.begin(), in.platforms.end(), r.platform) == in.platforms.end()) {
       note(r, "not-planned", std::nullopt, 0,
-           fmt::format("alert {}: {} is not among the platforms planned for", r.alert_id,
-                       r.platform));
+           fmt::format("{}: {} is not among the platforms planned for", AlertName(r), r.platform));
       continue;
     }
     const int64_t from = find(r.from), to = find(r.to);
     if (from < 0 || to < 0) {
       note(r, "off-branch", std::nullopt, 0,
-           fmt::format("alert {}: {} is not on the branch (history rewritten?): its range "
+           fmt::format("{}: {} is not on the branch (history rewritten?): its range "
                        "cannot be bisected",
-                       r.alert_id, ShortSha(from < 0 ? r.from : r.to)));
+                       AlertName(r), ShortSha(from < 0 ? r.from : r.to)));
       continue;
     }
     if (to <= from) {
       note(r, "bad-range", std::nullopt, 0,
-           fmt::format("alert {}: {} is not after {} on the branch", r.alert_id, ShortSha(r.to),
+           fmt::format("{}: {} is not after {} on the branch", AlertName(r), ShortSha(r.to),
                        ShortSha(r.from)));
       continue;
     }
     if (to - from == 1) {
       note(r, "converged", to, 1,
-           fmt::format("alert {}: the range is one commit: {} is the culprit", r.alert_id,
+           fmt::format("{}: the range is one commit: {} is the culprit", AlertName(r),
                        ShortSha(r.to)));
       continue;
     }
@@ -480,18 +485,18 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
         auto same = [&](const Choice& c) { return c.index == t.middle; };
         if (state.measured.contains(sha)) {
           note(r, "measured", t.middle, left,
-               fmt::format("alert {}: the middle {} of {} commits is measured: `perfledger detect "
+               fmt::format("{}: the middle {} of {} commits is measured: `perfledger detect "
                            "--record` narrows the range with it",
-                           r.alert_id, ShortSha(sha), left));
+                           AlertName(r), ShortSha(sha), left));
         } else if (state.queued.contains(sha)) {
           note(r, "queued", t.middle, left,
-               fmt::format("alert {}: the middle {} of {} commits has a job waiting", r.alert_id,
+               fmt::format("{}: the middle {} of {} commits has a job waiting", AlertName(r),
                            ShortSha(sha), left));
         } else if (std::any_of(pp.chosen.begin(), pp.chosen.end(), same) ||
                    std::any_of(reruns.begin(), reruns.end(), same)) {
           note(r, "planned", t.middle, left,
-               fmt::format("alert {}: the middle {} of {} commits is planned by another job",
-                           r.alert_id, ShortSha(sha), left));
+               fmt::format("{}: the middle {} of {} commits is planned by another job",
+                           AlertName(r), ShortSha(sha), left));
         } else {
           bisect_jobs[t.middle].push_back(&t);
         }
