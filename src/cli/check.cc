@@ -1,6 +1,7 @@
 // perfledger check: the CI gate that replaces absolute time limits. It compares a run with the
 // baseline git ancestry gives it (schedule::ChooseBaseline), on the same platform, environment
-// and epoch, and fails (exit 3) on a regression the noise cannot explain.
+// and epoch, and fails (exit 3) on a regression the noise cannot explain: each series' noise is
+// learned from the store's history of head's platform, epoch and environment class.
 #include <fmt/format.h>
 
 #include <map>
@@ -42,11 +43,13 @@ void RunCheck(const CheckOptions& opt, Shell* shell) {
     if (!opened.ok()) return shell->Fail(opened.status());
     store = std::move(*opened);
   }
-  // The newest comparable run of every commit.
+  // The newest comparable run of every commit, and the history of head's series.
   std::map<std::string, core::Run> runs;
+  NoiseHistoryBuilder history(head->run);
   store::RunFilter filter;
   filter.platform = head->run.platform;
   base::Status s = store->ForEachRun(filter, [&](const core::Run& r) {
+    if (!opt.flags.no_history) history.Add(r);
     if (!Comparable(r, head->run)) return base::Status::Ok();
     auto it = runs.find(r.commit.sha);
     if (it == runs.end() || it->second.started_at.unix_nanos < r.started_at.unix_nanos) {
@@ -64,7 +67,13 @@ void RunCheck(const CheckOptions& opt, Shell* shell) {
   }
   ComparedRun base{runs.at(choice->sha),
                    fmt::format("commit {} in {}", choice->sha.substr(0, 12), shell->db)};
-  CompareAndPrint(base, *head, opt.flags, choice->reason, shell);
+  NoiseHistory noise;
+  if (opt.flags.no_history) {
+    noise.description = "not used (--no-history)";
+  } else {
+    noise = history.Finish(shell->db);
+  }
+  CompareAndPrint(base, *head, opt.flags, choice->reason, noise, shell);
 }
 
 }  // namespace
@@ -80,8 +89,11 @@ void AddCheckVerb(CLI::App& app, Shell* shell) {
       "repository's HEAD branch), its nearest measured first-parent ancestor; for any other\n"
       "commit (a pull request), its merge base with the branch, or the merge base's nearest\n"
       "measured ancestor. It says which baseline it chose and why, then compares as `compare`\n"
-      "does: a regression must be significant and larger than the series' noise allows, so a\n"
-      "slower CI runner does not fail the gate and a real 15% regression does.\n\n"
+      "does: a regression must be significant and larger than the series' noise allows (its\n"
+      "run-to-run noise over the stored runs of the same platform, epoch and environment\n"
+      "class, else the two runs' spread; --no-history: always the latter), so a slower CI\n"
+      "runner does not fail the gate and a real 15% regression does. Every format says which\n"
+      "noise each row used.\n\n"
       "Examples:\n"
       "  perfledger check results/benchmark-results-$SHA-x86-64-linux.json --base-branch main\n"
       "  perfledger check --head HEAD --platform x86-64-linux --format markdown \\\n"

@@ -1,5 +1,10 @@
 // perfledger compare BASE HEAD: two runs, benchmark by benchmark, with statistics that know
-// the noise. BASE and HEAD are artifact files or commits in the store.
+// the noise. BASE and HEAD are artifact files or commits in the store; the noise of each series
+// comes from the store's history when there is a store.
+#include <fmt/format.h>
+
+#include <filesystem>
+
 #include "cli/comparison.h"
 #include "cli/shell.h"
 
@@ -17,7 +22,28 @@ void RunCompare(const CompareOptions& opt, Shell* shell) {
   if (!base.ok()) return shell->Fail(base.status());
   auto head = LoadComparedRun(opt.head, opt.platform, opt.repo, shell, &store);
   if (!head.ok()) return shell->Fail(head.status());
-  CompareAndPrint(*base, *head, opt.flags, "", shell);
+  // The history, when there is a store: two artifact files compare without one.
+  NoiseHistory history;
+  if (opt.flags.no_history) {
+    history.description = "not used (--no-history)";
+  } else {
+    std::error_code ec;
+    if (store == nullptr && std::filesystem::exists(shell->db, ec)) {
+      auto opened = shell->OpenStore(/*create=*/false);
+      if (!opened.ok())
+        return shell->Fail(opened.status().WithPrefix(
+            "cannot read the noise history (--no-history compares without it)"));
+      store = std::move(*opened);
+    }
+    if (store == nullptr) {
+      history.description = fmt::format("none (no store at {})", shell->db);
+    } else {
+      auto loaded = LoadNoiseHistory(head->run, *store, shell->db);
+      if (!loaded.ok()) return shell->Fail(loaded.status());
+      history = std::move(*loaded);
+    }
+  }
+  CompareAndPrint(*base, *head, opt.flags, "", history, shell);
 }
 
 }  // namespace
@@ -35,8 +61,12 @@ void AddCompareVerb(CLI::App& app, Shell* shell) {
       "a verdict: regression, improvement, unchanged, or inconclusive (too few samples: it\n"
       "says how many are needed). A change counts when q <= --alpha and it is at least the\n"
       "minimum effect in the metric's worse direction: --threshold when given, else 3x the\n"
-      "series' noise (between 1% and 50%; 10% where the noise is unknown). Runs on different\n"
-      "environments are compared only with --allow-cross-environment, as advisory.\n"
+      "series' noise (between 1% and 50%; 10% where the noise is unknown). The noise is the\n"
+      "series' run-to-run variation over the store's runs of head's platform, suite epoch and\n"
+      "environment class (robust to outliers and steps; at least 5 runs; head's own run not\n"
+      "counted), else the two runs' within-run spread (--no-history: always). Every format\n"
+      "says which noise each row used. Runs on different environments are compared only\n"
+      "with --allow-cross-environment, as advisory.\n"
       "Exit status 3 when there is a regression (not for an advisory comparison).\n\n"
       "Examples:\n"
       "  perfledger compare main.json pr.json --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n"

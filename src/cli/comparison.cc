@@ -120,6 +120,18 @@ std::string PValue(std::optional<double> p) {
   return *p < 1e-4 ? fmt::format("{:.1e}", *p) : fmt::format("{:.4f}", *p);
 }
 
+// A relative share, with more digits below 10%: "0.35%", "12.0%".
+std::string Share(double v) {
+  return std::abs(v) < 0.1 ? fmt::format("{:.2f}%", v * 100) : fmt::format("{:.1f}%", v * 100);
+}
+
+// The noise a row's minimum effect came from: "0.35% run-to-run over 12 runs",
+// "1.20% within-run spread", "--threshold", "default (noise unknown)".
+std::string NoiseText(const ComparisonRow& r) {
+  if (r.noise > 0) return fmt::format("{} {}", Share(r.noise), r.noise_source);
+  return r.noise_source;
+}
+
 std::string Interval(const ComparisonRow& r) {
   if (!r.ci_low || !r.ci_high) return "-";
   return fmt::format("[{}, {}]", Percent(r.ci_low), Percent(r.ci_high));
@@ -130,40 +142,45 @@ std::string Describe(const Side& s) {
 }
 
 void PrintTable(const Comparison& c, const Side& base, const Side& head, bool advisory,
-                const std::string& why) {
+                const std::string& why, const NoiseHistory& history) {
   fmt::print("base {}\nhead {}\n", Describe(base), Describe(head));
   if (!why.empty()) fmt::print("baseline: {}\n", why);
+  fmt::print("history: {}\n", history.description);
   if (advisory) {
     fmt::print(
         "advisory: the two runs are on different environments; no verdict here is a "
         "regression of the code\n");
   }
-  fmt::print("\n{:<32} {:<12} {:>12} {:>12} {:>8} {:>18} {:>9} {:>9} {:>7}  {}\n", "BENCHMARK",
-             "METRIC", "BASE", "HEAD", "CHANGE", "INTERVAL", "P", "Q", "MIN", "VERDICT");
+  fmt::print("\n{:<32} {:<12} {:>12} {:>12} {:>8} {:>18} {:>9} {:>9} {:>7} {:>7}  {:<25}  {}\n",
+             "BENCHMARK", "METRIC", "BASE", "HEAD", "CHANGE", "INTERVAL", "P", "Q", "MIN", "NOISE",
+             "NOISE FROM", "VERDICT");
   for (const auto& r : c.rows) {
     std::string verdict(analysis::VerdictName(r.verdict));
     if (!r.note.empty()) verdict += " (" + r.note + ")";
-    fmt::print("{:<32} {:<12} {:>12} {:>12} {:>8} {:>18} {:>9} {:>9} {:>7}  {}\n", r.benchmark,
-               r.metric, Number(r.base_median), Number(r.head_median), Percent(r.change),
-               Interval(r), PValue(r.p_value), PValue(r.q_value),
-               fmt::format("{:.1f}%", r.threshold * 100), verdict);
+    fmt::print("{:<32} {:<12} {:>12} {:>12} {:>8} {:>18} {:>9} {:>9} {:>7} {:>7}  {:<25}  {}\n",
+               r.benchmark, r.metric, Number(r.base_median), Number(r.head_median),
+               Percent(r.change), Interval(r), PValue(r.p_value), PValue(r.q_value),
+               Share(r.threshold), r.noise > 0 ? Share(r.noise) : "-", r.noise_source, verdict);
   }
   fmt::print("\n{} regression{}, {} improvement{}, {} unchanged, {} inconclusive\n", c.regressions,
              c.regressions == 1 ? "" : "s", c.improvements, c.improvements == 1 ? "" : "s",
              c.unchanged, c.inconclusive);
   fmt::print(
-      "MIN is the minimum effect that counts: 3x the series' noise (1%..50%) unless "
-      "--threshold.\n");
+      "MIN is the minimum effect that counts: --threshold, else 3x NOISE (1%..50%), or 10% where\n"
+      "the noise is unknown. NOISE is the series' run-to-run noise in the stored history (same\n"
+      "platform, epoch and environment class, at least 5 runs), else the two runs' within-run\n"
+      "spread.\n");
   if (!c.failed.empty()) fmt::print("failed on a side: {}\n", base::Join(c.failed, ", "));
   if (!c.only_base.empty()) fmt::print("only in base: {}\n", base::Join(c.only_base, ", "));
   if (!c.only_head.empty()) fmt::print("only in head: {}\n", base::Join(c.only_head, ", "));
 }
 
 void PrintMarkdown(const Comparison& c, const Side& base, const Side& head, bool advisory,
-                   const std::string& why) {
+                   const std::string& why, const NoiseHistory& history) {
   fmt::print("### perfledger compare: `{}` → `{}` on {}\n\n", base.run.commit.sha.substr(0, 12),
              head.run.commit.sha.substr(0, 12), head.run.platform);
   if (!why.empty()) fmt::print("Baseline: {}.\n\n", why);
+  fmt::print("Noise history: {}.\n\n", history.description);
   if (advisory) {
     fmt::print(
         "> **Advisory:** base and head ran on different environments, so these changes "
@@ -173,16 +190,19 @@ void PrintMarkdown(const Comparison& c, const Side& base, const Side& head, bool
              c.regressions, c.regressions == 1 ? "" : "s", c.improvements,
              c.improvements == 1 ? "" : "s", c.unchanged, c.inconclusive);
   auto table = [&](const std::vector<const ComparisonRow*>& rows) {
-    fmt::print("| benchmark | metric | base | head | change | 95% interval | q | verdict |\n");
-    fmt::print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    fmt::print(
+        "| benchmark | metric | base | head | change | 95% interval | q | min effect | noise | "
+        "verdict |\n");
+    fmt::print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
     for (const auto* r : rows) {
       std::string verdict(analysis::VerdictName(r->verdict));
       if (r->verdict == Verdict::kRegression) verdict = ":red_circle: regression";
       if (r->verdict == Verdict::kImprovement) verdict = ":green_circle: improvement";
       if (!r->note.empty()) verdict += " (" + r->note + ")";
-      fmt::print("| `{}` | {} | {} {} | {} {} | {} | {} | {} | {} |\n", r->benchmark, r->metric,
-                 Number(r->base_median), r->unit, Number(r->head_median), r->unit,
-                 Percent(r->change), Interval(*r), PValue(r->q_value), verdict);
+      fmt::print("| `{}` | {} | {} {} | {} {} | {} | {} | {} | {} | {} | {} |\n", r->benchmark,
+                 r->metric, Number(r->base_median), r->unit, Number(r->head_median), r->unit,
+                 Percent(r->change), Interval(*r), PValue(r->q_value), Share(r->threshold),
+                 NoiseText(*r), verdict);
     }
   };
   std::vector<const ComparisonRow*> moved, rest;
@@ -199,6 +219,10 @@ void PrintMarkdown(const Comparison& c, const Side& base, const Side& head, bool
     table(rest);
     fmt::print("\n</details>\n");
   }
+  fmt::print(
+      "\nA change counts when its q-value is at most --alpha and it is at least its min effect: "
+      "--threshold, else 3x the series' noise (run-to-run in the stored history, else "
+      "within-run).\n");
 }
 
 void WriteSide(base::JsonWriter& w, const Side& s) {
@@ -221,7 +245,7 @@ void Optional(base::JsonWriter& w, std::string_view key, std::optional<double> v
 }
 
 void PrintJson(const Comparison& c, const Side& base, const Side& head, bool advisory,
-               const std::string& why) {
+               const std::string& why, const NoiseHistory& history) {
   base::JsonWriter w;
   w.BeginObject();
   w.Key("base");
@@ -230,6 +254,11 @@ void PrintJson(const Comparison& c, const Side& base, const Side& head, bool adv
   WriteSide(w, head);
   w.Key("advisory").Bool(advisory);
   if (!why.empty()) w.Key("baseline_reason").String(why);
+  w.Key("history").BeginObject();
+  w.Key("runs").Int(history.runs);
+  w.Key("series").Int(static_cast<int64_t>(history.noise.size()));
+  w.Key("description").String(history.description);
+  w.EndObject();
   w.Key("results").BeginArray();
   for (const auto& r : c.rows) {
     w.BeginObject();
@@ -304,8 +333,9 @@ void PrintJunit(const Comparison& c, const Side& base, const Side& head) {
   for (const auto& r : c.rows) {
     fmt::print("  <testcase classname=\"{}\" name=\"{}\">", Xml(r.benchmark), Xml(r.metric));
     const std::string what =
-        fmt::format("{} -> {} {} ({} {}, q {})", Number(r.base_median), Number(r.head_median),
-                    r.unit, Percent(r.change), Interval(r), PValue(r.q_value));
+        fmt::format("{} -> {} {} ({} {}, q {}; min effect {}, noise {})", Number(r.base_median),
+                    Number(r.head_median), r.unit, Percent(r.change), Interval(r),
+                    PValue(r.q_value), Share(r.threshold), NoiseText(r));
     if (r.verdict == Verdict::kRegression) {
       fmt::print("<failure message=\"regression: {}\"/>", Xml(what));
     } else if (r.verdict == Verdict::kInconclusive) {
@@ -330,7 +360,52 @@ base::Result<double> ParsePercent(const std::string& text) {
   return v / 100;
 }
 
+std::optional<int64_t> EpochOf(const core::Run& r) {
+  if (r.suite && r.suite->epoch) return r.suite->epoch->number;
+  return std::nullopt;
+}
+
 }  // namespace
+
+NoiseHistoryBuilder::NoiseHistoryBuilder(const core::Run& head)
+    : head_(head), series_(analysis::SeriesFilter{head.platform, std::nullopt, {}}) {}
+
+void NoiseHistoryBuilder::Add(const core::Run& run) {
+  if (run.run_id == head_.run_id || run.platform != head_.platform) return;
+  if (!head_.project.empty() && run.project != head_.project) return;
+  series_.Add(run);
+  if (EpochOf(run) == EpochOf(head_) &&
+      run.environment.ci.value_or(false) == head_.environment.ci.value_or(false)) {
+    ++runs_;
+  }
+}
+
+NoiseHistory NoiseHistoryBuilder::Finish(const std::string& db) {
+  NoiseHistory out;
+  const std::optional<int64_t> epoch = EpochOf(head_);
+  const bool ci = head_.environment.ci.value_or(false);
+  out.noise = analysis::HistoryNoiseOf(series_.Finish(), head_.platform, epoch, ci);
+  out.runs = runs_;
+  out.description = fmt::format(
+      "{} stored run{} of {} ({}{}) in {}; {} series with enough of them for a run-to-run noise",
+      runs_, runs_ == 1 ? "" : "s", head_.platform,
+      epoch ? fmt::format("epoch {}, ", *epoch) : std::string(), ci ? "CI" : "local", db,
+      out.noise.size());
+  return out;
+}
+
+base::Result<NoiseHistory> LoadNoiseHistory(const core::Run& head, store::Store& store,
+                                            const std::string& db) {
+  NoiseHistoryBuilder builder(head);
+  store::RunFilter filter;
+  filter.platform = head.platform;
+  if (!head.project.empty()) filter.project = head.project;
+  RETURN_IF_ERROR(store.ForEachRun(filter, [&](const core::Run& r) {
+    builder.Add(r);
+    return base::Status::Ok();
+  }));
+  return builder.Finish(db);
+}
 
 base::Result<ComparedRun> LoadComparedRun(const std::string& what, const std::string& platform,
                                           const std::string& repo, Shell* shell,
@@ -347,10 +422,12 @@ void ComparisonFlags::AddTo(CLI::App* cmd) {
       ->check(CLI::IsMember({"table", "markdown", "json", "junit"}));
   cmd->add_flag("--allow-cross-environment", allow_cross_environment,
                 "Compare runs of different environments (advisory only)");
+  cmd->add_flag("--no-history", no_history,
+                "Do not learn the noise from the store's history: use the two runs' own spread");
 }
 
 void CompareAndPrint(const ComparedRun& base, const ComparedRun& head, const ComparisonFlags& flags,
-                     const std::string& why, Shell* shell) {
+                     const std::string& why, const NoiseHistory& history, Shell* shell) {
   analysis::CompareOptions options;
   if (!flags.threshold.empty()) {
     auto t = ParsePercent(flags.threshold);
@@ -375,20 +452,20 @@ void CompareAndPrint(const ComparedRun& base, const ComparedRun& head, const Com
     }
     advisory = true;
   }
-  const Comparison c = analysis::CompareRuns(base.run, head.run, options);
+  const Comparison c = analysis::CompareRuns(base.run, head.run, options, history.noise);
   if (c.rows.empty()) {
     return shell->Fail(base::InvalidInput(fmt::format(
         "base and head have no benchmark and metric in common to compare{}",
         flags.metrics.empty() ? "" : " (with --metric " + base::Join(flags.metrics, ", ") + ")")));
   }
   if (flags.format == "json") {
-    PrintJson(c, base, head, advisory, why);
+    PrintJson(c, base, head, advisory, why, history);
   } else if (flags.format == "markdown") {
-    PrintMarkdown(c, base, head, advisory, why);
+    PrintMarkdown(c, base, head, advisory, why, history);
   } else if (flags.format == "junit") {
     PrintJunit(c, base, head);
   } else {
-    PrintTable(c, base, head, advisory, why);
+    PrintTable(c, base, head, advisory, why, history);
   }
   if (c.regressions > 0 && !advisory) shell->exit_code = kExitFound;
 }

@@ -1,12 +1,18 @@
-// perfledger compare as a CI job uses it: artifact files or commits in a real store, every
-// output format, exit status 3 on a regression, and clear errors for bad input.
+// perfledger compare and check as a CI job uses them: artifact files or commits in a real store,
+// every output format, exit status 3 on a regression, the baseline check picks from a real git
+// history, the noise learned from the stored history, and clear errors for bad input.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "base/time.h"
+#include "git_fixture.h"
 #include "subprocess.h"
 
 namespace perfledger {
@@ -16,10 +22,31 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using subprocess::Outcome;
 using subprocess::RunCommand;
+using testing::GitRepo;
 
 const std::string kBin = PERFLEDGER_BIN;
 const std::string kBase = "1111111111111111111111111111111111111111";
 const std::string kHead = "2222222222222222222222222222222222222222";
+
+constexpr int64_t kSecond = 1'000'000'000;
+// 2026-11-24T10:00:00Z.
+constexpr int64_t kT0 = 1'795'514'400LL * kSecond;
+base::Timestamp At(int minutes) { return base::Timestamp{kT0 + minutes * 60 * kSecond}; }
+
+// A --sample spec for BENCH's wall_time in ns: 10 samples spread about `spread` (relative
+// standard deviation, robustly) around `median`, which is exactly their median.
+std::string Spec(const std::string& bench, double median, double spread = 0.003) {
+  static constexpr double kOffsets[] = {-1.5, 0.3, -1, 1.5, 0, -0.6, 1, 0, -0.3, 0.6};
+  std::ostringstream out;
+  out.precision(12);
+  out << bench << ":wall_time:ns=";
+  for (size_t i = 0; i < std::size(kOffsets); ++i) {
+    out << (i == 0 ? "" : ",") << median * (1 + spread / 0.6 / 1.4826 * kOffsets[i]);
+  }
+  return out.str();
+}
+
+std::string Short(const std::string& sha) { return sha.substr(0, 12); }
 
 class CompareCliTest : public ::testing::Test {
  protected:
@@ -35,7 +62,7 @@ class CompareCliTest : public ::testing::Test {
   Outcome Pl(std::vector<std::string> args) {
     std::vector<std::string> argv = {kBin, "--db", (dir_ / "perf.db").string()};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, dir_.string());
+    return RunCommand(argv, dir_.string(), subprocess::LocalMachineEnv());
   }
   // Writes an artifact for `sha` with the given samples; returns its path.
   std::string Write(const std::string& sha, const std::string& name,
@@ -58,6 +85,56 @@ class CompareCliTest : public ::testing::Test {
     Outcome o = Pl(args);
     EXPECT_EQ(o.exit_code, 0) << o.err;
     return (dir_ / name / ("benchmark-results-" + sha + "-linux.json")).string();
+  }
+  // A run of `sha` committed at `minutes`, written into the directory `name` and ingested.
+  std::string Measure(const std::string& sha, int minutes, std::vector<std::string> samples,
+                      const std::string& name = "runs") {
+    std::vector<std::string> args = {"write",
+                                     "--project",
+                                     "demo",
+                                     "--commit",
+                                     sha,
+                                     "--commit-time",
+                                     base::FormatRfc3339(At(minutes)),
+                                     "--platform",
+                                     "linux",
+                                     "--env",
+                                     "cpu=Test CPU",
+                                     "--out",
+                                     (dir_ / name).string()};
+    for (const auto& s : samples) {
+      args.push_back("--sample");
+      args.push_back(s);
+    }
+    Outcome o = Pl(args);
+    EXPECT_EQ(o.exit_code, 0) << o.err;
+    const std::string path = (dir_ / name / ("benchmark-results-" + sha + "-linux.json")).string();
+    Outcome in = Pl({"ingest", path});
+    EXPECT_EQ(in.exit_code, 0) << in.err;
+    return path;
+  }
+  // `perfledger check --head sha` against `repo`'s main with `extra` flags.
+  Outcome Check(const GitRepo& repo, const std::string& head, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"check",         "--head", head,         "--repo", repo.path(),
+                                     "--base-branch", "main",   "--platform", "linux"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Pl(args);
+  }
+  static json Parse(const Outcome& o) {
+    try {
+      return json::parse(o.out);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "not JSON: " << o.out << "\n" << o.err;
+      return json();
+    }
+  }
+  static const json& Row(const json& j, const std::string& benchmark) {
+    for (const json& r : j["results"]) {
+      if (r["benchmark"] == benchmark) return r;
+    }
+    static const json kNone;
+    ADD_FAILURE() << "no row for " << benchmark << " in " << j;
+    return kNone;
   }
 
   fs::path dir_;
@@ -82,10 +159,17 @@ TEST_F(CompareCliTest, ARegressionBetweenTwoArtifactsIsExitThreeInEveryFormat) {
   EXPECT_EQ(parse["benchmark"], "parse");
   EXPECT_EQ(parse["verdict"], "regression");
   EXPECT_NEAR(parse["change"].get<double>(), 0.20, 0.01);
-  for (const char* key : {"benchmark", "metric", "unit", "base_median", "head_median", "change",
-                          "ci_low", "ci_high", "p_value", "q_value", "verdict"}) {
+  for (const char* key :
+       {"benchmark", "metric", "unit", "base_median", "head_median", "change", "ci_low", "ci_high",
+        "p_value", "q_value", "verdict", "threshold", "noise", "noise_source"}) {
     EXPECT_TRUE(parse.contains(key)) << key;
   }
+  // No store: the noise is the two runs' own spread.
+  EXPECT_EQ(parse["noise_source"], "within-run spread");
+  EXPECT_EQ(j["history"]["runs"], 0);
+  EXPECT_NE(j["history"]["description"].get<std::string>().find("none (no store at "),
+            std::string::npos)
+      << j["history"];
 
   Outcome md = Pl({"compare", base, head, "--format", "markdown"});
   EXPECT_EQ(md.exit_code, 3);
@@ -159,6 +243,193 @@ TEST_F(CompareCliTest, BadInputIsOneLineAndExitTwo) {
   EXPECT_EQ(few.exit_code, 0);
   EXPECT_EQ(json::parse(few.out)["results"][0]["note"],
             "needs at least 4 samples a side, has 3 and 3");
+}
+
+// main: m0 .. m6, m7, m8; feature branches at m5 (f1), merges main at m6 (fm), then f2.
+// Every main commit but m7 has a run; so does f2, 20% slower in `parse`.
+class CheckCliTest : public CompareCliTest {
+ protected:
+  void SetUp() override {
+    CompareCliTest::SetUp();
+    for (int i = 0; i <= 5; ++i) main_.push_back(repo_.Commit("main " + std::to_string(i), At(i)));
+    repo_.Branch("feature");
+    main_.push_back(repo_.Commit("main 6", At(6)));
+    repo_.Checkout("feature");
+    f1_ = repo_.Commit("feature 1", At(7));
+    fm_ = repo_.Merge("merge main into feature", At(8), "main");
+    f2_ = repo_.Commit("feature 2", At(9));
+    repo_.Checkout("main");
+    main_.push_back(repo_.Commit("main 7", At(10)));
+    main_.push_back(repo_.Commit("main 8", At(11)));
+    // Run-to-run variation of 0.2% or so, within-run spread 0.3%.
+    const double wobble[] = {0.001, -0.002, 0.0015, 0, -0.001, 0.002, -0.0005, 0, 0.001};
+    for (int i : {0, 1, 2, 3, 4, 5, 6, 8}) {
+      Measure(main_[i], i <= 6 ? i : i + 3,
+              {Spec("parse", 1e5 * (1 + wobble[i])), Spec("lex", 5e4 * (1 - wobble[i]))});
+    }
+    f2_file_ = Measure(f2_, 9, {Spec("parse", 1.2e5), Spec("lex", 5e4)}, "feature");
+  }
+
+  GitRepo repo_;
+  std::vector<std::string> main_;
+  std::string f1_, fm_, f2_, f2_file_;
+};
+
+TEST_F(CheckCliTest, AFeatureCommitIsComparedWithItsMergeBaseAndARegressionIsExitThree) {
+  Outcome o = Check(repo_, f2_, {"--format", "json"});
+  EXPECT_EQ(o.exit_code, 3) << o.err;
+  json j = Parse(o);
+  EXPECT_EQ(j["base"]["sha"], main_[6]) << "the merge base, not the newest main commit";
+  EXPECT_EQ(j["head"]["sha"], f2_);
+  EXPECT_EQ(j["baseline_reason"], "merge base of " + Short(f2_) + " with main");
+  EXPECT_EQ(j["summary"]["regressions"], 1);
+  EXPECT_EQ(j["summary"]["unchanged"], 1);
+  const json& parse = Row(j, "parse");
+  EXPECT_EQ(parse["verdict"], "regression");
+  EXPECT_NEAR(parse["change"].get<double>(), 0.20, 0.01);
+  // Head's own run is not history: the eight main runs are.
+  EXPECT_EQ(parse["noise_source"], "run-to-run over 8 runs");
+  EXPECT_EQ(j["history"]["runs"], 8);
+  EXPECT_EQ(Row(j, "lex")["verdict"], "unchanged");
+
+  Outcome table = Check(repo_, f2_);
+  EXPECT_EQ(table.exit_code, 3) << table.err;
+  EXPECT_NE(table.out.find("baseline: merge base of " + Short(f2_) + " with main\n"),
+            std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("base " + Short(main_[6])), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("history: 8 stored runs of linux (local) in "), std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("1 regression, 0 improvements, 1 unchanged"), std::string::npos)
+      << table.out;
+
+  // The same head as the job's fresh artifact file.
+  Outcome file =
+      Pl({"check", f2_file_, "--repo", repo_.path(), "--base-branch", "main", "--format", "json"});
+  EXPECT_EQ(file.exit_code, 3) << file.err;
+  EXPECT_EQ(Parse(file)["base"]["sha"], main_[6]);
+}
+
+TEST_F(CheckCliTest, ABaseBranchCommitIsComparedWithItsNearestMeasuredAncestor) {
+  Outcome o = Check(repo_, main_[8], {"--format", "json"});
+  EXPECT_EQ(o.exit_code, 0) << o.out << o.err;
+  json j = Parse(o);
+  EXPECT_EQ(j["base"]["sha"], main_[6]) << "m7 has no run";
+  EXPECT_EQ(j["baseline_reason"],
+            "nearest measured ancestor of " + Short(main_[8]) + " on main, 2 commits back");
+  EXPECT_EQ(j["summary"]["regressions"], 0);
+  EXPECT_EQ(j["summary"]["unchanged"], 2);
+  // f2's slow run is history here; the noise estimate shrugs it off.
+  EXPECT_EQ(Row(j, "parse")["noise_source"], "run-to-run over 8 runs");
+  EXPECT_LT(Row(j, "parse")["noise"].get<double>(), 0.005);
+
+  Outcome md = Check(repo_, main_[8], {"--format", "markdown"});
+  EXPECT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("Baseline: nearest measured ancestor of " + Short(main_[8]) +
+                        " on main, 2 commits back."),
+            std::string::npos)
+      << md.out;
+}
+
+TEST_F(CheckCliTest, BadInputIsOneLineAndExitTwo) {
+  Outcome unknown = Check(repo_, "3333333");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(unknown.err, "error: 3333333: no run of this commit on linux in " +
+                             (dir_ / "perf.db").string() + "\n");
+  Outcome unmeasured = Check(repo_, main_[7]);
+  EXPECT_EQ(unmeasured.exit_code, 2);
+  EXPECT_EQ(unmeasured.err, "error: " + main_[7] + ": no run of this commit on linux in " +
+                                (dir_ / "perf.db").string() + "\n");
+  // A head that shares no benchmark with its baseline.
+  const std::string other = repo_.Commit("main 9", At(12));
+  Measure(other, 12, {Spec("render", 1e5)});
+  Outcome nothing = Check(repo_, other);
+  EXPECT_EQ(nothing.exit_code, 2);
+  EXPECT_EQ(nothing.err,
+            "error: base and head have no benchmark and metric in common to compare\n");
+  Outcome neither = Pl({"check", "--repo", repo_.path()});
+  EXPECT_EQ(neither.exit_code, 2);
+  EXPECT_EQ(neither.err,
+            "error: give the head as an artifact file or as --head SHA (one of them)\n");
+  Outcome branch = Pl({"check", "--head", f2_, "--repo", repo_.path(), "--base-branch", "trunk"});
+  EXPECT_EQ(branch.exit_code, 2);
+  EXPECT_EQ(std::count(branch.err.begin(), branch.err.end(), '\n'), 1) << branch.err;
+  EXPECT_NE(branch.err.find("trunk"), std::string::npos) << branch.err;
+}
+
+// The minimum effect comes from each series' own history: a noisy series does not alert for
+// a change its noise explains, a quiet one catches a change below the default 10%.
+TEST_F(CompareCliTest, TheHistorysNoiseSetsEachSeriesMinimumEffect) {
+  GitRepo repo;
+  // Standard normal-ish deviations of the history's run medians.
+  const double z[] = {0.5, -0.3, 0.6, -0.2, 0.7, -0.4, 0.3, 0.9, -0.1};
+  std::vector<std::string> shas;
+  for (int i = 0; i < 9; ++i) {
+    shas.push_back(repo.Commit("change " + std::to_string(i), At(i)));
+    Measure(shas[i], i,
+            {Spec("noisy", 1e5 * (1 + 0.15 * z[i])), Spec("quiet", 1e5 * (1 + 0.003 * z[i]))});
+  }
+  // Head: noisy 10% slower than its baseline, quiet 5% slower; both with 0.3% within-run
+  // spread, so both changes are highly significant.
+  const std::string head = repo.Commit("change 9", At(9));
+  Measure(head, 9,
+          {Spec("noisy", 1e5 * (1 + 0.15 * z[8]) * 1.10),
+           Spec("quiet", 1e5 * (1 + 0.003 * z[8]) * 1.05)});
+
+  Outcome o = Check(repo, head, {"--format", "json"});
+  EXPECT_EQ(o.exit_code, 3) << o.err;
+  json j = Parse(o);
+  EXPECT_EQ(j["base"]["sha"], shas[8]);
+  const json& noisy = Row(j, "noisy");
+  EXPECT_NEAR(noisy["change"].get<double>(), 0.10, 0.005);
+  EXPECT_EQ(noisy["verdict"], "unchanged") << noisy;
+  EXPECT_EQ(noisy["noise_source"], "run-to-run over 9 runs");
+  EXPECT_GT(noisy["noise"].get<double>(), 0.10) << noisy;
+  EXPECT_GT(noisy["threshold"].get<double>(), 0.30) << noisy;
+  const json& quiet = Row(j, "quiet");
+  EXPECT_NEAR(quiet["change"].get<double>(), 0.05, 0.002);
+  EXPECT_EQ(quiet["verdict"], "regression") << quiet;
+  EXPECT_EQ(quiet["noise_source"], "run-to-run over 9 runs");
+  EXPECT_GT(quiet["noise"].get<double>(), 0.001) << quiet;
+  EXPECT_LT(quiet["noise"].get<double>(), 0.005) << quiet;
+  EXPECT_LT(quiet["threshold"].get<double>(), 0.05) << "below the default 10%";
+  EXPECT_EQ(j["summary"]["regressions"], 1);
+
+  // A fixed minimum effect of 5% flags the noisy series' 10%.
+  json fixed = Parse(Check(repo, head, {"--format", "json", "--threshold", "5%"}));
+  EXPECT_EQ(Row(fixed, "noisy")["verdict"], "regression");
+  EXPECT_EQ(Row(fixed, "noisy")["noise_source"], "--threshold");
+  EXPECT_EQ(Row(fixed, "noisy")["threshold"], 0.05);
+  // So does the runs' own spread, which knows nothing of the run-to-run noise.
+  json own = Parse(Check(repo, head, {"--format", "json", "--no-history"}));
+  EXPECT_EQ(Row(own, "noisy")["verdict"], "regression");
+  EXPECT_EQ(Row(own, "noisy")["noise_source"], "within-run spread");
+  EXPECT_EQ(own["history"]["description"], "not used (--no-history)");
+
+  // Every format names the noise each row used.
+  Outcome table = Check(repo, head);
+  EXPECT_EQ(table.exit_code, 3);
+  EXPECT_NE(table.out.find("run-to-run over 9 runs"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("NOISE FROM"), std::string::npos) << table.out;
+  Outcome md = Check(repo, head, {"--format", "markdown"});
+  EXPECT_NE(md.out.find("| min effect | noise |"), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("% run-to-run over 9 runs | :red_circle: regression |"), std::string::npos)
+      << md.out;
+  Outcome junit = Check(repo, head, {"--format", "junit"});
+  EXPECT_NE(junit.out.find("run-to-run over 9 runs)\"/>"), std::string::npos) << junit.out;
+
+  // compare learns the same history from the store, for commits and artifact files alike.
+  json by_commit = Parse(Pl({"compare", shas[8], head, "--format", "json"}));
+  EXPECT_EQ(Row(by_commit, "noisy")["verdict"], "unchanged");
+  EXPECT_EQ(Row(by_commit, "quiet")["verdict"], "regression");
+  EXPECT_EQ(Row(by_commit, "quiet")["noise_source"], "run-to-run over 9 runs");
+  const std::string base_file =
+      (dir_ / "runs" / ("benchmark-results-" + shas[8] + "-linux.json")).string();
+  const std::string head_file =
+      (dir_ / "runs" / ("benchmark-results-" + head + "-linux.json")).string();
+  json by_file = Parse(Pl({"compare", base_file, head_file, "--format", "json"}));
+  EXPECT_EQ(Row(by_file, "noisy")["noise_source"], "run-to-run over 9 runs");
+  EXPECT_EQ(by_file["history"]["runs"], 9);
 }
 
 }  // namespace
