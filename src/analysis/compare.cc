@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/math/distributions/normal.hpp>
 #include <cmath>
 #include <set>
 
@@ -95,6 +96,22 @@ Comparison CompareRuns(const core::Run& base, const core::Run& head, const Compa
   std::set<std::string> seen;
   const std::set<std::string> wanted(options.metrics.begin(), options.metrics.end());
   const int min_n = MinimumSamplesPerSide(options.alpha);
+  // The multiple of run-to-run noise (see CompareOptions): sqrt(2) for a difference of two
+  // runs, and a Bonferroni quantile over every metric compared.
+  int64_t compared = 0;
+  for (const auto& b : base.benchmarks) {
+    auto it = heads.find(b.name);
+    if (it == heads.end() || b.error || it->second->error) continue;
+    for (const auto& bm : b.metrics) {
+      if ((wanted.empty() || wanted.contains(bm.name)) && FindMetric(*it->second, bm.name)) {
+        ++compared;
+      }
+    }
+  }
+  const double family_z = boost::math::quantile(
+      boost::math::normal(),
+      1 - options.alpha / static_cast<double>(std::max<int64_t>(compared, 1)));
+  const double history_multiple = std::max(options.noise_multiple, std::sqrt(2.0) * family_z);
   for (const auto& b : base.benchmarks) {
     seen.insert(b.name);
     auto it = heads.find(b.name);
@@ -132,7 +149,9 @@ Comparison CompareRuns(const core::Run& base, const core::Run& head, const Compa
         row.noise_source = "--threshold";
       } else {
         auto known = history.find({b.name, bm.name});
+        double multiple = options.noise_multiple;
         if (known != history.end() && known->second.runs > 0) {
+          multiple = history_multiple;
           row.noise = known->second.relative;
           row.noise_source = fmt::format("run-to-run over {} runs", known->second.runs);
         } else if (bs.has_samples && hs.has_samples) {
@@ -143,8 +162,8 @@ Comparison CompareRuns(const core::Run& base, const core::Run& head, const Compa
           row.threshold = options.default_threshold;
           row.noise_source = "default (noise unknown)";
         } else {
-          row.threshold = std::clamp(options.noise_multiple * row.noise, options.min_threshold,
-                                     options.max_threshold);
+          row.threshold =
+              std::clamp(multiple * row.noise, options.min_threshold, options.max_threshold);
         }
       }
       if (bs.has_samples && hs.has_samples) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 namespace perfledger::analysis {
@@ -153,6 +154,49 @@ TEST(CompareAccuracy, AaRunsRarelyReportARegression) {
     if (c.regressions > 0) ++runs_with_regression;
   }
   EXPECT_LE(runs_with_regression, trials * 5 / 100) << runs_with_regression << " of " << trials;
+}
+
+// Runs drift as a whole (each run's level moves by 2%, on top of 1% within-run noise): the
+// samples of one run cannot show it, the history can. With the noise learned from history, 100
+// benchmarks together alert in at most about alpha of comparisons.
+TEST(CompareAccuracy, RunToRunDriftKnownFromHistoryRarelyReportsARegression) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> drift(0, 0.02);
+  int runs_with_regression = 0;
+  const int trials = 200;
+  NoiseByMetric history;
+  // What the history of medians shows: the drift and the median's own within-run noise.
+  for (int i = 0; i < 100; ++i) history[{"b" + std::to_string(i), "wall_time"}] = {0.0204, 30};
+  for (int t = 0; t < trials; ++t) {
+    std::vector<std::pair<std::string, std::vector<double>>> a, b;
+    for (int i = 0; i < 100; ++i) {
+      a.emplace_back("b" + std::to_string(i), Noisy(rng, 1000 * (1 + drift(rng)), 0.01, 10));
+      b.emplace_back("b" + std::to_string(i), Noisy(rng, 1000 * (1 + drift(rng)), 0.01, 10));
+    }
+    Comparison c = CompareRuns(RunOf(a), RunOf(b), {}, history);
+    if (c.regressions > 0) ++runs_with_regression;
+  }
+  EXPECT_LE(runs_with_regression, trials * 8 / 100) << runs_with_regression << " of " << trials;
+}
+
+TEST(CompareTest, HistoryNoiseThresholdGrowsWithTheNumberOfMetricsCompared) {
+  std::mt19937_64 rng(3);
+  NoiseByMetric history;
+  std::vector<std::pair<std::string, std::vector<double>>> a;
+  for (int i = 0; i < 100; ++i) {
+    history[{"b" + std::to_string(i), "wall_time"}] = {0.01, 30};
+    a.emplace_back("b" + std::to_string(i), Noisy(rng, 1000, 0.01, 10));
+  }
+  // One metric: 3x the noise. 100 metrics: sqrt(2) x the normal quantile at 1 - 0.05/100.
+  Comparison one = CompareRuns(RunOf({a[0]}), RunOf({a[0]}), {}, history);
+  EXPECT_NEAR(one.rows.at(0).threshold, 0.03, 1e-12);
+  EXPECT_EQ(one.rows.at(0).noise_source, "run-to-run over 30 runs");
+  Comparison hundred = CompareRuns(RunOf(a), RunOf(a), {}, history);
+  EXPECT_NEAR(hundred.rows.at(0).threshold, 0.01 * std::sqrt(2.0) * 3.290527, 1e-5);
+  // Within-run noise keeps the plain multiple.
+  Comparison within = CompareRuns(RunOf(a), RunOf(a), {});
+  EXPECT_EQ(within.rows.at(0).noise_source, "within-run spread");
+  EXPECT_NEAR(within.rows.at(0).threshold, std::max(0.01, 3 * within.rows.at(0).noise), 1e-12);
 }
 
 TEST(CompareAccuracy, ATenPercentRegressionAtTwoPercentNoiseIsFound) {

@@ -35,6 +35,9 @@ int Main(int argc, char** argv) {
   AddCalibrateVerb(app, &shell);
   AddCompareVerb(app, &shell);
   AddCheckVerb(app, &shell);
+  AddDetectVerb(app, &shell);
+  AddAlertsVerb(app, &shell);
+  AddIndexVerb(app, &shell);
   AddInitVerb(app, &shell);
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
   try {

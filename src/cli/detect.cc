@@ -1,0 +1,524 @@
+// perfledger detect, alerts and index: change points over every series, the alerts kept from
+// them, and the headline index per epoch. Thin shells over schedule/detection.h.
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "base/json_writer.h"
+#include "base/strings.h"
+#include "base/time.h"
+#include "cli/schedule_options.h"
+#include "cli/shell.h"
+#include "schedule/detection.h"
+
+namespace perfledger::cli {
+namespace {
+
+std::string Short(const std::string& sha) { return sha.substr(0, 10); }
+
+std::string Percent(double v) { return fmt::format("{:+.1f}%", v * 100); }
+
+std::string Value(double v) { return fmt::format("{:.4g}", v); }
+
+void WriteEpoch(base::JsonWriter& w, const std::optional<int64_t>& epoch) {
+  if (epoch) {
+    w.Int(*epoch);
+  } else {
+    w.Null();
+  }
+}
+
+// ---- detect ----
+
+struct DetectOptions {
+  RunFilterOptions filter;
+  std::string benchmark, repo, branch, format = "table", now, min_effect;
+  std::vector<std::string> metrics;
+  double alpha = 0.01;
+  bool record = false;
+};
+
+void PrintDetectJson(const schedule::DetectReport& r, bool record) {
+  base::JsonWriter w;
+  w.BeginObject();
+  w.Key("series").Int(r.series);
+  w.Key("changes").BeginArray();
+  for (size_t i = 0; i < r.changes.size(); ++i) {
+    const analysis::DetectedChange& c = r.changes[i];
+    w.BeginObject();
+    w.Key("platform").String(c.key.platform);
+    w.Key("benchmark").String(c.key.benchmark);
+    w.Key("metric").String(c.key.metric);
+    w.Key("unit").String(c.unit);
+    w.Key("epoch");
+    WriteEpoch(w, c.key.epoch);
+    w.Key("environment").String(c.key.ci ? "ci" : "local");
+    w.Key("commit_range").BeginObject();
+    w.Key("from").String(c.from);
+    w.Key("to").String(c.to);
+    w.Key("count");
+    if (c.count) {
+      w.Int(*c.count);
+    } else {
+      w.Null();
+    }
+    w.EndObject();
+    w.Key("before_median").Number(c.before_median);
+    w.Key("after_median").Number(c.after_median);
+    w.Key("change").Number(c.change);
+    w.Key("confidence").Number(c.confidence);
+    w.Key("kind").String(analysis::ChangeKindName(c.kind));
+    w.Key("noise").Number(c.noise);
+    w.Key("min_effect").Number(c.min_effect);
+    if (c.kind == analysis::ChangeKind::kEnvironment) {
+      w.Key("fingerprint_before").String(c.fingerprint_before);
+      w.Key("fingerprint_after").String(c.fingerprint_after);
+    }
+    if (record) {
+      w.Key("alert").BeginObject();
+      w.Key("id").Int(r.alert_ids[i]);
+      w.Key("recorded").String(r.recorded[i]);
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("skipped").BeginArray();
+  for (const auto& s : r.skipped) {
+    w.BeginObject();
+    w.Key("platform").String(s.key.platform);
+    w.Key("benchmark").String(s.key.benchmark);
+    w.Key("metric").String(s.key.metric);
+    w.Key("epoch");
+    WriteEpoch(w, s.key.epoch);
+    w.Key("reason").String(s.reason);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  fmt::print("{}\n", w.str());
+}
+
+void PrintDetectTable(const schedule::DetectReport& r, bool record) {
+  fmt::print("{} series analysed, {} skipped; {} change{} ({} regression{})\n", r.series,
+             r.skipped.size(), r.changes.size(), r.changes.size() == 1 ? "" : "s", r.regressions(),
+             r.regressions() == 1 ? "" : "s");
+  if (!r.changes.empty()) {
+    size_t pw = 8, bw = 9, mw = 6;
+    for (const auto& c : r.changes) {
+      pw = std::max(pw, c.key.platform.size());
+      bw = std::max(bw, c.key.benchmark.size());
+      mw = std::max(mw, c.key.metric.size());
+    }
+    fmt::print(
+        "\n{:<11}  {:<{}}  {:<{}}  {:<{}}  {:<22}  {:>7}  {:>10}  {:>10}  {:>8}  {:>6}  {:>6}{}\n",
+        "KIND", "PLATFORM", pw, "BENCHMARK", bw, "METRIC", mw, "RANGE", "COMMITS", "BEFORE",
+        "AFTER", "CHANGE", "CONF", "NOISE", record ? "  ALERT" : "");
+    for (size_t i = 0; i < r.changes.size(); ++i) {
+      const auto& c = r.changes[i];
+      fmt::print(
+          "{:<11}  {:<{}}  {:<{}}  {:<{}}  {:<22}  {:>7}  {:>10}  {:>10}  {:>8}  {:>6}  {:>6}{}\n",
+          analysis::ChangeKindName(c.kind), c.key.platform, pw, c.key.benchmark, bw, c.key.metric,
+          mw, Short(c.from) + ".." + Short(c.to),
+          c.count ? std::to_string(*c.count) : std::string("?"),
+          Value(c.before_median) + " " + c.unit, Value(c.after_median) + " " + c.unit,
+          Percent(c.change), fmt::format("{:.3f}", c.confidence),
+          fmt::format("{:.1f}%", c.noise * 100),
+          record ? fmt::format("  #{} {}", r.alert_ids[i], r.recorded[i]) : "");
+    }
+  }
+  fmt::print(
+      "\nnoise: each series' own run-to-run variation (robust, from successive medians); a "
+      "change counts only above max(min effect, 1.5 x noise)\n");
+  if (!r.skipped.empty()) {
+    fmt::print("skipped:\n");
+    size_t shown = 0;
+    for (const auto& s : r.skipped) {
+      if (++shown > 20) {
+        fmt::print("  ... and {} more (--format json lists them all)\n", r.skipped.size() - 20);
+        break;
+      }
+      fmt::print("  {} {} {}: {}\n", s.key.platform, s.key.benchmark, s.key.metric, s.reason);
+    }
+  }
+}
+
+base::Result<double> ParsePercent(const std::string& flag, const std::string& text) {
+  std::string t = text;
+  bool percent = !t.empty() && t.back() == '%';
+  if (percent) t.pop_back();
+  double v = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || !std::isfinite(v) || v < 0) {
+    return base::InvalidInput(
+        fmt::format("{}: expected a non-negative percentage such as 5%, got \"{}\"", flag, text));
+  }
+  return percent ? v / 100 : v;
+}
+
+void RunDetect(const DetectOptions& opt, Shell* shell) {
+  schedule::DetectRequest req;
+  req.runs = opt.filter.Filter();
+  if (!opt.benchmark.empty()) req.series.benchmark_glob = opt.benchmark;
+  req.series.metrics = opt.metrics;
+  req.history = {opt.repo, opt.branch};
+  req.record = opt.record;
+  req.options.alpha = opt.alpha;
+  if (!opt.min_effect.empty()) {
+    auto v = ParsePercent("--min-effect", opt.min_effect);
+    if (!v.ok()) return shell->Fail(v.status());
+    req.options.min_effect = *v;
+  }
+  auto now = NowOption(opt.now);
+  if (!now.ok()) return shell->Fail(now.status());
+  req.now = *now;
+  auto store = shell->OpenStore(/*create=*/false);
+  if (!store.ok()) return shell->Fail(store.status());
+  auto report = schedule::DetectInStore(**store, req);
+  if (!report.ok()) return shell->Fail(report.status());
+  if (report->series == 0 && report->skipped.empty()) {
+    return shell->Fail(base::NotFound(
+        "no series to analyse: no stored run matches the platform, benchmark and metric given"));
+  }
+  if (opt.format == "json") {
+    PrintDetectJson(*report, opt.record);
+  } else {
+    PrintDetectTable(*report, opt.record);
+  }
+  if (report->regressions() > 0) shell->exit_code = kExitFound;
+}
+
+// ---- alerts ----
+
+struct AlertsOptions {
+  std::string status, platform, kind, format = "table";
+};
+
+struct AlertUpdateOptions {
+  int64_t id = 0;
+  std::string note;
+  bool has_note = false;
+};
+
+void PrintAlertsJson(const std::vector<store::AlertRecord>& alerts,
+                     const std::vector<schedule::AlertGroup>& groups) {
+  base::JsonWriter w;
+  w.BeginObject();
+  w.Key("alerts").BeginArray();
+  for (const auto& a : alerts) {
+    w.BeginObject();
+    w.Key("id").Int(a.id);
+    w.Key("project").String(a.project);
+    w.Key("platform").String(a.platform);
+    w.Key("benchmark").String(a.benchmark);
+    w.Key("metric").String(a.metric);
+    w.Key("unit").String(a.unit);
+    w.Key("epoch");
+    WriteEpoch(w, a.epoch);
+    w.Key("commit_range").BeginObject();
+    w.Key("from").String(a.range_from);
+    w.Key("to").String(a.range_to);
+    w.Key("count");
+    if (a.range_count > 0) {
+      w.Int(a.range_count);
+    } else {
+      w.Null();
+    }
+    w.EndObject();
+    w.Key("before_median").Number(a.before_median);
+    w.Key("after_median").Number(a.after_median);
+    w.Key("change").Number(a.change);
+    w.Key("confidence").Number(a.confidence);
+    w.Key("noise").Number(a.noise);
+    w.Key("kind").String(a.kind);
+    w.Key("status").String(a.status);
+    w.Key("note");
+    if (a.note) {
+      w.String(*a.note);
+    } else {
+      w.Null();
+    }
+    w.Key("created_at").String(base::FormatRfc3339(a.created_at));
+    w.Key("updated_at").String(base::FormatRfc3339(a.updated_at));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("groups").BeginArray();
+  for (const auto& g : groups) {
+    w.BeginObject();
+    w.Key("commit_range").BeginObject();
+    w.Key("from").String(g.range_from);
+    w.Key("to").String(g.range_to);
+    w.Key("count");
+    if (g.range_count > 0) {
+      w.Int(g.range_count);
+    } else {
+      w.Null();
+    }
+    w.EndObject();
+    w.Key("platforms").BeginArray();
+    for (const auto& p : g.platforms) w.String(p);
+    w.EndArray();
+    w.Key("regressions").Int(g.regressions);
+    w.Key("improvements").Int(g.improvements);
+    w.Key("environment").Int(g.environment);
+    w.Key("alert_ids").BeginArray();
+    for (int64_t id : g.alert_ids) w.Int(id);
+    w.EndArray();
+    w.Key("summary").String(g.Summary());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  fmt::print("{}\n", w.str());
+}
+
+void PrintAlertsTable(const std::vector<store::AlertRecord>& alerts,
+                      const std::vector<schedule::AlertGroup>& groups, const std::string& status) {
+  if (alerts.empty()) {
+    fmt::print("no {}alerts (perfledger detect --record keeps the changes it finds)\n",
+               status.empty() ? "" : status + " ");
+    return;
+  }
+  std::map<int64_t, const store::AlertRecord*> by_id;
+  for (const auto& a : alerts) by_id[a.id] = &a;
+  for (const auto& g : groups) {
+    fmt::print("{}..{} ({} commit{}): {}\n", Short(g.range_from), Short(g.range_to),
+               g.range_count > 0 ? std::to_string(g.range_count) : std::string("?"),
+               g.range_count == 1 ? "" : "s", g.Summary());
+    for (int64_t id : g.alert_ids) {
+      const store::AlertRecord& a = *by_id.at(id);
+      fmt::print("  #{:<5} {:<11} {:<14} {:<12} {} {}: {} -> {} {} ({}, confidence {:.3f}){}\n",
+                 a.id, a.kind, a.status, a.platform, a.benchmark, a.metric, Value(a.before_median),
+                 Value(a.after_median), a.unit, Percent(a.change), a.confidence,
+                 a.note ? " note: " + *a.note : "");
+    }
+  }
+}
+
+void RunAlerts(const AlertsOptions& opt, Shell* shell) {
+  store::AlertFilter filter;
+  if (!opt.status.empty()) filter.status = opt.status;
+  if (!opt.platform.empty()) filter.platform = opt.platform;
+  if (!opt.kind.empty()) filter.kind = opt.kind;
+  auto store = shell->OpenStore(/*create=*/false);
+  if (!store.ok()) return shell->Fail(store.status());
+  auto alerts = (*store)->ListAlerts(filter);
+  if (!alerts.ok()) return shell->Fail(alerts.status());
+  auto groups = schedule::GroupAlerts(*alerts);
+  if (opt.format == "json") {
+    PrintAlertsJson(*alerts, groups);
+  } else {
+    PrintAlertsTable(*alerts, groups, opt.status);
+  }
+}
+
+void RunAlertUpdate(const std::string& status, const AlertUpdateOptions& opt, Shell* shell) {
+  auto store = shell->OpenStore(/*create=*/false);
+  if (!store.ok()) return shell->Fail(store.status());
+  auto now = NowOption("");
+  if (!now.ok()) return shell->Fail(now.status());
+  std::optional<std::string> note;
+  if (opt.has_note) note = opt.note;
+  if (auto s = (*store)->SetAlertStatus(opt.id, status, note, *now); !s.ok()) {
+    return shell->Fail(s);
+  }
+  fmt::print("alert #{} is now {}\n", opt.id, status);
+}
+
+void AddAlertUpdate(CLI::App* alerts, const std::string& name, const std::string& status,
+                    const std::string& description, Shell* shell) {
+  auto opt = std::make_shared<AlertUpdateOptions>();
+  CLI::App* cmd = alerts->add_subcommand(name, description);
+  cmd->add_option("ID", opt->id, "The alert's id (perfledger alerts lists them)")->required();
+  cmd->add_option("--note", opt->note, "Why: kept with the alert");
+  cmd->footer(fmt::format("Example:\n  perfledger alerts {} 12 --note \"{}\"", name,
+                          status == "acknowledged" ? "looking into it: new allocator"
+                          : status == "resolved"   ? "fixed in 9f2c1e0"
+                                                   : "the runner image changed"));
+  cmd->callback([opt, status, shell, cmd] {
+    opt->has_note = cmd->count("--note") > 0;
+    RunAlertUpdate(status, *opt, shell);
+  });
+}
+
+// ---- index ----
+
+struct IndexOptions {
+  RunFilterOptions filter;
+  std::vector<std::string> metrics;
+  std::string format = "table";
+};
+
+void PrintIndexJson(const std::vector<analysis::IndexSeries>& index) {
+  base::JsonWriter w;
+  w.BeginObject();
+  w.Key("indexes").BeginArray();
+  for (const auto& s : index) {
+    w.BeginObject();
+    w.Key("platform").String(s.platform);
+    w.Key("epoch");
+    WriteEpoch(w, s.epoch);
+    w.Key("environment").String(s.ci ? "ci" : "local");
+    w.Key("metric").String(s.metric);
+    w.Key("unit").String(s.unit);
+    w.Key("direction").String(core::DirectionName(s.direction));
+    w.Key("base").BeginObject();
+    w.Key("sha").String(s.base_sha);
+    w.Key("source").String(s.base_source);
+    w.Key("benchmarks").Int(s.base_benchmarks);
+    w.EndObject();
+    w.Key("points").BeginArray();
+    for (const auto& p : s.points) {
+      w.BeginObject();
+      w.Key("sha").String(p.sha);
+      w.Key("run_id").String(p.run_id);
+      w.Key("commit_time");
+      if (p.commit_time) {
+        w.String(base::FormatRfc3339(*p.commit_time));
+      } else {
+        w.Null();
+      }
+      w.Key("index").Number(p.value);
+      w.Key("benchmarks").Int(p.benchmarks);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  fmt::print("{}\n", w.str());
+}
+
+void PrintIndexTable(const std::vector<analysis::IndexSeries>& index) {
+  for (size_t i = 0; i < index.size(); ++i) {
+    const auto& s = index[i];
+    fmt::print(
+        "{}{} {} epoch {} ({}): {}, base {} ({}, {} benchmark{})\n", i == 0 ? "" : "\n", s.platform,
+        s.metric, s.epoch ? std::to_string(*s.epoch) : std::string("none"), s.ci ? "ci" : "local",
+        s.direction == core::Direction::kLower ? "lower is better" : "higher is better",
+        Short(s.base_sha), s.base_source, s.base_benchmarks, s.base_benchmarks == 1 ? "" : "s");
+    fmt::print("  {:<10}  {:<10}  {:>7}  {:>10}\n", "COMMIT", "DATE", "INDEX", "BENCHMARKS");
+    for (const auto& p : s.points) {
+      fmt::print("  {:<10}  {:<10}  {:>7.3f}  {:>10}\n", Short(p.sha),
+                 p.commit_time ? base::FormatRfc3339(*p.commit_time).substr(0, 10) : "-", p.value,
+                 fmt::format("{}/{}", p.benchmarks, s.base_benchmarks));
+    }
+  }
+}
+
+void RunIndex(const IndexOptions& opt, Shell* shell) {
+  auto store = shell->OpenStore(/*create=*/false);
+  if (!store.ok()) return shell->Fail(store.status());
+  auto index = schedule::IndexOf(**store, {opt.filter.Filter(), opt.metrics});
+  if (!index.ok()) return shell->Fail(index.status());
+  if (index->empty()) {
+    return shell->Fail(
+        base::NotFound("no index: no stored run matches the platform and metric given"));
+  }
+  if (opt.format == "json") {
+    PrintIndexJson(*index);
+  } else {
+    PrintIndexTable(*index);
+  }
+}
+
+}  // namespace
+
+void AddDetectVerb(CLI::App& app, Shell* shell) {
+  auto opt = std::make_shared<DetectOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "detect", "Find where benchmark series changed level, and between which commits");
+  cmd->footer(
+      "Every series (benchmark x metric x platform, split by epoch and environment class) is\n"
+      "searched for change points in its per-commit medians (seeded binary segmentation, robust\n"
+      "to outliers). A change counts when it is significant (--alpha per series) and larger\n"
+      "than both --min-effect and 1.5x the series' own run-to-run noise, so a noisy series does\n"
+      "not alert for noise. A change at an environment fingerprint change is `environment`,\n"
+      "never a regression. The range runs from the last measured commit before the change to\n"
+      "the first after it; commits in it are counted from the runs' commit ranges, else the\n"
+      "branch history (--repo, or the history the last recorded plan saw).\n\n"
+      "--record keeps new changes as alerts (perfledger alerts), deduplicated against those\n"
+      "kept before; a change found again over a narrower range (bisection measured commits in\n"
+      "it) narrows its alert. Exit 3 when a regression is reported.\n\n"
+      "JSON: {series, changes [{platform, benchmark, metric, unit, epoch, environment,\n"
+      "commit_range {from, to, count}, before_median, after_median, change, confidence, kind,\n"
+      "noise, min_effect, alert {id, recorded: new|narrowed|existing} with --record}],\n"
+      "skipped [{platform, benchmark, metric, epoch, reason}]}.\n\n"
+      "Example:\n"
+      "  perfledger detect --platform x86-64-linux --benchmark 'sort/*' --record\n"
+      "  perfledger detect --format json | jq '.changes[] | select(.kind == \"regression\")'");
+  opt->filter.AddTo(cmd);
+  cmd->add_option("--benchmark", opt->benchmark, "Only benchmarks matching this shell glob");
+  cmd->add_option("--metric", opt->metrics, "Only this metric (repeatable)");
+  cmd->add_option("--min-effect", opt->min_effect,
+                  "The smallest change reported, e.g. 2% (default 1%; a noisy series' own "
+                  "noise raises it)");
+  cmd->add_option("--alpha", opt->alpha, "False alarms per series of pure noise (default 0.01)")
+      ->check(CLI::Range(0.0, 0.5));
+  cmd->add_option("--repo", opt->repo, "Count commits in ranges from this git repository");
+  cmd->add_option("--branch", opt->branch, "With --repo: the branch (default: its HEAD)");
+  cmd->add_flag("--record", opt->record, "Keep new changes as alerts");
+  cmd->add_option("--now", opt->now, "Record alerts as of this RFC 3339 time (default: now)");
+  cmd->add_option("--format", opt->format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  cmd->callback([opt, shell] { RunDetect(*opt, shell); });
+}
+
+void AddAlertsVerb(CLI::App& app, Shell* shell) {
+  auto opt = std::make_shared<AlertsOptions>();
+  CLI::App* cmd = app.add_subcommand("alerts", "List alerts grouped by commit range; triage them");
+  cmd->footer(
+      "Alerts are the changes perfledger detect --record kept. Alerts on the same commit range\n"
+      "are grouped across benchmarks and platforms. Triage with the subcommands; an open\n"
+      "regression alert whose range holds unmeasured commits gets bisect jobs from\n"
+      "perfledger plan until its range is one commit.\n\n"
+      "JSON: {alerts [{id, project, platform, benchmark, metric, unit, epoch, commit_range\n"
+      "{from, to, count}, before_median, after_median, change, confidence, noise, kind, status,\n"
+      "note, created_at, updated_at}], groups [{commit_range, platforms, regressions,\n"
+      "improvements, environment, alert_ids, summary}]}.\n\n"
+      "Example:\n"
+      "  perfledger alerts --status open\n"
+      "  perfledger alerts ack 12 --note \"looking into it\"");
+  cmd->add_option("--status", opt->status, "open, acknowledged, resolved or false-positive")
+      ->check(CLI::IsMember({"open", "acknowledged", "resolved", "false-positive"}));
+  cmd->add_option("--platform", opt->platform, "Only this platform's alerts");
+  cmd->add_option("--kind", opt->kind, "regression, improvement or environment")
+      ->check(CLI::IsMember({"regression", "improvement", "environment"}));
+  cmd->add_option("--format", opt->format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  AddAlertUpdate(cmd, "ack", "acknowledged", "Acknowledge an alert: someone is on it", shell);
+  AddAlertUpdate(cmd, "resolve", "resolved", "Mark an alert resolved", shell);
+  AddAlertUpdate(cmd, "false-positive", "false-positive",
+                 "Mark an alert a false positive: detect will not raise it again", shell);
+  AddAlertUpdate(cmd, "reopen", "open", "Open an alert again", shell);
+  cmd->callback([opt, shell, cmd] {
+    if (cmd->get_subcommands().empty()) RunAlerts(*opt, shell);
+  });
+}
+
+void AddIndexVerb(CLI::App& app, Shell* shell) {
+  auto opt = std::make_shared<IndexOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "index", "The headline index per platform and epoch: how the whole suite moved");
+  cmd->footer(
+      "Per platform, epoch and metric, for every measured commit: the geometric mean over the\n"
+      "suite's benchmarks of median / median at the epoch's first complete run (1.000 = where\n"
+      "the epoch started; 1.050 = 5% more of the metric). Benchmarks a commit did not measure\n"
+      "are left out of its mean (BENCHMARKS says how many it holds). Runs without an epoch use\n"
+      "the first run measuring every benchmark as the base.\n\n"
+      "JSON: {indexes [{platform, epoch, environment, metric, unit, direction, base {sha,\n"
+      "source, benchmarks}, points [{sha, run_id, commit_time, index, benchmarks}]}]}.\n\n"
+      "Example:\n"
+      "  perfledger index --platform x86-64-linux --metric wall_time\n"
+      "  perfledger index --format json | jq '.indexes[0].points[-1].index'");
+  opt->filter.AddTo(cmd);
+  cmd->add_option("--metric", opt->metrics, "Only this metric (repeatable)");
+  cmd->add_option("--format", opt->format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  cmd->callback([opt, shell] { RunIndex(*opt, shell); });
+}
+
+}  // namespace perfledger::cli

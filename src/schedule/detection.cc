@@ -1,0 +1,223 @@
+#include "schedule/detection.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "schedule/commit_source.h"
+
+namespace perfledger::schedule {
+
+int DetectReport::regressions() const {
+  return static_cast<int>(std::count_if(changes.begin(), changes.end(), [](const auto& c) {
+    return c.kind == analysis::ChangeKind::kRegression;
+  }));
+}
+
+namespace {
+
+// Positions of the branch's commits, oldest first, for counting commits in a range.
+base::Result<std::unordered_map<std::string, int64_t>> BranchPositions(
+    store::Store& store, const HistorySource& source) {
+  std::unordered_map<std::string, int64_t> out;
+  if (!source.repo.empty()) {
+    ASSIGN_OR_RETURN(BranchHistory history, ReadBranch(source.repo, {source.branch, true}));
+    for (size_t i = 0; i < history.commits.size(); ++i) out[history.commits[i].sha] = i;
+    return out;
+  }
+  ASSIGN_OR_RETURN(store::ScheduleState state, store.LoadSchedule());
+  if (!state.head) return out;
+  ASSIGN_OR_RETURN(auto recorded, store.RecordedHistory(*state.head));
+  for (size_t i = 0; i < recorded.size(); ++i) out[recorded[i].sha] = i;
+  return out;
+}
+
+analysis::ChangeKind KindOf(const std::string& name) {
+  if (name == "improvement") return analysis::ChangeKind::kImprovement;
+  if (name == "environment") return analysis::ChangeKind::kEnvironment;
+  return analysis::ChangeKind::kRegression;
+}
+
+store::AlertRecord AlertOf(const analysis::DetectedChange& c, const std::string& project,
+                           base::Timestamp now) {
+  store::AlertRecord a;
+  a.project = project;
+  a.platform = c.key.platform;
+  a.benchmark = c.key.benchmark;
+  a.metric = c.key.metric;
+  a.unit = c.unit;
+  a.epoch = c.key.epoch;
+  a.range_from = c.from;
+  a.range_to = c.to;
+  a.range_count = c.count.value_or(0);
+  a.before_median = c.before_median;
+  a.after_median = c.after_median;
+  a.change = c.change;
+  a.confidence = c.confidence;
+  a.noise = c.noise;
+  a.kind = std::string(analysis::ChangeKindName(c.kind));
+  a.created_at = a.updated_at = now;
+  return a;
+}
+
+}  // namespace
+
+base::Result<DetectReport> DetectInStore(store::Store& store, const DetectRequest& request) {
+  analysis::SeriesFilter filter = request.series;
+  if (request.runs.platform) filter.platform = request.runs.platform;
+  analysis::SeriesBuilder builder(filter);
+  std::set<std::string> projects;
+  RETURN_IF_ERROR(store.ForEachRun(request.runs, [&](const core::Run& run) {
+    projects.insert(run.project);
+    builder.Add(run);
+    return base::Status::Ok();
+  }));
+  const std::vector<analysis::Series> all = builder.Finish();
+
+  DetectReport report;
+  std::vector<const analysis::Series*> series_of_change;
+  for (const analysis::Series& s : all) {
+    analysis::SeriesDetection d = analysis::DetectInSeries(s, request.options);
+    if (!d.skipped.empty()) {
+      report.skipped.push_back({s.key, std::move(d.skipped)});
+      continue;
+    }
+    ++report.series;
+    for (auto& c : d.changes) {
+      report.changes.push_back(std::move(c));
+      series_of_change.push_back(&s);
+    }
+  }
+
+  // Count the commits of ranges the runs do not account for in the branch history.
+  if (std::any_of(report.changes.begin(), report.changes.end(),
+                  [](const auto& c) { return !c.count.has_value(); })) {
+    ASSIGN_OR_RETURN(auto positions, BranchPositions(store, request.history));
+    for (auto& c : report.changes) {
+      if (c.count) continue;
+      auto from = positions.find(c.from), to = positions.find(c.to);
+      if (from != positions.end() && to != positions.end() && to->second > from->second) {
+        c.count = to->second - from->second;
+      }
+    }
+  }
+  if (!request.record || report.changes.empty()) return report;
+
+  const std::string project = projects.size() == 1   ? *projects.begin()
+                              : request.runs.project ? *request.runs.project
+                                                     : std::string();
+  ASSIGN_OR_RETURN(std::vector<store::AlertRecord> kept, store.ListAlerts({}));
+  std::vector<store::AlertRecord> inserts, narrowed;
+  std::vector<size_t> insert_of_change(report.changes.size(), SIZE_MAX);
+  report.recorded.assign(report.changes.size(), "existing");
+  report.alert_ids.assign(report.changes.size(), 0);
+  std::set<int64_t> narrowed_ids;
+  for (size_t i = 0; i < report.changes.size(); ++i) {
+    const analysis::DetectedChange& c = report.changes[i];
+    const analysis::Series& s = *series_of_change[i];
+    std::vector<analysis::KnownAlert> known;
+    for (const store::AlertRecord& a : kept) {
+      if (a.platform != s.key.platform || a.benchmark != s.key.benchmark ||
+          a.metric != s.key.metric || a.epoch != s.key.epoch) {
+        continue;
+      }
+      known.push_back({a.id, s.key, a.range_from, a.range_to, KindOf(a.kind)});
+    }
+    analysis::AlertMatch m = analysis::MatchAlert(s, c, known);
+    switch (m.action) {
+      case analysis::AlertMatch::Action::kNew:
+        report.recorded[i] = "new";
+        insert_of_change[i] = inserts.size();
+        inserts.push_back(AlertOf(c, project, request.now));
+        break;
+      case analysis::AlertMatch::Action::kNarrow:
+        report.alert_ids[i] = m.alert_id;
+        if (!narrowed_ids.insert(m.alert_id).second) break;  // narrowed once per call
+        report.recorded[i] = "narrowed";
+        narrowed.push_back(AlertOf(c, project, request.now));
+        narrowed.back().id = m.alert_id;
+        break;
+      case analysis::AlertMatch::Action::kExisting:
+        report.alert_ids[i] = m.alert_id;
+        break;
+    }
+  }
+  if (!inserts.empty() || !narrowed.empty()) {
+    RETURN_IF_ERROR(store.RecordAlerts(inserts, narrowed));
+  }
+  for (size_t i = 0; i < report.changes.size(); ++i) {
+    if (insert_of_change[i] != SIZE_MAX) report.alert_ids[i] = inserts[insert_of_change[i]].id;
+  }
+  return report;
+}
+
+std::string AlertGroup::Summary() const {
+  std::vector<std::string> parts;
+  auto add = [&](int n, std::string_view verb) {
+    if (n > 0) parts.push_back(fmt::format("{} {} benchmark{}", verb, n, n == 1 ? "" : "s"));
+  };
+  add(regressions, "regressed");
+  add(improvements, "improved");
+  if (environment > 0) {
+    parts.push_back(fmt::format("moved {} benchmark{} with an environment change", environment,
+                                environment == 1 ? "" : "s"));
+  }
+  std::string where;
+  for (size_t i = 0; i < platforms.size(); ++i) {
+    where += (i == 0 ? "" : i + 1 == platforms.size() ? " and " : ", ") + platforms[i];
+  }
+  std::string what;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    what += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + parts[i];
+  }
+  return fmt::format("this range {} on {}", what, where);
+}
+
+std::vector<AlertGroup> GroupAlerts(const std::vector<store::AlertRecord>& alerts) {
+  std::map<std::pair<std::string, std::string>, AlertGroup> groups;
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> platforms;
+  for (const store::AlertRecord& a : alerts) {
+    auto key = std::make_pair(a.range_from, a.range_to);
+    AlertGroup& g = groups[key];
+    g.range_from = a.range_from;
+    g.range_to = a.range_to;
+    g.range_count = std::max(g.range_count, a.range_count);
+    platforms[key].insert(a.platform);
+    if (a.kind == "regression") ++g.regressions;
+    if (a.kind == "improvement") ++g.improvements;
+    if (a.kind == "environment") ++g.environment;
+    g.alert_ids.push_back(a.id);
+  }
+  std::vector<AlertGroup> out;
+  for (auto& [key, g] : groups) {
+    g.platforms.assign(platforms[key].begin(), platforms[key].end());
+    out.push_back(std::move(g));
+  }
+  std::sort(out.begin(), out.end(), [](const AlertGroup& a, const AlertGroup& b) {
+    return a.alert_ids.back() > b.alert_ids.back();
+  });
+  return out;
+}
+
+base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,
+                                                         const IndexRequest& request) {
+  analysis::SeriesFilter filter;
+  filter.platform = request.runs.platform;
+  filter.metrics = request.metrics;
+  analysis::SeriesBuilder builder(filter);
+  RETURN_IF_ERROR(store.ForEachRun(request.runs, [&](const core::Run& run) {
+    builder.Add(run);
+    return base::Status::Ok();
+  }));
+  analysis::EpochBases bases;
+  ASSIGN_OR_RETURN(auto epochs, store.ListEpochs(request.runs));
+  for (const store::EpochInfo& e : epochs) {
+    if (e.first_complete_sha) bases[{e.platform, e.number}] = *e.first_complete_sha;
+  }
+  return analysis::ComputeIndex(builder.Finish(), bases);
+}
+
+}  // namespace perfledger::schedule

@@ -1,0 +1,320 @@
+// perfledger detect, alerts, index and the bisection loop with plan, as a team uses them: runs
+// of a real git history in a real store, a benchmark that really got slower at one commit on
+// two platforms, a machine change on a third, alerts kept and triaged, and bisection narrowing
+// the range to the culprit.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "base/time.h"
+#include "git_fixture.h"
+#include "subprocess.h"
+
+namespace perfledger {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using subprocess::Outcome;
+using subprocess::RunCommand;
+using testing::GitRepo;
+
+const std::string kBin = PERFLEDGER_BIN;
+constexpr int64_t kSecond = 1'000'000'000;
+constexpr int64_t kT0 = 1'795'514'400LL * kSecond;  // 2026-11-24T10:00:00Z
+base::Timestamp At(int minutes) { return base::Timestamp{kT0 + minutes * 60 * kSecond}; }
+
+// Ten samples of BENCH's wall_time whose median is `median`, 0.3% apart.
+std::string Spec(const std::string& bench, double median) {
+  static constexpr double kOffsets[] = {-1.5, 0.3, -1, 1.5, 0, -0.6, 1, 0, -0.3, 0.6};
+  std::ostringstream out;
+  out.precision(12);
+  out << bench << ":wall_time:ns=";
+  for (size_t i = 0; i < 10; ++i) out << (i == 0 ? "" : ",") << median * (1 + 0.003 * kOffsets[i]);
+  return out.str();
+}
+
+// The commit-to-commit wobble of a median: +-0.4%, deterministic.
+double Wobble(int i) { return 1 + 0.004 * (((i * 7) % 5) - 2) / 2.0; }
+
+class DetectCliTest : public ::testing::Test {
+ protected:
+  static constexpr int kCommits = 30;
+  static constexpr int kCulprit = 15;  // this commit makes `parse` 20% slower
+
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("perfledger-detect-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    for (int i = 1; i <= kCommits; ++i) {
+      shas_.push_back(repo_.Commit("commit " + std::to_string(i), At(i)));
+    }
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  const std::string& Sha(int i) const { return shas_.at(i - 1); }
+
+  Outcome Pl(std::vector<std::string> args) {
+    std::vector<std::string> argv = {kBin, "--db", (dir_ / "perf.db").string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv, dir_.string(), subprocess::LocalMachineEnv());
+  }
+
+  // Measures commit i on `platform` (standing for the commits since `from`) and ingests it.
+  void Measure(int i, int from, const std::string& platform, const std::string& cpu = "Test CPU",
+               double parse_factor = -1, const std::string& reason = "schedule") {
+    if (parse_factor < 0) parse_factor = i >= kCulprit ? 1.2 : 1.0;
+    std::vector<std::string> args = {"write",
+                                     "--project",
+                                     "demo",
+                                     "--commit",
+                                     Sha(i),
+                                     "--commit-time",
+                                     base::FormatRfc3339(At(i)),
+                                     "--platform",
+                                     platform,
+                                     "--env",
+                                     "cpu=" + cpu,
+                                     "--reason",
+                                     reason,
+                                     "--range-count",
+                                     std::to_string(i - from),
+                                     "--sample",
+                                     Spec("parse", 1000 * parse_factor * Wobble(i)),
+                                     "--sample",
+                                     Spec("lex", 300 * Wobble(i + 3)),
+                                     "--out",
+                                     (dir_ / "runs").string()};
+    if (from > 0) {
+      args.push_back("--range-from");
+      args.push_back(Sha(from));
+    }
+    Outcome w = Pl(args);
+    ASSERT_EQ(w.exit_code, 0) << w.err;
+    Outcome in = Pl({"ingest", (dir_ / "runs").string()});
+    ASSERT_EQ(in.exit_code, 0) << in.err;
+    fs::remove_all(dir_ / "runs");
+  }
+
+  // Every second commit on linux and mac: 2, 4, ..., 30.
+  void MeasureEverySecondCommit() {
+    for (const std::string platform : {"linux", "mac"}) {
+      for (int i = 2; i <= kCommits; i += 2) Measure(i, i - 2, platform);
+    }
+  }
+
+  json Json(const Outcome& o) {
+    EXPECT_FALSE(o.out.empty()) << o.err;
+    return json::parse(o.out);
+  }
+
+  fs::path dir_;
+  GitRepo repo_;
+  std::vector<std::string> shas_;
+};
+
+TEST_F(DetectCliTest, FindsTheRegressionBetweenTheMeasuredCommitsAroundIt) {
+  MeasureEverySecondCommit();
+  Outcome o = Pl({"detect", "--format", "json"});
+  EXPECT_EQ(o.exit_code, 3) << o.err;  // a regression was found
+  json r = Json(o);
+  EXPECT_EQ(r["series"], 4);  // parse and lex on two platforms
+  ASSERT_EQ(r["changes"].size(), 2u) << o.out;
+  for (const json& c : r["changes"]) {
+    EXPECT_EQ(c["benchmark"], "parse");
+    EXPECT_EQ(c["metric"], "wall_time");
+    EXPECT_EQ(c["kind"], "regression");
+    // The culprit (15) lies after 14, the last measured commit before it, up to 16.
+    EXPECT_EQ(c["commit_range"]["from"], Sha(14));
+    EXPECT_EQ(c["commit_range"]["to"], Sha(16));
+    EXPECT_EQ(c["commit_range"]["count"], 2);
+    EXPECT_NEAR(c["change"].get<double>(), 0.20, 0.01);
+    EXPECT_NEAR(c["before_median"].get<double>(), 1000, 5);
+    EXPECT_NEAR(c["after_median"].get<double>(), 1200, 6);
+    EXPECT_GT(c["confidence"].get<double>(), 0.99);
+    EXPECT_GT(c["noise"].get<double>(), 0);
+    EXPECT_LT(c["noise"].get<double>(), 0.01);
+  }
+  EXPECT_EQ(r["changes"][0]["platform"], "linux");
+  EXPECT_EQ(r["changes"][1]["platform"], "mac");
+
+  // The table says what it used, and the filters narrow it.
+  Outcome table = Pl({"detect", "--platform", "mac", "--benchmark", "p*"});
+  EXPECT_EQ(table.exit_code, 3);
+  EXPECT_NE(table.out.find("1 series analysed, 0 skipped; 1 change (1 regression)"),
+            std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find(Sha(14).substr(0, 10) + ".." + Sha(16).substr(0, 10)),
+            std::string::npos);
+  EXPECT_NE(table.out.find("noise: each series' own run-to-run variation"), std::string::npos);
+  Outcome lex = Pl({"detect", "--benchmark", "lex", "--format", "json"});
+  EXPECT_EQ(lex.exit_code, 0);
+  EXPECT_TRUE(Json(lex)["changes"].empty());
+}
+
+TEST_F(DetectCliTest, AlertsAreKeptOnceGroupedByRangeAndTriaged) {
+  MeasureEverySecondCommit();
+  Outcome first = Pl({"detect", "--record", "--format", "json"});
+  ASSERT_EQ(first.exit_code, 3) << first.err;
+  const json first_json = Json(first);
+  for (const json& c : first_json["changes"]) EXPECT_EQ(c["alert"]["recorded"], "new");
+  // Again: the same changes are the same alerts.
+  Outcome again = Pl({"detect", "--record", "--format", "json"});
+  const json again_json = Json(again);
+  for (const json& c : again_json["changes"]) EXPECT_EQ(c["alert"]["recorded"], "existing");
+
+  json alerts = Json(Pl({"alerts", "--format", "json"}));
+  ASSERT_EQ(alerts["alerts"].size(), 2u);
+  EXPECT_EQ(alerts["alerts"][0]["status"], "open");
+  EXPECT_EQ(alerts["alerts"][0]["project"], "demo");
+  ASSERT_EQ(alerts["groups"].size(), 1u);
+  EXPECT_EQ(alerts["groups"][0]["platforms"], json::array({"linux", "mac"}));
+  EXPECT_EQ(alerts["groups"][0]["regressions"], 2);
+  EXPECT_EQ(alerts["groups"][0]["summary"], "this range regressed 2 benchmarks on linux and mac");
+  Outcome table = Pl({"alerts"});
+  EXPECT_NE(table.out.find("(2 commits): this range regressed 2 benchmarks on linux and mac"),
+            std::string::npos)
+      << table.out;
+
+  const std::string id = std::to_string(alerts["alerts"][0]["id"].get<int>());
+  Outcome ack = Pl({"alerts", "ack", id, "--note", "new allocator"});
+  EXPECT_EQ(ack.exit_code, 0) << ack.err;
+  EXPECT_EQ(ack.out, "alert #" + id + " is now acknowledged\n");
+  json acked = Json(Pl({"alerts", "--status", "acknowledged", "--format", "json"}));
+  ASSERT_EQ(acked["alerts"].size(), 1u);
+  EXPECT_EQ(acked["alerts"][0]["note"], "new allocator");
+  EXPECT_EQ(Pl({"alerts", "resolve", id}).exit_code, 0);
+  json resolved = Json(Pl({"alerts", "--status", "resolved", "--format", "json"}));
+  EXPECT_EQ(resolved["alerts"][0]["note"], "new allocator");  // kept
+  EXPECT_EQ(Json(Pl({"alerts", "--status", "open", "--format", "json"}))["alerts"].size(), 1u);
+  // A resolved alert is not raised again.
+  Outcome third = Pl({"detect", "--record", "--format", "json"});
+  const json third_json = Json(third);
+  for (const json& c : third_json["changes"]) EXPECT_EQ(c["alert"]["recorded"], "existing");
+  EXPECT_EQ(Json(Pl({"alerts", "--format", "json"}))["alerts"].size(), 2u);
+
+  Outcome unknown = Pl({"alerts", "ack", "99"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(unknown.err, "error: no alert with id 99\n");
+  Outcome bad = Pl({"alerts", "ack", "x"});
+  EXPECT_EQ(bad.exit_code, 2);
+  Outcome none = Pl({"alerts", "--status", "false-positive"});
+  EXPECT_EQ(none.out,
+            "no false-positive alerts (perfledger detect --record keeps the changes it "
+            "finds)\n");
+}
+
+TEST_F(DetectCliTest, BisectionNarrowsTheAlertToTheCulprit) {
+  // Every fourth commit on linux: the change lies in (12, 16], four commits.
+  for (int i = 4; i <= kCommits; i += 4) Measure(i, i - 4, "linux");
+  ASSERT_EQ(Pl({"detect", "--record"}).exit_code, 3);
+  json alert = Json(Pl({"alerts", "--format", "json"}))["alerts"].at(0);
+  EXPECT_EQ(alert["commit_range"]["from"], Sha(12));
+  EXPECT_EQ(alert["commit_range"]["to"], Sha(16));
+  EXPECT_EQ(alert["commit_range"]["count"], 4);
+
+  // plan asks for the middle, the run of it comes back, detect narrows the alert: twice.
+  int steps = 0;
+  for (; steps < 5; ++steps) {
+    Outcome plan = Pl({"plan", "--repo", repo_.path(), "--platform", "linux", "--now",
+                       base::FormatRfc3339(At(31)), "--format", "json", "--record"});
+    ASSERT_EQ(plan.exit_code, 0) << plan.err;
+    json p = Json(plan);
+    std::optional<std::string> bisect;
+    for (const json& job : p["jobs"]) {
+      if (job["reason"] == "bisect") bisect = job["sha"];
+    }
+    if (!bisect) {
+      ASSERT_EQ(p["unplanned_bisect"].size(), 1u) << plan.out;
+      EXPECT_EQ(p["unplanned_bisect"][0]["status"], "converged");
+      EXPECT_EQ(p["unplanned_bisect"][0]["sha"], Sha(kCulprit));
+      break;
+    }
+    int i = static_cast<int>(std::find(shas_.begin(), shas_.end(), *bisect) - shas_.begin()) + 1;
+    Measure(i, i - 1, "linux", "Test CPU", -1, "bisect");
+    Outcome d = Pl({"detect", "--record", "--format", "json"});
+    ASSERT_EQ(d.exit_code, 3);
+    EXPECT_EQ(Json(d)["changes"][0]["alert"]["recorded"], "narrowed") << d.out;
+  }
+  EXPECT_EQ(steps, 2);  // four commits: two runs
+  json narrowed = Json(Pl({"alerts", "--format", "json"}))["alerts"];
+  ASSERT_EQ(narrowed.size(), 1u);
+  EXPECT_EQ(narrowed[0]["commit_range"]["from"], Sha(kCulprit - 1));
+  EXPECT_EQ(narrowed[0]["commit_range"]["to"], Sha(kCulprit));
+  EXPECT_EQ(narrowed[0]["commit_range"]["count"], 1);
+}
+
+TEST_F(DetectCliTest, AStepAtAMachineChangeIsTheEnvironmentNotARegression) {
+  // The runner changed at commit 16 and is 25% slower in both benchmarks; nothing regressed.
+  for (int i = 2; i <= kCommits; i += 2) {
+    const bool new_machine = i >= 16;
+    Measure(i, i - 2, "arm", new_machine ? "Slower CPU" : "Test CPU", new_machine ? 1.25 : 1.0);
+  }
+  Outcome o = Pl({"detect", "--benchmark", "parse", "--format", "json"});
+  EXPECT_EQ(o.exit_code, 0) << o.out;
+  json r = Json(o);
+  ASSERT_EQ(r["changes"].size(), 1u);
+  EXPECT_EQ(r["changes"][0]["kind"], "environment");
+  EXPECT_EQ(r["changes"][0]["commit_range"]["to"], Sha(16));
+  EXPECT_NE(r["changes"][0]["fingerprint_before"], r["changes"][0]["fingerprint_after"]);
+}
+
+TEST_F(DetectCliTest, TheIndexStartsAtOneAndFollowsTheSuite) {
+  MeasureEverySecondCommit();
+  Outcome o = Pl({"index", "--platform", "linux", "--format", "json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  json r = Json(o);
+  ASSERT_EQ(r["indexes"].size(), 1u);
+  const json& index = r["indexes"][0];
+  EXPECT_EQ(index["metric"], "wall_time");
+  EXPECT_EQ(index["base"]["sha"], Sha(2));
+  EXPECT_EQ(index["base"]["source"], "first run measuring all 2 benchmarks");
+  ASSERT_EQ(index["points"].size(), 15u);
+  EXPECT_DOUBLE_EQ(index["points"][0]["index"].get<double>(), 1.0);
+  // parse 20% slower, lex unchanged: the geometric mean moves by sqrt(1.2).
+  EXPECT_NEAR(index["points"][14]["index"].get<double>(), std::sqrt(1.2), 0.01);
+  EXPECT_EQ(index["points"][14]["benchmarks"], 2);
+  Outcome table = Pl({"index", "--platform", "linux"});
+  EXPECT_NE(table.out.find("linux wall_time epoch none (local): lower is better"),
+            std::string::npos)
+      << table.out;
+}
+
+TEST_F(DetectCliTest, BadInputIsOneLineAndNeverANumberThatIsNot) {
+  Outcome empty = Pl({"detect"});
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.err.find("error: "), std::string::npos);
+  EXPECT_EQ(std::count(empty.err.begin(), empty.err.end(), '\n'), 1) << empty.err;
+
+  // Three commits: too short; a constant benchmark: constant. Said, not guessed.
+  for (int i = 1; i <= 3; ++i) Measure(i, i - 1, "linux");
+  Outcome short_series = Pl({"detect", "--format", "json"});
+  EXPECT_EQ(short_series.exit_code, 0) << short_series.err;
+  json r = Json(short_series);
+  EXPECT_EQ(r["series"], 0);
+  ASSERT_EQ(r["skipped"].size(), 2u);
+  EXPECT_EQ(r["skipped"][0]["reason"], "too short: 3 measured commits, needs at least 6");
+  EXPECT_EQ(short_series.out.find("nan"), std::string::npos);
+
+  Outcome bad_effect = Pl({"detect", "--min-effect", "lots"});
+  EXPECT_EQ(bad_effect.exit_code, 2);
+  EXPECT_EQ(bad_effect.err,
+            "error: --min-effect: expected a non-negative percentage such as 5%, got \"lots\"\n");
+  Outcome no_match = Pl({"detect", "--platform", "vax"});
+  EXPECT_EQ(no_match.exit_code, 2);
+  EXPECT_NE(no_match.err.find("no series to analyse"), std::string::npos);
+  Outcome no_index = Pl({"index", "--metric", "instructions"});
+  EXPECT_EQ(no_index.exit_code, 2);
+  Outcome no_store = RunCommand({kBin, "--db", (dir_ / "missing.db").string(), "alerts"});
+  EXPECT_NE(no_store.exit_code, 0);
+  EXPECT_EQ(std::count(no_store.err.begin(), no_store.err.end(), '\n'), 1) << no_store.err;
+}
+
+}  // namespace
+}  // namespace perfledger
