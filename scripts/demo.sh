@@ -8,7 +8,9 @@
 #      wall, CPU time, peak RSS) and writes one artifact carrying the suite revision and epoch;
 #   4. collects them all with `perfledger ingest --suite` in one transaction (runs that do not
 #      match their epoch are refused), lists the runs and epochs, and writes the per-platform
-#      history files.
+#      history files;
+#   5. looks for change points (`detect --record`), lists the alerts and the headline index,
+#      reports coverage and gaps, plans, and simulates a day of pushes.
 # Everything lands under demo/ (re-created on every run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -128,6 +130,16 @@ echo "== perfledger coverage (every commit of trunk was measured)"
 echo
 echo "== perfledger gaps (the stall gate: exit 3 when a platform falls behind)"
 "$pl" gaps --repo "$demo/repo" --branch trunk
+echo
+echo "== perfledger detect --record (change points per series; exit 3 means a regression)"
+# Six commits are few: --min-segment 2 lets a change with two measured commits on a side count.
+"$pl" detect --repo "$demo/repo" --branch trunk --min-segment 2 --record || [ $? -eq 3 ]
+echo
+echo "== perfledger alerts (grouped by commit range)"
+"$pl" alerts
+echo
+echo "== perfledger index (the suite's geometric mean against the epoch's first complete run)"
+"$pl" index --metric wall_time
 echo
 echo "== perfledger plan (a new platform gets one baseline job; $platform has nothing new)"
 "$pl" plan --repo "$demo/repo" --branch trunk --platform "$platform" --platform arm64-darwin

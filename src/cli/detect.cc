@@ -36,6 +36,7 @@ struct DetectOptions {
   std::string benchmark, repo, branch, format = "table", now, min_effect;
   std::vector<std::string> metrics;
   double alpha = 0.01;
+  int min_segment = 3;
   bool record = false;
 };
 
@@ -165,6 +166,7 @@ void RunDetect(const DetectOptions& opt, Shell* shell) {
   req.history = {opt.repo, opt.branch};
   req.record = opt.record;
   req.options.alpha = opt.alpha;
+  req.options.min_segment = static_cast<size_t>(opt.min_segment);
   if (!opt.min_effect.empty()) {
     auto v = ParsePercent("--min-effect", opt.min_effect);
     if (!v.ok()) return shell->Fail(v.status());
@@ -458,6 +460,10 @@ void AddDetectVerb(CLI::App& app, Shell* shell) {
                   "noise raises it)");
   cmd->add_option("--alpha", opt->alpha, "False alarms per series of pure noise (default 0.01)")
       ->check(CLI::Range(0.0, 0.5));
+  cmd->add_option("--min-segment", opt->min_segment,
+                  "Measured commits needed on each side of a change (default 3; 2 finds changes "
+                  "sooner and alerts on shorter excursions)")
+      ->check(CLI::Range(2, 1000));
   cmd->add_option("--repo", opt->repo, "Count commits in ranges from this git repository");
   cmd->add_option("--branch", opt->branch, "With --repo: the branch (default: its HEAD)");
   cmd->add_flag("--record", opt->record, "Keep new changes as alerts");

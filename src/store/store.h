@@ -137,8 +137,8 @@ struct AlertRecord {
   std::string range_from, range_to;
   int64_t range_count = 0;  // commits in (range_from, range_to]; 0 when unknown
   double before_median = 0, after_median = 0, change = 0, confidence = 0, noise = 0;
-  std::string kind;              // regression, improvement, environment
-  std::string status = "open";   // open, acknowledged, resolved, false-positive
+  std::string kind;             // regression, improvement, environment
+  std::string status = "open";  // open, acknowledged, resolved, false-positive
   std::optional<std::string> note;
   base::Timestamp created_at, updated_at;
 };
