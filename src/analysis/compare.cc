@@ -127,7 +127,10 @@ Comparison CompareRuns(const core::Run& base, const core::Run& head, const Compa
     for (const auto& bm : b.metrics) {
       if (!wanted.empty() && !wanted.contains(bm.name)) continue;
       const core::Metric* hm = FindMetric(h, bm.name);
-      if (hm == nullptr) continue;
+      if (hm == nullptr) {
+        out.metrics_only_base.push_back(b.name + "/" + bm.name);
+        continue;
+      }
       ComparisonRow row;
       row.benchmark = b.name;
       row.metric = bm.name;
@@ -195,8 +198,20 @@ Comparison CompareRuns(const core::Run& base, const core::Run& head, const Compa
       out.rows.push_back(std::move(row));
     }
   }
+  std::map<std::string, const core::BenchmarkResult*> bases;
+  for (const auto& b : base.benchmarks) bases[b.name] = &b;
   for (const auto& h : head.benchmarks) {
-    if (!seen.contains(h.name)) out.only_head.push_back(h.name);
+    if (!seen.contains(h.name)) {
+      out.only_head.push_back(h.name);
+      continue;
+    }
+    const core::BenchmarkResult& b = *bases.at(h.name);
+    if (b.error || h.error) continue;
+    for (const auto& hm : h.metrics) {
+      if (!wanted.empty() && !wanted.contains(hm.name)) continue;
+      if (FindMetric(b, hm.name) == nullptr)
+        out.metrics_only_head.push_back(h.name + "/" + hm.name);
+    }
   }
   // The false discovery rate across everything tested.
   std::vector<double> ps;

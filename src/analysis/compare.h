@@ -67,6 +67,8 @@ struct Comparison {
   int regressions = 0, improvements = 0, unchanged = 0, inconclusive = 0;
   // Benchmarks only one side has, or that failed on a side: not compared.
   std::vector<std::string> only_base, only_head, failed;
+  // Metrics of a compared benchmark that only one side measured: "parse/cpu_time".
+  std::vector<std::string> metrics_only_base, metrics_only_head;
 };
 
 // Compares every benchmark x metric the two runs share (a metric needs the same unit on both

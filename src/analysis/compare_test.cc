@@ -97,6 +97,20 @@ TEST(CompareTest, UnmatchedAndFailedBenchmarksAreListedNotCompared) {
   EXPECT_EQ(c.rows[0].verdict, Verdict::kUnchanged) << "identical constant samples";
 }
 
+TEST(CompareTest, MetricsOnlyOneSideMeasuredAreListed) {
+  core::Run base = RunOf({{"a", {1, 2, 3, 4, 5}}});
+  core::Run head = RunOf({{"a", {1, 2, 3, 4, 5}}});
+  base.benchmarks[0].metrics.push_back({"rss", "bytes", core::Direction::kLower, {1, 2}, {}});
+  head.benchmarks[0].metrics.push_back({"instructions", "count", core::Direction::kLower, {1}, {}});
+  Comparison c = CompareRuns(base, head, {});
+  ASSERT_EQ(c.rows.size(), 1u);
+  EXPECT_EQ(c.metrics_only_base, std::vector<std::string>{"a/rss"});
+  EXPECT_EQ(c.metrics_only_head, std::vector<std::string>{"a/instructions"});
+  CompareOptions only_wall;
+  only_wall.metrics = {"wall_time"};
+  EXPECT_TRUE(CompareRuns(base, head, only_wall).metrics_only_base.empty());
+}
+
 TEST(CompareTest, SummariesUseWelchsTest) {
   core::Run base, head;
   base.benchmarks.push_back(

@@ -166,13 +166,20 @@ void PrintTable(const Comparison& c, const Side& base, const Side& head, bool ad
              c.regressions == 1 ? "" : "s", c.improvements, c.improvements == 1 ? "" : "s",
              c.unchanged, c.inconclusive);
   fmt::print(
-      "MIN is the minimum effect that counts: --threshold, else 3x NOISE (1%..50%), or 10% where\n"
-      "the noise is unknown. NOISE is the series' run-to-run noise in the stored history (same\n"
-      "platform, epoch and environment class, at least 5 runs), else the two runs' within-run\n"
-      "spread.\n");
+      "MIN is the minimum effect that counts: --threshold, else a multiple of NOISE (1%..50%),\n"
+      "or 10% where the noise is unknown. NOISE is the series' run-to-run noise in the stored\n"
+      "history (same platform, epoch and environment class, at least 5 runs; the multiple is\n"
+      "3, more when many metrics are compared: 4.65 for 100), else the two runs' within-run\n"
+      "spread (3x).\n");
   if (!c.failed.empty()) fmt::print("failed on a side: {}\n", base::Join(c.failed, ", "));
   if (!c.only_base.empty()) fmt::print("only in base: {}\n", base::Join(c.only_base, ", "));
   if (!c.only_head.empty()) fmt::print("only in head: {}\n", base::Join(c.only_head, ", "));
+  if (!c.metrics_only_base.empty()) {
+    fmt::print("metrics only in base: {}\n", base::Join(c.metrics_only_base, ", "));
+  }
+  if (!c.metrics_only_head.empty()) {
+    fmt::print("metrics only in head: {}\n", base::Join(c.metrics_only_head, ", "));
+  }
 }
 
 void PrintMarkdown(const Comparison& c, const Side& base, const Side& head, bool advisory,
@@ -219,10 +226,17 @@ void PrintMarkdown(const Comparison& c, const Side& base, const Side& head, bool
     table(rest);
     fmt::print("\n</details>\n");
   }
+  for (auto [what, list] :
+       {std::pair{"failed on a side", &c.failed}, std::pair{"only in base", &c.only_base},
+        std::pair{"only in head", &c.only_head},
+        std::pair{"metrics only in base", &c.metrics_only_base},
+        std::pair{"metrics only in head", &c.metrics_only_head}}) {
+    if (!list->empty()) fmt::print("\nNot compared, {}: `{}`\n", what, base::Join(*list, "`, `"));
+  }
   fmt::print(
       "\nA change counts when its q-value is at most --alpha and it is at least its min effect: "
-      "--threshold, else 3x the series' noise (run-to-run in the stored history, else "
-      "within-run).\n");
+      "--threshold, else a multiple of the series' noise (run-to-run in the stored history: "
+      "3x, more when many metrics are compared; else 3x the within-run spread).\n");
 }
 
 void WriteSide(base::JsonWriter& w, const Side& s) {
@@ -289,8 +303,10 @@ void PrintJson(const Comparison& c, const Side& base, const Side& head, bool adv
   w.Key("inconclusive").Int(c.inconclusive);
   w.EndObject();
   w.Key("not_compared").BeginObject();
-  for (auto [key, list] : {std::pair{"failed", &c.failed}, std::pair{"only_base", &c.only_base},
-                           std::pair{"only_head", &c.only_head}}) {
+  for (auto [key, list] :
+       {std::pair{"failed", &c.failed}, std::pair{"only_base", &c.only_base},
+        std::pair{"only_head", &c.only_head}, std::pair{"metrics_only_base", &c.metrics_only_base},
+        std::pair{"metrics_only_head", &c.metrics_only_head}}) {
     w.Key(key).BeginArray();
     for (const auto& name : *list) w.String(name);
     w.EndArray();
