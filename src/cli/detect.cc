@@ -21,6 +21,23 @@ std::string Percent(double v) { return fmt::format("{:+.1f}%", v * 100); }
 
 std::string Value(double v) { return fmt::format("{:.4g}", v); }
 
+// A value with its unit, times in the unit that reads best: "41.71 ms", "1.2e+06 count".
+std::string WithUnit(double v, const std::string& unit) {
+  static constexpr std::pair<const char*, double> kTimes[] = {
+      {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+  double ns = -1;
+  for (const auto& [name, scale] : kTimes) {
+    if (unit == name) ns = v * scale;
+  }
+  if (ns < 0) return Value(v) + (unit.empty() ? "" : " " + unit);
+  for (auto it = std::rbegin(kTimes); it != std::rend(kTimes); ++it) {
+    if (ns >= it->second || it->second == 1) {
+      return fmt::format("{:.4g} {}", ns / it->second, it->first);
+    }
+  }
+  return Value(v) + " " + unit;
+}
+
 void WriteEpoch(base::JsonWriter& w, const std::optional<int64_t>& epoch) {
   if (epoch) {
     w.Int(*epoch);
@@ -113,18 +130,17 @@ void PrintDetectTable(const schedule::DetectReport& r, bool record) {
       mw = std::max(mw, c.key.metric.size());
     }
     fmt::print(
-        "\n{:<11}  {:<{}}  {:<{}}  {:<{}}  {:<22}  {:>7}  {:>10}  {:>10}  {:>8}  {:>6}  {:>6}{}\n",
+        "\n{:<11}  {:<{}}  {:<{}}  {:<{}}  {:<22}  {:>7}  {:>11}  {:>11}  {:>8}  {:>6}  {:>6}{}\n",
         "KIND", "PLATFORM", pw, "BENCHMARK", bw, "METRIC", mw, "RANGE", "COMMITS", "BEFORE",
         "AFTER", "CHANGE", "CONF", "NOISE", record ? "  ALERT" : "");
     for (size_t i = 0; i < r.changes.size(); ++i) {
       const auto& c = r.changes[i];
       fmt::print(
-          "{:<11}  {:<{}}  {:<{}}  {:<{}}  {:<22}  {:>7}  {:>10}  {:>10}  {:>8}  {:>6}  {:>6}{}\n",
+          "{:<11}  {:<{}}  {:<{}}  {:<{}}  {:<22}  {:>7}  {:>11}  {:>11}  {:>8}  {:>6}  {:>6}{}\n",
           analysis::ChangeKindName(c.kind), c.key.platform, pw, c.key.benchmark, bw, c.key.metric,
           mw, Short(c.from) + ".." + Short(c.to),
-          c.count ? std::to_string(*c.count) : std::string("?"),
-          Value(c.before_median) + " " + c.unit, Value(c.after_median) + " " + c.unit,
-          Percent(c.change), fmt::format("{:.3f}", c.confidence),
+          c.count ? std::to_string(*c.count) : std::string("?"), WithUnit(c.before_median, c.unit),
+          WithUnit(c.after_median, c.unit), Percent(c.change), fmt::format("{:.3f}", c.confidence),
           fmt::format("{:.1f}%", c.noise * 100),
           record ? fmt::format("  #{} {}", r.alert_ids[i], r.recorded[i]) : "");
     }
@@ -291,10 +307,10 @@ void PrintAlertsTable(const std::vector<store::AlertRecord>& alerts,
                g.range_count == 1 ? "" : "s", g.Summary());
     for (int64_t id : g.alert_ids) {
       const store::AlertRecord& a = *by_id.at(id);
-      fmt::print("  #{:<5} {:<11} {:<14} {:<12} {} {}: {} -> {} {} ({}, confidence {:.3f}){}\n",
-                 a.id, a.kind, a.status, a.platform, a.benchmark, a.metric, Value(a.before_median),
-                 Value(a.after_median), a.unit, Percent(a.change), a.confidence,
-                 a.note ? " note: " + *a.note : "");
+      fmt::print("  #{:<5} {:<11} {:<14} {:<12} {} {}: {} -> {} ({}, confidence {:.3f}){}\n", a.id,
+                 a.kind, a.status, a.platform, a.benchmark, a.metric,
+                 WithUnit(a.before_median, a.unit), WithUnit(a.after_median, a.unit),
+                 Percent(a.change), a.confidence, a.note ? " note: " + *a.note : "");
     }
   }
 }
