@@ -5,7 +5,9 @@
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
+#include <tuple>
 #include <utility>
 
 namespace perfledger::analysis {
@@ -75,6 +77,11 @@ int64_t LowerCriticalValue(int64_t n1, int64_t n2, double alpha, bool exact) {
   if (alpha <= 0) return 0;
   int64_t c = 0;
   if (exact) {
+    // The exact value depends only on (n1, n2, alpha) and costs O(n1 n2 min(n1, n2)): a suite
+    // compares hundreds of benchmarks with the same sample counts, so it is computed once.
+    thread_local std::map<std::tuple<int64_t, int64_t, double>, int64_t> cache;
+    const auto key = std::make_tuple(n1, n2, alpha);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
     const std::vector<double> counts = UCounts(n1, n2, m / 2);
     const double limit = alpha / 2 * Choose(n1, n2);
     double cumulative = 0;
@@ -83,6 +90,10 @@ int64_t LowerCriticalValue(int64_t n1, int64_t n2, double alpha, bool exact) {
       if (cumulative > limit) break;
       c = k;
     }
+    c = std::min(c, (m - 1) / 2);
+    if (cache.size() > 4096) cache.clear();
+    cache.emplace(key, c);
+    return c;
   } else {
     const double z = alpha >= 1 ? 0 : boost::math::quantile(boost::math::normal(), 1 - alpha / 2);
     const double md = static_cast<double>(m);
