@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <boost/math/distributions/normal.hpp>
+#include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <set>
 
@@ -11,6 +11,10 @@
 
 namespace perfledger::analysis {
 namespace {
+
+// The Gaussian efficiency of the median absolute deviation: a robust noise estimate from n
+// points is about as good as a standard deviation from 0.37 n.
+constexpr double kNoiseEfficiency = 0.37;
 
 // The two sides' pooled relative spread: each sample relative to its side's median.
 double WithinRunNoise(const std::vector<double>& base, const std::vector<double>& head) {
@@ -108,10 +112,17 @@ Comparison CompareRuns(const core::Run& base, const core::Run& head, const Compa
       }
     }
   }
-  const double family_z = boost::math::quantile(
-      boost::math::normal(),
-      1 - options.alpha / static_cast<double>(std::max<int64_t>(compared, 1)));
-  const double history_multiple = std::max(options.noise_multiple, std::sqrt(2.0) * family_z);
+  const double family_p = 1 - options.alpha / static_cast<double>(std::max<int64_t>(compared, 1));
+  // The noise is itself an estimate from `runs` points (a robust one, about kNoiseEfficiency as
+  // efficient as a standard deviation): Student's t with that many effective degrees of freedom
+  // instead of the normal quantile, so an underestimated noise does not alert.
+  auto history_multiple = [&, cache = std::map<int, double>()](int runs) mutable {
+    auto it = cache.find(runs);
+    if (it != cache.end()) return it->second;
+    const double df = std::max(1.0, kNoiseEfficiency * (runs - 1));
+    const double t = boost::math::quantile(boost::math::students_t(df), family_p);
+    return cache[runs] = std::max(options.noise_multiple, std::sqrt(2.0) * t);
+  };
   for (const auto& b : base.benchmarks) {
     seen.insert(b.name);
     auto it = heads.find(b.name);
@@ -154,7 +165,7 @@ Comparison CompareRuns(const core::Run& base, const core::Run& head, const Compa
         auto known = history.find({b.name, bm.name});
         double multiple = options.noise_multiple;
         if (known != history.end() && known->second.runs > 0) {
-          multiple = history_multiple;
+          multiple = history_multiple(known->second.runs);
           row.noise = known->second.relative;
           row.noise_source = fmt::format("run-to-run over {} runs", known->second.runs);
         } else if (bs.has_samples && hs.has_samples) {

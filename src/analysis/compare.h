@@ -27,10 +27,12 @@ struct CompareOptions {
   // The minimum relative effect; nullopt: a multiple of the series' noise, clamped to
   // [min_threshold, max_threshold], or default_threshold where the noise is unknown. For
   // within-run noise the multiple is noise_multiple. For run-to-run noise learned from history
-  // it is max(noise_multiple, sqrt(2) z), z the normal quantile at 1 - alpha / m over the m
-  // metrics compared: the difference of two runs varies sqrt(2) times one run's noise, and
-  // whole runs drifting together must not make any of m benchmarks alert in more than alpha
-  // of comparisons (3.0x for one benchmark, 4.65x for 100, 5.5x for 1000).
+  // it is max(noise_multiple, sqrt(2) t), t Student's quantile at 1 - alpha / m over the m
+  // metrics compared, with 0.37 (runs - 1) degrees of freedom (the noise is a robust estimate
+  // from that many runs): the difference of two runs varies sqrt(2) times one run's noise,
+  // and whole runs drifting together must not make any of m benchmarks alert in more than
+  // alpha of comparisons (with 30 runs: 6.4x for 100 benchmarks; with a long history the
+  // normal quantile: 4.65x).
   std::optional<double> threshold;
   double default_threshold = 0.10;
   double noise_multiple = 3;

@@ -201,12 +201,19 @@ TEST(CompareTest, HistoryNoiseThresholdGrowsWithTheNumberOfMetricsCompared) {
     history[{"b" + std::to_string(i), "wall_time"}] = {0.01, 30};
     a.emplace_back("b" + std::to_string(i), Noisy(rng, 1000, 0.01, 10));
   }
-  // One metric: 3x the noise. 100 metrics: sqrt(2) x the normal quantile at 1 - 0.05/100.
+  // One metric: 3x the noise.
   Comparison one = CompareRuns(RunOf({a[0]}), RunOf({a[0]}), {}, history);
   EXPECT_NEAR(one.rows.at(0).threshold, 0.03, 1e-12);
   EXPECT_EQ(one.rows.at(0).noise_source, "run-to-run over 30 runs");
+  // 100 metrics with a noise known from 30 runs: sqrt(2) x Student's t at 1 - 0.05/100 with
+  // 0.37 x 29 = 10.7 degrees of freedom (4.49, tables: 4.59 at 10, 4.44 at 11).
   Comparison hundred = CompareRuns(RunOf(a), RunOf(a), {}, history);
-  EXPECT_NEAR(hundred.rows.at(0).threshold, 0.01 * std::sqrt(2.0) * 3.290527, 1e-5);
+  EXPECT_GT(hundred.rows.at(0).threshold, 0.01 * std::sqrt(2.0) * 4.44);
+  EXPECT_LT(hundred.rows.at(0).threshold, 0.01 * std::sqrt(2.0) * 4.59);
+  // Known from a very long history: the normal quantile, 3.2905.
+  for (auto& [key, noise] : history) noise.runs = 1'000'000;
+  Comparison long_history = CompareRuns(RunOf(a), RunOf(a), {}, history);
+  EXPECT_NEAR(long_history.rows.at(0).threshold, 0.01 * std::sqrt(2.0) * 3.2905, 1e-4);
   // Within-run noise keeps the plain multiple.
   Comparison within = CompareRuns(RunOf(a), RunOf(a), {});
   EXPECT_EQ(within.rows.at(0).noise_source, "within-run spread");
