@@ -7,16 +7,8 @@
 # PERFLEDGER_BUILD_DIR=dir builds there instead of the preset's build/release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup-deps.sh
-if [ -n "${PERFLEDGER_BUILD_DIR:-}" ]; then
-  build=$PERFLEDGER_BUILD_DIR
-  cmake --preset release -B "$build" >/dev/null
-  cmake --build "$build" -j2 --target detect_bench >/dev/null
-else
-  build=build/release
-  cmake --preset release >/dev/null
-  cmake --build --preset release --target detect_bench >/dev/null
-fi
+source bench/common.sh
+bench_build detect_bench
 out=$(mktemp /tmp/detect-bench-XXXXXX.json)
 "$build/bench/detect_bench" --benchmark_counters_tabular=true \
   --benchmark_out="$out" --benchmark_out_format=json "$@"

@@ -169,7 +169,8 @@ void PrintTable(const Comparison& c, const Side& base, const Side& head, bool ad
       "MIN is the minimum effect that counts: --threshold, else a multiple of NOISE (1%..50%),\n"
       "or 10% where the noise is unknown. NOISE is the series' run-to-run noise in the stored\n"
       "history (same platform, epoch and environment class, at least 5 runs; the multiple is\n"
-      "3, more when many metrics are compared: 6.4 for 100 with 30 runs), else the two runs' within-run\n"
+      "3, more when many metrics are compared: 6.4 for 100 with 30 runs), else the two runs' "
+      "within-run\n"
       "spread (3x).\n");
   if (!c.failed.empty()) fmt::print("failed on a side: {}\n", base::Join(c.failed, ", "));
   if (!c.only_base.empty()) fmt::print("only in base: {}\n", base::Join(c.only_base, ", "));

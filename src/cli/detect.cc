@@ -38,6 +38,21 @@ std::string WithUnit(double v, const std::string& unit) {
   return Value(v) + " " + unit;
 }
 
+// {"from", "to", "count"}: count is null when unknown (absent, or 0 as the store keeps it).
+void WriteRange(base::JsonWriter& w, const std::string& from, const std::string& to,
+                std::optional<int64_t> count) {
+  w.Key("commit_range").BeginObject();
+  w.Key("from").String(from);
+  w.Key("to").String(to);
+  w.Key("count");
+  if (count && *count > 0) {
+    w.Int(*count);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+}
+
 void WriteEpoch(base::JsonWriter& w, const std::optional<int64_t>& epoch) {
   if (epoch) {
     w.Int(*epoch);
@@ -72,16 +87,7 @@ void PrintDetectJson(const schedule::DetectReport& r, bool record) {
     w.Key("epoch");
     WriteEpoch(w, c.key.epoch);
     w.Key("environment").String(c.key.ci ? "ci" : "local");
-    w.Key("commit_range").BeginObject();
-    w.Key("from").String(c.from);
-    w.Key("to").String(c.to);
-    w.Key("count");
-    if (c.count) {
-      w.Int(*c.count);
-    } else {
-      w.Null();
-    }
-    w.EndObject();
+    WriteRange(w, c.from, c.to, c.count);
     w.Key("before_median").Number(c.before_median);
     w.Key("after_median").Number(c.after_median);
     w.Key("change").Number(c.change);
@@ -234,16 +240,7 @@ void PrintAlertsJson(const std::vector<store::AlertRecord>& alerts,
     w.Key("unit").String(a.unit);
     w.Key("epoch");
     WriteEpoch(w, a.epoch);
-    w.Key("commit_range").BeginObject();
-    w.Key("from").String(a.range_from);
-    w.Key("to").String(a.range_to);
-    w.Key("count");
-    if (a.range_count > 0) {
-      w.Int(a.range_count);
-    } else {
-      w.Null();
-    }
-    w.EndObject();
+    WriteRange(w, a.range_from, a.range_to, a.range_count);
     w.Key("before_median").Number(a.before_median);
     w.Key("after_median").Number(a.after_median);
     w.Key("change").Number(a.change);
@@ -265,16 +262,7 @@ void PrintAlertsJson(const std::vector<store::AlertRecord>& alerts,
   w.Key("groups").BeginArray();
   for (const auto& g : groups) {
     w.BeginObject();
-    w.Key("commit_range").BeginObject();
-    w.Key("from").String(g.range_from);
-    w.Key("to").String(g.range_to);
-    w.Key("count");
-    if (g.range_count > 0) {
-      w.Int(g.range_count);
-    } else {
-      w.Null();
-    }
-    w.EndObject();
+    WriteRange(w, g.range_from, g.range_to, g.range_count);
     w.Key("platforms").BeginArray();
     for (const auto& p : g.platforms) w.String(p);
     w.EndArray();
