@@ -38,6 +38,7 @@ int Main(int argc, char** argv) {
   AddDetectVerb(app, &shell);
   AddAlertsVerb(app, &shell);
   AddIndexVerb(app, &shell);
+  AddTokenVerb(app, &shell);
   AddInitVerb(app, &shell);
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
   try {

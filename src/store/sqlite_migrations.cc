@@ -202,11 +202,27 @@ CREATE INDEX alerts_by_status ON alerts(status);
 CREATE INDEX alerts_by_series ON alerts(platform, benchmark, metric);
 )sql";
 
+// API tokens (store.h TokenRecord): the server authenticates uploads with them. Only the
+// token's SHA-256 (hex) is kept, and its first 8 characters to tell tokens apart in lists.
+// Rows are never deleted: a revoked token keeps its row with revoked_at set.
+constexpr std::string_view kMigration5 = R"sql(
+CREATE TABLE tokens (
+  id INTEGER PRIMARY KEY,
+  project TEXT NOT NULL,
+  -- NULL for an unnamed token.
+  name TEXT,
+  hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER,
+  revoked_at INTEGER
+);
+-- Names are unique per project among tokens not revoked (NULL names never collide).
+CREATE UNIQUE INDEX tokens_by_name ON tokens(project, name) WHERE revoked_at IS NULL;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kMigration1},
-    {2, kMigration2},
-    {3, kMigration3},
-    {4, kMigration4},
+    {1, kMigration1}, {2, kMigration2}, {3, kMigration3}, {4, kMigration4}, {5, kMigration5},
 };
 
 }  // namespace

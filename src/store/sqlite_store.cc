@@ -166,6 +166,10 @@ class SqliteStore final : public Store {
                       const std::vector<AlertRecord>& narrowed) override;
   Status SetAlertStatus(int64_t id, const std::string& status,
                         const std::optional<std::string>& note, base::Timestamp now) override;
+  Result<int64_t> CreateToken(const TokenRecord& token) override;
+  Result<std::vector<TokenRecord>> ListTokens(const std::optional<std::string>& project) override;
+  Status RevokeToken(int64_t id, base::Timestamp now) override;
+  Result<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) override;
   std::string Describe() const override {
     return fmt::format("sqlite {}, schema {}, {}", sqlite3_libversion(), schema_version_, path_);
   }
@@ -1362,6 +1366,136 @@ Status SqliteStore::SetAlertStatus(int64_t id, const std::string& status,
   Status s = body();
   if (!s.ok()) Rollback();
   return s;
+}
+
+// ---- tokens ----
+
+bool IsTokenHash(std::string_view hash) {
+  return hash.size() == 64 && hash.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+constexpr std::string_view kTokenColumns =
+    "id, project, name, hash, prefix, created_at, last_used_at, revoked_at";
+
+TokenRecord ReadToken(const Stmt& q) {
+  TokenRecord t;
+  t.id = q.Int(0);
+  t.project = q.Text(1);
+  t.name = q.OptText(2);
+  t.hash = q.Text(3);
+  t.prefix = q.Text(4);
+  t.created_at = base::Timestamp{q.Int(5)};
+  if (!q.IsNull(6)) t.last_used_at = base::Timestamp{q.Int(6)};
+  if (!q.IsNull(7)) t.revoked_at = base::Timestamp{q.Int(7)};
+  return t;
+}
+
+Result<int64_t> SqliteStore::CreateToken(const TokenRecord& token) {
+  if (token.project.empty()) return base::InvalidInput("a token needs a project");
+  if (token.name && token.name->empty()) {
+    return base::InvalidInput("a token's name must not be empty (leave it out for none)");
+  }
+  if (!IsTokenHash(token.hash)) {
+    return base::InvalidInput(
+        "a token's hash must be its SHA-256 as 64 lower-case hex digits; the token itself is "
+        "never stored");
+  }
+  if (token.prefix.empty()) return base::InvalidInput("a token needs its display prefix");
+  RETURN_IF_ERROR(Begin(/*write=*/true));
+  int64_t id = 0;
+  auto body = [&]() -> Status {
+    if (token.name) {
+      ASSIGN_OR_RETURN(Stmt * same, Prepared("SELECT id FROM tokens WHERE project = ?1 AND "
+                                             "name = ?2 AND revoked_at IS NULL"));
+      same->Bind(1, token.project);
+      same->Bind(2, *token.name);
+      int rc = same->Step();
+      if (rc == SQLITE_ROW) {
+        const int64_t other = same->Int(0);
+        same->Reset();
+        return base::Conflict(fmt::format(
+            "project '{}' already has a token named '{}' (id {}): choose another name, or "
+            "revoke that token first",
+            token.project, *token.name, other));
+      }
+      same->Reset();
+      if (rc != SQLITE_DONE) return Error(rc, "look up a token's name");
+    }
+    {
+      ASSIGN_OR_RETURN(Stmt * dup, Prepared("SELECT id FROM tokens WHERE hash = ?1"));
+      dup->Bind(1, token.hash);
+      int rc = dup->Step();
+      if (rc == SQLITE_ROW) {
+        const int64_t other = dup->Int(0);
+        dup->Reset();
+        return base::Conflict(
+            fmt::format("token {} already has this hash: a token is never stored twice", other));
+      }
+      dup->Reset();
+      if (rc != SQLITE_DONE) return Error(rc, "look up a token's hash");
+    }
+    ASSIGN_OR_RETURN(Stmt * ins,
+                     Prepared("INSERT INTO tokens (project, name, hash, prefix, created_at) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5)"));
+    ins->Bind(1, token.project);
+    ins->BindOptional(2, token.name);
+    ins->Bind(3, token.hash);
+    ins->Bind(4, token.prefix);
+    ins->Bind(5, token.created_at.unix_nanos);
+    RETURN_IF_ERROR(StepDone(ins, "store a token"));
+    id = sqlite3_last_insert_rowid(db_);
+    return Commit();
+  };
+  Status s = body();
+  if (!s.ok()) {
+    Rollback();
+    return s;
+  }
+  return id;
+}
+
+Result<std::vector<TokenRecord>> SqliteStore::ListTokens(
+    const std::optional<std::string>& project) {
+  ASSIGN_OR_RETURN(Stmt * q,
+                   Prepared(fmt::format("SELECT {} FROM tokens WHERE (?1 IS NULL OR project = ?1) "
+                                        "ORDER BY id",
+                                        kTokenColumns)));
+  q->BindOptional(1, project);
+  std::vector<TokenRecord> out;
+  int rc;
+  while ((rc = q->Step()) == SQLITE_ROW) out.push_back(ReadToken(*q));
+  q->Reset();
+  if (rc != SQLITE_DONE) return Error(rc, "list tokens");
+  return out;
+}
+
+Status SqliteStore::RevokeToken(int64_t id, base::Timestamp now) {
+  RETURN_IF_ERROR(Begin(/*write=*/true));
+  auto body = [&]() -> Status {
+    ASSIGN_OR_RETURN(Stmt * upd, Prepared("UPDATE tokens SET revoked_at = COALESCE(revoked_at, "
+                                          "?2) WHERE id = ?1"));
+    upd->Bind(1, id);
+    upd->Bind(2, now.unix_nanos);
+    RETURN_IF_ERROR(StepDone(upd, "revoke a token"));
+    if (sqlite3_changes(db_) == 0) return base::NotFound(fmt::format("no token with id {}", id));
+    return Commit();
+  };
+  Status s = body();
+  if (!s.ok()) Rollback();
+  return s;
+}
+
+Result<std::optional<TokenRecord>> SqliteStore::FindTokenByHash(const std::string& hash) {
+  ASSIGN_OR_RETURN(
+      Stmt * q, Prepared(fmt::format("SELECT {} FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
+                                     kTokenColumns)));
+  q->Bind(1, hash);
+  int rc = q->Step();
+  std::optional<TokenRecord> found;
+  if (rc == SQLITE_ROW) found = ReadToken(*q);
+  q->Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error(rc, "look up a token");
+  return found;
 }
 
 }  // namespace

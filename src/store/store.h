@@ -149,6 +149,20 @@ struct AlertFilter {
   std::optional<std::string> kind;
 };
 
+// An API token (DESIGN.md "serve"; core/token.h): uploads for `project` carry it as a bearer
+// token. The store never sees the token itself, only its hash and its first characters.
+struct TokenRecord {
+  int64_t id = 0;  // assigned by CreateToken
+  std::string project;
+  // Unique per project among tokens not revoked; none for an unnamed token.
+  std::optional<std::string> name;
+  std::string hash;    // core::ApiTokenHash of the token: 64 lower-case hex digits
+  std::string prefix;  // core::ApiTokenDisplayPrefix of the token, for lists
+  base::Timestamp created_at;
+  std::optional<base::Timestamp> last_used_at;
+  std::optional<base::Timestamp> revoked_at;  // set once by RevokeToken
+};
+
 struct IngestStats {
   int64_t ingested = 0;         // runs newly written
   int64_t already_present = 0;  // runs stored before with identical content
@@ -214,6 +228,28 @@ class Store {
   virtual base::Status SetAlertStatus(int64_t id, const std::string& status,
                                       const std::optional<std::string>& note,
                                       base::Timestamp now) = 0;
+
+  // Stores a new token and returns its id (tokens are never deleted, so an id is never
+  // reused; `token.id`, `last_used_at` and `revoked_at` are ignored). kInvalidInput for an
+  // empty project, an empty (not absent) name, a hash that is not 64 lower-case hex digits
+  // or an empty prefix. kConflict naming the other token when the project already has a
+  // token of this name that is not revoked, or a token with this hash is stored.
+  virtual base::Result<int64_t> CreateToken(const TokenRecord& token) = 0;
+
+  // Tokens of `project` (every project's when none), revoked ones included, by id.
+  virtual base::Result<std::vector<TokenRecord>> ListTokens(
+      const std::optional<std::string>& project) = 0;
+
+  // Revokes a token as of `now`: it no longer authenticates and its name is free again.
+  // kNotFound naming the id for an unknown id. Revoking a revoked token is a no-op that
+  // keeps the first revocation time, so a retried revocation does not fail.
+  virtual base::Status RevokeToken(int64_t id, base::Timestamp now) = 0;
+
+  // The token that is not revoked with this hash (core::ApiTokenHash of what a client sent),
+  // or none: a revoked or unknown token is none alike, so a caller cannot forget to check.
+  // The lookup compares hashes, never tokens, so its timing tells nothing useful about a
+  // token; a caller may still check the returned hash with core::ConstantTimeEquals.
+  virtual base::Result<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) = 0;
 
   // "sqlite 3.40.1, schema 1, /path/to/perfledger.db": for messages and `--version`.
   virtual std::string Describe() const = 0;
