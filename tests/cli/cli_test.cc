@@ -5,12 +5,14 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "base/uuid.h"
@@ -373,11 +375,38 @@ TEST_F(CliTest, WriteMakesArtifactsIngestAccepts) {
   EXPECT_NE(malformed.err.find("BENCHMARK:METRIC:UNIT=V1,V2"), std::string::npos);
 }
 
+// The names listed under "Subcommands:" in a --help text.
+std::vector<std::string> SubcommandsIn(const std::string& help) {
+  std::vector<std::string> out;
+  auto at = help.find("\nSubcommands:\n");
+  if (at == std::string::npos) return out;
+  std::istringstream lines(help.substr(at + 14));
+  for (std::string line; std::getline(lines, line) && line.rfind("  ", 0) == 0;) {
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    out.push_back(name);
+  }
+  return out;
+}
+
 TEST_F(CliTest, EveryVerbHasHelpWithAnExample) {
-  for (const char* verb : {"ingest", "export", "runs", "validate", "write"}) {
+  Outcome top = RunCommand({kBin, "--help"});
+  ASSERT_EQ(top.exit_code, 0);
+  const std::vector<std::string> verbs = SubcommandsIn(top.out);
+  EXPECT_GE(verbs.size(), 20u) << top.out;
+  for (const char* known : {"ingest", "detect", "alerts", "index", "token", "compare"}) {
+    EXPECT_NE(std::find(verbs.begin(), verbs.end(), known), verbs.end()) << known;
+  }
+  for (const std::string& verb : verbs) {
     Outcome o = RunCommand({kBin, verb, "--help"});
     EXPECT_EQ(o.exit_code, 0) << verb;
-    EXPECT_NE(o.out.find("Example:"), std::string::npos) << verb;
+    EXPECT_NE(o.out.find("Example"), std::string::npos) << verb;
+    for (const std::string& sub : SubcommandsIn(o.out)) {
+      Outcome s = RunCommand({kBin, verb, sub, "--help"});
+      EXPECT_EQ(s.exit_code, 0) << verb << " " << sub;
+      EXPECT_NE(s.out.find("Example"), std::string::npos) << verb << " " << sub;
+    }
   }
   Outcome unknown = RunCommand({kBin, "frobnicate"});
   EXPECT_EQ(unknown.exit_code, 2);
