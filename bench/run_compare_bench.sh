@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 source bench/common.sh
 bench_build compare_bench
 out=$(mktemp /tmp/compare-bench-XXXXXX.json)
+trap 'rm -f "$out"' EXIT
 "$build/bench/compare_bench" --benchmark_out="$out" --benchmark_out_format=json "$@" >/dev/null
 /usr/bin/python3 - "$out" <<'PY'
 import json, sys
@@ -52,4 +53,3 @@ if speed:
           f" ({1000 * ms(speed) / 1000:.0f} us per benchmark), {speed['regressions']:.0f} regressions"
           " found of 100 true 10% ones")
 PY
-rm -f "$out"

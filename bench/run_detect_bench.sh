@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 source bench/common.sh
 bench_build detect_bench
 out=$(mktemp /tmp/detect-bench-XXXXXX.json)
+trap 'rm -f "$out"' EXIT
 "$build/bench/detect_bench" --benchmark_counters_tabular=true \
   --benchmark_out="$out" --benchmark_out_format=json "$@"
 /usr/bin/python3 - "$out" <<'PY'
@@ -49,4 +50,3 @@ if acc:
               f"  false alarms {acc[who + '_false_alarms']:.3f}  {acc[who + '_us_per_series']:.0f} us per series")
     print(f"  ratio of times: {acc['edm_us_per_series'] / acc['ours_us_per_series']:.0f}x")
 PY
-rm -f "$out"

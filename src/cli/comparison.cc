@@ -365,18 +365,6 @@ void PrintJunit(const Comparison& c, const Side& base, const Side& head) {
   fmt::print("</testsuite>\n");
 }
 
-base::Result<double> ParsePercent(const std::string& text) {
-  std::string s = text;
-  if (!s.empty() && s.back() == '%') s.pop_back();
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || !(v > 0) || v > 1000) {
-    return base::InvalidInput("--threshold: expected a percentage like 10% or 2.5, got '" + text +
-                              "'");
-  }
-  return v / 100;
-}
-
 std::optional<int64_t> EpochOf(const core::Run& r) {
   if (r.suite && r.suite->epoch) return r.suite->epoch->number;
   return std::nullopt;
@@ -447,7 +435,7 @@ void CompareAndPrint(const ComparedRun& base, const ComparedRun& head, const Com
                      const std::string& why, const NoiseHistory& history, Shell* shell) {
   analysis::CompareOptions options;
   if (!flags.threshold.empty()) {
-    auto t = ParsePercent(flags.threshold);
+    auto t = ParsePercentFlag("--threshold", flags.threshold);
     if (!t.ok()) return shell->Fail(t.status());
     options.threshold = *t;
   }

@@ -2,9 +2,6 @@
 // them, and the headline index per epoch. Thin shells over schedule/detection.h.
 #include <fmt/format.h>
 
-#include <charconv>
-#include <cmath>
-
 #include "base/json_writer.h"
 #include "base/strings.h"
 #include "base/time.h"
@@ -167,19 +164,6 @@ void PrintDetectTable(const schedule::DetectReport& r, bool record) {
   }
 }
 
-base::Result<double> ParsePercent(const std::string& flag, const std::string& text) {
-  std::string t = text;
-  bool percent = !t.empty() && t.back() == '%';
-  if (percent) t.pop_back();
-  double v = 0;
-  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || !std::isfinite(v) || v < 0) {
-    return base::InvalidInput(
-        fmt::format("{}: expected a non-negative percentage such as 5%, got \"{}\"", flag, text));
-  }
-  return percent ? v / 100 : v;
-}
-
 void RunDetect(const DetectOptions& opt, Shell* shell) {
   schedule::DetectRequest req;
   req.runs = opt.filter.Filter();
@@ -190,7 +174,7 @@ void RunDetect(const DetectOptions& opt, Shell* shell) {
   req.options.alpha = opt.alpha;
   req.options.min_segment = static_cast<size_t>(opt.min_segment);
   if (!opt.min_effect.empty()) {
-    auto v = ParsePercent("--min-effect", opt.min_effect);
+    auto v = ParsePercentFlag("--min-effect", opt.min_effect, /*allow_zero=*/true);
     if (!v.ok()) return shell->Fail(v.status());
     req.options.min_effect = *v;
   }

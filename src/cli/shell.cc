@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace perfledger::cli {
 
@@ -32,6 +34,19 @@ store::RunFilter RunFilterOptions::Filter() const {
   if (!platform.empty()) filter.platform = platform;
   if (!project.empty()) filter.project = project;
   return filter;
+}
+
+base::Result<double> ParsePercentFlag(const std::string& flag, const std::string& text,
+                                      bool allow_zero) {
+  std::string s = text;
+  if (!s.empty() && s.back() == '%') s.pop_back();
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  const bool in_range = allow_zero ? v >= 0 : v > 0;
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || !in_range || v > 1000) {
+    return base::InvalidInput(flag + ": expected a percentage like 10% or 2.5, got '" + text + "'");
+  }
+  return v / 100;
 }
 
 }  // namespace perfledger::cli

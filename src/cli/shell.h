@@ -37,6 +37,12 @@ struct RunFilterOptions {
   store::RunFilter Filter() const;
 };
 
+// A percentage flag ("10%", or "2.5" meaning 2.5%) as a fraction: 0.10, 0.025. Above 0 (or
+// at least 0 with allow_zero) and at most 1000%; otherwise kInvalidInput naming the flag:
+// "--threshold: expected a percentage like 10% or 2.5, got 'lots'".
+base::Result<double> ParsePercentFlag(const std::string& flag, const std::string& text,
+                                      bool allow_zero = false);
+
 // Each verb registers itself as a subcommand; its callback sets shell->exit_code.
 void AddIngestVerb(CLI::App& app, Shell* shell);
 void AddExportVerb(CLI::App& app, Shell* shell);

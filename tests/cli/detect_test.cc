@@ -153,6 +153,11 @@ TEST_F(DetectCliTest, FindsTheRegressionBetweenTheMeasuredCommitsAroundIt) {
   EXPECT_NE(table.out.find(Sha(14).substr(0, 10) + ".." + Sha(16).substr(0, 10)),
             std::string::npos);
   EXPECT_NE(table.out.find("noise: each series' own run-to-run variation"), std::string::npos);
+  // --min-effect is a percentage: 25 (or 25%) hides the 20% step, 15 does not.
+  Outcome large = Pl({"detect", "--min-effect", "25", "--format", "json"});
+  EXPECT_EQ(large.exit_code, 0) << large.err;
+  EXPECT_TRUE(Json(large)["changes"].empty());
+  EXPECT_EQ(Json(Pl({"detect", "--min-effect", "15%", "--format", "json"}))["changes"].size(), 2u);
   Outcome lex = Pl({"detect", "--benchmark", "lex", "--format", "json"});
   EXPECT_EQ(lex.exit_code, 0);
   EXPECT_TRUE(Json(lex)["changes"].empty());
@@ -305,7 +310,7 @@ TEST_F(DetectCliTest, BadInputIsOneLineAndNeverANumberThatIsNot) {
   Outcome bad_effect = Pl({"detect", "--min-effect", "lots"});
   EXPECT_EQ(bad_effect.exit_code, 2);
   EXPECT_EQ(bad_effect.err,
-            "error: --min-effect: expected a non-negative percentage such as 5%, got \"lots\"\n");
+            "error: --min-effect: expected a percentage like 10% or 2.5, got 'lots'\n");
   Outcome no_match = Pl({"detect", "--platform", "vax"});
   EXPECT_EQ(no_match.exit_code, 2);
   EXPECT_NE(no_match.err.find("no series to analyse"), std::string::npos);
