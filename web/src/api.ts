@@ -1,0 +1,335 @@
+// The HTTP API (docs/api.md) as typed functions. Every URL is relative ("api/v1/..." from the
+// page's own directory), so the dashboard works behind any host, port or path prefix.
+//
+// A bearer token, when one is saved in the settings box, goes with every request (a --private
+// server needs it for reads too; alert triage needs it there). Errors become ApiError with the
+// server's one-line message.
+
+export interface CommitRange {
+  from: string | null;
+  to: string;
+  count: number | null;
+}
+
+export interface Project {
+  name: string;
+  runs: number;
+  platforms: string[];
+  latest_run_at: string | null;
+}
+
+export interface Platform {
+  name: string;
+  runs: number;
+  latest_run: {
+    run_id: string;
+    sha: string;
+    commit_time: string | null;
+    started_at: string;
+    status: "complete" | "partial";
+  } | null;
+  epochs: { suite: string; number: number; revision: number; run_count: number; first_sha: string }[];
+}
+
+export interface MetricInfo {
+  name: string;
+  unit: string;
+  direction: "lower" | "higher";
+}
+
+export interface Benchmark {
+  name: string;
+  platforms: string[];
+  metrics: MetricInfo[];
+}
+
+export interface Point {
+  sha: string;
+  run_id: string;
+  commit_time: string | null;
+  subject: string | null;
+  median: number;
+  spread: number;
+  samples: number;
+  runs: number;
+  commit_range: CommitRange;
+  reason: string;
+  fingerprint: string;
+  fingerprint_changed: boolean;
+}
+
+export interface SeriesEntry {
+  platform: string;
+  epoch: number | null;
+  environment: string;
+  points: Point[];
+}
+
+export interface RunSummary {
+  run_id: string;
+  project: string;
+  sha: string;
+  platform: string;
+  reason: string;
+  benchmark_count: number;
+  sample_count: number;
+  status: string;
+  commit_time: string | null;
+  started_at: string;
+}
+
+export interface Alert {
+  id: number;
+  project: string;
+  platform: string;
+  benchmark: string;
+  metric: string;
+  unit: string;
+  epoch: number | null;
+  commit_range: CommitRange;
+  before_median: number;
+  after_median: number;
+  change: number;
+  confidence: number;
+  noise: number;
+  kind: "regression" | "improvement" | "environment";
+  status: AlertStatus;
+  note: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type AlertStatus = "open" | "acknowledged" | "resolved" | "false-positive";
+
+export interface AlertGroup {
+  commit_range: CommitRange;
+  platforms: string[];
+  regressions: number;
+  improvements: number;
+  environment: number;
+  alert_ids: number[];
+  summary: string;
+}
+
+export interface SeriesResponse {
+  benchmark: string;
+  metric: string;
+  unit: string;
+  direction: "lower" | "higher";
+  series: SeriesEntry[];
+  alerts: Alert[];
+}
+
+export interface CompareRow {
+  benchmark: string;
+  metric: string;
+  unit: string;
+  base_median: number;
+  head_median: number;
+  change: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+  p_value: number | null;
+  q_value?: number | null;
+  verdict: "regression" | "improvement" | "unchanged" | "inconclusive";
+  base_n?: number;
+  head_n?: number;
+  threshold?: number;
+  noise?: number;
+  noise_source?: string;
+  note?: string;
+}
+
+export interface CompareSide {
+  run_id: string;
+  sha: string;
+  platform: string;
+  fingerprint: string;
+  source?: string;
+}
+
+export interface CompareResponse {
+  base: CompareSide;
+  head: CompareSide;
+  advisory: boolean;
+  baseline_reason?: string;
+  history?: { runs: number; series: number; description: string };
+  rows?: CompareRow[];
+  results?: CompareRow[]; // `perfledger compare --format json` names the rows "results"
+  summary?: { regressions: number; improvements: number; unchanged: number; inconclusive: number };
+  not_compared?: Record<string, string[]>;
+}
+
+export type CommitStatus = "measured" | "represented" | "skipped" | "pending" | "unaccounted";
+
+export interface CoveragePlatform {
+  platform: string;
+  commits: number;
+  measured: number;
+  represented: number;
+  skipped: number;
+  skipped_by_reason: Record<string, number>;
+  pending: number;
+  unaccounted: number;
+  unaccounted_shas: string[];
+  coverage_measured: number | null;
+  coverage_represented: number | null;
+}
+
+export interface CoverageResponse {
+  branch: string;
+  head: string;
+  platforms: CoveragePlatform[];
+  commits: { sha: string; time: string | null; subject: string | null; status: Record<string, CommitStatus> }[];
+}
+
+export interface GapsResponse {
+  branch: string;
+  head: string;
+  expected_benchmarks: number;
+  stalled: boolean;
+  platforms: {
+    platform: string;
+    last_complete: string | null;
+    commits_since: number;
+    age_seconds: number;
+    missing_benchmarks: string[];
+    stalled: boolean;
+    why: string;
+  }[];
+}
+
+export interface Skip {
+  sha: string;
+  platform: string;
+  reason: string;
+  queue_depth: number;
+  superseded_by: string | null;
+  planned_at: string;
+}
+
+export interface IndexSeries {
+  platform: string;
+  epoch: number | null;
+  environment: string;
+  metric: string;
+  unit: string;
+  direction: "lower" | "higher";
+  base: { sha: string; source: string; benchmarks: number };
+  points: { sha: string; run_id: string; commit_time: string | null; index: number; benchmarks: number }[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+const kTokenKey = "perfledger.token";
+const kProjectKey = "perfledger.project";
+
+export function token(): string {
+  try {
+    return localStorage.getItem(kTokenKey) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+export function setToken(value: string): void {
+  if (value) localStorage.setItem(kTokenKey, value);
+  else localStorage.removeItem(kTokenKey);
+}
+
+// The project the pages show: the one chosen in the header, else none (the server's only one).
+export function project(): string {
+  try {
+    return localStorage.getItem(kProjectKey) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+export function setProject(value: string): void {
+  if (value) localStorage.setItem(kProjectKey, value);
+  else localStorage.removeItem(kProjectKey);
+}
+
+type Params = Record<string, string | number | null | undefined>;
+
+export function url(path: string, params: Params = {}): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== null && v !== undefined && v !== "") q.set(k, String(v));
+  }
+  const qs = q.toString();
+  return `api/v1/${path}${qs ? "?" + qs : ""}`;
+}
+
+async function request<T>(method: string, path: string, params: Params, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  const t = token();
+  if (t) headers["Authorization"] = `Bearer ${t}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let res: Response;
+  try {
+    res = await fetch(url(path, params), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, "network", `cannot reach the server (${(e as Error).message})`);
+  }
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON: reported below for errors; a success must be JSON.
+  }
+  if (!res.ok) {
+    const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(
+      res.status,
+      err?.code ?? "http_" + res.status,
+      err?.message ?? `${method} ${path}: HTTP ${res.status} ${res.statusText}`,
+    );
+  }
+  if (json === null) throw new ApiError(res.status, "bad_response", `${path}: the response is not JSON`);
+  return json as T;
+}
+
+export const get = <T>(path: string, params: Params = {}) => request<T>("GET", path, params);
+
+// With the chosen project added to the query.
+export const getP = <T>(path: string, params: Params = {}) =>
+  request<T>("GET", path, { project: project(), ...params });
+
+export const api = {
+  projects: () => get<{ projects: Project[] }>("projects"),
+  platforms: () => getP<{ platforms: Platform[] }>("platforms"),
+  benchmarks: (q: string, platform = "") => getP<{ benchmarks: Benchmark[] }>("benchmarks", { q, platform }),
+  runs: (limit = 100, platform = "") => getP<{ total: number; runs: RunSummary[] }>("runs", { limit, platform }),
+  series: (benchmark: string, metric = "", platform = "") =>
+    getP<SeriesResponse>("series", { benchmark, metric, platform }),
+  compare: (base: string, head: string, platform = "", metric = "") =>
+    get<CompareResponse>("compare", { base, head, platform, metric }),
+  coverage: (platform = "", since = "") => get<CoverageResponse>("coverage", { platform, since }),
+  gaps: () => get<GapsResponse>("gaps"),
+  skips: (platform = "", limit = 500) => get<{ skips: Skip[] }>("skips", { platform, limit }),
+  alerts: (status = "", platform = "", kind = "") =>
+    get<{ alerts: Alert[]; groups: AlertGroup[] }>("alerts", { status, platform, kind }),
+  setAlertStatus: (id: number, status: AlertStatus, note?: string) =>
+    request<Alert>("PATCH", `alerts/${id}`, {}, note === undefined ? { status } : { status, note }),
+  index: (platform = "", metric = "") => get<{ indexes: IndexSeries[] }>("index", { platform, metric }),
+};
+
+export function compareRows(c: CompareResponse): CompareRow[] {
+  return c.rows ?? c.results ?? [];
+}

@@ -1,0 +1,494 @@
+// Charts: the trend chart of one benchmark on one platform (uPlot), a line chart of several
+// normalised series (cross-platform, index), and a canvas sparkline.
+//
+// The trend chart's x axis is the commit time; one line (with its spread band) per epoch and
+// environment class, so stretches never join. Drawn on top: shaded gaps, epoch boundaries,
+// environment changes and alert ranges. Hover shows the point; drag selects a range to zoom,
+// the wheel zooms, shift+drag pans, a double click resets; a click picks the point for compare.
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import type { Alert, Point, SeriesEntry } from "./api";
+import { h } from "./dom";
+import * as fmt from "./format";
+
+export const kPalette = ["#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2", "#dc2626", "#65a30d"];
+
+// Commits a run may stand for before the stretch counts as a gap (as `perfledger gaps`).
+export const kGapCommits = 5;
+
+function resolved(cssVar: string, fallback: string): string {
+  const v = getComputedStyle(document.documentElement).getPropertyValue(cssVar).trim();
+  return v || fallback;
+}
+
+// Keeps the x range of several charts together, and resizes them with their container.
+export class ChartGroup {
+  private charts: uPlot[] = [];
+  private syncing = false;
+  private observer: ResizeObserver;
+
+  constructor(readonly syncKey = "pl-" + Math.random().toString(36).slice(2)) {
+    this.observer = new ResizeObserver((entries) => {
+      for (const e of entries) {
+        const chart = this.charts.find((c) => c.root.parentElement === e.target);
+        if (chart) chart.setSize({ width: Math.max(200, e.contentRect.width), height: chart.height });
+      }
+    });
+  }
+
+  add(chart: uPlot): void {
+    this.charts.push(chart);
+    if (chart.root.parentElement) this.observer.observe(chart.root.parentElement);
+  }
+
+  // setScale hook: mirror an x zoom to the other charts.
+  onScale = (u: uPlot, key: string) => {
+    if (key !== "x" || this.syncing) return;
+    const { min, max } = u.scales.x;
+    if (min === undefined || max === undefined) return;
+    this.syncing = true;
+    for (const c of this.charts) if (c !== u) c.setScale("x", { min, max });
+    this.syncing = false;
+  };
+
+  redrawAll(): void {
+    for (const c of this.charts) c.redraw(false);
+  }
+
+  destroy(): void {
+    this.observer.disconnect();
+    for (const c of this.charts) c.destroy();
+    this.charts = [];
+  }
+}
+
+// Wheel zoom (around the cursor), shift+drag pan. Double click resets (uPlot's own).
+function zoomPanPlugin(): uPlot.Plugin {
+  return {
+    hooks: {
+      ready: (u: uPlot) => {
+        const over = u.over;
+        over.addEventListener(
+          "wheel",
+          (e: WheelEvent) => {
+            const { min, max } = u.scales.x;
+            if (min === undefined || max === undefined || !e.deltaY) return;
+            e.preventDefault();
+            const rect = over.getBoundingClientRect();
+            const at = u.posToVal(e.clientX - rect.left, "x");
+            const factor = e.deltaY < 0 ? 0.75 : 1 / 0.75;
+            const [lo, hi] = dataRange(u);
+            let nmin = at - (at - min) * factor;
+            let nmax = at + (max - at) * factor;
+            if (nmax - nmin >= hi - lo) [nmin, nmax] = [lo, hi];
+            u.setScale("x", { min: Math.max(lo, nmin), max: Math.min(hi, nmax) });
+          },
+          { passive: false },
+        );
+        over.addEventListener("mousedown", (e: MouseEvent) => {
+          if (!e.shiftKey || e.button !== 0) return;
+          e.preventDefault();
+          e.stopPropagation();
+          const { min, max } = u.scales.x;
+          if (min === undefined || max === undefined) return;
+          const startX = e.clientX;
+          const perPx = (max - min) / over.clientWidth;
+          const move = (m: MouseEvent) => {
+            const dx = (m.clientX - startX) * perPx;
+            u.setScale("x", { min: min - dx, max: max - dx });
+          };
+          const up = () => {
+            window.removeEventListener("mousemove", move);
+            window.removeEventListener("mouseup", up);
+          };
+          window.addEventListener("mousemove", move);
+          window.addEventListener("mouseup", up);
+        }, true);
+      },
+    },
+  };
+}
+
+function dataRange(u: uPlot): [number, number] {
+  const xs = u.data[0];
+  if (xs.length === 0) return [0, 1];
+  const lo = xs[0];
+  const hi = xs[xs.length - 1];
+  if (lo === hi) return [lo - 3600, hi + 3600];
+  return [lo, hi];
+}
+
+function timeAxis(): uPlot.Axis {
+  return {
+    stroke: resolved("--muted", "#555"),
+    grid: { stroke: resolved("--grid", "#eee"), width: 1 },
+    ticks: { stroke: resolved("--grid", "#eee"), width: 1 },
+  };
+}
+
+function valueAxis(format: (v: number) => string): uPlot.Axis {
+  return {
+    stroke: resolved("--muted", "#555"),
+    grid: { stroke: resolved("--grid", "#eee"), width: 1 },
+    ticks: { stroke: resolved("--grid", "#eee"), width: 1 },
+    size: 70,
+    values: (_u, splits) => splits.map((v) => (v === null ? "" : format(v))),
+  };
+}
+
+// The time of a point on the x axis (seconds). Points without a commit time (a run written
+// without one) are placed just after the previous point so the line stays in commit order.
+function pointTimes(points: Point[]): number[] {
+  const out: number[] = [];
+  let last = 0;
+  for (const p of points) {
+    const t = fmt.epochSeconds(p.commit_time);
+    last = t === null ? last + 1 : t;
+    out.push(last);
+  }
+  return out;
+}
+
+export interface TrendOptions {
+  platform: string;
+  unit: string;
+  entries: SeriesEntry[];
+  alerts: Alert[];
+  height?: number;
+  group: ChartGroup;
+  onPick?: (p: Point) => void;
+  picked?: () => string[]; // shas marked as picked for compare
+}
+
+interface Marker {
+  x: number;
+  kind: "epoch" | "env";
+  label: string;
+}
+
+// One trend chart in `parent`. Returns the uPlot (owned by opts.group).
+export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
+  const entries = opts.entries.filter((e) => e.points.length > 0);
+  const times = entries.map((e) => pointTimes(e.points));
+  const xs = [...new Set(times.flat())].sort((a, b) => a - b);
+  const xIndex = new Map(xs.map((x, i) => [x, i]));
+
+  // Per entry: median, upper and lower spread columns, aligned on xs.
+  const data: (number | null)[][] = [xs];
+  const pointAt: (Point | undefined)[][] = [];
+  const series: uPlot.Series[] = [{}];
+  const bands: uPlot.Band[] = [];
+  entries.forEach((e, ei) => {
+    const med: (number | null)[] = new Array(xs.length).fill(null);
+    const hi: (number | null)[] = new Array(xs.length).fill(null);
+    const lo: (number | null)[] = new Array(xs.length).fill(null);
+    const at: (Point | undefined)[] = new Array(xs.length).fill(undefined);
+    e.points.forEach((p, pi) => {
+      const i = xIndex.get(times[ei][pi])!;
+      if (at[i]) return;  // two points of one stretch at one commit time: keep the first
+      at[i] = p;
+      med[i] = p.median;
+      hi[i] = p.median * (1 + p.spread);
+      lo[i] = p.median * (1 - p.spread);
+    });
+    const color = kPalette[ei % kPalette.length];
+    const label = `epoch ${e.epoch ?? "–"} · ${e.environment}`;
+    const base = data.length;
+    data.push(med, hi, lo);
+    pointAt.push(at);
+    series.push(
+      { label, stroke: color, width: 2, spanGaps: true, points: { show: true, size: 5, fill: color } },
+      { label: label + " upper", stroke: "transparent", width: 0, spanGaps: true, points: { show: false } },
+      { label: label + " lower", stroke: "transparent", width: 0, spanGaps: true, points: { show: false } },
+    );
+    bands.push({ series: [base + 1, base + 2], fill: color + "26" });
+  });
+
+  // Gaps: a point standing for more than kGapCommits commits, or whose range does not start at
+  // the previous point (commits that no run represents).
+  const gaps: [number, number, string][] = [];
+  const markers: Marker[] = [];
+  entries.forEach((e, ei) => {
+    e.points.forEach((p, pi) => {
+      const x = times[ei][pi];
+      if (pi === 0) {
+        if (ei > 0) markers.push({ x, kind: "epoch", label: `epoch ${e.epoch ?? "–"} (${e.environment})` });
+        return;
+      }
+      const prev = e.points[pi - 1];
+      const count = p.commit_range.count;
+      const broken = p.commit_range.from !== null && p.commit_range.from !== prev.sha;
+      if (broken || (count !== null && count > kGapCommits)) {
+        gaps.push([times[ei][pi - 1], x, broken ? "commits not represented" : `${count} commits, one run`]);
+      }
+      if (p.fingerprint_changed) markers.push({ x, kind: "env", label: "environment changed" });
+    });
+  });
+
+  // Alert ranges, located by the points at their ends.
+  const shaX = new Map<string, number>();
+  entries.forEach((e, ei) => e.points.forEach((p, pi) => shaX.set(p.sha, times[ei][pi])));
+  const alertSpans = opts.alerts
+    .filter((a) => a.platform === opts.platform)
+    .map((a) => {
+      const to = shaX.get(a.commit_range.to);
+      if (to === undefined) return null;
+      const from = a.commit_range.from ? shaX.get(a.commit_range.from) ?? to : to;
+      return { from, to, alert: a };
+    })
+    .filter((s): s is { from: number; to: number; alert: Alert } => s !== null);
+
+  const tooltip = h("div", { class: "tooltip", hidden: true });
+  const format = (v: number) => fmt.value(v, opts.unit);
+
+  const draw = (u: uPlot) => {
+    const ctx = u.ctx;
+    const { top, height } = u.bbox;
+    const px = (x: number) => Math.round(u.valToPos(x, "x", true));
+    const dpr = window.devicePixelRatio || 1;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(u.bbox.left, top, u.bbox.width, height);
+    ctx.clip();
+    ctx.fillStyle = resolved("--gap", "rgba(120,120,120,0.16)");
+    for (const [a, b] of gaps) ctx.fillRect(px(a), top, Math.max(1, px(b) - px(a)), height);
+    for (const s of alertSpans) {
+      const color =
+        s.alert.kind === "regression" ? "220,38,38" : s.alert.kind === "improvement" ? "5,150,105" : "217,119,6";
+      const alpha = s.alert.status === "open" ? 0.18 : 0.07;
+      const x0 = px(s.from);
+      const w = Math.max(3 * dpr, px(s.to) - x0);
+      ctx.fillStyle = `rgba(${color},${alpha})`;
+      ctx.fillRect(x0, top, w, height);
+      ctx.fillStyle = `rgb(${color})`;
+      const mx = x0 + w / 2;
+      ctx.beginPath();
+      ctx.moveTo(mx - 6 * dpr, top);
+      ctx.lineTo(mx + 6 * dpr, top);
+      ctx.lineTo(mx, top + 9 * dpr);
+      ctx.closePath();
+      ctx.fill();
+    }
+    ctx.lineWidth = dpr;
+    ctx.font = `${11 * dpr}px system-ui, sans-serif`;
+    for (const m of markers) {
+      const x = px(m.x);
+      ctx.strokeStyle = m.kind === "epoch" ? "#7c3aed" : "#d97706";
+      ctx.setLineDash(m.kind === "epoch" ? [6 * dpr, 3 * dpr] : [2 * dpr, 3 * dpr]);
+      ctx.beginPath();
+      ctx.moveTo(x, top);
+      ctx.lineTo(x, top + height);
+      ctx.stroke();
+      ctx.fillStyle = ctx.strokeStyle;
+      ctx.fillText(m.label, x + 4 * dpr, top + height - 6 * dpr);
+    }
+    ctx.setLineDash([]);
+    const picked = opts.picked?.() ?? [];
+    ctx.strokeStyle = "#111";
+    ctx.lineWidth = 2 * dpr;
+    entries.forEach((e, ei) =>
+      e.points.forEach((p, pi) => {
+        if (!picked.includes(p.sha)) return;
+        const x = u.valToPos(times[ei][pi], "x", true);
+        const y = u.valToPos(p.median, "y", true);
+        ctx.beginPath();
+        ctx.arc(x, y, 7 * dpr, 0, 2 * Math.PI);
+        ctx.stroke();
+      }),
+    );
+    ctx.restore();
+  };
+
+  // The point under the cursor: at its x, the entry whose median is nearest the cursor's y.
+  const hovered = (u: uPlot): Point | undefined => {
+    const i = u.cursor.idx;
+    if (i === null || i === undefined) return undefined;
+    const top = u.cursor.top ?? 0;
+    let best: Point | undefined;
+    let bestDist = Infinity;
+    for (const at of pointAt) {
+      const p = at[i];
+      if (!p) continue;
+      const d = Math.abs(u.valToPos(p.median, "y") - top);
+      if (d < bestDist) [best, bestDist] = [p, d];
+    }
+    return best;
+  };
+
+  const showTooltip = (u: uPlot) => {
+    const p = hovered(u);
+    const left = u.cursor.left ?? -1;
+    if (!p || left < 0) {
+      tooltip.hidden = true;
+      return;
+    }
+    const r = p.commit_range;
+    tooltip.replaceChildren(
+      h("div", { class: "tt-head" }, h("code", null, fmt.sha(p.sha)), " ", p.subject ?? ""),
+      h("div", null, fmt.time(p.commit_time), " · ", p.reason),
+      h("div", null, h("b", null, format(p.median)), ` ± ${fmt.pct(p.spread).replace("+", "")}`,
+        ` · ${p.samples} samples` + (p.runs > 1 ? ` in ${p.runs} runs` : "")),
+      h("div", null, "stands for ", r.count === null ? "? commits" : r.count === 1 ? "1 commit" : `${r.count} commits`,
+        ": ", fmt.range(r)),
+      p.fingerprint_changed ? h("div", { class: "warn" }, "environment changed here") : "",
+      opts.onPick ? h("div", { class: "muted" }, "click: pick for compare") : "",
+    );
+    tooltip.hidden = false;
+    const w = u.over.clientWidth;
+    const x = u.valToPos(u.data[0][u.cursor.idx!], "x");
+    tooltip.style.left = `${Math.min(Math.max(0, x + 12), Math.max(0, w - 280))}px`;
+    tooltip.style.top = `${Math.max(0, (u.cursor.top ?? 0) - 10)}px`;
+  };
+
+  const width = Math.max(200, parent.clientWidth || 800);
+  const u = new uPlot(
+    {
+      width,
+      height: opts.height ?? 260,
+      series,
+      bands,
+      scales: { x: { time: true } },
+      axes: [timeAxis(), valueAxis(format)],
+      legend: { show: false },
+      cursor: {
+        sync: { key: opts.group.syncKey },
+        drag: { x: true, y: false, setScale: true },
+        points: { size: 8 },
+      },
+      hooks: {
+        draw: [draw],
+        setCursor: [showTooltip],
+        setScale: [opts.group.onScale],
+      },
+      plugins: [zoomPanPlugin()],
+    },
+    data as uPlot.AlignedData,
+    parent,
+  );
+  u.over.appendChild(tooltip);
+  u.over.addEventListener("mouseleave", () => (tooltip.hidden = true));
+  if (opts.onPick) {
+    let downX = 0;
+    u.over.addEventListener("mousedown", (e) => (downX = e.clientX));
+    u.over.addEventListener("click", (e) => {
+      if (Math.abs(e.clientX - downX) > 3 || e.shiftKey) return;  // a drag (zoom or pan)
+      const p = hovered(u);
+      if (p) opts.onPick!(p);
+    });
+  }
+  opts.group.add(u);
+  return u;
+}
+
+export interface Line {
+  label: string;
+  color: string;
+  points: { x: number; y: number; title: string }[];
+}
+
+// Several lines on one time axis (cross-platform index, headline index), hover shows each.
+export function lineChart(
+  parent: HTMLElement,
+  lines: Line[],
+  group: ChartGroup,
+  yFormat: (v: number) => string = (v) => v.toFixed(3),
+  height = 300,
+): uPlot {
+  const xs = [...new Set(lines.flatMap((l) => l.points.map((p) => p.x)))].sort((a, b) => a - b);
+  const xIndex = new Map(xs.map((x, i) => [x, i]));
+  const data: (number | null)[][] = [xs];
+  const titles: (string | undefined)[][] = [];
+  const series: uPlot.Series[] = [{}];
+  for (const l of lines) {
+    const col: (number | null)[] = new Array(xs.length).fill(null);
+    const t: (string | undefined)[] = new Array(xs.length).fill(undefined);
+    for (const p of l.points) {
+      const i = xIndex.get(p.x)!;
+      col[i] = p.y;
+      t[i] = p.title;
+    }
+    data.push(col);
+    titles.push(t);
+    series.push({ label: l.label, stroke: l.color, width: 2, spanGaps: true, points: { show: true, size: 4, fill: l.color } });
+  }
+  const tooltip = h("div", { class: "tooltip", hidden: true });
+  const u = new uPlot(
+    {
+      width: Math.max(200, parent.clientWidth || 800),
+      height,
+      series,
+      scales: { x: { time: true } },
+      axes: [timeAxis(), valueAxis(yFormat)],
+      legend: { show: true, live: false },
+      cursor: { drag: { x: true, y: false, setScale: true }, sync: { key: group.syncKey } },
+      hooks: {
+        setScale: [group.onScale],
+        setCursor: [
+          (u: uPlot) => {
+            const i = u.cursor.idx;
+            if (i === null || i === undefined || (u.cursor.left ?? -1) < 0) {
+              tooltip.hidden = true;
+              return;
+            }
+            const rows = lines
+              .map((l, li) => ({ l, y: data[li + 1][i], t: titles[li][i] }))
+              .filter((r) => r.y !== null);
+            if (rows.length === 0) {
+              tooltip.hidden = true;
+              return;
+            }
+            tooltip.replaceChildren(
+              ...rows.map((r) =>
+                h("div", null, h("span", { class: "swatch", style: `background:${r.l.color}` }), ` ${r.l.label}: `,
+                  h("b", null, yFormat(r.y as number)), r.t ? ` · ${r.t}` : ""),
+              ),
+            );
+            tooltip.hidden = false;
+            const x = u.valToPos(xs[i], "x");
+            tooltip.style.left = `${Math.min(x + 12, Math.max(0, u.over.clientWidth - 300))}px`;
+            tooltip.style.top = `${Math.max(0, (u.cursor.top ?? 0) - 10)}px`;
+          },
+        ],
+      },
+      plugins: [zoomPanPlugin()],
+    },
+    data as uPlot.AlignedData,
+    parent,
+  );
+  u.over.appendChild(tooltip);
+  u.over.addEventListener("mouseleave", () => (tooltip.hidden = true));
+  group.add(u);
+  return u;
+}
+
+// A small line on a canvas; `lowerIsBetter` colours the last move.
+export function sparkline(values: number[], lowerIsBetter = true, width = 160, height = 36): HTMLCanvasElement {
+  const canvas = h("canvas", { class: "sparkline", width: width * 2, height: height * 2 });
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  const ctx = canvas.getContext("2d");
+  if (!ctx || values.length === 0) return canvas;
+  ctx.scale(2, 2);
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const span = hi - lo || Math.abs(hi) * 0.01 || 1;
+  const x = (i: number) => (values.length === 1 ? width / 2 : 2 + (i * (width - 4)) / (values.length - 1));
+  const y = (v: number) => height - 3 - ((v - lo) / span) * (height - 6);
+  ctx.strokeStyle = resolved("--grid", "#ddd");
+  ctx.beginPath();
+  ctx.moveTo(0, y(values[0]));
+  ctx.lineTo(width, y(values[0]));
+  ctx.stroke();
+  const last = values[values.length - 1];
+  const worse = lowerIsBetter ? last > values[0] : last < values[0];
+  ctx.strokeStyle = Math.abs(last - values[0]) / Math.abs(values[0] || 1) < 0.01 ? "#2563eb" : worse ? "#dc2626" : "#059669";
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  values.forEach((v, i) => (i === 0 ? ctx.moveTo(x(i), y(v)) : ctx.lineTo(x(i), y(v))));
+  ctx.stroke();
+  ctx.fillStyle = ctx.strokeStyle;
+  ctx.beginPath();
+  ctx.arc(x(values.length - 1), y(last), 2.5, 0, 2 * Math.PI);
+  ctx.fill();
+  return canvas;
+}

@@ -1,0 +1,148 @@
+// Cross-platform: one benchmark on every platform, each line divided by its own value at a
+// reference commit, so machines of different speed read together (1.00 = the reference; lower
+// is faster for a lower-is-better metric). Only the shape is compared across machines: alerts
+// and verdicts stay within one platform and epoch (Benchmarks, Compare).
+import { api, type Benchmark, type SeriesEntry, type SeriesResponse } from "../api";
+import { ChartGroup, kPalette, lineChart, type Line } from "../chart";
+import { h } from "../dom";
+import * as fmt from "../format";
+import { href, setParams } from "../router";
+import { benchmarkSearch, errorBox, loading, note, sortableTable, type Page } from "../ui";
+
+interface Normalised {
+  entry: SeriesEntry;
+  label: string;
+  reference: { sha: string; median: number };
+}
+
+// The reference commit: the earliest one measured on every platform shown, if there is one;
+// else each stretch's own first point.
+function normalise(s: SeriesResponse): { lines: Normalised[]; common: string | null } {
+  const entries = s.series.filter((e) => e.points.length > 0);
+  const platforms = [...new Set(entries.map((e) => e.platform))];
+  const shasOf = (p: string) => new Set(entries.filter((e) => e.platform === p).flatMap((e) => e.points.map((pt) => pt.sha)));
+  const sets = platforms.map(shasOf);
+  let common: string | null = null;
+  if (platforms.length > 1) {
+    const ordered = entries.flatMap((e) => e.points).sort((a, b) => (a.commit_time ?? "").localeCompare(b.commit_time ?? ""));
+    common = ordered.find((pt) => sets.every((set) => set.has(pt.sha)))?.sha ?? null;
+  }
+  return {
+    common,
+    lines: entries.map((e) => {
+      const ref = (common && e.points.find((pt) => pt.sha === common)) || e.points[0];
+      const multi = s.series.filter((x) => x.platform === e.platform).length > 1;
+      return {
+        entry: e,
+        label: multi ? `${e.platform} (epoch ${e.epoch ?? "–"}, ${e.environment})` : e.platform,
+        reference: { sha: ref.sha, median: ref.median },
+      };
+    }),
+  };
+}
+
+export function mountCross(root: HTMLElement, params: URLSearchParams): Page {
+  let name = params.get("name") ?? "";
+  let metric = params.get("metric") ?? "";
+  const search = benchmarkSearch({
+    initial: params.get("q") ?? "",
+    selected: name,
+    onChoose: (b: Benchmark) => setParams({ name: b.name, metric: null }, false),
+  });
+  const content = h("div");
+  root.append(h("div", { class: "split" }, search.element, content));
+  let group: ChartGroup | null = null;
+  let seq = 0;
+
+  const load = async () => {
+    const mine = ++seq;
+    group?.destroy();
+    group = null;
+    if (!name) {
+      content.replaceChildren(h("h1", null, "Cross-platform"), note("Choose a benchmark: its trend on every platform, normalised so they read together."));
+      return;
+    }
+    content.replaceChildren(h("h1", null, name), loading());
+    try {
+      const [s, info] = await Promise.all([
+        api.series(name, metric),
+        api.benchmarks(name).then((r) => r.benchmarks.find((b) => b.name === name)).catch(() => undefined),
+      ]);
+      if (mine !== seq) return;
+      render(s, info);
+    } catch (err) {
+      if (mine === seq) content.replaceChildren(h("h1", null, name), errorBox(err, "series"));
+    }
+  };
+
+  const render = (s: SeriesResponse, info: Benchmark | undefined) => {
+    const { lines, common } = normalise(s);
+    const metricSelect = h(
+      "select",
+      { "aria-label": "metric", onchange: (e: Event) => setParams({ metric: (e.target as HTMLSelectElement).value }) },
+      (info?.metrics ?? [{ name: s.metric, unit: s.unit }]).map((m) => h("option", { value: m.name, selected: m.name === s.metric || null }, `${m.name} (${m.unit})`)),
+    );
+    const box = h("div", { class: "chart" });
+    content.replaceChildren(
+      h("h1", null, s.benchmark),
+      h("div", { class: "toolbar" }, h("label", null, "metric ", metricSelect),
+        h("a", { href: href("benchmark", { name: s.benchmark, metric: s.metric }) }, "per-platform trends and alerts →")),
+      note(
+        common
+          ? `Each line is divided by its own median at ${fmt.sha(common)}, the earliest commit measured on every platform: 1.00 there; ${s.direction} is better.`
+          : `Each line is divided by its own first median: 1.00 there; ${s.direction} is better. No commit was measured on every platform.`,
+      ),
+      box,
+      note("An index across machines shows shape, not verdicts: alerts are only raised within one platform and epoch."),
+    );
+    if (lines.length === 0) {
+      box.replaceChildren(note("No points for this benchmark and metric."));
+      return;
+    }
+    const chartLines: Line[] = lines.map((l, i) => ({
+      label: l.label,
+      color: kPalette[i % kPalette.length],
+      points: l.entry.points
+        .filter((pt) => pt.commit_time)
+        .map((pt) => ({
+          x: fmt.epochSeconds(pt.commit_time)!,
+          y: pt.median / l.reference.median,
+          title: `${fmt.sha(pt.sha)} ${fmt.value(pt.median, s.unit)}`,
+        })),
+    }));
+    group = new ChartGroup();
+    lineChart(box, chartLines, group, (v) => v.toFixed(3));
+    content.append(
+      sortableTable(lines, [
+        { title: "platform", cell: (l) => l.label, sort: (l) => l.label },
+        { title: "reference", cell: (l) => h("span", null, h("code", null, fmt.sha(l.reference.sha)), " ", fmt.value(l.reference.median, s.unit)) },
+        { title: "latest", cls: "num", cell: (l) => fmt.value(l.entry.points[l.entry.points.length - 1].median, s.unit) },
+        {
+          title: "index now",
+          cls: "num",
+          cell: (l) => (l.entry.points[l.entry.points.length - 1].median / l.reference.median).toFixed(3),
+          sort: (l) => l.entry.points[l.entry.points.length - 1].median / l.reference.median,
+        },
+        { title: "points", cls: "num", cell: (l) => String(l.entry.points.length), sort: (l) => l.entry.points.length },
+      ]),
+    );
+  };
+
+  void load();
+  return {
+    update(p) {
+      const n = p.get("name") ?? "";
+      const m = p.get("metric") ?? "";
+      if (n !== name || m !== metric) {
+        [name, metric] = [n, m];
+        search.select(name);
+        void load();
+      }
+      return true;
+    },
+    destroy() {
+      seq++;
+      group?.destroy();
+    },
+  };
+}
