@@ -301,7 +301,7 @@ revision = 1
 
 [[benchmark]]
 name = "micro"                    # results: micro/BM_ParseCsv, micro/BM_IndexLookup, ...
-setup = ["make", "-s", "-B", "build/ledger_bench"]
+setup = ["make", "-s", "build/ledger_bench"]   # incremental: each platform has its own checkout
 harness = ["./build/ledger_bench", "--benchmark_format=json",
            "--benchmark_min_time=0.05", "--benchmark_repetitions=5"]
 adapter = "google-benchmark"
