@@ -471,8 +471,8 @@ run_job() {  # platform sha reason range_from range_count out_dir
     "$lookup" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
 }
 
-# Runs a plan's jobs (its JSON on stdin's file $1): each platform's jobs in order, the platforms
-# in parallel; then collects the artifacts in one transaction. Prints what ran.
+# Runs the jobs of a plan (a `plan --format json` file): each platform's jobs in order, the
+# platforms in parallel; then collects their artifacts in one transaction. Prints what ran.
 run_plan() {  # plan.json round_name
   local plan=$1 out="$artifacts/$2" pids=() p
   mkdir -p "$out"
@@ -514,7 +514,10 @@ replay_tick() {  # now: plan as of this time, run what it plans
   skips=$(jq '.skips | length' "$planfile")
   if [ "$jobs" -gt 0 ]; then
     jq -r '.jobs[] | "    plan: \(.sha[0:12]) \(.reason): \(.reason_detail)"' "$planfile"
-    [ "$skips" -gt 0 ] && jq -r '.skips[] | "    skip: \(.sha[0:12]) on \(.platforms | join(", ")): \(.reason), superseded by \(.superseded_by[0:12])"' "$planfile"
+    if [ "$skips" -gt 0 ]; then
+      jq -r '.skips[] | "    skip: \(.sha[0:12]) on \(.platforms | join(", ")): \(.reason),"
+                       + " superseded by \(.superseded_by[0:12])"' "$planfile"
+    fi
     run_plan "$planfile" "round-$round"
   fi
   round=$((round + 1))
