@@ -16,6 +16,11 @@ export const kPalette = ["#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", 
 // Commits a run may stand for before the stretch counts as a gap (as `perfledger gaps`).
 export const kGapCommits = 5;
 
+// "epoch 2 · ci", or just the environment class for runs outside any epoch.
+export function stretchLabel(e: { epoch: number | null; environment: string }): string {
+  return e.epoch === null ? e.environment : `epoch ${e.epoch} · ${e.environment}`;
+}
+
 function resolved(cssVar: string, fallback: string): string {
   const v = getComputedStyle(document.documentElement).getPropertyValue(cssVar).trim();
   return v || fallback;
@@ -38,12 +43,15 @@ export class ChartGroup {
 
   add(chart: uPlot): void {
     this.charts.push(chart);
+    exposeRange(chart);
     if (chart.root.parentElement) this.observer.observe(chart.root.parentElement);
   }
 
   // setScale hook: mirror an x zoom to the other charts.
   onScale = (u: uPlot, key: string) => {
-    if (key !== "x" || this.syncing) return;
+    if (key !== "x") return;
+    exposeRange(u);
+    if (this.syncing) return;
     const { min, max } = u.scales.x;
     if (min === undefined || max === undefined) return;
     this.syncing = true;
@@ -60,6 +68,16 @@ export class ChartGroup {
     for (const c of this.charts) c.destroy();
     this.charts = [];
   }
+}
+
+// The visible x range as attributes of the chart's container (data-x-min, data-x-max), so the
+// range can be read without the chart object (the browser tests do).
+function exposeRange(u: uPlot): void {
+  const box = u.root.parentElement;
+  const { min, max } = u.scales.x;
+  if (!box || min === undefined || max === undefined) return;
+  box.dataset.xMin = String(min);
+  box.dataset.xMax = String(max);
 }
 
 // Wheel zoom (around the cursor), shift+drag pan. Double click resets (uPlot's own).
@@ -118,8 +136,12 @@ function dataRange(u: uPlot): [number, number] {
   return [lo, hi];
 }
 
+// Axes in UTC, like every time the dashboard prints.
+const utc = (ts: number) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC");
+
 function timeAxis(): uPlot.Axis {
   return {
+    space: 90,
     stroke: resolved("--muted", "#555"),
     grid: { stroke: resolved("--grid", "#eee"), width: 1 },
     ticks: { stroke: resolved("--grid", "#eee"), width: 1 },
@@ -192,7 +214,7 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
       lo[i] = p.median * (1 - p.spread);
     });
     const color = kPalette[ei % kPalette.length];
-    const label = `epoch ${e.epoch ?? "–"} · ${e.environment}`;
+    const label = stretchLabel(e);
     const base = data.length;
     data.push(med, hi, lo);
     pointAt.push(at);
@@ -212,7 +234,7 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
     e.points.forEach((p, pi) => {
       const x = times[ei][pi];
       if (pi === 0) {
-        if (ei > 0) markers.push({ x, kind: "epoch", label: `epoch ${e.epoch ?? "–"} (${e.environment})` });
+        if (ei > 0) markers.push({ x, kind: "epoch", label: stretchLabel(e) });
         return;
       }
       const prev = e.points[pi - 1];
@@ -348,6 +370,7 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
       series,
       bands,
       scales: { x: { time: true } },
+      tzDate: utc,
       axes: [timeAxis(), valueAxis(format)],
       legend: { show: false },
       cursor: {
@@ -418,6 +441,7 @@ export function lineChart(
       height,
       series,
       scales: { x: { time: true } },
+      tzDate: utc,
       axes: [timeAxis(), valueAxis(yFormat)],
       legend: { show: true, live: false },
       cursor: { drag: { x: true, y: false, setScale: true }, sync: { key: group.syncKey } },

@@ -147,7 +147,7 @@ function alertRow(a: Alert): HTMLElement {
     const cls = a.kind === "regression" ? "bad" : a.kind === "improvement" ? "good" : "warn";
     row.replaceChildren(
       h("td", null, h("a", { href: href("benchmark", { name: a.benchmark, metric: a.metric, platform: a.platform }) }, a.benchmark),
-        h("div", { class: "muted small" }, `${a.metric} · epoch ${a.epoch ?? "–"} · `, badge(a.kind))),
+        h("div", { class: "muted small" }, a.epoch === null ? `${a.metric} · ` : `${a.metric} · epoch ${a.epoch} · `, badge(a.kind))),
       h("td", null, a.platform),
       h("td", { class: "num" }, h("b", { class: cls }, fmt.pct(a.change))),
       h("td", { class: "num" }, `${fmt.value(a.before_median, a.unit)} → ${fmt.value(a.after_median, a.unit)}`),

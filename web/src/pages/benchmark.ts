@@ -3,7 +3,7 @@
 // (/api/v1/benchmarks?q=), so a store with thousands of series loads only what is shown.
 // Clicking two points of one platform links to Compare.
 import { api, type Alert, type Benchmark, type Point, type SeriesEntry, type SeriesResponse } from "../api";
-import { ChartGroup, kPalette, trendChart } from "../chart";
+import { ChartGroup, kPalette, stretchLabel, trendChart } from "../chart";
 import { h } from "../dom";
 import * as fmt from "../format";
 import { href, setParams } from "../router";
@@ -162,7 +162,7 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
 function legend(entries: SeriesEntry[]): HTMLElement {
   const stretches = new Map<string, string>();
   entries.forEach((e, i) => {
-    const key = `epoch ${e.epoch ?? "–"} · ${e.environment}`;
+    const key = stretchLabel(e);
     if (!stretches.has(key)) stretches.set(key, kPalette[i % kPalette.length]);
   });
   return h(

@@ -3,7 +3,7 @@
 // is faster for a lower-is-better metric). Only the shape is compared across machines: alerts
 // and verdicts stay within one platform and epoch (Benchmarks, Compare).
 import { api, type Benchmark, type SeriesEntry, type SeriesResponse } from "../api";
-import { ChartGroup, kPalette, lineChart, type Line } from "../chart";
+import { ChartGroup, kPalette, lineChart, stretchLabel, type Line } from "../chart";
 import { h } from "../dom";
 import * as fmt from "../format";
 import { href, setParams } from "../router";
@@ -34,7 +34,7 @@ function normalise(s: SeriesResponse): { lines: Normalised[]; common: string | n
       const multi = s.series.filter((x) => x.platform === e.platform).length > 1;
       return {
         entry: e,
-        label: multi ? `${e.platform} (epoch ${e.epoch ?? "–"}, ${e.environment})` : e.platform,
+        label: multi ? `${e.platform} (${stretchLabel(e)})` : e.platform,
         reference: { sha: ref.sha, median: ref.median },
       };
     }),

@@ -106,7 +106,7 @@ function platformCard(
           ? [
               h("div", { title: `headline index, ${index.metric}: geometric mean of median / median at ${fmt.sha(index.base.sha)}; lower is faster` },
                 h("span", { class: "kpi" }, last.index.toFixed(3)), " ",
-                h("span", { class: "muted small" }, `${index.metric}, epoch ${index.epoch ?? "–"}`)),
+                h("span", { class: "muted small" }, index.epoch === null ? index.metric : `${index.metric}, epoch ${index.epoch}`)),
               sparkline(index.points.map((pt) => pt.index), index.direction !== "higher"),
             ]
           : h("span", { class: "muted" }, "no complete run yet"),
@@ -145,13 +145,13 @@ function moved(alerts: Alert[], groups: AlertGroup[]): HTMLElement {
       "ul",
       { class: "moved" },
       groups.map((g) => {
-        const kinds = g.alert_ids.map((id) => byId.get(id)).filter((a): a is Alert => !!a);
+        const names = [...new Set(g.alert_ids.map((id) => byId.get(id)?.benchmark).filter((n): n is string => !!n))];
         return h(
           "li",
           null,
           h("a", { href: href("alerts", { status: "open", range: g.commit_range.to }) }, fmt.range(g.commit_range)),
           ": ", g.summary,
-          kinds.length ? h("span", { class: "muted small" }, ` (${kinds.map((a) => a.benchmark).slice(0, 3).join(", ")}${kinds.length > 3 ? ", …" : ""})`) : null,
+          names.length ? h("span", { class: "muted small" }, ` (${names.slice(0, 3).join(", ")}${names.length > 3 ? ", …" : ""})`) : null,
         );
       }),
     ),
