@@ -1,0 +1,284 @@
+// The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core (from
+// web/node_modules; it never downloads a browser) against `perfledger serve` on a store made by
+// the real CLI (fixture.mjs). Every page loads without console errors and fetches nothing from
+// elsewhere, charts draw, hover and zoom work, two chart points open Compare, an alert is
+// acknowledged, and a private server asks for a token. Screenshots go to
+// $PERFLEDGER_SCREENSHOTS (CTest: <build>/tests/browser/screenshots).
+//
+// Environment: PERFLEDGER_BIN (the perfledger binary), PERFLEDGER_WEB_DIST (the built
+// dashboard), CHROMIUM (default /usr/bin/chromium), PERFLEDGER_SCREENSHOTS, PERFLEDGER_KEEP_TMP.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Fixture, kPlatforms } from "./fixture.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const webDir = path.resolve(here, "../../web");
+const bin = process.env.PERFLEDGER_BIN;
+const dist = process.env.PERFLEDGER_WEB_DIST ?? path.join(webDir, "dist");
+const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
+const shots = process.env.PERFLEDGER_SCREENSHOTS ?? path.join(os.tmpdir(), "perfledger-screenshots");
+
+let fixture;
+let url;
+let browser;
+
+before(async () => {
+  assert.ok(bin && fs.existsSync(bin), `PERFLEDGER_BIN must name the perfledger binary (got ${bin})`);
+  assert.ok(fs.existsSync(path.join(dist, "index.html")), `no built dashboard in ${dist}: build target perfledger_web`);
+  assert.ok(fs.existsSync(chromiumPath), `no Chromium at ${chromiumPath}: scripts/setup-deps.sh installs Debian's chromium`);
+  fs.mkdirSync(shots, { recursive: true });
+  const { chromium } = createRequire(path.join(webDir, "package.json"))("playwright-core");
+  fixture = new Fixture(bin);
+  fixture.makeRepository();
+  fixture.measure();
+  url = await fixture.serve(dist);
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await fixture?.close();
+});
+
+// A fresh browser context (its own localStorage) on `route`; console errors, page errors and
+// requests to other origins are collected.
+async function open(route, base = url) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  const foreign = [];
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("request", (r) => !r.url().startsWith(base) && !r.url().startsWith("data:") && foreign.push(r.url()));
+  await page.goto(base + route);
+  return { page, context, errors, foreign };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+// How many pixels of the canvas are drawn (not transparent, not white).
+async function drawnPixels(page, selector) {
+  return page.$eval(selector, (canvas) => {
+    const ctx = canvas.getContext("2d");
+    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] > 0 && !(data[i] > 245 && data[i + 1] > 245 && data[i + 2] > 245)) ++n;
+    }
+    return n;
+  });
+}
+
+async function xRange(page, chart) {
+  const box = page.locator(chart);
+  const min = Number(await box.getAttribute("data-x-min"));
+  const max = Number(await box.getAttribute("data-x-max"));
+  return { min, max, span: max - min };
+}
+
+const sha = (i) => fixture.shas[i - 1];
+
+test("every page loads without console errors and fetches only from its server", async (t) => {
+  const pages = [
+    ["overview", "#/", ".card[data-platform]"],
+    ["benchmark", "#/benchmark?name=parse", ".chart[data-platform] canvas"],
+    ["benchmark-list", "#/benchmark?q=micro", ".bench-list li"],
+    ["compare", `#/compare?base=${sha(10)}&head=${sha(32)}&platform=x86-64-linux`, "table.grid tbody tr"],
+    ["cross-platform", "#/cross?name=parse", ".chart canvas"],
+    ["coverage", "#/coverage", "canvas.strip"],
+    ["alerts", "#/alerts", "tr[data-alert-id]"],
+  ];
+  for (const [name, route, ready] of pages) {
+    await t.test(name, async () => {
+      const { page, context, errors, foreign } = await open(route);
+      try {
+        await page.waitForSelector(ready, { timeout: 20_000 });
+        await page.waitForLoadState("networkidle");
+        assert.equal(await page.locator(".error").count(), 0, `an error box on ${route}: ${await page.locator(".error").allTextContents()}`);
+        assert.deepEqual(errors, [], `console errors on ${route}`);
+        assert.deepEqual(foreign, [], `requests to other origins from ${route}`);
+        await shot(page, name);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});
+
+test("overview shows every platform, coverage, the index and what moved", async () => {
+  const { page, context } = await open("#/");
+  try {
+    await page.waitForSelector(".card[data-platform] canvas.sparkline");
+    for (const p of kPlatforms) {
+      const card = page.locator(`.card[data-platform="${p}"]`);
+      await assert.doesNotReject(card.waitFor(), p);
+      const text = await card.innerText();
+      assert.match(text, /measured/);
+      assert.match(text, /represented/);
+      assert.ok((await drawnPixels(page, `.card[data-platform="${p}"] canvas.sparkline`)) > 50, `${p}: sparkline drawn`);
+    }
+    const moved = await page.locator("main").innerText();
+    assert.match(moved, /this range regressed/);
+    assert.match(moved, /parse/);
+  } finally {
+    await context.close();
+  }
+});
+
+test("benchmark chart: drawn per platform, hover shows the point, zoom, pan and reset", async () => {
+  const { page, context, errors } = await open("#/benchmark?name=parse");
+  try {
+    const chart = '.chart[data-platform="x86-64-linux"]';
+    await page.waitForSelector(`${chart} canvas`);
+    assert.equal(await page.locator(".chart[data-platform]").count(), kPlatforms.length);
+    for (const p of kPlatforms) {
+      assert.ok((await drawnPixels(page, `.chart[data-platform="${p}"] canvas`)) > 1000, `${p}: the chart has a line`);
+    }
+    const over = await page.locator(`${chart} .u-over`).boundingBox();
+    const at = (fx, fy = 0.5) => [over.x + over.width * fx, over.y + over.height * fy];
+
+    // Hover: the commit, its subject and time, the reason and what the run stands for.
+    await page.mouse.move(...at(0.5));
+    const tooltip = page.locator(`${chart} .tooltip`);
+    await tooltip.waitFor({ state: "visible" });
+    const tip = await tooltip.innerText();
+    assert.match(tip, /stands for \d+ commits?/);
+    assert.match(tip, /schedule/);
+    assert.match(tip, /2026-11-24/);
+    assert.ok(fixture.shas.some((s) => tip.includes(s.slice(0, 10))), `a sha in: ${tip}`);
+    await shot(page, "benchmark-hover");
+
+    // Drag to zoom; the other platform's chart follows.
+    const full = await xRange(page, chart);
+    await page.mouse.move(...at(0.2));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.4), { steps: 5 });
+    await page.mouse.move(...at(0.6), { steps: 5 });
+    await page.mouse.up();
+    const zoomed = await xRange(page, chart);
+    assert.ok(zoomed.span < full.span * 0.6, `drag zoomed: ${JSON.stringify({ full, zoomed })}`);
+    assert.deepEqual(await xRange(page, '.chart[data-platform="aarch64-macos"]'), zoomed, "charts zoom together");
+
+    // The wheel zooms further in; shift+drag pans.
+    await page.mouse.move(...at(0.5));
+    await page.mouse.wheel(0, -200);
+    await page.waitForFunction(([sel, span]) => {
+      const b = document.querySelector(sel);
+      return Number(b.dataset.xMax) - Number(b.dataset.xMin) < span * 0.9;
+    }, [chart, zoomed.span]);
+    const wheeled = await xRange(page, chart);
+    await page.keyboard.down("Shift");
+    await page.mouse.move(...at(0.6));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.3), { steps: 5 });
+    await page.mouse.up();
+    await page.keyboard.up("Shift");
+    const panned = await xRange(page, chart);
+    assert.ok(panned.min > wheeled.min, `shift+drag to the left pans later: ${JSON.stringify({ wheeled, panned })}`);
+    assert.ok(Math.abs(panned.span - wheeled.span) < wheeled.span * 0.01, "panning keeps the span");
+    await shot(page, "benchmark-zoomed");
+
+    // A double click shows everything again.
+    await page.mouse.dblclick(...at(0.5));
+    await page.waitForFunction(([sel, span]) => {
+      const b = document.querySelector(sel);
+      return Number(b.dataset.xMax) - Number(b.dataset.xMin) >= span * 0.99;
+    }, [chart, full.span]);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("two points picked on a chart open Compare: sortable, filtered to regressions", async () => {
+  const { page, context, errors } = await open("#/benchmark?name=parse&platform=x86-64-linux");
+  try {
+    const chart = '.chart[data-platform="x86-64-linux"]';
+    await page.waitForSelector(`${chart} canvas`);
+    const over = await page.locator(`${chart} .u-over`).boundingBox();
+    await page.mouse.click(over.x + over.width * 0.1, over.y + over.height / 2);
+    await page.mouse.click(over.x + over.width * 0.95, over.y + over.height / 2);
+    const link = page.locator("a.compare-link");
+    await link.waitFor();
+    await link.click();
+    await page.waitForSelector("table.grid tbody tr");
+    assert.match(page.url(), /#\/compare\?base=[0-9a-f]{40}&head=[0-9a-f]{40}&platform=x86-64-linux/);
+    const verdicts = async () => page.locator("table.grid tbody tr td:nth-child(10)").allInnerTexts();
+    assert.ok((await verdicts()).includes("regression"), "parse regressed between the picked points");
+    assert.ok((await verdicts()).some((v) => v !== "regression"), "other rows are listed too");
+
+    // Sort by change, largest first.
+    await page.locator("table.grid th", { hasText: "change" }).click();
+    await page.locator("table.grid th", { hasText: "change" }).click();
+    const changes = (await page.locator("table.grid tbody tr td:nth-child(5)").allInnerTexts()).map(parseFloat);
+    assert.deepEqual(changes, [...changes].sort((a, b) => b - a), "sorted by change, descending");
+
+    await page.selectOption('select[aria-label="verdict filter"]', "regressions");
+    const only = await verdicts();
+    assert.ok(only.length > 0 && only.every((v) => v === "regression"), `only regressions: ${only}`);
+    assert.match(page.url(), /only=regressions/);
+    await shot(page, "compare-regressions");
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("an alert is acknowledged with a note on the Alerts page", async () => {
+  const { page, context, errors } = await open("#/alerts");
+  try {
+    const row = page.locator("tr[data-alert-id]").first();
+    await row.waitFor();
+    const id = await row.getAttribute("data-alert-id");
+    const target = page.locator(`tr[data-alert-id="${id}"]`);
+    await target.locator("input").fill("a slower tokenizer, on purpose");
+    await target.locator('button[data-action="acknowledged"]').click();
+    await target.locator(".status .badge", { hasText: "acknowledged" }).waitFor();
+    await shot(page, "alerts-acknowledged");
+
+    const stored = await (await fetch(`${url}api/v1/alerts?status=acknowledged`)).json();
+    const alert = stored.alerts.find((a) => String(a.id) === id);
+    assert.ok(alert, `alert ${id} is acknowledged in the store`);
+    assert.equal(alert.note, "a slower tokenizer, on purpose");
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("a private server: the page says a token is needed, and works with one", async () => {
+  const token = fixture.createToken();
+  const privateUrl = await fixture.serve(dist, ["--private"]);
+  const { page, context, errors } = await open("#/alerts", privateUrl);
+  try {
+    const error = page.locator(".error").first();
+    await error.waitFor();
+    assert.match(await error.innerText(), /private.*token/is);
+    await shot(page, "private-needs-token");
+    // The browser reports each refused request; nothing else may be logged.
+    assert.deepEqual(errors.filter((e) => !/status of 401/.test(e)), []);
+
+    await page.locator("header button.token-button").click();
+    await page.locator('input[aria-label="API token"]').fill(token);
+    await page.locator(".settings button", { hasText: "Save" }).click();
+    const row = page.locator("tr[data-alert-id]").first();
+    await row.waitFor();
+    await row.locator('button[data-action="resolved"]').click();
+    await row.locator(".status .badge", { hasText: "resolved" }).waitFor();
+    assert.equal(await page.evaluate(() => localStorage.getItem("perfledger.token")), token);
+  } finally {
+    await context.close();
+  }
+});
