@@ -10,9 +10,14 @@ packages=(
   libgtest-dev libgmock-dev libboost-math-dev libbenchmark-dev
   sqlite3 python3 python3-jsonschema clang-format hyperfine jq valgrind
   catch2 golang-go python3-pytest python3-pytest-benchmark
+  libcpp-httplib-dev chromium
 )
 
 missing=()
+# The dashboard (web/) is built with Node.js and npm; a machine without them gets Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$p")

@@ -26,6 +26,22 @@ int64_t Find(const Index& index, const std::string& sha) {
 
 }  // namespace
 
+std::string_view CommitStateName(CommitState state) {
+  switch (state) {
+    case CommitState::kMeasured:
+      return "measured";
+    case CommitState::kRepresented:
+      return "represented";
+    case CommitState::kSkipped:
+      return "skipped";
+    case CommitState::kPending:
+      return "pending";
+    case CommitState::kUnaccounted:
+      return "unaccounted";
+  }
+  return "unaccounted";
+}
+
 std::vector<CoverageRow> Coverage(const std::vector<BranchPoint>& branch, size_t first, size_t last,
                                   const std::map<std::string, PlatformRecords>& platforms) {
   const Index index = IndexOf(branch);
@@ -59,18 +75,23 @@ std::vector<CoverageRow> Coverage(const std::vector<BranchPoint>& branch, size_t
       ++row.commits;
       if (rec.measured.contains(sha)) {
         ++row.measured;
+        row.states.push_back(CommitState::kMeasured);
         continue;
       }
       auto skip = rec.skipped.find(sha);
       if (skip != rec.skipped.end()) ++row.skipped_by_reason[skip->second];
       if (depth > 0) {
         ++row.represented;
+        row.states.push_back(CommitState::kRepresented);
       } else if (skip != rec.skipped.end()) {
         ++row.skipped;
+        row.states.push_back(CommitState::kSkipped);
       } else if (static_cast<int64_t>(i) > frontier) {
         ++row.pending;
+        row.states.push_back(CommitState::kPending);
       } else {
         ++row.unaccounted;
+        row.states.push_back(CommitState::kUnaccounted);
         if (row.unaccounted_shas.size() < 20) row.unaccounted_shas.push_back(sha);
       }
     }

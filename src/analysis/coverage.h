@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/time.h"
@@ -40,6 +41,10 @@ struct PlatformRecords {
   std::map<std::string, std::string> skipped;  // sha -> reason
 };
 
+// What a commit is on one platform (see the top of this file).
+enum class CommitState : uint8_t { kMeasured, kRepresented, kSkipped, kPending, kUnaccounted };
+std::string_view CommitStateName(CommitState state);  // "measured", "represented", ...
+
 struct CoverageRow {
   std::string platform;
   int64_t commits = 0;
@@ -48,6 +53,7 @@ struct CoverageRow {
   std::map<std::string, int64_t> skipped_by_reason;
   std::optional<double> coverage_measured, coverage_represented;  // null without commits
   std::vector<std::string> unaccounted_shas;                      // the first 20
+  std::vector<CommitState> states;  // per reported commit, oldest first
 };
 
 // Coverage of branch[first, last) (the reported range) per platform; ranges and frontiers

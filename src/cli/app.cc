@@ -39,6 +39,7 @@ int Main(int argc, char** argv) {
   AddAlertsVerb(app, &shell);
   AddIndexVerb(app, &shell);
   AddTokenVerb(app, &shell);
+  AddServeVerb(app, &shell);
   AddInitVerb(app, &shell);
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
   try {

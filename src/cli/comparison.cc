@@ -11,6 +11,7 @@
 #include "core/artifact.h"
 #include "env/env.h"
 #include "schedule/commit_source.h"
+#include "server/views.h"
 
 namespace perfledger::cli {
 namespace {
@@ -20,10 +21,7 @@ using analysis::ComparisonRow;
 using analysis::Verdict;
 using Side = ComparedRun;
 
-bool LooksLikeSha(const std::string& s) {
-  return s.size() >= 4 && s.size() <= 40 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(c) != 0; });
-}
+using schedule::LooksLikeSha;
 
 // A file, else a commit (sha, prefix or git ref) whose run is in the store.
 base::Result<Side> Load(const std::string& what, const std::string& platform,
@@ -44,65 +42,32 @@ base::Result<Side> Load(const std::string& what, const std::string& platform,
     }
     *store = std::move(*opened);
   }
-  store::RunFilter filter;
-  if (!platform.empty()) filter.platform = platform;
-  ASSIGN_OR_RETURN(std::vector<store::RunSummary> runs, (*store)->ListRuns(filter));
   std::string sha = base::ToLower(what);
-  auto matching = [&](const std::string& prefix) {
-    std::vector<const store::RunSummary*> out;
-    for (const auto& r : runs) {
-      if (r.sha.starts_with(prefix)) out.push_back(&r);
-    }
-    return out;
-  };
-  std::vector<const store::RunSummary*> found;
-  if (LooksLikeSha(sha)) found = matching(sha);
-  if (found.empty()) {
+  const bool hex = LooksLikeSha(sha);
+  if (!hex) {
     auto resolved = schedule::ResolveCommit(repo, what);
-    if (resolved.ok()) {
-      sha = *resolved;
-      found = matching(sha);
-    } else if (!LooksLikeSha(sha)) {
+    if (!resolved.ok()) {
       return base::NotFound(fmt::format("{}: not an artifact file, and not a commit: {}", what,
                                         resolved.status().message()));
     }
+    sha = *resolved;
   }
-  if (found.empty()) {
-    return base::NotFound(fmt::format("{}: no run of this commit{} in {}", what,
-                                      platform.empty() ? "" : " on " + platform, shell->db));
-  }
-  std::vector<std::string> platforms, shas;
-  for (const auto* r : found) {
-    if (std::find(platforms.begin(), platforms.end(), r->platform) == platforms.end()) {
-      platforms.push_back(r->platform);
+  auto run = schedule::FindRunOfCommit(**store, what, sha, platform, shell->db);
+  if (!run.ok() && run.status().code() == base::StatusCode::kNotFound && hex) {
+    // Not a stored sha prefix: maybe a ref of the repository that looks like hex ("cafe").
+    auto resolved = schedule::ResolveCommit(repo, what);
+    if (resolved.ok() && *resolved != sha) {
+      run = schedule::FindRunOfCommit(**store, what, *resolved, platform, shell->db);
     }
-    if (std::find(shas.begin(), shas.end(), r->sha) == shas.end()) shas.push_back(r->sha);
   }
-  if (shas.size() > 1) {
-    return base::InvalidInput(fmt::format("{}: ambiguous, it starts {} commits' shas: {}", what,
-                                          shas.size(), base::Join(shas, ", ")));
+  if (!run.ok()) {
+    if (run.status().message().find("runs on several platforms") != std::string::npos) {
+      return base::InvalidInput(run.status().message() + " with --platform");
+    }
+    return run.status();
   }
-  if (platforms.size() > 1) {
-    return base::InvalidInput(
-        fmt::format("{}: runs on several platforms ({}): choose one with "
-                    "--platform",
-                    what, base::Join(platforms, ", ")));
-  }
-  // The newest run of that commit on that platform.
-  const store::RunSummary* pick =
-      *std::max_element(found.begin(), found.end(), [](const auto* a, const auto* b) {
-        return a->started_at.unix_nanos < b->started_at.unix_nanos;
-      });
-  store::RunFilter one;
-  one.platform = pick->platform;
-  std::optional<core::Run> loaded;
-  RETURN_IF_ERROR((*store)->ForEachRun(one, [&](const core::Run& r) {
-    if (r.run_id == pick->run_id) loaded = r;
-    return base::Status::Ok();
-  }));
-  if (!loaded) return base::Internal("run " + pick->run_id + " vanished from the store");
-  return Side{std::move(*loaded),
-              fmt::format("commit {} in {}", pick->sha.substr(0, 12), shell->db)};
+  std::string source = fmt::format("commit {} in {}", run->commit.sha.substr(0, 12), shell->db);
+  return Side{std::move(*run), std::move(source)};
 }
 
 std::string Percent(std::optional<double> v) {
@@ -240,81 +205,10 @@ void PrintMarkdown(const Comparison& c, const Side& base, const Side& head, bool
       "3x, more when many metrics are compared; else 3x the within-run spread).\n");
 }
 
-void WriteSide(base::JsonWriter& w, const Side& s) {
-  w.BeginObject();
-  w.Key("run_id").String(s.run.run_id);
-  w.Key("sha").String(s.run.commit.sha);
-  w.Key("platform").String(s.run.platform);
-  w.Key("fingerprint").String(s.run.environment.fingerprint);
-  w.Key("source").String(s.source);
-  w.EndObject();
-}
-
-void Optional(base::JsonWriter& w, std::string_view key, std::optional<double> v) {
-  w.Key(key);
-  if (v) {
-    w.Number(*v);
-  } else {
-    w.Null();
-  }
-}
-
 void PrintJson(const Comparison& c, const Side& base, const Side& head, bool advisory,
                const std::string& why, const NoiseHistory& history) {
-  base::JsonWriter w;
-  w.BeginObject();
-  w.Key("base");
-  WriteSide(w, base);
-  w.Key("head");
-  WriteSide(w, head);
-  w.Key("advisory").Bool(advisory);
-  if (!why.empty()) w.Key("baseline_reason").String(why);
-  w.Key("history").BeginObject();
-  w.Key("runs").Int(history.runs);
-  w.Key("series").Int(static_cast<int64_t>(history.noise.size()));
-  w.Key("description").String(history.description);
-  w.EndObject();
-  w.Key("results").BeginArray();
-  for (const auto& r : c.rows) {
-    w.BeginObject();
-    w.Key("benchmark").String(r.benchmark);
-    w.Key("metric").String(r.metric);
-    w.Key("unit").String(r.unit);
-    w.Key("base_median").Number(r.base_median);
-    w.Key("head_median").Number(r.head_median);
-    Optional(w, "change", r.change);
-    Optional(w, "ci_low", r.ci_low);
-    Optional(w, "ci_high", r.ci_high);
-    Optional(w, "p_value", r.p_value);
-    Optional(w, "q_value", r.q_value);
-    w.Key("verdict").String(analysis::VerdictName(r.verdict));
-    w.Key("base_n").Int(r.base_n);
-    w.Key("head_n").Int(r.head_n);
-    w.Key("threshold").Number(r.threshold);
-    w.Key("noise").Number(r.noise);
-    w.Key("noise_source").String(r.noise_source);
-    if (!r.note.empty()) w.Key("note").String(r.note);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Key("summary").BeginObject();
-  w.Key("regressions").Int(c.regressions);
-  w.Key("improvements").Int(c.improvements);
-  w.Key("unchanged").Int(c.unchanged);
-  w.Key("inconclusive").Int(c.inconclusive);
-  w.EndObject();
-  w.Key("not_compared").BeginObject();
-  for (auto [key, list] :
-       {std::pair{"failed", &c.failed}, std::pair{"only_base", &c.only_base},
-        std::pair{"only_head", &c.only_head}, std::pair{"metrics_only_base", &c.metrics_only_base},
-        std::pair{"metrics_only_head", &c.metrics_only_head}}) {
-    w.Key(key).BeginArray();
-    for (const auto& name : *list) w.String(name);
-    w.EndArray();
-  }
-  w.EndObject();
-  w.EndObject();
-  fmt::print("{}\n", w.Take());
+  fmt::print("{}\n", server::ComparisonJson(c, {base.run, base.source}, {head.run, head.source},
+                                            advisory, why, history));
 }
 
 std::string Xml(std::string_view s) {
@@ -365,52 +259,7 @@ void PrintJunit(const Comparison& c, const Side& base, const Side& head) {
   fmt::print("</testsuite>\n");
 }
 
-std::optional<int64_t> EpochOf(const core::Run& r) {
-  if (r.suite && r.suite->epoch) return r.suite->epoch->number;
-  return std::nullopt;
-}
-
 }  // namespace
-
-NoiseHistoryBuilder::NoiseHistoryBuilder(const core::Run& head)
-    : head_(head), series_(analysis::SeriesFilter{head.platform, std::nullopt, {}}) {}
-
-void NoiseHistoryBuilder::Add(const core::Run& run) {
-  if (run.run_id == head_.run_id || run.platform != head_.platform) return;
-  if (!head_.project.empty() && run.project != head_.project) return;
-  series_.Add(run);
-  if (EpochOf(run) == EpochOf(head_) &&
-      run.environment.ci.value_or(false) == head_.environment.ci.value_or(false)) {
-    ++runs_;
-  }
-}
-
-NoiseHistory NoiseHistoryBuilder::Finish(const std::string& db) {
-  NoiseHistory out;
-  const std::optional<int64_t> epoch = EpochOf(head_);
-  const bool ci = head_.environment.ci.value_or(false);
-  out.noise = analysis::HistoryNoiseOf(series_.Finish(), head_.platform, epoch, ci);
-  out.runs = runs_;
-  out.description = fmt::format(
-      "{} stored run{} of {} ({}{}) in {}; {} series with enough of them for a run-to-run noise",
-      runs_, runs_ == 1 ? "" : "s", head_.platform,
-      epoch ? fmt::format("epoch {}, ", *epoch) : std::string(), ci ? "CI" : "local", db,
-      out.noise.size());
-  return out;
-}
-
-base::Result<NoiseHistory> LoadNoiseHistory(const core::Run& head, store::Store& store,
-                                            const std::string& db) {
-  NoiseHistoryBuilder builder(head);
-  store::RunFilter filter;
-  filter.platform = head.platform;
-  if (!head.project.empty()) filter.project = head.project;
-  RETURN_IF_ERROR(store.ForEachRun(filter, [&](const core::Run& r) {
-    builder.Add(r);
-    return base::Status::Ok();
-  }));
-  return builder.Finish(db);
-}
 
 base::Result<ComparedRun> LoadComparedRun(const std::string& what, const std::string& platform,
                                           const std::string& repo, Shell* shell,

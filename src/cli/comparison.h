@@ -13,6 +13,7 @@
 #include "base/status.h"
 #include "cli/shell.h"
 #include "core/run.h"
+#include "schedule/comparison.h"
 
 namespace perfledger::cli {
 
@@ -28,32 +29,9 @@ base::Result<ComparedRun> LoadComparedRun(const std::string& what, const std::st
                                           const std::string& repo, Shell* shell,
                                           std::unique_ptr<store::Store>* store);
 
-// The run-to-run noise of head's series, learned from the stored runs of head's project,
-// platform, suite epoch and environment class (analysis::HistoryNoiseOf over the series of
-// those runs). Head's own run never counts, even when it is stored; the base run may.
-struct NoiseHistory {
-  analysis::NoiseByMetric noise;  // the series with enough history (at least 5 runs)
-  int runs = 0;                   // the stored runs it was learned from
-  // For people: "12 stored runs of linux (epoch 2, CI) in perf.db", or why there is none.
-  std::string description;
-};
-
-// Feed it every stored run of head's platform (Store::ForEachRun order), then Finish.
-class NoiseHistoryBuilder {
- public:
-  explicit NoiseHistoryBuilder(const core::Run& head);
-  void Add(const core::Run& run);
-  NoiseHistory Finish(const std::string& db);
-
- private:
-  const core::Run& head_;
-  analysis::SeriesBuilder series_;
-  int runs_ = 0;
-};
-
-// The history of head's series in `store`.
-base::Result<NoiseHistory> LoadNoiseHistory(const core::Run& head, store::Store& store,
-                                            const std::string& db);
+using schedule::LoadNoiseHistory;
+using schedule::NoiseHistory;
+using schedule::NoiseHistoryBuilder;
 
 // --metric, --threshold, --alpha, --format, --allow-cross-environment, --no-history.
 struct ComparisonFlags {

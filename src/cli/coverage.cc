@@ -7,6 +7,7 @@
 #include "cli/schedule_options.h"
 #include "cli/shell.h"
 #include "schedule/scheduler.h"
+#include "server/views.h"
 
 namespace perfledger::cli {
 namespace {
@@ -26,14 +27,6 @@ struct CoverageOptions {
   HistoryOptions history;
   std::string platform, since, range, format = "table";
 };
-
-void Percent(base::JsonWriter& w, const std::optional<double>& v) {
-  if (v) {
-    w.Number(*v);
-  } else {
-    w.Null();
-  }
-}
 
 std::string PercentText(const std::optional<double>& v) {
   return v ? fmt::format("{:.1f}%", *v * 100) : "-";
@@ -56,27 +49,7 @@ void RunCoverage(const CoverageOptions& opt, Shell* shell) {
   if (opt.format == "json") {
     base::JsonWriter w;
     w.BeginArray();
-    for (const auto& r : report->rows) {
-      w.BeginObject();
-      w.Key("platform").String(r.platform);
-      w.Key("commits").Int(r.commits);
-      w.Key("measured").Int(r.measured);
-      w.Key("represented").Int(r.represented);
-      w.Key("skipped").Int(r.skipped);
-      w.Key("skipped_by_reason").BeginObject();
-      for (const auto& [reason, n] : r.skipped_by_reason) w.Key(reason).Int(n);
-      w.EndObject();
-      w.Key("pending").Int(r.pending);
-      w.Key("unaccounted").Int(r.unaccounted);
-      w.Key("unaccounted_shas").BeginArray();
-      for (const auto& s : r.unaccounted_shas) w.String(s);
-      w.EndArray();
-      w.Key("coverage_measured");
-      Percent(w, r.coverage_measured);
-      w.Key("coverage_represented");
-      Percent(w, r.coverage_represented);
-      w.EndObject();
-    }
+    for (const auto& r : report->rows) server::WriteCoverageRow(w, r);
     w.EndArray();
     fmt::print("{}\n", w.str());
     return;
@@ -128,34 +101,7 @@ void RunGaps(const GapsOptions& opt, Shell* shell) {
   auto report = schedule::GapsOf(**store, req);
   if (!report.ok()) return shell->Fail(report.status());
   if (opt.format == "json") {
-    base::JsonWriter w;
-    w.BeginObject();
-    w.Key("branch").String(report->branch);
-    w.Key("head").String(report->head);
-    w.Key("expected_benchmarks").Int(static_cast<int64_t>(report->expected.size()));
-    w.Key("stalled").Bool(report->stalled());
-    w.Key("platforms").BeginArray();
-    for (const auto& r : report->rows) {
-      w.BeginObject();
-      w.Key("platform").String(r.platform);
-      w.Key("last_complete");
-      if (r.last_complete) {
-        w.String(*r.last_complete);
-      } else {
-        w.Null();
-      }
-      w.Key("commits_since").Int(r.commits_since);
-      w.Key("age_seconds").Int(r.age_nanos / 1'000'000'000);
-      w.Key("missing_benchmarks").BeginArray();
-      for (const auto& b : r.missing) w.String(b);
-      w.EndArray();
-      w.Key("stalled").Bool(r.stalled);
-      w.Key("why").String(r.why);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    fmt::print("{}\n", w.str());
+    fmt::print("{}\n", server::GapsJson(*report));
   } else {
     fmt::print("gaps on {} at {}: {} expected benchmark{} per platform\n", report->branch,
                report->head.substr(0, 12), report->expected.size(),

@@ -8,6 +8,7 @@
 #include "cli/schedule_options.h"
 #include "cli/shell.h"
 #include "schedule/detection.h"
+#include "server/views.h"
 
 namespace perfledger::cli {
 namespace {
@@ -35,29 +36,6 @@ std::string WithUnit(double v, const std::string& unit) {
   return Value(v) + " " + unit;
 }
 
-// {"from", "to", "count"}: count is null when unknown (absent, or 0 as the store keeps it).
-void WriteRange(base::JsonWriter& w, const std::string& from, const std::string& to,
-                std::optional<int64_t> count) {
-  w.Key("commit_range").BeginObject();
-  w.Key("from").String(from);
-  w.Key("to").String(to);
-  w.Key("count");
-  if (count && *count > 0) {
-    w.Int(*count);
-  } else {
-    w.Null();
-  }
-  w.EndObject();
-}
-
-void WriteEpoch(base::JsonWriter& w, const std::optional<int64_t>& epoch) {
-  if (epoch) {
-    w.Int(*epoch);
-  } else {
-    w.Null();
-  }
-}
-
 // ---- detect ----
 
 struct DetectOptions {
@@ -82,9 +60,9 @@ void PrintDetectJson(const schedule::DetectReport& r, bool record) {
     w.Key("metric").String(c.key.metric);
     w.Key("unit").String(c.unit);
     w.Key("epoch");
-    WriteEpoch(w, c.key.epoch);
+    server::WriteOptional(w, c.key.epoch);
     w.Key("environment").String(c.key.ci ? "ci" : "local");
-    WriteRange(w, c.from, c.to, c.count);
+    server::WriteCommitRange(w, c.from, c.to, c.count);
     w.Key("before_median").Number(c.before_median);
     w.Key("after_median").Number(c.after_median);
     w.Key("change").Number(c.change);
@@ -112,7 +90,7 @@ void PrintDetectJson(const schedule::DetectReport& r, bool record) {
     w.Key("benchmark").String(s.key.benchmark);
     w.Key("metric").String(s.key.metric);
     w.Key("epoch");
-    WriteEpoch(w, s.key.epoch);
+    server::WriteOptional(w, s.key.epoch);
     w.Key("reason").String(s.reason);
     w.EndObject();
   }
@@ -211,57 +189,7 @@ struct AlertUpdateOptions {
 
 void PrintAlertsJson(const std::vector<store::AlertRecord>& alerts,
                      const std::vector<schedule::AlertGroup>& groups) {
-  base::JsonWriter w;
-  w.BeginObject();
-  w.Key("alerts").BeginArray();
-  for (const auto& a : alerts) {
-    w.BeginObject();
-    w.Key("id").Int(a.id);
-    w.Key("project").String(a.project);
-    w.Key("platform").String(a.platform);
-    w.Key("benchmark").String(a.benchmark);
-    w.Key("metric").String(a.metric);
-    w.Key("unit").String(a.unit);
-    w.Key("epoch");
-    WriteEpoch(w, a.epoch);
-    WriteRange(w, a.range_from, a.range_to, a.range_count);
-    w.Key("before_median").Number(a.before_median);
-    w.Key("after_median").Number(a.after_median);
-    w.Key("change").Number(a.change);
-    w.Key("confidence").Number(a.confidence);
-    w.Key("noise").Number(a.noise);
-    w.Key("kind").String(a.kind);
-    w.Key("status").String(a.status);
-    w.Key("note");
-    if (a.note) {
-      w.String(*a.note);
-    } else {
-      w.Null();
-    }
-    w.Key("created_at").String(base::FormatRfc3339(a.created_at));
-    w.Key("updated_at").String(base::FormatRfc3339(a.updated_at));
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Key("groups").BeginArray();
-  for (const auto& g : groups) {
-    w.BeginObject();
-    WriteRange(w, g.range_from, g.range_to, g.range_count);
-    w.Key("platforms").BeginArray();
-    for (const auto& p : g.platforms) w.String(p);
-    w.EndArray();
-    w.Key("regressions").Int(g.regressions);
-    w.Key("improvements").Int(g.improvements);
-    w.Key("environment").Int(g.environment);
-    w.Key("alert_ids").BeginArray();
-    for (int64_t id : g.alert_ids) w.Int(id);
-    w.EndArray();
-    w.Key("summary").String(g.Summary());
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  fmt::print("{}\n", w.str());
+  fmt::print("{}\n", server::AlertsJson(alerts, groups));
 }
 
 void PrintAlertsTable(const std::vector<store::AlertRecord>& alerts,
@@ -342,44 +270,7 @@ struct IndexOptions {
 };
 
 void PrintIndexJson(const std::vector<analysis::IndexSeries>& index) {
-  base::JsonWriter w;
-  w.BeginObject();
-  w.Key("indexes").BeginArray();
-  for (const auto& s : index) {
-    w.BeginObject();
-    w.Key("platform").String(s.platform);
-    w.Key("epoch");
-    WriteEpoch(w, s.epoch);
-    w.Key("environment").String(s.ci ? "ci" : "local");
-    w.Key("metric").String(s.metric);
-    w.Key("unit").String(s.unit);
-    w.Key("direction").String(core::DirectionName(s.direction));
-    w.Key("base").BeginObject();
-    w.Key("sha").String(s.base_sha);
-    w.Key("source").String(s.base_source);
-    w.Key("benchmarks").Int(s.base_benchmarks);
-    w.EndObject();
-    w.Key("points").BeginArray();
-    for (const auto& p : s.points) {
-      w.BeginObject();
-      w.Key("sha").String(p.sha);
-      w.Key("run_id").String(p.run_id);
-      w.Key("commit_time");
-      if (p.commit_time) {
-        w.String(base::FormatRfc3339(*p.commit_time));
-      } else {
-        w.Null();
-      }
-      w.Key("index").Number(p.value);
-      w.Key("benchmarks").Int(p.benchmarks);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  fmt::print("{}\n", w.str());
+  fmt::print("{}\n", server::IndexJson(index));
 }
 
 void PrintIndexTable(const std::vector<analysis::IndexSeries>& index) {

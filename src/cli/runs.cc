@@ -4,6 +4,7 @@
 #include "base/json_writer.h"
 #include "base/time.h"
 #include "cli/shell.h"
+#include "server/views.h"
 
 namespace perfledger::cli {
 namespace {
@@ -17,25 +18,7 @@ struct RunsOptions {
 void PrintJson(const std::vector<store::RunSummary>& runs) {
   base::JsonWriter w;
   w.BeginArray();
-  for (const auto& r : runs) {
-    w.BeginObject();
-    w.Key("run_id").String(r.run_id);
-    w.Key("project").String(r.project);
-    w.Key("sha").String(r.sha);
-    w.Key("platform").String(r.platform);
-    w.Key("reason").String(core::ReasonName(r.reason));
-    w.Key("benchmark_count").Int(r.benchmark_count);
-    w.Key("sample_count").Int(r.sample_count);
-    w.Key("status").String(r.partial ? "partial" : "complete");
-    w.Key("commit_time");
-    if (r.commit_time) {
-      w.String(base::FormatRfc3339(*r.commit_time));
-    } else {
-      w.Null();
-    }
-    w.Key("started_at").String(base::FormatRfc3339(r.started_at));
-    w.EndObject();
-  }
+  for (const auto& r : runs) server::WriteRunSummary(w, r);
   w.EndArray();
   fmt::print("{}\n", w.str());
 }

@@ -64,6 +64,7 @@ void AddDetectVerb(CLI::App& app, Shell* shell);
 void AddAlertsVerb(CLI::App& app, Shell* shell);
 void AddIndexVerb(CLI::App& app, Shell* shell);
 void AddTokenVerb(CLI::App& app, Shell* shell);
+void AddServeVerb(CLI::App& app, Shell* shell);
 
 // Parses the command line and runs the verb; returns the process exit code.
 int Main(int argc, char** argv);

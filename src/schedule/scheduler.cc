@@ -144,6 +144,7 @@ namespace {
 struct LoadedHistory {
   std::string branch, head;
   std::vector<analysis::BranchPoint> points;
+  std::vector<std::string> subjects;  // per point
 };
 
 base::Result<LoadedHistory> LoadHistory(store::Store& store, const HistorySource& source) {
@@ -154,7 +155,10 @@ base::Result<LoadedHistory> LoadHistory(store::Store& store, const HistorySource
     ASSIGN_OR_RETURN(BranchHistory h, ReadBranch(source.repo, read));
     out.branch = h.branch;
     out.points.reserve(h.commits.size());
-    for (auto& c : h.commits) out.points.push_back({std::move(c.sha), c.time});
+    for (auto& c : h.commits) {
+      out.points.push_back({std::move(c.sha), c.time});
+      out.subjects.push_back(std::move(c.subject));
+    }
   } else {
     ASSIGN_OR_RETURN(store::ScheduleState st, store.LoadSchedule());
     if (!st.head) {
@@ -165,7 +169,10 @@ base::Result<LoadedHistory> LoadHistory(store::Store& store, const HistorySource
     ASSIGN_OR_RETURN(auto recorded, store.RecordedHistory(*st.head));
     out.branch = *st.branch;
     out.points.reserve(recorded.size());
-    for (auto& c : recorded) out.points.push_back({std::move(c.sha), c.time});
+    for (auto& c : recorded) {
+      out.points.push_back({std::move(c.sha), c.time});
+      out.subjects.push_back(std::move(c.subject));
+    }
   }
   if (!out.points.empty()) out.head = out.points.back().sha;
   return out;
@@ -238,6 +245,13 @@ base::Result<CoverageReport> CoverageOf(store::Store& store, const CoverageReque
   out.branch = h.branch;
   out.head = h.head;
   out.rows = analysis::Coverage(h.points, first, last, records);
+  for (size_t i = first; i < last && i < h.points.size(); ++i) {
+    store::CommitRecord c;
+    c.sha = h.points[i].sha;
+    c.time = h.points[i].time;
+    c.subject = h.subjects[i];
+    out.commits.push_back(std::move(c));
+  }
   return out;
 }
 

@@ -66,6 +66,8 @@ struct CoverageRequest {
 struct CoverageReport {
   std::string branch;
   std::string head;
+  std::vector<store::CommitRecord>
+      commits;  // the reported commits, oldest first (sha, time, subject)
   std::vector<analysis::CoverageRow> rows;
 };
 

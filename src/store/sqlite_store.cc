@@ -170,6 +170,9 @@ class SqliteStore final : public Store {
   Result<std::vector<TokenRecord>> ListTokens(const std::optional<std::string>& project) override;
   Status RevokeToken(int64_t id, base::Timestamp now) override;
   Result<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) override;
+  Status MarkTokenUsed(int64_t id, base::Timestamp now) override;
+  Result<std::vector<BenchmarkInfo>> ListBenchmarks(const RunFilter& filter) override;
+  Result<int64_t> RunCount() override;
   std::string Describe() const override {
     return fmt::format("sqlite {}, schema {}, {}", sqlite3_libversion(), schema_version_, path_);
   }
@@ -671,6 +674,9 @@ std::string RunQuery() {
   return fmt::format(
       "SELECT {} FROM runs r JOIN projects p ON p.id = r.project_id "
       "WHERE (?1 IS NULL OR r.platform = ?1) AND (?2 IS NULL OR p.name = ?2) "
+      "AND (?3 IS NULL OR r.id IN (SELECT m.run FROM measurements m JOIN benchmarks b ON b.id = "
+      "m.benchmark WHERE b.name = ?3 UNION SELECT f.run FROM failures f JOIN benchmarks b ON "
+      "b.id = f.benchmark WHERE b.name = ?3)) "
       "ORDER BY COALESCE(r.commit_time, r.started_at), r.run_id",
       kRunColumns);
 }
@@ -700,6 +706,7 @@ Result<std::vector<RunSummary>> SqliteStore::ListRuns(const RunFilter& filter) {
   ASSIGN_OR_RETURN(Stmt * q, Prepared(RunQuery()));
   q->BindOptional(1, filter.platform);
   q->BindOptional(2, filter.project);
+  q->BindOptional(3, filter.benchmark);
   std::vector<RunSummary> out;
   int rc;
   while ((rc = q->Step()) == SQLITE_ROW) {
@@ -730,6 +737,7 @@ Status SqliteStore::ForEachRun(const RunFilter& filter,
     ASSIGN_OR_RETURN(Stmt * q, Prepared(RunQuery()));
     q->BindOptional(1, filter.platform);
     q->BindOptional(2, filter.project);
+    q->BindOptional(3, filter.benchmark);
     // The inner queries use their own statements; q stays positioned.
     Stmt measurements;
     RETURN_IF_ERROR(measurements.Prepare(
@@ -737,12 +745,12 @@ Status SqliteStore::ForEachRun(const RunFilter& filter,
         "SELECT b.name, mt.name, m.unit, m.higher_is_better, m.samples, m.n, m.mean, m.stddev, "
         "m.median, m.min, m.max, m.lower, m.upper FROM measurements m "
         "JOIN benchmarks b ON b.id = m.benchmark JOIN metrics mt ON mt.id = m.metric "
-        "WHERE m.run = ?1"));
+        "WHERE m.run = ?1 AND (?2 IS NULL OR b.name = ?2)"));
     Stmt failures;
     RETURN_IF_ERROR(failures.Prepare(
         db_,
         "SELECT b.name, f.error FROM failures f JOIN benchmarks b ON b.id = f.benchmark "
-        "WHERE f.run = ?1"));
+        "WHERE f.run = ?1 AND (?2 IS NULL OR b.name = ?2)"));
     Stmt env_q;
     RETURN_IF_ERROR(env_q.Prepare(db_, "SELECT description FROM environments WHERE id = ?1"));
     int rc;
@@ -782,6 +790,7 @@ Status SqliteStore::ForEachRun(const RunFilter& filter,
       std::map<std::string, core::BenchmarkResult> benchmarks;
       failures.Reset();
       failures.Bind(1, row);
+      failures.BindOptional(2, filter.benchmark);
       while ((rc = failures.Step()) == SQLITE_ROW) {
         auto& b = benchmarks[failures.Text(0)];
         b.error = failures.Text(1);
@@ -789,6 +798,7 @@ Status SqliteStore::ForEachRun(const RunFilter& filter,
       if (rc != SQLITE_DONE) return Error(rc, "read failed benchmarks");
       measurements.Reset();
       measurements.Bind(1, row);
+      measurements.BindOptional(2, filter.benchmark);
       while ((rc = measurements.Step()) == SQLITE_ROW) {
         auto& b = benchmarks[measurements.Text(0)];
         core::Metric m;
@@ -850,6 +860,7 @@ Result<std::vector<RunPoint>> SqliteStore::ListRunPoints(const RunFilter& filter
     ASSIGN_OR_RETURN(Stmt * q, Prepared(RunQuery()));
     q->BindOptional(1, filter.platform);
     q->BindOptional(2, filter.project);
+    q->BindOptional(3, filter.benchmark);
     int rc;
     while ((rc = q->Step()) == SQLITE_ROW) {
       RunPoint p;
@@ -922,6 +933,7 @@ Result<std::vector<EpochInfo>> SqliteStore::ListEpochs(const RunFilter& filter) 
                  "ORDER BY e.platform, e.suite_name, e.number, p.name"));
     q->BindOptional(1, filter.platform);
     q->BindOptional(2, filter.project);
+    q->BindOptional(3, filter.benchmark);
     int rc;
     while ((rc = q->Step()) == SQLITE_ROW) {
       Row row;
@@ -1496,6 +1508,58 @@ Result<std::optional<TokenRecord>> SqliteStore::FindTokenByHash(const std::strin
   q->Reset();
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error(rc, "look up a token");
   return found;
+}
+
+Status SqliteStore::MarkTokenUsed(int64_t id, base::Timestamp now) {
+  ASSIGN_OR_RETURN(Stmt * upd, Prepared("UPDATE tokens SET last_used_at = ?2 WHERE id = ?1"));
+  upd->Bind(1, id);
+  upd->Bind(2, now.unix_nanos);
+  RETURN_IF_ERROR(StepDone(upd, "note a token's use"));
+  if (sqlite3_changes(db_) == 0) return base::NotFound(fmt::format("no token with id {}", id));
+  return Status::Ok();
+}
+
+Result<std::vector<BenchmarkInfo>> SqliteStore::ListBenchmarks(const RunFilter& filter) {
+  // Per (benchmark, metric, platform) one row; the unit and direction of the newest run.
+  ASSIGN_OR_RETURN(
+      Stmt * q,
+      Prepared("SELECT p.name, b.name, mt.name, r.platform, MAX(r.id), m.unit, m.higher_is_better "
+               "FROM measurements m JOIN runs r ON r.id = m.run "
+               "JOIN benchmarks b ON b.id = m.benchmark JOIN metrics mt ON mt.id = m.metric "
+               "JOIN projects p ON p.id = b.project_id "
+               "WHERE (?1 IS NULL OR r.platform = ?1) AND (?2 IS NULL OR p.name = ?2) "
+               "GROUP BY m.benchmark, m.metric, r.platform "
+               "ORDER BY p.name, b.name, mt.name, r.platform"));
+  q->BindOptional(1, filter.platform);
+  q->BindOptional(2, filter.project);
+  std::vector<BenchmarkInfo> out;
+  int rc;
+  while ((rc = q->Step()) == SQLITE_ROW) {
+    std::string project = q->Text(0), benchmark = q->Text(1), metric = q->Text(2);
+    if (out.empty() || out.back().project != project || out.back().benchmark != benchmark ||
+        out.back().metric != metric) {
+      BenchmarkInfo info;
+      info.project = std::move(project);
+      info.benchmark = std::move(benchmark);
+      info.metric = std::move(metric);
+      info.unit = q->Text(5);
+      info.direction = q->Int(6) != 0 ? core::Direction::kHigher : core::Direction::kLower;
+      out.push_back(std::move(info));
+    }
+    out.back().platforms.push_back(q->Text(3));
+  }
+  q->Reset();
+  if (rc != SQLITE_DONE) return Error(rc, "list benchmarks");
+  return out;
+}
+
+Result<int64_t> SqliteStore::RunCount() {
+  ASSIGN_OR_RETURN(Stmt * q, Prepared("SELECT COUNT(*) FROM runs"));
+  int rc = q->Step();
+  int64_t n = rc == SQLITE_ROW ? q->Int(0) : 0;
+  q->Reset();
+  if (rc != SQLITE_ROW) return Error(rc, "count runs");
+  return n;
 }
 
 }  // namespace

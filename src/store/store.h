@@ -28,6 +28,16 @@ namespace perfledger::store {
 struct RunFilter {
   std::optional<std::string> platform;
   std::optional<std::string> project;
+  // Only runs that measured (or failed) this benchmark; ForEachRun gives each run with this
+  // benchmark alone, so a series of one benchmark is read without loading whole runs.
+  std::optional<std::string> benchmark;
+};
+
+// One benchmark x metric as stored, with the platforms that measured it (sorted).
+struct BenchmarkInfo {
+  std::string project, benchmark, metric, unit;
+  core::Direction direction = core::Direction::kLower;
+  std::vector<std::string> platforms;
 };
 
 // One line of `perfledger runs`.
@@ -195,6 +205,14 @@ class Store {
   // The epochs declared by stored runs, ordered by platform, suite, number (then project).
   virtual base::Result<std::vector<EpochInfo>> ListEpochs(const RunFilter& filter) = 0;
 
+  // Every benchmark x metric of the matching runs (filter.benchmark is ignored), sorted by
+  // project, benchmark, metric.
+  virtual base::Result<std::vector<BenchmarkInfo>> ListBenchmarks(const RunFilter& filter) = 0;
+
+  // How many runs the store holds. Runs are never deleted, so a cache of anything derived from
+  // runs is current while this stays the same.
+  virtual base::Result<int64_t> RunCount() = 0;
+
   // The platforms that have runs, sorted.
   virtual base::Result<std::vector<std::string>> Platforms() = 0;
 
@@ -250,6 +268,10 @@ class Store {
   // The lookup compares hashes, never tokens, so its timing tells nothing useful about a
   // token; a caller may still check the returned hash with core::ConstantTimeEquals.
   virtual base::Result<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) = 0;
+
+  // Notes that a token authenticated a request at `now` (its last_used_at); kNotFound for an
+  // unknown id.
+  virtual base::Status MarkTokenUsed(int64_t id, base::Timestamp now) = 0;
 
   // "sqlite 3.40.1, schema 1, /path/to/perfledger.db": for messages and `--version`.
   virtual std::string Describe() const = 0;

@@ -1,0 +1,92 @@
+// perfledger serve: the HTTP API and the dashboard over one store.
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "cli/shell.h"
+#include "env/env.h"
+#include "server/server.h"
+
+namespace perfledger::cli {
+namespace {
+
+struct ServeFlags {
+  std::string bind = "127.0.0.1";
+  int port = 8080;
+  bool private_reads = false;
+  std::string web_root;
+  std::string max_body = "64";
+  int threads = 16;
+  bool access_log = false;
+};
+
+void RunServe(const ServeFlags& flags, Shell* shell) {
+  if (flags.port < 0 || flags.port > 65535) {
+    return shell->UsageError(fmt::format("--port: expected 0 to 65535, got {}", flags.port));
+  }
+  if (flags.threads < 1 || flags.threads > 1024) {
+    return shell->UsageError(fmt::format("--threads: expected 1 to 1024, got {}", flags.threads));
+  }
+  char* end = nullptr;
+  const double mib = std::strtod(flags.max_body.c_str(), &end);
+  if (end != flags.max_body.c_str() + flags.max_body.size() || !(mib > 0 && mib <= 4096)) {
+    return shell->UsageError(
+        fmt::format("--max-body: expected a size in MiB from 0 to 4096, got '{}'", flags.max_body));
+  }
+  server::ServeOptions options;
+  options.api.db = shell->db;
+  options.api.private_reads = flags.private_reads;
+  options.api.web_root = flags.web_root;
+  options.api.max_body = static_cast<size_t>(mib * 1024 * 1024);
+  options.bind = flags.bind;
+  options.port = flags.port;
+  options.threads = flags.threads;
+  options.access_log = flags.access_log;
+  if (!flags.web_root.empty() && !env::Env::Default()->IsDirectory(flags.web_root)) {
+    return shell->Fail(
+        base::InvalidInput(fmt::format("--web-root: {}: not a directory", flags.web_root)));
+  }
+  // Open (and create or migrate) the store once up front, so a bad --db fails here.
+  auto store = shell->OpenStore(/*create=*/true);
+  if (!store.ok()) return shell->Fail(store.status());
+  const std::string described = (*store)->Describe();
+  store->reset();
+  base::Status s = server::Serve(options, [&](int port) {
+    const std::string host =
+        flags.bind == "0.0.0.0" || flags.bind == "::" ? "127.0.0.1" : flags.bind;
+    fmt::print("perfledger: serving {} on http://{}:{}/ ({}{})\n", described, host, port,
+               flags.private_reads ? "private: every request needs a token" : "reads are public",
+               flags.web_root.empty() ? "" : ", dashboard from " + flags.web_root);
+    std::fflush(stdout);
+  });
+  if (!s.ok()) return shell->Fail(s);
+  fmt::print("perfledger: stopped\n");
+}
+
+}  // namespace
+
+void AddServeVerb(CLI::App& app, Shell* shell) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand("serve", "Serve the HTTP API and the dashboard");
+  cmd->footer(
+      "The API (docs/api.md) is under /api/v1/, the dashboard at /, health at /healthz and\n"
+      "Prometheus metrics at /metrics. Uploads (POST /api/v1/projects/P/runs) need a token of\n"
+      "project P (perfledger token create --project P); with --private every API request needs\n"
+      "one. Listens on loopback unless --bind says otherwise. SIGTERM or Ctrl-C stops it: "
+      "requests\n"
+      "in flight finish first, and every upload is stored whole or not at all.\n\n"
+      "Example:\n"
+      "  perfledger serve --db perf.db --port 8080\n"
+      "  perfledger serve --bind 0.0.0.0 --private --web-root web/dist");
+  cmd->add_option("--bind", flags->bind, "Address to listen on (default 127.0.0.1)");
+  cmd->add_option("--port", flags->port, "Port (default 8080; 0 picks a free one)");
+  cmd->add_flag("--private", flags->private_reads, "Every API request needs a token");
+  cmd->add_option("--web-root", flags->web_root,
+                  "Serve the dashboard from this directory instead of the built-in files");
+  cmd->add_option("--max-body", flags->max_body, "Largest request body in MiB (default 64)");
+  cmd->add_option("--threads", flags->threads, "Requests served at once (default 16)");
+  cmd->add_flag("--access-log", flags->access_log, "Log every request on stderr");
+  cmd->callback([flags, shell] { RunServe(*flags, shell); });
+}
+
+}  // namespace perfledger::cli

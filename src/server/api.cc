@@ -1,0 +1,1061 @@
+#include "server/api.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "analysis/series.h"
+#include "base/json_writer.h"
+#include "base/strings.h"
+#include "base/time.h"
+#include "core/artifact.h"
+#include "core/token.h"
+#include "env/env.h"
+#include "schedule/comparison.h"
+#include "schedule/detection.h"
+#include "schedule/scheduler.h"
+#include "server/views.h"
+#include "server/web_assets.h"
+#include "store/collector.h"
+
+namespace perfledger::server {
+namespace {
+
+using base::JsonWriter;
+
+base::Timestamp Now() {
+  return base::Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count()};
+}
+
+Response Json(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Response Error(int status, std::string_view code, std::string_view message,
+               std::optional<std::string> pointer = std::nullopt) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("error").BeginObject();
+  w.Key("code").String(code);
+  w.Key("message").String(message);
+  if (pointer) w.Key("pointer").String(*pointer);
+  w.EndObject();
+  w.EndObject();
+  Response r = Json(status, w.Take());
+  if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"perfledger\"");
+  return r;
+}
+
+Response FromStatus(const base::Status& s) {
+  switch (s.code()) {
+    case base::StatusCode::kInvalidInput:
+      return Error(400, "bad_request", s.message());
+    case base::StatusCode::kNotFound:
+      return Error(404, "not_found", s.message());
+    case base::StatusCode::kConflict:
+      return Error(409, "conflict", s.message());
+    case base::StatusCode::kBusy:
+      return Error(503, "unavailable", s.message());
+    default:
+      return Error(500, "internal", s.message());
+  }
+}
+
+// A request parameter that failed to parse: the response to send.
+struct BadParam {
+  Response response;
+};
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  for (auto& part : base::Split(path, '/')) {
+    if (!part.empty()) out.push_back(std::move(part));
+  }
+  return out;
+}
+
+std::string ContentTypeOf(std::string_view path) {
+  static const std::pair<std::string_view, std::string_view> kTypes[] = {
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".ico", "image/x-icon"},
+      {".map", "application/json"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".woff2", "font/woff2"},
+  };
+  for (const auto& [ext, type] : kTypes) {
+    if (base::EndsWith(path, ext)) return std::string(type);
+  }
+  return "application/octet-stream";
+}
+
+constexpr std::string_view kNoDashboard =
+    "<!doctype html><meta charset=utf-8><title>perfledger</title>"
+    "<p>This perfledger was built without its dashboard (web/ needs Node.js and npm at build "
+    "time). The API is at <a href=\"/api/v1/projects\">/api/v1/</a>; "
+    "<code>perfledger serve --web-root DIR</code> serves a built dashboard.</p>";
+
+}  // namespace
+
+StorePool::Lease::~Lease() {
+  if (pool_ == nullptr || store_ == nullptr) return;
+  std::lock_guard<std::mutex> lock(pool_->mu_);
+  if (pool_->idle_.size() < pool_->keep_) pool_->idle_.push_back(std::move(store_));
+}
+
+base::Result<StorePool::Lease> StorePool::Acquire() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      auto s = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(s));
+    }
+  }
+  store::OpenOptions options;
+  options.create_if_missing = true;
+  options.busy_timeout = std::chrono::seconds(30);
+  ASSIGN_OR_RETURN(auto s, store::OpenStore(location_, options));
+  return Lease(this, std::move(s));
+}
+
+struct Api::Impl {
+  struct Ctx {
+    const Request& req;
+    std::map<std::string, std::string> params;  // from the path
+    store::Store* store = nullptr;
+    std::optional<store::TokenRecord> token;
+  };
+  using Handler = Response (Impl::*)(Ctx&);
+  struct Entry {
+    Route route;
+    std::vector<std::string> segments;
+    Handler handler;
+    bool upload = false;  // needs a token of the project in the path
+  };
+
+  explicit Impl(Api* api) : api_(api), pool_(api->options_.db, 16) {
+    auto add = [&](std::string method, std::string pattern, Handler h, bool upload = false) {
+      Entry e{{std::move(method), pattern}, SplitPath(pattern), h, upload};
+      routes_.push_back(std::move(e));
+    };
+    add("POST", "/api/v1/projects/{project}/runs", &Impl::PostRuns, true);
+    add("GET", "/api/v1/projects", &Impl::GetProjects);
+    add("GET", "/api/v1/platforms", &Impl::GetPlatforms);
+    add("GET", "/api/v1/benchmarks", &Impl::GetBenchmarks);
+    add("GET", "/api/v1/runs", &Impl::GetRuns);
+    add("GET", "/api/v1/series", &Impl::GetSeries);
+    add("GET", "/api/v1/compare", &Impl::GetCompare);
+    add("GET", "/api/v1/coverage", &Impl::GetCoverage);
+    add("GET", "/api/v1/gaps", &Impl::GetGaps);
+    add("GET", "/api/v1/skips", &Impl::GetSkips);
+    add("GET", "/api/v1/alerts", &Impl::GetAlerts);
+    add("PATCH", "/api/v1/alerts/{id}", &Impl::PatchAlert);
+    add("GET", "/api/v1/index", &Impl::GetIndex);
+    add("GET", "/api/v1/plan/jobs", &Impl::GetJobs);
+  }
+
+  Api* api_;
+  StorePool pool_;
+  std::vector<Entry> routes_;
+  // The benchmark catalog, rebuilt when the number of stored runs changes.
+  std::mutex catalog_mu_;
+  int64_t catalog_runs_ = -1;
+  std::shared_ptr<const std::vector<store::BenchmarkInfo>> catalog_;
+
+  // ---- parameters ----
+
+  static std::optional<std::string> Param(const Ctx& c, const std::string& name) {
+    auto it = c.req.query.find(name);
+    if (it == c.req.query.end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  }
+
+  static std::vector<std::string> Params(const Ctx& c, const std::string& name) {
+    std::vector<std::string> out;
+    auto [lo, hi] = c.req.query.equal_range(name);
+    for (auto it = lo; it != hi; ++it) {
+      if (!it->second.empty()) out.push_back(it->second);
+    }
+    return out;
+  }
+
+  static base::Result<int64_t> IntParam(const Ctx& c, const std::string& name, int64_t fallback,
+                                        int64_t min, int64_t max) {
+    auto v = Param(c, name);
+    if (!v) return fallback;
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || end != v->data() + v->size() || n < min || n > max) {
+      return base::InvalidInput(
+          fmt::format("{}: expected a whole number from {} to {}, got '{}'", name, min, max, *v));
+    }
+    return n;
+  }
+
+  static base::Result<std::optional<base::Timestamp>> TimeParam(const Ctx& c,
+                                                                const std::string& name) {
+    auto v = Param(c, name);
+    if (!v) return std::optional<base::Timestamp>();
+    auto t = base::ParseRfc3339(*v);
+    if (!t.ok()) {
+      return base::InvalidInput(fmt::format(
+          "{}: expected an RFC 3339 time like 2026-11-24T09:00:00Z, got '{}'", name, *v));
+    }
+    return std::optional<base::Timestamp>(*t);
+  }
+
+  static store::RunFilter FilterOf(const Ctx& c) {
+    store::RunFilter f;
+    f.platform = Param(c, "platform");
+    f.project = Param(c, "project");
+    return f;
+  }
+
+  // ---- authentication ----
+
+  // The token the request carries, checked; a response when it carries a bad one.
+  std::optional<Response> Authenticate(Ctx& c) {
+    if (!c.req.authorization) return std::nullopt;
+    const std::string& h = *c.req.authorization;
+    constexpr std::string_view kBearer = "Bearer ";
+    if (h.size() <= kBearer.size() ||
+        !std::equal(kBearer.begin(), kBearer.end(), h.begin(),
+                    [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      return Error(401, "unauthorized", "Authorization: expected 'Bearer <token>'");
+    }
+    const std::string token = h.substr(kBearer.size());
+    const std::string hash = core::ApiTokenHash(token);
+    auto found = c.store->FindTokenByHash(hash);
+    if (!found.ok()) return FromStatus(found.status());
+    if (!found->has_value() || !core::ConstantTimeEquals((*found)->hash, hash)) {
+      return Error(401, "unauthorized", "unknown or revoked token");
+    }
+    c.token = std::move(**found);
+    (void)c.store->MarkTokenUsed(c.token->id, Now());  // best effort: a busy store may refuse
+    return std::nullopt;
+  }
+
+  // ---- dispatch ----
+
+  Response Handle(const Request& req, std::string* route_name) {
+    if (req.path == "/healthz") {
+      *route_name = "/healthz";
+      if (req.method != "GET" && req.method != "HEAD") return NotAllowed("GET");
+      return Health();
+    }
+    if (req.path == "/metrics") {
+      *route_name = "/metrics";
+      if (req.method != "GET" && req.method != "HEAD") return NotAllowed("GET");
+      return MetricsText();
+    }
+    if (!req.path.starts_with("/api/")) {
+      *route_name = "static";
+      return Static(req);
+    }
+    const std::vector<std::string> segments = SplitPath(req.path);
+    std::vector<std::string> allowed;
+    for (const Entry& e : routes_) {
+      std::map<std::string, std::string> params;
+      if (!Match(e.segments, segments, &params)) continue;
+      if (e.route.method != req.method) {
+        allowed.push_back(e.route.method);
+        continue;
+      }
+      *route_name = e.route.pattern;
+      return Run(e, req, std::move(params));
+    }
+    *route_name = "unmatched";
+    if (!allowed.empty()) return NotAllowed(base::Join(allowed, ", "));
+    return Error(404, "not_found", fmt::format("no API route {} {}", req.method, req.path));
+  }
+
+  static Response NotAllowed(const std::string& allow) {
+    Response r = Error(405, "method_not_allowed", fmt::format("allowed here: {}", allow));
+    r.headers.emplace_back("Allow", allow);
+    return r;
+  }
+
+  static bool Match(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+                    std::map<std::string, std::string>* params) {
+    if (pattern.size() != path.size()) return false;
+    for (size_t i = 0; i < pattern.size(); ++i) {
+      const std::string& p = pattern[i];
+      if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+        (*params)[p.substr(1, p.size() - 2)] = path[i];
+      } else if (p != path[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  Response Run(const Entry& e, const Request& req, std::map<std::string, std::string> params) {
+    auto lease = pool_.Acquire();
+    if (!lease.ok()) return Error(503, "unavailable", lease.status().message());
+    Ctx c{req, std::move(params), &**lease, std::nullopt};
+    if (auto bad = Authenticate(c)) return *bad;
+    if (!c.token && (e.upload || api_->options_.private_reads)) {
+      return Error(401, "unauthorized",
+                   e.upload ? "uploads need a token: send 'Authorization: Bearer <token>' (create "
+                              "one with perfledger token create --project P)"
+                            : "this server is private: send 'Authorization: Bearer <token>'");
+    }
+    return (this->*e.handler)(c);
+  }
+
+  // ---- documents ----
+
+  Response Health() {
+    auto lease = pool_.Acquire();
+    if (!lease.ok()) return Error(503, "unavailable", lease.status().message());
+    auto n = (*lease)->RunCount();
+    if (!n.ok()) return Error(503, "unavailable", n.status().message());
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("status").String("ok");
+    w.Key("store").String((*lease)->Describe());
+    w.Key("runs").Int(*n);
+    w.EndObject();
+    return Json(200, w.Take());
+  }
+
+  static int64_t QueueDepth(const store::ScheduleState& schedule,
+                            const std::vector<store::RunSummary>& runs) {
+    std::set<std::pair<std::string, std::string>> measured;
+    for (const auto& r : runs) measured.emplace(r.sha, r.platform);
+    int64_t depth = 0;
+    for (const auto& j : schedule.jobs) {
+      if (j.state == "queued" && !measured.contains({j.sha, j.platform})) ++depth;
+    }
+    return depth;
+  }
+
+  Response MetricsText() {
+    Gauges g;
+    auto lease = pool_.Acquire();
+    if (lease.ok()) {
+      store::Store& s = **lease;
+      auto runs = s.ListRuns({});
+      auto schedule = s.LoadSchedule();
+      if (runs.ok() && schedule.ok()) g.queue_depth = QueueDepth(*schedule, *runs);
+      if (runs.ok()) g.runs = static_cast<int64_t>(runs->size());
+      store::AlertFilter open;
+      open.status = "open";
+      auto alerts = s.ListAlerts(open);
+      if (alerts.ok()) g.open_alerts = static_cast<int64_t>(alerts->size());
+    }
+    Response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = api_->metrics_.Render(g);
+    return r;
+  }
+
+  Response Static(const Request& req) {
+    if (req.method != "GET" && req.method != "HEAD") return NotAllowed("GET");
+    std::string path = req.path == "/" ? "/index.html" : req.path;
+    for (const auto& part : base::Split(path, '/')) {
+      if (part == "..") return Error(404, "not_found", "no such file");
+    }
+    Response r;
+    r.content_type = ContentTypeOf(path);
+    r.headers.emplace_back("Cache-Control", path.starts_with("/assets/")
+                                                ? "public, max-age=31536000, immutable"
+                                                : "no-cache");
+    if (!api_->options_.web_root.empty()) {
+      auto text = env::Env::Default()->ReadFile(api_->options_.web_root + path);
+      if (!text.ok()) return Error(404, "not_found", fmt::format("no file {}", path));
+      r.body = std::move(*text);
+      return r;
+    }
+    if (auto asset = FindWebAsset(path)) {
+      r.body = std::string(asset->data);
+      return r;
+    }
+    if (path == "/index.html") {
+      r.body = std::string(kNoDashboard);
+      return r;
+    }
+    return Error(404, "not_found", fmt::format("no file {}", path));
+  }
+
+  // POST /api/v1/projects/{project}/runs
+  Response PostRuns(Ctx& c) {
+    const std::string& project = c.params["project"];
+    if (c.token->project != project) {
+      return Error(
+          403, "forbidden",
+          fmt::format("this token is for project '{}', not '{}'", c.token->project, project));
+    }
+    // One artifact, or {"artifacts": [...]}: texts to read with their JSON pointer prefix.
+    std::vector<std::pair<std::string, std::string>> texts;  // (prefix, json)
+    bool batch = false;
+    {
+      simdjson::dom::parser parser;
+      simdjson::dom::element doc;
+      simdjson::padded_string padded(c.req.body);
+      if (parser.parse(padded).get(doc) == simdjson::SUCCESS &&
+          doc.type() == simdjson::dom::element_type::OBJECT) {
+        simdjson::dom::element list;
+        if (doc.get_object().at_key("artifacts").get(list) == simdjson::SUCCESS) {
+          batch = true;
+          simdjson::dom::array arr;
+          if (list.get_array().get(arr) != simdjson::SUCCESS) {
+            return Error(400, "bad_request",
+                         "request body: /artifacts: expected an array of artifacts", "/artifacts");
+          }
+          size_t i = 0;
+          for (simdjson::dom::element a : arr) {
+            texts.emplace_back(fmt::format("/artifacts/{}", i++), simdjson::minify(a));
+          }
+          if (texts.empty()) {
+            return Error(400, "bad_request", "request body: /artifacts: expected at least one",
+                         "/artifacts");
+          }
+        }
+      }
+    }
+    if (!batch) texts.emplace_back("", c.req.body);
+    std::vector<store::SourcedRun> runs;
+    runs.reserve(texts.size());
+    core::ArtifactReader reader;
+    for (const auto& [prefix, text] : texts) {
+      auto run = reader.Read(text, "request body");
+      if (!run.ok()) {
+        // "request body: /benchmarks/0/name: expected ..." -> the pointer in the whole body.
+        std::string message = run.status().message();
+        std::optional<std::string> pointer;
+        constexpr std::string_view kSource = "request body: ";
+        if (message.starts_with(kSource) && message.size() > kSource.size() &&
+            message[kSource.size()] == '/') {
+          const size_t end = message.find(": ", kSource.size());
+          pointer = prefix + message.substr(kSource.size(), end - kSource.size());
+          message = std::string(kSource) + *pointer +
+                    (end == std::string::npos ? "" : message.substr(end));
+        } else if (!prefix.empty()) {
+          message =
+              fmt::format("request body: {}: {}", prefix,
+                          message.starts_with(kSource) ? message.substr(kSource.size()) : message);
+          pointer = prefix;
+        }
+        return Error(400, "bad_request", message, pointer);
+      }
+      if (run->project != project) {
+        const std::string pointer = prefix + "/project";
+        return Error(
+            400, "bad_request",
+            fmt::format("request body: {}: expected '{}' (the project in the URL), got '{}'",
+                        pointer, project, run->project),
+            pointer);
+      }
+      runs.push_back({std::move(*run), prefix.empty() ? "request body" : "request body " + prefix});
+    }
+    std::vector<std::string> run_ids;
+    for (const auto& r : runs) run_ids.push_back(r.run.run_id);
+    auto stats = store::Collect(*c.store, std::move(runs));
+    if (!stats.ok()) return FromStatus(stats.status());
+    api_->metrics_.AddIngested(stats->ingested, stats->samples);
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("artifacts").Int(static_cast<int64_t>(texts.size()));
+    w.Key("ingested").Int(stats->ingested);
+    w.Key("already_present").Int(stats->already_present);
+    w.Key("samples").Int(stats->samples);
+    w.Key("run_ids").BeginArray();
+    for (const auto& id : run_ids) w.String(id);
+    w.EndArray();
+    w.EndObject();
+    return Json(stats->ingested > 0 ? 201 : 200, w.Take());
+  }
+
+  Response GetProjects(Ctx& c) {
+    auto runs = c.store->ListRuns({});
+    if (!runs.ok()) return FromStatus(runs.status());
+    struct P {
+      int64_t runs = 0;
+      std::set<std::string> platforms;
+      std::optional<base::Timestamp> latest;
+    };
+    std::map<std::string, P> projects;
+    for (const auto& r : *runs) {
+      P& p = projects[r.project];
+      ++p.runs;
+      p.platforms.insert(r.platform);
+      if (!p.latest || p.latest->unix_nanos < r.started_at.unix_nanos) p.latest = r.started_at;
+    }
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("projects").BeginArray();
+    for (const auto& [name, p] : projects) {
+      w.BeginObject();
+      w.Key("name").String(name);
+      w.Key("runs").Int(p.runs);
+      w.Key("platforms").BeginArray();
+      for (const auto& pl : p.platforms) w.String(pl);
+      w.EndArray();
+      w.Key("latest_run_at");
+      WriteOptional(w, p.latest);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return Json(200, w.Take());
+  }
+
+  Response GetPlatforms(Ctx& c) {
+    store::RunFilter filter;
+    filter.project = Param(c, "project");
+    auto runs = c.store->ListRuns(filter);
+    if (!runs.ok()) return FromStatus(runs.status());
+    auto epochs = c.store->ListEpochs(filter);
+    if (!epochs.ok()) return FromStatus(epochs.status());
+    std::map<std::string, std::pair<int64_t, const store::RunSummary*>> platforms;
+    for (const auto& r : *runs) {
+      auto& p = platforms[r.platform];
+      ++p.first;
+      p.second = &r;  // ListRuns order: the last is the newest commit
+    }
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("platforms").BeginArray();
+    for (const auto& [name, p] : platforms) {
+      w.BeginObject();
+      w.Key("name").String(name);
+      w.Key("runs").Int(p.first);
+      w.Key("latest_run");
+      WriteRunSummary(w, *p.second);
+      w.Key("epochs").BeginArray();
+      for (const auto& e : *epochs) {
+        if (e.platform != name) continue;
+        w.BeginObject();
+        w.Key("project").String(e.project);
+        w.Key("suite").String(e.suite);
+        w.Key("number").Int(e.number);
+        w.Key("revision").Int(e.revision);
+        w.Key("run_count").Int(e.run_count);
+        w.Key("first_sha").String(e.first_sha);
+        w.Key("first_commit_time");
+        WriteOptional(w, e.first_commit_time);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return Json(200, w.Take());
+  }
+
+  base::Result<std::shared_ptr<const std::vector<store::BenchmarkInfo>>> Catalog(store::Store& s) {
+    ASSIGN_OR_RETURN(int64_t n, s.RunCount());
+    {
+      std::lock_guard<std::mutex> lock(catalog_mu_);
+      if (catalog_ && catalog_runs_ == n) return catalog_;
+    }
+    ASSIGN_OR_RETURN(auto list, s.ListBenchmarks({}));
+    auto shared = std::make_shared<const std::vector<store::BenchmarkInfo>>(std::move(list));
+    std::lock_guard<std::mutex> lock(catalog_mu_);
+    catalog_ = shared;
+    catalog_runs_ = n;
+    return shared;
+  }
+
+  static bool Matches(const std::string& q, const std::string& name) {
+    if (q.find_first_of("*?[") != std::string::npos) return analysis::GlobMatch(q, name);
+    return base::ToLower(name).find(base::ToLower(q)) != std::string::npos;
+  }
+
+  Response GetBenchmarks(Ctx& c) {
+    auto limit = IntParam(c, "limit", 1000, 1, 100000);
+    if (!limit.ok()) return FromStatus(limit.status());
+    auto catalog = Catalog(*c.store);
+    if (!catalog.ok()) return FromStatus(catalog.status());
+    const auto q = Param(c, "q");
+    const auto platform = Param(c, "platform");
+    const auto project = Param(c, "project");
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("benchmarks").BeginArray();
+    int64_t total = 0;
+    const auto& list = **catalog;
+    for (size_t i = 0; i < list.size();) {
+      // One entry per (project, benchmark): its metrics follow each other in the catalog.
+      size_t j = i;
+      while (j < list.size() && list[j].project == list[i].project &&
+             list[j].benchmark == list[i].benchmark) {
+        ++j;
+      }
+      const store::BenchmarkInfo& first = list[i];
+      std::set<std::string> platforms;
+      for (size_t k = i; k < j; ++k)
+        platforms.insert(list[k].platforms.begin(), list[k].platforms.end());
+      const bool keep = (!q || Matches(*q, first.benchmark)) &&
+                        (!project || first.project == *project) &&
+                        (!platform || platforms.contains(*platform));
+      if (keep && total++ < *limit) {
+        w.BeginObject();
+        w.Key("name").String(first.benchmark);
+        w.Key("project").String(first.project);
+        w.Key("platforms").BeginArray();
+        for (const auto& p : platforms) w.String(p);
+        w.EndArray();
+        w.Key("metrics").BeginArray();
+        for (size_t k = i; k < j; ++k) {
+          w.BeginObject();
+          w.Key("name").String(list[k].metric);
+          w.Key("unit").String(list[k].unit);
+          w.Key("direction").String(core::DirectionName(list[k].direction));
+          w.EndObject();
+        }
+        w.EndArray();
+        w.EndObject();
+      }
+      i = j;
+    }
+    w.EndArray();
+    w.Key("total").Int(total);
+    w.Key("limit").Int(*limit);
+    w.EndObject();
+    return Json(200, w.Take());
+  }
+
+  Response GetRuns(Ctx& c) {
+    auto limit = IntParam(c, "limit", 100, 1, 10000);
+    if (!limit.ok()) return FromStatus(limit.status());
+    auto offset = IntParam(c, "offset", 0, 0, INT64_MAX);
+    if (!offset.ok()) return FromStatus(offset.status());
+    auto runs = c.store->ListRuns(FilterOf(c));
+    if (!runs.ok()) return FromStatus(runs.status());
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("total").Int(static_cast<int64_t>(runs->size()));
+    w.Key("runs").BeginArray();
+    const int64_t n = static_cast<int64_t>(runs->size());
+    for (int64_t i = n - 1 - *offset, end = std::max<int64_t>(-1, i - *limit); i > end; --i) {
+      WriteRunSummary(w, (*runs)[static_cast<size_t>(i)]);
+    }
+    w.EndArray();
+    w.EndObject();
+    return Json(200, w.Take());
+  }
+
+  Response GetSeries(Ctx& c) {
+    const auto benchmark = Param(c, "benchmark");
+    if (!benchmark) {
+      return Error(400, "bad_request", "benchmark: required, the benchmark's exact name");
+    }
+    auto from = TimeParam(c, "from");
+    if (!from.ok()) return FromStatus(from.status());
+    auto to = TimeParam(c, "to");
+    if (!to.ok()) return FromStatus(to.status());
+    store::RunFilter filter = FilterOf(c);
+    filter.benchmark = *benchmark;
+    analysis::SeriesFilter sf;
+    sf.platform = filter.platform;
+    const auto metric_param = Param(c, "metric");
+    if (metric_param) sf.metrics.push_back(*metric_param);
+    analysis::SeriesBuilder builder(sf);
+    int64_t runs = 0;
+    base::Status s = c.store->ForEachRun(filter, [&](const core::Run& r) {
+      ++runs;
+      builder.Add(r);
+      return base::Status::Ok();
+    });
+    if (!s.ok()) return FromStatus(s);
+    if (runs == 0) {
+      return Error(404, "not_found",
+                   fmt::format("no run measured a benchmark named '{}'{}", *benchmark,
+                               filter.platform ? " on " + *filter.platform : ""));
+    }
+    std::vector<analysis::Series> all = builder.Finish();
+    // The metric: as asked, else real_time or wall_time when measured, else the first.
+    std::string metric;
+    if (metric_param) {
+      metric = *metric_param;
+    } else {
+      std::set<std::string> metrics;
+      for (const auto& x : all) metrics.insert(x.key.metric);
+      for (const char* preferred : {"real_time", "wall_time"}) {
+        if (metrics.contains(preferred)) metric = preferred;
+        if (!metric.empty()) break;
+      }
+      if (metric.empty() && !metrics.empty()) metric = *metrics.begin();
+    }
+    std::string unit;
+    core::Direction direction = core::Direction::kLower;
+    for (const auto& x : all) {
+      if (x.key.metric == metric) {
+        unit = x.unit;
+        direction = x.direction;
+        break;
+      }
+    }
+    if (unit.empty()) {
+      return Error(404, "not_found",
+                   fmt::format("benchmark '{}' has no data points for metric '{}'", *benchmark,
+                               metric.empty() ? "(any)" : metric));
+    }
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("benchmark").String(*benchmark);
+    w.Key("metric").String(metric);
+    w.Key("unit").String(unit);
+    w.Key("direction").String(core::DirectionName(direction));
+    w.Key("series").BeginArray();
+    for (const auto& x : all) {
+      if (x.key.metric != metric) continue;
+      w.BeginObject();
+      w.Key("platform").String(x.key.platform);
+      w.Key("epoch");
+      WriteOptional(w, x.key.epoch);
+      w.Key("environment").String(x.key.ci ? "ci" : "local");
+      w.Key("points").BeginArray();
+      const std::string* previous_fingerprint = nullptr;
+      for (const auto& p : x.points) {
+        const bool changed =
+            previous_fingerprint != nullptr && *previous_fingerprint != p.fingerprint;
+        previous_fingerprint = &p.fingerprint;
+        if (*from && (!p.commit_time || p.commit_time->unix_nanos < (*from)->unix_nanos)) continue;
+        if (*to && (!p.commit_time || p.commit_time->unix_nanos > (*to)->unix_nanos)) continue;
+        w.BeginObject();
+        w.Key("sha").String(p.sha);
+        w.Key("run_id").String(p.run_id);
+        w.Key("commit_time");
+        WriteOptional(w, p.commit_time);
+        w.Key("subject");
+        WriteOptional(w, p.subject);
+        w.Key("median").Number(p.median);
+        w.Key("spread").Number(p.spread);
+        w.Key("samples").Int(p.n);
+        w.Key("runs").Int(p.runs);
+        WriteCommitRange(w, p.range_from, p.sha, p.range_count);
+        w.Key("reason").String(core::ReasonName(p.reason));
+        w.Key("fingerprint").String(p.fingerprint);
+        w.Key("fingerprint_changed").Bool(changed);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+    auto alerts = c.store->ListAlerts({});
+    if (!alerts.ok()) return FromStatus(alerts.status());
+    w.Key("alerts").BeginArray();
+    for (const auto& a : *alerts) {
+      if (a.benchmark != *benchmark || a.metric != metric) continue;
+      if (filter.platform && a.platform != *filter.platform) continue;
+      if (filter.project && a.project != *filter.project) continue;
+      WriteAlert(w, a);
+    }
+    w.EndArray();
+    w.EndObject();
+    return Json(200, w.Take());
+  }
+
+  Response GetCompare(Ctx& c) {
+    const auto base_param = Param(c, "base");
+    const auto head_param = Param(c, "head");
+    if (!base_param || !head_param) {
+      return Error(400, "bad_request", "base and head: required, commit shas or prefixes");
+    }
+    const std::string platform = Param(c, "platform").value_or("");
+    const std::string where = "the store";
+    auto load = [&](const std::string& what) -> base::Result<core::Run> {
+      const std::string sha = base::ToLower(what);
+      if (!schedule::LooksLikeSha(sha)) {
+        return base::InvalidInput(
+            fmt::format("{}: expected a commit sha or a prefix of at least 4 hex digits", what));
+      }
+      return schedule::FindRunOfCommit(*c.store, what, sha, platform, where);
+    };
+    auto base_run = load(*base_param);
+    if (!base_run.ok()) return FromStatus(base_run.status());
+    auto head_run = load(*head_param);
+    if (!head_run.ok()) return FromStatus(head_run.status());
+    analysis::CompareOptions options;
+    options.metrics = Params(c, "metric");
+    if (auto alpha = Param(c, "alpha")) {
+      char* end = nullptr;
+      const double a = std::strtod(alpha->c_str(), &end);
+      if (end != alpha->c_str() + alpha->size() || !(a > 0 && a < 1)) {
+        return Error(
+            400, "bad_request",
+            fmt::format("alpha: expected a probability between 0 and 1, got '{}'", *alpha));
+      }
+      options.alpha = a;
+    }
+    auto history = schedule::LoadNoiseHistory(*head_run, *c.store, where);
+    if (!history.ok()) return FromStatus(history.status());
+    const bool advisory = base_run->environment.fingerprint != head_run->environment.fingerprint ||
+                          base_run->platform != head_run->platform;
+    analysis::Comparison cmp = analysis::CompareRuns(*base_run, *head_run, options, history->noise);
+    if (cmp.rows.empty()) {
+      return Error(400, "bad_request", "base and head have no benchmark and metric in common");
+    }
+    const std::string base_source =
+        fmt::format("commit {} in {}", base_run->commit.sha.substr(0, 12), where);
+    const std::string head_source =
+        fmt::format("commit {} in {}", head_run->commit.sha.substr(0, 12), where);
+    return Json(200, ComparisonJson(cmp, {*base_run, base_source}, {*head_run, head_source},
+                                    advisory, "", *history));
+  }
+
+  static Response NoHistory(const base::Status& s) {
+    // No plan was ever recorded: nothing to report coverage of.
+    if (s.code() == base::StatusCode::kInvalidInput &&
+        s.message().find("no branch history") != std::string::npos) {
+      return Error(404, "not_found", s.message());
+    }
+    return FromStatus(s);
+  }
+
+  Response GetCoverage(Ctx& c) {
+    schedule::CoverageRequest req;
+    req.platform = Param(c, "platform");
+    auto since = TimeParam(c, "since");
+    if (!since.ok()) return FromStatus(since.status());
+    req.since = *since;
+    auto report = schedule::CoverageOf(*c.store, req);
+    if (!report.ok()) return NoHistory(report.status());
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("branch").String(report->branch);
+    w.Key("head").String(report->head);
+    w.Key("platforms").BeginArray();
+    for (const auto& r : report->rows) WriteCoverageRow(w, r);
+    w.EndArray();
+    w.Key("commits").BeginArray();
+    for (size_t i = 0; i < report->commits.size(); ++i) {
+      const auto& commit = report->commits[i];
+      w.BeginObject();
+      w.Key("sha").String(commit.sha);
+      w.Key("time").String(base::FormatRfc3339(commit.time));
+      w.Key("subject").String(commit.subject);
+      w.Key("status").BeginObject();
+      for (const auto& r : report->rows) {
+        if (i < r.states.size()) w.Key(r.platform).String(analysis::CommitStateName(r.states[i]));
+      }
+      w.EndObject();
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return Json(200, w.Take());
+  }
+
+  Response GetGaps(Ctx& c) {
+    schedule::GapsRequest req;
+    auto max_commits = IntParam(c, "max_commits", 5, 0, INT64_MAX);
+    if (!max_commits.ok()) return FromStatus(max_commits.status());
+    req.bounds.max_commits = *max_commits;
+    if (auto age = Param(c, "max_age")) {
+      auto d = base::ParseDuration(*age);
+      if (!d.ok()) return FromStatus(d.status().WithPrefix("max_age"));
+      req.bounds.max_age_nanos = *d;
+    }
+    req.now = Now();
+    auto report = schedule::GapsOf(*c.store, req);
+    if (!report.ok()) return NoHistory(report.status());
+    return Json(200, GapsJson(*report));
+  }
+
+  Response GetSkips(Ctx& c) {
+    auto limit = IntParam(c, "limit", 500, 1, 100000);
+    if (!limit.ok()) return FromStatus(limit.status());
+    auto schedule = c.store->LoadSchedule();
+    if (!schedule.ok()) return FromStatus(schedule.status());
+    const auto platform = Param(c, "platform");
+    std::vector<const store::SkipRecord*> skips;
+    for (const auto& k : schedule->skips) {
+      if (!platform || k.platform == *platform) skips.push_back(&k);
+    }
+    std::stable_sort(skips.begin(), skips.end(),
+                     [](const auto* a, const auto* b) { return a->plan_id > b->plan_id; });
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("total").Int(static_cast<int64_t>(skips.size()));
+    w.Key("skips").BeginArray();
+    for (size_t i = 0; i < skips.size() && static_cast<int64_t>(i) < *limit; ++i) {
+      const auto& k = *skips[i];
+      w.BeginObject();
+      w.Key("sha").String(k.sha);
+      w.Key("platform").String(k.platform);
+      w.Key("reason").String(k.reason);
+      w.Key("queue_depth").Int(k.queue_depth);
+      w.Key("superseded_by");
+      WriteOptional(w, k.superseded_by);
+      w.Key("plan_id").Int(k.plan_id);
+      w.Key("planned_at").String(base::FormatRfc3339(k.planned_at));
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return Json(200, w.Take());
+  }
+
+  static bool IsAlertStatus(const std::string& s) {
+    return s == "open" || s == "acknowledged" || s == "resolved" || s == "false-positive";
+  }
+
+  Response GetAlerts(Ctx& c) {
+    store::AlertFilter filter;
+    filter.status = Param(c, "status");
+    filter.platform = Param(c, "platform");
+    filter.kind = Param(c, "kind");
+    if (filter.status && !IsAlertStatus(*filter.status)) {
+      return Error(400, "bad_request",
+                   fmt::format("status: expected open, acknowledged, resolved or false-positive, "
+                               "got '{}'",
+                               *filter.status));
+    }
+    if (filter.kind && *filter.kind != "regression" && *filter.kind != "improvement" &&
+        *filter.kind != "environment") {
+      return Error(400, "bad_request",
+                   fmt::format("kind: expected regression, improvement or environment, got '{}'",
+                               *filter.kind));
+    }
+    auto alerts = c.store->ListAlerts(filter);
+    if (!alerts.ok()) return FromStatus(alerts.status());
+    return Json(200, AlertsJson(*alerts, schedule::GroupAlerts(*alerts)));
+  }
+
+  Response PatchAlert(Ctx& c) {
+    const std::string& id_text = c.params["id"];
+    int64_t id = 0;
+    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+    if (ec != std::errc() || end != id_text.data() + id_text.size()) {
+      return Error(404, "not_found", fmt::format("no alert with id {}", id_text));
+    }
+    nlohmann::json body = nlohmann::json::parse(c.req.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded() || !body.is_object()) {
+      return Error(400, "bad_request",
+                   "request body: expected a JSON object like {\"status\": \"acknowledged\"}");
+    }
+    auto status = body.find("status");
+    if (status == body.end() || !status->is_string() ||
+        !IsAlertStatus(status->get<std::string>())) {
+      return Error(400, "bad_request",
+                   "request body: /status: expected open, acknowledged, resolved or "
+                   "false-positive",
+                   "/status");
+    }
+    std::optional<std::string> note;
+    if (auto n = body.find("note"); n != body.end() && !n->is_null()) {
+      if (!n->is_string()) {
+        return Error(400, "bad_request", "request body: /note: expected a string", "/note");
+      }
+      note = n->get<std::string>();
+    }
+    base::Status s = c.store->SetAlertStatus(id, status->get<std::string>(), note, Now());
+    if (!s.ok()) return FromStatus(s);
+    auto alerts = c.store->ListAlerts({});
+    if (!alerts.ok()) return FromStatus(alerts.status());
+    for (const auto& a : *alerts) {
+      if (a.id != id) continue;
+      JsonWriter w;
+      WriteAlert(w, a);
+      return Json(200, w.Take());
+    }
+    return Error(404, "not_found", fmt::format("no alert with id {}", id));
+  }
+
+  Response GetIndex(Ctx& c) {
+    schedule::IndexRequest req;
+    req.runs = FilterOf(c);
+    req.metrics = Params(c, "metric");
+    auto index = schedule::IndexOf(*c.store, req);
+    if (!index.ok()) return FromStatus(index.status());
+    return Json(200, IndexJson(*index));
+  }
+
+  Response GetJobs(Ctx& c) {
+    auto schedule = c.store->LoadSchedule();
+    if (!schedule.ok()) return FromStatus(schedule.status());
+    auto runs = c.store->ListRuns({});
+    if (!runs.ok()) return FromStatus(runs.status());
+    std::set<std::pair<std::string, std::string>> measured;
+    for (const auto& r : *runs) measured.emplace(r.sha, r.platform);
+    const auto platform = Param(c, "platform");
+    const auto state = Param(c, "state");
+    if (state && *state != "queued" && *state != "superseded" && *state != "done") {
+      return Error(400, "bad_request",
+                   fmt::format("state: expected queued, superseded or done, got '{}'", *state));
+    }
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("branch");
+    WriteOptional(w, schedule->branch);
+    w.Key("head");
+    WriteOptional(w, schedule->head);
+    w.Key("last_plan");
+    WriteOptional(w, schedule->last_plan);
+    w.Key("jobs").BeginArray();
+    for (auto it = schedule->jobs.rbegin(); it != schedule->jobs.rend(); ++it) {
+      const store::JobRecord& j = *it;
+      std::string job_state = j.state;
+      if (measured.contains({j.sha, j.platform})) job_state = "done";
+      if (platform && j.platform != *platform) continue;
+      if (state && job_state != *state) continue;
+      w.BeginObject();
+      w.Key("plan_id").Int(j.plan_id);
+      w.Key("sha").String(j.sha);
+      w.Key("platform").String(j.platform);
+      w.Key("reason").String(j.reason);
+      w.Key("reason_detail").String(j.reason_detail);
+      WriteCommitRange(w, j.range_from, j.sha, j.range_count);
+      w.Key("priority").Int(j.priority);
+      w.Key("state").String(job_state);
+      w.Key("planned_at").String(base::FormatRfc3339(j.planned_at));
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return Json(200, w.Take());
+  }
+};
+
+Api::Api(ApiOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>(this)) {}
+
+Api::~Api() = default;
+
+Response Api::Handle(const Request& request) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string route = "unmatched";
+  Response r;
+  try {
+    r = impl_->Handle(request, &route);
+  } catch (const std::exception& e) {
+    r = Error(500, "internal", fmt::format("internal error: {}", e.what()));
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics_.ObserveRequest(request.method, route, r.status, seconds);
+  return r;
+}
+
+std::vector<Route> Api::Routes() {
+  ApiOptions options;
+  options.db = ":memory:";
+  Api api(options);
+  std::vector<Route> out;
+  for (const auto& e : api.impl_->routes_) out.push_back(e.route);
+  out.push_back({"GET", "/healthz"});
+  out.push_back({"GET", "/metrics"});
+  return out;
+}
+
+}  // namespace perfledger::server

@@ -1,0 +1,98 @@
+// The HTTP API (docs/api.md) as a function from a request to a response, independent of the
+// HTTP library: server.cc only moves bytes between cpp-httplib and Api::Handle, so routing,
+// authentication and every document are testable without sockets, and the route table is
+// what docs/openapi.json is checked against.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "server/metrics.h"
+#include "store/store.h"
+
+namespace perfledger::server {
+
+struct Request {
+  std::string method;  // GET, POST, PATCH, ...
+  std::string path;    // decoded, without the query: /api/v1/alerts/3
+  std::multimap<std::string, std::string> query;
+  std::optional<std::string> authorization;  // the Authorization header
+  std::string body;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct Route {
+  std::string method;
+  std::string pattern;  // /api/v1/alerts/{id}
+};
+
+struct ApiOptions {
+  std::string db;              // the store's location
+  bool private_reads = false;  // every /api/v1/ request needs a token
+  std::string web_root;        // serve the dashboard from here; empty: the files built in
+  size_t max_body = 64u << 20;
+  int store_connections = 8;
+};
+
+// Hands out one store connection per request (a Store is used from one thread at a time);
+// opens more as needed, up to no limit, and keeps at most `keep` idle ones.
+class StorePool {
+ public:
+  StorePool(std::string location, size_t keep) : location_(std::move(location)), keep_(keep) {}
+  class Lease {
+   public:
+    Lease(StorePool* pool, std::unique_ptr<store::Store> s) : pool_(pool), store_(std::move(s)) {}
+    Lease(Lease&&) = default;
+    ~Lease();
+    store::Store& operator*() { return *store_; }
+    store::Store* operator->() { return store_.get(); }
+
+   private:
+    StorePool* pool_;
+    std::unique_ptr<store::Store> store_;
+  };
+  base::Result<Lease> Acquire();
+
+ private:
+  std::string location_;
+  size_t keep_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<store::Store>> idle_;
+};
+
+class Api {
+ public:
+  explicit Api(ApiOptions options);
+  ~Api();
+
+  // Never throws; every failure is a JSON error response.
+  Response Handle(const Request& request);
+
+  // Every route the API serves (not the dashboard's files).
+  static std::vector<Route> Routes();
+
+  Metrics& metrics() { return metrics_; }
+
+ private:
+  struct Impl;
+  ApiOptions options_;
+  Metrics metrics_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace perfledger::server

@@ -1,0 +1,253 @@
+// The API as a function (server/api.h) over a real SQLite store: routing, authentication and
+// the documents. tests/api/ checks the same over real HTTP with the perfledger binary.
+#include "server/api.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "base/uuid.h"
+#include "core/artifact.h"
+#include "core/token.h"
+
+namespace perfledger::server {
+namespace {
+
+using nlohmann::json;
+
+std::string Sha(int i) {
+  std::string s = std::to_string(i);
+  return std::string(40 - s.size(), 'a') + s;
+}
+
+core::Run MakeRun(int i, const std::string& platform, double wall, const std::string& project) {
+  core::Run r;
+  r.run_id = base::NewUuidV4();
+  r.project = project;
+  r.commit.sha = Sha(i);
+  r.commit.time = base::Timestamp{(1'700'000'000LL + i * 60) * 1'000'000'000};
+  r.commit.subject = "commit " + std::to_string(i);
+  r.commit_range = {i > 0 ? std::optional<std::string>(Sha(i - 1)) : std::nullopt, r.commit.sha, 1};
+  r.platform = platform;
+  r.environment.os = "linux";
+  r.environment.cores = 4;
+  r.environment.fingerprint = core::ComputeFingerprint(r.environment);
+  r.started_at = base::Timestamp{r.commit.time->unix_nanos + 1'000'000'000};
+  r.finished_at = base::Timestamp{r.started_at.unix_nanos + 1'000'000'000};
+  core::BenchmarkResult b;
+  b.name = "parse/small";
+  b.metrics.push_back({"wall_time", "ns", core::Direction::kLower, {wall, wall * 1.01, wall}, {}});
+  r.benchmarks.push_back(b);
+  core::BenchmarkResult other;
+  other.name = "sort/large";
+  other.metrics.push_back({"wall_time", "ns", core::Direction::kLower, {500, 501, 502}, {}});
+  r.benchmarks.push_back(other);
+  return r;
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("api_test_" + base::NewUuidV4());
+    std::filesystem::create_directories(dir_);
+    db_ = (dir_ / "perf.db").string();
+    auto store = store::OpenStore(db_);
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    token_ = *core::NewApiToken();
+    store::TokenRecord t;
+    t.project = "gruel";
+    t.hash = core::ApiTokenHash(token_);
+    t.prefix = core::ApiTokenDisplayPrefix(token_);
+    ASSERT_TRUE((*store)->CreateToken(t).ok());
+    other_token_ = *core::NewApiToken();
+    t.project = "other";
+    t.hash = core::ApiTokenHash(other_token_);
+    t.prefix = core::ApiTokenDisplayPrefix(other_token_);
+    ASSERT_TRUE((*store)->CreateToken(t).ok());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  Api MakeApi(bool private_reads = false) {
+    ApiOptions o;
+    o.db = db_;
+    o.private_reads = private_reads;
+    return Api(o);
+  }
+
+  Response Call(Api& api, std::string method, std::string path, std::string body = "",
+                std::optional<std::string> token = std::nullopt,
+                std::multimap<std::string, std::string> query = {}) {
+    Request r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.body = std::move(body);
+    r.query = std::move(query);
+    if (token) r.authorization = "Bearer " + *token;
+    return api.Handle(r);
+  }
+
+  static json Body(const Response& r) { return json::parse(r.body); }
+
+  std::filesystem::path dir_;
+  std::string db_, token_, other_token_;
+};
+
+TEST_F(ApiTest, UploadNeedsATokenOfItsProject) {
+  Api api = MakeApi();
+  const std::string artifact = core::WriteArtifact(MakeRun(1, "linux", 100, "gruel"));
+  Response none = Call(api, "POST", "/api/v1/projects/gruel/runs", artifact);
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(Body(none)["error"]["code"], "unauthorized");
+  Response wrong = Call(api, "POST", "/api/v1/projects/gruel/runs", artifact, "plt_nonsense");
+  EXPECT_EQ(wrong.status, 401);
+  Response other = Call(api, "POST", "/api/v1/projects/gruel/runs", artifact, other_token_);
+  EXPECT_EQ(other.status, 403) << other.body;
+  Response ok = Call(api, "POST", "/api/v1/projects/gruel/runs", artifact, token_);
+  EXPECT_EQ(ok.status, 201) << ok.body;
+  EXPECT_EQ(Body(ok)["ingested"], 1);
+  Response again = Call(api, "POST", "/api/v1/projects/gruel/runs", artifact, token_);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(Body(again)["already_present"], 1);
+  // The token's use is noted.
+  auto store = store::OpenStore(db_);
+  auto tokens = (*store)->ListTokens(std::string("gruel"));
+  ASSERT_EQ(tokens->size(), 1u);
+  EXPECT_TRUE((*tokens)[0].last_used_at.has_value());
+}
+
+TEST_F(ApiTest, ABatchWithOneBadArtifactStoresNothingAndNamesItsPointer) {
+  Api api = MakeApi();
+  json bad = json::parse(core::WriteArtifact(MakeRun(2, "linux", 100, "gruel")));
+  bad["benchmarks"][0]["name"] = 7;
+  const std::string body = "{\"artifacts\":[" +
+                           core::WriteArtifact(MakeRun(1, "linux", 100, "gruel")) + "," +
+                           bad.dump() + "]}";
+  Response r = Call(api, "POST", "/api/v1/projects/gruel/runs", body, token_);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(Body(r)["error"]["pointer"], "/artifacts/1/benchmarks/0/name");
+  EXPECT_NE(Body(r)["error"]["message"].get<std::string>().find("/artifacts/1/benchmarks/0/name"),
+            std::string::npos);
+  Response runs = Call(api, "GET", "/api/v1/runs");
+  EXPECT_EQ(Body(runs)["total"], 0);
+}
+
+TEST_F(ApiTest, ARunOfAnotherProjectThanTheUrlIsRefused) {
+  Api api = MakeApi();
+  Response r = Call(api, "POST", "/api/v1/projects/gruel/runs",
+                    core::WriteArtifact(MakeRun(1, "linux", 100, "other")), token_);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Body(r)["error"]["pointer"], "/project");
+}
+
+TEST_F(ApiTest, AConflictingRunIdIs409) {
+  Api api = MakeApi();
+  core::Run run = MakeRun(1, "linux", 100, "gruel");
+  ASSERT_EQ(
+      Call(api, "POST", "/api/v1/projects/gruel/runs", core::WriteArtifact(run), token_).status,
+      201);
+  run.benchmarks[0].metrics[0].samples[0] = 999;
+  Response r = Call(api, "POST", "/api/v1/projects/gruel/runs", core::WriteArtifact(run), token_);
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(Body(r)["error"]["code"], "conflict");
+}
+
+TEST_F(ApiTest, UnknownRoutesAre404AndWrongMethods405) {
+  Api api = MakeApi();
+  Response missing = Call(api, "GET", "/api/v1/nothing");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(Body(missing)["error"]["code"], "not_found");
+  Response method = Call(api, "DELETE", "/api/v1/alerts");
+  EXPECT_EQ(method.status, 405);
+  ASSERT_FALSE(method.headers.empty());
+  EXPECT_EQ(method.headers.back().second, "GET");
+}
+
+TEST_F(ApiTest, PrivateServersNeedATokenForReads) {
+  Api open_api = MakeApi();
+  EXPECT_EQ(Call(open_api, "GET", "/api/v1/projects").status, 200);
+  Api private_api = MakeApi(/*private_reads=*/true);
+  EXPECT_EQ(Call(private_api, "GET", "/api/v1/projects").status, 401);
+  EXPECT_EQ(Call(private_api, "GET", "/api/v1/projects", "", other_token_).status, 200);
+  // Health and metrics stay open for probes and scrapers.
+  EXPECT_EQ(Call(private_api, "GET", "/healthz").status, 200);
+  EXPECT_EQ(Call(private_api, "GET", "/metrics").status, 200);
+}
+
+TEST_F(ApiTest, SeriesHasOnePointPerMeasuredCommitWithItsRange) {
+  Api api = MakeApi();
+  std::string body = "{\"artifacts\":[";
+  for (int i = 0; i < 6; ++i) {
+    if (i > 0) body += ",";
+    body += core::WriteArtifact(MakeRun(i, "linux", i < 3 ? 100 : 150, "gruel"));
+  }
+  body += "]}";
+  ASSERT_EQ(Call(api, "POST", "/api/v1/projects/gruel/runs", body, token_).status, 201);
+  Response r = Call(api, "GET", "/api/v1/series", "", std::nullopt,
+                    {{"benchmark", "parse/small"}, {"platform", "linux"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  json s = Body(r);
+  EXPECT_EQ(s["metric"], "wall_time");
+  ASSERT_EQ(s["series"].size(), 1u);
+  const json& points = s["series"][0]["points"];
+  ASSERT_EQ(points.size(), 6u);
+  EXPECT_EQ(points[3]["median"], 150);
+  EXPECT_EQ(points[3]["commit_range"]["from"], Sha(2));
+  EXPECT_EQ(points[3]["commit_range"]["count"], 1);
+  EXPECT_EQ(points[0]["samples"], 3);
+  EXPECT_EQ(points[0]["subject"], "commit 0");
+  // from/to select by commit time.
+  Response window = Call(
+      api, "GET", "/api/v1/series", "", std::nullopt,
+      {{"benchmark", "parse/small"},
+       {"from", base::FormatRfc3339(base::Timestamp{(1'700'000'000LL + 120) * 1'000'000'000})}});
+  EXPECT_EQ(Body(window)["series"][0]["points"].size(), 4u);
+  EXPECT_EQ(Call(api, "GET", "/api/v1/series", "", std::nullopt, {{"benchmark", "nope"}}).status,
+            404);
+  EXPECT_EQ(Call(api, "GET", "/api/v1/series").status, 400);
+  Response catalog = Call(api, "GET", "/api/v1/benchmarks", "", std::nullopt, {{"q", "PARSE"}});
+  ASSERT_EQ(Body(catalog)["benchmarks"].size(), 1u);
+  EXPECT_EQ(Body(catalog)["benchmarks"][0]["name"], "parse/small");
+  EXPECT_EQ(Body(catalog)["benchmarks"][0]["metrics"][0]["unit"], "ns");
+}
+
+TEST_F(ApiTest, CompareNamesTheMissingCommit) {
+  Api api = MakeApi();
+  ASSERT_EQ(Call(api, "POST", "/api/v1/projects/gruel/runs",
+                 core::WriteArtifact(MakeRun(1, "linux", 100, "gruel")), token_)
+                .status,
+            201);
+  Response r =
+      Call(api, "GET", "/api/v1/compare", "", std::nullopt, {{"base", "ffff"}, {"head", Sha(1)}});
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(Body(r)["error"]["message"].get<std::string>().find("ffff"), std::string::npos);
+  EXPECT_EQ(Call(api, "GET", "/api/v1/compare", "", std::nullopt, {{"base", "x"}}).status, 400);
+}
+
+TEST_F(ApiTest, PatchingAnUnknownAlertIs404AndABadStatus400) {
+  Api api = MakeApi();
+  EXPECT_EQ(Call(api, "PATCH", "/api/v1/alerts/42", R"({"status":"acknowledged"})").status, 404);
+  EXPECT_EQ(Call(api, "PATCH", "/api/v1/alerts/42", R"({"status":"gone"})").status, 400);
+  EXPECT_EQ(Call(api, "PATCH", "/api/v1/alerts/42", "not json").status, 400);
+}
+
+TEST_F(ApiTest, CoverageWithoutARecordedPlanIs404) {
+  Api api = MakeApi();
+  Response r = Call(api, "GET", "/api/v1/coverage");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(Body(r)["error"]["message"].get<std::string>().find("plan"), std::string::npos);
+}
+
+TEST_F(ApiTest, EveryRouteIsListed) {
+  const std::vector<Route> routes = Api::Routes();
+  auto has = [&](const std::string& method, const std::string& pattern) {
+    return std::any_of(routes.begin(), routes.end(),
+                       [&](const Route& r) { return r.method == method && r.pattern == pattern; });
+  };
+  EXPECT_TRUE(has("POST", "/api/v1/projects/{project}/runs"));
+  EXPECT_TRUE(has("PATCH", "/api/v1/alerts/{id}"));
+  EXPECT_TRUE(has("GET", "/healthz"));
+}
+
+}  // namespace
+}  // namespace perfledger::server

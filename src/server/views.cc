@@ -1,0 +1,285 @@
+#include "server/views.h"
+
+namespace perfledger::server {
+
+void WriteCommitRange(base::JsonWriter& w, const std::optional<std::string>& from,
+                      const std::string& to, std::optional<int64_t> count) {
+  w.Key("commit_range").BeginObject();
+  w.Key("from");
+  WriteOptional(w, from);
+  w.Key("to").String(to);
+  w.Key("count");
+  if (count && *count > 0) {
+    w.Int(*count);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+}
+
+void WriteOptional(base::JsonWriter& w, const std::optional<int64_t>& v) {
+  if (v) {
+    w.Int(*v);
+  } else {
+    w.Null();
+  }
+}
+
+void WriteOptional(base::JsonWriter& w, const std::optional<double>& v) {
+  if (v) {
+    w.Number(*v);
+  } else {
+    w.Null();
+  }
+}
+
+void WriteOptional(base::JsonWriter& w, const std::optional<std::string>& v) {
+  if (v) {
+    w.String(*v);
+  } else {
+    w.Null();
+  }
+}
+
+void WriteOptional(base::JsonWriter& w, const std::optional<base::Timestamp>& v) {
+  if (v) {
+    w.String(base::FormatRfc3339(*v));
+  } else {
+    w.Null();
+  }
+}
+
+void WriteAlert(base::JsonWriter& w, const store::AlertRecord& a) {
+  w.BeginObject();
+  w.Key("id").Int(a.id);
+  w.Key("project").String(a.project);
+  w.Key("platform").String(a.platform);
+  w.Key("benchmark").String(a.benchmark);
+  w.Key("metric").String(a.metric);
+  w.Key("unit").String(a.unit);
+  w.Key("epoch");
+  WriteOptional(w, a.epoch);
+  WriteCommitRange(w, a.range_from, a.range_to, a.range_count);
+  w.Key("before_median").Number(a.before_median);
+  w.Key("after_median").Number(a.after_median);
+  w.Key("change").Number(a.change);
+  w.Key("confidence").Number(a.confidence);
+  w.Key("noise").Number(a.noise);
+  w.Key("kind").String(a.kind);
+  w.Key("status").String(a.status);
+  w.Key("note");
+  WriteOptional(w, a.note);
+  w.Key("created_at").String(base::FormatRfc3339(a.created_at));
+  w.Key("updated_at").String(base::FormatRfc3339(a.updated_at));
+  w.EndObject();
+}
+
+void WriteRunSummary(base::JsonWriter& w, const store::RunSummary& r) {
+  w.BeginObject();
+  w.Key("run_id").String(r.run_id);
+  w.Key("project").String(r.project);
+  w.Key("sha").String(r.sha);
+  w.Key("platform").String(r.platform);
+  w.Key("reason").String(core::ReasonName(r.reason));
+  w.Key("benchmark_count").Int(r.benchmark_count);
+  w.Key("sample_count").Int(r.sample_count);
+  w.Key("status").String(r.partial ? "partial" : "complete");
+  w.Key("commit_time");
+  WriteOptional(w, r.commit_time);
+  w.Key("started_at").String(base::FormatRfc3339(r.started_at));
+  w.EndObject();
+}
+
+void WriteCoverageRow(base::JsonWriter& w, const analysis::CoverageRow& r) {
+  w.BeginObject();
+  w.Key("platform").String(r.platform);
+  w.Key("commits").Int(r.commits);
+  w.Key("measured").Int(r.measured);
+  w.Key("represented").Int(r.represented);
+  w.Key("skipped").Int(r.skipped);
+  w.Key("skipped_by_reason").BeginObject();
+  for (const auto& [reason, n] : r.skipped_by_reason) w.Key(reason).Int(n);
+  w.EndObject();
+  w.Key("pending").Int(r.pending);
+  w.Key("unaccounted").Int(r.unaccounted);
+  w.Key("unaccounted_shas").BeginArray();
+  for (const auto& s : r.unaccounted_shas) w.String(s);
+  w.EndArray();
+  w.Key("coverage_measured");
+  WriteOptional(w, r.coverage_measured);
+  w.Key("coverage_represented");
+  WriteOptional(w, r.coverage_represented);
+  w.EndObject();
+}
+
+std::string AlertsJson(const std::vector<store::AlertRecord>& alerts,
+                       const std::vector<schedule::AlertGroup>& groups) {
+  base::JsonWriter w;
+  w.BeginObject();
+  w.Key("alerts").BeginArray();
+  for (const auto& a : alerts) WriteAlert(w, a);
+  w.EndArray();
+  w.Key("groups").BeginArray();
+  for (const auto& g : groups) {
+    w.BeginObject();
+    WriteCommitRange(w, g.range_from, g.range_to, g.range_count);
+    w.Key("platforms").BeginArray();
+    for (const auto& p : g.platforms) w.String(p);
+    w.EndArray();
+    w.Key("regressions").Int(g.regressions);
+    w.Key("improvements").Int(g.improvements);
+    w.Key("environment").Int(g.environment);
+    w.Key("alert_ids").BeginArray();
+    for (int64_t id : g.alert_ids) w.Int(id);
+    w.EndArray();
+    w.Key("summary").String(g.Summary());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return w.Take();
+}
+
+std::string IndexJson(const std::vector<analysis::IndexSeries>& index) {
+  base::JsonWriter w;
+  w.BeginObject();
+  w.Key("indexes").BeginArray();
+  for (const auto& s : index) {
+    w.BeginObject();
+    w.Key("platform").String(s.platform);
+    w.Key("epoch");
+    WriteOptional(w, s.epoch);
+    w.Key("environment").String(s.ci ? "ci" : "local");
+    w.Key("metric").String(s.metric);
+    w.Key("unit").String(s.unit);
+    w.Key("direction").String(core::DirectionName(s.direction));
+    w.Key("base").BeginObject();
+    w.Key("sha").String(s.base_sha);
+    w.Key("source").String(s.base_source);
+    w.Key("benchmarks").Int(s.base_benchmarks);
+    w.EndObject();
+    w.Key("points").BeginArray();
+    for (const auto& p : s.points) {
+      w.BeginObject();
+      w.Key("sha").String(p.sha);
+      w.Key("run_id").String(p.run_id);
+      w.Key("commit_time");
+      WriteOptional(w, p.commit_time);
+      w.Key("index").Number(p.value);
+      w.Key("benchmarks").Int(p.benchmarks);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return w.Take();
+}
+
+std::string GapsJson(const schedule::GapsReport& report) {
+  base::JsonWriter w;
+  w.BeginObject();
+  w.Key("branch").String(report.branch);
+  w.Key("head").String(report.head);
+  w.Key("expected_benchmarks").Int(static_cast<int64_t>(report.expected.size()));
+  w.Key("stalled").Bool(report.stalled());
+  w.Key("platforms").BeginArray();
+  for (const auto& r : report.rows) {
+    w.BeginObject();
+    w.Key("platform").String(r.platform);
+    w.Key("last_complete");
+    WriteOptional(w, r.last_complete);
+    w.Key("commits_since").Int(r.commits_since);
+    w.Key("age_seconds").Int(r.age_nanos / 1'000'000'000);
+    w.Key("missing_benchmarks").BeginArray();
+    for (const auto& b : r.missing) w.String(b);
+    w.EndArray();
+    w.Key("stalled").Bool(r.stalled);
+    w.Key("why").String(r.why);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return w.Take();
+}
+
+namespace {
+
+void WriteSide(base::JsonWriter& w, const ComparedSide& s) {
+  w.BeginObject();
+  w.Key("run_id").String(s.run.run_id);
+  w.Key("sha").String(s.run.commit.sha);
+  w.Key("platform").String(s.run.platform);
+  w.Key("fingerprint").String(s.run.environment.fingerprint);
+  w.Key("source").String(s.source);
+  w.EndObject();
+}
+
+void Optional(base::JsonWriter& w, std::string_view key, std::optional<double> v) {
+  w.Key(key);
+  WriteOptional(w, v);
+}
+
+}  // namespace
+
+std::string ComparisonJson(const analysis::Comparison& c, const ComparedSide& base,
+                           const ComparedSide& head, bool advisory, const std::string& why,
+                           const schedule::NoiseHistory& history) {
+  base::JsonWriter w;
+  w.BeginObject();
+  w.Key("base");
+  WriteSide(w, base);
+  w.Key("head");
+  WriteSide(w, head);
+  w.Key("advisory").Bool(advisory);
+  if (!why.empty()) w.Key("baseline_reason").String(why);
+  w.Key("history").BeginObject();
+  w.Key("runs").Int(history.runs);
+  w.Key("series").Int(static_cast<int64_t>(history.noise.size()));
+  w.Key("description").String(history.description);
+  w.EndObject();
+  w.Key("results").BeginArray();
+  for (const auto& r : c.rows) {
+    w.BeginObject();
+    w.Key("benchmark").String(r.benchmark);
+    w.Key("metric").String(r.metric);
+    w.Key("unit").String(r.unit);
+    w.Key("base_median").Number(r.base_median);
+    w.Key("head_median").Number(r.head_median);
+    Optional(w, "change", r.change);
+    Optional(w, "ci_low", r.ci_low);
+    Optional(w, "ci_high", r.ci_high);
+    Optional(w, "p_value", r.p_value);
+    Optional(w, "q_value", r.q_value);
+    w.Key("verdict").String(analysis::VerdictName(r.verdict));
+    w.Key("base_n").Int(r.base_n);
+    w.Key("head_n").Int(r.head_n);
+    w.Key("threshold").Number(r.threshold);
+    w.Key("noise").Number(r.noise);
+    w.Key("noise_source").String(r.noise_source);
+    if (!r.note.empty()) w.Key("note").String(r.note);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("summary").BeginObject();
+  w.Key("regressions").Int(c.regressions);
+  w.Key("improvements").Int(c.improvements);
+  w.Key("unchanged").Int(c.unchanged);
+  w.Key("inconclusive").Int(c.inconclusive);
+  w.EndObject();
+  w.Key("not_compared").BeginObject();
+  for (auto [key, list] :
+       {std::pair{"failed", &c.failed}, std::pair{"only_base", &c.only_base},
+        std::pair{"only_head", &c.only_head}, std::pair{"metrics_only_base", &c.metrics_only_base},
+        std::pair{"metrics_only_head", &c.metrics_only_head}}) {
+    w.Key(key).BeginArray();
+    for (const auto& name : *list) w.String(name);
+    w.EndArray();
+  }
+  w.EndObject();
+  w.EndObject();
+  return w.Take();
+}
+
+}  // namespace perfledger::server

@@ -1,0 +1,54 @@
+// The JSON documents the API serves and the CLI prints with --format json: one writer per
+// document, so `perfledger alerts --format json` and GET /api/v1/alerts give the same bytes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/compare.h"
+#include "analysis/coverage.h"
+#include "analysis/index.h"
+#include "base/json_writer.h"
+#include "core/run.h"
+#include "schedule/comparison.h"
+#include "schedule/detection.h"
+#include "schedule/scheduler.h"
+#include "store/store.h"
+
+namespace perfledger::server {
+
+// "commit_range": {"from", "to", "count"}; count is null when unknown (absent or 0).
+void WriteCommitRange(base::JsonWriter& w, const std::optional<std::string>& from,
+                      const std::string& to, std::optional<int64_t> count);
+// A value or null.
+void WriteOptional(base::JsonWriter& w, const std::optional<int64_t>& v);
+void WriteOptional(base::JsonWriter& w, const std::optional<double>& v);
+void WriteOptional(base::JsonWriter& w, const std::optional<std::string>& v);
+void WriteOptional(base::JsonWriter& w, const std::optional<base::Timestamp>& v);
+
+void WriteAlert(base::JsonWriter& w, const store::AlertRecord& a);
+void WriteRunSummary(base::JsonWriter& w, const store::RunSummary& r);
+void WriteCoverageRow(base::JsonWriter& w, const analysis::CoverageRow& r);
+
+// {"alerts": [...], "groups": [...]}
+std::string AlertsJson(const std::vector<store::AlertRecord>& alerts,
+                       const std::vector<schedule::AlertGroup>& groups);
+// {"indexes": [...]}
+std::string IndexJson(const std::vector<analysis::IndexSeries>& index);
+// {"branch", "head", "expected_benchmarks", "stalled", "platforms": [...]}
+std::string GapsJson(const schedule::GapsReport& report);
+
+// One side of a comparison: the run and where it came from ("commit abc in perf.db").
+struct ComparedSide {
+  const core::Run& run;
+  const std::string& source;
+};
+
+// `perfledger compare --format json` and GET /api/v1/compare.
+std::string ComparisonJson(const analysis::Comparison& c, const ComparedSide& base,
+                           const ComparedSide& head, bool advisory, const std::string& why,
+                           const schedule::NoiseHistory& history);
+
+}  // namespace perfledger::server
