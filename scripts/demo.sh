@@ -614,5 +614,8 @@ if [ "${PERFLEDGER_DEMO_NO_SERVE:-}" = 1 ]; then
   exit 0
 fi
 echo
-echo "Dashboard: http://127.0.0.1:$port/   (Ctrl-C stops the server)"
+echo "Dashboard: http://127.0.0.1:$port/"
+echo "  the regression and its commit: http://127.0.0.1:$port/#/alerts"
+echo "  coverage and the skip log:     http://127.0.0.1:$port/#/coverage"
+echo "  (Ctrl-C stops the server)"
 exec "$pl" serve --bind 127.0.0.1 --port "$port"
