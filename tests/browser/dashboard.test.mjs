@@ -2,7 +2,8 @@
 // web/node_modules; it never downloads a browser) against `perfledger serve` on a store made by
 // the real CLI (fixture.mjs). Every page loads without console errors and fetches nothing from
 // elsewhere, charts draw, hover and zoom work, two chart points open Compare, an alert is
-// acknowledged, and a private server asks for a token. Screenshots go to
+// acknowledged, and a private server asks for a token. The dashboard is served from the binary,
+// and (the private server) from the built directory. Screenshots go to
 // $PERFLEDGER_SCREENSHOTS (CTest: <build>/tests/browser/screenshots).
 //
 // Environment: PERFLEDGER_BIN (the perfledger binary), PERFLEDGER_WEB_DIST (the built
@@ -36,7 +37,7 @@ before(async () => {
   fixture = new Fixture(bin);
   fixture.makeRepository();
   fixture.measure();
-  url = await fixture.serve(dist);
+  url = await fixture.serve(null);  // the dashboard built into the binary
   browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
@@ -260,7 +261,7 @@ test("an alert is acknowledged with a note on the Alerts page", async () => {
 
 test("a private server: the page says a token is needed, and works with one", async () => {
   const token = fixture.createToken();
-  const privateUrl = await fixture.serve(dist, ["--private"]);
+  const privateUrl = await fixture.serve(dist, ["--private"]);  // the dashboard from a directory
   const { page, context, errors } = await open("#/alerts", privateUrl);
   try {
     const error = page.locator(".error").first();

@@ -142,9 +142,11 @@ export class Fixture {
     return m[0];
   }
 
-  // Starts `perfledger serve` on a port it picks; resolves with the base URL once /healthz answers.
+  // Starts `perfledger serve` on a port it picks, with the dashboard built into the binary or,
+  // given `webRoot`, from that directory; resolves with the base URL once /healthz answers.
   async serve(webRoot, extra = []) {
-    const child = spawn(this.bin, ["--db", this.db, "serve", "--port", "0", "--web-root", webRoot, ...extra], {
+    const dashboard = webRoot ? ["--web-root", webRoot] : [];
+    const child = spawn(this.bin, ["--db", this.db, "serve", "--port", "0", ...dashboard, ...extra], {
       cwd: this.dir,
       env: localEnv(),
       stdio: ["ignore", "pipe", "pipe"],

@@ -116,6 +116,8 @@ export function benchmarkSearch(opts: {
   selected: string;
   onChoose: (b: Benchmark) => void;
   show?: number;
+  // The first search waits for this (the page's chart goes first on a busy server).
+  after?: Promise<unknown>;
 }): { element: HTMLElement; select(name: string): void; results(): Benchmark[] } {
   const show = opts.show ?? 100;
   const input = h("input", {
@@ -167,7 +169,7 @@ export function benchmarkSearch(opts: {
     }
   };
   input.addEventListener("input", debounce(() => search(input.value.trim()), 200));
-  void search(opts.initial);
+  void (opts.after ?? Promise.resolve()).finally(() => search(opts.initial));
   return {
     element: h("div", { class: "bench-search" }, input, count, list),
     select(name: string) {

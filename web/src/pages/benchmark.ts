@@ -18,10 +18,12 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
   let name = params.get("name") ?? "";
   let metric = params.get("metric") ?? "";
   let platform = params.get("platform") ?? "";
+  let firstLoaded: () => void = () => undefined;
   const search = benchmarkSearch({
     initial: params.get("q") ?? "",
     selected: name,
     onChoose: (b: Benchmark) => setParams({ name: b.name, metric: null, platform: platform || null }, false),
+    after: new Promise<void>((resolve) => (firstLoaded = resolve)),
   });
   const content = h("div", { class: "bench-content" });
   root.append(h("div", { class: "split" }, search.element, content));
@@ -37,31 +39,24 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
     picks = [];
     if (!name) {
       content.replaceChildren(h("h1", null, "Benchmarks"), note("Choose a benchmark on the left, or search for one."), movedHint());
+      firstLoaded();
       return;
     }
     content.replaceChildren(h("h1", { class: "bench-name" }, name), loading());
-    // The series and the benchmark's metric list in parallel: the chart waits for nothing else.
-    const [series, info] = await Promise.all([
-      api.series(name, metric).catch((e: unknown) => e as Error),
-      api.benchmarks(name).then((r) => r.benchmarks.find((b) => b.name === name)).catch(() => undefined),
-    ]);
+    // The chart first: the benchmark's other metrics and the list are asked for once it is drawn.
+    const series = await api.series(name, metric).catch((e: unknown) => e as Error);
     if (mine !== seq) return;
     if (series instanceof Error) {
       content.replaceChildren(h("h1", { class: "bench-name" }, name), errorBox(series, "series"));
-      return;
+    } else {
+      render(series);
     }
-    render(series, info);
+    firstLoaded();
   };
 
-  const render = (s: SeriesResponse, info: Benchmark | undefined) => {
+  const render = (s: SeriesResponse) => {
     const platforms = [...new Set(s.series.map((e) => e.platform))].sort();
-    const metricSelect = h(
-      "select",
-      { "aria-label": "metric", onchange: (e: Event) => setParams({ metric: (e.target as HTMLSelectElement).value }) },
-      (info?.metrics ?? [{ name: s.metric, unit: s.unit, direction: s.direction }]).map((m) =>
-        h("option", { value: m.name, selected: m.name === s.metric || null }, `${m.name} (${m.unit})`),
-      ),
-    );
+    const metricSelect = metricChoice(s);
     const platformSelect = h(
       "select",
       { "aria-label": "platform", onchange: (e: Event) => setParams({ platform: (e.target as HTMLSelectElement).value || null }) },
@@ -157,6 +152,25 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
       group?.destroy();
     },
   };
+}
+
+// The metric select: the shown metric at once, the benchmark's others when /benchmarks answers.
+export function metricChoice(s: SeriesResponse): HTMLSelectElement {
+  const option = (m: { name: string; unit: string }) =>
+    h("option", { value: m.name, selected: m.name === s.metric || null }, `${m.name} (${m.unit})`);
+  const select = h(
+    "select",
+    { "aria-label": "metric", onchange: (e: Event) => setParams({ metric: (e.target as HTMLSelectElement).value }) },
+    option({ name: s.metric, unit: s.unit }),
+  );
+  api
+    .benchmarks(s.benchmark)
+    .then((r) => {
+      const info = r.benchmarks.find((b) => b.name === s.benchmark);
+      if (info && info.metrics.length > 1) select.replaceChildren(...info.metrics.map(option));
+    })
+    .catch(() => undefined);  // the select keeps the metric shown
+  return select;
 }
 
 function legend(entries: SeriesEntry[]): HTMLElement {

@@ -8,6 +8,7 @@ import { h } from "../dom";
 import * as fmt from "../format";
 import { href, setParams } from "../router";
 import { benchmarkSearch, errorBox, loading, note, sortableTable, type Page } from "../ui";
+import { metricChoice } from "./benchmark";
 
 interface Normalised {
   entry: SeriesEntry;
@@ -44,10 +45,12 @@ function normalise(s: SeriesResponse): { lines: Normalised[]; common: string | n
 export function mountCross(root: HTMLElement, params: URLSearchParams): Page {
   let name = params.get("name") ?? "";
   let metric = params.get("metric") ?? "";
+  let firstLoaded: () => void = () => undefined;
   const search = benchmarkSearch({
     initial: params.get("q") ?? "",
     selected: name,
     onChoose: (b: Benchmark) => setParams({ name: b.name, metric: null }, false),
+    after: new Promise<void>((resolve) => (firstLoaded = resolve)),
   });
   const content = h("div");
   root.append(h("div", { class: "split" }, search.element, content));
@@ -60,28 +63,23 @@ export function mountCross(root: HTMLElement, params: URLSearchParams): Page {
     group = null;
     if (!name) {
       content.replaceChildren(h("h1", null, "Cross-platform"), note("Choose a benchmark: its trend on every platform, normalised so they read together."));
+      firstLoaded();
       return;
     }
     content.replaceChildren(h("h1", null, name), loading());
     try {
-      const [s, info] = await Promise.all([
-        api.series(name, metric),
-        api.benchmarks(name).then((r) => r.benchmarks.find((b) => b.name === name)).catch(() => undefined),
-      ]);
+      const s = await api.series(name, metric);
       if (mine !== seq) return;
-      render(s, info);
+      render(s);
     } catch (err) {
       if (mine === seq) content.replaceChildren(h("h1", null, name), errorBox(err, "series"));
     }
+    firstLoaded();
   };
 
-  const render = (s: SeriesResponse, info: Benchmark | undefined) => {
+  const render = (s: SeriesResponse) => {
     const { lines, common } = normalise(s);
-    const metricSelect = h(
-      "select",
-      { "aria-label": "metric", onchange: (e: Event) => setParams({ metric: (e.target as HTMLSelectElement).value }) },
-      (info?.metrics ?? [{ name: s.metric, unit: s.unit }]).map((m) => h("option", { value: m.name, selected: m.name === s.metric || null }, `${m.name} (${m.unit})`)),
-    );
+    const metricSelect = metricChoice(s);
     const box = h("div", { class: "chart" });
     content.replaceChildren(
       h("h1", null, s.benchmark),

@@ -25,8 +25,8 @@ async function settle<T>(p: Promise<T>): Promise<T | Error> {
   }
 }
 
-// Per platform, the index to show: its newest epoch, preferring a time metric.
-function headlineIndex(indexes: IndexSeries[], platform: string): IndexSeries | undefined {
+// Per platform, the index to show: its newest epoch, preferring a time metric; null if none.
+function headlineIndex(indexes: IndexSeries[], platform: string): IndexSeries | null {
   const pref = ["wall_time", "real_time", "cpu_time", "time"];
   const mine = indexes.filter((s) => s.platform === platform && s.points.length > 0);
   mine.sort((a, b) => {
@@ -36,22 +36,25 @@ function headlineIndex(indexes: IndexSeries[], platform: string): IndexSeries | 
     const pb = pref.indexOf(b.metric);
     return (pa < 0 ? 99 : pa) - (pb < 0 ? 99 : pb);
   });
-  return mine[0];
+  return mine[0] ?? null;
 }
 
+// `undefined` data is still loading (shown as `pending`); `index` null: none for this platform.
 function platformCard(
   p: Platform,
-  coverage: CoverageResponse | Error,
-  gaps: GapsResponse | Error,
-  alerts: Alert[],
-  index: IndexSeries | undefined,
+  coverage: CoverageResponse | Error | undefined,
+  gaps: GapsResponse | Error | undefined,
+  alerts: Alert[] | undefined,
+  index: IndexSeries | undefined | null,
+  pending: Node,
 ): HTMLElement {
-  const cov = coverage instanceof Error ? undefined : coverage.platforms.find((c) => c.platform === p.name);
-  const gap = gaps instanceof Error ? undefined : gaps.platforms.find((g) => g.platform === p.name);
-  const open = alerts.filter((a) => a.platform === p.name);
+  const cov = coverage === undefined || coverage instanceof Error ? undefined : coverage.platforms.find((c) => c.platform === p.name);
+  const gap = gaps === undefined || gaps instanceof Error ? undefined : gaps.platforms.find((g) => g.platform === p.name);
+  const wait = () => pending.cloneNode(true);
+  const open = (alerts ?? []).filter((a) => a.platform === p.name);
   const regressions = open.filter((a) => a.kind === "regression").length;
   const run = p.latest_run;
-  const last = index?.points[index.points.length - 1];
+  const last = index ? index.points[index.points.length - 1] : undefined;
   return h(
     "div",
     { class: "card", "data-platform": p.name },
@@ -77,7 +80,7 @@ function platformCard(
           ? [h("span", { title: "commits with a run of their own" }, `${fmt.share(cov.coverage_measured)} measured`), " · ",
              h("span", { title: "commits some run's commit_range stands for" }, `${fmt.share(cov.coverage_represented)} represented`),
              h("div", { class: "muted small" }, `${cov.commits} commits: ${cov.skipped} skipped, ${cov.pending} pending, ${cov.unaccounted} unaccounted`)]
-          : h("span", { class: "muted" }, "no plan recorded"),
+          : coverage === undefined ? wait() : h("span", { class: "muted" }, "no plan recorded"),
       ),
       h("dt", null, "gaps"),
       h(
@@ -88,7 +91,7 @@ function platformCard(
              gap.age_seconds > 0 ? h("span", { class: "muted" }, ` (${fmt.duration(gap.age_seconds)})`) : null,
              gap.missing_benchmarks.length ? h("div", { class: "warn small" }, `${gap.missing_benchmarks.length} benchmark(s) missing`) : null,
              gap.stalled && gap.why ? h("div", { class: "bad small" }, gap.why) : null]
-          : "–",
+          : gaps === undefined ? wait() : "–",
       ),
       h("dt", null, "open alerts"),
       h(
@@ -96,7 +99,7 @@ function platformCard(
         null,
         open.length
           ? h("a", { href: href("alerts", { platform: p.name }) }, `${open.length} (${regressions} regression${regressions === 1 ? "" : "s"})`)
-          : "none",
+          : alerts === undefined ? wait() : "none",
       ),
       h("dt", null, "index"),
       h(
@@ -109,7 +112,7 @@ function platformCard(
                 h("span", { class: "muted small" }, index.epoch === null ? index.metric : `${index.metric}, epoch ${index.epoch}`)),
               sparkline(index.points.map((pt) => pt.index), index.direction !== "higher"),
             ]
-          : h("span", { class: "muted" }, "no complete run yet"),
+          : index === undefined ? wait() : h("span", { class: "muted" }, "no complete run yet"),
       ),
     ),
   );
@@ -170,18 +173,22 @@ export function mountOverview(root: HTMLElement): Page {
     h("h2", null, "Platforms"),
     platformsSlot,
   );
+  // Each answer is drawn as it comes: a slow endpoint (the index over a large store) leaves the
+  // rest readable. `undefined` is "still loading".
+  const state: {
+    platforms?: { platforms: Platform[] } | Error;
+    coverage?: CoverageResponse | Error;
+    gaps?: GapsResponse | Error;
+    alerts?: { alerts: Alert[]; groups: AlertGroup[] } | Error;
+    index?: { indexes: IndexSeries[] } | Error;
+  } = {};
   let alive = true;
-  void (async () => {
-    const [platforms, coverage, gaps, alerts, index] = await Promise.all([
-      settle(api.platforms()),
-      settle(api.coverage()),
-      settle(api.gaps()),
-      settle(api.alerts("open")),
-      settle(api.index()),
-    ]);
-    if (!alive) return;
-    const openAlerts = alerts instanceof Error ? [] : alerts.alerts;
-    movedSlot.replaceChildren(alerts instanceof Error ? errorBox(alerts, "alerts") : moved(alerts.alerts, alerts.groups));
+  const pending = h("span", { class: "muted small" }, "loading…");
+
+  const render = () => {
+    const { platforms, coverage, gaps, alerts, index } = state;
+    if (alerts !== undefined) movedSlot.replaceChildren(alerts instanceof Error ? errorBox(alerts, "alerts") : moved(alerts.alerts, alerts.groups));
+    if (platforms === undefined) return;
     if (platforms instanceof Error) {
       platformsSlot.replaceChildren(errorBox(platforms, "platforms"));
       return;
@@ -192,21 +199,34 @@ export function mountOverview(root: HTMLElement): Page {
       notes.push(note("Coverage needs a recorded plan (perfledger plan --record); none yet."));
     } else if (coverage instanceof Error) {
       notes.push(errorBox(coverage, "coverage"));
-    } else {
+    } else if (coverage) {
       notes.push(note(h("span", null, `Branch ${coverage.branch} at `, h("code", null, fmt.sha(coverage.head)), ". ", h("a", { href: href("coverage") }, "Coverage details"))));
     }
     if (gaps instanceof Error && !(gaps instanceof ApiError && gaps.status === 404)) notes.push(errorBox(gaps, "gaps"));
     if (index instanceof Error) notes.push(errorBox(index, "index"));
-    const indexes = index instanceof Error ? [] : index.indexes;
     if (platforms.platforms.length === 0) {
       platformsSlot.replaceChildren(...notes, note("No runs stored yet. Ingest some with perfledger ingest or POST /api/v1/projects/NAME/runs."));
       return;
     }
+    const openAlerts = alerts === undefined ? undefined : alerts instanceof Error ? [] : alerts.alerts;
+    const indexes = index === undefined || index instanceof Error ? [] : index.indexes;
     platformsSlot.replaceChildren(
       ...notes,
       h("div", { class: "cards" },
-        platforms.platforms.map((p) => platformCard(p, coverage, gaps, openAlerts, headlineIndex(indexes, p.name)))),
+        platforms.platforms.map((p) =>
+          platformCard(p, coverage, gaps, openAlerts, index === undefined ? undefined : headlineIndex(indexes, p.name), pending))),
     );
-  })();
+  };
+  const load = <K extends keyof typeof state>(key: K, p: Promise<NonNullable<(typeof state)[K]>>) =>
+    settle(p).then((v) => {
+      if (!alive) return;
+      state[key] = v as (typeof state)[K];
+      render();
+    });
+  void load("platforms", api.platforms());
+  void load("alerts", api.alerts("open"));
+  void load("coverage", api.coverage());
+  void load("gaps", api.gaps());
+  void load("index", api.index());
   return { destroy: () => (alive = false) };
 }
