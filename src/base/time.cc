@@ -115,6 +115,13 @@ Result<Timestamp> ParseRfc3339(std::string_view s) {
   const int64_t days =
       DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  // Nanoseconds since 1970 in 64 bits reach from 1677-09-21 to 2262-04-11; beyond that a time
+  // would wrap around (and a request that names 9999-12-31 must not crash the server).
+  constexpr int64_t kMaxSeconds = INT64_MAX / 1'000'000'000 - 1;
+  if (secs < -kMaxSeconds || secs > kMaxSeconds) {
+    return InvalidInput(
+        fmt::format("expected an RFC 3339 date-time from the years 1678 to 2261, got \"{}\"", s));
+  }
   return Timestamp{secs * 1'000'000'000 + nanos};
 }
 
@@ -183,8 +190,11 @@ Result<int64_t> ParseDuration(std::string_view text) {
     } else {
       return bad();
     }
+    // At most a year and a month, checked before multiplying so nothing overflows.
+    constexpr int64_t kMaxNanos = 400LL * 86'400'000'000'000;
+    if (n > kMaxNanos / scale) return bad();
     total += n * scale;
-    if (total > 400LL * 86'400'000'000'000) return bad();  // over a year and a month
+    if (total > kMaxNanos) return bad();
   }
   return total;
 }

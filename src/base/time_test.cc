@@ -40,6 +40,30 @@ TEST(TimeTest, RejectsWhatIsNotRfc3339) {
   }
 }
 
+// GET /api/v1/series?from=9999-12-31T23:59:59Z overflowed the nanoseconds (the server died
+// under UBSan): a valid RFC 3339 time outside what a Timestamp holds is an input error.
+TEST(TimeTest, Issue_TimesBeyondTheTimestampRangeAreRefusedNotWrapped) {
+  for (const char* far : {"9999-12-31T23:59:59Z", "0000-01-01T00:00:00Z", "2262-04-12T00:00:00Z",
+                          "1677-09-21T00:00:00Z", "2262-04-11T00:00:00-23:59"}) {
+    auto r = ParseRfc3339(far);
+    EXPECT_FALSE(r.ok()) << far;
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("1678 to 2261"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(ParseRfc3339("2261-12-31T23:59:59.999999999Z").ok());
+  EXPECT_TRUE(ParseRfc3339("1678-01-01T00:00:00Z").ok());
+}
+
+// GET /api/v1/gaps?max_age=9999999999d overflowed before the range check ran.
+TEST(DurationTest, Issue_HugeDurationsAreRefusedBeforeTheyOverflow) {
+  for (const char* huge : {"9999999999d", "200000d", "1000000000h", "106752d", "401d",
+                           "400d1000000000ms", "399d9999999999s"}) {
+    EXPECT_FALSE(ParseDuration(huge).ok()) << huge;
+  }
+  EXPECT_EQ(*ParseDuration("400d"), 400LL * 86'400'000'000'000);
+}
+
 TEST(DurationTest, ParsesUnitsAndCombinations) {
   EXPECT_EQ(*ParseDuration("90s"), 90'000'000'000);
   EXPECT_EQ(*ParseDuration("15m"), 900'000'000'000);
