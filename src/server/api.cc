@@ -268,11 +268,13 @@ struct Api::Impl {
       return Static(req);
     }
     const std::vector<std::string> segments = SplitPath(req.path);
+    // HEAD is GET without the body (cpp-httplib drops it), as for /healthz and the files.
+    const std::string& method = req.method == "HEAD" ? "GET" : req.method;
     std::vector<std::string> allowed;
     for (const Entry& e : routes_) {
       std::map<std::string, std::string> params;
       if (!Match(e.segments, segments, &params)) continue;
-      if (e.route.method != req.method) {
+      if (e.route.method != method) {
         allowed.push_back(e.route.method);
         continue;
       }
@@ -644,10 +646,12 @@ struct Api::Impl {
     w.BeginObject();
     w.Key("total").Int(static_cast<int64_t>(runs->size()));
     w.Key("runs").BeginArray();
+    // Newest first: runs[first] down to runs[last]; an offset past the end is an empty page.
+    // (offset is any int64: n - 1 - offset - limit would overflow.)
     const int64_t n = static_cast<int64_t>(runs->size());
-    for (int64_t i = n - 1 - *offset, end = std::max<int64_t>(-1, i - *limit); i > end; --i) {
-      WriteRunSummary(w, (*runs)[static_cast<size_t>(i)]);
-    }
+    const int64_t first = n - 1 - std::min(*offset, n);
+    const int64_t last = std::max<int64_t>(0, first - *limit + 1);
+    for (int64_t i = first; i >= last; --i) WriteRunSummary(w, (*runs)[static_cast<size_t>(i)]);
     w.EndArray();
     w.EndObject();
     return Json(200, w.Take());

@@ -163,6 +163,45 @@ TEST_F(ApiTest, UnknownRoutesAre404AndWrongMethods405) {
   EXPECT_EQ(method.headers.back().second, "GET");
 }
 
+// GET /api/v1/runs?offset=9223372036854775807 overflowed computing the page (UBSan aborted
+// the server); now any offset past the end is an empty page.
+TEST_F(ApiTest, Issue_AnOffsetNearInt64MaxIsAnEmptyPage) {
+  Api api = MakeApi();
+  std::string body = "{\"artifacts\":[";
+  for (int i = 0; i < 3; ++i) {
+    if (i > 0) body += ",";
+    body += core::WriteArtifact(MakeRun(i, "linux", 100, "gruel"));
+  }
+  body += "]}";
+  ASSERT_EQ(Call(api, "POST", "/api/v1/projects/gruel/runs", body, token_).status, 201);
+  for (const char* offset : {"9223372036854775807", "9223372036854775806", "3"}) {
+    Response r = Call(api, "GET", "/api/v1/runs", "", std::nullopt,
+                      {{"offset", offset}, {"limit", "10000"}});
+    ASSERT_EQ(r.status, 200) << offset << ": " << r.body;
+    EXPECT_EQ(Body(r)["total"], 3);
+    EXPECT_TRUE(Body(r)["runs"].empty()) << offset;
+  }
+  Response last = Call(api, "GET", "/api/v1/runs", "", std::nullopt, {{"offset", "2"}});
+  ASSERT_EQ(Body(last)["runs"].size(), 1u);
+  EXPECT_EQ(Body(last)["runs"][0]["sha"], Sha(0));  // newest first: the oldest is last
+  Response page =
+      Call(api, "GET", "/api/v1/runs", "", std::nullopt, {{"offset", "1"}, {"limit", "1"}});
+  ASSERT_EQ(Body(page)["runs"].size(), 1u);
+  EXPECT_EQ(Body(page)["runs"][0]["sha"], Sha(1));
+  // A time a Timestamp cannot hold is a bad parameter, not a crash.
+  Response far = Call(api, "GET", "/api/v1/series", "", std::nullopt,
+                      {{"benchmark", "parse/small"}, {"from", "9999-12-31T23:59:59Z"}});
+  EXPECT_EQ(far.status, 400) << far.body;
+  Response age = Call(api, "GET", "/api/v1/gaps", "", std::nullopt, {{"max_age", "9999999999d"}});
+  EXPECT_EQ(age.status, 400) << age.body;
+}
+
+TEST_F(ApiTest, HeadIsGetWithoutTheBody) {
+  Api api = MakeApi();
+  EXPECT_EQ(Call(api, "HEAD", "/api/v1/projects").status, 200);
+  EXPECT_EQ(Call(api, "HEAD", "/api/v1/projects/gruel/runs").status, 405);
+}
+
 TEST_F(ApiTest, PrivateServersNeedATokenForReads) {
   Api open_api = MakeApi();
   EXPECT_EQ(Call(open_api, "GET", "/api/v1/projects").status, 200);
