@@ -122,6 +122,7 @@ test("overview shows every platform, coverage, the index and what moved", async 
   const { page, context } = await open("#/");
   try {
     await page.waitForSelector(".card[data-platform] canvas.sparkline");
+    await page.waitForFunction(() => document.querySelectorAll(".card .pending").length === 0);  // every answer drawn
     for (const p of kPlatforms) {
       const card = page.locator(`.card[data-platform="${p}"]`);
       await assert.doesNotReject(card.waitFor(), p);

@@ -103,8 +103,9 @@ function zoomPanPlugin(): uPlot.Plugin {
           },
           { passive: false },
         );
-        over.addEventListener("mousedown", (e: MouseEvent) => {
-          if (!e.shiftKey || e.button !== 0) return;
+        // On the chart's root in the capture phase, so uPlot's own drag-to-zoom never sees it.
+        u.root.addEventListener("mousedown", (e: MouseEvent) => {
+          if (!e.shiftKey || e.button !== 0 || !over.contains(e.target as Node)) return;
           e.preventDefault();
           e.stopPropagation();
           const { min, max } = u.scales.x;

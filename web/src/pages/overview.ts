@@ -183,7 +183,7 @@ export function mountOverview(root: HTMLElement): Page {
     index?: { indexes: IndexSeries[] } | Error;
   } = {};
   let alive = true;
-  const pending = h("span", { class: "muted small" }, "loading…");
+  const pending = h("span", { class: "muted small pending" }, "loading…");
 
   const render = () => {
     const { platforms, coverage, gaps, alerts, index } = state;
