@@ -728,12 +728,68 @@ Result<std::vector<RunSummary>> SqliteStore::ListRuns(const RunFilter& filter) {
   return out;
 }
 
+// The columns ReadMetric reads, from the first: metric name, unit, direction, samples, summary.
+constexpr std::string_view kMetricColumns =
+    "mt.name, m.unit, m.higher_is_better, m.samples, m.n, m.mean, m.stddev, m.median, m.min, "
+    "m.max, m.lower, m.upper";
+
+// One row of measurements (kMetricColumns from column `c` on) as a Metric.
+Result<core::Metric> ReadMetric(const Stmt& q, int c, const std::string& path) {
+  core::Metric m;
+  m.name = q.Text(c);
+  m.unit = q.Text(c + 1);
+  m.direction = q.Int(c + 2) != 0 ? core::Direction::kHigher : core::Direction::kLower;
+  if (!q.IsNull(c + 3)) {
+    auto samples = DecodeSamples(q.Blob(c + 3));
+    if (!samples.ok()) return samples.status().WithPrefix(path);
+    m.samples = std::move(*samples);
+  }
+  if (!q.IsNull(c + 4)) {
+    core::Summary s;
+    s.n = q.Int(c + 4);
+    s.mean = q.Double(c + 5);
+    s.stddev = q.OptDouble(c + 6);
+    s.median = q.OptDouble(c + 7);
+    s.min = q.OptDouble(c + 8);
+    s.max = q.OptDouble(c + 9);
+    s.lower = q.OptDouble(c + 10);
+    s.upper = q.OptDouble(c + 11);
+    if (m.samples.empty()) m.summary = s;
+  }
+  return m;
+}
+
 Status SqliteStore::ForEachRun(const RunFilter& filter,
                                const std::function<Status(const core::Run&)>& fn) {
   // One read transaction, so every run comes from the same snapshot.
   RETURN_IF_ERROR(Begin(/*write=*/false));
   std::unordered_map<int64_t, core::Environment> environments;
   auto body = [&]() -> Status {
+    // With a benchmark filter, that benchmark's rows of every run are read first, through the
+    // benchmark's index (two queries), rather than looked up run by run: a lookup by run walks
+    // all of the run's rows, a thousand for a run of a thousand benchmarks.
+    std::unordered_map<int64_t, core::BenchmarkResult> filtered;  // by runs.id
+    if (filter.benchmark) {
+      constexpr std::string_view kIds = "(SELECT id FROM benchmarks WHERE name = ?1)";
+      Stmt failed;
+      RETURN_IF_ERROR(failed.Prepare(
+          db_, fmt::format("SELECT f.run, f.error FROM failures f WHERE f.benchmark IN {}", kIds)));
+      failed.Bind(1, *filter.benchmark);
+      int rc;
+      while ((rc = failed.Step()) == SQLITE_ROW) filtered[failed.Int(0)].error = failed.Text(1);
+      if (rc != SQLITE_DONE) return Error(rc, "read failed benchmarks");
+      Stmt measured;
+      RETURN_IF_ERROR(measured.Prepare(
+          db_, fmt::format("SELECT m.run, {} FROM measurements m JOIN metrics mt ON mt.id = "
+                           "m.metric WHERE m.benchmark IN {}",
+                           kMetricColumns, kIds)));
+      measured.Bind(1, *filter.benchmark);
+      while ((rc = measured.Step()) == SQLITE_ROW) {
+        ASSIGN_OR_RETURN(core::Metric m, ReadMetric(measured, 1, path_));
+        filtered[measured.Int(0)].metrics.push_back(std::move(m));
+      }
+      if (rc != SQLITE_DONE) return Error(rc, "read measurements");
+    }
     ASSIGN_OR_RETURN(Stmt * q, Prepared(RunQuery()));
     q->BindOptional(1, filter.platform);
     q->BindOptional(2, filter.project);
@@ -741,18 +797,20 @@ Status SqliteStore::ForEachRun(const RunFilter& filter,
     // The inner queries use their own statements; q stays positioned.
     Stmt measurements;
     RETURN_IF_ERROR(measurements.Prepare(
-        db_,
-        "SELECT b.name, mt.name, m.unit, m.higher_is_better, m.samples, m.n, m.mean, m.stddev, "
-        "m.median, m.min, m.max, m.lower, m.upper FROM measurements m "
-        "JOIN benchmarks b ON b.id = m.benchmark JOIN metrics mt ON mt.id = m.metric "
-        "WHERE m.run = ?1 AND (?2 IS NULL OR b.name = ?2)"));
+        db_, fmt::format("SELECT b.name, {} FROM measurements m "
+                         "JOIN benchmarks b ON b.id = m.benchmark JOIN metrics mt ON mt.id = "
+                         "m.metric WHERE m.run = ?1",
+                         kMetricColumns)));
     Stmt failures;
     RETURN_IF_ERROR(failures.Prepare(
         db_,
         "SELECT b.name, f.error FROM failures f JOIN benchmarks b ON b.id = f.benchmark "
-        "WHERE f.run = ?1 AND (?2 IS NULL OR b.name = ?2)"));
+        "WHERE f.run = ?1"));
     Stmt env_q;
     RETURN_IF_ERROR(env_q.Prepare(db_, "SELECT description FROM environments WHERE id = ?1"));
+    // Consecutive runs mostly share their suite: its JSON is parsed once per change.
+    std::string suite_json;
+    std::optional<core::SuiteRef> suite;
     int rc;
     while ((rc = q->Step()) == SQLITE_ROW) {
       core::Run run;
@@ -769,7 +827,15 @@ Status SqliteStore::ForEachRun(const RunFilter& filter,
       run.reason = ReasonOrPush(q->Text(9));
       run.reason_detail = q->OptText(10);
       run.platform = q->Text(11);
-      ASSIGN_OR_RETURN(run.suite, SuiteOf(*q, 12, 13, 20, run.run_id));
+      if (q->IsNull(20)) {
+        ASSIGN_OR_RETURN(run.suite, SuiteOf(*q, 12, 13, 20, run.run_id));
+      } else {
+        if (!suite || q->Text(20) != suite_json) {
+          ASSIGN_OR_RETURN(suite, SuiteOf(*q, 12, 13, 20, run.run_id));
+          suite_json = q->Text(20);
+        }
+        run.suite = suite;
+      }
       const int64_t env_id = q->Int(14);
       run.started_at = base::Timestamp{q->Int(15)};
       run.finished_at = base::Timestamp{q->Int(16)};
@@ -788,43 +854,26 @@ Status SqliteStore::ForEachRun(const RunFilter& filter,
       run.environment = env_it->second;
 
       std::map<std::string, core::BenchmarkResult> benchmarks;
-      failures.Reset();
-      failures.Bind(1, row);
-      failures.BindOptional(2, filter.benchmark);
-      while ((rc = failures.Step()) == SQLITE_ROW) {
-        auto& b = benchmarks[failures.Text(0)];
-        b.error = failures.Text(1);
-      }
-      if (rc != SQLITE_DONE) return Error(rc, "read failed benchmarks");
-      measurements.Reset();
-      measurements.Bind(1, row);
-      measurements.BindOptional(2, filter.benchmark);
-      while ((rc = measurements.Step()) == SQLITE_ROW) {
-        auto& b = benchmarks[measurements.Text(0)];
-        core::Metric m;
-        m.name = measurements.Text(1);
-        m.unit = measurements.Text(2);
-        m.direction = measurements.Int(3) != 0 ? core::Direction::kHigher : core::Direction::kLower;
-        if (!measurements.IsNull(4)) {
-          auto samples = DecodeSamples(measurements.Blob(4));
-          if (!samples.ok()) return samples.status().WithPrefix(path_);
-          m.samples = std::move(*samples);
+      if (filter.benchmark) {
+        if (auto it = filtered.find(row); it != filtered.end()) {
+          benchmarks.emplace(*filter.benchmark, std::move(it->second));
         }
-        if (!measurements.IsNull(5)) {
-          core::Summary s;
-          s.n = measurements.Int(5);
-          s.mean = measurements.Double(6);
-          s.stddev = measurements.OptDouble(7);
-          s.median = measurements.OptDouble(8);
-          s.min = measurements.OptDouble(9);
-          s.max = measurements.OptDouble(10);
-          s.lower = measurements.OptDouble(11);
-          s.upper = measurements.OptDouble(12);
-          if (m.samples.empty()) m.summary = s;
+      } else {
+        failures.Reset();
+        failures.Bind(1, row);
+        while ((rc = failures.Step()) == SQLITE_ROW) {
+          auto& b = benchmarks[failures.Text(0)];
+          b.error = failures.Text(1);
         }
-        b.metrics.push_back(std::move(m));
+        if (rc != SQLITE_DONE) return Error(rc, "read failed benchmarks");
+        measurements.Reset();
+        measurements.Bind(1, row);
+        while ((rc = measurements.Step()) == SQLITE_ROW) {
+          ASSIGN_OR_RETURN(core::Metric m, ReadMetric(measurements, 1, path_));
+          benchmarks[measurements.Text(0)].metrics.push_back(std::move(m));
+        }
+        if (rc != SQLITE_DONE) return Error(rc, "read measurements");
       }
-      if (rc != SQLITE_DONE) return Error(rc, "read measurements");
       for (auto& [name, b] : benchmarks) {
         b.name = name;
         std::sort(b.metrics.begin(), b.metrics.end(),

@@ -203,6 +203,52 @@ TEST_F(StoreTest, OrderedByCommitTimeThenRunIdAndFiltered) {
   EXPECT_EQ(*platforms, (std::vector<std::string>{"aarch64-linux", "x86-64-linux"}));
 }
 
+// With a benchmark filter ForEachRun reads that benchmark's rows of every run up front rather
+// than run by run, and parses each run's suite only when it differs from the previous run's:
+// every run must still come back whole, apart from its other benchmarks.
+TEST_F(StoreTest, BenchmarkFilterGivesEachRunWithThatBenchmarkAlone) {
+  auto store = Open();
+  core::Run a = MakeRun(1);
+  core::Run other_project = MakeRun(2);  // the same benchmark names under other benchmark ids
+  other_project.project = "other";
+  core::Run without = MakeRun(3);
+  without.benchmarks.erase(without.benchmarks.begin());  // no parse/small
+  core::Run next_revision = MakeRun(4);
+  next_revision.suite->revision = 4;
+  core::Run no_suite = MakeRun(5);
+  no_suite.suite.reset();
+  core::Run same_suite_again = MakeRun(6);
+  std::vector<core::Run> batch = {a,        other_project,   without, next_revision,
+                                  no_suite, same_suite_again};
+  ASSERT_TRUE(store->Ingest(batch).ok());
+  auto only = [](core::Run r, const std::string& name) {
+    std::erase_if(r.benchmarks, [&](const core::BenchmarkResult& b) { return b.name != name; });
+    return r;
+  };
+  RunFilter filter;
+  filter.benchmark = "parse/small";
+  EXPECT_EQ(
+      All(*store, filter),
+      (std::vector<core::Run>{only(a, "parse/small"), only(other_project, "parse/small"),
+                              only(next_revision, "parse/small"), only(no_suite, "parse/small"),
+                              only(same_suite_again, "parse/small")}));
+  filter.benchmark = "parse/summary";
+  auto summaries = All(*store, filter);
+  ASSERT_EQ(summaries.size(), batch.size());
+  for (size_t i = 0; i < batch.size(); ++i)
+    EXPECT_EQ(summaries[i], only(batch[i], "parse/summary"));
+  filter.benchmark = "zz/broken";
+  auto broken = All(*store, filter);
+  ASSERT_EQ(broken.size(), batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) EXPECT_EQ(broken[i], only(batch[i], "zz/broken"));
+  filter.benchmark = "parse/small";
+  filter.project = "other";
+  EXPECT_EQ(All(*store, filter), (std::vector<core::Run>{only(other_project, "parse/small")}));
+  filter.benchmark = "no/such";
+  filter.project.reset();
+  EXPECT_TRUE(All(*store, filter).empty());
+}
+
 TEST_F(StoreTest, DataSurvivesReopening) {
   core::Run a = MakeRun(0);
   {
