@@ -21,6 +21,20 @@ Request FromHttplib(const httplib::Request& req) {
   return r;
 }
 
+// cpp-httplib picks a response's encoding from the request's Accept-Encoding after the handler
+// returns, and prefers brotli whenever it is offered, at brotli's default quality (11): about
+// 0.5 MB/s here, so 2.1 s for a 1.3 MB series that gzip compresses in 20 ms. Browsers offer br
+// on every request, so the library is shown gzip alone (or nothing) instead. The Request is the
+// library's own non-const object, handed to handlers as const.
+void OfferGzipOnly(const httplib::Request& req) {
+  auto& headers = const_cast<httplib::Request&>(req).headers;
+  auto [lo, hi] = headers.equal_range("Accept-Encoding");
+  bool gzip = false;
+  for (auto it = lo; it != hi; ++it) gzip = gzip || it->second.find("gzip") != std::string::npos;
+  headers.erase(lo, hi);
+  if (gzip) headers.emplace("Accept-Encoding", "gzip");
+}
+
 void ToHttplib(Response r, httplib::Response& res) {
   res.status = r.status;
   for (auto& [k, v] : r.headers) res.set_header(k, v);
@@ -48,6 +62,7 @@ base::Status Serve(const ServeOptions& options, const std::function<void(int por
   http.set_keep_alive_max_count(100);
   auto handle = [&api, &options](const httplib::Request& req, httplib::Response& res) {
     const auto start = std::chrono::steady_clock::now();
+    OfferGzipOnly(req);
     Response r = api.Handle(FromHttplib(req));
     if (options.access_log) {
       fmt::print(stderr, "{} {} {} {:.1f} ms\n", req.method, req.path, r.status,
