@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "analysis/compare.h"
@@ -71,7 +72,7 @@ class SeriesBuilder {
   struct Pending {
     Series series;
     std::vector<std::vector<double>> samples;  // per point, for pooling
-    std::map<std::string, size_t> index_of_sha;
+    std::unordered_map<std::string, size_t> index_of_sha;
   };
   SeriesFilter filter_;
   std::map<SeriesKey, Pending> series_;

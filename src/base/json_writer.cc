@@ -2,13 +2,33 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
 #include "base/strings.h"
 
 namespace perfledger::base {
 
+namespace {
+
+// The bytes a JSON string must escape: '"', '\\' and the control characters below 0x20.
+constexpr std::array<bool, 256> kEscaped = [] {
+  std::array<bool, 256> escaped{};
+  for (int c = 0; c < 0x20; ++c) escaped[c] = true;
+  escaped['"'] = escaped['\\'] = true;
+  return escaped;
+}();
+
+}  // namespace
+
 void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
-  for (char c : s) {
+  // Characters that need no escape are appended a run at a time: most strings have none.
+  size_t plain = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (!kEscaped[static_cast<unsigned char>(c)]) continue;
+    out.append(s.data() + plain, i - plain);
+    plain = i + 1;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -32,13 +52,10 @@ void AppendJsonString(std::string& out, std::string_view s) {
         out += "\\f";
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
+        out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
     }
   }
+  out.append(s.data() + plain, s.size() - plain);
   out += '"';
 }
 
@@ -101,7 +118,8 @@ JsonWriter& JsonWriter::Number(double v) {
 
 JsonWriter& JsonWriter::Int(int64_t v) {
   BeforeValue();
-  fmt::format_to(std::back_inserter(out_), "{}", v);
+  const fmt::format_int digits(v);
+  out_.append(digits.data(), digits.size());
   return *this;
 }
 

@@ -55,7 +55,8 @@ void AppendNumber(std::string& out, double v) {
     if (v == 0) {
       out += '0';  // also for -0.0
     } else {
-      fmt::format_to(std::back_inserter(out), "{}", static_cast<int64_t>(v));
+      const fmt::format_int digits(static_cast<int64_t>(v));
+      out.append(digits.data(), digits.size());
     }
     return;
   }

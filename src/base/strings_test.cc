@@ -63,6 +63,17 @@ TEST(JsonWriterTest, WritesCompactJsonInOrder) {
   EXPECT_EQ(w.str(), R"({"b":1,"a":[1.5,true,null,"x\ty"],"c":{},"raw":{"k":[1]}})");
 }
 
+TEST(JsonWriterTest, EscapesBetweenPlainRuns) {
+  // Escapes at the start, between runs of plain characters and at the end; DEL and UTF-8
+  // bytes pass through unchanged.
+  JsonWriter w;
+  w.String(std::string("\"run \\ 1\x1f\x7f caf\xc3\xa9\n", 17));
+  EXPECT_EQ(w.str(), "\"\\\"run \\\\ 1\\u001f\x7f caf\xc3\xa9\\n\"");
+  JsonWriter empty;
+  empty.String("");
+  EXPECT_EQ(empty.str(), "\"\"");
+}
+
 TEST(StringsTest, Split) {
   EXPECT_EQ(Split("a,,b", ','), (std::vector<std::string>{"a", "", "b"}));
   EXPECT_EQ(Split("", ','), (std::vector<std::string>{""}));
