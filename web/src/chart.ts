@@ -227,20 +227,22 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
     bands.push({ series: [base + 1, base + 2], fill: color + "26" });
   });
 
-  // Gaps: a point standing for more than kGapCommits commits, or whose range does not start at
-  // the previous point (commits that no run represents).
+  // Gaps: a point standing for more than kGapCommits commits, or whose range starts at no earlier
+  // point of its stretch (commits that no run represents). A bisect run inside an earlier range
+  // starts at an earlier point: no gap.
   const gaps: [number, number, string][] = [];
   const markers: Marker[] = [];
   entries.forEach((e, ei) => {
+    const seen = new Set<string>();
     e.points.forEach((p, pi) => {
+      seen.add(p.sha);
       const x = times[ei][pi];
       if (pi === 0) {
         if (ei > 0) markers.push({ x, kind: "epoch", label: stretchLabel(e) });
         return;
       }
-      const prev = e.points[pi - 1];
       const count = p.commit_range.count;
-      const broken = p.commit_range.from !== null && p.commit_range.from !== prev.sha;
+      const broken = p.commit_range.from !== null && !seen.has(p.commit_range.from);
       if (broken || (count !== null && count > kGapCommits)) {
         gaps.push([times[ei][pi - 1], x, broken ? "commits not represented" : `${count} commits, one run`]);
       }
@@ -417,6 +419,7 @@ export function lineChart(
   group: ChartGroup,
   yFormat: (v: number) => string = (v) => v.toFixed(3),
   height = 300,
+  fromZero = false,  // a count: the y axis starts at 0
 ): uPlot {
   const xs = [...new Set(lines.flatMap((l) => l.points.map((p) => p.x)))].sort((a, b) => a - b);
   const xIndex = new Map(xs.map((x, i) => [x, i]));
@@ -441,7 +444,10 @@ export function lineChart(
       width: Math.max(200, parent.clientWidth || 800),
       height,
       series,
-      scales: { x: { time: true } },
+      scales: {
+        x: { time: true },
+        ...(fromZero ? { y: { range: (_u: uPlot, _min: number, max: number): uPlot.Range.MinMax => [0, Math.max(1, Math.ceil(max * 1.15))] } } : {}),
+      },
       tzDate: utc,
       axes: [timeAxis(), valueAxis(yFormat)],
       legend: { show: true, live: false },

@@ -192,8 +192,9 @@ function skipLog(skips: Skip[], group: ChartGroup): Node[] {
       chartBox,
       [{ label: "queue depth", color: "#d97706", points: [...byTime].map(([x, y]) => ({ x, y, title: "" })) }],
       group,
-      (v) => String(Math.round(v)),
+      (v) => (Number.isInteger(v) ? String(v) : ""),
       180,
+      true,
     );
   });
   return out;
