@@ -154,8 +154,8 @@ export interface CompareResponse {
   advisory: boolean;
   baseline_reason?: string;
   history?: { runs: number; series: number; description: string };
-  rows?: CompareRow[];
-  results?: CompareRow[]; // `perfledger compare --format json` names the rows "results"
+  results?: CompareRow[];
+  rows?: CompareRow[]; // an earlier docs/api.md named them so
   summary?: { regressions: number; improvements: number; unchanged: number; inconclusive: number };
   not_compared?: Record<string, string[]>;
 }
@@ -314,7 +314,9 @@ export const getP = <T>(path: string, params: Params = {}) =>
 export const api = {
   projects: () => get<{ projects: Project[] }>("projects"),
   platforms: () => getP<{ platforms: Platform[] }>("platforms"),
-  benchmarks: (q: string, platform = "") => getP<{ benchmarks: Benchmark[] }>("benchmarks", { q, platform }),
+  // `total` counts every match; `limit` caps the list.
+  benchmarks: (q: string, limit = 1000, platform = "") =>
+    getP<{ benchmarks: Benchmark[]; total?: number }>("benchmarks", { q, platform, limit }),
   runs: (limit = 100, platform = "") => getP<{ total: number; runs: RunSummary[] }>("runs", { limit, platform }),
   series: (benchmark: string, metric = "", platform = "") =>
     getP<SeriesResponse>("series", { benchmark, metric, platform }),
@@ -331,5 +333,5 @@ export const api = {
 };
 
 export function compareRows(c: CompareResponse): CompareRow[] {
-  return c.rows ?? c.results ?? [];
+  return c.results ?? c.rows ?? [];
 }

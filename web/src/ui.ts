@@ -131,10 +131,11 @@ export function benchmarkSearch(opts: {
   const list = h("ul", { class: "bench-list", role: "listbox" });
   let selected = opts.selected;
   let found: Benchmark[] = [];
+  let total = 0;
   let seq = 0;
   const render = () => {
     list.replaceChildren(
-      ...found.slice(0, show).map((b) =>
+      ...found.map((b) =>
         h(
           "li",
           { class: b.name === selected ? "sel" : null, role: "option", title: b.name },
@@ -152,15 +153,16 @@ export function benchmarkSearch(opts: {
       ),
     );
     count.textContent =
-      found.length > show ? `${found.length} benchmarks; showing ${show}: refine the search` : `${found.length} benchmark${found.length === 1 ? "" : "s"}`;
+      total > found.length ? `${total} benchmarks; showing ${found.length}: refine the search` : `${total} benchmark${total === 1 ? "" : "s"}`;
   };
   const search = async (q: string) => {
     const mine = ++seq;
     count.textContent = "searching…";
     try {
-      const r = await api.benchmarks(q);
+      const r = await api.benchmarks(q, show);
       if (mine !== seq) return;
-      found = r.benchmarks;
+      found = r.benchmarks.slice(0, show);
+      total = Math.max(r.total ?? r.benchmarks.length, found.length);
       render();
     } catch (err) {
       if (mine !== seq) return;
