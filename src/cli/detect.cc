@@ -293,7 +293,10 @@ void PrintIndexTable(const std::vector<analysis::IndexSeries>& index) {
 void RunIndex(const IndexOptions& opt, Shell* shell) {
   auto store = shell->OpenStore(/*create=*/false);
   if (!store.ok()) return shell->Fail(store.status());
-  auto index = schedule::IndexOf(**store, {opt.filter.Filter(), opt.metrics});
+  schedule::IndexRequest request;
+  request.runs = opt.filter.Filter();
+  request.metrics = opt.metrics;
+  auto index = schedule::IndexOf(**store, request);
   if (!index.ok()) return shell->Fail(index.status());
   if (index->empty()) {
     return shell->Fail(

@@ -209,6 +209,7 @@ base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,
   filter.metrics = request.metrics;
   analysis::SeriesBuilder builder(filter);
   RETURN_IF_ERROR(store.ForEachRun(request.runs, [&](const core::Run& run) {
+    if (request.cancelled && request.cancelled()) return base::Internal("cancelled");
     builder.Add(run);
     return base::Status::Ok();
   }));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,8 @@ std::vector<AlertGroup> GroupAlerts(const std::vector<store::AlertRecord>& alert
 struct IndexRequest {
   store::RunFilter runs;
   std::vector<std::string> metrics;
+  // Polled per run; when it returns true, IndexOf stops with kInternal "cancelled".
+  std::function<bool()> cancelled;
 };
 
 base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,

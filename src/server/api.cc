@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 
 #include "analysis/series.h"
 #include "base/json_writer.h"
@@ -172,10 +174,21 @@ struct Api::Impl {
   Api* api_;
   StorePool pool_;
   std::vector<Entry> routes_;
-  // The benchmark catalog, rebuilt when the number of stored runs changes.
+  // The benchmark catalog, kept current by reading only the runs stored since the last
+  // refresh (runs are never deleted). One refresh at a time; readers share the result.
   std::mutex catalog_mu_;
-  int64_t catalog_runs_ = -1;
+  int64_t catalog_runs_ = 0;
+  std::map<std::tuple<std::string, std::string, std::string>, store::BenchmarkInfo> catalog_map_;
   std::shared_ptr<const std::vector<store::BenchmarkInfo>> catalog_;
+  // Documents that depend only on the stored runs (index, compare), per request, valid while
+  // the store holds the same number of runs; one computation per key at a time.
+  struct Cached {
+    int64_t runs = 0;
+    std::string body;
+  };
+  std::mutex cache_mu_;
+  std::map<std::string, Cached> cache_;
+  std::map<std::string, std::shared_ptr<std::mutex>> cache_locks_;
 
   // ---- parameters ----
 
@@ -563,17 +576,64 @@ struct Api::Impl {
   }
 
   base::Result<std::shared_ptr<const std::vector<store::BenchmarkInfo>>> Catalog(store::Store& s) {
-    ASSIGN_OR_RETURN(int64_t n, s.RunCount());
-    {
-      std::lock_guard<std::mutex> lock(catalog_mu_);
-      if (catalog_ && catalog_runs_ == n) return catalog_;
-    }
-    ASSIGN_OR_RETURN(auto list, s.ListBenchmarks({}));
-    auto shared = std::make_shared<const std::vector<store::BenchmarkInfo>>(std::move(list));
     std::lock_guard<std::mutex> lock(catalog_mu_);
-    catalog_ = shared;
+    ASSIGN_OR_RETURN(int64_t n, s.RunCount());
+    if (catalog_ && catalog_runs_ == n) return catalog_;
+    ASSIGN_OR_RETURN(auto delta, s.ListBenchmarks({}, catalog_runs_));
+    for (auto& info : delta) {
+      auto key = std::make_tuple(info.project, info.benchmark, info.metric);
+      auto it = catalog_map_.find(key);
+      if (it == catalog_map_.end()) {
+        catalog_map_.emplace(std::move(key), std::move(info));
+        continue;
+      }
+      std::vector<std::string> platforms;
+      std::set_union(it->second.platforms.begin(), it->second.platforms.end(),
+                     info.platforms.begin(), info.platforms.end(), std::back_inserter(platforms));
+      it->second.platforms = std::move(platforms);
+      it->second.unit = std::move(info.unit);  // as the newer runs store it
+      it->second.direction = info.direction;
+    }
+    auto list = std::make_shared<std::vector<store::BenchmarkInfo>>();
+    list->reserve(catalog_map_.size());
+    for (const auto& [key, info] : catalog_map_) list->push_back(info);
+    catalog_ = std::move(list);
     catalog_runs_ = n;
-    return shared;
+    return catalog_;
+  }
+
+  static std::string CacheKey(const Request& req) {
+    std::string key = req.path;
+    for (const auto& [k, v] : req.query) key += "&" + k + "=" + v;
+    return key;
+  }
+
+  Response CachedJson(store::Store& s, const std::string& key,
+                      const std::function<Response()>& compute) {
+    auto n = s.RunCount();
+    if (!n.ok()) return FromStatus(n.status());
+    std::shared_ptr<std::mutex> key_lock;
+    {
+      std::lock_guard<std::mutex> lock(cache_mu_);
+      auto it = cache_.find(key);
+      if (it != cache_.end() && it->second.runs == *n) return Json(200, it->second.body);
+      auto& l = cache_locks_[key];
+      if (!l) l = std::make_shared<std::mutex>();
+      key_lock = l;
+    }
+    std::lock_guard<std::mutex> computing(*key_lock);
+    {
+      std::lock_guard<std::mutex> lock(cache_mu_);
+      auto it = cache_.find(key);
+      if (it != cache_.end() && it->second.runs == *n) return Json(200, it->second.body);
+    }
+    Response r = compute();
+    if (r.status == 200) {
+      std::lock_guard<std::mutex> lock(cache_mu_);
+      if (cache_.size() >= 256) cache_.clear();
+      cache_[key] = {*n, r.body};
+    }
+    return r;
   }
 
   static bool Matches(const std::string& q, const std::string& name) {
@@ -771,6 +831,10 @@ struct Api::Impl {
   }
 
   Response GetCompare(Ctx& c) {
+    return CachedJson(*c.store, CacheKey(c.req), [&] { return Compare(c); });
+  }
+
+  Response Compare(Ctx& c) {
     const auto base_param = Param(c, "base");
     const auto head_param = Param(c, "head");
     if (!base_param || !head_param) {
@@ -978,12 +1042,30 @@ struct Api::Impl {
   }
 
   Response GetIndex(Ctx& c) {
+    return CachedJson(*c.store, CacheKey(c.req), [&] { return Index(c, nullptr); });
+  }
+
+  Response Index(Ctx& c, const std::function<bool()>* cancelled) {
     schedule::IndexRequest req;
     req.runs = FilterOf(c);
     req.metrics = Params(c, "metric");
+    if (cancelled != nullptr) req.cancelled = *cancelled;
     auto index = schedule::IndexOf(*c.store, req);
     if (!index.ok()) return FromStatus(index.status());
     return Json(200, IndexJson(*index));
+  }
+
+  // Computes what the dashboard's first page asks for (the benchmark catalog, the headline
+  // index), so the first visitor of a large store does not wait for it.
+  void WarmUp(const std::function<bool()>& cancelled) {
+    auto lease = pool_.Acquire();
+    if (!lease.ok()) return;
+    if (!Catalog(**lease).ok() || cancelled()) return;
+    Request req;
+    req.method = "GET";
+    req.path = "/api/v1/index";
+    Ctx c{req, {}, &**lease, std::nullopt};
+    CachedJson(**lease, CacheKey(req), [&] { return Index(c, &cancelled); });
   }
 
   Response GetJobs(Ctx& c) {
@@ -1050,6 +1132,8 @@ Response Api::Handle(const Request& request) {
   metrics_.ObserveRequest(request.method, route, r.status, seconds);
   return r;
 }
+
+void Api::WarmUp(const std::function<bool()>& cancelled) { impl_->WarmUp(cancelled); }
 
 std::vector<Route> Api::Routes() {
   ApiOptions options;

@@ -83,6 +83,10 @@ class Api {
   // Never throws; every failure is a JSON error response.
   Response Handle(const Request& request);
 
+  // Computes the documents a first visitor would wait for on a large store (the benchmark
+  // catalog, the headline index); returns early once `cancelled` says so.
+  void WarmUp(const std::function<bool()>& cancelled);
+
   // Every route the API serves (not the dashboard's files).
   static std::vector<Route> Routes();
 

@@ -60,6 +60,10 @@ base::Status Serve(const ServeOptions& options, const std::function<void(int por
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http.set_payload_max_length(options.api.max_body);
   http.set_keep_alive_max_count(100);
+  http.set_tcp_nodelay(true);
+  // An idle keep-alive connection (an open dashboard) holds its worker until this runs out,
+  // and shutdown waits for the workers: keep it short.
+  http.set_keep_alive_timeout(2);
   auto handle = [&api, &options](const httplib::Request& req, httplib::Response& res) {
     const auto start = std::chrono::steady_clock::now();
     OfferGzipOnly(req);
@@ -122,9 +126,11 @@ base::Status Serve(const ServeOptions& options, const std::function<void(int por
   // The socket listens already (bind_to_port), so connections wait in its backlog until the
   // accept loop runs.
   if (on_listening) on_listening(port);
+  std::thread warm_up([&] { api.WarmUp([&] { return done.load(); }); });
   http.listen_after_bind();
-  done = true;
+  done = true;  // also cancels a warm-up still running
   watcher.join();
+  warm_up.join();
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return base::Status::Ok();
 }

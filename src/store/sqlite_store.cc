@@ -10,6 +10,7 @@
 #include <cmath>
 #include <map>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "base/json_writer.h"
@@ -171,7 +172,8 @@ class SqliteStore final : public Store {
   Status RevokeToken(int64_t id, base::Timestamp now) override;
   Result<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) override;
   Status MarkTokenUsed(int64_t id, base::Timestamp now) override;
-  Result<std::vector<BenchmarkInfo>> ListBenchmarks(const RunFilter& filter) override;
+  Result<std::vector<BenchmarkInfo>> ListBenchmarks(const RunFilter& filter,
+                                                    int64_t runs_after) override;
   Result<int64_t> RunCount() override;
   std::string Describe() const override {
     return fmt::format("sqlite {}, schema {}, {}", sqlite3_libversion(), schema_version_, path_);
@@ -1568,38 +1570,101 @@ Status SqliteStore::MarkTokenUsed(int64_t id, base::Timestamp now) {
   return Status::Ok();
 }
 
-Result<std::vector<BenchmarkInfo>> SqliteStore::ListBenchmarks(const RunFilter& filter) {
-  // Per (benchmark, metric, platform) one row; the unit and direction of the newest run.
-  ASSIGN_OR_RETURN(
-      Stmt * q,
-      Prepared("SELECT p.name, b.name, mt.name, r.platform, MAX(r.id), m.unit, m.higher_is_better "
-               "FROM measurements m JOIN runs r ON r.id = m.run "
-               "JOIN benchmarks b ON b.id = m.benchmark JOIN metrics mt ON mt.id = m.metric "
-               "JOIN projects p ON p.id = b.project_id "
-               "WHERE (?1 IS NULL OR r.platform = ?1) AND (?2 IS NULL OR p.name = ?2) "
-               "GROUP BY m.benchmark, m.metric, r.platform "
-               "ORDER BY p.name, b.name, mt.name, r.platform"));
-  q->BindOptional(1, filter.platform);
-  q->BindOptional(2, filter.project);
-  std::vector<BenchmarkInfo> out;
-  int rc;
-  while ((rc = q->Step()) == SQLITE_ROW) {
-    std::string project = q->Text(0), benchmark = q->Text(1), metric = q->Text(2);
-    if (out.empty() || out.back().project != project || out.back().benchmark != benchmark ||
-        out.back().metric != metric) {
+Result<std::vector<BenchmarkInfo>> SqliteStore::ListBenchmarks(const RunFilter& filter,
+                                                               int64_t runs_after) {
+  // Runs are never deleted, so their row ids are 1..RunCount() in storage order, and the
+  // measurements' primary key starts with the run: "after the first n runs" is a range scan.
+  // Aggregating in a hash map here is several times faster than GROUP BY's sort in SQLite.
+  RETURN_IF_ERROR(Begin(/*write=*/false));
+  auto body = [&]() -> Result<std::vector<BenchmarkInfo>> {
+    std::unordered_map<int64_t, int32_t> run_platform;  // run row -> index into platforms
+    std::vector<std::string> platforms;
+    {
+      Stmt q;
+      RETURN_IF_ERROR(q.Prepare(
+          db_,
+          "SELECT r.id, r.platform FROM runs r JOIN projects p ON p.id = r.project_id "
+          "WHERE r.id > ?1 AND (?2 IS NULL OR r.platform = ?2) AND (?3 IS NULL OR p.name = ?3)"));
+      q.Bind(1, runs_after);
+      q.BindOptional(2, filter.platform);
+      q.BindOptional(3, filter.project);
+      std::unordered_map<std::string, int32_t> index;
+      int rc;
+      while ((rc = q.Step()) == SQLITE_ROW) {
+        auto [it, added] = index.emplace(q.Text(1), static_cast<int32_t>(platforms.size()));
+        if (added) platforms.push_back(it->first);
+        run_platform.emplace(q.Int(0), it->second);
+      }
+      if (rc != SQLITE_DONE) return Error(rc, "list benchmarks");
+    }
+    struct Seen {
+      int64_t newest_run = -1;
+      std::string unit;
+      bool higher = false;
+      std::vector<int32_t> platforms;
+    };
+    std::unordered_map<uint64_t, Seen> seen;  // benchmark id << 32 | metric id
+    {
+      Stmt q;
+      RETURN_IF_ERROR(q.Prepare(db_,
+                                "SELECT run, benchmark, metric, unit, higher_is_better FROM "
+                                "measurements WHERE run > ?1"));
+      q.Bind(1, runs_after);
+      int rc;
+      while ((rc = q.Step()) == SQLITE_ROW) {
+        auto run = run_platform.find(q.Int(0));
+        if (run == run_platform.end()) continue;  // filtered out
+        Seen& s = seen[(static_cast<uint64_t>(q.Int(1)) << 32) | static_cast<uint64_t>(q.Int(2))];
+        if (std::find(s.platforms.begin(), s.platforms.end(), run->second) == s.platforms.end()) {
+          s.platforms.push_back(run->second);
+        }
+        if (q.Int(0) > s.newest_run) {
+          s.newest_run = q.Int(0);
+          s.unit = q.Text(3);
+          s.higher = q.Int(4) != 0;
+        }
+      }
+      if (rc != SQLITE_DONE) return Error(rc, "list benchmarks");
+    }
+    std::unordered_map<int64_t, std::pair<std::string, std::string>> benchmarks;  // project, name
+    std::unordered_map<int64_t, std::string> metrics;
+    {
+      Stmt q;
+      RETURN_IF_ERROR(
+          q.Prepare(db_,
+                    "SELECT b.id, p.name, b.name FROM benchmarks b JOIN projects p ON p.id = "
+                    "b.project_id"));
+      int rc;
+      while ((rc = q.Step()) == SQLITE_ROW) benchmarks[q.Int(0)] = {q.Text(1), q.Text(2)};
+      if (rc != SQLITE_DONE) return Error(rc, "list benchmarks");
+      Stmt m;
+      RETURN_IF_ERROR(m.Prepare(db_, "SELECT id, name FROM metrics"));
+      while ((rc = m.Step()) == SQLITE_ROW) metrics[m.Int(0)] = m.Text(1);
+      if (rc != SQLITE_DONE) return Error(rc, "list benchmarks");
+    }
+    std::vector<BenchmarkInfo> out;
+    out.reserve(seen.size());
+    for (auto& [key, s] : seen) {
       BenchmarkInfo info;
-      info.project = std::move(project);
-      info.benchmark = std::move(benchmark);
-      info.metric = std::move(metric);
-      info.unit = q->Text(5);
-      info.direction = q->Int(6) != 0 ? core::Direction::kHigher : core::Direction::kLower;
+      const auto& [project, name] = benchmarks[static_cast<int64_t>(key >> 32)];
+      info.project = project;
+      info.benchmark = name;
+      info.metric = metrics[static_cast<int64_t>(key & 0xffffffffu)];
+      info.unit = std::move(s.unit);
+      info.direction = s.higher ? core::Direction::kHigher : core::Direction::kLower;
+      for (int32_t p : s.platforms) info.platforms.push_back(platforms[static_cast<size_t>(p)]);
+      std::sort(info.platforms.begin(), info.platforms.end());
       out.push_back(std::move(info));
     }
-    out.back().platforms.push_back(q->Text(3));
-  }
-  q->Reset();
-  if (rc != SQLITE_DONE) return Error(rc, "list benchmarks");
-  return out;
+    std::sort(out.begin(), out.end(), [](const BenchmarkInfo& a, const BenchmarkInfo& b) {
+      return std::tie(a.project, a.benchmark, a.metric) <
+             std::tie(b.project, b.benchmark, b.metric);
+    });
+    return out;
+  };
+  auto result = body();
+  Rollback();  // a read transaction: nothing to keep
+  return result;
 }
 
 Result<int64_t> SqliteStore::RunCount() {

@@ -206,8 +206,11 @@ class Store {
   virtual base::Result<std::vector<EpochInfo>> ListEpochs(const RunFilter& filter) = 0;
 
   // Every benchmark x metric of the matching runs (filter.benchmark is ignored), sorted by
-  // project, benchmark, metric.
-  virtual base::Result<std::vector<BenchmarkInfo>> ListBenchmarks(const RunFilter& filter) = 0;
+  // project, benchmark, metric; the unit and direction as the newest run stored them. With
+  // `runs_after` = n, only what the runs stored after the first n contributed (RunCount
+  // before), so a caller can keep a catalog current without reading every run again.
+  virtual base::Result<std::vector<BenchmarkInfo>> ListBenchmarks(const RunFilter& filter,
+                                                                  int64_t runs_after = 0) = 0;
 
   // How many runs the store holds. Runs are never deleted, so a cache of anything derived from
   // runs is current while this stays the same.
