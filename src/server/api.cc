@@ -746,16 +746,24 @@ struct Api::Impl {
                                filter.platform ? " on " + *filter.platform : ""));
     }
     std::vector<analysis::Series> all = builder.Finish();
-    // The metric: as asked, else real_time or wall_time when measured, else the first.
+    // The metric: as asked; else the one with this benchmark's newest open alert (the default
+    // view shows what moved); else real_time or wall_time when measured; else the first.
+    auto alerts = c.store->ListAlerts({});
+    if (!alerts.ok()) return FromStatus(alerts.status());
     std::string metric;
     if (metric_param) {
       metric = *metric_param;
     } else {
       std::set<std::string> metrics;
       for (const auto& x : all) metrics.insert(x.key.metric);
+      for (auto a = alerts->rbegin(); a != alerts->rend() && metric.empty(); ++a) {
+        if (a->status == "open" && a->benchmark == *benchmark && metrics.contains(a->metric) &&
+            (!filter.platform || a->platform == *filter.platform)) {
+          metric = a->metric;
+        }
+      }
       for (const char* preferred : {"real_time", "wall_time"}) {
-        if (metrics.contains(preferred)) metric = preferred;
-        if (!metric.empty()) break;
+        if (metric.empty() && metrics.contains(preferred)) metric = preferred;
       }
       if (metric.empty() && !metrics.empty()) metric = *metrics.begin();
     }
@@ -816,8 +824,6 @@ struct Api::Impl {
       w.EndObject();
     }
     w.EndArray();
-    auto alerts = c.store->ListAlerts({});
-    if (!alerts.ok()) return FromStatus(alerts.status());
     w.Key("alerts").BeginArray();
     for (const auto& a : *alerts) {
       if (a.benchmark != *benchmark || a.metric != metric) continue;

@@ -250,6 +250,35 @@ TEST_F(ApiTest, SeriesHasOnePointPerMeasuredCommitWithItsRange) {
   EXPECT_EQ(Body(catalog)["benchmarks"][0]["metrics"][0]["unit"], "ns");
 }
 
+TEST_F(ApiTest, SeriesShowsTheMetricThatMovedByDefault) {
+  Api api = MakeApi();
+  core::Run run = MakeRun(1, "linux", 100, "gruel");
+  run.benchmarks[0].metrics.push_back({"cpu_time", "ns", core::Direction::kLower, {90, 91}, {}});
+  ASSERT_EQ(
+      Call(api, "POST", "/api/v1/projects/gruel/runs", core::WriteArtifact(run), token_).status,
+      201);
+  auto series_metric = [&] {
+    return Body(Call(api, "GET", "/api/v1/series", "", std::nullopt,
+                     {{"benchmark", "parse/small"}}))["metric"];
+  };
+  EXPECT_EQ(series_metric(), "wall_time");  // no alert: the time metric
+  auto store = store::OpenStore(db_);
+  store::AlertRecord alert;
+  alert.project = "gruel";
+  alert.platform = "linux";
+  alert.benchmark = "parse/small";
+  alert.metric = "cpu_time";
+  alert.unit = "ns";
+  alert.range_from = Sha(0);
+  alert.range_to = Sha(1);
+  alert.kind = "regression";
+  std::vector<store::AlertRecord> inserts = {alert};
+  ASSERT_TRUE((*store)->RecordAlerts(inserts, {}).ok());
+  EXPECT_EQ(series_metric(), "cpu_time");  // an open alert: what moved
+  ASSERT_TRUE((*store)->SetAlertStatus(inserts[0].id, "resolved", std::nullopt, {}).ok());
+  EXPECT_EQ(series_metric(), "wall_time");
+}
+
 TEST_F(ApiTest, CompareNamesTheMissingCommit) {
   Api api = MakeApi();
   ASSERT_EQ(Call(api, "POST", "/api/v1/projects/gruel/runs",
