@@ -60,6 +60,8 @@ base::Status Serve(const ServeOptions& options, const std::function<void(int por
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http.set_payload_max_length(options.api.max_body);
   http.set_keep_alive_max_count(100);
+  // A response goes out in two writes, headers then body: with Nagle's algorithm the body
+  // waited for the client's delayed ACK of the headers, 40 ms on every upload.
   http.set_tcp_nodelay(true);
   // An idle keep-alive connection (an open dashboard) holds its worker until this runs out,
   // and shutdown waits for the workers: keep it short.

@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <thread>
+#include <vector>
 
 #include "base/uuid.h"
 
@@ -62,6 +65,27 @@ TEST_F(ServeTest, BrotliOfferedByBrowsersGetsGzip) {
   EXPECT_EQ(EncodingOf("/index.html", "gzip, deflate, br"), "gzip");
   EXPECT_EQ(EncodingOf("/healthz", "br"), "");
   EXPECT_EQ(EncodingOf("/healthz", "identity"), "");
+}
+
+// A response went out in two writes (headers, then body), and with Nagle's algorithm on the
+// body waited for the client's delayed ACK of the headers: 40 ms added to every upload from a
+// client that sends without delay (curl, browsers), 52 ms per upload instead of 8.
+TEST_F(ServeTest, ResponsesDoNotWaitForDelayedAcks) {
+  httplib::Client client("127.0.0.1", port_);
+  client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);
+  const std::string body(20'000, ' ');
+  std::vector<double> ms;
+  for (int i = 0; i < 9; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    auto res = client.Post("/api/v1/projects/demo/runs", body, "application/json");
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count());
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, 401);
+  }
+  std::sort(ms.begin(), ms.end());
+  EXPECT_LT(ms[4], 30) << "median of 9 requests, ms";
 }
 
 }  // namespace
