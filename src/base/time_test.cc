@@ -25,6 +25,9 @@ TEST(TimeTest, FormatsUtcWithShortestFraction) {
   EXPECT_EQ(FormatRfc3339(*ParseRfc3339("1969-12-31T23:59:59.999999999Z")),
             "1969-12-31T23:59:59.999999999Z");
   EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2024-02-29T00:00:00Z")), "2024-02-29T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339(Timestamp{INT64_MIN}), "1677-09-21T00:12:43.145224192Z");
+  EXPECT_EQ(FormatRfc3339(Timestamp{INT64_MAX}), "2262-04-11T23:47:16.854775807Z");
+  EXPECT_EQ(FormatRfc3339(Timestamp{0}), "1970-01-01T00:00:00Z");
 }
 
 TEST(TimeTest, RejectsWhatIsNotRfc3339) {
