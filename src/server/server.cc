@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -66,6 +67,15 @@ base::Status Serve(const ServeOptions& options, const std::function<void(int por
   // An idle keep-alive connection (an open dashboard) holds its worker until this runs out,
   // and shutdown waits for the workers: keep it short.
   http.set_keep_alive_timeout(2);
+  // cpp-httplib listens with a backlog of 5: 32 clients connecting at once overflowed it on a
+  // busy machine, and each connection the kernel dropped failed its first request after a
+  // second. The listening socket is noted as the library makes it, and given the system's
+  // maximum once bound (listen again only sets the backlog).
+  int listening = -1;
+  http.set_socket_options([&listening](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listening = sock;
+  });
   auto handle = [&api, &options](const httplib::Request& req, httplib::Response& res) {
     const auto start = std::chrono::steady_clock::now();
     OfferGzipOnly(req);
@@ -112,6 +122,8 @@ base::Status Serve(const ServeOptions& options, const std::function<void(int por
         "cannot listen on {}:{} (in use by another program, or not an address of this machine)",
         options.bind, port));
   }
+
+  if (listening >= 0) ::listen(listening, SOMAXCONN);
 
   std::atomic<bool> done{false};
   std::thread watcher([&] {
