@@ -164,7 +164,7 @@ void MakeDashboard(const std::string& db, long benchmarks, long platforms, long 
   std::mt19937_64 rng(2);
   std::vector<std::string> names;
   for (long b = 0; b < benchmarks; ++b) {
-    char name[32];
+    char name[48];
     std::snprintf(name, sizeof name, "suite/bench_%04ld", b);
     names.push_back(name);
   }
