@@ -578,8 +578,13 @@ jq -r '.unplanned_bisect[] | "    \(.platform): \(.detail)"' "$planfile"
 found=$(jq -r '[.unplanned_bisect[] | select(.status == "converged") | .sha] | unique | join(" ")' \
   "$planfile")
 subject=$(git -C "$repo" show -s --format=%s "$culprit")
-if [ "$found" = "$culprit" ]; then
+if [[ " $found " == *" $culprit "* ]]; then
   echo "   Bisection found the commit this demo made slower on purpose: ${culprit:0:12} \"$subject\""
+  others=()
+  for sha in $found; do [ "$sha" = "$culprit" ] || others+=("${sha:0:12}"); done
+  if [ ${#others[@]} -gt 0 ]; then
+    echo "   It also converged on ${others[*]}: most likely a step of this machine's noise"
+  fi
 else
   echo "   note: the commit made slower on purpose is ${culprit:0:12} \"$subject\"; bisection" \
     "converged on: ${found:-nothing}"
