@@ -222,7 +222,7 @@ base::Result<CoverageReport> CoverageOf(store::Store& store, const CoverageReque
     while (first < last && h.points[first].time < *request.since) ++first;
   }
 
-  ASSIGN_OR_RETURN(auto runs, store.ListRunPoints({}));
+  ASSIGN_OR_RETURN(auto runs, store.ListRunPoints({}, /*with_benchmarks=*/false));
   ASSIGN_OR_RETURN(store::ScheduleState schedule, store.LoadSchedule());
   std::map<std::string, analysis::PlatformRecords> records;
   for (const auto& r : runs) {

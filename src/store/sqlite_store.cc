@@ -157,7 +157,8 @@ class SqliteStore final : public Store {
   Status ForEachRun(const RunFilter& filter,
                     const std::function<Status(const core::Run&)>& fn) override;
   Result<std::vector<std::string>> Platforms() override;
-  Result<std::vector<RunPoint>> ListRunPoints(const RunFilter& filter) override;
+  Result<std::vector<RunPoint>> ListRunPoints(const RunFilter& filter,
+                                              bool with_benchmarks) override;
   Result<std::vector<EpochInfo>> ListEpochs(const RunFilter& filter) override;
   Status RecordPlan(const PlanRecord& plan) override;
   Result<ScheduleState> LoadSchedule() override;
@@ -903,7 +904,8 @@ Result<std::vector<std::string>> SqliteStore::Platforms() {
   return out;
 }
 
-Result<std::vector<RunPoint>> SqliteStore::ListRunPoints(const RunFilter& filter) {
+Result<std::vector<RunPoint>> SqliteStore::ListRunPoints(const RunFilter& filter,
+                                                         bool with_benchmarks) {
   RETURN_IF_ERROR(Begin(/*write=*/false));
   auto body = [&]() -> Result<std::vector<RunPoint>> {
     std::vector<RunPoint> out;
@@ -929,6 +931,7 @@ Result<std::vector<RunPoint>> SqliteStore::ListRunPoints(const RunFilter& filter
     }
     q->Reset();
     if (rc != SQLITE_DONE) return Error(rc, "list runs");
+    if (!with_benchmarks) return out;
     for (const bool failed : {false, true}) {
       ASSIGN_OR_RETURN(
           Stmt * names,

@@ -219,8 +219,10 @@ class Store {
   // The platforms that have runs, sorted.
   virtual base::Result<std::vector<std::string>> Platforms() = 0;
 
-  // Runs with their commit ranges and benchmark names, in ListRuns order.
-  virtual base::Result<std::vector<RunPoint>> ListRunPoints(const RunFilter& filter) = 0;
+  // Runs with their commit ranges and (with `with_benchmarks`) benchmark names, in ListRuns
+  // order. Without them it reads no measurement: what coverage needs of a large store.
+  virtual base::Result<std::vector<RunPoint>> ListRunPoints(const RunFilter& filter,
+                                                            bool with_benchmarks = true) = 0;
 
   // Stores a plan in one transaction: its commits (known ones are kept), its jobs as queued
   // and its skips. A job or skip for a commit and platform supersedes any queued job there.

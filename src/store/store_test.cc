@@ -473,6 +473,13 @@ TEST_F(StoreTest, RunPointsCarryRangesAndBenchmarkNames) {
   EXPECT_EQ((*points)[1].ok_benchmarks, (std::vector<std::string>{"parse/small", "parse/summary"}));
   EXPECT_EQ((*points)[1].failed_benchmarks, std::vector<std::string>{"zz/broken"});
   EXPECT_EQ((*points)[1].suite, (core::SuiteRef{"compiler", 3, {}, std::nullopt}));
+  // Without benchmark names (what coverage reads): the same runs and ranges, no names.
+  auto light = store->ListRunPoints({}, /*with_benchmarks=*/false);
+  ASSERT_TRUE(light.ok());
+  ASSERT_EQ(light->size(), 2u);
+  EXPECT_EQ((*light)[1].range_from, Sha(0));
+  EXPECT_TRUE((*light)[1].ok_benchmarks.empty());
+  EXPECT_TRUE((*light)[1].failed_benchmarks.empty());
 }
 
 // A run of suite "compiler" revision 3 whose entries "parse" (a harness: parse/small and
