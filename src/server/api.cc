@@ -349,13 +349,13 @@ struct Api::Impl {
     return Json(200, w.Take());
   }
 
+  // The queue depth as the planner counts it: per platform, commits with a queued job and
+  // no run.
   static int64_t QueueDepth(const store::ScheduleState& schedule,
                             const std::vector<store::RunSummary>& runs) {
-    std::set<std::pair<std::string, std::string>> measured;
-    for (const auto& r : runs) measured.emplace(r.sha, r.platform);
     int64_t depth = 0;
-    for (const auto& j : schedule.jobs) {
-      if (j.state == "queued" && !measured.contains({j.sha, j.platform})) ++depth;
+    for (const auto& [platform, state] : schedule::StateFromStore(runs, schedule)) {
+      depth += static_cast<int64_t>(state.queued.size());
     }
     return depth;
   }
