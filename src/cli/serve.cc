@@ -30,8 +30,9 @@ void RunServe(const ServeFlags& flags, Shell* shell) {
   char* end = nullptr;
   const double mib = std::strtod(flags.max_body.c_str(), &end);
   if (end != flags.max_body.c_str() + flags.max_body.size() || !(mib > 0 && mib <= 4096)) {
-    return shell->UsageError(
-        fmt::format("--max-body: expected a size in MiB from 0 to 4096, got '{}'", flags.max_body));
+    return shell->UsageError(fmt::format(
+        "--max-body: expected a size in MiB above 0 and at most 4096, like 64, got '{}'",
+        flags.max_body));
   }
   server::ServeOptions options;
   options.api.db = shell->db;
