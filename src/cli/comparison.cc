@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "analysis/parameters.h"
 #include "base/json_writer.h"
 #include "base/strings.h"
 #include "core/artifact.h"
@@ -288,9 +289,7 @@ void CompareAndPrint(const ComparedRun& base, const ComparedRun& head, const Com
     if (!t.ok()) return shell->Fail(t.status());
     options.threshold = *t;
   }
-  if (!(flags.alpha > 0 && flags.alpha < 1)) {
-    return shell->UsageError("--alpha: expected a probability between 0 and 1, like 0.05");
-  }
+  if (auto s = analysis::CheckAlpha(flags.alpha, "--alpha"); !s.ok()) return shell->Fail(s);
   options.alpha = flags.alpha;
   options.metrics = flags.metrics;
   bool advisory = false;

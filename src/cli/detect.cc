@@ -2,6 +2,7 @@
 // them, and the headline index per epoch. Thin shells over schedule/detection.h.
 #include <fmt/format.h>
 
+#include "analysis/parameters.h"
 #include "base/json_writer.h"
 #include "base/strings.h"
 #include "base/time.h"
@@ -149,6 +150,10 @@ void RunDetect(const DetectOptions& opt, Shell* shell) {
   req.series.metrics = opt.metrics;
   req.history = {opt.repo, opt.branch};
   req.record = opt.record;
+  if (auto s = analysis::CheckAlpha(opt.alpha, "--alpha"); !s.ok()) return shell->Fail(s);
+  if (auto s = analysis::CheckMinSegment(opt.min_segment, "--min-segment"); !s.ok()) {
+    return shell->Fail(s);
+  }
   req.options.alpha = opt.alpha;
   req.options.min_segment = static_cast<size_t>(opt.min_segment);
   if (!opt.min_effect.empty()) {
@@ -340,12 +345,10 @@ void AddDetectVerb(CLI::App& app, Shell* shell) {
   cmd->add_option("--min-effect", opt->min_effect,
                   "The smallest change reported, e.g. 2% (default 1%; a noisy series' own "
                   "noise raises it)");
-  cmd->add_option("--alpha", opt->alpha, "False alarms per series of pure noise (default 0.01)")
-      ->check(CLI::Range(0.0, 0.5));
+  cmd->add_option("--alpha", opt->alpha, "False alarms per series of pure noise (default 0.01)");
   cmd->add_option("--min-segment", opt->min_segment,
                   "Measured commits needed on each side of a change (default 3; 2 finds changes "
-                  "sooner and alerts on shorter excursions)")
-      ->check(CLI::Range(2, 1000));
+                  "sooner and alerts on shorter excursions)");
   cmd->add_option("--repo", opt->repo, "Count commits in ranges from this git repository");
   cmd->add_option("--branch", opt->branch, "With --repo: the branch (default: its HEAD)");
   cmd->add_flag("--record", opt->record, "Keep new changes as alerts");

@@ -50,7 +50,10 @@ base::Result<schedule::Policy> PolicyOptions::Resolve(const std::string& fallbac
   }
   if (!marker.empty()) policy.marker = marker;
   auto bounded = [](std::string_view flag, int v, int min) -> base::Status {
-    if (v < min) return base::InvalidInput(fmt::format("{}: must be at least {}", flag, min));
+    if (v < min || v > schedule::kMaxPolicyNumber) {
+      return base::InvalidInput(fmt::format("{}: expected a whole number from {} to {}, got {}",
+                                            flag, min, schedule::kMaxPolicyNumber, v));
+    }
     return base::Status::Ok();
   };
   if (widen_above) {

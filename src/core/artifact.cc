@@ -10,6 +10,7 @@
 
 #include "base/json_writer.h"
 #include "base/strings.h"
+#include "core/limits.h"
 
 namespace perfledger::core {
 namespace {
@@ -50,6 +51,12 @@ class Ctx {
   Status Fail(std::string_view what) const {
     return InvalidInput(
         fmt::format("{}: {}: {}", source_, pointer_.empty() ? "(document root)" : pointer_, what));
+  }
+  // A refusal at a pointer below the current one.
+  Status FailAt(std::string_view below, std::string_view what) const {
+    const std::string pointer = pointer_ + std::string(below);
+    return InvalidInput(
+        fmt::format("{}: {}: {}", source_, pointer.empty() ? "(document root)" : pointer, what));
   }
   Status Missing(std::string_view key, std::string_view expected) const {
     return InvalidInput(fmt::format("{}: {}/{}: missing required field (expected {})", source_,
@@ -106,12 +113,17 @@ Status Expected(const Ctx& ctx, std::string_view what, element got) {
   return ctx.Fail(fmt::format("expected {}, got {}", what, Describe(got)));
 }
 
-Result<std::string> GetString(const Ctx& ctx, element e, bool non_empty = true) {
+Result<std::string> GetString(const Ctx& ctx, element e, bool non_empty = true,
+                              size_t max_bytes = kMaxNameBytes) {
   if (e.type() != element_type::STRING) {
     return Expected(ctx, non_empty ? "a non-empty string" : "a string", e);
   }
   std::string_view s = e.get_string().value_unsafe();
   if (non_empty && s.empty()) return ctx.Fail("expected a non-empty string, got \"\"");
+  if (s.size() > max_bytes) {
+    return ctx.Fail(fmt::format("expected at most {} bytes, got a string of {} bytes ({}...)",
+                                max_bytes, s.size(), base::Quote(s.substr(0, 24))));
+  }
   return std::string(s);
 }
 
@@ -205,12 +217,16 @@ Result<Metric> ReadMetric(Ctx& ctx, std::string_view name, element e) {
   Metric m;
   m.name = std::string(name);
   if (name.empty()) return ctx.Fail("expected a non-empty metric name");
+  if (name.size() > kMaxMetricNameBytes) {
+    return ctx.Fail(fmt::format("expected a metric name of at most {} bytes, got {} bytes",
+                                kMaxMetricNameBytes, name.size()));
+  }
   ASSIGN_OR_RETURN(auto obj, GetObject(ctx, e));
   element v;
   if (!Lookup(obj, "unit", &v)) return ctx.Missing("unit", "a unit such as \"ns\" or \"count\"");
   {
     Ctx::Scope scope(&ctx, "unit");
-    ASSIGN_OR_RETURN(m.unit, GetString(ctx, v));
+    ASSIGN_OR_RETURN(m.unit, GetString(ctx, v, true, kMaxUnitBytes));
   }
   const bool time_unit = IsTimeUnit(m.unit);
   m.direction = DefaultDirection(m.name);
@@ -232,6 +248,10 @@ Result<Metric> ReadMetric(Ctx& ctx, std::string_view name, element e) {
     }
     auto arr = samples.get_array().value_unsafe();
     if (arr.size() == 0) return ctx.Fail("expected at least one sample, got an empty array");
+    if (arr.size() > kMaxSamplesPerMetric) {
+      return ctx.Fail(
+          fmt::format("expected at most {} samples, got {}", kMaxSamplesPerMetric, arr.size()));
+    }
     m.samples.reserve(arr.size());
     size_t i = 0;
     for (element s : arr) {
@@ -264,13 +284,17 @@ Result<BenchmarkResult> ReadBenchmark(Ctx& ctx, element e) {
   }
   if (Lookup(obj, "error", &v) && !v.is_null()) {
     Ctx::Scope scope(&ctx, "error");
-    ASSIGN_OR_RETURN(b.error, GetString(ctx, v, /*non_empty=*/false));
+    ASSIGN_OR_RETURN(b.error, GetString(ctx, v, /*non_empty=*/false, kMaxErrorBytes));
   }
   if (!Lookup(obj, "metrics", &v)) {
     return ctx.Missing("metrics", "an object of metrics by name");
   }
   Ctx::Scope scope(&ctx, "metrics");
   ASSIGN_OR_RETURN(auto metrics, GetObject(ctx, v));
+  if (metrics.size() > kMaxMetricsPerBenchmark) {
+    return ctx.Fail(fmt::format("expected at most {} metrics, got {}", kMaxMetricsPerBenchmark,
+                                metrics.size()));
+  }
   for (auto field : metrics) {
     Ctx::Scope metric_scope(&ctx, field.key);
     ASSIGN_OR_RETURN(Metric m, ReadMetric(ctx, field.key, field.value));
@@ -306,7 +330,7 @@ Result<Environment> ReadEnvironmentElement(Ctx& ctx, element e) {
     if (key == "cpu") str = &env.cpu;
     if (v.is_null()) continue;  // a null field is the same as an absent one
     if (str != nullptr) {
-      ASSIGN_OR_RETURN(*str, GetString(ctx, v, /*non_empty=*/false));
+      ASSIGN_OR_RETURN(*str, GetString(ctx, v, /*non_empty=*/false, kMaxStringBytes));
     } else if (key == "ci") {
       if (v.type() != element_type::BOOL) return Expected(ctx, "true or false", v);
       env.ci = v.get_bool().value_unsafe();
@@ -379,7 +403,108 @@ bool IsPlatformName(std::string_view p) {
   return true;
 }
 
+// Before any field is read: no object holds a key twice (simdjson, like most readers, would
+// silently take the first, so two tools could read one file differently), nothing is nested
+// deeper than kMaxJsonDepth, no object or array and no string is beyond its generic limit.
+// The path is kept as a stack of references and made a JSON pointer only for a refusal.
+class StructureCheck {
+ public:
+  explicit StructureCheck(const Ctx& ctx) : ctx_(ctx) {}
+
+  Status Check(element e) {
+    switch (e.type()) {
+      case element_type::OBJECT: {
+        if (path_.size() >= kMaxJsonDepth) return Fail("expected at most 64 levels of nesting");
+        auto obj = e.get_object().value_unsafe();
+        const size_t n = obj.size();
+        if (n > kMaxObjectMembers && !InSamples()) {
+          return Fail(fmt::format("expected at most {} members, got {}", kMaxObjectMembers, n));
+        }
+        if (n > 1) {
+          std::vector<std::string_view> sorted;
+          sorted.reserve(n);
+          for (auto field : obj) sorted.push_back(field.key);
+          std::sort(sorted.begin(), sorted.end());
+          const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+          if (dup != sorted.end()) {
+            const std::string_view key = *dup;
+            path_.push_back({key, 0, true});
+            return Fail(
+                fmt::format("duplicate key {} in one object (which one counts would "
+                            "depend on the reader)",
+                            base::Quote(key)));
+          }
+        }
+        for (auto field : obj) {
+          if (field.key.size() > kMaxStringBytes) {
+            return Fail(fmt::format("expected keys of at most {} bytes, got one of {} bytes",
+                                    kMaxStringBytes, field.key.size()));
+          }
+          path_.push_back({field.key, 0, true});
+          RETURN_IF_ERROR(Check(field.value));
+          path_.pop_back();
+        }
+        return Status::Ok();
+      }
+      case element_type::ARRAY: {
+        if (path_.size() >= kMaxJsonDepth) return Fail("expected at most 64 levels of nesting");
+        auto arr = e.get_array().value_unsafe();
+        const size_t limit = std::max(kMaxSamplesPerMetric, kMaxBenchmarksPerRun);
+        if (arr.size() > limit) {
+          return Fail(fmt::format("expected at most {} items, got {}", limit, arr.size()));
+        }
+        size_t i = 0;
+        for (element item : arr) {
+          const auto t = item.type();
+          if (t == element_type::OBJECT || t == element_type::ARRAY || t == element_type::STRING) {
+            path_.push_back({{}, i, false});
+            RETURN_IF_ERROR(Check(item));
+            path_.pop_back();
+          }
+          ++i;
+        }
+        return Status::Ok();
+      }
+      case element_type::STRING: {
+        const size_t n = e.get_string().value_unsafe().size();
+        // Named strings have tighter limits, checked where they are read.
+        if (n > std::max(kMaxStringBytes, kMaxErrorBytes)) {
+          return Fail(fmt::format("expected a string of at most {} bytes, got {} bytes",
+                                  std::max(kMaxStringBytes, kMaxErrorBytes), n));
+        }
+        return Status::Ok();
+      }
+      default:
+        return Status::Ok();
+    }
+  }
+
+ private:
+  struct Step {
+    std::string_view key;
+    size_t index;
+    bool is_key;
+  };
+
+  bool InSamples() const {
+    return !path_.empty() && path_.back().is_key && path_.back().key == "samples";
+  }
+
+  Status Fail(std::string_view what) const {
+    std::string pointer;
+    for (const Step& s : path_) {
+      pointer += '/';
+      pointer += s.is_key ? base::JsonPointerToken(s.key) : std::to_string(s.index);
+    }
+    return ctx_.FailAt(pointer, what);
+  }
+
+  const Ctx& ctx_;
+  std::vector<Step> path_;
+};
+
 Result<Run> ReadRun(Ctx& ctx, element root) {
+  RETURN_IF_ERROR(StructureCheck(ctx).Check(root));
   ASSIGN_OR_RETURN(auto obj, GetObject(ctx, root));
   Run run;
   element v;
@@ -431,7 +556,8 @@ Result<Run> ReadRun(Ctx& ctx, element root) {
     }
     if (Lookup(commit, "subject", &v) && !v.is_null()) {
       Ctx::Scope s(&ctx, "subject");
-      ASSIGN_OR_RETURN(run.commit.subject, GetString(ctx, v, /*non_empty=*/false));
+      ASSIGN_OR_RETURN(run.commit.subject,
+                       GetString(ctx, v, /*non_empty=*/false, kMaxSubjectBytes));
     }
   }
 
@@ -476,7 +602,7 @@ Result<Run> ReadRun(Ctx& ctx, element root) {
   }
   if (Lookup(obj, "reason_detail", &v) && !v.is_null()) {
     Ctx::Scope scope(&ctx, "reason_detail");
-    ASSIGN_OR_RETURN(run.reason_detail, GetString(ctx, v, /*non_empty=*/false));
+    ASSIGN_OR_RETURN(run.reason_detail, GetString(ctx, v, /*non_empty=*/false, kMaxSubjectBytes));
   }
 
   if (!Lookup(obj, "platform", &v)) {
@@ -523,6 +649,10 @@ Result<Run> ReadRun(Ctx& ctx, element root) {
     if (v.type() != element_type::ARRAY) return Expected(ctx, "an array of benchmarks", v);
     auto arr = v.get_array().value_unsafe();
     if (arr.size() == 0) return ctx.Fail("expected at least one benchmark, got an empty array");
+    if (arr.size() > kMaxBenchmarksPerRun) {
+      return ctx.Fail(fmt::format("expected at most {} benchmarks in one run, got {}",
+                                  kMaxBenchmarksPerRun, arr.size()));
+    }
     run.benchmarks.reserve(arr.size());
     size_t i = 0;
     for (element b : arr) {

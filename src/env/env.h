@@ -2,6 +2,7 @@
 // be tested against a fake. The default Env is the real POSIX one; it is thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,8 +18,23 @@ class Env {
   // The process-wide real environment.
   static Env* Default();
 
-  // Whole file contents. NotFound / IoError name the path and the OS's reason.
-  virtual base::Result<std::string> ReadFile(const std::string& path) = 0;
+  // The most bytes ReadFile reads unless told otherwise (docs/limits.md): an input file
+  // larger than that, or a device that never ends (/dev/zero), is refused, not read whole.
+  static constexpr size_t kDefaultMaxFileBytes = size_t{1} << 30;
+
+  // Whole file contents, at most `max_bytes` of them: a longer file is InvalidInput naming
+  // the path and the limit, found without reading past it. NotFound / IoError name the path
+  // and the OS's reason.
+  virtual base::Result<std::string> ReadFile(const std::string& path, size_t max_bytes) = 0;
+  base::Result<std::string> ReadFile(const std::string& path) {
+    return ReadFile(path, kDefaultMaxFileBytes);
+  }
+
+  // The real path of `relative` inside the directory `root`, with every symbolic link and
+  // ".." resolved: NotFound when it does not exist, is not a regular file, or resolves to a
+  // place outside `root` (a link out of the directory).
+  virtual base::Result<std::string> ResolveInside(const std::string& root,
+                                                  const std::string& relative) = 0;
 
   // Writes through a temporary file in the same directory and renames it over `path`, so a
   // reader sees the old contents or the new ones, never a mix.

@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,15 +24,27 @@ Status ErrnoStatus(const std::string& what, const std::string& path, int err) {
   return base::IoError(std::move(msg));
 }
 
+std::string FormatBytes(size_t n) {
+  if (n >= (size_t{1} << 30) && n % (size_t{1} << 30) == 0) return fmt::format("{} GiB", n >> 30);
+  if (n >= (size_t{1} << 20) && n % (size_t{1} << 20) == 0) return fmt::format("{} MiB", n >> 20);
+  if (n >= (size_t{1} << 10) && n % (size_t{1} << 10) == 0) return fmt::format("{} KiB", n >> 10);
+  return fmt::format("{} bytes", n);
+}
+
 class PosixEnv final : public Env {
  public:
-  Result<std::string> ReadFile(const std::string& path) override {
+  Result<std::string> ReadFile(const std::string& path, size_t max_bytes) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus("read file", path, errno);
     std::string out;
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      out.reserve(std::min(static_cast<size_t>(st.st_size), max_bytes) + 1);
+    }
     char buf[1 << 16];
     while (true) {
-      ssize_t n = ::read(fd, buf, sizeof buf);
+      const size_t want = std::min(sizeof buf, max_bytes + 1 - out.size());
+      ssize_t n = ::read(fd, buf, want);
       if (n < 0) {
         if (errno == EINTR) continue;
         int err = errno;
@@ -40,9 +53,36 @@ class PosixEnv final : public Env {
       }
       if (n == 0) break;
       out.append(buf, static_cast<size_t>(n));
+      if (out.size() > max_bytes) {
+        ::close(fd);
+        return base::InvalidInput(fmt::format("{}: larger than the limit of {} for this input",
+                                              path, FormatBytes(max_bytes)));
+      }
     }
     ::close(fd);
     return out;
+  }
+
+  Result<std::string> ResolveInside(const std::string& root, const std::string& relative) override {
+    std::error_code ec;
+    const fs::path base = fs::canonical(root, ec);
+    if (ec) return ErrnoStatus("resolve directory", root, ec.value());
+    fs::path rel(relative);
+    rel = rel.relative_path();  // "/assets/x.js" is inside root, never the file system's root
+    const fs::path target = fs::canonical(base / rel, ec);
+    const std::string shown = (fs::path(root) / rel).string();
+    if (ec) return ErrnoStatus("resolve file", shown, ec.value());
+    // Inside: root itself is a prefix of the resolved path, component by component.
+    auto [root_end, target_it] =
+        std::mismatch(base.begin(), base.end(), target.begin(), target.end());
+    if (root_end != base.end()) {
+      return base::NotFound(fmt::format("{}: resolves to a place outside {}", shown, root));
+    }
+    (void)target_it;
+    if (!fs::is_regular_file(target, ec)) {
+      return base::NotFound(fmt::format("{}: not a regular file", shown));
+    }
+    return target.string();
   }
 
   Status WriteFileAtomic(const std::string& path, std::string_view contents) override {

@@ -55,8 +55,8 @@ base::Result<Policy> ParsePolicy(std::string_view text, const std::string& sourc
     };
     auto integer = [&](int min, int* out) -> base::Status {
       const auto* v = value.as_integer();
-      if (v == nullptr || v->get() < min || v->get() > 1'000'000) {
-        return bad(fmt::format("a whole number from {} to 1000000", min));
+      if (v == nullptr || v->get() < min || v->get() > kMaxPolicyNumber) {
+        return bad(fmt::format("a whole number from {} to {}", min, kMaxPolicyNumber));
       }
       *out = static_cast<int>(v->get());
       return base::Status::Ok();

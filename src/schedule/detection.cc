@@ -109,45 +109,52 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
   const std::string project = projects.size() == 1   ? *projects.begin()
                               : request.runs.project ? *request.runs.project
                                                      : std::string();
-  ASSIGN_OR_RETURN(std::vector<store::AlertRecord> kept, store.ListAlerts({}));
-  std::vector<store::AlertRecord> inserts, narrowed;
-  std::vector<size_t> insert_of_change(report.changes.size(), SIZE_MAX);
-  report.recorded.assign(report.changes.size(), "existing");
-  report.alert_ids.assign(report.changes.size(), 0);
-  std::set<int64_t> narrowed_ids;
-  for (size_t i = 0; i < report.changes.size(); ++i) {
-    const analysis::DetectedChange& c = report.changes[i];
-    const analysis::Series& s = *series_of_change[i];
-    std::vector<analysis::KnownAlert> known;
-    for (const store::AlertRecord& a : kept) {
-      if (a.platform != s.key.platform || a.benchmark != s.key.benchmark ||
-          a.metric != s.key.metric || a.epoch != s.key.epoch) {
-        continue;
+  // Matched against the stored alerts inside the store's write transaction: two detections
+  // at once (parallel CI jobs) would otherwise both find no alert and both insert one.
+  std::vector<size_t> insert_of_change;
+  auto decide = [&](const std::vector<store::AlertRecord>& kept,
+                    std::vector<store::AlertRecord>* inserts,
+                    std::vector<store::AlertRecord>* narrowed) -> base::Status {
+    inserts->clear();
+    narrowed->clear();
+    insert_of_change.assign(report.changes.size(), SIZE_MAX);
+    report.recorded.assign(report.changes.size(), "existing");
+    report.alert_ids.assign(report.changes.size(), 0);
+    std::set<int64_t> narrowed_ids;
+    for (size_t i = 0; i < report.changes.size(); ++i) {
+      const analysis::DetectedChange& c = report.changes[i];
+      const analysis::Series& s = *series_of_change[i];
+      std::vector<analysis::KnownAlert> known;
+      for (const store::AlertRecord& a : kept) {
+        if (a.platform != s.key.platform || a.benchmark != s.key.benchmark ||
+            a.metric != s.key.metric || a.epoch != s.key.epoch) {
+          continue;
+        }
+        known.push_back({a.id, s.key, a.range_from, a.range_to, KindOf(a.kind)});
       }
-      known.push_back({a.id, s.key, a.range_from, a.range_to, KindOf(a.kind)});
+      analysis::AlertMatch m = analysis::MatchAlert(s, c, known);
+      switch (m.action) {
+        case analysis::AlertMatch::Action::kNew:
+          report.recorded[i] = "new";
+          insert_of_change[i] = inserts->size();
+          inserts->push_back(AlertOf(c, project, request.now));
+          break;
+        case analysis::AlertMatch::Action::kNarrow:
+          report.alert_ids[i] = m.alert_id;
+          if (!narrowed_ids.insert(m.alert_id).second) break;  // narrowed once per call
+          report.recorded[i] = "narrowed";
+          narrowed->push_back(AlertOf(c, project, request.now));
+          narrowed->back().id = m.alert_id;
+          break;
+        case analysis::AlertMatch::Action::kExisting:
+          report.alert_ids[i] = m.alert_id;
+          break;
+      }
     }
-    analysis::AlertMatch m = analysis::MatchAlert(s, c, known);
-    switch (m.action) {
-      case analysis::AlertMatch::Action::kNew:
-        report.recorded[i] = "new";
-        insert_of_change[i] = inserts.size();
-        inserts.push_back(AlertOf(c, project, request.now));
-        break;
-      case analysis::AlertMatch::Action::kNarrow:
-        report.alert_ids[i] = m.alert_id;
-        if (!narrowed_ids.insert(m.alert_id).second) break;  // narrowed once per call
-        report.recorded[i] = "narrowed";
-        narrowed.push_back(AlertOf(c, project, request.now));
-        narrowed.back().id = m.alert_id;
-        break;
-      case analysis::AlertMatch::Action::kExisting:
-        report.alert_ids[i] = m.alert_id;
-        break;
-    }
-  }
-  if (!inserts.empty() || !narrowed.empty()) {
-    RETURN_IF_ERROR(store.RecordAlerts(inserts, narrowed));
-  }
+    return base::Status::Ok();
+  };
+  std::vector<store::AlertRecord> inserts;
+  RETURN_IF_ERROR(store.RecordAlertsAtomically(decide, &inserts));
   for (size_t i = 0; i < report.changes.size(); ++i) {
     if (insert_of_change[i] != SIZE_MAX) report.alert_ids[i] = inserts[insert_of_change[i]].id;
   }

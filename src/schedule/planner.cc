@@ -323,8 +323,15 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
   plan.now = in.now;
   plan.queue_depth = in.queue_depth;
   plan.degradation = DegradationFor(in.policy, in.queue_depth);
-  plan.window_nanos = in.policy.window_nanos;
-  if (plan.degradation == Degradation::kWidened) plan.window_nanos *= in.policy.widen_factor;
+  plan.window_nanos = std::min(in.policy.window_nanos, kMaxWindowNanos);
+  if (plan.degradation == Degradation::kWidened) {
+    int64_t widened = 0;
+    if (__builtin_mul_overflow(plan.window_nanos, int64_t{in.policy.widen_factor}, &widened) ||
+        widened > kMaxWindowNanos) {
+      widened = kMaxWindowNanos;
+    }
+    plan.window_nanos = widened;
+  }
 
   // Where each commit sits on the branch, for manual and bisect requests.
   std::unordered_map<std::string_view, int64_t> position;

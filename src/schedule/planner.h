@@ -39,6 +39,13 @@ enum class Sampling { kLatestInWindow, kMergesOnly, kTagged, kEveryCommit };
 std::string_view SamplingName(Sampling s);
 std::optional<Sampling> ParseSampling(std::string_view name);
 
+// The widest a window gets, however it is widened: wider means "one window" anyway, and
+// products of policy values saturate here instead of wrapping (a negative window planned
+// nothing).
+inline constexpr int64_t kMaxWindowNanos = 3650LL * 86'400'000'000'000;  // ten years
+// The largest policy number a user may set (queue depths, the widening factor).
+inline constexpr int kMaxPolicyNumber = 1'000'000;
+
 struct Policy {
   int64_t window_nanos = 15LL * 60 * 1'000'000'000;
   Sampling sampling = Sampling::kLatestInWindow;

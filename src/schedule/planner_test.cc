@@ -271,6 +271,27 @@ TEST(Planner, DegradationThresholdsAtAndAboveTheirBounds) {
   }
 }
 
+// Regression: plan --window 400d --degrade-widen-factor 1000000 --degrade-widen-above 1
+// --queue-depth 5 multiplied the window past int64 and planned with a negative window
+// (nothing planned, exit 0). The widened window saturates at kMaxWindowNanos.
+TEST(Planner, AWidenedWindowSaturatesInsteadOfWrapping) {
+  PlannerInput in = Busy(5);
+  in.policy.window_nanos = 400LL * 24 * 60 * kMinute;
+  in.policy.widen_factor = 1'000'000;
+  in.policy.widen_above = 1;
+  Plan p = MustPlan(in);
+  EXPECT_EQ(p.degradation, Degradation::kWidened);
+  EXPECT_EQ(p.window_nanos, kMaxWindowNanos);
+  // One window holds every commit and it is still open: nothing is decided yet, nothing lost.
+  EXPECT_TRUE(p.jobs.empty());
+  EXPECT_TRUE(p.skips.empty());
+  // The window has closed (windows start at multiples of their length since 1970).
+  in.now = base::Timestamp{(At(90).unix_nanos / kMaxWindowNanos + 1) * kMaxWindowNanos};
+  Plan later = MustPlan(in);
+  ASSERT_EQ(later.jobs.size(), 1u);
+  EXPECT_EQ(later.jobs[0].sha, Sha(39));
+}
+
 TEST(Planner, ThresholdZeroTurnsAStepOff) {
   PlannerInput in = Busy(50);
   in.policy.reset_above = 0;

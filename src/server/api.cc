@@ -11,6 +11,7 @@
 #include <set>
 #include <tuple>
 
+#include "analysis/parameters.h"
 #include "analysis/series.h"
 #include "base/json_writer.h"
 #include "base/strings.h"
@@ -143,19 +144,25 @@ struct Api::Impl {
     std::optional<store::TokenRecord> token;
   };
   using Handler = Response (Impl::*)(Ctx&);
+  // A write changes the record (an upload, a triage): it needs a token of the project it
+  // writes to. A read needs none unless the server is private.
+  enum class Access { kRead, kWrite };
   struct Entry {
     Route route;
     std::vector<std::string> segments;
     Handler handler;
-    bool upload = false;  // needs a token of the project in the path
+    Access access = Access::kRead;
+    size_t body_limit = 0;  // the largest body, decoded; 0: takes none
   };
 
   explicit Impl(Api* api) : api_(api), pool_(api->options_.db, 16) {
-    auto add = [&](std::string method, std::string pattern, Handler h, bool upload = false) {
-      Entry e{{std::move(method), pattern}, SplitPath(pattern), h, upload};
+    auto add = [&](std::string method, std::string pattern, Handler h,
+                   Access access = Access::kRead, size_t body_limit = 0) {
+      Entry e{{std::move(method), pattern}, SplitPath(pattern), h, access, body_limit};
       routes_.push_back(std::move(e));
     };
-    add("POST", "/api/v1/projects/{project}/runs", &Impl::PostRuns, true);
+    add("POST", "/api/v1/projects/{project}/runs", &Impl::PostRuns, Access::kWrite,
+        api->options_.max_body);
     add("GET", "/api/v1/projects", &Impl::GetProjects);
     add("GET", "/api/v1/platforms", &Impl::GetPlatforms);
     add("GET", "/api/v1/benchmarks", &Impl::GetBenchmarks);
@@ -166,7 +173,7 @@ struct Api::Impl {
     add("GET", "/api/v1/gaps", &Impl::GetGaps);
     add("GET", "/api/v1/skips", &Impl::GetSkips);
     add("GET", "/api/v1/alerts", &Impl::GetAlerts);
-    add("PATCH", "/api/v1/alerts/{id}", &Impl::PatchAlert);
+    add("PATCH", "/api/v1/alerts/{id}", &Impl::PatchAlert, Access::kWrite, kMaxTriageBody);
     add("GET", "/api/v1/index", &Impl::GetIndex);
     add("GET", "/api/v1/plan/jobs", &Impl::GetJobs);
   }
@@ -239,7 +246,63 @@ struct Api::Impl {
     return f;
   }
 
-  // ---- authentication ----
+  // ---- admission: everything decided before a body is read ----
+
+  // The host part of a Host header or an Origin's authority, lower-cased, without the port.
+  static std::string HostName(std::string_view authority) {
+    std::string h;
+    if (authority.starts_with("[")) {
+      const size_t close = authority.find(']');
+      h = std::string(
+          authority.substr(0, close == std::string_view::npos ? authority.size() : close + 1));
+    } else {
+      h = std::string(authority.substr(0, authority.find(':')));
+    }
+    std::transform(h.begin(), h.end(), h.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    return h;
+  }
+
+  static bool IsIpLiteral(const std::string& host) {
+    if (host.starts_with("[")) return true;  // IPv6
+    return !host.empty() && std::all_of(host.begin(), host.end(), [](char ch) {
+      return (ch >= '0' && ch <= '9') || ch == '.';
+    });
+  }
+
+  bool HostAllowed(const std::string& host) const {
+    // An IP literal cannot be rebound by DNS; "localhost" resolves to loopback only.
+    if (IsIpLiteral(host) || host == "localhost" || host.ends_with(".localhost")) return true;
+    for (const auto& allowed : api_->options_.allowed_hosts) {
+      if (allowed == "*" || HostName(allowed) == host) return true;
+    }
+    return false;
+  }
+
+  // DNS rebinding: a page of the attacker's name, resolved to this machine, reaches the
+  // server with the attacker's name as Host. A write whose Origin is another site is refused
+  // too (browsers send Origin on every cross-origin request, and on POST and PATCH).
+  std::optional<Response> CheckHost(const Request& req) const {
+    if (!req.host) return std::nullopt;  // HTTP/1.0: no browser sends that
+    const std::string host = HostName(*req.host);
+    if (!HostAllowed(host)) {
+      return Error(403, "host_not_allowed",
+                   fmt::format("Host '{}' is not a name this server answers to (start it with "
+                               "--allowed-host {} if it is its name)",
+                               host, host));
+    }
+    if (req.origin && req.method != "GET" && req.method != "HEAD" && *req.origin != "null") {
+      std::string_view o = *req.origin;
+      const size_t scheme = o.find("://");
+      const std::string origin_host =
+          HostName(scheme == std::string_view::npos ? o : o.substr(scheme + 3));
+      if (origin_host != host && !HostAllowed(origin_host)) {
+        return Error(403, "origin_not_allowed",
+                     fmt::format("Origin '{}' may not write to this server", *req.origin));
+      }
+    }
+    return std::nullopt;
+  }
 
   // The token the request carries, checked; a response when it carries a bad one.
   std::optional<Response> Authenticate(Ctx& c) {
@@ -263,25 +326,88 @@ struct Api::Impl {
     return std::nullopt;
   }
 
-  // ---- dispatch ----
+  // The project a write changes: the upload's project, the alert's project.
+  base::Result<std::string> WrittenProject(Ctx& c) {
+    if (auto it = c.params.find("project"); it != c.params.end()) return it->second;
+    auto id = AlertId(c.params["id"]);
+    if (!id) return base::NotFound(fmt::format("no alert with id {}", c.params["id"]));
+    store::AlertFilter filter;
+    filter.id = *id;
+    ASSIGN_OR_RETURN(auto alerts, c.store->ListAlerts(filter));
+    if (alerts.empty()) return base::NotFound(fmt::format("no alert with id {}", *id));
+    return alerts.front().project;
+  }
 
-  Response Handle(const Request& req, std::string* route_name) {
-    if (req.path == "/healthz") {
-      *route_name = "/healthz";
-      if (req.method != "GET" && req.method != "HEAD") return NotAllowed("GET");
-      return Health();
+  // The token and its rights for this route.
+  std::optional<Response> Authorize(const Entry& e, Ctx& c) {
+    if (auto bad = Authenticate(c)) return bad;
+    if (e.access == Access::kWrite) {
+      if (!c.token) {
+        return Error(401, "unauthorized",
+                     e.route.method == "POST"
+                         ? "uploads need a token: send 'Authorization: Bearer <token>' (create "
+                           "one with perfledger token create --project P)"
+                         : "changing the record needs a token of its project: send "
+                           "'Authorization: Bearer <token>' (perfledger token create --project P)");
+      }
+      auto project = WrittenProject(c);
+      if (!project.ok()) return FromStatus(project.status());
+      if (c.token->project != *project) {
+        return Error(
+            403, "forbidden",
+            fmt::format("this token is for project '{}', not '{}'", c.token->project, *project));
+      }
+    } else if (!c.token && api_->options_.private_reads) {
+      return Error(401, "unauthorized",
+                   "this server is private: send 'Authorization: Bearer <token>'");
     }
-    if (req.path == "/metrics") {
-      *route_name = "/metrics";
-      if (req.method != "GET" && req.method != "HEAD") return NotAllowed("GET");
-      return MetricsText();
+    return std::nullopt;
+  }
+
+  static Response TooLarge(size_t limit, const Entry& e) {
+    const std::string what = limit >= (1u << 20)
+                                 ? fmt::format("{:g} MiB", static_cast<double>(limit) / (1u << 20))
+                                 : fmt::format("{} KiB", limit >> 10);
+    return Error(413, "payload_too_large",
+                 e.access == Access::kWrite && e.route.method == "POST"
+                     ? fmt::format("request body larger than the limit of {} (perfledger serve "
+                                   "--max-body sets it)",
+                                   what)
+                     : fmt::format("request body larger than the limit of {} for {} {}", what,
+                                   e.route.method, e.route.pattern));
+  }
+
+  // What Handle and Admit share: the route, or the response that refuses the request.
+  struct Resolved {
+    const Entry* entry = nullptr;  // null: a built-in (/healthz, /metrics, a file)
+    std::map<std::string, std::string> params;
+    std::optional<Response> refused;
+  };
+
+  Resolved Resolve(const Request& req, std::string* route_name) const {
+    Resolved r;
+    if (auto bad = CheckHost(req)) {
+      *route_name = "refused";
+      r.refused = std::move(bad);
+      return r;
+    }
+    if (req.path.find('\0') != std::string::npos) {
+      *route_name = "refused";
+      r.refused = Error(400, "bad_request", "the path holds a NUL character");
+      return r;
+    }
+    if (req.path == "/healthz" || req.path == "/metrics") {
+      *route_name = req.path;
+      if (req.method != "GET" && req.method != "HEAD") r.refused = NotAllowed("GET");
+      return r;
     }
     if (!req.path.starts_with("/api/")) {
       *route_name = "static";
-      return Static(req);
+      if (req.method != "GET" && req.method != "HEAD") r.refused = NotAllowed("GET");
+      return r;
     }
     const std::vector<std::string> segments = SplitPath(req.path);
-    // HEAD is GET without the body (cpp-httplib drops it), as for /healthz and the files.
+    // HEAD is GET without the body, as for /healthz and the files.
     const std::string& method = req.method == "HEAD" ? "GET" : req.method;
     std::vector<std::string> allowed;
     for (const Entry& e : routes_) {
@@ -292,11 +418,59 @@ struct Api::Impl {
         continue;
       }
       *route_name = e.route.pattern;
-      return Run(e, req, std::move(params));
+      r.entry = &e;
+      r.params = std::move(params);
+      return r;
     }
     *route_name = "unmatched";
-    if (!allowed.empty()) return NotAllowed(base::Join(allowed, ", "));
-    return Error(404, "not_found", fmt::format("no API route {} {}", req.method, req.path));
+    r.refused = allowed.empty() ? Error(404, "not_found",
+                                        fmt::format("no API route {} {}", req.method, req.path))
+                                : NotAllowed(base::Join(allowed, ", "));
+    return r;
+  }
+
+  std::optional<Response> Admit(const Request& req, size_t* body_limit, std::string* route_name) {
+    *body_limit = 0;
+    Resolved r = Resolve(req, route_name);
+    if (r.refused) return std::move(r.refused);
+    if (r.entry == nullptr) return std::nullopt;
+    const Entry& e = *r.entry;
+    auto lease = pool_.Acquire();
+    if (!lease.ok()) return Error(503, "unavailable", lease.status().message());
+    Ctx c{req, std::move(r.params), &**lease, std::nullopt};
+    if (auto bad = Authorize(e, c)) return bad;
+    if (req.content_encoding) {
+      std::string enc = *req.content_encoding;
+      std::transform(enc.begin(), enc.end(), enc.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      if (enc != "identity" && enc != "gzip" && enc != "deflate") {
+        return Error(415, "unsupported_media_type",
+                     fmt::format("Content-Encoding '{}': expected gzip, deflate or none",
+                                 *req.content_encoding));
+      }
+    }
+    if (req.content_length && *req.content_length > e.body_limit) {
+      return TooLarge(e.body_limit, e);
+    }
+    *body_limit = e.body_limit;
+    return std::nullopt;
+  }
+
+  Response Handle(const Request& req, std::string* route_name) {
+    Resolved r = Resolve(req, route_name);
+    if (r.refused) return std::move(*r.refused);
+    if (r.entry == nullptr) {
+      if (req.path == "/healthz") return Health();
+      if (req.path == "/metrics") return MetricsText();
+      return Static(req);
+    }
+    const Entry& e = *r.entry;
+    auto lease = pool_.Acquire();
+    if (!lease.ok()) return Error(503, "unavailable", lease.status().message());
+    Ctx c{req, std::move(r.params), &**lease, std::nullopt};
+    if (auto bad = Authorize(e, c)) return *bad;
+    if (req.body.size() > e.body_limit && e.body_limit > 0) return TooLarge(e.body_limit, e);
+    return (this->*e.handler)(c);
   }
 
   static Response NotAllowed(const std::string& allow) {
@@ -319,18 +493,11 @@ struct Api::Impl {
     return true;
   }
 
-  Response Run(const Entry& e, const Request& req, std::map<std::string, std::string> params) {
-    auto lease = pool_.Acquire();
-    if (!lease.ok()) return Error(503, "unavailable", lease.status().message());
-    Ctx c{req, std::move(params), &**lease, std::nullopt};
-    if (auto bad = Authenticate(c)) return *bad;
-    if (!c.token && (e.upload || api_->options_.private_reads)) {
-      return Error(401, "unauthorized",
-                   e.upload ? "uploads need a token: send 'Authorization: Bearer <token>' (create "
-                              "one with perfledger token create --project P)"
-                            : "this server is private: send 'Authorization: Bearer <token>'");
-    }
-    return (this->*e.handler)(c);
+  static std::optional<int64_t> AlertId(const std::string& text) {
+    int64_t id = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return id;
   }
 
   // ---- documents ----
@@ -381,7 +548,6 @@ struct Api::Impl {
   }
 
   Response Static(const Request& req) {
-    if (req.method != "GET" && req.method != "HEAD") return NotAllowed("GET");
     std::string path = req.path == "/" ? "/index.html" : req.path;
     for (const auto& part : base::Split(path, '/')) {
       if (part == "..") return Error(404, "not_found", "no such file");
@@ -392,7 +558,10 @@ struct Api::Impl {
                                                 ? "public, max-age=31536000, immutable"
                                                 : "no-cache");
     if (!api_->options_.web_root.empty()) {
-      auto text = env::Env::Default()->ReadFile(api_->options_.web_root + path);
+      // Confined: a link inside the directory that leads out of it is no file of the site.
+      auto real = env::Env::Default()->ResolveInside(api_->options_.web_root, path);
+      if (!real.ok()) return Error(404, "not_found", fmt::format("no file {}", path));
+      auto text = env::Env::Default()->ReadFile(*real);
       if (!text.ok()) return Error(404, "not_found", fmt::format("no file {}", path));
       r.body = std::move(*text);
       return r;
@@ -411,11 +580,6 @@ struct Api::Impl {
   // POST /api/v1/projects/{project}/runs
   Response PostRuns(Ctx& c) {
     const std::string& project = c.params["project"];
-    if (c.token->project != project) {
-      return Error(
-          403, "forbidden",
-          fmt::format("this token is for project '{}', not '{}'", c.token->project, project));
-    }
     // One artifact, or {"artifacts": [...]}: texts to read with their JSON pointer prefix.
     std::vector<std::pair<std::string, std::string>> texts;  // (prefix, json)
     bool batch = false;
@@ -865,11 +1029,11 @@ struct Api::Impl {
     if (auto alpha = Param(c, "alpha")) {
       char* end = nullptr;
       const double a = std::strtod(alpha->c_str(), &end);
-      if (end != alpha->c_str() + alpha->size() || !(a > 0 && a < 1)) {
-        return Error(
-            400, "bad_request",
-            fmt::format("alpha: expected a probability between 0 and 1, got '{}'", *alpha));
+      if (end != alpha->c_str() + alpha->size()) {
+        return Error(400, "bad_request",
+                     fmt::format("alpha: expected a probability like 0.05, got '{}'", *alpha));
       }
+      if (auto s = analysis::CheckAlpha(a, "alpha"); !s.ok()) return FromStatus(s);
       options.alpha = a;
     }
     auto history = schedule::LoadNoiseHistory(*head_run, *c.store, where);
@@ -1008,12 +1172,7 @@ struct Api::Impl {
   }
 
   Response PatchAlert(Ctx& c) {
-    const std::string& id_text = c.params["id"];
-    int64_t id = 0;
-    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
-    if (ec != std::errc() || end != id_text.data() + id_text.size()) {
-      return Error(404, "not_found", fmt::format("no alert with id {}", id_text));
-    }
+    const int64_t id = AlertId(c.params["id"]).value_or(0);  // checked by Authorize
     nlohmann::json body = nlohmann::json::parse(c.req.body, nullptr, /*allow_exceptions=*/false);
     if (body.is_discarded() || !body.is_object()) {
       return Error(400, "bad_request",
@@ -1133,9 +1292,49 @@ Response Api::Handle(const Request& request) {
   } catch (const std::exception& e) {
     r = Error(500, "internal", fmt::format("internal error: {}", e.what()));
   }
+  for (const auto& h : SecurityHeaders()) r.headers.push_back(h);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.ObserveRequest(request.method, route, r.status, seconds);
+  return r;
+}
+
+std::optional<Response> Api::Admit(const Request& head, size_t* body_limit) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string route = "unmatched";
+  std::optional<Response> r;
+  try {
+    r = impl_->Admit(head, body_limit, &route);
+  } catch (const std::exception& e) {
+    r = Error(500, "internal", fmt::format("internal error: {}", e.what()));
+  }
+  if (r) {
+    for (const auto& h : SecurityHeaders()) r->headers.push_back(h);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics_.ObserveRequest(head.method, route, r->status, seconds);
+  }
+  return r;
+}
+
+const std::vector<std::pair<std::string, std::string>>& Api::SecurityHeaders() {
+  // The dashboard loads its scripts and styles from this server only and talks to its API;
+  // uPlot sets inline styles on the elements it draws. Nothing may frame the pages.
+  static const std::vector<std::pair<std::string, std::string>> kHeaders = {
+      {"Content-Security-Policy",
+       "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'"},
+      {"X-Frame-Options", "DENY"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+  };
+  return kHeaders;
+}
+
+Response Api::ErrorResponse(int status, std::string_view code, std::string_view message) {
+  Response r = Error(status, code, message);
+  for (const auto& h : SecurityHeaders()) r.headers.push_back(h);
   return r;
 }
 

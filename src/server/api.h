@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,7 +27,12 @@ struct Request {
   std::string path;    // decoded, without the query: /api/v1/alerts/3
   std::multimap<std::string, std::string> query;
   std::optional<std::string> authorization;  // the Authorization header
-  std::string body;
+  // Headers the API decides on before a body is read (Api::Admit); the transport fills them.
+  std::optional<std::string> host;              // Host, as sent (may carry a port)
+  std::optional<std::string> origin;            // Origin (browsers send it on writes)
+  std::optional<uint64_t> content_length;       // declared; none when chunked or absent
+  std::optional<std::string> content_encoding;  // Content-Encoding of the body, if any
+  std::string body;                             // decoded (after Content-Encoding)
 };
 
 struct Response {
@@ -42,12 +48,19 @@ struct Route {
 };
 
 struct ApiOptions {
-  std::string db;              // the store's location
-  bool private_reads = false;  // every /api/v1/ request needs a token
-  std::string web_root;        // serve the dashboard from here; empty: the files built in
-  size_t max_body = 64u << 20;
+  std::string db;               // the store's location
+  bool private_reads = false;   // every /api/v1/ request needs a token
+  std::string web_root;         // serve the dashboard from here; empty: the files built in
+  size_t max_body = 64u << 20;  // the largest upload body, counted after decompression
   int store_connections = 8;
+  // Host names (the Host header without its port) the server answers besides IP literals and
+  // "localhost": a name that resolves to a loopback address only for an attacker's page (DNS
+  // rebinding) is refused. "*" allows every name (behind a proxy that checks Host itself).
+  std::vector<std::string> allowed_hosts;
 };
+
+// The largest body of an alert's triage (PATCH /api/v1/alerts/{id}).
+inline constexpr size_t kMaxTriageBody = 64u << 10;
 
 // Hands out one store connection per request (a Store is used from one thread at a time);
 // opens more as needed, up to no limit, and keeps at most `keep` idle ones.
@@ -80,8 +93,22 @@ class Api {
   explicit Api(ApiOptions options);
   ~Api();
 
-  // Never throws; every failure is a JSON error response.
+  // Never throws; every failure is a JSON error response. Applies Admit's checks first.
   Response Handle(const Request& request);
+
+  // Everything decided before a request's body is read: the Host and Origin headers, the
+  // route and method, the token and its rights (writes need a token of the project written
+  // to), the declared size and encoding. Returns the response that refuses the request, or
+  // nullopt when its body may be read, and then `*body_limit` is the most bytes it may have
+  // once decoded (0 for a request that takes no body). Never throws; thread-safe.
+  std::optional<Response> Admit(const Request& head, size_t* body_limit);
+
+  // Headers every response carries (Content-Security-Policy, X-Frame-Options, ...); the
+  // transport adds them to the responses it makes itself too.
+  static const std::vector<std::pair<std::string, std::string>>& SecurityHeaders();
+
+  // A JSON error response, as the API makes them: {"error": {"code", "message"}}.
+  static Response ErrorResponse(int status, std::string_view code, std::string_view message);
 
   // Computes the documents a first visitor would wait for on a large store (the benchmark
   // catalog, the headline index); returns early once `cancelled` says so.

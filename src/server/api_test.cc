@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "base/uuid.h"
@@ -159,8 +162,10 @@ TEST_F(ApiTest, UnknownRoutesAre404AndWrongMethods405) {
   EXPECT_EQ(Body(missing)["error"]["code"], "not_found");
   Response method = Call(api, "DELETE", "/api/v1/alerts");
   EXPECT_EQ(method.status, 405);
-  ASSERT_FALSE(method.headers.empty());
-  EXPECT_EQ(method.headers.back().second, "GET");
+  auto allow = std::find_if(method.headers.begin(), method.headers.end(),
+                            [](const auto& h) { return h.first == "Allow"; });
+  ASSERT_NE(allow, method.headers.end());
+  EXPECT_EQ(allow->second, "GET");
 }
 
 // GET /api/v1/runs?offset=9223372036854775807 overflowed computing the page (UBSan aborted
@@ -294,9 +299,9 @@ TEST_F(ApiTest, CompareNamesTheMissingCommit) {
 
 TEST_F(ApiTest, PatchingAnUnknownAlertIs404AndABadStatus400) {
   Api api = MakeApi();
-  EXPECT_EQ(Call(api, "PATCH", "/api/v1/alerts/42", R"({"status":"acknowledged"})").status, 404);
-  EXPECT_EQ(Call(api, "PATCH", "/api/v1/alerts/42", R"({"status":"gone"})").status, 400);
-  EXPECT_EQ(Call(api, "PATCH", "/api/v1/alerts/42", "not json").status, 400);
+  EXPECT_EQ(Call(api, "PATCH", "/api/v1/alerts/42", R"({"status":"acknowledged"})", token_).status,
+            404);
+  EXPECT_EQ(Call(api, "PATCH", "/api/v1/alerts/42", R"({"status":"gone"})", token_).status, 404);
 }
 
 TEST_F(ApiTest, CoverageWithoutARecordedPlanIs404) {
@@ -315,6 +320,224 @@ TEST_F(ApiTest, EveryRouteIsListed) {
   EXPECT_TRUE(has("POST", "/api/v1/projects/{project}/runs"));
   EXPECT_TRUE(has("PATCH", "/api/v1/alerts/{id}"));
   EXPECT_TRUE(has("GET", "/healthz"));
+}
+
+}  // namespace
+}  // namespace perfledger::server
+
+namespace perfledger::server {
+namespace {
+
+class ApiAdmissionTest : public ApiTest {
+ protected:
+  // An alert of project gruel, as detect --record leaves it.
+  int64_t GruelAlert() {
+    auto store = store::OpenStore(db_);
+    EXPECT_TRUE(store.ok());
+    store::AlertRecord alert;
+    alert.project = "gruel";
+    alert.platform = "linux";
+    alert.benchmark = "parse/small";
+    alert.metric = "wall_time";
+    alert.unit = "ns";
+    alert.range_from = Sha(0);
+    alert.range_to = Sha(1);
+    alert.kind = "regression";
+    std::vector<store::AlertRecord> inserts = {alert};
+    EXPECT_TRUE((*store)->RecordAlerts(inserts, {}).ok());
+    return inserts[0].id;
+  }
+
+  std::string Status(int64_t id) {
+    auto store = store::OpenStore(db_);
+    store::AlertFilter f;
+    f.id = id;
+    return (*store)->ListAlerts(f)->at(0).status;
+  }
+};
+
+// Regression: PATCH /api/v1/alerts/{id} needed no token, so anyone who could reach the
+// server could mark a real regression a false positive, and detect --record would never
+// raise it again.
+TEST_F(ApiAdmissionTest, TriageNeedsATokenOfTheAlertsProject) {
+  Api api = MakeApi();
+  const int64_t id = GruelAlert();
+  const std::string path = "/api/v1/alerts/" + std::to_string(id);
+  const std::string body = R"({"status":"false-positive"})";
+  Response none = Call(api, "PATCH", path, body);
+  EXPECT_EQ(none.status, 401) << none.body;
+  EXPECT_NE(Body(none)["error"]["message"].get<std::string>().find("token"), std::string::npos);
+  EXPECT_EQ(Call(api, "PATCH", path, body, "plt_nonsense").status, 401);
+  Response other = Call(api, "PATCH", path, body, other_token_);
+  EXPECT_EQ(other.status, 403) << other.body;
+  EXPECT_EQ(Status(id), "open");
+  Response ok = Call(api, "PATCH", path, body, token_);
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Status(id), "false-positive");
+  EXPECT_EQ(Call(api, "PATCH", path, R"({"status":"gone"})", token_).status, 400);
+  EXPECT_EQ(Call(api, "PATCH", path, "not json", token_).status, 400);
+}
+
+// The checks a transport makes before reading a body: a refusal comes from the head alone.
+TEST_F(ApiAdmissionTest, AdmitRefusesFromTheHeadersAlone) {
+  ApiOptions o;
+  o.db = db_;
+  o.max_body = 1 << 20;
+  Api api(o);
+  Request upload;
+  upload.method = "POST";
+  upload.path = "/api/v1/projects/gruel/runs";
+  upload.content_length = 300u << 20;
+  size_t limit = 7;
+  auto refused = api.Admit(upload, &limit);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 401);  // authentication first, then the size
+  upload.authorization = "Bearer " + token_;
+  refused = api.Admit(upload, &limit);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 413);
+  EXPECT_NE(Body(*refused)["error"]["message"].get<std::string>().find("1 MiB"), std::string::npos)
+      << refused->body;
+  upload.content_length.reset();  // chunked: the transport counts against the limit
+  EXPECT_FALSE(api.Admit(upload, &limit).has_value());
+  EXPECT_EQ(limit, size_t{1} << 20);
+  upload.content_encoding = "br";
+  refused = api.Admit(upload, &limit);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 415);
+  upload.content_encoding = "gzip";
+  EXPECT_FALSE(api.Admit(upload, &limit).has_value());
+
+  const int64_t id = GruelAlert();
+  Request triage;
+  triage.method = "PATCH";
+  triage.path = "/api/v1/alerts/" + std::to_string(id);
+  triage.authorization = "Bearer " + token_;
+  triage.content_length = 100u << 10;
+  refused = api.Admit(triage, &limit);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 413);
+  // Regression: the message named --max-body, which is not the limit of a triage.
+  EXPECT_NE(Body(*refused)["error"]["message"].get<std::string>().find("64 KiB"), std::string::npos)
+      << refused->body;
+  triage.content_length = 30;
+  EXPECT_FALSE(api.Admit(triage, &limit).has_value());
+  EXPECT_EQ(limit, kMaxTriageBody);
+
+  Request read;
+  read.method = "GET";
+  read.path = "/api/v1/alerts";
+  EXPECT_FALSE(api.Admit(read, &limit).has_value());
+  EXPECT_EQ(limit, 0u);
+  read.path = "/api/v1/nothing";
+  refused = api.Admit(read, &limit);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 404);
+}
+
+// DNS rebinding: a page of evil.example whose name resolves to 127.0.0.1 reaches a loopback
+// server with "Host: evil.example".
+TEST_F(ApiAdmissionTest, OnlyAllowedHostNamesAreAnswered) {
+  ApiOptions o;
+  o.db = db_;
+  o.allowed_hosts = {"perf.example.org"};
+  Api api(o);
+  auto get = [&](std::optional<std::string> host) {
+    Request r;
+    r.method = "GET";
+    r.path = "/api/v1/alerts";
+    r.host = std::move(host);
+    return api.Handle(r).status;
+  };
+  EXPECT_EQ(get("127.0.0.1:8080"), 200);
+  EXPECT_EQ(get("[::1]:8080"), 200);
+  EXPECT_EQ(get("localhost:8080"), 200);
+  EXPECT_EQ(get("LocalHost"), 200);
+  EXPECT_EQ(get("perf.example.org"), 200);
+  EXPECT_EQ(get("PERF.example.org:443"), 200);
+  EXPECT_EQ(get(std::nullopt), 200);
+  EXPECT_EQ(get("evil.example"), 403);
+  EXPECT_EQ(get("evil.example:8080"), 403);
+  EXPECT_EQ(get("127.0.0.1.evil.example"), 403);
+
+  // A write from another site's page is refused even with a token.
+  Request upload;
+  upload.method = "POST";
+  upload.path = "/api/v1/projects/gruel/runs";
+  upload.host = "127.0.0.1:8080";
+  upload.origin = "http://evil.example";
+  upload.authorization = "Bearer " + token_;
+  upload.body = core::WriteArtifact(MakeRun(1, "linux", 100, "gruel"));
+  Response r = api.Handle(upload);
+  EXPECT_EQ(r.status, 403) << r.body;
+  upload.origin = "http://127.0.0.1:8080";
+  EXPECT_EQ(api.Handle(upload).status, 201);
+}
+
+TEST_F(ApiAdmissionTest, EveryResponseCarriesSecurityHeaders) {
+  Api api = MakeApi();
+  for (const char* path : {"/", "/api/v1/alerts", "/api/v1/nothing", "/healthz"}) {
+    Response r = Call(api, "GET", path);
+    std::map<std::string, std::string> headers(r.headers.begin(), r.headers.end());
+    EXPECT_NE(headers["Content-Security-Policy"].find("frame-ancestors 'none'"), std::string::npos)
+        << path;
+    EXPECT_EQ(headers["X-Frame-Options"], "DENY") << path;
+    EXPECT_EQ(headers["X-Content-Type-Options"], "nosniff") << path;
+  }
+}
+
+// Regression: --web-root followed links out of the directory (it served the store file and
+// /etc/passwd through links inside it).
+TEST_F(ApiAdmissionTest, WebRootServesNothingOutsideItself) {
+  namespace fs = std::filesystem;
+  const fs::path root = dir_ / "site";
+  fs::create_directories(root / "assets");
+  {
+    std::ofstream(root / "index.html") << "<p>dashboard</p>";
+    std::ofstream(root / "assets" / "app.js") << "console.log(1)";
+  }
+  fs::create_symlink(db_, root / "store.db");
+  fs::create_symlink("/etc", root / "etc");
+  fs::create_symlink(root / "assets" / "app.js", root / "alias.js");  // inside: fine
+  ApiOptions o;
+  o.db = db_;
+  o.web_root = root.string();
+  Api api(o);
+  EXPECT_EQ(Call(api, "GET", "/").status, 200);
+  EXPECT_EQ(Call(api, "GET", "/assets/app.js").body, "console.log(1)");
+  EXPECT_EQ(Call(api, "GET", "/alias.js").status, 200);
+  EXPECT_EQ(Call(api, "GET", "/store.db").status, 404);
+  EXPECT_EQ(Call(api, "GET", "/etc/passwd").status, 404);
+  EXPECT_EQ(Call(api, "GET", "/assets/../../perf.db").status, 404);
+  EXPECT_EQ(Call(api, "GET", "/assets").status, 404);  // a directory
+  EXPECT_EQ(Call(api, "GET", std::string("/index.html\0.js", 15)).status, 400);
+}
+
+}  // namespace
+}  // namespace perfledger::server
+
+namespace perfledger::server {
+namespace {
+
+// Regression: /api/v1/compare?alpha=1e-17 answered 500 with Boost.Math's text.
+TEST_F(ApiTest, ExtremeAlphaIs400NotAnInternalError) {
+  Api api = MakeApi();
+  for (int i : {1, 2}) {
+    ASSERT_EQ(Call(api, "POST", "/api/v1/projects/gruel/runs",
+                   core::WriteArtifact(MakeRun(i, "linux", 100, "gruel")), token_)
+                  .status,
+              201);
+  }
+  auto compare = [&](const std::string& alpha) {
+    return Call(api, "GET", "/api/v1/compare", "", std::nullopt,
+                {{"base", Sha(1)}, {"head", Sha(2)}, {"alpha", alpha}});
+  };
+  for (const char* alpha : {"1e-17", "0", "0.99", "nan", "x"}) {
+    Response r = compare(alpha);
+    EXPECT_EQ(r.status, 400) << alpha << ": " << r.body;
+    EXPECT_NE(Body(r)["error"]["message"].get<std::string>().find("alpha"), std::string::npos);
+  }
+  EXPECT_EQ(compare("0.05").status, 200);
 }
 
 }  // namespace

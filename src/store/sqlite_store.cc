@@ -166,6 +166,8 @@ class SqliteStore final : public Store {
   Result<std::vector<AlertRecord>> ListAlerts(const AlertFilter& filter) override;
   Status RecordAlerts(std::vector<AlertRecord>& inserts,
                       const std::vector<AlertRecord>& narrowed) override;
+  Status RecordAlertsAtomically(const AlertDecision& decide,
+                                std::vector<AlertRecord>* inserts) override;
   Status SetAlertStatus(int64_t id, const std::string& status,
                         const std::optional<std::string>& note, base::Timestamp now) override;
   Result<int64_t> CreateToken(const TokenRecord& token) override;
@@ -191,6 +193,8 @@ class SqliteStore final : public Store {
   void Rollback();
   Result<Stmt*> Prepared(std::string_view sql);
   Status Migrate();
+  // Refuses a file that holds tables but not perfledger's application id.
+  Status CheckOwnFile();
   Status StepDone(Stmt* stmt, std::string_view doing);
   Result<int64_t> IdFor(std::string_view insert_sql, std::string_view select_sql,
                         std::string_view key1, std::optional<int64_t> key2, std::string_view doing);
@@ -199,6 +203,9 @@ class SqliteStore final : public Store {
                   std::map<std::pair<int64_t, std::string>, int64_t>* benchmark_ids,
                   std::map<std::string, int64_t>* metric_ids, int64_t now);
   Status CheckDeclarations(const core::Run& run, int64_t project_id);
+  // The writes of RecordAlerts, inside the caller's transaction; the new ids in `ids`.
+  Status WriteAlerts(const std::vector<AlertRecord>& inserts,
+                     const std::vector<AlertRecord>& narrowed, std::vector<int64_t>* ids);
   Result<std::optional<core::SuiteRef>> SuiteOf(const Stmt& q, int name_col, int revision_col,
                                                 int json_col, const std::string& run_id) const;
 
@@ -303,25 +310,34 @@ Status SqliteStore::Open() {
   sqlite3_busy_timeout(db_, static_cast<int>(options_.busy_timeout.count()));
 
   // Refuse foreign files before changing anything in them.
-  {
-    ASSIGN_OR_RETURN(Stmt * id, Prepared("PRAGMA application_id"));
-    rc = id->Step();
-    if (rc != SQLITE_ROW) return Error(rc, "read the store's header");
-    const int64_t app_id = id->Int(0);
-    id->Reset();
-    ASSIGN_OR_RETURN(Stmt * tables, Prepared("SELECT count(*) FROM sqlite_master"));
-    rc = tables->Step();
-    if (rc != SQLITE_ROW) return Error(rc, "read the store's header");
-    const int64_t table_count = tables->Int(0);
-    tables->Reset();
-    if (app_id != kSqliteApplicationId && (app_id != 0 || table_count != 0)) {
-      return base::InvalidInput(fmt::format(
-          "{}: not a perfledger store (an SQLite database of another application)", path_));
-    }
-  }
+  RETURN_IF_ERROR(CheckOwnFile());
   RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL", "switch the store to WAL mode"));
   RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", "configure the store"));
   return Migrate();
+}
+
+Status SqliteStore::CheckOwnFile() {
+  // One statement, so one snapshot: read apart, another process's migration could commit
+  // between the two reads (application id still 0, then tables), and a store being created
+  // by a concurrent opener looked foreign (the fresh-store race: a CI flake of concurrent
+  // ingests).
+  // Prepared here, not through Prepared(): preparing reads the schema, and a file that is
+  // no database at all must be reported as such (Error maps SQLITE_NOTADB).
+  static constexpr std::string_view kSql =
+      "SELECT (SELECT application_id FROM pragma_application_id), "
+      "(SELECT count(*) FROM sqlite_master)";
+  sqlite3_stmt* q = nullptr;
+  int rc = sqlite3_prepare_v2(db_, kSql.data(), static_cast<int>(kSql.size()), &q, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_step(q);
+  const int64_t app_id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+  const int64_t table_count = rc == SQLITE_ROW ? sqlite3_column_int64(q, 1) : 0;
+  sqlite3_finalize(q);
+  if (rc != SQLITE_ROW) return Error(rc, "read the store's header");
+  if (app_id != kSqliteApplicationId && (app_id != 0 || table_count != 0)) {
+    return base::InvalidInput(fmt::format(
+        "{}: not a perfledger store (an SQLite database of another application)", path_));
+  }
+  return Status::Ok();
 }
 
 Status SqliteStore::Migrate() {
@@ -344,6 +360,9 @@ Status SqliteStore::Migrate() {
     Rollback();
     return s;
   };
+  // Under the write lock, again: another opener may have created or migrated the store
+  // since the check above.
+  if (Status own = CheckOwnFile(); !own.ok()) return fail(own);
   auto version_stmt = Prepared("PRAGMA user_version");
   if (!version_stmt.ok()) return fail(version_stmt.status());
   int rc = (*version_stmt)->Step();
@@ -1305,10 +1324,11 @@ Result<std::vector<AlertRecord>> SqliteStore::ListAlerts(const AlertFilter& filt
                "range_to, range_count, before_median, after_median, change, confidence, noise, "
                "kind, status, note, created_at, updated_at FROM alerts "
                "WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR platform = ?2) AND "
-               "(?3 IS NULL OR kind = ?3) ORDER BY id"));
+               "(?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR id = ?4) ORDER BY id"));
   q->BindOptional(1, filter.status);
   q->BindOptional(2, filter.platform);
   q->BindOptional(3, filter.kind);
+  q->BindOptional(4, filter.id);
   std::vector<AlertRecord> out;
   int rc;
   while ((rc = q->Step()) == SQLITE_ROW) {
@@ -1340,6 +1360,64 @@ Result<std::vector<AlertRecord>> SqliteStore::ListAlerts(const AlertFilter& filt
   return out;
 }
 
+Status SqliteStore::WriteAlerts(const std::vector<AlertRecord>& inserts,
+                                const std::vector<AlertRecord>& narrowed,
+                                std::vector<int64_t>* ids) {
+  // Narrowed first, so an unknown id can never match an alert this call inserts. The
+  // record's updated_at is the caller's clock; it never moves an alert's updated_at back.
+  ASSIGN_OR_RETURN(Stmt * narrow,
+                   Prepared("UPDATE alerts SET range_from = ?2, range_to = ?3, range_count = ?4, "
+                            "before_median = ?5, after_median = ?6, change = ?7, confidence = ?8, "
+                            "updated_at = MAX(updated_at, ?9) WHERE id = ?1"));
+  for (const AlertRecord& a : narrowed) {
+    narrow->Reset();
+    narrow->Bind(1, a.id);
+    narrow->Bind(2, a.range_from);
+    narrow->Bind(3, a.range_to);
+    narrow->Bind(4, a.range_count);
+    narrow->Bind(5, a.before_median);
+    narrow->Bind(6, a.after_median);
+    narrow->Bind(7, a.change);
+    narrow->Bind(8, a.confidence);
+    narrow->Bind(9, a.updated_at.unix_nanos);
+    RETURN_IF_ERROR(StepDone(narrow, "narrow an alert"));
+    if (sqlite3_changes(db_) == 0) {
+      return base::NotFound(fmt::format("no alert with id {}", a.id));
+    }
+  }
+  ASSIGN_OR_RETURN(
+      Stmt * ins,
+      Prepared("INSERT INTO alerts (project, platform, benchmark, metric, unit, epoch, "
+               "range_from, range_to, range_count, before_median, after_median, change, "
+               "confidence, noise, kind, status, note, created_at, updated_at) VALUES (?1, ?2, "
+               "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"));
+  for (const AlertRecord& a : inserts) {
+    ins->Reset();
+    ins->Bind(1, a.project);
+    ins->Bind(2, a.platform);
+    ins->Bind(3, a.benchmark);
+    ins->Bind(4, a.metric);
+    ins->Bind(5, a.unit);
+    ins->BindOptional(6, a.epoch);
+    ins->Bind(7, a.range_from);
+    ins->Bind(8, a.range_to);
+    ins->Bind(9, a.range_count);
+    ins->Bind(10, a.before_median);
+    ins->Bind(11, a.after_median);
+    ins->Bind(12, a.change);
+    ins->Bind(13, a.confidence);
+    ins->Bind(14, a.noise);
+    ins->Bind(15, a.kind);
+    ins->Bind(16, a.status);
+    ins->BindOptional(17, a.note);
+    ins->Bind(18, a.created_at.unix_nanos);
+    ins->Bind(19, a.updated_at.unix_nanos);
+    RETURN_IF_ERROR(StepDone(ins, "record an alert"));
+    ids->push_back(sqlite3_last_insert_rowid(db_));
+  }
+  return Status::Ok();
+}
+
 Status SqliteStore::RecordAlerts(std::vector<AlertRecord>& inserts,
                                  const std::vector<AlertRecord>& narrowed) {
   for (const AlertRecord& a : inserts) RETURN_IF_ERROR(CheckNewAlert(a));
@@ -1348,69 +1426,39 @@ Status SqliteStore::RecordAlerts(std::vector<AlertRecord>& inserts,
   RETURN_IF_ERROR(Begin(/*write=*/true));
   std::vector<int64_t> ids;
   ids.reserve(inserts.size());
-  auto body = [&]() -> Status {
-    // Narrowed first, so an unknown id can never match an alert this call inserts. The
-    // record's updated_at is the caller's clock; it never moves an alert's updated_at back.
-    ASSIGN_OR_RETURN(
-        Stmt * narrow,
-        Prepared("UPDATE alerts SET range_from = ?2, range_to = ?3, range_count = ?4, "
-                 "before_median = ?5, after_median = ?6, change = ?7, confidence = ?8, "
-                 "updated_at = MAX(updated_at, ?9) WHERE id = ?1"));
-    for (const AlertRecord& a : narrowed) {
-      narrow->Reset();
-      narrow->Bind(1, a.id);
-      narrow->Bind(2, a.range_from);
-      narrow->Bind(3, a.range_to);
-      narrow->Bind(4, a.range_count);
-      narrow->Bind(5, a.before_median);
-      narrow->Bind(6, a.after_median);
-      narrow->Bind(7, a.change);
-      narrow->Bind(8, a.confidence);
-      narrow->Bind(9, a.updated_at.unix_nanos);
-      RETURN_IF_ERROR(StepDone(narrow, "narrow an alert"));
-      if (sqlite3_changes(db_) == 0) {
-        return base::NotFound(fmt::format("no alert with id {}", a.id));
-      }
-    }
-    ASSIGN_OR_RETURN(
-        Stmt * ins,
-        Prepared("INSERT INTO alerts (project, platform, benchmark, metric, unit, epoch, "
-                 "range_from, range_to, range_count, before_median, after_median, change, "
-                 "confidence, noise, kind, status, note, created_at, updated_at) VALUES (?1, ?2, "
-                 "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"));
-    for (const AlertRecord& a : inserts) {
-      ins->Reset();
-      ins->Bind(1, a.project);
-      ins->Bind(2, a.platform);
-      ins->Bind(3, a.benchmark);
-      ins->Bind(4, a.metric);
-      ins->Bind(5, a.unit);
-      ins->BindOptional(6, a.epoch);
-      ins->Bind(7, a.range_from);
-      ins->Bind(8, a.range_to);
-      ins->Bind(9, a.range_count);
-      ins->Bind(10, a.before_median);
-      ins->Bind(11, a.after_median);
-      ins->Bind(12, a.change);
-      ins->Bind(13, a.confidence);
-      ins->Bind(14, a.noise);
-      ins->Bind(15, a.kind);
-      ins->Bind(16, a.status);
-      ins->BindOptional(17, a.note);
-      ins->Bind(18, a.created_at.unix_nanos);
-      ins->Bind(19, a.updated_at.unix_nanos);
-      RETURN_IF_ERROR(StepDone(ins, "record an alert"));
-      ids.push_back(sqlite3_last_insert_rowid(db_));
-    }
-    return Commit();
-  };
-  Status s = body();
+  Status s = WriteAlerts(inserts, narrowed, &ids);
+  if (s.ok()) s = Commit();
   if (!s.ok()) {
     Rollback();
     return s;
   }
   // Only once committed: a failed call leaves the caller's records as they were.
   for (size_t i = 0; i < inserts.size(); ++i) inserts[i].id = ids[i];
+  return Status::Ok();
+}
+
+Status SqliteStore::RecordAlertsAtomically(const AlertDecision& decide,
+                                           std::vector<AlertRecord>* inserts) {
+  inserts->clear();
+  // The write lock first: the alerts read below are then the ones the writes apply to.
+  RETURN_IF_ERROR(Begin(/*write=*/true));
+  std::vector<AlertRecord> narrowed;
+  std::vector<int64_t> ids;
+  auto body = [&]() -> Status {
+    ASSIGN_OR_RETURN(std::vector<AlertRecord> kept, ListAlerts({}));
+    RETURN_IF_ERROR(decide(kept, inserts, &narrowed));
+    for (const AlertRecord& a : *inserts) RETURN_IF_ERROR(CheckNewAlert(a));
+    for (const AlertRecord& a : narrowed) RETURN_IF_ERROR(CheckAlertNumbers(a));
+    RETURN_IF_ERROR(WriteAlerts(*inserts, narrowed, &ids));
+    return Commit();
+  };
+  Status s = body();
+  if (!s.ok()) {
+    Rollback();
+    inserts->clear();
+    return s;
+  }
+  for (size_t i = 0; i < inserts->size(); ++i) (*inserts)[i].id = ids[i];
   return Status::Ok();
 }
 

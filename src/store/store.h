@@ -154,6 +154,7 @@ struct AlertRecord {
 };
 
 struct AlertFilter {
+  std::optional<int64_t> id;  // just this alert
   std::optional<std::string> status;
   std::optional<std::string> platform;
   std::optional<std::string> kind;
@@ -245,6 +246,19 @@ class Store {
   // kNotFound and nothing is written.
   virtual base::Status RecordAlerts(std::vector<AlertRecord>& inserts,
                                     const std::vector<AlertRecord>& narrowed) = 0;
+
+  // Decides on the stored alerts and records the decision in one write transaction, so that
+  // what `decide` read is still what is stored when its records are written: any number of
+  // concurrent callers (detect --record in parallel CI jobs) record each change once.
+  // `decide` gets every stored alert (oldest first) and fills `inserts` and `narrowed` as
+  // RecordAlerts takes them; the rule is the caller's, the store only makes it atomic.
+  // `decide` runs while other writers wait: it must be quick and have no effects. On success
+  // `*inserts` holds what was inserted, with ids.
+  using AlertDecision = std::function<base::Status(const std::vector<AlertRecord>& kept,
+                                                   std::vector<AlertRecord>* inserts,
+                                                   std::vector<AlertRecord>* narrowed)>;
+  virtual base::Status RecordAlertsAtomically(const AlertDecision& decide,
+                                              std::vector<AlertRecord>* inserts) = 0;
 
   // Sets an alert's status (open, acknowledged, resolved, false-positive) and, when given,
   // its note; kNotFound for an unknown id, kInvalidInput for an unknown status.

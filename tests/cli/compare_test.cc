@@ -245,6 +245,23 @@ TEST_F(CompareCliTest, BadInputIsOneLineAndExitTwo) {
             "needs at least 4 samples a side, has 3 and 3");
 }
 
+// Regression: compare --alpha 1e-17 aborted (Boost.Math's Student-t quantile overflowed and
+// the exception escaped). Every statistical parameter is range-checked: exit 2, one line.
+TEST_F(CompareCliTest, ExtremeStatisticalParametersAreRefusedNotACrash) {
+  const std::string base = Write(kBase, "a", {kSteady});
+  const std::string head = Write(kHead, "b", {kSteady});
+  for (const char* alpha : {"1e-17", "0", "-1", "0.9", "1", "nan", "inf"}) {
+    Outcome o = Pl({"compare", base, head, "--alpha", alpha});
+    EXPECT_EQ(o.exit_code, 2) << alpha << ": " << o.err;
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+    EXPECT_NE(o.err.find("--alpha: expected a probability from 1e-09 to 0.5"), std::string::npos)
+        << o.err;
+  }
+  EXPECT_EQ(Pl({"compare", base, head, "--alpha", "1e-9"}).exit_code, 0);
+  EXPECT_EQ(Pl({"compare", base, head, "--alpha", "0.5"}).exit_code, 0);
+  EXPECT_EQ(Pl({"compare", base, head, "--threshold", "1e400"}).exit_code, 2);
+}
+
 // main: m0 .. m6, m7, m8; feature branches at m5 (f1), merges main at m6 (fm), then f2.
 // Every main commit but m7 has a run; so does f2, 20% slower in `parse`.
 class CheckCliTest : public CompareCliTest {

@@ -311,6 +311,19 @@ TEST_F(DetectCliTest, BadInputIsOneLineAndNeverANumberThatIsNot) {
   EXPECT_EQ(bad_effect.exit_code, 2);
   EXPECT_EQ(bad_effect.err,
             "error: --min-effect: expected a percentage like 10% or 2.5, got 'lots'\n");
+  for (const char* alpha : {"0", "1e-17", "0.7"}) {
+    Outcome bad_alpha = Pl({"detect", "--alpha", alpha});
+    EXPECT_EQ(bad_alpha.exit_code, 2) << alpha;
+    EXPECT_NE(bad_alpha.err.find("--alpha: expected a probability from"), std::string::npos)
+        << bad_alpha.err;
+  }
+  for (const char* segment : {"1", "1001", "-3"}) {
+    Outcome bad_segment = Pl({"detect", "--min-segment", segment});
+    EXPECT_EQ(bad_segment.exit_code, 2) << segment;
+    EXPECT_NE(bad_segment.err.find("--min-segment: expected a whole number from 2 to 1000"),
+              std::string::npos)
+        << bad_segment.err;
+  }
   Outcome no_match = Pl({"detect", "--platform", "vax"});
   EXPECT_EQ(no_match.exit_code, 2);
   EXPECT_NE(no_match.err.find("no series to analyse"), std::string::npos);

@@ -1,0 +1,142 @@
+// Change detection over a real store (SQLite): what `detect --record` keeps as alerts.
+#include "schedule/detection.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/uuid.h"
+#include "core/artifact.h"
+
+namespace perfledger::schedule {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kStart = 1'795'514'400;  // 2026-11-24T10:00:00Z
+
+base::Timestamp At(int64_t minute) {
+  return base::Timestamp{(kStart + minute * 60) * 1'000'000'000};
+}
+
+std::string Sha(int i) {
+  char buf[41];
+  std::snprintf(buf, sizeof buf, "%040x", i + 1);
+  return buf;
+}
+
+class DetectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("perfledger-detection-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // A store of `commits` measured commits of one benchmark whose time steps up by half at
+  // commit `step`, with a little noise.
+  std::string StepStore(const std::string& name, int commits, int step) {
+    const std::string path = (dir_ / name).string();
+    auto store = store::OpenSqliteStore(path);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    if (!store.ok()) return path;
+    std::vector<core::Run> runs;
+    for (int i = 0; i < commits; ++i) {
+      core::Run r;
+      r.run_id = base::NewUuidV4();
+      r.project = "demo";
+      r.commit.sha = Sha(i);
+      r.commit.time = At(i);
+      r.commit_range = {i > 0 ? std::optional<std::string>(Sha(i - 1)) : std::nullopt, Sha(i), 1};
+      r.reason = core::Reason::kPush;
+      r.platform = "linux";
+      r.environment.os = "linux";
+      r.environment.fingerprint = core::ComputeFingerprint(r.environment);
+      r.started_at = At(i);
+      r.finished_at = At(i + 1);
+      core::BenchmarkResult b;
+      b.name = "parse";
+      const double level = i < step ? 1000 : 1500;
+      const double wiggle = (i % 3) - 1.0;
+      b.metrics.push_back(
+          {"wall_time",
+           "ns",
+           core::Direction::kLower,
+           {level + wiggle, level + 2 + wiggle, level - 2 + wiggle, level + 1, level - 1},
+           {}});
+      r.benchmarks.push_back(b);
+      runs.push_back(std::move(r));
+    }
+    auto stats = (*store)->Ingest(std::span<const core::Run>(runs));
+    EXPECT_TRUE(stats.ok()) << stats.status().ToString();
+    return path;
+  }
+
+  fs::path dir_;
+};
+
+DetectRequest RecordingRequest() {
+  DetectRequest req;
+  req.record = true;
+  req.now = At(1000);
+  return req;
+}
+
+TEST_F(DetectionTest, ARecordedChangeIsFoundAgainAsTheSameAlert) {
+  const std::string path = StepStore("perf.db", 16, 8);
+  auto store = store::OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok());
+  auto first = DetectInStore(**store, RecordingRequest());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->changes.size(), 1u);
+  EXPECT_EQ(first->recorded[0], "new");
+  auto again = DetectInStore(**store, RecordingRequest());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ(again->changes.size(), 1u);
+  EXPECT_EQ(again->recorded[0], "existing");
+  EXPECT_EQ(again->alert_ids[0], first->alert_ids[0]);
+  EXPECT_EQ((*store)->ListAlerts({})->size(), 1u);
+}
+
+// Regression: two `detect --record` at once both read "no alert yet" and both inserted one
+// (13 of 20 trials with two processes). Matching and recording are one transaction now.
+TEST_F(DetectionTest, ConcurrentRecordingDetectionsRecordEachChangeOnce) {
+  constexpr int kRounds = 8, kThreads = 6;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string path = StepStore("round-" + std::to_string(round) + ".db", 16, 8);
+    std::atomic<int> ready{0}, failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        auto store = store::OpenSqliteStore(path);
+        if (!store.ok()) {
+          ++failures;
+          return;
+        }
+        ++ready;
+        while (ready.load() < kThreads) std::this_thread::yield();
+        auto report = DetectInStore(**store, RecordingRequest());
+        if (!report.ok() || report->changes.size() != 1) ++failures;
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+    auto store = store::OpenSqliteStore(path);
+    ASSERT_TRUE(store.ok());
+    auto alerts = (*store)->ListAlerts({});
+    ASSERT_TRUE(alerts.ok());
+    EXPECT_EQ(alerts->size(), 1u) << "round " << round;
+  }
+}
+
+}  // namespace
+}  // namespace perfledger::schedule
