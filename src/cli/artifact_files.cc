@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/artifact.h"
+#include "core/limits.h"
 
 namespace perfledger::cli {
 
@@ -39,7 +40,9 @@ LoadedArtifacts LoadArtifacts(env::Env* env, const std::vector<std::string>& pat
     out.runs.push_back(store::SourcedRun{std::move(*run), std::move(source)});
   };
   for (const auto& path : paths) {
-    auto text = env->ReadFile(path);
+    // One artifact up to kMaxInputFileBytes; a batch (.jsonl, e.g. a history file) more.
+    auto text = env->ReadFile(
+        path, path.ends_with(".jsonl") ? core::kMaxBatchFileBytes : core::kMaxInputFileBytes);
     if (!text.ok()) {
       // Whatever the OS said, an unreadable input is the user's to fix: exit 2.
       out.errors.push_back(base::InvalidInput(text.status().message()));

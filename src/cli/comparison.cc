@@ -10,6 +10,7 @@
 #include "base/json_writer.h"
 #include "base/strings.h"
 #include "core/artifact.h"
+#include "core/limits.h"
 #include "env/env.h"
 #include "schedule/commit_source.h"
 #include "server/views.h"
@@ -30,7 +31,8 @@ base::Result<Side> Load(const std::string& what, const std::string& platform,
                         std::unique_ptr<store::Store>* store) {
   std::error_code ec;
   if (std::filesystem::is_regular_file(what, ec)) {
-    ASSIGN_OR_RETURN(std::string text, env::Env::Default()->ReadFile(what));
+    ASSIGN_OR_RETURN(std::string text,
+                     env::Env::Default()->ReadFile(what, core::kMaxInputFileBytes));
     ASSIGN_OR_RETURN(core::Run run, core::ReadArtifact(text, what));
     return Side{std::move(run), what};
   }

@@ -9,6 +9,7 @@
 #include "cli/run_metadata.h"
 #include "cli/shell.h"
 #include "core/artifact.h"
+#include "core/limits.h"
 #include "env/env.h"
 
 namespace perfledger::cli {
@@ -28,7 +29,7 @@ std::string AdapterList() {
 }
 
 base::Result<core::Run> Convert(const ConvertOptions& opt, env::Env* env) {
-  ASSIGN_OR_RETURN(std::string text, env->ReadFile(opt.file));
+  ASSIGN_OR_RETURN(std::string text, env->ReadFile(opt.file, core::kMaxHarnessOutputBytes));
   const adapters::Adapter* adapter = nullptr;
   if (opt.adapter == "auto") {
     ASSIGN_OR_RETURN(adapter, adapters::Detect(text, opt.file));

@@ -5,6 +5,7 @@
 #include "cli/history.h"
 #include "cli/shell.h"
 #include "core/epoch.h"
+#include "core/limits.h"
 #include "runner/suite.h"
 #include "schedule/scheduler.h"
 #include "store/collector.h"
@@ -50,7 +51,7 @@ void RunIngest(const IngestOptions& opt, Shell* shell) {
   const size_t artifacts = loaded.runs.size();
   std::string plan_text;
   if (!opt.plan.empty()) {
-    auto text = env->ReadFile(opt.plan);
+    auto text = env->ReadFile(opt.plan, core::kMaxConfigFileBytes);
     if (!text.ok()) return shell->Fail(text.status());
     plan_text = std::move(*text);
   }

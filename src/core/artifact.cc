@@ -699,15 +699,77 @@ std::string LineColumn(std::string_view json, size_t offset) {
 
 // Where simdjson only says "not valid JSON", nlohmann's parser gives the byte offset, which
 // becomes line and column. Only on the error path.
+// The first number token outside strings that simdjson cannot hold (an integer beyond 64
+// bits): its offset, or npos.
+size_t OversizedNumber(std::string_view json) {
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      size_t j = i + (c == '-' ? 1 : 0);
+      size_t digits = 0;
+      while (j < json.size() && json[j] >= '0' && json[j] <= '9') {
+        ++j;
+        ++digits;
+      }
+      const bool integer = j >= json.size() || (json[j] != '.' && json[j] != 'e' && json[j] != 'E');
+      if (integer) {
+        // Beyond int64 (negative) or uint64 (positive), compared as digit strings of one length.
+        const bool negative = c == '-';
+        const std::string_view d = json.substr(negative ? i + 1 : i, digits);
+        if (digits > 20 || (negative && digits == 20) ||
+            (negative && digits == 19 && d > "9223372036854775808") ||
+            (!negative && digits == 20 && d > "18446744073709551615")) {
+          return i;
+        }
+      }
+      i = j - 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
 Status SyntaxError(std::string_view json, std::string_view source,
                    simdjson::error_code simdjson_error) {
   try {
     [[maybe_unused]] auto parsed = nlohmann::json::parse(json.begin(), json.end());
+    if (const size_t at = OversizedNumber(json); at != std::string_view::npos) {
+      size_t end = at + 1;
+      while (end < json.size() && json[end] >= '0' && json[end] <= '9') ++end;
+      const std::string_view token = json.substr(at, end - at);
+      return InvalidInput(fmt::format(
+          "{}:{}: a whole number too large to read exactly ({}{}, {} digits); write it as a "
+          "decimal like 1.5e30 or as a string",
+          source, LineColumn(json, at), token.substr(0, 12), token.size() > 12 ? "..." : "",
+          token.size() - (token.starts_with('-') ? 1 : 0)));
+    }
     return InvalidInput(
         fmt::format("{}: invalid JSON: {}", source, simdjson::error_message(simdjson_error)));
   } catch (const nlohmann::json::parse_error& e) {
     const size_t offset = std::min(e.byte == 0 ? 0 : e.byte - 1, json.size());
     const std::string where = fmt::format("{}:{}", source, LineColumn(json, offset));
+    if (std::string_view(e.what()).find("surrogate") != std::string_view::npos) {
+      // The \uD800-\uDFFF escape the parser stopped after.
+      size_t esc = json.rfind("\\u", offset);
+      const std::string_view escape =
+          esc == std::string_view::npos ? std::string_view() : json.substr(esc, 6);
+      return InvalidInput(fmt::format(
+          "{}:{}: invalid JSON: a lone UTF-16 surrogate {} (half of a character: a \\uD800-"
+          "\\uDBFF escape must be followed by a \\uDC00-\\uDFFF one)",
+          source, LineColumn(json, esc == std::string_view::npos ? offset : esc), escape));
+    }
     if (offset >= json.size()) {
       return InvalidInput(
           fmt::format("{}: invalid JSON: unexpected end of input (is the file truncated?)", where));

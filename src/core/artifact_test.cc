@@ -262,3 +262,123 @@ TEST(ArtifactTest, FileNameFollowsTheContract) {
 
 }  // namespace
 }  // namespace perfledger::core
+
+namespace perfledger::core {
+namespace {
+
+// Regression: with a key twice, the first silently won (and another reader might take the
+// second): the record depended on the reader.
+TEST(ArtifactTest, DuplicateKeysAreAnErrorNamingThePointer) {
+  std::string text = Example().dump();
+  text.insert(text.size() - 1, R"(,"run_id":"0b6f6c1e-3a51-4c1d-9a55-7f1f5c1d2e3b")");
+  auto r = ReadArtifact(text, "a.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "a.json: /run_id: duplicate key \"run_id\" in one object (which one counts would "
+            "depend on the reader)");
+  std::string nested = Example().dump();
+  const size_t at = nested.find(R"("unit":"ns")");
+  ASSERT_NE(at, std::string::npos);
+  nested.insert(at, R"("unit":"ms",)");
+  auto n = ReadArtifact(nested, "b.json");
+  ASSERT_FALSE(n.ok());
+  EXPECT_NE(n.status().message().find("b.json: /benchmarks/1/metrics/wall_time/unit: duplicate"),
+            std::string::npos)
+      << n.status().message();
+}
+
+// Regression: an integer beyond 64 bits in a field perfledger ignores rejected the file with
+// "invalid JSON: Problem while parsing a number" and no position.
+TEST(ArtifactTest, AnOversizedIntegerIsNamedByLineAndColumn) {
+  std::string text = Example().dump();
+  text.insert(text.size() - 1, ",\n\"ignored\": 123456789012345678901234567890");
+  auto r = ReadArtifact(text, "a.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("a.json:2:12: a whole number too large to read exactly "
+                                      "(123456789012..., 30 digits)"),
+            std::string::npos)
+      << r.status().message();
+  // At the edges of 64 bits: what simdjson holds is read.
+  for (const char* fits : {"18446744073709551615", "-9223372036854775808", "1e30"}) {
+    std::string ok = Example().dump();
+    ok.insert(ok.size() - 1, std::string(",\"ignored\": ") + fits);
+    EXPECT_TRUE(ReadArtifact(ok, "ok.json").ok()) << fits;
+  }
+  for (const char* beyond : {"18446744073709551616", "-9223372036854775809"}) {
+    std::string bad = Example().dump();
+    bad.insert(bad.size() - 1, std::string(",\"ignored\": ") + beyond);
+    auto b = ReadArtifact(bad, "b.json");
+    ASSERT_FALSE(b.ok()) << beyond;
+    EXPECT_NE(b.status().message().find("too large to read exactly"), std::string::npos)
+        << b.status().message();
+  }
+}
+
+TEST(ArtifactTest, ALoneSurrogateIsSaidToBeOne) {
+  std::string text = Example().dump();
+  const size_t at = text.find("\"gruel\"");
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at + 1, "\\ud800x");
+  auto r = ReadArtifact(text, "a.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("a lone UTF-16 surrogate \\ud800"), std::string::npos)
+      << r.status().message();
+}
+
+// Regression: a 10 MB benchmark name was accepted, and afterwards every ingest of a normal
+// artifact into that store took 10.9 s instead of 0.02 s. Limits (core/limits.h) refuse it
+// with the pointer.
+TEST(ArtifactTest, OversizedNamesAndCountsAreRefusedWithThePointer) {
+  struct Case {
+    std::string name;
+    std::function<void(json&)> mutate;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {"long benchmark name",
+       [](json& d) { d["benchmarks"][1]["name"] = std::string(10 << 20, 'x'); },
+       "/benchmarks/1/name: expected a string of at most 65536 bytes"},
+      {"long-ish benchmark name",
+       [](json& d) { d["benchmarks"][1]["name"] = std::string(1025, 'x'); },
+       "/benchmarks/1/name: expected at most 1024 bytes, got a string of 1025 bytes"},
+      {"long unit",
+       [](json& d) { d["benchmarks"][1]["metrics"]["wall_time"]["unit"] = std::string(33, 'n'); },
+       "/benchmarks/1/metrics/wall_time/unit: expected at most 32 bytes"},
+      {"long subject", [](json& d) { d["commit"]["subject"] = std::string(20000, 's'); },
+       "/commit/subject: expected at most 16384 bytes"},
+      {"long project", [](json& d) { d["project"] = std::string(2000, 'p'); },
+       "/project: expected at most 1024 bytes"},
+      {"too many samples",
+       [](json& d) {
+         d["benchmarks"][1]["metrics"]["wall_time"]["samples"] = std::vector<int>(1'000'001, 1);
+       },
+       "/benchmarks/1/metrics/wall_time/samples: expected at most 1000000"},
+      {"too many metrics",
+       [](json& d) {
+         for (int i = 0; i < 70; ++i) {
+           d["benchmarks"][1]["metrics"]["m" + std::to_string(i)] = {{"unit", "count"},
+                                                                     {"samples", {1}}};
+         }
+       },
+       "/benchmarks/1/metrics: expected at most 64 metrics"},
+      {"long environment field", [](json& d) { d["environment"]["cpu"] = std::string(70000, 'c'); },
+       "/environment/cpu: expected"},
+      {"deep nesting",
+       [](json& d) {
+         json deep = 1;
+         for (int i = 0; i < 100; ++i) deep = json::array({deep});
+         d["environment"]["labels"] = deep;
+       },
+       "expected at most 64 levels of nesting"},
+  };
+  for (const auto& c : cases) {
+    json doc = Example();
+    c.mutate(doc);
+    const std::string error = Error(doc);
+    EXPECT_NE(error.find(c.expected), std::string::npos) << c.name << ": " << error.substr(0, 300);
+    EXPECT_LT(error.size(), 400u) << c.name;  // the message quotes, never echoes, the input
+  }
+}
+
+}  // namespace
+}  // namespace perfledger::core

@@ -10,6 +10,8 @@ namespace perfledger::core {
 
 // Input files: an artifact, a batch (.jsonl), a harness's output file.
 inline constexpr size_t kMaxInputFileBytes = size_t{256} << 20;
+// A batch of artifacts, one a line (.jsonl: export's output, history files). Read whole today.
+inline constexpr size_t kMaxBatchFileBytes = size_t{4} << 30;
 // Configuration files: suite, schedule and workflow TOML, plan JSON.
 inline constexpr size_t kMaxConfigFileBytes = size_t{16} << 20;
 // What a harness or benchmark command may print (kept in a temporary file, not in memory).

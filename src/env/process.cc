@@ -7,17 +7,23 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <tuple>
+#include <vector>
 
+#include "base/strings.h"
 #include "base/time.h"
 
 extern char** environ;
@@ -77,6 +83,96 @@ class PosixExecutor final : public Executor {
   base::Result<ProcessResult> Run(const ProcessSpec& spec) override;
 };
 
+// The children this process is measuring right now (several threads may run executors);
+// any other child of this process found after a run is a stray.
+std::mutex active_mu;
+std::set<pid_t>& Active() {
+  static std::set<pid_t> active;
+  return active;
+}
+
+// Orphans of a benchmark come back to this process instead of init.
+void BecomeSubreaperOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)::prctl(PR_SET_CHILD_SUBREAPER, 1); });
+}
+
+// This process's children: the orphans reparented here and any child still running. From
+// /proc/self/task/*/children where the kernel has it (cheap: one small file per thread), else
+// from every process's parent field.
+std::vector<pid_t> ChildrenOfThisProcess() {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  bool listed = false;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    const int fd = ::open((task.path() / "children").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) break;  // no CONFIG_PROC_CHILDREN
+    listed = true;
+    std::string text;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    for (const auto& word : base::Split(text, ' ')) {
+      if (!word.empty() && word.find_first_not_of("0123456789\n") == std::string::npos) {
+        out.push_back(static_cast<pid_t>(std::stol(word)));
+      }
+    }
+  }
+  if (listed) return out;
+  const pid_t self = ::getpid();
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const int fd = ::open((entry.path() / "stat").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    char buf[512];
+    const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n <= 0) continue;
+    buf[n] = '\0';
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses; the last ')' ends it.
+    const char* close = std::strrchr(buf, ')');
+    if (close == nullptr) continue;
+    char state = 0;
+    int ppid = 0;
+    if (std::sscanf(close + 1, " %c %d", &state, &ppid) == 2 && ppid == self) {
+      out.push_back(static_cast<pid_t>(std::stol(name)));
+    }
+  }
+  return out;
+}
+
+// Kills what the run left behind: its process group, then (a few rounds, as killing a parent
+// orphans its children to us) every child of this process no executor is measuring. Returns
+// how many processes were killed.
+int KillStrays(pid_t group) {
+  int killed = 0;
+  // The group's members other than the reaped leader (if any) are strays.
+  if (::kill(-group, 0) == 0) {
+    ::kill(-group, SIGKILL);
+    ++killed;  // at least one; the exact number is not known without a scan
+  }
+  for (int round = 0; round < 20; ++round) {
+    std::vector<pid_t> strays;
+    {
+      std::lock_guard<std::mutex> lock(active_mu);
+      for (pid_t p : ChildrenOfThisProcess()) {
+        if (!Active().contains(p)) strays.push_back(p);
+      }
+    }
+    if (strays.empty()) break;
+    for (pid_t p : strays) {
+      ::kill(p, SIGKILL);
+      int status = 0;
+      while (::waitpid(p, &status, 0) < 0 && errno == EINTR) {
+      }
+      ++killed;
+    }
+  }
+  return killed;
+}
+
 }  // namespace
 
 int64_t MonotonicNanos() {
@@ -86,6 +182,10 @@ int64_t MonotonicNanos() {
 }
 
 std::string ProcessResult::Describe() const {
+  if (output_over_limit) {
+    return fmt::format("printed more than {} MiB of output (the limit; killed)",
+                       max_capture_bytes >> 20);
+  }
   if (timed_out) return "timed out (killed with its process group)";
   if (signal != 0) return fmt::format("killed by signal {} ({})", signal, strsignal(signal));
   return fmt::format("exit status {}", exit_code);
@@ -177,12 +277,21 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
     counter = Fd(OpenInstructionCounter());
     if (counter.get() < 0) return base::IoError("perf_event_open: " + Errno(errno));
   }
+  BecomeSubreaperOnce();
   const int64_t start = MonotonicNanos();
   pid_t pid = 0;
   const bool has_slash = program.find('/') != std::string::npos;
-  const int rc_spawn =
-      has_slash ? ::posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data())
-                : ::posix_spawnp(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data());
+  int rc_spawn;
+  {
+    // Spawned and registered under the lock, so another thread's stray hunt never sees this
+    // child unregistered.
+    std::lock_guard<std::mutex> lock(active_mu);
+    rc_spawn =
+        has_slash
+            ? ::posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data())
+            : ::posix_spawnp(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data());
+    if (rc_spawn == 0) Active().insert(pid);
+  }
   if (rc_spawn != 0) {
     if (rc_spawn == ENOMEM || rc_spawn == EAGAIN) {
       return base::IoError(fmt::format("cannot start '{}': {}", program, Errno(rc_spawn)));
@@ -249,6 +358,15 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
       if (index < 0 || !(fds[index].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       const ssize_t r = ::read(fd->get(), buffer, sizeof buffer);
       if (r > 0) {
+        if (sink->size() + static_cast<size_t>(r) > spec.max_capture_bytes) {
+          // More than anyone reads: stop the child rather than hold it all.
+          ::kill(-pid, SIGKILL);
+          result.output_over_limit = true;
+          result.max_capture_bytes = spec.max_capture_bytes;
+          out_read.Reset();
+          err_read.Reset();
+          break;
+        }
         sink->append(buffer, static_cast<size_t>(r));
       } else if (r == 0 || errno != EINTR) {
         fd->Reset();
@@ -265,8 +383,14 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
     waited = ::wait4(pid, &status, 0, &ru);
   } while (waited < 0 && errno == EINTR);
   result.wall_nanos = MonotonicNanos() - start;
-  if (waited < 0) return base::IoError("wait4: " + Errno(errno));
-  if (result.timed_out) ::kill(-pid, SIGKILL);  // anything the group started meanwhile
+  const int wait_errno = errno;
+  {
+    std::lock_guard<std::mutex> lock(active_mu);
+    Active().erase(pid);
+  }
+  // Anything the run started and left running: its group, and orphans reparented here.
+  result.strays_killed = KillStrays(pid);
+  if (waited < 0) return base::IoError("wait4: " + Errno(wait_errno));
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   if (result.timed_out) result.signal = 0;

@@ -1,7 +1,17 @@
 // Running a child process and measuring it: wall time on the monotonic clock, user and system
 // CPU time and peak RSS from wait4, exit status, and a timeout that kills the child's whole
-// process group. The runner measures benchmarks through Executor, so its tests can use a fake
-// with exact timings while these functions are tested against real processes.
+// process group.
+//
+// Nothing a benchmark starts outlives its run: the child gets a process group of its own,
+// which is killed when the child ends (a background job it left behind, `sleep 300 &`, would
+// disturb the next measurement), and perfledger is a child subreaper (prctl
+// PR_SET_CHILD_SUBREAPER), so a process that left the group (setsid, setpgid, a daemon's
+// double fork) is reparented to perfledger when its parent dies and killed too. Not caught:
+// processes handed to another manager (systemd-run, a container runtime, ssh to another
+// host), a descendant that makes itself a subreaper and keeps its own orphans, and processes
+// started after the run ended by something outside its tree (cron). The runner measures benchmarks
+// through Executor, so its tests can use a fake with exact timings while these functions are tested
+// against real processes.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +36,9 @@ struct ProcessSpec {
   // Count the child's user-space instructions with perf_event_open (only where
   // PerfInstructionsAvailable(); ignored elsewhere).
   bool count_instructions = false;
+  // The most bytes kept of each captured stream: a child printing more is killed (with its
+  // group) and the result says so, instead of perfledger holding gigabytes.
+  size_t max_capture_bytes = size_t{256} << 20;
 };
 
 struct ProcessResult {
@@ -37,8 +50,14 @@ struct ProcessResult {
   int64_t max_rss_bytes = 0;
   std::string out, err;                 // with Output::kCapture
   std::optional<int64_t> instructions;  // with count_instructions, where counted
+  // Printed more than ProcessSpec::max_capture_bytes on a captured stream: killed.
+  bool output_over_limit = false;
+  size_t max_capture_bytes = 0;  // the limit it went over
+  // Processes the child left running (in its group, or orphaned to perfledger), killed after
+  // it ended.
+  int strays_killed = 0;
 
-  bool ok() const { return exit_code == 0 && signal == 0 && !timed_out; }
+  bool ok() const { return exit_code == 0 && signal == 0 && !timed_out && !output_over_limit; }
   // "exit status 3", "killed by signal 11 (Segmentation fault)", "timed out after 2s".
   std::string Describe() const;
 };

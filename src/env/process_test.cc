@@ -148,3 +148,67 @@ TEST(Process, MeasuresCpuTimeAndPeakMemory) {
 
 }  // namespace
 }  // namespace perfledger::env
+
+namespace perfledger::env {
+namespace {
+
+bool Gone(pid_t pid) {
+  for (int i = 0; i < 200; ++i) {
+    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+pid_t ReadPid(const std::filesystem::path& file) {
+  pid_t pid = 0;
+  std::ifstream(file) >> pid;
+  std::filesystem::remove(file);
+  return pid;
+}
+
+// Regression: `sh -c "sleep 300 & exit 0"` left the sleep running after the run and after
+// perfledger exited, disturbing the next measurements.
+TEST(Process, ABackgroundChildLeftInTheGroupIsKilledAfterTheRun) {
+  const auto pidfile =
+      std::filesystem::temp_directory_path() / ("perfledger-stray-" + std::to_string(::getpid()));
+  ProcessResult r =
+      MustRun(Cmd({"sh", "-c", "sleep 300 & echo $! > " + pidfile.string() + "; exit 0"}));
+  EXPECT_TRUE(r.ok()) << r.Describe();
+  EXPECT_GE(r.strays_killed, 1);
+  const pid_t background = ReadPid(pidfile);
+  ASSERT_GT(background, 0);
+  // Killed and reaped (perfledger is its subreaper): no process, not even a zombie.
+  EXPECT_TRUE(Gone(background)) << "pid " << background;
+}
+
+// A process that left the group (setsid) is reparented to perfledger when its parent exits,
+// and killed too.
+TEST(Process, AnOrphanThatLeftTheGroupIsKilledAfterTheRun) {
+  const auto pidfile =
+      std::filesystem::temp_directory_path() / ("perfledger-orphan-" + std::to_string(::getpid()));
+  ProcessResult r =
+      MustRun(Cmd({"sh", "-c", "setsid sleep 300 & echo $! > " + pidfile.string() + "; exit 0"}));
+  EXPECT_TRUE(r.ok()) << r.Describe();
+  const pid_t orphan = ReadPid(pidfile);
+  ASSERT_GT(orphan, 0);
+  EXPECT_TRUE(Gone(orphan)) << "pid " << orphan;
+  // And a clean run kills nothing.
+  EXPECT_EQ(MustRun(Cmd({"true"})).strays_killed, 0);
+}
+
+// A harness that prints 1 GB made perfledger hold about 2 GB: capture is capped, the child
+// killed and the result says why.
+TEST(Process, OutputAboveTheCaptureLimitStopsTheChild) {
+  ProcessSpec spec = Cmd({"sh", "-c", "yes perfledger"});
+  spec.stdout_mode = Output::kCapture;
+  spec.max_capture_bytes = 1 << 20;
+  ProcessResult r = MustRun(spec);
+  EXPECT_TRUE(r.output_over_limit);
+  EXPECT_FALSE(r.ok());
+  EXPECT_LE(r.out.size(), size_t{1} << 20);
+  EXPECT_EQ(r.Describe(), "printed more than 1 MiB of output (the limit; killed)");
+}
+
+}  // namespace
+}  // namespace perfledger::env

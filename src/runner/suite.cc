@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "base/time.h"
 #include "core/artifact.h"
+#include "core/limits.h"
 #include "env/env.h"
 
 namespace perfledger::runner {
@@ -512,7 +513,7 @@ Result<Suite> ParseSuite(std::string_view text, const std::string& source) {
 }
 
 Result<Suite> LoadSuite(const std::string& path) {
-  auto text = env::Env::Default()->ReadFile(path);
+  auto text = env::Env::Default()->ReadFile(path, core::kMaxConfigFileBytes);
   if (!text.ok()) {
     return base::InvalidInput(
         fmt::format("{}: cannot read the suite file: {}", path, text.status().message()));

@@ -7,6 +7,7 @@
 
 #include "adapters/adapters.h"
 #include "base/strings.h"
+#include "core/limits.h"
 #include "env/env.h"
 
 namespace perfledger::runner {
@@ -68,7 +69,7 @@ base::Result<std::vector<core::BenchmarkResult>> RunHarness(
   if (!output_file.empty()) {
     std::string path = output_file;
     if (!path.starts_with('/') && !spec.cwd.empty()) path = spec.cwd + "/" + path;
-    auto read = env::Env::Default()->ReadFile(path);
+    auto read = env::Env::Default()->ReadFile(path, core::kMaxHarnessOutputBytes);
     if (!read.ok()) {
       return std::vector{Failure(
           name, fmt::format("harness output {}: {}", output_file, read.status().message()))};

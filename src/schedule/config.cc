@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/limits.h"
+
 namespace perfledger::schedule {
 namespace {
 
@@ -93,9 +95,15 @@ base::Result<Policy> ParsePolicy(std::string_view text, const std::string& sourc
 base::Result<Policy> LoadPolicy(const std::string& path, const Policy& defaults) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return base::InvalidInput(fmt::format("{}: cannot read the config file", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParsePolicy(text.str(), path, defaults);
+  // At most kMaxConfigFileBytes: a link to /dev/zero must not be read until memory runs out.
+  std::string text(core::kMaxConfigFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > core::kMaxConfigFileBytes) {
+    return base::InvalidInput(fmt::format("{}: larger than the limit of {} MiB for a config file",
+                                          path, core::kMaxConfigFileBytes >> 20));
+  }
+  return ParsePolicy(text, path, defaults);
 }
 
 }  // namespace perfledger::schedule

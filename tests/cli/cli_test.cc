@@ -200,6 +200,25 @@ TEST_F(CliTest, UnreadablePathsAndEmptyDirectoriesAreBadInput) {
   EXPECT_FALSE(fs::exists(db_));
 }
 
+// Regression: validate on a symlink to /dev/zero read until it held 6 GB. Inputs are read
+// up to a documented limit (core/limits.h) and refused past it, quickly.
+TEST_F(CliTest, AnEndlessInputIsRefusedAtItsLimit) {
+  const fs::path link = dir_ / "endless.json";
+  fs::create_symlink("/dev/zero", link);
+  Outcome validate = Pl({"validate", link.string()});
+  EXPECT_EQ(validate.exit_code, 2);
+  EXPECT_EQ(validate.err,
+            "error: " + link.string() + ": larger than the limit of 256 MiB for this input\n");
+  Outcome ingest = Pl({"ingest", link.string()});
+  EXPECT_EQ(ingest.exit_code, 2);
+  EXPECT_FALSE(fs::exists(db_));
+  const fs::path suite = dir_ / "suite.toml";
+  fs::create_symlink("/dev/zero", suite);
+  Outcome run = Pl({"run", "--suite", suite.string()});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("larger than the limit of 16 MiB"), std::string::npos) << run.err;
+}
+
 TEST_F(CliTest, ExportRoundTripsThroughAnEmptyStore) {
   fs::path a = dir_ / "a";
   for (int i = 0; i < 5; ++i) WriteRun(a, MakeRun(i, i % 2 ? "aarch64-linux" : "x86-64-linux"));
