@@ -118,6 +118,12 @@ projectSelect.addEventListener("change", () => {
   render();
 });
 tokenButton.addEventListener("click", () => toggleSettings());
+// A write refused for want of a token (pages call ui.askForToken): open the settings and say why.
+document.addEventListener("perfledger:need-token", (e) => {
+  const status = settings.querySelector(".muted.small");
+  if (status) status.textContent = (e as CustomEvent<string>).detail;
+  toggleSettings(true);
+});
 document.addEventListener("click", (e) => {
   const t = e.target as HTMLElement;
   if (t.closest("[data-open-settings]")) {

@@ -19,12 +19,21 @@ export function errorBox(err: unknown, what = ""): HTMLElement {
     { class: "error", role: "alert" },
     h("b", null, what ? `${what}: ` : "Error: "),
     message,
-    e && e.status === 401
+    e && e.status === 401 && /private/.test(message)
       ? h("div", null, "This server is private. Set an API token (", h("code", null, "perfledger token create"),
           ") with the ", h("a", { href: "#", "data-open-settings": "1" }, "Token"), " button above.")
       : null,
+    e && e.status === 401 && !/private/.test(message)
+      ? h("div", null, "Changing the record needs an API token of the project (", h("code", null, "perfledger token create --project NAME"),
+          "): set it with the ", h("a", { href: "#", "data-open-settings": "1" }, "Token"), " button above, then try again.")
+      : null,
     e && e.status === 403 ? h("div", null, "The saved token belongs to another project.") : null,
   );
+}
+
+// A write was refused for want of a token: the shell opens the token settings with `reason`.
+export function askForToken(reason: string): void {
+  document.dispatchEvent(new CustomEvent("perfledger:need-token", { detail: reason }));
 }
 
 export function loading(text = "Loading…"): HTMLElement {

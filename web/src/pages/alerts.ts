@@ -2,11 +2,11 @@
 // platforms is one thing to look at), filtered by status, platform, kind and name; each alert,
 // or a whole group, can be acknowledged, resolved or marked a false positive, with a note
 // (PATCH /api/v1/alerts/{id}; a private server needs a token).
-import { api, type Alert, type AlertGroup, type AlertStatus } from "../api";
+import { ApiError, api, type Alert, type AlertGroup, type AlertStatus } from "../api";
 import { h } from "../dom";
 import * as fmt from "../format";
 import { href, setParams } from "../router";
-import { badge, errorBox, loading, note, type Page } from "../ui";
+import { askForToken, badge, errorBox, loading, note, type Page } from "../ui";
 
 const kStatuses: [string, string][] = [
   ["open", "open"],
@@ -97,6 +97,7 @@ function groupBox(summary: string, range: Alert["commit_range"] | null, alerts: 
         Object.assign(a, await api.setAlertStatus(a.id, to, noteInput.value.trim() || undefined));
       } catch (err) {
         msg.replaceChildren(errorBox(err, `alert #${a.id}`));
+        if (err instanceof ApiError && err.status === 401) askForToken("Triage needs an API token of this project.");
         break;
       }
     }
@@ -142,6 +143,7 @@ function alertRow(a: Alert): HTMLElement {
       } catch (err) {
         for (const b of row.querySelectorAll("button")) b.disabled = false;
         msg.replaceChildren(errorBox(err, `alert #${a.id}`));
+        if (err instanceof ApiError && err.status === 401) askForToken("Triage needs an API token of this project.");
       }
     };
     const cls = a.kind === "regression" ? "bad" : a.kind === "improvement" ? "good" : "warn";
