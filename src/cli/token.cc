@@ -24,6 +24,7 @@ namespace {
 
 struct CreateOptions {
   std::string project, name;
+  std::string scope = "write";
   bool has_name = false;
 };
 
@@ -43,6 +44,7 @@ void RunCreate(const CreateOptions& opt, Shell* shell) {
   store::TokenRecord record;
   record.project = opt.project;
   if (opt.has_name) record.name = opt.name;
+  record.scope = opt.scope;
   record.hash = core::ApiTokenHash(*token);
   record.prefix = core::ApiTokenDisplayPrefix(*token);
   record.created_at = *now;
@@ -54,10 +56,10 @@ void RunCreate(const CreateOptions& opt, Shell* shell) {
   fmt::print("{}\n", *token);
   std::fflush(stdout);
   fmt::print(stderr,
-             "created token {}{} for project {}; it will not be shown again: keep it now (e.g. as "
-             "a CI secret) and send it with uploads as the header 'Authorization: Bearer "
-             "<token>'\n",
-             *id, opt.has_name ? fmt::format(" ('{}')", opt.name) : std::string(), opt.project);
+             "created {} token {}{} for project {}; it will not be shown again: keep it now (e.g. "
+             "as a CI secret) and send it as the header 'Authorization: Bearer <token>'\n",
+             opt.scope, *id, opt.has_name ? fmt::format(" ('{}')", opt.name) : std::string(),
+             opt.project);
 }
 
 // ---- list ----
@@ -90,6 +92,7 @@ void PrintJson(const std::vector<store::TokenRecord>& tokens) {
       w.Null();
     }
     w.Key("prefix").String(t.prefix);
+    w.Key("scope").String(t.scope);
     w.Key("created_at").String(base::FormatRfc3339(t.created_at));
     w.Key("last_used_at");
     WriteTime(w, t.last_used_at);
@@ -127,12 +130,12 @@ void PrintTable(const std::vector<store::TokenRecord>& tokens, const std::string
     nw = std::max(nw, t.name.value_or("-").size());
     xw = std::max(xw, t.prefix.size());
   }
-  constexpr std::string_view kRow = "{:>{}}  {:<{}}  {:<{}}  {:<{}}  {:<20}  {:<20}  {}\n";
-  fmt::print(fmt::runtime(kRow), "ID", iw, "PROJECT", pw, "NAME", nw, "PREFIX", xw, "CREATED",
-             "LAST USED", "REVOKED");
+  constexpr std::string_view kRow = "{:>{}}  {:<{}}  {:<{}}  {:<{}}  {:<5}  {:<20}  {:<20}  {}\n";
+  fmt::print(fmt::runtime(kRow), "ID", iw, "PROJECT", pw, "NAME", nw, "PREFIX", xw, "SCOPE",
+             "CREATED", "LAST USED", "REVOKED");
   for (const auto& t : tokens) {
     fmt::print(fmt::runtime(kRow), t.id, iw, t.project, pw, t.name.value_or("-"), nw, t.prefix, xw,
-               TimeText(t.created_at, "-"), TimeText(t.last_used_at, "never"),
+               t.scope, TimeText(t.created_at, "-"), TimeText(t.last_used_at, "never"),
                TimeText(t.revoked_at, "-"));
   }
 }
@@ -180,8 +183,9 @@ void AddTokenVerb(CLI::App& app, Shell* shell) {
   CLI::App* cmd = app.add_subcommand("token", "Create, list and revoke API tokens for uploads");
   cmd->require_subcommand(1);
   cmd->footer(
-      "Uploads to the perfledger server need a bearer token of their project, sent as the\n"
-      "header 'Authorization: Bearer <token>'. `token create` prints a new token once; the\n"
+      "Writes to the perfledger server (uploads, alert triage) need a bearer token of their\n"
+      "project with the write scope, sent as 'Authorization: Bearer <token>'; a read token\n"
+      "only reads a --private server. `token create` prints a new token once; the\n"
       "store keeps only its SHA-256 and its first 8 characters (the PREFIX `token list`\n"
       "shows), so a lost token cannot be shown again: revoke it and create another.\n\n"
       "Example:\n"
@@ -195,9 +199,14 @@ void AddTokenVerb(CLI::App& app, Shell* shell) {
       "Prints the token alone on stdout, so it can go straight into a secret store; stderr says\n"
       "how to use it. Names are unique per project among tokens not revoked.\n\n"
       "Example:\n"
-      "  perfledger token create --project gruel --name ci | gh secret set PERFLEDGER_TOKEN");
+      "  perfledger token create --project gruel --name ci | gh secret set PERFLEDGER_TOKEN\n"
+      "  perfledger token create --project gruel --name dashboard --scope read");
   c->add_option("--project", create->project, "The project whose uploads the token allows");
   c->add_option("--name", create->name, "A name to tell the token apart, e.g. ci");
+  c->add_option("--scope", create->scope,
+                "write (default: uploads, alert triage and reads) or read (reads of a --private "
+                "server only)")
+      ->check(CLI::IsMember({"read", "write"}));
   c->callback([create, shell, c] {
     create->has_name = c->count("--name") > 0;
     RunCreate(*create, shell);
@@ -207,8 +216,8 @@ void AddTokenVerb(CLI::App& app, Shell* shell) {
   CLI::App* l = cmd->add_subcommand("list", "List tokens: never the token itself");
   l->footer(
       "Revoked tokens are listed too, with when they were revoked.\n\n"
-      "JSON: {\"tokens\": [{id, project, name (or null), prefix, created_at, last_used_at,\n"
-      "revoked_at}]}.\n\n"
+      "JSON: {\"tokens\": [{id, project, name (or null), prefix, scope, created_at,\n"
+      "last_used_at, revoked_at}]}.\n\n"
       "Example:\n"
       "  perfledger token list --project gruel\n"
       "  perfledger token list --format json | jq '.tokens[] | select(.revoked_at == null)'");

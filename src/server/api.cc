@@ -357,6 +357,12 @@ struct Api::Impl {
             403, "forbidden",
             fmt::format("this token is for project '{}', not '{}'", c.token->project, *project));
       }
+      if (c.token->scope != "write") {
+        return Error(403, "forbidden",
+                     fmt::format("this token of project '{}' may only read (its scope is {}); "
+                                 "writes need a token created with --scope write",
+                                 c.token->project, c.token->scope));
+      }
     } else if (!c.token && api_->options_.private_reads) {
       return Error(401, "unauthorized",
                    "this server is private: send 'Authorization: Bearer <token>'");

@@ -378,6 +378,33 @@ TEST_F(ApiAdmissionTest, TriageNeedsATokenOfTheAlertsProject) {
   EXPECT_EQ(Call(api, "PATCH", path, "not json", token_).status, 400);
 }
 
+// A read token (token create --scope read) reads a private server and writes nothing.
+TEST_F(ApiAdmissionTest, AReadTokenCannotWrite) {
+  const std::string reader = *core::NewApiToken();
+  {
+    auto store = store::OpenStore(db_);
+    store::TokenRecord t;
+    t.project = "gruel";
+    t.scope = "read";
+    t.hash = core::ApiTokenHash(reader);
+    t.prefix = core::ApiTokenDisplayPrefix(reader);
+    ASSERT_TRUE((*store)->CreateToken(t).ok());
+  }
+  Api api = MakeApi(/*private_reads=*/true);
+  EXPECT_EQ(Call(api, "GET", "/api/v1/alerts", "", reader).status, 200);
+  Response upload = Call(api, "POST", "/api/v1/projects/gruel/runs",
+                         core::WriteArtifact(MakeRun(1, "linux", 100, "gruel")), reader);
+  EXPECT_EQ(upload.status, 403) << upload.body;
+  EXPECT_NE(Body(upload)["error"]["message"].get<std::string>().find("may only read"),
+            std::string::npos);
+  const int64_t id = GruelAlert();
+  EXPECT_EQ(
+      Call(api, "PATCH", "/api/v1/alerts/" + std::to_string(id), R"({"status":"resolved"})", reader)
+          .status,
+      403);
+  EXPECT_EQ(Status(id), "open");
+}
+
 // The checks a transport makes before reading a body: a refusal comes from the head alone.
 TEST_F(ApiAdmissionTest, AdmitRefusesFromTheHeadersAlone) {
   ApiOptions o;

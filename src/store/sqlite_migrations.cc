@@ -221,8 +221,16 @@ CREATE TABLE tokens (
 CREATE UNIQUE INDEX tokens_by_name ON tokens(project, name) WHERE revoked_at IS NULL;
 )sql";
 
+// Token scopes: what a token grants in its project. Tokens made before could upload, so they
+// keep write.
+constexpr std::string_view kMigration6 = R"sql(
+ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'write'
+  CHECK (scope IN ('read', 'write'));
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kMigration1}, {2, kMigration2}, {3, kMigration3}, {4, kMigration4}, {5, kMigration5},
+    {1, kMigration1}, {2, kMigration2}, {3, kMigration3},
+    {4, kMigration4}, {5, kMigration5}, {6, kMigration6},
 };
 
 }  // namespace

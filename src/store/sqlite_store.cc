@@ -1489,7 +1489,7 @@ bool IsTokenHash(std::string_view hash) {
 }
 
 constexpr std::string_view kTokenColumns =
-    "id, project, name, hash, prefix, created_at, last_used_at, revoked_at";
+    "id, project, name, hash, prefix, created_at, last_used_at, revoked_at, scope";
 
 TokenRecord ReadToken(const Stmt& q) {
   TokenRecord t;
@@ -1501,6 +1501,7 @@ TokenRecord ReadToken(const Stmt& q) {
   t.created_at = base::Timestamp{q.Int(5)};
   if (!q.IsNull(6)) t.last_used_at = base::Timestamp{q.Int(6)};
   if (!q.IsNull(7)) t.revoked_at = base::Timestamp{q.Int(7)};
+  t.scope = q.Text(8);
   return t;
 }
 
@@ -1515,6 +1516,10 @@ Result<int64_t> SqliteStore::CreateToken(const TokenRecord& token) {
         "never stored");
   }
   if (token.prefix.empty()) return base::InvalidInput("a token needs its display prefix");
+  if (token.scope != "read" && token.scope != "write") {
+    return base::InvalidInput(
+        fmt::format("a token's scope is read or write, not '{}'", token.scope));
+  }
   RETURN_IF_ERROR(Begin(/*write=*/true));
   int64_t id = 0;
   auto body = [&]() -> Status {
@@ -1549,13 +1554,14 @@ Result<int64_t> SqliteStore::CreateToken(const TokenRecord& token) {
       if (rc != SQLITE_DONE) return Error(rc, "look up a token's hash");
     }
     ASSIGN_OR_RETURN(Stmt * ins,
-                     Prepared("INSERT INTO tokens (project, name, hash, prefix, created_at) "
-                              "VALUES (?1, ?2, ?3, ?4, ?5)"));
+                     Prepared("INSERT INTO tokens (project, name, hash, prefix, created_at, "
+                              "scope) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     ins->Bind(1, token.project);
     ins->BindOptional(2, token.name);
     ins->Bind(3, token.hash);
     ins->Bind(4, token.prefix);
     ins->Bind(5, token.created_at.unix_nanos);
+    ins->Bind(6, token.scope);
     RETURN_IF_ERROR(StepDone(ins, "store a token"));
     id = sqlite3_last_insert_rowid(db_);
     return Commit();

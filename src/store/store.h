@@ -169,6 +169,9 @@ struct TokenRecord {
   std::optional<std::string> name;
   std::string hash;    // core::ApiTokenHash of the token: 64 lower-case hex digits
   std::string prefix;  // core::ApiTokenDisplayPrefix of the token, for lists
+  // What it grants in its project: "write" (uploads and triage, and reads) or "read" (reads of
+  // a --private server only).
+  std::string scope = "write";
   base::Timestamp created_at;
   std::optional<base::Timestamp> last_used_at;
   std::optional<base::Timestamp> revoked_at;  // set once by RevokeToken

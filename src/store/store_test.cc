@@ -840,7 +840,7 @@ TEST_F(StoreTest, AVersion2StoreIsMigratedKeepingItsRuns) {
       << sqlite3_errmsg(db);
   sqlite3_close(db);
   auto store = Open();
-  EXPECT_NE(store->Describe().find("schema 5"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 6"), std::string::npos) << store->Describe();
   auto back = All(*store);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0], old);  // its suite has neither definitions nor an epoch
@@ -868,7 +868,7 @@ TEST_F(StoreTest, AVersion1StoreIsMigratedKeepingItsRuns) {
             SQLITE_OK);
   sqlite3_close(db);
   auto store = Open();
-  EXPECT_NE(store->Describe().find("schema 5"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 6"), std::string::npos) << store->Describe();
   EXPECT_EQ(All(*store).size(), 1u);
   EXPECT_TRUE(store->RecordPlan(SamplePlan(0, 1, base::Timestamp{1})).ok());
 }
@@ -1181,7 +1181,7 @@ TEST_F(StoreTest, AVersion3StoreIsMigratedKeepingItsRunsAndAddingAlertsAndTokens
   sqlite3_close(db);
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_NE(store->Describe().find("schema 5"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 6"), std::string::npos) << store->Describe();
   auto back = All(*store);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0], old);
@@ -1212,6 +1212,7 @@ TokenRecord SampleToken(int i, const std::string& project = "gruel",
 
 void ExpectSameToken(const TokenRecord& got, const TokenRecord& want) {
   EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.scope, want.scope);
   EXPECT_EQ(got.project, want.project);
   EXPECT_EQ(got.name, want.name);
   EXPECT_EQ(got.hash, want.hash);
@@ -1224,6 +1225,7 @@ void ExpectSameToken(const TokenRecord& got, const TokenRecord& want) {
 TEST_F(StoreTest, TokensComeBackWithEveryFieldAndAreFoundByHash) {
   std::vector<TokenRecord> tokens = {SampleToken(0, "gruel", "ci"), SampleToken(1, "other"),
                                      SampleToken(2, "gruel", "laptop")};
+  tokens[2].scope = "read";
   {
     auto store = Open();
     EXPECT_TRUE(store->ListTokens(std::nullopt)->empty());
@@ -1339,6 +1341,9 @@ TEST_F(StoreTest, InvalidTokensAreRefusedAndNothingIsWritten) {
   TokenRecord no_prefix = SampleToken(0);
   no_prefix.prefix.clear();
   EXPECT_EQ(store->CreateToken(no_prefix).status().code(), base::StatusCode::kInvalidInput);
+  TokenRecord admin = SampleToken(0);
+  admin.scope = "admin";
+  EXPECT_EQ(store->CreateToken(admin).status().code(), base::StatusCode::kInvalidInput);
   EXPECT_TRUE(store->ListTokens(std::nullopt)->empty());
 
   // The same hash twice is a conflict, whatever the project.
@@ -1364,7 +1369,7 @@ TEST_F(StoreTest, AVersion4StoreIsMigratedKeepingItsRunsAndAlerts) {
   sqlite3_close(db);
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_NE(store->Describe().find("schema 5"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 6"), std::string::npos) << store->Describe();
   auto back = All(*store);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0], old);
@@ -1378,6 +1383,28 @@ TEST_F(StoreTest, AVersion4StoreIsMigratedKeepingItsRunsAndAlerts) {
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   EXPECT_EQ(*id, 1);
   EXPECT_TRUE(store->FindTokenByHash(core::Sha256Hex("plt_token-number-0"))->has_value());
+}
+
+TEST_F(StoreTest, AVersion5StoresTokensKeepTheirRightToWrite) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->CreateToken(SampleToken(0, "gruel", "ci")).ok());
+  }
+  // Back to schema 5 as the previous release left it: tokens without a scope.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "ALTER TABLE tokens DROP COLUMN scope; PRAGMA user_version = 5", 0, 0, 0),
+      SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_NE(store->Describe().find("schema 6"), std::string::npos) << store->Describe();
+  auto tokens = store->ListTokens(std::nullopt);
+  ASSERT_TRUE(tokens.ok());
+  ASSERT_EQ(tokens->size(), 1u);
+  EXPECT_EQ((*tokens)[0].scope, "write");
 }
 
 }  // namespace

@@ -148,7 +148,7 @@ TEST_F(TokensTest, ListNeverShowsTheTokenOrItsHash) {
   Outcome table = Pl({"token", "list"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_EQ(Lines(table.out), 3u) << table.out;
-  EXPECT_TRUE(Contains(table.out, "ID  PROJECT  NAME  PREFIX    CREATED")) << table.out;
+  EXPECT_TRUE(Contains(table.out, "ID  PROJECT  NAME  PREFIX    SCOPE  CREATED")) << table.out;
   EXPECT_TRUE(Contains(table.out, ci.substr(0, 8))) << table.out;
   EXPECT_TRUE(Contains(table.out, "never")) << table.out;  // last used
 
@@ -165,7 +165,8 @@ TEST_F(TokensTest, ListNeverShowsTheTokenOrItsHash) {
   EXPECT_TRUE(first["last_used_at"].is_null());
   EXPECT_TRUE(first["revoked_at"].is_null());
   EXPECT_TRUE(doc["tokens"][1]["name"].is_null());
-  EXPECT_EQ(first.size(), 7u) << first.dump();  // no hash, no token
+  EXPECT_EQ(first["scope"], "write");
+  EXPECT_EQ(first.size(), 8u) << first.dump();  // no hash, no token
 
   Outcome only = Pl({"token", "list", "--project", "other", "--format", "json"});
   ASSERT_EQ(only.exit_code, 0) << only.err;
@@ -278,6 +279,22 @@ TEST_F(TokensTest, TheVerbAndEverySubcommandHaveHelpWithAnExample) {
   EXPECT_EQ(bare.exit_code, 2);
   Outcome unknown = Pl({"token", "frobnicate"});
   EXPECT_EQ(unknown.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace perfledger
+
+namespace perfledger {
+namespace {
+
+TEST_F(TokensTest, AReadScopeIsKeptAndAnUnknownScopeIsBadUsage) {
+  Outcome read = Pl({"token", "create", "--project", "gruel", "--name", "dash", "--scope", "read"});
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  EXPECT_TRUE(Contains(read.err, "created read token")) << read.err;
+  Outcome json = Pl({"token", "list", "--format", "json"});
+  EXPECT_EQ(nlohmann::json::parse(json.out)["tokens"][0]["scope"], "read");
+  Outcome admin = Pl({"token", "create", "--project", "gruel", "--scope", "admin"});
+  EXPECT_EQ(admin.exit_code, 2);
 }
 
 }  // namespace
