@@ -7,6 +7,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "analysis/parameters.h"
 #include "cli/run_metadata.h"
 #include "cli/shell.h"
 #include "env/host.h"
@@ -132,6 +133,7 @@ void RunCalibrate(const CalibrateOptions& opt, Shell* shell) {
   if (opt.runs < 6) {
     return shell->UsageError("--runs: at least 6 (fewer give the median no finite interval)");
   }
+  if (auto s = analysis::CheckRuns(opt.runs, "--runs", 6); !s.ok()) return shell->Fail(s);
   if (opt.target_precision < 0 || opt.target_precision > 100) {
     return shell->UsageError("--target-precision: a percentage above 0 and at most 100");
   }

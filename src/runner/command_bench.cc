@@ -87,13 +87,24 @@ std::string InstructionSource(const CommandBenchOptions& options) {
 base::Result<core::BenchmarkResult> BenchmarkCommand(
     const CommandBenchOptions& options, env::Executor& executor,
     const std::function<void(const RunProgress&)>& progress) {
-  if (options.runs && *options.runs < 1) {
-    return base::InvalidInput("--runs: must be at least 1");
+  // Counts a user sets, bounded so that nothing overflows and no run is planned to last years.
+  constexpr int kMaxRuns = 1'000'000;
+  if (options.runs && (*options.runs < 1 || *options.runs > kMaxRuns)) {
+    return base::InvalidInput(fmt::format("--runs: expected a whole number from 1 to {}, got {}",
+                                          kMaxRuns, *options.runs));
   }
-  if (!options.runs && (options.min_runs < 1 || options.max_runs < options.min_runs)) {
-    return base::InvalidInput("--min-runs and --max-runs: expected 1 <= min <= max");
+  if (!options.runs && (options.min_runs < 1 || options.max_runs < options.min_runs ||
+                        options.max_runs > kMaxRuns)) {
+    return base::InvalidInput(
+        fmt::format("--min-runs and --max-runs: expected 1 <= min <= max <= {}", kMaxRuns));
   }
-  if (options.warmup < 0) return base::InvalidInput("--warmup: must be 0 or more");
+  if (options.warmup < 0 || options.warmup > kMaxRuns) {
+    return base::InvalidInput(fmt::format("--warmup: expected 0 to {}", kMaxRuns));
+  }
+  if (!(options.target_precision > 0 && options.target_precision <= 1)) {
+    return base::InvalidInput(
+        "--target-precision: expected a percentage above 0 and at most 100, like 1");
+  }
   core::BenchmarkResult result;
   result.name = options.name;
   auto failed = [&](std::string_view stage, int index, const env::ProcessResult& r) {

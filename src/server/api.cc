@@ -291,7 +291,8 @@ struct Api::Impl {
                                "--allowed-host {} if it is its name)",
                                host, host));
     }
-    if (req.origin && req.method != "GET" && req.method != "HEAD" && *req.origin != "null") {
+    // "null" (a sandboxed or opaque page) is another site too.
+    if (req.origin && req.method != "GET" && req.method != "HEAD") {
       std::string_view o = *req.origin;
       const size_t scheme = o.find("://");
       const std::string origin_host =

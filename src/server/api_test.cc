@@ -497,6 +497,8 @@ TEST_F(ApiAdmissionTest, OnlyAllowedHostNamesAreAnswered) {
   upload.body = core::WriteArtifact(MakeRun(1, "linux", 100, "gruel"));
   Response r = api.Handle(upload);
   EXPECT_EQ(r.status, 403) << r.body;
+  upload.origin = "null";
+  EXPECT_EQ(api.Handle(upload).status, 403);
   upload.origin = "http://127.0.0.1:8080";
   EXPECT_EQ(api.Handle(upload).status, 201);
 }

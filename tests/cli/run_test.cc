@@ -127,6 +127,12 @@ TEST_F(RunTest, BadInputIsExitTwoWithOneLine) {
            {"--timeout", "soon", "--", "true"},
            {"--measure", "wall,joules", "--", "true"},
            {"--reason", "because", "--", "true"},
+           // Sample counts and precisions out of range: refused, not run for years.
+           {"--runs", "2000000000", "--", "true"},
+           {"--max-runs", "2000000000", "--", "true"},
+           {"--warmup", "-1", "--", "true"},
+           {"--target-precision", "0", "--", "true"},
+           {"--target-precision", "1e400", "--", "true"},
        }) {
     Outcome o = Run(args);
     EXPECT_EQ(o.exit_code, 2) << args[0] << ": " << o.err;
