@@ -20,7 +20,10 @@ namespace {
 
 using perfledger::core::BenchmarkResult;
 
-void Fail(std::string_view adapter, const std::string& what) {
+void Fail(std::string_view adapter, std::string what) {
+  for (char& c : what) {
+    if (static_cast<unsigned char>(c) < 0x20) c = '?';  // NUL and line breaks too
+  }
   std::fprintf(stderr, "adapter %.*s: %s\n", static_cast<int>(adapter.size()), adapter.data(),
                what.c_str());
   __builtin_trap();

@@ -119,6 +119,19 @@ TEST_F(ApiTest, UploadNeedsATokenOfItsProject) {
   EXPECT_TRUE((*tokens)[0].last_used_at.has_value());
 }
 
+// Regression (found by fuzz/api_fuzzer.cc): an error echoing a path that is not UTF-8 (the
+// transport decodes /%FF to the byte 0xFF) was not valid JSON.
+TEST_F(ApiTest, ErrorsEchoingAPathThatIsNotUtf8AreValidJson) {
+  Api api = MakeApi();
+  for (const std::string path : {"/\xff", "/api/v1/\xe2\x82", "/api/v2/\xc0\xaf"}) {
+    Response r = Call(api, "GET", path);
+    EXPECT_EQ(r.status, 404) << r.body;
+    json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(body.is_discarded()) << r.body;
+    EXPECT_NE(body["error"]["message"].get<std::string>().find("\xef\xbf\xbd"), std::string::npos);
+  }
+}
+
 TEST_F(ApiTest, ABatchWithOneBadArtifactStoresNothingAndNamesItsPointer) {
   Api api = MakeApi();
   json bad = json::parse(core::WriteArtifact(MakeRun(2, "linux", 100, "gruel")));
