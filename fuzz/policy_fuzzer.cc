@@ -26,7 +26,7 @@ PlannerInput MakeInput() {
     std::string n = std::to_string(i);
     c.sha = std::string(40 - n.size(), 'c') + n;
     if (i > 0) c.parents.push_back(in.commits.back().sha);
-    if (i % 5 == 4) c.parents.push_back(std::string(40, 'f'));  // a merge
+    if (i % 5 == 4) c.parents.push_back(std::string(40, 'f'));            // a merge
     c.time = perfledger::base::Timestamp{start + i * 270'000'000'000LL};  // 4.5 minutes apart
     c.subject = i % 7 == 3 ? "Faster parser [bench]" : "commit " + n;
     in.commits.push_back(std::move(c));
