@@ -132,6 +132,30 @@ TEST_F(ApiTest, ErrorsEchoingAPathThatIsNotUtf8AreValidJson) {
   }
 }
 
+// Regression (found reading the document cache while fuzzing the API): its key joined the
+// query as "&name=value", so ?metric=wall_time%26project%3Dother (one parameter) had the key
+// of ?metric=wall_time&project=other (two), and any client could have the server answer the
+// second with the first's document until the next upload.
+TEST_F(ApiTest, CachedDocumentsAreNotSharedBetweenDifferentQueries) {
+  Api api = MakeApi();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Call(api, "POST", "/api/v1/projects/gruel/runs",
+                   core::WriteArtifact(MakeRun(i, "linux", 100 + i, "gruel")), token_)
+                  .status,
+              201);
+  }
+  const std::multimap<std::string, std::string> real = {{"metric", "wall_time"},
+                                                        {"project", "gruel"}};
+  const std::multimap<std::string, std::string> crafted = {{"metric", "wall_time&project=gruel"}};
+  Response first = Call(api, "GET", "/api/v1/index", "", std::nullopt, crafted);
+  ASSERT_EQ(first.status, 200) << first.body;
+  Response second = Call(api, "GET", "/api/v1/index", "", std::nullopt, real);
+  ASSERT_EQ(second.status, 200) << second.body;
+  Api fresh = MakeApi();
+  EXPECT_EQ(second.body, Call(fresh, "GET", "/api/v1/index", "", std::nullopt, real).body);
+  EXPECT_NE(second.body, first.body);
+}
+
 TEST_F(ApiTest, ABatchWithOneBadArtifactStoresNothingAndNamesItsPointer) {
   Api api = MakeApi();
   json bad = json::parse(core::WriteArtifact(MakeRun(2, "linux", 100, "gruel")));
