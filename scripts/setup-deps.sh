@@ -11,6 +11,7 @@ packages=(
   sqlite3 python3 python3-jsonschema clang-format hyperfine jq valgrind
   catch2 golang-go python3-pytest python3-pytest-benchmark
   libcpp-httplib-dev chromium
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

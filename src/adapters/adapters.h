@@ -14,6 +14,10 @@
 //     line:column, XML element path) and what was expected:
 //       "bench.json: /benchmarks/3/real_time: expected a number, got \"fast\"".
 //   - An input with no benchmark results at all is an error ("no benchmark results").
+//   - What it returns passes core::ValidateBenchmarks: a result the artifact would refuse (a
+//     custom unit beyond the length limit, a name that is not UTF-8) fails the parse, naming
+//     `source` and the benchmark, so `perfledger run` records that harness as failed instead
+//     of writing no artifact at all.
 #pragma once
 
 #include <span>

@@ -42,6 +42,7 @@
 #include "adapters/adapters.h"
 #include "adapters/json_reading.h"
 #include "base/strings.h"
+#include "core/artifact.h"
 
 namespace perfledger::adapters {
 namespace {
@@ -357,6 +358,8 @@ Parsed ParseBenchmarkDotNet(std::string_view text, const std::string& source) {
     }
     results.push_back(std::move(r));
   }
+  // What the artifact would refuse is refused here, naming the harness output.
+  RETURN_IF_ERROR(core::ValidateBenchmarks(results).WithPrefix(source));
   return results;
 }
 

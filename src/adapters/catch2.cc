@@ -36,6 +36,7 @@
 
 #include "adapters/adapters.h"
 #include "base/strings.h"
+#include "core/artifact.h"
 
 namespace perfledger::adapters {
 namespace {
@@ -296,6 +297,8 @@ Parsed ParseCatch2(std::string_view text, const std::string& source) {
     }
     out.push_back(std::move(b));
   }
+  // What the artifact would refuse is refused here, naming the harness output.
+  RETURN_IF_ERROR(core::ValidateBenchmarks(out).WithPrefix(source));
   return out;
 }
 

@@ -30,6 +30,7 @@
 #include "adapters/adapters.h"
 #include "adapters/bench_text.h"
 #include "base/strings.h"
+#include "core/artifact.h"
 
 namespace perfledger::adapters {
 namespace {
@@ -110,6 +111,8 @@ Parsed ParseCriterion(std::string_view text, const std::string& source) {
                     "123,456 ns/iter (+/- 789)\" from criterion's --output-format bencher)",
                     source));
   }
+  // What the artifact would refuse is refused here, naming the harness output.
+  RETURN_IF_ERROR(core::ValidateBenchmarks(results).WithPrefix(source));
   return results;
 }
 

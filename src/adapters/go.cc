@@ -27,6 +27,7 @@
 
 #include "adapters/adapters.h"
 #include "base/strings.h"
+#include "core/artifact.h"
 
 namespace perfledger::adapters {
 namespace {
@@ -281,6 +282,8 @@ Parsed ParseGo(std::string_view text, const std::string& source) {
     }
     out.push_back(std::move(b));
   }
+  // What the artifact would refuse is refused here, naming the harness output.
+  RETURN_IF_ERROR(core::ValidateBenchmarks(out).WithPrefix(source));
   return out;
 }
 

@@ -210,6 +210,22 @@ TEST(GoTest, MalformedLinesNameTheLine) {
             "go.txt:1: expected a number before the unit \"ns/op\", got \"NaN\"");
 }
 
+// Regression (found by fuzz/adapters_fuzzer.cc): a custom unit the artifact refuses (longer
+// than 32 bytes, or bytes that are not UTF-8) was accepted, so `perfledger run --suite` wrote
+// no artifact at all, losing every other benchmark of the run with it; now the harness's
+// parse fails, naming the benchmark, and the run records that harness as failed.
+TEST(GoTest, UnitsTheArtifactRefusesFailTheParse) {
+  EXPECT_EQ(Error("BenchmarkZip-8  100  12 ns/op  3 compressed-bytes-per-original-kilobyte/op\n"),
+            "go.txt: benchmark \"BenchmarkZip\": metric "
+            "\"compressed-bytes-per-original-kilobyte_per_op\": the unit "
+            "\"compressed-bytes-per-ori\"... is 41 bytes long, more than the limit of 32");
+  EXPECT_EQ(
+      Error("BenchmarkP 0 6 M\xff\n"),
+      "go.txt: benchmark \"BenchmarkP\": metric \"M\xff\": the name \"M\xff\" is not valid UTF-8");
+  // 32 bytes is allowed.
+  EXPECT_EQ(Error("BenchmarkZip 100 3 compressed-bytes-per-original-kb\n"), "(accepted)");
+}
+
 TEST(GoTest, LooksLike) {
   EXPECT_TRUE(LooksLikeGo(ReadFile(DataDir() / "sample.txt")));
   EXPECT_TRUE(LooksLikeGo(ReadFile(DataDir() / "custom_units.txt")));

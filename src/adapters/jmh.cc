@@ -38,6 +38,7 @@
 #include "adapters/adapters.h"
 #include "adapters/json_reading.h"
 #include "base/strings.h"
+#include "core/artifact.h"
 
 namespace perfledger::adapters {
 namespace {
@@ -326,6 +327,8 @@ Parsed ParseJmh(std::string_view text, const std::string& source) {
               [](const core::Metric& a, const core::Metric& b) { return a.name < b.name; });
     results.push_back(std::move(r));
   }
+  // What the artifact would refuse is refused here, naming the harness output.
+  RETURN_IF_ERROR(core::ValidateBenchmarks(results).WithPrefix(source));
   return results;
 }
 

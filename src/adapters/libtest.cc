@@ -28,6 +28,7 @@
 #include "adapters/adapters.h"
 #include "adapters/bench_text.h"
 #include "base/strings.h"
+#include "core/artifact.h"
 
 namespace perfledger::adapters {
 namespace {
@@ -132,6 +133,8 @@ Parsed ParseLibtest(std::string_view text, const std::string& source) {
                     "1,234 ns/iter (+/- 56)\" from cargo bench)",
                     source));
   }
+  // What the artifact would refuse is refused here, naming the harness output.
+  RETURN_IF_ERROR(core::ValidateBenchmarks(results).WithPrefix(source));
   return results;
 }
 

@@ -19,6 +19,7 @@
 #include "adapters/adapters.h"
 #include "adapters/json_reading.h"
 #include "base/strings.h"
+#include "core/artifact.h"
 
 namespace perfledger::adapters {
 namespace {
@@ -202,6 +203,8 @@ Parsed ParsePytestBenchmark(std::string_view text, const std::string& source) {
     ++i;
   }
   if (out.empty()) return InvalidInput(source + ": /benchmarks: no benchmark results");
+  // What the artifact would refuse is refused here, naming the harness output.
+  RETURN_IF_ERROR(core::ValidateBenchmarks(out).WithPrefix(source));
   return out;
 }
 

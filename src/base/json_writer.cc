@@ -10,13 +10,17 @@ namespace perfledger::base {
 
 namespace {
 
-// The bytes a JSON string must escape: '"', '\\' and the control characters below 0x20.
-constexpr std::array<bool, 256> kEscaped = [] {
-  std::array<bool, 256> escaped{};
-  for (int c = 0; c < 0x20; ++c) escaped[c] = true;
-  escaped['"'] = escaped['\\'] = true;
-  return escaped;
+// The bytes a JSON string must escape: '"', '\\' and the control characters below 0x20; and
+// the bytes from 0x80, where a UTF-8 sequence starts that must be checked.
+constexpr std::array<bool, 256> kSpecial = [] {
+  std::array<bool, 256> special{};
+  for (int c = 0; c < 0x20; ++c) special[c] = true;
+  for (int c = 0x80; c < 0x100; ++c) special[c] = true;
+  special['"'] = special['\\'] = true;
+  return special;
 }();
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
 
 }  // namespace
 
@@ -24,11 +28,27 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
   // Characters that need no escape are appended a run at a time: most strings have none.
   size_t plain = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
+  size_t i = 0;
+  while (i < s.size()) {
     const char c = s[i];
-    if (!kEscaped[static_cast<unsigned char>(c)]) continue;
+    if (!kSpecial[static_cast<unsigned char>(c)]) {
+      ++i;
+      continue;
+    }
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      const int n = Utf8SequenceAt(s, i);
+      if (n > 0) {
+        i += static_cast<size_t>(n);
+        continue;
+      }
+      out.append(s.data() + plain, i - plain);
+      out += kReplacement;
+      i += static_cast<size_t>(-n);
+      plain = i;
+      continue;
+    }
     out.append(s.data() + plain, i - plain);
-    plain = i + 1;
+    plain = ++i;
     switch (c) {
       case '"':
         out += "\\\"";

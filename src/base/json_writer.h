@@ -35,7 +35,10 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-// Appends `s` as a JSON string literal (quotes and escapes) to `out`.
+// Appends `s` as a JSON string literal (quotes and escapes) to `out`. JSON text is UTF-8
+// (RFC 8259), so bytes of `s` that are not well-formed UTF-8 become U+FFFD, one for each
+// maximal ill-formed subsequence: whatever `s` holds (a request path echoed in an error, a
+// name a harness printed), the output is valid JSON.
 void AppendJsonString(std::string& out, std::string_view s);
 
 }  // namespace perfledger::base

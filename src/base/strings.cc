@@ -69,6 +69,47 @@ std::string FormatNumber(double v) {
   return out;
 }
 
+int Utf8SequenceAt(std::string_view s, size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  int n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return -1;
+  }
+  for (int k = 1; k < n; ++k) {
+    const size_t at = i + static_cast<size_t>(k);
+    if (at >= s.size()) return -k;
+    const auto b = static_cast<unsigned char>(s[at]);
+    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return -k;
+  }
+  return n;
+}
+
+bool IsUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const int n = Utf8SequenceAt(s, i);
+    if (n < 0) return false;
+    i += static_cast<size_t>(n);
+  }
+  return true;
+}
+
 std::string Quote(std::string_view s) {
   std::string out;
   AppendJsonString(out, s);

@@ -1,6 +1,7 @@
 // Small string helpers shared by every layer.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,15 @@ void AppendNumber(std::string& out, double v);
 
 // Quotes a string for a one-line message: "abc", with control characters escaped.
 std::string Quote(std::string_view s);
+
+// At s[i] (i < s.size()): the length of the well-formed UTF-8 sequence that starts there (The
+// Unicode Standard, table 3-7: 1 for ASCII; no overlong forms, no surrogates, nothing above
+// U+10FFFF) or, negated, the length of the longest prefix of one (at least 1 byte): the
+// "maximal subpart" that one U+FFFD replaces (ibid., section 3.9).
+int Utf8SequenceAt(std::string_view s, size_t i);
+
+// True when `s` is well-formed UTF-8 (as JSON text must be, RFC 8259).
+bool IsUtf8(std::string_view s);
 
 // Splits on a separator character; empty pieces are kept.
 std::vector<std::string> Split(std::string_view s, char sep);

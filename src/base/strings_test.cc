@@ -74,6 +74,40 @@ TEST(JsonWriterTest, EscapesBetweenPlainRuns) {
   EXPECT_EQ(empty.str(), "\"\"");
 }
 
+// Regression (found by fuzz/api_fuzzer.cc and fuzz/adapters_fuzzer.cc): bytes that are not
+// UTF-8 passed through, so an error echoing a request path such as /%FF, or an artifact of a
+// benchmark name a harness printed in Latin-1, was not valid JSON.
+TEST(JsonWriterTest, InvalidUtf8BecomesReplacementCharacters) {
+  auto quoted = [](std::string_view s) {
+    JsonWriter w;
+    w.String(s);
+    return w.Take();
+  };
+  const std::string fffd = "\xef\xbf\xbd";
+  // Well-formed sequences of every length, at the edges of their ranges, pass unchanged.
+  const std::string valid =
+      "\x7f\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xf0\x90\x80\x80\xf4\x8f\xbf\xbf";
+  EXPECT_EQ(quoted(valid), "\"" + valid + "\"");
+  EXPECT_EQ(quoted("a\xff-"), "\"a" + fffd + "-\"");
+  // One U+FFFD per maximal ill-formed subsequence (The Unicode Standard, 3.9).
+  EXPECT_EQ(quoted("\xe2\x82"), "\"" + fffd + "\"");                    // truncated at the end
+  EXPECT_EQ(quoted("\xe2\x82x"), "\"" + fffd + "x\"");                  // cut short
+  EXPECT_EQ(quoted("\xf0\x9f\x98"), "\"" + fffd + "\"");                // a truncated emoji
+  EXPECT_EQ(quoted("\xc0\xaf"), "\"" + fffd + fffd + "\"");             // overlong '/'
+  EXPECT_EQ(quoted("\xed\xa0\x80"), "\"" + fffd + fffd + fffd + "\"");  // a surrogate
+  EXPECT_EQ(quoted("\xf4\x90\x80\x80"), "\"" + fffd + fffd + fffd + fffd + "\"");  // > U+10FFFF
+  EXPECT_EQ(quoted("\x80\"\n"), "\"" + fffd + "\\\"\\n\"");  // a lone continuation, escapes
+}
+
+TEST(StringsTest, IsUtf8) {
+  EXPECT_TRUE(IsUtf8(""));
+  EXPECT_TRUE(IsUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(IsUtf8("caf\xe9"));       // Latin-1
+  EXPECT_FALSE(IsUtf8("\xe2\x82"));      // truncated
+  EXPECT_FALSE(IsUtf8("\xed\xa0\x80"));  // a surrogate
+  EXPECT_FALSE(IsUtf8("\xc0\xaf"));      // overlong
+}
+
 TEST(StringsTest, Split) {
   EXPECT_EQ(Split("a,,b", ','), (std::vector<std::string>{"a", "", "b"}));
   EXPECT_EQ(Split("", ','), (std::vector<std::string>{""}));

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/json_writer.h"
 #include "base/strings.h"
@@ -831,6 +832,101 @@ Result<Run> ArtifactReader::Read(std::string_view json, std::string_view source)
 Result<Run> ReadArtifact(std::string_view json, std::string_view source) {
   ArtifactReader reader;
   return reader.Read(json, source);
+}
+
+// --- Results made in memory ---------------------------------------------------------------
+
+namespace {
+
+// A string of a benchmark result: well-formed UTF-8 (what the reader's JSON parser requires),
+// `max_bytes` at most, and not empty when `non_empty`.
+Status CheckText(std::string_view what, std::string_view s, size_t max_bytes,
+                 bool non_empty = true) {
+  if (non_empty && s.empty()) return InvalidInput(fmt::format("{} is empty", what));
+  if (!base::IsUtf8(s)) {
+    return InvalidInput(
+        fmt::format("{} {} is not valid UTF-8", what, base::Quote(s.substr(0, 64))));
+  }
+  if (s.size() > max_bytes) {
+    return InvalidInput(fmt::format("{} {}... is {} bytes long, more than the limit of {}", what,
+                                    base::Quote(s.substr(0, 24)), s.size(), max_bytes));
+  }
+  return Status::Ok();
+}
+
+Status CheckMeasurement(std::string_view what, double v, bool time_unit) {
+  if (!std::isfinite(v)) return InvalidInput(fmt::format("{} is not a finite number", what));
+  if (time_unit && v < 0) {
+    return InvalidInput(fmt::format("{} is a negative time ({})", what, base::FormatNumber(v)));
+  }
+  return Status::Ok();
+}
+
+Status CheckMetric(const Metric& m) {
+  RETURN_IF_ERROR(CheckText("the name", m.name, kMaxMetricNameBytes));
+  RETURN_IF_ERROR(CheckText("the unit", m.unit, kMaxUnitBytes));
+  const bool time_unit = IsTimeUnit(m.unit);
+  if (m.samples.empty() && !m.summary) return InvalidInput("has neither samples nor a summary");
+  if (m.samples.size() > kMaxSamplesPerMetric) {
+    return InvalidInput(
+        fmt::format("has {} samples, more than {}", m.samples.size(), kMaxSamplesPerMetric));
+  }
+  for (size_t i = 0; i < m.samples.size(); ++i) {
+    RETURN_IF_ERROR(CheckMeasurement(fmt::format("sample {}", i + 1), m.samples[i], time_unit));
+  }
+  if (const auto& s = m.summary) {
+    if (s->n < 1) return InvalidInput(fmt::format("the summary's n is {}, not positive", s->n));
+    RETURN_IF_ERROR(CheckMeasurement("the summary's mean", s->mean, time_unit));
+    RETURN_IF_ERROR(CheckMeasurement("the summary's stddev", s->stddev.value_or(0), true));
+    const std::pair<std::string_view, const std::optional<double>*> optionals[] = {
+        {"median", &s->median}, {"min", &s->min},     {"max", &s->max},
+        {"lower", &s->lower},   {"upper", &s->upper},
+    };
+    for (const auto& [key, value] : optionals) {
+      if (*value) {
+        RETURN_IF_ERROR(CheckMeasurement(fmt::format("the summary's {}", key), **value, time_unit));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckBenchmark(const BenchmarkResult& b) {
+  RETURN_IF_ERROR(CheckText("the name", b.name, kMaxNameBytes));
+  if (b.error) {
+    RETURN_IF_ERROR(CheckText("the error", *b.error, kMaxErrorBytes, /*non_empty=*/false));
+  }
+  if (b.metrics.empty() && !b.error) return InvalidInput("has no metric and no error");
+  if (b.metrics.size() > kMaxMetricsPerBenchmark) {
+    return InvalidInput(
+        fmt::format("has {} metrics, more than {}", b.metrics.size(), kMaxMetricsPerBenchmark));
+  }
+  std::set<std::string_view> names;
+  for (const Metric& m : b.metrics) {
+    RETURN_IF_ERROR(CheckMetric(m).WithPrefix(fmt::format("metric {}", base::Quote(m.name))));
+    if (!names.insert(m.name).second) {
+      return InvalidInput(fmt::format("metric {} appears twice", base::Quote(m.name)));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateBenchmarks(std::span<const BenchmarkResult> benchmarks) {
+  if (benchmarks.size() > kMaxBenchmarksPerRun) {
+    return InvalidInput(fmt::format("{} benchmark results, more than the limit of {}",
+                                    benchmarks.size(), kMaxBenchmarksPerRun));
+  }
+  std::set<std::string_view> names;
+  for (const BenchmarkResult& b : benchmarks) {
+    const std::string_view shown = std::string_view(b.name).substr(0, 64);
+    RETURN_IF_ERROR(CheckBenchmark(b).WithPrefix(fmt::format("benchmark {}", base::Quote(shown))));
+    if (!names.insert(b.name).second) {
+      return InvalidInput(fmt::format("benchmark {} appears twice", base::Quote(shown)));
+    }
+  }
+  return Status::Ok();
 }
 
 // --- Writing -------------------------------------------------------------------------------

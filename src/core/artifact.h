@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,17 @@ class ArtifactReader {
 
 // One-shot convenience over ArtifactReader.
 base::Result<Run> ReadArtifact(std::string_view json, std::string_view source);
+
+// What the reader requires of a run's benchmark results, for results made in memory (the
+// harness adapters) rather than read: names unique; every string well-formed UTF-8, not empty
+// (an error may be) and within core/limits.h; at most so many benchmarks, metrics and
+// samples; each metric with samples or a summary (n >= 1), every number finite and no time
+// negative. kInvalidInput naming the benchmark and metric, e.g.
+//   benchmark "BenchmarkZip": metric "compressed-ratio_per_op": the unit
+//   "compressed-ratio-of-orig"... is 40 bytes long, more than the limit of 32
+// A run whose benchmarks pass, with its other fields valid, writes an artifact the reader
+// accepts.
+base::Status ValidateBenchmarks(std::span<const BenchmarkResult> benchmarks);
 
 // The canonical single-line JSON of a run (no trailing newline).
 std::string WriteArtifact(const Run& run);

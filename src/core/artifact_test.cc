@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -377,6 +378,66 @@ TEST(ArtifactTest, OversizedNamesAndCountsAreRefusedWithThePointer) {
     const std::string error = Error(doc);
     EXPECT_NE(error.find(c.expected), std::string::npos) << c.name << ": " << error.substr(0, 300);
     EXPECT_LT(error.size(), 400u) << c.name;  // the message quotes, never echoes, the input
+  }
+}
+
+// Results made in memory (the adapters) are checked against what the reader requires; each
+// refusal is also the reader's, so a run whose benchmarks pass writes a readable artifact.
+TEST(ArtifactTest, ValidateBenchmarksRefusesWhatTheReaderRefuses) {
+  auto benchmark = [] {
+    BenchmarkResult b;
+    b.name = "compile/hello";
+    b.metrics.push_back({"wall_time", "ns", Direction::kLower, {1830211, 1829001}, {}});
+    Summary s;
+    s.n = 10;
+    s.mean = 5;
+    s.stddev = 1;
+    b.metrics.push_back({"widgets", "count", Direction::kLower, {}, s});
+    return b;
+  };
+  auto read_back = [](const std::vector<BenchmarkResult>& benchmarks) {
+    auto run = ReadArtifact(Example().dump(), "a.json");
+    EXPECT_TRUE(run.ok()) << run.status().ToString();
+    run->benchmarks = benchmarks;
+    return ReadArtifact(WriteArtifact(*run), "b.json").ok();
+  };
+  EXPECT_TRUE(ValidateBenchmarks(std::vector{benchmark()}).ok());
+  EXPECT_TRUE(read_back({benchmark()}));
+  struct Case {
+    std::string name;
+    std::function<void(std::vector<BenchmarkResult>&)> mutate;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {"empty name", [](auto& v) { v[0].name = ""; }, "benchmark \"\": the name is empty"},
+      {"long name", [](auto& v) { v[0].name = std::string(1025, 'x'); },
+       "is 1025 bytes long, more than the limit of 1024"},
+      {"not UTF-8", [](auto& v) { v[0].name = "caf\xe9"; },
+       "benchmark \"caf\xe9\": the name \"caf\xe9\" is not valid UTF-8"},
+      {"long unit", [](auto& v) { v[0].metrics[0].unit = std::string(33, 'n'); },
+       "benchmark \"compile/hello\": metric \"wall_time\": the unit "
+       "\"nnnnnnnnnnnnnnnnnnnnnnnn\"... "
+       "is 33 bytes long, more than the limit of 32"},
+      {"empty unit", [](auto& v) { v[0].metrics[1].unit = ""; },
+       "metric \"widgets\": the unit is empty"},
+      {"negative time", [](auto& v) { v[0].metrics[0].samples[1] = -1; },
+       "metric \"wall_time\": sample 2 is a negative time (-1)"},
+      {"infinity", [](auto& v) { v[0].metrics[1].summary->mean = HUGE_VAL; },
+       "metric \"widgets\": the summary's mean is not a finite number"},
+      {"n zero", [](auto& v) { v[0].metrics[1].summary->n = 0; },
+       "metric \"widgets\": the summary's n is 0, not positive"},
+      {"nothing measured", [](auto& v) { v[0].metrics[1].summary.reset(); },
+       "metric \"widgets\": has neither samples nor a summary"},
+      {"no metric", [](auto& v) { v[0].metrics.clear(); }, "has no metric and no error"},
+      {"twice", [](auto& v) { v.push_back(v[0]); }, "benchmark \"compile/hello\" appears twice"},
+  };
+  for (const auto& c : cases) {
+    std::vector<BenchmarkResult> v = {benchmark()};
+    c.mutate(v);
+    const base::Status s = ValidateBenchmarks(v);
+    EXPECT_EQ(s.code(), base::StatusCode::kInvalidInput) << c.name;
+    EXPECT_NE(s.message().find(c.expected), std::string::npos) << c.name << ": " << s.message();
+    EXPECT_FALSE(read_back(v)) << c.name;
   }
 }
 

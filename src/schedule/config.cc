@@ -48,7 +48,10 @@ base::Result<Policy> ParsePolicy(std::string_view text, const std::string& sourc
                                           Where(source_name, section_node->source()),
                                           Describe(*section_node)));
   }
-  for (const auto& [key, value] : *section) {
+  for (const auto& [key, node] : *section) {
+    // A reference, not the structured binding, is what the lambdas below capture: clang
+    // before 16 cannot capture a structured binding.
+    const toml::node& value = node;
     const std::string where = Where(source_name, value.source());
     const std::string k(key.str());
     auto bad = [&](std::string_view expected) {

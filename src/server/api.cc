@@ -773,9 +773,13 @@ struct Api::Impl {
     return catalog_;
   }
 
+  // Each part is preceded by its length: a path, name or value holding '&' or '=' must not
+  // make the key of another request (and be answered with that request's document).
   static std::string CacheKey(const Request& req) {
-    std::string key = req.path;
-    for (const auto& [k, v] : req.query) key += "&" + k + "=" + v;
+    std::string key = fmt::format("{}:{}", req.path.size(), req.path);
+    for (const auto& [k, v] : req.query) {
+      key += fmt::format("|{}:{}={}:{}", k.size(), k, v.size(), v);
+    }
     return key;
   }
 
@@ -791,6 +795,11 @@ struct Api::Impl {
       auto& l = cache_locks_[key];
       if (!l) l = std::make_shared<std::mutex>();
       key_lock = l;
+      // Every distinct query makes a key: the locks no request holds are dropped, or the map
+      // would grow by one for every query string ever asked for.
+      if (cache_locks_.size() > 256) {
+        std::erase_if(cache_locks_, [](const auto& e) { return e.second.use_count() == 1; });
+      }
     }
     std::lock_guard<std::mutex> computing(*key_lock);
     {

@@ -119,6 +119,43 @@ TEST_F(ApiTest, UploadNeedsATokenOfItsProject) {
   EXPECT_TRUE((*tokens)[0].last_used_at.has_value());
 }
 
+// Regression (found by fuzz/api_fuzzer.cc): an error echoing a path that is not UTF-8 (the
+// transport decodes /%FF to the byte 0xFF) was not valid JSON.
+TEST_F(ApiTest, ErrorsEchoingAPathThatIsNotUtf8AreValidJson) {
+  Api api = MakeApi();
+  for (const std::string path : {"/\xff", "/api/v1/\xe2\x82", "/api/v2/\xc0\xaf"}) {
+    Response r = Call(api, "GET", path);
+    EXPECT_EQ(r.status, 404) << r.body;
+    json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(body.is_discarded()) << r.body;
+    EXPECT_NE(body["error"]["message"].get<std::string>().find("\xef\xbf\xbd"), std::string::npos);
+  }
+}
+
+// Regression (found reading the document cache while fuzzing the API): its key joined the
+// query as "&name=value", so ?metric=wall_time%26project%3Dother (one parameter) had the key
+// of ?metric=wall_time&project=other (two), and any client could have the server answer the
+// second with the first's document until the next upload.
+TEST_F(ApiTest, CachedDocumentsAreNotSharedBetweenDifferentQueries) {
+  Api api = MakeApi();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Call(api, "POST", "/api/v1/projects/gruel/runs",
+                   core::WriteArtifact(MakeRun(i, "linux", 100 + i, "gruel")), token_)
+                  .status,
+              201);
+  }
+  const std::multimap<std::string, std::string> real = {{"metric", "wall_time"},
+                                                        {"project", "gruel"}};
+  const std::multimap<std::string, std::string> crafted = {{"metric", "wall_time&project=gruel"}};
+  Response first = Call(api, "GET", "/api/v1/index", "", std::nullopt, crafted);
+  ASSERT_EQ(first.status, 200) << first.body;
+  Response second = Call(api, "GET", "/api/v1/index", "", std::nullopt, real);
+  ASSERT_EQ(second.status, 200) << second.body;
+  Api fresh = MakeApi();
+  EXPECT_EQ(second.body, Call(fresh, "GET", "/api/v1/index", "", std::nullopt, real).body);
+  EXPECT_NE(second.body, first.body);
+}
+
 TEST_F(ApiTest, ABatchWithOneBadArtifactStoresNothingAndNamesItsPointer) {
   Api api = MakeApi();
   json bad = json::parse(core::WriteArtifact(MakeRun(2, "linux", 100, "gruel")));

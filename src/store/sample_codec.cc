@@ -9,6 +9,8 @@ namespace perfledger::store {
 namespace {
 
 constexpr double kExactIntegerLimit = 9007199254740992.0;  // 2^53
+constexpr int64_t kMaxInteger = int64_t{1} << 53;
+constexpr int64_t kMaxDelta = 2 * kMaxInteger;
 constexpr char kTagDoubles = 0;
 constexpr char kTagIntegerDeltas = 1;
 
@@ -82,6 +84,11 @@ base::Result<std::vector<double>> DecodeSamples(std::string_view blob) {
         shift += 7;
       }
       int64_t d = static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+      // The encoder writes values within +-2^53 only, so no difference exceeds 2^54 and no
+      // sum leaves +-2^53: a blob where one does (which would overflow) is corrupt.
+      if (d > kMaxDelta || d < -kMaxDelta || prev + d > kMaxInteger || prev + d < -kMaxInteger) {
+        return base::Internal("stored samples are corrupted (an integer beyond 2^53)");
+      }
       prev += d;
       out.push_back(static_cast<double>(prev));
     }

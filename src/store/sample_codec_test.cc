@@ -41,5 +41,21 @@ TEST(SampleCodecTest, CorruptBlobsAreErrorsNotCrashes) {
   EXPECT_FALSE(DecodeSamples(std::string("\x07", 1)).ok());          // unknown tag
 }
 
+// Regression (found by fuzz/sample_codec_fuzzer.cc): a blob of differences the encoder never
+// writes summed past INT64_MIN, undefined behaviour (UBSan: signed integer overflow); it is
+// an error now, like any other corrupt blob.
+TEST(SampleCodecTest, DifferencesBeyondTheIntegerRangeAreCorruptNotOverflows) {
+  // One difference of -2^63 (the zigzag varint of 2^64 - 1), then -3.
+  EXPECT_FALSE(
+      DecodeSamples(std::string("\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x05", 12)).ok());
+  // Two differences of 2^53 each: within the range apiece, their sum 2^54 is not.
+  const std::string one = std::string("\x01") + "\x80\x80\x80\x80\x80\x80\x80\x20";
+  auto first = DecodeSamples(one);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, std::vector<double>{9007199254740992.0});
+  const std::string twice = one + "\x80\x80\x80\x80\x80\x80\x80\x20";
+  EXPECT_FALSE(DecodeSamples(twice).ok());
+}
+
 }  // namespace
 }  // namespace perfledger::store
