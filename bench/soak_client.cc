@@ -63,8 +63,8 @@ std::string Artifact(const std::string& project, long t, long i, bool slow) {
   r.commit.branch = "main";
   r.commit.time = perfledger::base::Timestamp{(1'790'000'000LL + i * 60 + t) * 1'000'000'000};
   r.commit.subject = "soak commit";
-  r.commit_range = {i > 0 ? std::optional<std::string>(Sha(t, i - 1)) : std::nullopt,
-                    r.commit.sha, 1};
+  r.commit_range = {i > 0 ? std::optional<std::string>(Sha(t, i - 1)) : std::nullopt, r.commit.sha,
+                    1};
   r.reason = perfledger::core::Reason::kPush;
   r.platform = "soak-" + std::to_string(t % 4);
   r.environment.os = "linux";

@@ -221,7 +221,8 @@ TEST(GoTest, UnitsTheArtifactRefusesFailTheParse) {
             "\"compressed-bytes-per-ori\"... is 41 bytes long, more than the limit of 32");
   EXPECT_EQ(
       Error("BenchmarkP 0 6 M\xff\n"),
-      "go.txt: benchmark \"BenchmarkP\": metric \"M\xff\": the name \"M\xff\" is not valid UTF-8");
+      "go.txt: benchmark \"BenchmarkP\": metric \"M\xef\xbf\xbd\": the name \"M\xef\xbf\xbd\" is "
+      "not valid UTF-8");
   // 32 bytes is allowed.
   EXPECT_EQ(Error("BenchmarkZip 100 3 compressed-bytes-per-original-kb\n"), "(accepted)");
 }
