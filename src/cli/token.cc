@@ -56,10 +56,11 @@ void RunCreate(const CreateOptions& opt, Shell* shell) {
   fmt::print("{}\n", *token);
   std::fflush(stdout);
   fmt::print(stderr,
-             "created {} token {}{} for project {}; it will not be shown again: keep it now (e.g. "
-             "as a CI secret) and send it as the header 'Authorization: Bearer <token>'\n",
-             opt.scope, *id, opt.has_name ? fmt::format(" ('{}')", opt.name) : std::string(),
-             opt.project);
+             "created token {}{} for project {} (scope {}); it will not be shown again: keep it "
+             "now (e.g. as a CI secret) and send it as the header 'Authorization: Bearer "
+             "<token>'\n",
+             *id, opt.has_name ? fmt::format(" ('{}')", opt.name) : std::string(), opt.project,
+             opt.scope);
 }
 
 // ---- list ----

@@ -813,7 +813,7 @@ TEST_F(ApiHttpTest, AlertsAreGroupedAndTriagedOverHttp) {
   EXPECT_FALSE(doc["groups"][0]["summary"].get<std::string>().empty());
 
   const std::string path = "/api/v1/alerts/" + std::to_string(linux_alert["id"].get<int>());
-  Reply ack = s.Patch(path, R"({"status": "acknowledged", "note": "new tokenizer"})");
+  Reply ack = s.Patch(path, R"({"status": "acknowledged", "note": "new tokenizer"})", Token());
   ASSERT_EQ(ack.status, 200) << ack.body;
   EXPECT_EQ(ack.Json()["status"], "acknowledged");
   EXPECT_EQ(ack.Json()["note"], "new tokenizer");
@@ -825,7 +825,7 @@ TEST_F(ApiHttpTest, AlertsAreGroupedAndTriagedOverHttp) {
   json cli = json::parse(Pl({"alerts", "--status", "acknowledged", "--format", "json"}).out);
   ASSERT_EQ(cli["alerts"].size(), 1u);
   EXPECT_EQ(cli["alerts"][0]["note"], "new tokenizer");
-  Reply resolved = s.Patch(path, R"({"status": "resolved"})");
+  Reply resolved = s.Patch(path, R"({"status": "resolved"})", Token());
   ASSERT_EQ(resolved.status, 200) << resolved.body;
   EXPECT_EQ(resolved.Json()["status"], "resolved");
   EXPECT_EQ(resolved.Json()["note"], "new tokenizer");
@@ -988,7 +988,7 @@ TEST_F(ApiHttpTest, ABadArtifactIs400WithItsJsonPointer) {
   EXPECT_EQ(e.status, 400) << e.body;
   EXPECT_EQ(e.Json()["error"]["pointer"], "/project");
   // Alert triage bodies too.
-  Reply patch = s.Patch("/api/v1/alerts/1", R"({"status": "gone"})");
+  Reply patch = s.Patch("/api/v1/alerts/1", R"({"status": "gone"})", Token());
   EXPECT_EQ(patch.status, 400) << patch.body;
   EXPECT_EQ(patch.Json()["error"]["pointer"], "/status");
   EXPECT_EQ(RunsTotal(s), static_cast<int64_t>(CliRuns().size()));
@@ -1040,10 +1040,10 @@ TEST_F(ApiHttpTest, UnknownRoutesAlertsAndCommitsAre404) {
     EXPECT_EQ(r.status, 404) << path << ": " << r.body;
     EXPECT_EQ(r.Code(), "not_found") << path;
   }
-  Reply alert = s.Patch("/api/v1/alerts/9999", R"({"status": "acknowledged"})");
+  Reply alert = s.Patch("/api/v1/alerts/9999", R"({"status": "acknowledged"})", Token());
   EXPECT_EQ(alert.status, 404) << alert.body;
   EXPECT_NE(alert.body.find("9999"), std::string::npos);
-  EXPECT_EQ(s.Patch("/api/v1/alerts/abc", R"({"status": "acknowledged"})").status, 404);
+  EXPECT_EQ(s.Patch("/api/v1/alerts/abc", R"({"status": "acknowledged"})", Token()).status, 404);
   Reply commit = s.Get(Query("/api/v1/compare", {{"base", "deadbeef"}, {"head", Sha(kCommits)}}));
   EXPECT_EQ(commit.status, 404) << commit.body;
   EXPECT_NE(commit.body.find("deadbeef"), std::string::npos) << commit.body;

@@ -290,7 +290,7 @@ namespace {
 TEST_F(TokensTest, AReadScopeIsKeptAndAnUnknownScopeIsBadUsage) {
   Outcome read = Pl({"token", "create", "--project", "gruel", "--name", "dash", "--scope", "read"});
   ASSERT_EQ(read.exit_code, 0) << read.err;
-  EXPECT_TRUE(Contains(read.err, "created read token")) << read.err;
+  EXPECT_TRUE(Contains(read.err, "(scope read)")) << read.err;
   Outcome json = Pl({"token", "list", "--format", "json"});
   EXPECT_EQ(nlohmann::json::parse(json.out)["tokens"][0]["scope"], "read");
   Outcome admin = Pl({"token", "create", "--project", "gruel", "--scope", "admin"});
