@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libfmt-dev libsimdjson-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev libssl-dev
   libgit2-dev libtomlplusplus-dev libyaml-cpp-dev libpugixml-dev
-  libgtest-dev libgmock-dev libboost-math-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libboost-dev libboost-math-dev zlib1g-dev libbenchmark-dev
   sqlite3 python3 python3-jsonschema clang-format hyperfine jq valgrind
   catch2 golang-go python3-pytest python3-pytest-benchmark
   libcpp-httplib-dev chromium

@@ -1,7 +1,10 @@
 // perfledger serve: the HTTP API and the dashboard over one store.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "cli/shell.h"
 #include "env/env.h"
@@ -18,7 +21,20 @@ struct ServeFlags {
   std::string max_body = "64";
   int threads = 16;
   bool access_log = false;
+  std::vector<std::string> allowed_hosts;
+  double header_timeout = 10, idle_timeout = 5, body_timeout = 120;
+  int max_connections = 10'000;
 };
+
+// A timeout flag's value as a duration: 0.1 to 3600 seconds.
+bool ParseTimeout(const char* flag, double seconds, std::chrono::milliseconds* out, Shell* shell) {
+  if (!(seconds >= 0.1 && seconds <= 3600)) {
+    shell->UsageError(fmt::format("{}: expected seconds from 0.1 to 3600, got {}", flag, seconds));
+    return false;
+  }
+  *out = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  return true;
+}
 
 void RunServe(const ServeFlags& flags, Shell* shell) {
   if (flags.port < 0 || flags.port > 65535) {
@@ -34,7 +50,26 @@ void RunServe(const ServeFlags& flags, Shell* shell) {
         "--max-body: expected a size in MiB above 0 and at most 4096, like 64, got '{}'",
         flags.max_body));
   }
+  if (flags.max_connections < 1 || flags.max_connections > 1'000'000) {
+    return shell->UsageError(
+        fmt::format("--max-connections: expected 1 to 1000000, got {}", flags.max_connections));
+  }
+  for (const std::string& host : flags.allowed_hosts) {
+    if (host.empty() || host.find_first_of(" /:@") != std::string::npos) {
+      return shell->UsageError(fmt::format(
+          "--allowed-host: expected a host name without port or scheme, like perf.example.org "
+          "(or * for any), got '{}'",
+          host));
+    }
+  }
   server::ServeOptions options;
+  if (!ParseTimeout("--header-timeout", flags.header_timeout, &options.header_timeout, shell) ||
+      !ParseTimeout("--idle-timeout", flags.idle_timeout, &options.idle_timeout, shell) ||
+      !ParseTimeout("--body-timeout", flags.body_timeout, &options.body_timeout, shell)) {
+    return;
+  }
+  options.max_connections = flags.max_connections;
+  options.api.allowed_hosts = flags.allowed_hosts;
   options.api.db = shell->db;
   options.api.private_reads = flags.private_reads;
   options.api.web_root = flags.web_root;
@@ -78,7 +113,8 @@ void AddServeVerb(CLI::App& app, Shell* shell) {
       "in flight finish first, and every upload is stored whole or not at all.\n\n"
       "Example:\n"
       "  perfledger serve --db perf.db --port 8080\n"
-      "  perfledger serve --bind 0.0.0.0 --private --web-root web/dist");
+      "  perfledger serve --bind 0.0.0.0 --private --web-root web/dist\n"
+      "  perfledger serve --bind 127.0.0.1 --allowed-host perf.example.org  (behind a proxy)");
   cmd->add_option("--bind", flags->bind, "Address to listen on (default 127.0.0.1)");
   cmd->add_option("--port", flags->port, "Port (default 8080; 0 picks a free one)");
   cmd->add_flag("--private", flags->private_reads, "Every API request needs a token");
@@ -87,6 +123,19 @@ void AddServeVerb(CLI::App& app, Shell* shell) {
   cmd->add_option("--max-body", flags->max_body, "Largest request body in MiB (default 64)");
   cmd->add_option("--threads", flags->threads, "Requests served at once (default 16)");
   cmd->add_flag("--access-log", flags->access_log, "Log every request on stderr");
+  cmd->add_option("--allowed-host", flags->allowed_hosts,
+                  "A host name clients may reach the server by (the Host header), besides IP "
+                  "addresses and localhost; repeatable; * allows any (behind a proxy that checks "
+                  "it)");
+  cmd->add_option("--header-timeout", flags->header_timeout,
+                  "Seconds a new connection has to send its request head (default 10)");
+  cmd->add_option("--idle-timeout", flags->idle_timeout,
+                  "Seconds a keep-alive connection may wait for its next request (default 5)");
+  cmd->add_option("--body-timeout", flags->body_timeout,
+                  "Seconds a request body may take to arrive, and a response to be read "
+                  "(default 120)");
+  cmd->add_option("--max-connections", flags->max_connections,
+                  "Connections open at once; more are closed on arrival (default 10000)");
   cmd->callback([flags, shell] { RunServe(*flags, shell); });
 }
 

@@ -463,6 +463,13 @@ struct Api::Impl {
     return std::nullopt;
   }
 
+  Response BodyTooLarge(const Request& req, std::string* route_name) const {
+    Resolved r = Resolve(req, route_name);
+    if (r.entry != nullptr) return TooLarge(r.entry->body_limit, *r.entry);
+    return Error(413, "payload_too_large",
+                 fmt::format("{} {} takes no request body", req.method, req.path));
+  }
+
   Response Handle(const Request& req, std::string* route_name) {
     Resolved r = Resolve(req, route_name);
     if (r.refused) return std::move(*r.refused);
@@ -1330,6 +1337,22 @@ std::optional<Response> Api::Admit(const Request& head, size_t* body_limit) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     metrics_.ObserveRequest(head.method, route, r->status, seconds);
   }
+  return r;
+}
+
+Response Api::BodyTooLarge(const Request& head) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string route = "unmatched";
+  Response r;
+  try {
+    r = impl_->BodyTooLarge(head, &route);
+  } catch (const std::exception& e) {
+    r = Error(413, "payload_too_large", "request body too large");
+  }
+  for (const auto& h : SecurityHeaders()) r.headers.push_back(h);
+  metrics_.ObserveRequest(
+      head.method, route, r.status,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return r;
 }
 

@@ -1,5 +1,5 @@
 // The HTTP API (docs/api.md) as a function from a request to a response, independent of the
-// HTTP library: server.cc only moves bytes between cpp-httplib and Api::Handle, so routing,
+// HTTP library: server.cc only moves bytes between the sockets and Api::Admit/Handle, so routing,
 // authentication and every document are testable without sockets, and the route table is
 // what docs/openapi.json is checked against.
 #pragma once
@@ -102,6 +102,10 @@ class Api {
   // nullopt when its body may be read, and then `*body_limit` is the most bytes it may have
   // once decoded (0 for a request that takes no body). Never throws; thread-safe.
   std::optional<Response> Admit(const Request& head, size_t* body_limit);
+
+  // The 413 for a request whose body turned out larger than the limit Admit gave (a chunked or
+  // compressed body is only counted as it arrives); names the limit. Never throws.
+  Response BodyTooLarge(const Request& head);
 
   // Headers every response carries (Content-Security-Policy, X-Frame-Options, ...); the
   // transport adds them to the responses it makes itself too.
