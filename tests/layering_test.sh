@@ -12,8 +12,9 @@ declare -A allowed=(
   [runner]="base core env adapters runner"
   [store]="base core store"
   [schedule]="base core analysis store schedule"
-  [server]="base core env adapters analysis runner store schedule server"
-  [cli]="base core env adapters analysis runner store schedule server cli"
+  [service]="base core env adapters analysis runner store schedule service"
+  [server]="base core env adapters analysis runner store schedule service server"
+  [cli]="base core env adapters analysis runner store schedule service server cli"
 )
 status=0
 for dir in "$root"/src/*/; do

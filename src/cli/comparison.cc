@@ -13,7 +13,7 @@
 #include "core/limits.h"
 #include "env/env.h"
 #include "schedule/commit_source.h"
-#include "server/views.h"
+#include "service/documents.h"
 
 namespace perfledger::cli {
 namespace {
@@ -23,7 +23,7 @@ using analysis::ComparisonRow;
 using analysis::Verdict;
 using Side = ComparedRun;
 
-using schedule::LooksLikeSha;
+using service::LooksLikeSha;
 
 // A file, else a commit (sha, prefix or git ref) whose run is in the store.
 base::Result<Side> Load(const std::string& what, const std::string& platform,
@@ -55,12 +55,12 @@ base::Result<Side> Load(const std::string& what, const std::string& platform,
     }
     sha = *resolved;
   }
-  auto run = schedule::FindRunOfCommit(**store, what, sha, platform, shell->db);
+  auto run = service::FindRunOfCommit(**store, what, sha, platform, shell->db);
   if (!run.ok() && run.status().code() == base::StatusCode::kNotFound && hex) {
     // Not a stored sha prefix: maybe a ref of the repository that looks like hex ("cafe").
     auto resolved = schedule::ResolveCommit(repo, what);
     if (resolved.ok() && *resolved != sha) {
-      run = schedule::FindRunOfCommit(**store, what, *resolved, platform, shell->db);
+      run = service::FindRunOfCommit(**store, what, *resolved, platform, shell->db);
     }
   }
   if (!run.ok()) {
@@ -210,8 +210,8 @@ void PrintMarkdown(const Comparison& c, const Side& base, const Side& head, bool
 
 void PrintJson(const Comparison& c, const Side& base, const Side& head, bool advisory,
                const std::string& why, const NoiseHistory& history) {
-  fmt::print("{}\n", server::ComparisonJson(c, {base.run, base.source}, {head.run, head.source},
-                                            advisory, why, history));
+  fmt::print("{}\n", service::ComparisonJson(c, {base.run, base.source}, {head.run, head.source},
+                                             advisory, why, history));
 }
 
 std::string Xml(std::string_view s) {

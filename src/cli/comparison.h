@@ -13,7 +13,7 @@
 #include "base/status.h"
 #include "cli/shell.h"
 #include "core/run.h"
-#include "schedule/comparison.h"
+#include "service/comparison.h"
 
 namespace perfledger::cli {
 
@@ -29,9 +29,9 @@ base::Result<ComparedRun> LoadComparedRun(const std::string& what, const std::st
                                           const std::string& repo, Shell* shell,
                                           std::unique_ptr<store::Store>* store);
 
-using schedule::LoadNoiseHistory;
-using schedule::NoiseHistory;
-using schedule::NoiseHistoryBuilder;
+using service::LoadNoiseHistory;
+using service::NoiseHistory;
+using service::NoiseHistoryBuilder;
 
 // --metric, --threshold, --alpha, --format, --allow-cross-environment, --no-history.
 struct ComparisonFlags {

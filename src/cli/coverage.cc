@@ -6,8 +6,8 @@
 #include "base/time.h"
 #include "cli/schedule_options.h"
 #include "cli/shell.h"
-#include "schedule/scheduler.h"
-#include "server/views.h"
+#include "service/documents.h"
+#include "service/plan.h"
 
 namespace perfledger::cli {
 namespace {
@@ -20,7 +20,7 @@ struct HistoryOptions {
                     "recorded plan saw)");
     cmd->add_option("--branch", branch, "With --repo: the branch (default: its HEAD)");
   }
-  schedule::HistorySource Source() const { return {repo, branch}; }
+  service::HistorySource Source() const { return {repo, branch}; }
 };
 
 struct CoverageOptions {
@@ -33,7 +33,7 @@ std::string PercentText(const std::optional<double>& v) {
 }
 
 void RunCoverage(const CoverageOptions& opt, Shell* shell) {
-  schedule::CoverageRequest req;
+  service::CoverageRequest req;
   req.source = opt.history.Source();
   if (!opt.platform.empty()) req.platform = opt.platform;
   if (!opt.range.empty()) req.range = opt.range;
@@ -44,12 +44,12 @@ void RunCoverage(const CoverageOptions& opt, Shell* shell) {
   }
   auto store = shell->OpenStore(/*create=*/false);
   if (!store.ok()) return shell->Fail(store.status());
-  auto report = schedule::CoverageOf(**store, req);
+  auto report = service::CoverageOf(**store, req);
   if (!report.ok()) return shell->Fail(report.status());
   if (opt.format == "json") {
     base::JsonWriter w;
     w.BeginArray();
-    for (const auto& r : report->rows) server::WriteCoverageRow(w, r);
+    for (const auto& r : report->rows) service::WriteCoverageRow(w, r);
     w.EndArray();
     fmt::print("{}\n", w.str());
     return;
@@ -84,7 +84,7 @@ struct GapsOptions {
 };
 
 void RunGaps(const GapsOptions& opt, Shell* shell) {
-  schedule::GapsRequest req;
+  service::GapsRequest req;
   req.source = opt.history.Source();
   if (opt.max_commits < 0) return shell->UsageError("--max-commits: must be 0 or more");
   req.bounds.max_commits = opt.max_commits;
@@ -98,10 +98,10 @@ void RunGaps(const GapsOptions& opt, Shell* shell) {
   req.now = *now;
   auto store = shell->OpenStore(/*create=*/false);
   if (!store.ok()) return shell->Fail(store.status());
-  auto report = schedule::GapsOf(**store, req);
+  auto report = service::GapsOf(**store, req);
   if (!report.ok()) return shell->Fail(report.status());
   if (opt.format == "json") {
-    fmt::print("{}\n", server::GapsJson(*report));
+    fmt::print("{}\n", service::GapsJson(*report));
   } else {
     fmt::print("gaps on {} at {}: {} expected benchmark{} per platform\n", report->branch,
                report->head.substr(0, 12), report->expected.size(),

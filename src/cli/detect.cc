@@ -1,5 +1,5 @@
 // perfledger detect, alerts and index: change points over every series, the alerts kept from
-// them, and the headline index per epoch. Thin shells over schedule/detection.h.
+// them, and the headline index per epoch. Thin shells over service/detection.h.
 #include <fmt/format.h>
 
 #include "analysis/parameters.h"
@@ -8,8 +8,8 @@
 #include "base/time.h"
 #include "cli/schedule_options.h"
 #include "cli/shell.h"
-#include "schedule/detection.h"
-#include "server/views.h"
+#include "service/detection.h"
+#include "service/documents.h"
 
 namespace perfledger::cli {
 namespace {
@@ -48,7 +48,7 @@ struct DetectOptions {
   bool record = false;
 };
 
-void PrintDetectJson(const schedule::DetectReport& r, bool record) {
+void PrintDetectJson(const service::DetectReport& r, bool record) {
   base::JsonWriter w;
   w.BeginObject();
   w.Key("series").Int(r.series);
@@ -61,9 +61,9 @@ void PrintDetectJson(const schedule::DetectReport& r, bool record) {
     w.Key("metric").String(c.key.metric);
     w.Key("unit").String(c.unit);
     w.Key("epoch");
-    server::WriteOptional(w, c.key.epoch);
+    service::WriteOptional(w, c.key.epoch);
     w.Key("environment").String(c.key.ci ? "ci" : "local");
-    server::WriteCommitRange(w, c.from, c.to, c.count);
+    service::WriteCommitRange(w, c.from, c.to, c.count);
     w.Key("before_median").Number(c.before_median);
     w.Key("after_median").Number(c.after_median);
     w.Key("change").Number(c.change);
@@ -91,7 +91,7 @@ void PrintDetectJson(const schedule::DetectReport& r, bool record) {
     w.Key("benchmark").String(s.key.benchmark);
     w.Key("metric").String(s.key.metric);
     w.Key("epoch");
-    server::WriteOptional(w, s.key.epoch);
+    service::WriteOptional(w, s.key.epoch);
     w.Key("reason").String(s.reason);
     w.EndObject();
   }
@@ -100,7 +100,7 @@ void PrintDetectJson(const schedule::DetectReport& r, bool record) {
   fmt::print("{}\n", w.str());
 }
 
-void PrintDetectTable(const schedule::DetectReport& r, bool record) {
+void PrintDetectTable(const service::DetectReport& r, bool record) {
   fmt::print("{} series analysed, {} skipped; {} change{} ({} regression{})\n", r.series,
              r.skipped.size(), r.changes.size(), r.changes.size() == 1 ? "" : "s", r.regressions(),
              r.regressions() == 1 ? "" : "s");
@@ -144,7 +144,7 @@ void PrintDetectTable(const schedule::DetectReport& r, bool record) {
 }
 
 void RunDetect(const DetectOptions& opt, Shell* shell) {
-  schedule::DetectRequest req;
+  service::DetectRequest req;
   req.runs = opt.filter.Filter();
   if (!opt.benchmark.empty()) req.series.benchmark_glob = opt.benchmark;
   req.series.metrics = opt.metrics;
@@ -166,7 +166,7 @@ void RunDetect(const DetectOptions& opt, Shell* shell) {
   req.now = *now;
   auto store = shell->OpenStore(/*create=*/false);
   if (!store.ok()) return shell->Fail(store.status());
-  auto report = schedule::DetectInStore(**store, req);
+  auto report = service::DetectInStore(**store, req);
   if (!report.ok()) return shell->Fail(report.status());
   if (report->series == 0 && report->skipped.empty()) {
     return shell->Fail(base::NotFound(
@@ -193,12 +193,12 @@ struct AlertUpdateOptions {
 };
 
 void PrintAlertsJson(const std::vector<store::AlertRecord>& alerts,
-                     const std::vector<schedule::AlertGroup>& groups) {
-  fmt::print("{}\n", server::AlertsJson(alerts, groups));
+                     const std::vector<service::AlertGroup>& groups) {
+  fmt::print("{}\n", service::AlertsJson(alerts, groups));
 }
 
 void PrintAlertsTable(const std::vector<store::AlertRecord>& alerts,
-                      const std::vector<schedule::AlertGroup>& groups, const std::string& status) {
+                      const std::vector<service::AlertGroup>& groups, const std::string& status) {
   if (alerts.empty()) {
     fmt::print("no {}alerts (perfledger detect --record keeps the changes it finds)\n",
                status.empty() ? "" : status + " ");
@@ -229,7 +229,7 @@ void RunAlerts(const AlertsOptions& opt, Shell* shell) {
   if (!store.ok()) return shell->Fail(store.status());
   auto alerts = (*store)->ListAlerts(filter);
   if (!alerts.ok()) return shell->Fail(alerts.status());
-  auto groups = schedule::GroupAlerts(*alerts);
+  auto groups = service::GroupAlerts(*alerts);
   if (opt.format == "json") {
     PrintAlertsJson(*alerts, groups);
   } else {
@@ -275,7 +275,7 @@ struct IndexOptions {
 };
 
 void PrintIndexJson(const std::vector<analysis::IndexSeries>& index) {
-  fmt::print("{}\n", server::IndexJson(index));
+  fmt::print("{}\n", service::IndexJson(index));
 }
 
 void PrintIndexTable(const std::vector<analysis::IndexSeries>& index) {
@@ -298,10 +298,10 @@ void PrintIndexTable(const std::vector<analysis::IndexSeries>& index) {
 void RunIndex(const IndexOptions& opt, Shell* shell) {
   auto store = shell->OpenStore(/*create=*/false);
   if (!store.ok()) return shell->Fail(store.status());
-  schedule::IndexRequest request;
+  service::IndexRequest request;
   request.runs = opt.filter.Filter();
   request.metrics = opt.metrics;
-  auto index = schedule::IndexOf(**store, request);
+  auto index = service::IndexOf(**store, request);
   if (!index.ok()) return shell->Fail(index.status());
   if (index->empty()) {
     return shell->Fail(

@@ -7,7 +7,7 @@
 #include "core/epoch.h"
 #include "core/limits.h"
 #include "runner/suite.h"
-#include "schedule/scheduler.h"
+#include "service/plan.h"
 #include "store/collector.h"
 
 namespace perfledger::cli {
@@ -60,7 +60,7 @@ void RunIngest(const IngestOptions& opt, Shell* shell) {
   // The plan first: a bad one stops here with nothing written. Recording it again on a retry
   // is a no-op, as is ingesting the same runs again.
   if (!opt.plan.empty()) {
-    base::Status s = schedule::RecordPlanJson(**store, plan_text, opt.plan, {opt.repo, opt.branch});
+    base::Status s = service::RecordPlanJson(**store, plan_text, opt.plan, {opt.repo, opt.branch});
     if (!s.ok()) return shell->Fail(s);
   }
   auto stats = store::Collect(**store, std::move(loaded.runs));

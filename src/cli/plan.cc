@@ -1,4 +1,6 @@
 // perfledger plan: decide which commits to benchmark on which platforms.
+#include "service/plan.h"
+
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -9,7 +11,6 @@
 #include "base/time.h"
 #include "cli/schedule_options.h"
 #include "cli/shell.h"
-#include "schedule/scheduler.h"
 
 namespace perfledger::cli {
 namespace {
@@ -46,7 +47,7 @@ void WriteJobJson(base::JsonWriter& w, const schedule::Job& j) {
   w.EndObject();
 }
 
-void PrintJson(const schedule::PlanOutcome& o, const schedule::Policy& policy, bool recorded) {
+void PrintJson(const service::PlanOutcome& o, const schedule::Policy& policy, bool recorded) {
   const schedule::Plan& p = o.plan;
   base::JsonWriter w;
   w.BeginObject();
@@ -142,7 +143,7 @@ void PrintJson(const schedule::PlanOutcome& o, const schedule::Policy& policy, b
   fmt::print("{}\n", w.str());
 }
 
-void PrintTable(const schedule::PlanOutcome& o, bool recorded) {
+void PrintTable(const service::PlanOutcome& o, bool recorded) {
   const schedule::Plan& p = o.plan;
   fmt::print("plan for {} at {} ({} commits), now {}\n", o.branch, Short(o.head), o.commit_count,
              base::FormatRfc3339(p.now));
@@ -191,7 +192,7 @@ void PrintTable(const schedule::PlanOutcome& o, bool recorded) {
 }
 
 void RunPlan(const PlanOptions& opt, Shell* shell) {
-  schedule::PlanRequest req;
+  service::PlanRequest req;
   req.repo = opt.repo;
   req.branch = opt.branch;
   req.platforms = opt.platforms;
@@ -218,7 +219,7 @@ void RunPlan(const PlanOptions& opt, Shell* shell) {
   } else if (opened.status().code() != base::StatusCode::kNotFound) {
     return shell->Fail(opened.status());
   }
-  auto outcome = schedule::PlanBranch(store.get(), req);
+  auto outcome = service::PlanBranch(store.get(), req);
   if (!outcome.ok()) return shell->Fail(outcome.status());
   if (opt.format == "json") {
     PrintJson(*outcome, req.policy, opt.record);

@@ -4,7 +4,7 @@
 #include "base/json_writer.h"
 #include "base/time.h"
 #include "cli/shell.h"
-#include "server/views.h"
+#include "service/documents.h"
 
 namespace perfledger::cli {
 namespace {
@@ -18,7 +18,7 @@ struct RunsOptions {
 void PrintJson(const std::vector<store::RunSummary>& runs) {
   base::JsonWriter w;
   w.BeginArray();
-  for (const auto& r : runs) server::WriteRunSummary(w, r);
+  for (const auto& r : runs) service::WriteRunSummary(w, r);
   w.EndArray();
   fmt::print("{}\n", w.str());
 }

@@ -19,11 +19,11 @@
 #include "core/artifact.h"
 #include "core/token.h"
 #include "env/env.h"
-#include "schedule/comparison.h"
-#include "schedule/detection.h"
-#include "schedule/scheduler.h"
-#include "server/views.h"
 #include "server/web_assets.h"
+#include "service/comparison.h"
+#include "service/detection.h"
+#include "service/documents.h"
+#include "service/plan.h"
 #include "store/collector.h"
 
 namespace perfledger::server {
@@ -535,7 +535,7 @@ struct Api::Impl {
   static int64_t QueueDepth(const store::ScheduleState& schedule,
                             const std::vector<store::RunSummary>& runs) {
     int64_t depth = 0;
-    for (const auto& [platform, state] : schedule::StateFromStore(runs, schedule)) {
+    for (const auto& [platform, state] : service::StateFromStore(runs, schedule)) {
       depth += static_cast<int64_t>(state.queued.size());
     }
     return depth;
@@ -701,7 +701,7 @@ struct Api::Impl {
       for (const auto& pl : p.platforms) w.String(pl);
       w.EndArray();
       w.Key("latest_run_at");
-      WriteOptional(w, p.latest);
+      service::WriteOptional(w, p.latest);
       w.EndObject();
     }
     w.EndArray();
@@ -730,7 +730,7 @@ struct Api::Impl {
       w.Key("name").String(name);
       w.Key("runs").Int(p.first);
       w.Key("latest_run");
-      WriteRunSummary(w, *p.second);
+      service::WriteRunSummary(w, *p.second);
       w.Key("epochs").BeginArray();
       for (const auto& e : *epochs) {
         if (e.platform != name) continue;
@@ -742,7 +742,7 @@ struct Api::Impl {
         w.Key("run_count").Int(e.run_count);
         w.Key("first_sha").String(e.first_sha);
         w.Key("first_commit_time");
-        WriteOptional(w, e.first_commit_time);
+        service::WriteOptional(w, e.first_commit_time);
         w.EndObject();
       }
       w.EndArray();
@@ -898,7 +898,8 @@ struct Api::Impl {
     const int64_t n = static_cast<int64_t>(runs->size());
     const int64_t first = n - 1 - std::min(*offset, n);
     const int64_t last = std::max<int64_t>(0, first - *limit + 1);
-    for (int64_t i = first; i >= last; --i) WriteRunSummary(w, (*runs)[static_cast<size_t>(i)]);
+    for (int64_t i = first; i >= last; --i)
+      service::WriteRunSummary(w, (*runs)[static_cast<size_t>(i)]);
     w.EndArray();
     w.EndObject();
     return Json(200, w.Take());
@@ -980,7 +981,7 @@ struct Api::Impl {
       w.BeginObject();
       w.Key("platform").String(x.key.platform);
       w.Key("epoch");
-      WriteOptional(w, x.key.epoch);
+      service::WriteOptional(w, x.key.epoch);
       w.Key("environment").String(x.key.ci ? "ci" : "local");
       w.Key("points").BeginArray();
       const std::string* previous_fingerprint = nullptr;
@@ -994,14 +995,14 @@ struct Api::Impl {
         w.Key("sha").String(p.sha);
         w.Key("run_id").String(p.run_id);
         w.Key("commit_time");
-        WriteOptional(w, p.commit_time);
+        service::WriteOptional(w, p.commit_time);
         w.Key("subject");
-        WriteOptional(w, p.subject);
+        service::WriteOptional(w, p.subject);
         w.Key("median").Number(p.median);
         w.Key("spread").Number(p.spread);
         w.Key("samples").Int(p.n);
         w.Key("runs").Int(p.runs);
-        WriteCommitRange(w, p.range_from, p.sha, p.range_count);
+        service::WriteCommitRange(w, p.range_from, p.sha, p.range_count);
         w.Key("reason").String(core::ReasonName(p.reason));
         w.Key("fingerprint").String(p.fingerprint);
         w.Key("fingerprint_changed").Bool(changed);
@@ -1016,7 +1017,7 @@ struct Api::Impl {
       if (a.benchmark != *benchmark || a.metric != metric) continue;
       if (filter.platform && a.platform != *filter.platform) continue;
       if (filter.project && a.project != *filter.project) continue;
-      WriteAlert(w, a);
+      service::WriteAlert(w, a);
     }
     w.EndArray();
     w.EndObject();
@@ -1037,11 +1038,11 @@ struct Api::Impl {
     const std::string where = "the store";
     auto load = [&](const std::string& what) -> base::Result<core::Run> {
       const std::string sha = base::ToLower(what);
-      if (!schedule::LooksLikeSha(sha)) {
+      if (!service::LooksLikeSha(sha)) {
         return base::InvalidInput(
             fmt::format("{}: expected a commit sha or a prefix of at least 4 hex digits", what));
       }
-      return schedule::FindRunOfCommit(*c.store, what, sha, platform, where);
+      return service::FindRunOfCommit(*c.store, what, sha, platform, where);
     };
     auto base_run = load(*base_param);
     if (!base_run.ok()) return FromStatus(base_run.status());
@@ -1059,7 +1060,7 @@ struct Api::Impl {
       if (auto s = analysis::CheckAlpha(a, "alpha"); !s.ok()) return FromStatus(s);
       options.alpha = a;
     }
-    auto history = schedule::LoadNoiseHistory(*head_run, *c.store, where);
+    auto history = service::LoadNoiseHistory(*head_run, *c.store, where);
     if (!history.ok()) return FromStatus(history.status());
     const bool advisory = base_run->environment.fingerprint != head_run->environment.fingerprint ||
                           base_run->platform != head_run->platform;
@@ -1071,8 +1072,8 @@ struct Api::Impl {
         fmt::format("commit {} in {}", base_run->commit.sha.substr(0, 12), where);
     const std::string head_source =
         fmt::format("commit {} in {}", head_run->commit.sha.substr(0, 12), where);
-    return Json(200, ComparisonJson(cmp, {*base_run, base_source}, {*head_run, head_source},
-                                    advisory, "", *history));
+    return Json(200, service::ComparisonJson(cmp, {*base_run, base_source},
+                                             {*head_run, head_source}, advisory, "", *history));
   }
 
   static Response NoHistory(const base::Status& s) {
@@ -1085,19 +1086,19 @@ struct Api::Impl {
   }
 
   Response GetCoverage(Ctx& c) {
-    schedule::CoverageRequest req;
+    service::CoverageRequest req;
     req.platform = Param(c, "platform");
     auto since = TimeParam(c, "since");
     if (!since.ok()) return FromStatus(since.status());
     req.since = *since;
-    auto report = schedule::CoverageOf(*c.store, req);
+    auto report = service::CoverageOf(*c.store, req);
     if (!report.ok()) return NoHistory(report.status());
     JsonWriter w;
     w.BeginObject();
     w.Key("branch").String(report->branch);
     w.Key("head").String(report->head);
     w.Key("platforms").BeginArray();
-    for (const auto& r : report->rows) WriteCoverageRow(w, r);
+    for (const auto& r : report->rows) service::WriteCoverageRow(w, r);
     w.EndArray();
     w.Key("commits").BeginArray();
     for (size_t i = 0; i < report->commits.size(); ++i) {
@@ -1119,7 +1120,7 @@ struct Api::Impl {
   }
 
   Response GetGaps(Ctx& c) {
-    schedule::GapsRequest req;
+    service::GapsRequest req;
     auto max_commits = IntParam(c, "max_commits", 5, 0, INT64_MAX);
     if (!max_commits.ok()) return FromStatus(max_commits.status());
     req.bounds.max_commits = *max_commits;
@@ -1129,9 +1130,9 @@ struct Api::Impl {
       req.bounds.max_age_nanos = *d;
     }
     req.now = Now();
-    auto report = schedule::GapsOf(*c.store, req);
+    auto report = service::GapsOf(*c.store, req);
     if (!report.ok()) return NoHistory(report.status());
-    return Json(200, GapsJson(*report));
+    return Json(200, service::GapsJson(*report));
   }
 
   Response GetSkips(Ctx& c) {
@@ -1158,7 +1159,7 @@ struct Api::Impl {
       w.Key("reason").String(k.reason);
       w.Key("queue_depth").Int(k.queue_depth);
       w.Key("superseded_by");
-      WriteOptional(w, k.superseded_by);
+      service::WriteOptional(w, k.superseded_by);
       w.Key("plan_id").Int(k.plan_id);
       w.Key("planned_at").String(base::FormatRfc3339(k.planned_at));
       w.EndObject();
@@ -1191,7 +1192,7 @@ struct Api::Impl {
     }
     auto alerts = c.store->ListAlerts(filter);
     if (!alerts.ok()) return FromStatus(alerts.status());
-    return Json(200, AlertsJson(*alerts, schedule::GroupAlerts(*alerts)));
+    return Json(200, service::AlertsJson(*alerts, service::GroupAlerts(*alerts)));
   }
 
   Response PatchAlert(Ctx& c) {
@@ -1223,7 +1224,7 @@ struct Api::Impl {
     for (const auto& a : *alerts) {
       if (a.id != id) continue;
       JsonWriter w;
-      WriteAlert(w, a);
+      service::WriteAlert(w, a);
       return Json(200, w.Take());
     }
     return Error(404, "not_found", fmt::format("no alert with id {}", id));
@@ -1234,13 +1235,13 @@ struct Api::Impl {
   }
 
   Response Index(Ctx& c, const std::function<bool()>* cancelled) {
-    schedule::IndexRequest req;
+    service::IndexRequest req;
     req.runs = FilterOf(c);
     req.metrics = Params(c, "metric");
     if (cancelled != nullptr) req.cancelled = *cancelled;
-    auto index = schedule::IndexOf(*c.store, req);
+    auto index = service::IndexOf(*c.store, req);
     if (!index.ok()) return FromStatus(index.status());
-    return Json(200, IndexJson(*index));
+    return Json(200, service::IndexJson(*index));
   }
 
   // Computes what the dashboard's first page asks for (the benchmark catalog, the headline
@@ -1272,11 +1273,11 @@ struct Api::Impl {
     JsonWriter w;
     w.BeginObject();
     w.Key("branch");
-    WriteOptional(w, schedule->branch);
+    service::WriteOptional(w, schedule->branch);
     w.Key("head");
-    WriteOptional(w, schedule->head);
+    service::WriteOptional(w, schedule->head);
     w.Key("last_plan");
-    WriteOptional(w, schedule->last_plan);
+    service::WriteOptional(w, schedule->last_plan);
     w.Key("jobs").BeginArray();
     for (auto it = schedule->jobs.rbegin(); it != schedule->jobs.rend(); ++it) {
       const store::JobRecord& j = *it;
@@ -1290,7 +1291,7 @@ struct Api::Impl {
       w.Key("platform").String(j.platform);
       w.Key("reason").String(j.reason);
       w.Key("reason_detail").String(j.reason_detail);
-      WriteCommitRange(w, j.range_from, j.sha, j.range_count);
+      service::WriteCommitRange(w, j.range_from, j.sha, j.range_count);
       w.Key("priority").Int(j.priority);
       w.Key("state").String(job_state);
       w.Key("planned_at").String(base::FormatRfc3339(j.planned_at));

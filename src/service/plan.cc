@@ -1,4 +1,4 @@
-#include "schedule/scheduler.h"
+#include "service/plan.h"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,18 @@
 
 #include "schedule/commit_source.h"
 
-namespace perfledger::schedule {
+namespace perfledger::service {
+
+using schedule::BranchCommit;
+using schedule::BranchHistory;
+using schedule::Job;
+using schedule::MakePlan;
+using schedule::PlannerInput;
+using schedule::PlatformState;
+using schedule::ReadBranch;
+using schedule::ReadOptions;
+using schedule::ResolveCommit;
+using schedule::Skip;
 
 std::map<std::string, PlatformState> StateFromStore(const std::vector<store::RunSummary>& runs,
                                                     const store::ScheduleState& schedule) {
@@ -437,4 +448,4 @@ base::Status RecordPlanJson(store::Store& store, std::string_view json_text,
   return store.RecordPlan(rec);
 }
 
-}  // namespace perfledger::schedule
+}  // namespace perfledger::service

@@ -1,4 +1,4 @@
-#include "schedule/detection.h"
+#include "service/detection.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,10 @@
 
 #include "schedule/commit_source.h"
 
-namespace perfledger::schedule {
+namespace perfledger::service {
+
+using schedule::BranchHistory;
+using schedule::ReadBranch;
 
 int DetectReport::regressions() const {
   return static_cast<int>(std::count_if(changes.begin(), changes.end(), [](const auto& c) {
@@ -228,4 +231,4 @@ base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,
   return analysis::ComputeIndex(builder.Finish(), bases);
 }
 
-}  // namespace perfledger::schedule
+}  // namespace perfledger::service

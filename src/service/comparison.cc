@@ -1,4 +1,4 @@
-#include "schedule/comparison.h"
+#include "service/comparison.h"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 
 #include "base/strings.h"
 
-namespace perfledger::schedule {
+namespace perfledger::service {
 namespace {
 
 std::optional<int64_t> EpochOf(const core::Run& r) {
@@ -107,4 +107,4 @@ base::Result<NoiseHistory> LoadNoiseHistory(const core::Run& head, store::Store&
   return builder.Finish(db);
 }
 
-}  // namespace perfledger::schedule
+}  // namespace perfledger::service

@@ -1,6 +1,6 @@
-#include "server/views.h"
+#include "service/documents.h"
 
-namespace perfledger::server {
+namespace perfledger::service {
 
 void WriteCommitRange(base::JsonWriter& w, const std::optional<std::string>& from,
                       const std::string& to, std::optional<int64_t> count) {
@@ -113,7 +113,7 @@ void WriteCoverageRow(base::JsonWriter& w, const analysis::CoverageRow& r) {
 }
 
 std::string AlertsJson(const std::vector<store::AlertRecord>& alerts,
-                       const std::vector<schedule::AlertGroup>& groups) {
+                       const std::vector<AlertGroup>& groups) {
   base::JsonWriter w;
   w.BeginObject();
   w.Key("alerts").BeginArray();
@@ -177,7 +177,7 @@ std::string IndexJson(const std::vector<analysis::IndexSeries>& index) {
   return w.Take();
 }
 
-std::string GapsJson(const schedule::GapsReport& report) {
+std::string GapsJson(const GapsReport& report) {
   base::JsonWriter w;
   w.BeginObject();
   w.Key("branch").String(report.branch);
@@ -225,7 +225,7 @@ void Optional(base::JsonWriter& w, std::string_view key, std::optional<double> v
 
 std::string ComparisonJson(const analysis::Comparison& c, const ComparedSide& base,
                            const ComparedSide& head, bool advisory, const std::string& why,
-                           const schedule::NoiseHistory& history) {
+                           const NoiseHistory& history) {
   base::JsonWriter w;
   w.BeginObject();
   w.Key("base");
@@ -282,4 +282,4 @@ std::string ComparisonJson(const analysis::Comparison& c, const ComparedSide& ba
   return w.Take();
 }
 
-}  // namespace perfledger::server
+}  // namespace perfledger::service

@@ -10,7 +10,7 @@
 #include "core/run.h"
 #include "store/store.h"
 
-namespace perfledger::schedule {
+namespace perfledger::service {
 
 // True for 4 to 40 hex digits: what may be a sha or a prefix of one.
 bool LooksLikeSha(const std::string& s);
@@ -50,4 +50,4 @@ class NoiseHistoryBuilder {
 base::Result<NoiseHistory> LoadNoiseHistory(const core::Run& head, store::Store& store,
                                             const std::string& db);
 
-}  // namespace perfledger::schedule
+}  // namespace perfledger::service

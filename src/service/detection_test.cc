@@ -1,5 +1,5 @@
 // Change detection over a real store (SQLite): what `detect --record` keeps as alerts.
-#include "schedule/detection.h"
+#include "service/detection.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,7 +14,7 @@
 #include "base/uuid.h"
 #include "core/artifact.h"
 
-namespace perfledger::schedule {
+namespace perfledger::service {
 namespace {
 
 namespace fs = std::filesystem;
@@ -139,4 +139,4 @@ TEST_F(DetectionTest, ConcurrentRecordingDetectionsRecordEachChangeOnce) {
 }
 
 }  // namespace
-}  // namespace perfledger::schedule
+}  // namespace perfledger::service

@@ -1,6 +1,6 @@
 // The scheduler's use cases against a real store (SQLite) and a real git repository (libgit2):
 // bisect jobs for open regression alerts, from the store's alerts to recorded jobs and back.
-#include "schedule/scheduler.h"
+#include "service/plan.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -17,8 +17,14 @@
 #include "core/artifact.h"
 #include "git_fixture.h"
 
-namespace perfledger::schedule {
+namespace perfledger::service {
 namespace {
+
+using schedule::CommitRange;
+using schedule::Degradation;
+using schedule::Job;
+using schedule::kPriorityBisect;
+using schedule::Skip;
 
 namespace fs = std::filesystem;
 using testing::GitRepo;
@@ -290,4 +296,4 @@ TEST_F(SchedulerTest, NoStoreNoBisect) {
 }
 
 }  // namespace
-}  // namespace perfledger::schedule
+}  // namespace perfledger::service

@@ -14,7 +14,7 @@
 #include "schedule/planner.h"
 #include "store/store.h"
 
-namespace perfledger::schedule {
+namespace perfledger::service {
 
 struct PlanRequest {
   std::string repo;                    // path of a git repository
@@ -23,12 +23,12 @@ struct PlanRequest {
   base::Timestamp now;
   std::optional<int> queue_depth;   // absent: the store's queued jobs that have not run
   std::vector<std::string> manual;  // revisions git accepts: full or short shas, HEAD~2, tags
-  Policy policy;
+  schedule::Policy policy;
   bool record = false;  // store the jobs (as queued) and skips
 };
 
 struct PlanOutcome {
-  Plan plan;
+  schedule::Plan plan;
   std::string branch;  // as resolved, e.g. refs/heads/main
   std::string head;
   std::vector<std::string> platforms;
@@ -42,8 +42,8 @@ base::Result<PlanOutcome> PlanBranch(store::Store* store, const PlanRequest& req
 
 // The planner's per-platform view of the store: measured runs, queued jobs that have not
 // run (and were not superseded), recorded skips.
-std::map<std::string, PlatformState> StateFromStore(const std::vector<store::RunSummary>& runs,
-                                                    const store::ScheduleState& schedule);
+std::map<std::string, schedule::PlatformState> StateFromStore(
+    const std::vector<store::RunSummary>& runs, const store::ScheduleState& schedule);
 
 // Platforms the store knows: those with runs or jobs, sorted.
 std::vector<std::string> KnownPlatforms(const std::vector<store::RunSummary>& runs,
@@ -97,4 +97,4 @@ base::Result<GapsReport> GapsOf(store::Store& store, const GapsRequest& request)
 base::Status RecordPlanJson(store::Store& store, std::string_view json_text,
                             const std::string& source_name, const HistorySource& history);
 
-}  // namespace perfledger::schedule
+}  // namespace perfledger::service

@@ -12,12 +12,12 @@
 #include "analysis/index.h"
 #include "base/json_writer.h"
 #include "core/run.h"
-#include "schedule/comparison.h"
-#include "schedule/detection.h"
-#include "schedule/scheduler.h"
+#include "service/comparison.h"
+#include "service/detection.h"
+#include "service/plan.h"
 #include "store/store.h"
 
-namespace perfledger::server {
+namespace perfledger::service {
 
 // "commit_range": {"from", "to", "count"}; count is null when unknown (absent or 0).
 void WriteCommitRange(base::JsonWriter& w, const std::optional<std::string>& from,
@@ -34,11 +34,11 @@ void WriteCoverageRow(base::JsonWriter& w, const analysis::CoverageRow& r);
 
 // {"alerts": [...], "groups": [...]}
 std::string AlertsJson(const std::vector<store::AlertRecord>& alerts,
-                       const std::vector<schedule::AlertGroup>& groups);
+                       const std::vector<AlertGroup>& groups);
 // {"indexes": [...]}
 std::string IndexJson(const std::vector<analysis::IndexSeries>& index);
 // {"branch", "head", "expected_benchmarks", "stalled", "platforms": [...]}
-std::string GapsJson(const schedule::GapsReport& report);
+std::string GapsJson(const GapsReport& report);
 
 // One side of a comparison: the run and where it came from ("commit abc in perf.db").
 struct ComparedSide {
@@ -49,6 +49,6 @@ struct ComparedSide {
 // `perfledger compare --format json` and GET /api/v1/compare.
 std::string ComparisonJson(const analysis::Comparison& c, const ComparedSide& base,
                            const ComparedSide& head, bool advisory, const std::string& why,
-                           const schedule::NoiseHistory& history);
+                           const NoiseHistory& history);
 
-}  // namespace perfledger::server
+}  // namespace perfledger::service

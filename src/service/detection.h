@@ -14,10 +14,10 @@
 #include "analysis/index.h"
 #include "base/status.h"
 #include "base/time.h"
-#include "schedule/scheduler.h"
+#include "service/plan.h"
 #include "store/store.h"
 
-namespace perfledger::schedule {
+namespace perfledger::service {
 
 struct DetectRequest {
   store::RunFilter runs;  // platform, project
@@ -71,4 +71,4 @@ struct IndexRequest {
 base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,
                                                          const IndexRequest& request);
 
-}  // namespace perfledger::schedule
+}  // namespace perfledger::service
