@@ -1,5 +1,5 @@
 // perfledger check: the CI gate that replaces absolute time limits. It compares a run with the
-// baseline git ancestry gives it (schedule::ChooseBaseline), on the same platform, environment
+// baseline git ancestry gives it (service::BaselineOf), on the same platform, environment
 // and epoch, and fails (exit 3) on a regression the noise cannot explain: each series' noise is
 // learned from the store's history of head's platform, epoch and environment class.
 #include <fmt/format.h>
@@ -8,7 +8,7 @@
 
 #include "cli/comparison.h"
 #include "cli/shell.h"
-#include "schedule/baseline.h"
+#include "service/comparison.h"
 
 namespace perfledger::cli {
 namespace {
@@ -17,18 +17,6 @@ struct CheckOptions {
   std::string head_artifact, head_sha, repo = ".", base_branch, platform;
   ComparisonFlags flags;
 };
-
-// Whether `r` may serve as a baseline for `head`: same platform and environment, and the same
-// suite epoch when head has one.
-bool Comparable(const core::Run& r, const core::Run& head) {
-  if (r.run_id == head.run_id || r.platform != head.platform ||
-      r.environment.fingerprint != head.environment.fingerprint) {
-    return false;
-  }
-  if (!head.suite || !head.suite->epoch) return true;
-  return r.suite && r.suite->name == head.suite->name && r.suite->epoch &&
-         r.suite->epoch->number == head.suite->epoch->number;
-}
 
 void RunCheck(const CheckOptions& opt, Shell* shell) {
   if (opt.head_artifact.empty() == opt.head_sha.empty()) {
@@ -43,37 +31,14 @@ void RunCheck(const CheckOptions& opt, Shell* shell) {
     if (!opened.ok()) return shell->Fail(opened.status());
     store = std::move(*opened);
   }
-  // The newest comparable run of every commit, and the history of head's series.
-  std::map<std::string, core::Run> runs;
-  NoiseHistoryBuilder history(head->run);
-  store::RunFilter filter;
-  filter.platform = head->run.platform;
-  base::Status s = store->ForEachRun(filter, [&](const core::Run& r) {
-    if (!opt.flags.no_history) history.Add(r);
-    if (!Comparable(r, head->run)) return base::Status::Ok();
-    auto it = runs.find(r.commit.sha);
-    if (it == runs.end() || it->second.started_at.unix_nanos < r.started_at.unix_nanos) {
-      runs[r.commit.sha] = r;
-    }
-    return base::Status::Ok();
-  });
-  if (!s.ok()) return shell->Fail(s);
-  auto choice =
-      schedule::ChooseBaseline(opt.repo, opt.base_branch, head->run.commit.sha,
-                               [&](const std::string& sha) { return runs.contains(sha); });
-  if (!choice.ok()) {
-    return shell->Fail(choice.status().WithPrefix(fmt::format(
-        "no baseline for {} on {}", head->run.commit.sha.substr(0, 12), head->run.platform)));
-  }
-  ComparedRun base{runs.at(choice->sha),
-                   fmt::format("commit {} in {}", choice->sha.substr(0, 12), shell->db)};
-  NoiseHistory noise;
-  if (opt.flags.no_history) {
-    noise.description = "not used (--no-history)";
-  } else {
-    noise = history.Finish(shell->db);
-  }
-  CompareAndPrint(base, *head, opt.flags, choice->reason, noise, shell);
+  service::BaselineRequest request;
+  request.repo = opt.repo;
+  request.base_branch = opt.base_branch;
+  request.history = !opt.flags.no_history;
+  request.where = shell->db;
+  auto baseline = service::BaselineOf(*store, head->run, request);
+  if (!baseline.ok()) return shell->Fail(baseline.status());
+  CompareAndPrint(baseline->base, *head, opt.flags, baseline->reason, baseline->history, shell);
 }
 
 }  // namespace

@@ -25,54 +25,6 @@ using Side = ComparedRun;
 
 using service::LooksLikeSha;
 
-// A file, else a commit (sha, prefix or git ref) whose run is in the store.
-base::Result<Side> Load(const std::string& what, const std::string& platform,
-                        const std::string& repo, Shell* shell,
-                        std::unique_ptr<store::Store>* store) {
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(what, ec)) {
-    ASSIGN_OR_RETURN(std::string text,
-                     env::Env::Default()->ReadFile(what, core::kMaxInputFileBytes));
-    ASSIGN_OR_RETURN(core::Run run, core::ReadArtifact(text, what));
-    return Side{std::move(run), what};
-  }
-  if (*store == nullptr) {
-    auto opened = shell->OpenStore(/*create=*/false);
-    if (!opened.ok()) {
-      return base::InvalidInput(
-          fmt::format("{}: not an artifact file, and no store to look it up as a commit ({})", what,
-                      opened.status().message()));
-    }
-    *store = std::move(*opened);
-  }
-  std::string sha = base::ToLower(what);
-  const bool hex = LooksLikeSha(sha);
-  if (!hex) {
-    auto resolved = schedule::ResolveCommit(repo, what);
-    if (!resolved.ok()) {
-      return base::NotFound(fmt::format("{}: not an artifact file, and not a commit: {}", what,
-                                        resolved.status().message()));
-    }
-    sha = *resolved;
-  }
-  auto run = service::FindRunOfCommit(**store, what, sha, platform, shell->db);
-  if (!run.ok() && run.status().code() == base::StatusCode::kNotFound && hex) {
-    // Not a stored sha prefix: maybe a ref of the repository that looks like hex ("cafe").
-    auto resolved = schedule::ResolveCommit(repo, what);
-    if (resolved.ok() && *resolved != sha) {
-      run = service::FindRunOfCommit(**store, what, *resolved, platform, shell->db);
-    }
-  }
-  if (!run.ok()) {
-    if (run.status().message().find("runs on several platforms") != std::string::npos) {
-      return base::InvalidInput(run.status().message() + " with --platform");
-    }
-    return run.status();
-  }
-  std::string source = fmt::format("commit {} in {}", run->commit.sha.substr(0, 12), shell->db);
-  return Side{std::move(*run), std::move(source)};
-}
-
 std::string Percent(std::optional<double> v) {
   if (!v) return "-";
   return fmt::format("{:+.1f}%", *v * 100);
@@ -267,7 +219,13 @@ void PrintJunit(const Comparison& c, const Side& base, const Side& head) {
 base::Result<ComparedRun> LoadComparedRun(const std::string& what, const std::string& platform,
                                           const std::string& repo, Shell* shell,
                                           std::unique_ptr<store::Store>* store) {
-  return Load(what, platform, repo, shell, store);
+  return service::LoadComparedRun(
+      what, platform, repo, shell->db, [&]() -> base::Result<store::Store*> {
+        if (*store == nullptr) {
+          ASSIGN_OR_RETURN(*store, shell->OpenStore(/*create=*/false));
+        }
+        return store->get();
+      });
 }
 
 void ComparisonFlags::AddTo(CLI::App* cmd) {
@@ -291,28 +249,18 @@ void CompareAndPrint(const ComparedRun& base, const ComparedRun& head, const Com
     if (!t.ok()) return shell->Fail(t.status());
     options.threshold = *t;
   }
-  if (auto s = analysis::CheckAlpha(flags.alpha, "--alpha"); !s.ok()) return shell->Fail(s);
   options.alpha = flags.alpha;
   options.metrics = flags.metrics;
-  bool advisory = false;
-  if (base.run.environment.fingerprint != head.run.environment.fingerprint ||
-      base.run.platform != head.run.platform) {
-    if (!flags.allow_cross_environment) {
-      return shell->Fail(base::InvalidInput(fmt::format(
-          "base ({} on {}, environment {}) and head ({} on {}, environment {}) ran on different "
-          "environments, whose numbers are not comparable; pass --allow-cross-environment for "
-          "an advisory comparison",
-          base.run.commit.sha.substr(0, 12), base.run.platform, base.run.environment.fingerprint,
-          head.run.commit.sha.substr(0, 12), head.run.platform, head.run.environment.fingerprint)));
-    }
-    advisory = true;
-  }
-  const Comparison c = analysis::CompareRuns(base.run, head.run, options, history.noise);
-  if (c.rows.empty()) {
-    return shell->Fail(base::InvalidInput(fmt::format(
-        "base and head have no benchmark and metric in common to compare{}",
-        flags.metrics.empty() ? "" : " (with --metric " + base::Join(flags.metrics, ", ") + ")")));
-  }
+  service::CompareRequest request;
+  request.options = options;
+  request.allow_cross_environment = flags.allow_cross_environment;
+  request.alpha_name = "--alpha";
+  request.metric_name = "--metric";
+  request.refusal_hint = "; pass --allow-cross-environment for an advisory comparison";
+  auto outcome = service::CompareRunsOf(base.run, head.run, request, history);
+  if (!outcome.ok()) return shell->Fail(outcome.status());
+  const Comparison& c = outcome->comparison;
+  const bool advisory = outcome->advisory;
   if (flags.format == "json") {
     PrintJson(c, base, head, advisory, why, history);
   } else if (flags.format == "markdown") {

@@ -17,10 +17,7 @@
 
 namespace perfledger::cli {
 
-struct ComparedRun {
-  core::Run run;
-  std::string source;  // the file, or "commit <sha> in <db>"
-};
+using service::ComparedRun;  // the file, or "commit <sha> in <db>"
 
 // `what` is an artifact file, else a commit (a sha, a prefix of at least 4 hex digits, or a
 // ref of the git repository `repo`) with a run in the store (opened into *store on first use):

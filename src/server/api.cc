@@ -23,7 +23,9 @@
 #include "service/comparison.h"
 #include "service/detection.h"
 #include "service/documents.h"
+#include "service/jobs.h"
 #include "service/plan.h"
+#include "service/series.h"
 #include "store/collector.h"
 
 namespace perfledger::server {
@@ -906,122 +908,24 @@ struct Api::Impl {
   }
 
   Response GetSeries(Ctx& c) {
+    service::SeriesRequest req;
     const auto benchmark = Param(c, "benchmark");
     if (!benchmark) {
       return Error(400, "bad_request", "benchmark: required, the benchmark's exact name");
     }
+    req.benchmark = *benchmark;
     auto from = TimeParam(c, "from");
     if (!from.ok()) return FromStatus(from.status());
+    req.from = *from;
     auto to = TimeParam(c, "to");
     if (!to.ok()) return FromStatus(to.status());
-    store::RunFilter filter = FilterOf(c);
-    filter.benchmark = *benchmark;
-    analysis::SeriesFilter sf;
-    sf.platform = filter.platform;
-    const auto metric_param = Param(c, "metric");
-    if (metric_param) sf.metrics.push_back(*metric_param);
-    analysis::SeriesBuilder builder(sf);
-    int64_t runs = 0;
-    base::Status s = c.store->ForEachRun(filter, [&](const core::Run& r) {
-      ++runs;
-      builder.Add(r);
-      return base::Status::Ok();
-    });
-    if (!s.ok()) return FromStatus(s);
-    if (runs == 0) {
-      return Error(404, "not_found",
-                   fmt::format("no run measured a benchmark named '{}'{}", *benchmark,
-                               filter.platform ? " on " + *filter.platform : ""));
-    }
-    std::vector<analysis::Series> all = builder.Finish();
-    // The metric: as asked; else the one with this benchmark's newest open alert (the default
-    // view shows what moved); else real_time or wall_time when measured; else the first.
-    auto alerts = c.store->ListAlerts({});
-    if (!alerts.ok()) return FromStatus(alerts.status());
-    std::string metric;
-    if (metric_param) {
-      metric = *metric_param;
-    } else {
-      std::set<std::string> metrics;
-      for (const auto& x : all) metrics.insert(x.key.metric);
-      for (auto a = alerts->rbegin(); a != alerts->rend() && metric.empty(); ++a) {
-        if (a->status == "open" && a->benchmark == *benchmark && metrics.contains(a->metric) &&
-            (!filter.platform || a->platform == *filter.platform)) {
-          metric = a->metric;
-        }
-      }
-      for (const char* preferred : {"real_time", "wall_time"}) {
-        if (metric.empty() && metrics.contains(preferred)) metric = preferred;
-      }
-      if (metric.empty() && !metrics.empty()) metric = *metrics.begin();
-    }
-    std::string unit;
-    core::Direction direction = core::Direction::kLower;
-    for (const auto& x : all) {
-      if (x.key.metric == metric) {
-        unit = x.unit;
-        direction = x.direction;
-        break;
-      }
-    }
-    if (unit.empty()) {
-      return Error(404, "not_found",
-                   fmt::format("benchmark '{}' has no data points for metric '{}'", *benchmark,
-                               metric.empty() ? "(any)" : metric));
-    }
-    JsonWriter w;
-    w.BeginObject();
-    w.Key("benchmark").String(*benchmark);
-    w.Key("metric").String(metric);
-    w.Key("unit").String(unit);
-    w.Key("direction").String(core::DirectionName(direction));
-    w.Key("series").BeginArray();
-    for (const auto& x : all) {
-      if (x.key.metric != metric) continue;
-      w.BeginObject();
-      w.Key("platform").String(x.key.platform);
-      w.Key("epoch");
-      service::WriteOptional(w, x.key.epoch);
-      w.Key("environment").String(x.key.ci ? "ci" : "local");
-      w.Key("points").BeginArray();
-      const std::string* previous_fingerprint = nullptr;
-      for (const auto& p : x.points) {
-        const bool changed =
-            previous_fingerprint != nullptr && *previous_fingerprint != p.fingerprint;
-        previous_fingerprint = &p.fingerprint;
-        if (*from && (!p.commit_time || p.commit_time->unix_nanos < (*from)->unix_nanos)) continue;
-        if (*to && (!p.commit_time || p.commit_time->unix_nanos > (*to)->unix_nanos)) continue;
-        w.BeginObject();
-        w.Key("sha").String(p.sha);
-        w.Key("run_id").String(p.run_id);
-        w.Key("commit_time");
-        service::WriteOptional(w, p.commit_time);
-        w.Key("subject");
-        service::WriteOptional(w, p.subject);
-        w.Key("median").Number(p.median);
-        w.Key("spread").Number(p.spread);
-        w.Key("samples").Int(p.n);
-        w.Key("runs").Int(p.runs);
-        service::WriteCommitRange(w, p.range_from, p.sha, p.range_count);
-        w.Key("reason").String(core::ReasonName(p.reason));
-        w.Key("fingerprint").String(p.fingerprint);
-        w.Key("fingerprint_changed").Bool(changed);
-        w.EndObject();
-      }
-      w.EndArray();
-      w.EndObject();
-    }
-    w.EndArray();
-    w.Key("alerts").BeginArray();
-    for (const auto& a : *alerts) {
-      if (a.benchmark != *benchmark || a.metric != metric) continue;
-      if (filter.platform && a.platform != *filter.platform) continue;
-      if (filter.project && a.project != *filter.project) continue;
-      service::WriteAlert(w, a);
-    }
-    w.EndArray();
-    w.EndObject();
-    return Json(200, w.Take());
+    req.to = *to;
+    req.platform = Param(c, "platform");
+    req.project = Param(c, "project");
+    req.metric = Param(c, "metric");
+    auto view = service::SeriesOf(*c.store, req);
+    if (!view.ok()) return FromStatus(view.status());
+    return Json(200, service::SeriesJson(*view));
   }
 
   Response GetCompare(Ctx& c) {
@@ -1036,44 +940,27 @@ struct Api::Impl {
     }
     const std::string platform = Param(c, "platform").value_or("");
     const std::string where = "the store";
-    auto load = [&](const std::string& what) -> base::Result<core::Run> {
-      const std::string sha = base::ToLower(what);
-      if (!service::LooksLikeSha(sha)) {
-        return base::InvalidInput(
-            fmt::format("{}: expected a commit sha or a prefix of at least 4 hex digits", what));
-      }
-      return service::FindRunOfCommit(*c.store, what, sha, platform, where);
-    };
-    auto base_run = load(*base_param);
+    auto base_run = service::RunOfCommit(*c.store, *base_param, platform, where);
     if (!base_run.ok()) return FromStatus(base_run.status());
-    auto head_run = load(*head_param);
+    auto head_run = service::RunOfCommit(*c.store, *head_param, platform, where);
     if (!head_run.ok()) return FromStatus(head_run.status());
-    analysis::CompareOptions options;
-    options.metrics = Params(c, "metric");
+    service::CompareRequest request;
+    request.options.metrics = Params(c, "metric");
     if (auto alpha = Param(c, "alpha")) {
       char* end = nullptr;
-      const double a = std::strtod(alpha->c_str(), &end);
+      request.options.alpha = std::strtod(alpha->c_str(), &end);
       if (end != alpha->c_str() + alpha->size()) {
         return Error(400, "bad_request",
                      fmt::format("alpha: expected a probability like 0.05, got '{}'", *alpha));
       }
-      if (auto s = analysis::CheckAlpha(a, "alpha"); !s.ok()) return FromStatus(s);
-      options.alpha = a;
     }
-    auto history = service::LoadNoiseHistory(*head_run, *c.store, where);
+    auto history = service::LoadNoiseHistory(head_run->run, *c.store, where);
     if (!history.ok()) return FromStatus(history.status());
-    const bool advisory = base_run->environment.fingerprint != head_run->environment.fingerprint ||
-                          base_run->platform != head_run->platform;
-    analysis::Comparison cmp = analysis::CompareRuns(*base_run, *head_run, options, history->noise);
-    if (cmp.rows.empty()) {
-      return Error(400, "bad_request", "base and head have no benchmark and metric in common");
-    }
-    const std::string base_source =
-        fmt::format("commit {} in {}", base_run->commit.sha.substr(0, 12), where);
-    const std::string head_source =
-        fmt::format("commit {} in {}", head_run->commit.sha.substr(0, 12), where);
-    return Json(200, service::ComparisonJson(cmp, {*base_run, base_source},
-                                             {*head_run, head_source}, advisory, "", *history));
+    auto outcome = service::CompareRunsOf(base_run->run, head_run->run, request, *history);
+    if (!outcome.ok()) return FromStatus(outcome.status());
+    return Json(200, service::ComparisonJson(
+                         outcome->comparison, {base_run->run, base_run->source},
+                         {head_run->run, head_run->source}, outcome->advisory, "", *history));
   }
 
   static Response NoHistory(const base::Status& s) {
@@ -1136,37 +1023,14 @@ struct Api::Impl {
   }
 
   Response GetSkips(Ctx& c) {
+    service::SkipsRequest req;
     auto limit = IntParam(c, "limit", 500, 1, 100000);
     if (!limit.ok()) return FromStatus(limit.status());
-    auto schedule = c.store->LoadSchedule();
-    if (!schedule.ok()) return FromStatus(schedule.status());
-    const auto platform = Param(c, "platform");
-    std::vector<const store::SkipRecord*> skips;
-    for (const auto& k : schedule->skips) {
-      if (!platform || k.platform == *platform) skips.push_back(&k);
-    }
-    std::stable_sort(skips.begin(), skips.end(),
-                     [](const auto* a, const auto* b) { return a->plan_id > b->plan_id; });
-    JsonWriter w;
-    w.BeginObject();
-    w.Key("total").Int(static_cast<int64_t>(skips.size()));
-    w.Key("skips").BeginArray();
-    for (size_t i = 0; i < skips.size() && static_cast<int64_t>(i) < *limit; ++i) {
-      const auto& k = *skips[i];
-      w.BeginObject();
-      w.Key("sha").String(k.sha);
-      w.Key("platform").String(k.platform);
-      w.Key("reason").String(k.reason);
-      w.Key("queue_depth").Int(k.queue_depth);
-      w.Key("superseded_by");
-      service::WriteOptional(w, k.superseded_by);
-      w.Key("plan_id").Int(k.plan_id);
-      w.Key("planned_at").String(base::FormatRfc3339(k.planned_at));
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    return Json(200, w.Take());
+    req.limit = *limit;
+    req.platform = Param(c, "platform");
+    auto view = service::SkipsOf(*c.store, req);
+    if (!view.ok()) return FromStatus(view.status());
+    return Json(200, service::SkipsJson(*view));
   }
 
   static bool IsAlertStatus(const std::string& s) {
@@ -1258,48 +1122,12 @@ struct Api::Impl {
   }
 
   Response GetJobs(Ctx& c) {
-    auto schedule = c.store->LoadSchedule();
-    if (!schedule.ok()) return FromStatus(schedule.status());
-    auto runs = c.store->ListRuns({});
-    if (!runs.ok()) return FromStatus(runs.status());
-    std::set<std::pair<std::string, std::string>> measured;
-    for (const auto& r : *runs) measured.emplace(r.sha, r.platform);
-    const auto platform = Param(c, "platform");
-    const auto state = Param(c, "state");
-    if (state && *state != "queued" && *state != "superseded" && *state != "done") {
-      return Error(400, "bad_request",
-                   fmt::format("state: expected queued, superseded or done, got '{}'", *state));
-    }
-    JsonWriter w;
-    w.BeginObject();
-    w.Key("branch");
-    service::WriteOptional(w, schedule->branch);
-    w.Key("head");
-    service::WriteOptional(w, schedule->head);
-    w.Key("last_plan");
-    service::WriteOptional(w, schedule->last_plan);
-    w.Key("jobs").BeginArray();
-    for (auto it = schedule->jobs.rbegin(); it != schedule->jobs.rend(); ++it) {
-      const store::JobRecord& j = *it;
-      std::string job_state = j.state;
-      if (measured.contains({j.sha, j.platform})) job_state = "done";
-      if (platform && j.platform != *platform) continue;
-      if (state && job_state != *state) continue;
-      w.BeginObject();
-      w.Key("plan_id").Int(j.plan_id);
-      w.Key("sha").String(j.sha);
-      w.Key("platform").String(j.platform);
-      w.Key("reason").String(j.reason);
-      w.Key("reason_detail").String(j.reason_detail);
-      service::WriteCommitRange(w, j.range_from, j.sha, j.range_count);
-      w.Key("priority").Int(j.priority);
-      w.Key("state").String(job_state);
-      w.Key("planned_at").String(base::FormatRfc3339(j.planned_at));
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    return Json(200, w.Take());
+    service::JobsRequest req;
+    req.platform = Param(c, "platform");
+    req.state = Param(c, "state");
+    auto view = service::JobsOf(*c.store, req);
+    if (!view.ok()) return FromStatus(view.status());
+    return Json(200, service::JobsJson(*view));
   }
 };
 

@@ -5,7 +5,16 @@
 #include <algorithm>
 #include <cctype>
 
+#include <filesystem>
+#include <map>
+
+#include "analysis/parameters.h"
 #include "base/strings.h"
+#include "core/artifact.h"
+#include "core/limits.h"
+#include "env/env.h"
+#include "schedule/baseline.h"
+#include "schedule/commit_source.h"
 
 namespace perfledger::service {
 namespace {
@@ -13,6 +22,18 @@ namespace {
 std::optional<int64_t> EpochOf(const core::Run& r) {
   if (r.suite && r.suite->epoch) return r.suite->epoch->number;
   return std::nullopt;
+}
+
+// Whether `r` may serve as a baseline for `head`: same platform and environment, and the same
+// suite epoch when head has one.
+bool Comparable(const core::Run& r, const core::Run& head) {
+  if (r.run_id == head.run_id || r.platform != head.platform ||
+      r.environment.fingerprint != head.environment.fingerprint) {
+    return false;
+  }
+  if (!head.suite || !head.suite->epoch) return true;
+  return r.suite && r.suite->name == head.suite->name && r.suite->epoch &&
+         r.suite->epoch->number == head.suite->epoch->number;
 }
 
 }  // namespace
@@ -105,6 +126,126 @@ base::Result<NoiseHistory> LoadNoiseHistory(const core::Run& head, store::Store&
     return base::Status::Ok();
   }));
   return builder.Finish(db);
+}
+
+
+base::Result<ComparedRun> RunOfCommit(store::Store& store, const std::string& what,
+                                      const std::string& platform, const std::string& where) {
+  const std::string sha = base::ToLower(what);
+  if (!LooksLikeSha(sha)) {
+    return base::InvalidInput(
+        fmt::format("{}: expected a commit sha or a prefix of at least 4 hex digits", what));
+  }
+  ASSIGN_OR_RETURN(core::Run run, FindRunOfCommit(store, what, sha, platform, where));
+  std::string source = fmt::format("commit {} in {}", run.commit.sha.substr(0, 12), where);
+  return ComparedRun{std::move(run), std::move(source)};
+}
+
+base::Result<ComparedRun> LoadComparedRun(const std::string& what, const std::string& platform,
+                                          const std::string& repo, const std::string& where,
+                                          const StoreOpener& open_store) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(what, ec)) {
+    ASSIGN_OR_RETURN(std::string text,
+                     env::Env::Default()->ReadFile(what, core::kMaxInputFileBytes));
+    ASSIGN_OR_RETURN(core::Run run, core::ReadArtifact(text, what));
+    return ComparedRun{std::move(run), what};
+  }
+  auto store = open_store();
+  if (!store.ok()) {
+    return base::InvalidInput(
+        fmt::format("{}: not an artifact file, and no store to look it up as a commit ({})", what,
+                    store.status().message()));
+  }
+  std::string sha = base::ToLower(what);
+  const bool hex = LooksLikeSha(sha);
+  if (!hex) {
+    auto resolved = schedule::ResolveCommit(repo, what);
+    if (!resolved.ok()) {
+      return base::NotFound(fmt::format("{}: not an artifact file, and not a commit: {}", what,
+                                        resolved.status().message()));
+    }
+    sha = *resolved;
+  }
+  auto run = FindRunOfCommit(**store, what, sha, platform, where);
+  if (!run.ok() && run.status().code() == base::StatusCode::kNotFound && hex) {
+    // Not a stored sha prefix: maybe a ref of the repository that looks like hex ("cafe").
+    auto resolved = schedule::ResolveCommit(repo, what);
+    if (resolved.ok() && *resolved != sha) {
+      run = FindRunOfCommit(**store, what, *resolved, platform, where);
+    }
+  }
+  if (!run.ok()) {
+    if (run.status().message().find("runs on several platforms") != std::string::npos) {
+      return base::InvalidInput(run.status().message() + " with --platform");
+    }
+    return run.status();
+  }
+  std::string source = fmt::format("commit {} in {}", run->commit.sha.substr(0, 12), where);
+  return ComparedRun{std::move(*run), std::move(source)};
+}
+
+base::Result<CompareOutcome> CompareRunsOf(const core::Run& base, const core::Run& head,
+                                           const CompareRequest& request,
+                                           const NoiseHistory& history) {
+  RETURN_IF_ERROR(analysis::CheckAlpha(request.options.alpha, request.alpha_name));
+  CompareOutcome out;
+  if (base.environment.fingerprint != head.environment.fingerprint ||
+      base.platform != head.platform) {
+    if (!request.allow_cross_environment) {
+      return base::InvalidInput(fmt::format(
+          "base ({} on {}, environment {}) and head ({} on {}, environment {}) ran on different "
+          "environments, whose numbers are not comparable{}",
+          base.commit.sha.substr(0, 12), base.platform, base.environment.fingerprint,
+          head.commit.sha.substr(0, 12), head.platform, head.environment.fingerprint,
+          request.refusal_hint));
+    }
+    out.advisory = true;
+  }
+  out.comparison = analysis::CompareRuns(base, head, request.options, history.noise);
+  if (out.comparison.rows.empty()) {
+    const auto& metrics = request.options.metrics;
+    return base::InvalidInput(fmt::format(
+        "base and head have no benchmark and metric in common to compare{}",
+        metrics.empty() ? "" : fmt::format(" (with {} {})", request.metric_name,
+                                           base::Join(metrics, ", "))));
+  }
+  return out;
+}
+
+base::Result<Baseline> BaselineOf(store::Store& store, const core::Run& head,
+                                  const BaselineRequest& request) {
+  // The newest comparable run of every commit, and the history of head's series.
+  std::map<std::string, core::Run> runs;
+  NoiseHistoryBuilder history(head);
+  store::RunFilter filter;
+  filter.platform = head.platform;
+  RETURN_IF_ERROR(store.ForEachRun(filter, [&](const core::Run& r) {
+    if (request.history) history.Add(r);
+    if (!Comparable(r, head)) return base::Status::Ok();
+    auto it = runs.find(r.commit.sha);
+    if (it == runs.end() || it->second.started_at.unix_nanos < r.started_at.unix_nanos) {
+      runs[r.commit.sha] = r;
+    }
+    return base::Status::Ok();
+  }));
+  auto choice =
+      schedule::ChooseBaseline(request.repo, request.base_branch, head.commit.sha,
+                               [&](const std::string& sha) { return runs.contains(sha); });
+  if (!choice.ok()) {
+    return choice.status().WithPrefix(
+        fmt::format("no baseline for {} on {}", head.commit.sha.substr(0, 12), head.platform));
+  }
+  Baseline out;
+  out.base = {runs.at(choice->sha),
+              fmt::format("commit {} in {}", choice->sha.substr(0, 12), request.where)};
+  out.reason = choice->reason;
+  if (request.history) {
+    out.history = history.Finish(request.where);
+  } else {
+    out.history.description = "not used (--no-history)";
+  }
+  return out;
 }
 
 }  // namespace perfledger::service

@@ -2,6 +2,7 @@
 // commit's run, and the run-to-run noise of its series learned from the stored history.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "analysis/compare.h"
@@ -49,5 +50,69 @@ class NoiseHistoryBuilder {
 // The history of head's series in `store` (`db` names it in the description).
 base::Result<NoiseHistory> LoadNoiseHistory(const core::Run& head, store::Store& store,
                                             const std::string& db);
+
+
+// One side of a comparison: the run and where it came from ("commit abc123 in perf.db", or
+// the artifact file).
+struct ComparedRun {
+  core::Run run;
+  std::string source;
+};
+
+// A sha or a prefix of at least 4 hex digits (`what`, as the user typed it) with a run in
+// `store` (`where` names it): the newest run of that commit, on `platform` when not empty.
+base::Result<ComparedRun> RunOfCommit(store::Store& store, const std::string& what,
+                                      const std::string& platform, const std::string& where);
+
+// Opens the store on first use (the CLI opens it only when a side is not a file).
+using StoreOpener = std::function<base::Result<store::Store*>()>;
+
+// `what` is an artifact file, else a commit (a sha, a prefix of at least 4 hex digits, or a
+// ref of the git repository `repo`) with a run in the store: the newest run of that commit,
+// on `platform` when not empty. One-line errors name `what`.
+base::Result<ComparedRun> LoadComparedRun(const std::string& what, const std::string& platform,
+                                          const std::string& repo, const std::string& where,
+                                          const StoreOpener& open_store);
+
+struct CompareRequest {
+  analysis::CompareOptions options;
+  // Runs of different environments (fingerprint or platform) are compared as advisory;
+  // without this they are refused.
+  bool allow_cross_environment = true;
+  // How the edge spells its parameters, for messages: "alpha" or "--alpha".
+  std::string alpha_name = "alpha", metric_name = "metric";
+  std::string refusal_hint;  // appended when cross-environment runs are refused
+};
+
+struct CompareOutcome {
+  analysis::Comparison comparison;
+  // Different environments: no verdict is a regression.
+  bool advisory = false;
+};
+
+// Compares head with base; a series' noise comes from `history` where it has enough, else
+// from the two runs' samples. kInvalidInput for a bad alpha, refused environments, or no
+// benchmark and metric in common.
+base::Result<CompareOutcome> CompareRunsOf(const core::Run& base, const core::Run& head,
+                                           const CompareRequest& request,
+                                           const NoiseHistory& history);
+
+// What `check` compares head with: the run of the commit git ancestry gives it
+// (schedule::ChooseBaseline over `repo`, `base_branch`), the newest of that commit on head's
+// platform, environment and suite epoch; and the history of head's series.
+struct BaselineRequest {
+  std::string repo = ".", base_branch;
+  bool history = true;  // false: the noise comes from the two runs (--no-history)
+  std::string where;    // names the store in sources and descriptions
+};
+
+struct Baseline {
+  ComparedRun base;
+  std::string reason;  // why this commit ("merge-base with main", ...)
+  NoiseHistory history;
+};
+
+base::Result<Baseline> BaselineOf(store::Store& store, const core::Run& head,
+                                  const BaselineRequest& request);
 
 }  // namespace perfledger::service

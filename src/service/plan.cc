@@ -7,6 +7,7 @@
 #include <set>
 
 #include "schedule/commit_source.h"
+#include "service/jobs.h"
 
 namespace perfledger::service {
 
@@ -26,9 +27,9 @@ std::map<std::string, PlatformState> StateFromStore(const std::vector<store::Run
   std::map<std::string, PlatformState> state;
   for (const store::RunSummary& r : runs) state[r.platform].measured.insert(r.sha);
   for (const store::JobRecord& j : schedule.jobs) {
-    if (j.state != "queued") continue;
-    PlatformState& s = state[j.platform];
-    if (!s.measured.contains(j.sha)) s.queued.insert(j.sha);
+    auto it = state.find(j.platform);
+    const bool measured = it != state.end() && it->second.measured.contains(j.sha);
+    if (JobStateOf(j, measured) == "queued") state[j.platform].queued.insert(j.sha);
   }
   for (const store::SkipRecord& k : schedule.skips) state[k.platform].skipped.insert(k.sha);
   return state;
