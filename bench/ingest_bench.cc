@@ -22,9 +22,9 @@
 #include <random>
 
 #include "base/uuid.h"
-#include "cli/artifact_files.h"
 #include "core/artifact.h"
 #include "env/env.h"
+#include "service/batch.h"
 #include "store/collector.h"
 #include "store/store.h"
 
@@ -174,8 +174,8 @@ void BM_IngestEndToEnd(benchmark::State& state) {
   const std::string artifacts = (Data().dir / "artifacts").string();
   TimeOnFreshDb(state, "ingest.db", [&](const std::string& db) {
     env::Env* env = env::Env::Default();
-    auto paths = cli::ExpandArtifactPaths(env, {artifacts});
-    auto loaded = cli::LoadArtifacts(env, *paths);
+    auto paths = service::ExpandArtifactPaths(env, {artifacts});
+    auto loaded = service::LoadArtifacts(env, *paths);
     if (!loaded.errors.empty()) state.SkipWithError(loaded.errors[0].message().c_str());
     auto store = store::OpenStore(db);
     auto stats = store::Collect(**store, std::move(loaded.runs));

@@ -25,7 +25,9 @@ std::string_view StatusCodeName(StatusCode code) {
 }
 
 Status::Status(StatusCode code, std::string message) {
-  if (code != StatusCode::kOk) rep_ = std::make_unique<Rep>(Rep{code, std::move(message)});
+  if (code != StatusCode::kOk) {
+    rep_ = std::make_unique<Rep>(Rep{code, std::move(message), std::nullopt});
+  }
 }
 
 Status::Status(const Status& other)
@@ -49,6 +51,13 @@ std::string Status::ToString() const {
 Status Status::WithPrefix(std::string_view prefix) const {
   if (ok()) return Status();
   return Status(rep_->code, fmt::format("{}: {}", prefix, rep_->message));
+}
+
+Status Status::WithLocation(Location location) const {
+  if (ok()) return Status();
+  Status out(*this);
+  out.rep_->location = std::move(location);
+  return out;
 }
 
 Status InvalidInput(std::string message) {

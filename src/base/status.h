@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,6 +25,16 @@ enum class StatusCode {
 };
 
 std::string_view StatusCodeName(StatusCode code);
+
+// Where in the input a failure is, when it is somewhere: what callers need without reading it
+// out of the message (the API's "pointer" field, an editor's line:column).
+struct Location {
+  std::string source;   // the file, "stdin", "request body"
+  std::string pointer;  // a JSON pointer ("" for the root, or none known)
+  int line = 0;         // 1-based; 0 when unknown
+  int column = 0;       // 1-based; 0 when unknown
+  bool has_pointer = false;
+};
 
 class [[nodiscard]] Status {
  public:
@@ -45,10 +56,16 @@ class [[nodiscard]] Status {
   // Returns a copy whose message is "prefix: message"; OK stays OK.
   Status WithPrefix(std::string_view prefix) const;
 
+  // The structured location, when the failure has one (null when OK or unknown).
+  const Location* location() const { return rep_ && rep_->location ? &*rep_->location : nullptr; }
+  // A copy carrying `location`; the message is unchanged. OK stays OK.
+  Status WithLocation(Location location) const;
+
  private:
   struct Rep {
     StatusCode code;
     std::string message;
+    std::optional<Location> location;
   };
   std::unique_ptr<Rep> rep_;
 };

@@ -219,13 +219,13 @@ void PrintJunit(const Comparison& c, const Side& base, const Side& head) {
 base::Result<ComparedRun> LoadComparedRun(const std::string& what, const std::string& platform,
                                           const std::string& repo, Shell* shell,
                                           std::unique_ptr<store::Store>* store) {
-  return service::LoadComparedRun(
-      what, platform, repo, shell->db, [&]() -> base::Result<store::Store*> {
-        if (*store == nullptr) {
-          ASSIGN_OR_RETURN(*store, shell->OpenStore(/*create=*/false));
-        }
-        return store->get();
-      });
+  return service::LoadComparedRun(what, platform, repo, shell->db,
+                                  [&]() -> base::Result<store::Store*> {
+                                    if (*store == nullptr) {
+                                      ASSIGN_OR_RETURN(*store, shell->OpenStore(/*create=*/false));
+                                    }
+                                    return store->get();
+                                  });
 }
 
 void ComparisonFlags::AddTo(CLI::App* cmd) {

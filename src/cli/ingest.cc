@@ -1,12 +1,12 @@
 // perfledger ingest PATH...: the collector verb.
 #include <fmt/format.h>
 
-#include "cli/artifact_files.h"
 #include "cli/history.h"
 #include "cli/shell.h"
 #include "core/epoch.h"
 #include "core/limits.h"
 #include "runner/suite.h"
+#include "service/batch.h"
 #include "service/plan.h"
 #include "store/collector.h"
 
@@ -23,10 +23,10 @@ struct IngestOptions {
 
 void RunIngest(const IngestOptions& opt, Shell* shell) {
   env::Env* env = env::Env::Default();
-  auto paths = ExpandArtifactPaths(env, opt.paths);
+  auto paths = service::ExpandArtifactPaths(env, opt.paths);
   if (!paths.ok()) return shell->Fail(paths.status());
   // Validate everything before the store is even opened: a bad file writes nothing.
-  LoadedArtifacts loaded = LoadArtifacts(env, *paths);
+  service::LoadedArtifacts loaded = service::LoadArtifacts(env, *paths);
   if (!loaded.errors.empty()) {
     for (const auto& e : loaded.errors) shell->Fail(e);
     return;

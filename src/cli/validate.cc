@@ -1,17 +1,17 @@
 // perfledger validate PATH...: check artifacts without storing them.
 #include <fmt/format.h>
 
-#include "cli/artifact_files.h"
 #include "cli/shell.h"
+#include "service/batch.h"
 
 namespace perfledger::cli {
 namespace {
 
 void RunValidate(const std::vector<std::string>& args, Shell* shell) {
   env::Env* env = env::Env::Default();
-  auto paths = ExpandArtifactPaths(env, args);
+  auto paths = service::ExpandArtifactPaths(env, args);
   if (!paths.ok()) return shell->Fail(paths.status());
-  LoadedArtifacts loaded = LoadArtifacts(env, *paths);
+  service::LoadedArtifacts loaded = service::LoadArtifacts(env, *paths);
   for (const auto& e : loaded.errors) shell->Fail(e);
   if (loaded.errors.empty()) {
     fmt::print("{} artifact{} valid\n", loaded.runs.size(), loaded.runs.size() == 1 ? "" : "s");

@@ -28,7 +28,8 @@ using simdjson::dom::element_type;
 // Tracks the JSON pointer of the value being validated and formats rejections.
 class Ctx {
  public:
-  explicit Ctx(std::string_view source) : source_(source) {}
+  // `base` is the pointer of the document inside a larger one ("/artifacts/3" in a batch).
+  Ctx(std::string_view source, std::string_view base) : source_(source), pointer_(base) {}
 
   // Appends a reference token for the lifetime of the returned guard.
   class Scope {
@@ -49,22 +50,30 @@ class Ctx {
     size_t size_;
   };
 
-  Status Fail(std::string_view what) const {
-    return InvalidInput(
-        fmt::format("{}: {}: {}", source_, pointer_.empty() ? "(document root)" : pointer_, what));
-  }
+  Status Fail(std::string_view what) const { return FailAt("", what); }
   // A refusal at a pointer below the current one.
   Status FailAt(std::string_view below, std::string_view what) const {
-    const std::string pointer = pointer_ + std::string(below);
-    return InvalidInput(
+    std::string pointer = pointer_ + std::string(below);
+    Status s = InvalidInput(
         fmt::format("{}: {}: {}", source_, pointer.empty() ? "(document root)" : pointer, what));
+    return At(std::move(s), std::move(pointer));
   }
   Status Missing(std::string_view key, std::string_view expected) const {
-    return InvalidInput(fmt::format("{}: {}/{}: missing required field (expected {})", source_,
-                                    pointer_, base::JsonPointerToken(key), expected));
+    std::string pointer = pointer_ + "/" + base::JsonPointerToken(key);
+    Status s = InvalidInput(
+        fmt::format("{}: {}: missing required field (expected {})", source_, pointer, expected));
+    return At(std::move(s), std::move(pointer));
   }
 
  private:
+  Status At(Status s, std::string pointer) const {
+    base::Location where;
+    where.source = std::string(source_);
+    where.pointer = std::move(pointer);
+    where.has_pointer = true;
+    return s.WithLocation(std::move(where));
+  }
+
   std::string_view source_;
   std::string pointer_;
 };
@@ -821,11 +830,12 @@ struct ArtifactReader::Impl {
 ArtifactReader::ArtifactReader() : impl_(std::make_unique<Impl>()) {}
 ArtifactReader::~ArtifactReader() = default;
 
-Result<Run> ArtifactReader::Read(std::string_view json, std::string_view source) {
+Result<Run> ArtifactReader::Read(std::string_view json, std::string_view source,
+                                 std::string_view base_pointer) {
   element root;
   auto error = impl_->parser.parse(json.data(), json.size(), true).get(root);
   if (error != simdjson::SUCCESS) return SyntaxError(json, source, error);
-  Ctx ctx(source);
+  Ctx ctx(source, base_pointer);
   return ReadRun(ctx, root);
 }
 
@@ -1071,7 +1081,7 @@ Result<T> ReadDocument(std::string_view json, std::string_view source,
   element root;
   auto error = parser.parse(json.data(), json.size(), true).get(root);
   if (error != simdjson::SUCCESS) return SyntaxError(json, source, error);
-  Ctx ctx(source);
+  Ctx ctx(source, "");
   return read(ctx, root);
 }
 

@@ -31,8 +31,11 @@ class ArtifactReader {
   ArtifactReader(const ArtifactReader&) = delete;
   ArtifactReader& operator=(const ArtifactReader&) = delete;
 
-  // `source` names the input in messages (a file path, "stdin", "request body").
-  base::Result<Run> Read(std::string_view json, std::string_view source);
+  // `source` names the input in messages (a file path, "stdin", "request body");
+  // `base_pointer` is where the artifact sits in a larger document ("/artifacts/3"), so
+  // messages and Status::location() give the pointer in the whole input.
+  base::Result<Run> Read(std::string_view json, std::string_view source,
+                         std::string_view base_pointer = "");
 
  private:
   struct Impl;

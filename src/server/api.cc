@@ -20,6 +20,7 @@
 #include "core/token.h"
 #include "env/env.h"
 #include "server/web_assets.h"
+#include "service/batch.h"
 #include "service/comparison.h"
 #include "service/detection.h"
 #include "service/documents.h"
@@ -63,8 +64,13 @@ Response Error(int status, std::string_view code, std::string_view message,
 
 Response FromStatus(const base::Status& s) {
   switch (s.code()) {
-    case base::StatusCode::kInvalidInput:
+    case base::StatusCode::kInvalidInput: {
+      const base::Location* at = s.location();
+      if (at != nullptr && !at->pointer.empty()) {
+        return Error(400, "bad_request", s.message(), at->pointer);
+      }
       return Error(400, "bad_request", s.message());
+    }
     case base::StatusCode::kNotFound:
       return Error(404, "not_found", s.message());
     case base::StatusCode::kConflict:
@@ -596,77 +602,17 @@ struct Api::Impl {
   // POST /api/v1/projects/{project}/runs
   Response PostRuns(Ctx& c) {
     const std::string& project = c.params["project"];
-    // One artifact, or {"artifacts": [...]}: texts to read with their JSON pointer prefix.
-    std::vector<std::pair<std::string, std::string>> texts;  // (prefix, json)
-    bool batch = false;
-    {
-      simdjson::dom::parser parser;
-      simdjson::dom::element doc;
-      simdjson::padded_string padded(c.req.body);
-      if (parser.parse(padded).get(doc) == simdjson::SUCCESS &&
-          doc.type() == simdjson::dom::element_type::OBJECT) {
-        simdjson::dom::element list;
-        if (doc.get_object().at_key("artifacts").get(list) == simdjson::SUCCESS) {
-          batch = true;
-          simdjson::dom::array arr;
-          if (list.get_array().get(arr) != simdjson::SUCCESS) {
-            return Error(400, "bad_request",
-                         "request body: /artifacts: expected an array of artifacts", "/artifacts");
-          }
-          size_t i = 0;
-          for (simdjson::dom::element a : arr) {
-            texts.emplace_back(fmt::format("/artifacts/{}", i++), simdjson::minify(a));
-          }
-          if (texts.empty()) {
-            return Error(400, "bad_request", "request body: /artifacts: expected at least one",
-                         "/artifacts");
-          }
-        }
-      }
-    }
-    if (!batch) texts.emplace_back("", c.req.body);
-    std::vector<store::SourcedRun> runs;
-    runs.reserve(texts.size());
-    core::ArtifactReader reader;
-    for (const auto& [prefix, text] : texts) {
-      auto run = reader.Read(text, "request body");
-      if (!run.ok()) {
-        // "request body: /benchmarks/0/name: expected ..." -> the pointer in the whole body.
-        std::string message = run.status().message();
-        std::optional<std::string> pointer;
-        constexpr std::string_view kSource = "request body: ";
-        if (message.starts_with(kSource) && message.size() > kSource.size() &&
-            message[kSource.size()] == '/') {
-          const size_t end = message.find(": ", kSource.size());
-          pointer = prefix + message.substr(kSource.size(), end - kSource.size());
-          message = std::string(kSource) + *pointer +
-                    (end == std::string::npos ? "" : message.substr(end));
-        } else if (!prefix.empty()) {
-          message =
-              fmt::format("request body: {}: {}", prefix,
-                          message.starts_with(kSource) ? message.substr(kSource.size()) : message);
-          pointer = prefix;
-        }
-        return Error(400, "bad_request", message, pointer);
-      }
-      if (run->project != project) {
-        const std::string pointer = prefix + "/project";
-        return Error(
-            400, "bad_request",
-            fmt::format("request body: {}: expected '{}' (the project in the URL), got '{}'",
-                        pointer, project, run->project),
-            pointer);
-      }
-      runs.push_back({std::move(*run), prefix.empty() ? "request body" : "request body " + prefix});
-    }
+    auto batch = service::ReadUploadBody(c.req.body, project);
+    if (!batch.ok()) return FromStatus(batch.status());
     std::vector<std::string> run_ids;
-    for (const auto& r : runs) run_ids.push_back(r.run.run_id);
-    auto stats = store::Collect(*c.store, std::move(runs));
+    for (const auto& r : batch->runs) run_ids.push_back(r.run.run_id);
+    const int64_t artifacts = batch->artifacts;
+    auto stats = store::Collect(*c.store, std::move(batch->runs));
     if (!stats.ok()) return FromStatus(stats.status());
     api_->metrics_.AddIngested(stats->ingested, stats->samples);
     JsonWriter w;
     w.BeginObject();
-    w.Key("artifacts").Int(static_cast<int64_t>(texts.size()));
+    w.Key("artifacts").Int(artifacts);
     w.Key("ingested").Int(stats->ingested);
     w.Key("already_present").Int(stats->already_present);
     w.Key("samples").Int(stats->samples);
@@ -958,9 +904,9 @@ struct Api::Impl {
     if (!history.ok()) return FromStatus(history.status());
     auto outcome = service::CompareRunsOf(base_run->run, head_run->run, request, *history);
     if (!outcome.ok()) return FromStatus(outcome.status());
-    return Json(200, service::ComparisonJson(
-                         outcome->comparison, {base_run->run, base_run->source},
-                         {head_run->run, head_run->source}, outcome->advisory, "", *history));
+    return Json(200, service::ComparisonJson(outcome->comparison, {base_run->run, base_run->source},
+                                             {head_run->run, head_run->source}, outcome->advisory,
+                                             "", *history));
   }
 
   static Response NoHistory(const base::Status& s) {

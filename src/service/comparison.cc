@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-
 #include <filesystem>
 #include <map>
 
@@ -128,7 +127,6 @@ base::Result<NoiseHistory> LoadNoiseHistory(const core::Run& head, store::Store&
   return builder.Finish(db);
 }
 
-
 base::Result<ComparedRun> RunOfCommit(store::Store& store, const std::string& what,
                                       const std::string& platform, const std::string& where) {
   const std::string sha = base::ToLower(what);
@@ -207,8 +205,9 @@ base::Result<CompareOutcome> CompareRunsOf(const core::Run& base, const core::Ru
     const auto& metrics = request.options.metrics;
     return base::InvalidInput(fmt::format(
         "base and head have no benchmark and metric in common to compare{}",
-        metrics.empty() ? "" : fmt::format(" (with {} {})", request.metric_name,
-                                           base::Join(metrics, ", "))));
+        metrics.empty()
+            ? ""
+            : fmt::format(" (with {} {})", request.metric_name, base::Join(metrics, ", "))));
   }
   return out;
 }

@@ -51,7 +51,6 @@ class NoiseHistoryBuilder {
 base::Result<NoiseHistory> LoadNoiseHistory(const core::Run& head, store::Store& store,
                                             const std::string& db);
 
-
 // One side of a comparison: the run and where it came from ("commit abc123 in perf.db", or
 // the artifact file).
 struct ComparedRun {

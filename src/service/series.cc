@@ -52,8 +52,7 @@ base::Result<SeriesView> SeriesOf(store::Store& store, const SeriesRequest& requ
     return base::Status::Ok();
   }));
   if (runs == 0) {
-    return base::NotFound(fmt::format("no run measured a benchmark named '{}'{}",
-                                      request.benchmark,
+    return base::NotFound(fmt::format("no run measured a benchmark named '{}'{}", request.benchmark,
                                       request.platform ? " on " + *request.platform : ""));
   }
   std::vector<analysis::Series> all = builder.Finish();

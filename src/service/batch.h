@@ -1,15 +1,18 @@
-// Turning PATH arguments into validated runs: the read-and-validate half of `ingest` and
-// `validate`, shared with the benchmarks.
+// Artifact batches into validated runs, in both forms: files (`ingest`, `validate`: *.json one
+// artifact, *.jsonl one a line) and upload bodies (POST /api/v1/projects/{project}/runs: one
+// artifact, or {"artifacts": [...]}). The read-and-validate half of ingest, before Collect.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
 #include "env/env.h"
 #include "store/collector.h"
 
-namespace perfledger::cli {
+namespace perfledger::service {
 
 // Files as given (*.json: one artifact; *.jsonl: one a line); directories expand to every
 // *.json file below them (recursively, sorted).
@@ -26,4 +29,15 @@ struct LoadedArtifacts {
 // A *.jsonl file holds one artifact a line (what export and the history files hold).
 LoadedArtifacts LoadArtifacts(env::Env* env, const std::vector<std::string>& paths);
 
-}  // namespace perfledger::cli
+struct UploadBatch {
+  std::vector<store::SourcedRun> runs;
+  int64_t artifacts = 0;
+};
+
+// An upload body for `project`: one artifact, or {"artifacts": [...]} (at least one). Every
+// artifact must be of `project`. The first refusal is kInvalidInput whose message and
+// location() give the JSON pointer in the whole body ("request body: /artifacts/2/project:
+// expected 'web' (the project in the URL), got 'api'").
+base::Result<UploadBatch> ReadUploadBody(std::string_view body, const std::string& project);
+
+}  // namespace perfledger::service
