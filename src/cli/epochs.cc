@@ -3,9 +3,9 @@
 
 #include <set>
 
-#include "base/json_writer.h"
 #include "base/time.h"
 #include "cli/shell.h"
+#include "service/documents.h"
 
 namespace perfledger::cli {
 namespace {
@@ -15,49 +15,8 @@ struct EpochsOptions {
   std::string format = "table";
 };
 
-void WriteRunRef(base::JsonWriter& w, const std::string& run_id, const std::string& sha,
-                 const std::optional<base::Timestamp>& commit_time) {
-  w.BeginObject();
-  w.Key("run_id").String(run_id);
-  w.Key("sha").String(sha);
-  w.Key("commit_time");
-  if (commit_time) {
-    w.String(base::FormatRfc3339(*commit_time));
-  } else {
-    w.Null();
-  }
-  w.EndObject();
-}
-
 void PrintJson(const std::vector<store::EpochInfo>& epochs) {
-  base::JsonWriter w;
-  w.BeginObject();
-  w.Key("epochs").BeginArray();
-  for (const auto& e : epochs) {
-    w.BeginObject();
-    w.Key("project").String(e.project);
-    w.Key("platform").String(e.platform);
-    w.Key("suite").String(e.suite);
-    w.Key("epoch").Int(e.number);
-    w.Key("revision").Int(e.revision);
-    w.Key("runs").Int(e.run_count);
-    w.Key("first_run");
-    WriteRunRef(w, e.first_run_id, e.first_sha, e.first_commit_time);
-    w.Key("first_complete_run");
-    if (e.first_complete_run_id) {
-      WriteRunRef(w, *e.first_complete_run_id, e.first_complete_sha.value_or(""),
-                  e.first_complete_commit_time);
-    } else {
-      w.Null();
-    }
-    w.Key("settings").BeginObject();
-    for (const auto& [key, raw] : e.settings) w.Key(key).Raw(raw);
-    w.EndObject();
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  fmt::print("{}\n", w.str());
+  fmt::print("{}\n", service::EpochsJson(epochs));
 }
 
 // "1a2b3c4d5e6f 2026-11-22": a run by its short sha and commit date.

@@ -21,6 +21,7 @@
 #include "env/env.h"
 #include "server/web_assets.h"
 #include "service/batch.h"
+#include "service/catalog.h"
 #include "service/comparison.h"
 #include "service/detection.h"
 #include "service/documents.h"
@@ -624,81 +625,15 @@ struct Api::Impl {
   }
 
   Response GetProjects(Ctx& c) {
-    auto runs = c.store->ListRuns({});
-    if (!runs.ok()) return FromStatus(runs.status());
-    struct P {
-      int64_t runs = 0;
-      std::set<std::string> platforms;
-      std::optional<base::Timestamp> latest;
-    };
-    std::map<std::string, P> projects;
-    for (const auto& r : *runs) {
-      P& p = projects[r.project];
-      ++p.runs;
-      p.platforms.insert(r.platform);
-      if (!p.latest || p.latest->unix_nanos < r.started_at.unix_nanos) p.latest = r.started_at;
-    }
-    JsonWriter w;
-    w.BeginObject();
-    w.Key("projects").BeginArray();
-    for (const auto& [name, p] : projects) {
-      w.BeginObject();
-      w.Key("name").String(name);
-      w.Key("runs").Int(p.runs);
-      w.Key("platforms").BeginArray();
-      for (const auto& pl : p.platforms) w.String(pl);
-      w.EndArray();
-      w.Key("latest_run_at");
-      service::WriteOptional(w, p.latest);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    return Json(200, w.Take());
+    auto doc = service::ProjectsDocument(*c.store);
+    if (!doc.ok()) return FromStatus(doc.status());
+    return Json(200, std::move(*doc));
   }
 
   Response GetPlatforms(Ctx& c) {
-    store::RunFilter filter;
-    filter.project = Param(c, "project");
-    auto runs = c.store->ListRuns(filter);
-    if (!runs.ok()) return FromStatus(runs.status());
-    auto epochs = c.store->ListEpochs(filter);
-    if (!epochs.ok()) return FromStatus(epochs.status());
-    std::map<std::string, std::pair<int64_t, const store::RunSummary*>> platforms;
-    for (const auto& r : *runs) {
-      auto& p = platforms[r.platform];
-      ++p.first;
-      p.second = &r;  // ListRuns order: the last is the newest commit
-    }
-    JsonWriter w;
-    w.BeginObject();
-    w.Key("platforms").BeginArray();
-    for (const auto& [name, p] : platforms) {
-      w.BeginObject();
-      w.Key("name").String(name);
-      w.Key("runs").Int(p.first);
-      w.Key("latest_run");
-      service::WriteRunSummary(w, *p.second);
-      w.Key("epochs").BeginArray();
-      for (const auto& e : *epochs) {
-        if (e.platform != name) continue;
-        w.BeginObject();
-        w.Key("project").String(e.project);
-        w.Key("suite").String(e.suite);
-        w.Key("number").Int(e.number);
-        w.Key("revision").Int(e.revision);
-        w.Key("run_count").Int(e.run_count);
-        w.Key("first_sha").String(e.first_sha);
-        w.Key("first_commit_time");
-        service::WriteOptional(w, e.first_commit_time);
-        w.EndObject();
-      }
-      w.EndArray();
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    return Json(200, w.Take());
+    auto doc = service::PlatformsDocument(*c.store, Param(c, "project"));
+    if (!doc.ok()) return FromStatus(doc.status());
+    return Json(200, std::move(*doc));
   }
 
   base::Result<std::shared_ptr<const std::vector<store::BenchmarkInfo>>> Catalog(store::Store& s) {
@@ -831,26 +766,17 @@ struct Api::Impl {
   }
 
   Response GetRuns(Ctx& c) {
+    service::RunsRequest req;
+    req.runs = FilterOf(c);
     auto limit = IntParam(c, "limit", 100, 1, 10000);
     if (!limit.ok()) return FromStatus(limit.status());
+    req.limit = *limit;
     auto offset = IntParam(c, "offset", 0, 0, INT64_MAX);
     if (!offset.ok()) return FromStatus(offset.status());
-    auto runs = c.store->ListRuns(FilterOf(c));
-    if (!runs.ok()) return FromStatus(runs.status());
-    JsonWriter w;
-    w.BeginObject();
-    w.Key("total").Int(static_cast<int64_t>(runs->size()));
-    w.Key("runs").BeginArray();
-    // Newest first: runs[first] down to runs[last]; an offset past the end is an empty page.
-    // (offset is any int64: n - 1 - offset - limit would overflow.)
-    const int64_t n = static_cast<int64_t>(runs->size());
-    const int64_t first = n - 1 - std::min(*offset, n);
-    const int64_t last = std::max<int64_t>(0, first - *limit + 1);
-    for (int64_t i = first; i >= last; --i)
-      service::WriteRunSummary(w, (*runs)[static_cast<size_t>(i)]);
-    w.EndArray();
-    w.EndObject();
-    return Json(200, w.Take());
+    req.offset = *offset;
+    auto doc = service::RunsDocument(*c.store, req);
+    if (!doc.ok()) return FromStatus(doc.status());
+    return Json(200, std::move(*doc));
   }
 
   Response GetSeries(Ctx& c) {
@@ -909,15 +835,6 @@ struct Api::Impl {
                                              "", *history));
   }
 
-  static Response NoHistory(const base::Status& s) {
-    // No plan was ever recorded: nothing to report coverage of.
-    if (s.code() == base::StatusCode::kInvalidInput &&
-        s.message().find("no branch history") != std::string::npos) {
-      return Error(404, "not_found", s.message());
-    }
-    return FromStatus(s);
-  }
-
   Response GetCoverage(Ctx& c) {
     service::CoverageRequest req;
     req.platform = Param(c, "platform");
@@ -925,7 +842,7 @@ struct Api::Impl {
     if (!since.ok()) return FromStatus(since.status());
     req.since = *since;
     auto report = service::CoverageOf(*c.store, req);
-    if (!report.ok()) return NoHistory(report.status());
+    if (!report.ok()) return FromStatus(report.status());
     JsonWriter w;
     w.BeginObject();
     w.Key("branch").String(report->branch);
@@ -964,7 +881,7 @@ struct Api::Impl {
     }
     req.now = Now();
     auto report = service::GapsOf(*c.store, req);
-    if (!report.ok()) return NoHistory(report.status());
+    if (!report.ok()) return FromStatus(report.status());
     return Json(200, service::GapsJson(*report));
   }
 

@@ -282,4 +282,56 @@ std::string ComparisonJson(const analysis::Comparison& c, const ComparedSide& ba
   return w.Take();
 }
 
+namespace {
+
+void WriteRunRef(base::JsonWriter& w, const std::string& run_id, const std::string& sha,
+                 const std::optional<base::Timestamp>& commit_time) {
+  w.BeginObject();
+  w.Key("run_id").String(run_id);
+  w.Key("sha").String(sha);
+  w.Key("commit_time");
+  WriteOptional(w, commit_time);
+  w.EndObject();
+}
+
+}  // namespace
+
+void WriteEpoch(base::JsonWriter& w, const store::EpochInfo& e) {
+  w.BeginObject();
+  w.Key("project").String(e.project);
+  w.Key("platform").String(e.platform);
+  w.Key("suite").String(e.suite);
+  w.Key("epoch").Int(e.number);
+  w.Key("number").Int(e.number);
+  w.Key("revision").Int(e.revision);
+  w.Key("runs").Int(e.run_count);
+  w.Key("run_count").Int(e.run_count);
+  w.Key("first_sha").String(e.first_sha);
+  w.Key("first_commit_time");
+  WriteOptional(w, e.first_commit_time);
+  w.Key("first_run");
+  WriteRunRef(w, e.first_run_id, e.first_sha, e.first_commit_time);
+  w.Key("first_complete_run");
+  if (e.first_complete_run_id) {
+    WriteRunRef(w, *e.first_complete_run_id, e.first_complete_sha.value_or(""),
+                e.first_complete_commit_time);
+  } else {
+    w.Null();
+  }
+  w.Key("settings").BeginObject();
+  for (const auto& [key, raw] : e.settings) w.Key(key).Raw(raw);
+  w.EndObject();
+  w.EndObject();
+}
+
+std::string EpochsJson(const std::vector<store::EpochInfo>& epochs) {
+  base::JsonWriter w;
+  w.BeginObject();
+  w.Key("epochs").BeginArray();
+  for (const auto& e : epochs) WriteEpoch(w, e);
+  w.EndArray();
+  w.EndObject();
+  return w.Take();
+}
+
 }  // namespace perfledger::service

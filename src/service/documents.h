@@ -30,6 +30,14 @@ void WriteOptional(base::JsonWriter& w, const std::optional<base::Timestamp>& v)
 
 void WriteAlert(base::JsonWriter& w, const store::AlertRecord& a);
 void WriteRunSummary(base::JsonWriter& w, const store::RunSummary& r);
+// One epoch, as `perfledger epochs --format json` and GET /api/v1/platforms both write it:
+// {"project", "platform", "suite", "epoch", "number", "revision", "runs", "run_count",
+//  "first_sha", "first_commit_time", "first_run", "first_complete_run", "settings"}
+// ("number" = "epoch", "run_count" = "runs", "first_sha" = "first_run.sha": the API's and
+// the CLI's names of the same facts, both kept).
+void WriteEpoch(base::JsonWriter& w, const store::EpochInfo& e);
+// {"epochs": [...]}
+std::string EpochsJson(const std::vector<store::EpochInfo>& epochs);
 void WriteCoverageRow(base::JsonWriter& w, const analysis::CoverageRow& r);
 
 // {"alerts": [...], "groups": [...]}

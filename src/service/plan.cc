@@ -174,7 +174,8 @@ base::Result<LoadedHistory> LoadHistory(store::Store& store, const HistorySource
   } else {
     ASSIGN_OR_RETURN(store::ScheduleState st, store.LoadSchedule());
     if (!st.head) {
-      return base::InvalidInput(
+      // No plan was ever recorded: nothing to report coverage of (the API's 404).
+      return base::NotFound(
           "no branch history in the store: record a plan first (perfledger plan --record) or "
           "pass --repo PATH");
     }
