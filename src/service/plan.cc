@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/json_writer.h"
 #include "schedule/commit_source.h"
 #include "service/jobs.h"
 
@@ -448,6 +449,128 @@ base::Status RecordPlanJson(store::Store& store, std::string_view json_text,
     rec.commits.push_back(std::move(c));
   }
   return store.RecordPlan(rec);
+}
+
+namespace {
+
+void WriteJobJson(base::JsonWriter& w, const schedule::Job& j) {
+  w.BeginObject();
+  w.Key("sha").String(j.sha);
+  w.Key("platforms").BeginArray();
+  for (const auto& p : j.platforms) w.String(p);
+  w.EndArray();
+  w.Key("reason").String(j.reason);
+  w.Key("reason_detail").String(j.reason_detail);
+  w.Key("commit_range").BeginObject();
+  w.Key("from");
+  if (j.commit_range.from) {
+    w.String(*j.commit_range.from);
+  } else {
+    w.Null();
+  }
+  w.Key("to").String(j.commit_range.to);
+  w.Key("count").Int(j.commit_range.count);
+  w.EndObject();
+  w.Key("priority").Int(j.priority);
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string PlanJson(const PlanOutcome& o, const schedule::Policy& policy, bool recorded) {
+  const schedule::Plan& p = o.plan;
+  base::JsonWriter w;
+  w.BeginObject();
+  w.Key("now").String(base::FormatRfc3339(p.now));
+  w.Key("window_minutes").Number(static_cast<double>(p.window_nanos) / 60e9);
+  w.Key("queue_depth").Int(p.queue_depth);
+  w.Key("degradation").String(schedule::DegradationName(p.degradation));
+  w.Key("branch").String(o.branch);
+  w.Key("head").String(o.head);
+  w.Key("sampling").String(schedule::SamplingName(policy.sampling));
+  w.Key("platforms").BeginArray();
+  for (const auto& pl : o.platforms) w.String(pl);
+  w.EndArray();
+  w.Key("recorded").Bool(recorded);
+  w.Key("jobs").BeginArray();
+  for (const auto& j : p.jobs) WriteJobJson(w, j);
+  w.EndArray();
+  w.Key("skips").BeginArray();
+  for (const auto& k : p.skips) {
+    w.BeginObject();
+    w.Key("sha").String(k.sha);
+    w.Key("platforms").BeginArray();
+    for (const auto& pl : k.platforms) w.String(pl);
+    w.EndArray();
+    w.Key("reason").String(k.reason);
+    w.Key("queue_depth").Int(k.queue_depth);
+    w.Key("superseded_by");
+    if (k.superseded_by) {
+      w.String(*k.superseded_by);
+    } else {
+      w.Null();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("pending").BeginObject();
+  for (const auto& [platform, shas] : p.pending) {
+    w.Key(platform).BeginArray();
+    for (const auto& s : shas) w.String(s);
+    w.EndArray();
+  }
+  w.EndObject();
+  // Bisect requests (open regression alerts) the plan adds no job for, and why.
+  w.Key("unplanned_bisect").BeginArray();
+  for (const auto& b : p.unplanned_bisect) {
+    w.BeginObject();
+    w.Key("alert_id").Int(b.request.alert_id);
+    w.Key("platform").String(b.request.platform);
+    w.Key("from").String(b.request.from);
+    w.Key("to").String(b.request.to);
+    w.Key("status").String(b.status);
+    w.Key("sha");
+    if (b.sha) {
+      w.String(*b.sha);
+    } else {
+      w.Null();
+    }
+    w.Key("commits").Int(b.commits);
+    w.Key("detail").String(b.detail);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("off_branch").BeginObject();
+  for (const auto& [platform, shas] : o.off_branch) {
+    w.Key(platform).BeginArray();
+    for (const auto& s : shas) w.String(s);
+    w.EndArray();
+  }
+  w.EndObject();
+  // One entry per sha x platform: `strategy.matrix: ${{ fromJSON(...).matrix }}`.
+  w.Key("matrix").BeginObject();
+  w.Key("include").BeginArray();
+  for (const auto& j : p.jobs) {
+    for (const auto& pl : j.platforms) {
+      w.BeginObject();
+      w.Key("sha").String(j.sha);
+      w.Key("platform").String(pl);
+      w.Key("reason").String(j.reason);
+      w.Key("priority").Int(j.priority);
+      w.Key("commit_range_from");
+      if (j.commit_range.from) {
+        w.String(*j.commit_range.from);
+      } else {
+        w.Null();
+      }
+      w.Key("commit_range_count").Int(j.commit_range.count);
+      w.EndObject();
+    }
+  }
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+  return w.Take();
 }
 
 }  // namespace perfledger::service

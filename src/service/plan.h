@@ -89,6 +89,10 @@ struct GapsReport {
 
 base::Result<GapsReport> GapsOf(store::Store& store, const GapsRequest& request);
 
+// The plan as `perfledger plan --format json` prints it: what RecordPlanJson reads back, and
+// its "matrix" is what a CI workflow's `strategy.matrix` takes.
+std::string PlanJson(const PlanOutcome& outcome, const schedule::Policy& policy, bool recorded);
+
 // Records a plan made elsewhere: the JSON `perfledger plan --format json` printed, e.g. in
 // a CI plan job whose store is not kept. Stores its jobs (as queued), its skips and the
 // branch history (read from `history.repo`) up to the plan's head. Recording the same plan
