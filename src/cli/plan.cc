@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <map>
 
-#include "base/json_writer.h"
 #include "base/strings.h"
 #include "base/time.h"
 #include "cli/schedule_options.h"
