@@ -812,10 +812,6 @@ struct Api::Impl {
     }
     const std::string platform = Param(c, "platform").value_or("");
     const std::string where = "the store";
-    auto base_run = service::RunOfCommit(*c.store, *base_param, platform, where);
-    if (!base_run.ok()) return FromStatus(base_run.status());
-    auto head_run = service::RunOfCommit(*c.store, *head_param, platform, where);
-    if (!head_run.ok()) return FromStatus(head_run.status());
     service::CompareRequest request;
     request.options.metrics = Params(c, "metric");
     if (auto alpha = Param(c, "alpha")) {
@@ -826,6 +822,11 @@ struct Api::Impl {
                      fmt::format("alpha: expected a probability like 0.05, got '{}'", *alpha));
       }
     }
+    if (auto s = service::CheckCompareRequest(request); !s.ok()) return FromStatus(s);
+    auto base_run = service::RunOfCommit(*c.store, *base_param, platform, where);
+    if (!base_run.ok()) return FromStatus(base_run.status());
+    auto head_run = service::RunOfCommit(*c.store, *head_param, platform, where);
+    if (!head_run.ok()) return FromStatus(head_run.status());
     auto history = service::LoadNoiseHistory(head_run->run, *c.store, where);
     if (!history.ok()) return FromStatus(history.status());
     auto outcome = service::CompareRunsOf(base_run->run, head_run->run, request, *history);

@@ -183,10 +183,14 @@ base::Result<ComparedRun> LoadComparedRun(const std::string& what, const std::st
   return ComparedRun{std::move(*run), std::move(source)};
 }
 
+base::Status CheckCompareRequest(const CompareRequest& request) {
+  return analysis::CheckAlpha(request.options.alpha, request.alpha_name);
+}
+
 base::Result<CompareOutcome> CompareRunsOf(const core::Run& base, const core::Run& head,
                                            const CompareRequest& request,
                                            const NoiseHistory& history) {
-  RETURN_IF_ERROR(analysis::CheckAlpha(request.options.alpha, request.alpha_name));
+  RETURN_IF_ERROR(CheckCompareRequest(request));
   CompareOutcome out;
   if (base.environment.fingerprint != head.environment.fingerprint ||
       base.platform != head.platform) {

@@ -89,9 +89,13 @@ struct CompareOutcome {
   bool advisory = false;
 };
 
-// Compares head with base; a series' noise comes from `history` where it has enough, else
-// from the two runs' samples. kInvalidInput for a bad alpha, refused environments, or no
-// benchmark and metric in common.
+// kInvalidInput naming request.alpha_name when alpha is out of range: cheap, so an edge can
+// refuse a bad request before it loads any run.
+base::Status CheckCompareRequest(const CompareRequest& request);
+
+// Compares head with base (checking the request first); a series' noise comes from `history` where
+// it has enough, else from the two runs' samples. kInvalidInput for a bad alpha, refused
+// environments, or no benchmark and metric in common.
 base::Result<CompareOutcome> CompareRunsOf(const core::Run& base, const core::Run& head,
                                            const CompareRequest& request,
                                            const NoiseHistory& history);
