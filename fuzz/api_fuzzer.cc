@@ -168,7 +168,7 @@ void Fill(perfledger::store::Store& store) {
   a.after_median = 1300;
   a.change = 0.3;
   a.confidence = 0.99;
-  a.kind = "regression";
+  a.kind = perfledger::core::AlertKind::kRegression;
   a.created_at = a.updated_at = perfledger::base::Timestamp{1'700'010'000LL * 1'000'000'000};
   if (auto s = store.RecordAlerts(alerts, {}); !s.ok()) Die("alerts: " + s.message());
 

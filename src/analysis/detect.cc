@@ -7,18 +7,6 @@
 
 namespace perfledger::analysis {
 
-std::string_view ChangeKindName(ChangeKind k) {
-  switch (k) {
-    case ChangeKind::kRegression:
-      return "regression";
-    case ChangeKind::kImprovement:
-      return "improvement";
-    case ChangeKind::kEnvironment:
-      return "environment";
-  }
-  return "regression";
-}
-
 namespace {
 
 std::string ValueText(double v, const std::string& unit) {

@@ -12,11 +12,13 @@
 
 #include "analysis/changepoint.h"
 #include "analysis/series.h"
+#include "core/triage.h"
 
 namespace perfledger::analysis {
 
-enum class ChangeKind { kRegression, kImprovement, kEnvironment };
-std::string_view ChangeKindName(ChangeKind k);
+// A change's kind is the kind of the alert it becomes (core/triage.h).
+using ChangeKind = core::AlertKind;
+inline std::string_view ChangeKindName(ChangeKind k) { return core::AlertKindName(k); }
 
 struct DetectedChange {
   SeriesKey key;

@@ -66,4 +66,18 @@ std::vector<double> BenjaminiHochberg(std::span<const double> p_values);
 // reach `alpha` at all (2 / C(2n, n) <= alpha): 4 for 0.05.
 int MinimumSamplesPerSide(double alpha);
 
+// The runner's stopping rule and calibrate's proposal: the median with a distribution-free
+// confidence interval for it (benchmark timings are skewed; no normality is assumed).
+struct MedianInterval {
+  double median = 0;
+  double lower = 0, upper = 0;  // the confidence interval of the median
+  // (upper - lower) / median; infinite for a zero median or too few samples.
+  double relative_width = 0;
+};
+
+// The 95% interval uses the order statistics whose ranks come from the binomial(n, 1/2)
+// distribution (normal approximation, continuity-corrected); below 6 samples the interval is
+// [min, max] and the width is reported as infinite, so no rule stops that early.
+MedianInterval MedianConfidence(std::span<const double> samples);
+
 }  // namespace perfledger::analysis

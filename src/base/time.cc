@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <chrono>
 
 namespace perfledger::base {
 namespace {
@@ -217,6 +218,20 @@ Result<int64_t> ParseDuration(std::string_view text) {
     if (total > kMaxNanos) return bad();
   }
   return total;
+}
+
+Timestamp SystemNow() {
+  return Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count()};
+}
+
+ScaledTime ScaleNanos(double nanos) {
+  static constexpr std::pair<const char*, double> kUnits[] = {{"s", 1e9}, {"ms", 1e6}, {"us", 1e3}};
+  for (const auto& [unit, scale] : kUnits) {
+    if (nanos >= scale) return {nanos / scale, unit};
+  }
+  return {nanos, "ns"};
 }
 
 std::string FormatDuration(int64_t nanos) {

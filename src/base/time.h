@@ -28,6 +28,19 @@ std::string FormatRfc3339(Timestamp t);
 // refused (the unit is never guessed). Returns nanoseconds.
 Result<int64_t> ParseDuration(std::string_view text);
 
+// The system's wall clock, now. The one place perfledger reads it: env::Env::Now() passes it
+// on to the layers that have an Env (tests give them a fake, env/fake_env.h), and a store is
+// given its clock through store::OpenOptions::clock.
+Timestamp SystemNow();
+
+// A time in nanoseconds in the unit that reads best: the largest of s, ms, us with at least
+// one whole unit, else ns. Callers format the value at their precision ("41.71 ms").
+struct ScaledTime {
+  double value = 0;
+  const char* unit = "ns";
+};
+ScaledTime ScaleNanos(double nanos);
+
 // "15m", "1h30m", "90s": the shortest exact spelling of a whole number of seconds (else ms).
 std::string FormatDuration(int64_t nanos);
 

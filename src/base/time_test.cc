@@ -82,5 +82,19 @@ TEST(DurationTest, ParsesUnitsAndCombinations) {
   EXPECT_EQ(FormatDuration(*ParseDuration("500ms")), "500ms");
 }
 
+TEST(ScaleNanosTest, PicksTheLargestUnitWithAWholeOne) {
+  auto scaled = [](double nanos) {
+    const ScaledTime t = ScaleNanos(nanos);
+    return std::to_string(t.value).substr(0, 6) + " " + t.unit;
+  };
+  EXPECT_EQ(scaled(812.4), "812.40 ns");
+  EXPECT_EQ(scaled(999.9), "999.90 ns");
+  EXPECT_EQ(scaled(1000), "1.0000 us");
+  EXPECT_EQ(scaled(51'317'000), "51.317 ms");
+  EXPECT_EQ(scaled(2.5e9), "2.5000 s");
+  EXPECT_EQ(scaled(7200e9), "7200.0 s");  // no unit above seconds
+  EXPECT_EQ(scaled(0), "0.0000 ns");
+}
+
 }  // namespace
 }  // namespace perfledger::base

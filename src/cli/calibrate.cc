@@ -4,16 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "analysis/parameters.h"
-#include "cli/run_metadata.h"
+#include "base/time.h"
 #include "cli/shell.h"
-#include "env/host.h"
-#include "runner/command_bench.h"
-#include "runner/stats.h"
-#include "runner/suite.h"
+#include "service/measure.h"
 
 namespace perfledger::cli {
 namespace {
@@ -25,103 +21,9 @@ struct CalibrateOptions {
   double target_precision = 0;  // percent; 0: each benchmark's own (default 1%)
 };
 
-struct Calibration {
-  std::string name;
-  std::string skipped;  // why it was not calibrated
-  double median = 0, mad_relative = 0, width = 0, target = 0;
-  int runs = 0, proposed = 0;
-};
-
 std::string Duration(double nanos) {
-  if (nanos >= 1e9) return fmt::format("{:.3g} s", nanos / 1e9);
-  if (nanos >= 1e6) return fmt::format("{:.3g} ms", nanos / 1e6);
-  if (nanos >= 1e3) return fmt::format("{:.3g} us", nanos / 1e3);
-  return fmt::format("{:.3g} ns", nanos);
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-// The runs that bring the median's 95% interval to `target` (relative width): it narrows about
-// as 1/sqrt(n), so n' = n (width / target)^2, at least 6 (the fewest with a finite interval).
-int ProposedRuns(int runs, double width, double target) {
-  const double n = std::ceil(runs * (width / target) * (width / target));
-  return static_cast<int>(std::clamp(n, 6.0, 10000.0));
-}
-
-Calibration Calibrate(const runner::Suite& suite, const runner::SuiteBenchmark& b,
-                      const CalibrateOptions& opt, const std::string& platform) {
-  Calibration c;
-  c.name = b.name;
-  if (b.is_harness()) {
-    c.skipped = "a harness samples by its own flags (e.g. --benchmark_repetitions)";
-    return c;
-  }
-  const runner::Sampling s = suite.SamplingFor(b, platform);
-  const runner::PlatformDeclaration p = suite.PlatformOf(platform);
-  c.target = opt.target_precision > 0 ? opt.target_precision / 100 : s.target_precision;
-  env::Executor* executor = env::Executor::Default();
-  env::ProcessSpec spec;
-  spec.argv = p.wrapper;
-  spec.argv.insert(spec.argv.end(), b.command.begin(), b.command.end());
-  spec.cwd = b.cwd;
-  spec.set_env = b.env;
-  spec.set_env.insert(spec.set_env.end(), p.env.begin(), p.env.end());
-  spec.timeout_nanos = s.timeout_nanos;
-  if (!b.setup.empty()) {
-    env::ProcessSpec setup = spec;
-    setup.argv = p.wrapper;
-    setup.argv.insert(setup.argv.end(), b.setup.begin(), b.setup.end());
-    auto r = executor->Run(setup);
-    if (!r.ok() || !r->ok()) {
-      c.skipped = "setup failed: " + (r.ok() ? r->Describe() : r.status().message());
-      return c;
-    }
-  }
-  runner::CommandBenchOptions bench;
-  bench.name = b.name;
-  bench.process = spec;
-  if (!b.prepare.empty()) {
-    bench.prepare = spec;
-    bench.prepare->argv = p.wrapper;
-    bench.prepare->argv.insert(bench.prepare->argv.end(), b.prepare.begin(), b.prepare.end());
-  }
-  bench.warmup = s.warmup;
-  bench.runs = opt.runs;
-  bench.measure_cpu = bench.measure_rss = false;
-  const bool terminal = ::isatty(2) == 1;
-  auto result = runner::BenchmarkCommand(bench, *executor, [&](const runner::RunProgress& r) {
-    if (terminal) fmt::print(stderr, "\r\033[Kcalibrating {}: run {}/{}", b.name, r.run, r.planned);
-  });
-  if (terminal) fmt::print(stderr, "\r\033[K");
-  if (!result.ok()) {
-    c.skipped = "failed: " + result.status().message();
-    return c;
-  }
-  if (result->error) {
-    c.skipped = "failed: " + *result->error;
-    return c;
-  }
-  std::vector<double> wall;
-  for (const auto& m : result->metrics) {
-    if (m.name == "wall_time") wall = m.samples;
-  }
-  const runner::MedianInterval ci = runner::MedianConfidence(wall);
-  c.runs = static_cast<int>(wall.size());
-  c.median = ci.median;
-  c.width = ci.relative_width;
-  std::vector<double> deviations;
-  for (double v : wall) deviations.push_back(std::abs(v - ci.median));
-  c.mad_relative = ci.median > 0 ? Median(deviations) / ci.median : 0;
-  if (!std::isfinite(c.width)) {
-    c.skipped = "no finite interval (a zero median?)";
-    return c;
-  }
-  c.proposed = ProposedRuns(c.runs, c.width, c.target);
-  return c;
+  const base::ScaledTime t = base::ScaleNanos(nanos);
+  return fmt::format("{:.3g} {}", t.value, t.unit);
 }
 
 std::string TomlKey(const std::string& name) {
@@ -137,33 +39,30 @@ void RunCalibrate(const CalibrateOptions& opt, Shell* shell) {
   if (opt.target_precision < 0 || opt.target_precision > 100) {
     return shell->UsageError("--target-precision: a percentage above 0 and at most 100");
   }
-  auto suite = runner::LoadSuite(opt.suite_file);
-  if (!suite.ok()) return shell->Fail(suite.status());
-  for (const auto& name : opt.only) {
-    if (suite->Find(name) == nullptr) {
-      return shell->UsageError(
-          fmt::format("--benchmark {}: {} has no such benchmark", name, opt.suite_file));
-    }
-  }
-  const env::HostInfo host = env::ReadHostInfo();
-  const std::string platform = opt.platform.empty() ? HostPlatform(host) : opt.platform;
-  std::vector<Calibration> results;
-  for (const auto& b : suite->benchmarks) {
-    if (!opt.only.empty() &&
-        std::find(opt.only.begin(), opt.only.end(), b.name) == opt.only.end()) {
-      continue;
-    }
-    results.push_back(Calibrate(*suite, b, opt, platform));
-  }
-  bool failed = false;
-  for (const auto& c : results)
-    failed |= c.skipped.starts_with("failed") || c.skipped.starts_with("setup failed");
-  const runner::PlatformDeclaration declared = suite->PlatformOf(platform);
-  const bool has_section = suite->platforms.contains(platform);
+  service::CalibrateRequest request;
+  request.suite_file = opt.suite_file;
+  request.platform = opt.platform;
+  request.only = opt.only;
+  request.runs = opt.runs;
+  request.target_precision = opt.target_precision / 100;
+  const bool terminal = ::isatty(2) == 1;
+  auto report =
+      service::CalibrateSuite(request, [&](const std::string& name, const runner::RunProgress& r) {
+        if (terminal)
+          fmt::print(stderr, "\r\033[Kcalibrating {}: run {}/{}", name, r.run, r.planned);
+      });
+  if (terminal) fmt::print(stderr, "\r\033[K");
+  if (!report.ok()) return shell->Fail(report.status());
+  const std::vector<runner::Calibration>& results = report->results;
+  const std::string& platform = report->platform;
+  const env::HostInfo& host = report->host;
+  const bool failed = report->failed();
+  const bool has_section = report->has_platform_section;
+  const int64_t epoch = report->epoch;
   if (opt.format == "json") {
-    nlohmann::json out = {{"suite", suite->name}, {"revision", suite->revision},
-                          {"platform", platform}, {"epoch", declared.epoch},
-                          {"runs", opt.runs},     {"benchmarks", nlohmann::json::array()}};
+    nlohmann::json out = {{"suite", report->suite}, {"revision", report->revision},
+                          {"platform", platform},   {"epoch", epoch},
+                          {"runs", opt.runs},       {"benchmarks", nlohmann::json::array()}};
     for (const auto& c : results) {
       nlohmann::json b = {{"name", c.name}};
       if (!c.skipped.empty()) {
@@ -180,8 +79,8 @@ void RunCalibrate(const CalibrateOptions& opt, Shell* shell) {
     fmt::print("{}\n", out.dump());
   } else {
     fmt::print("# perfledger calibrate: suite \"{}\" revision {} on {} ({}, {} cores, {})\n",
-               suite->name, suite->revision, platform, host.cpu.empty() ? "unknown CPU" : host.cpu,
-               host.cores, host.ci ? "CI" : "local");
+               report->suite, report->revision, platform,
+               host.cpu.empty() ? "unknown CPU" : host.cpu, host.cores, host.ci ? "CI" : "local");
     fmt::print(
         "# {} measured runs per benchmark; proposed runs bring the median's 95% interval\n"
         "# to the target width. Sampling is part of the epoch: paste this into {}\n",
@@ -190,7 +89,7 @@ void RunCalibrate(const CalibrateOptions& opt, Shell* shell) {
       fmt::print(
           "# (replacing any [platform.{}.benchmark] tables there) and raise epoch in\n"
           "# [platform.{}] from {} to {}.\n",
-          platform, platform, declared.epoch, declared.epoch + 1);
+          platform, platform, epoch, epoch + 1);
     } else {
       fmt::print("# ({} has no [platform.{}] yet, so its runs were in epoch 1.)\n", opt.suite_file,
                  platform);
@@ -210,7 +109,7 @@ void RunCalibrate(const CalibrateOptions& opt, Shell* shell) {
   }
   if (failed) {
     for (const auto& c : results) {
-      if (c.skipped.starts_with("failed") || c.skipped.starts_with("setup failed")) {
+      if (c.Failed()) {
         fmt::print(stderr, "error: {}: {}\n", c.name, c.skipped);
       }
     }

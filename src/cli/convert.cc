@@ -1,16 +1,9 @@
 // perfledger convert: turn a harness's output file into a result artifact.
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <chrono>
-#include <filesystem>
-
-#include "adapters/adapters.h"
 #include "cli/run_metadata.h"
 #include "cli/shell.h"
-#include "core/artifact.h"
-#include "core/limits.h"
-#include "env/env.h"
+#include "service/artifacts.h"
 
 namespace perfledger::cli {
 namespace {
@@ -22,50 +15,18 @@ struct ConvertOptions {
 
 std::string AdapterList() {
   std::string out;
-  for (const adapters::Adapter& a : adapters::All()) {
-    out += fmt::format("  {:<17} {}\n", a.name, a.description);
+  for (const auto& [name, description] : service::AdapterCatalog()) {
+    out += fmt::format("  {:<17} {}\n", name, description);
   }
   return out;
 }
 
-base::Result<core::Run> Convert(const ConvertOptions& opt, env::Env* env) {
-  ASSIGN_OR_RETURN(std::string text, env->ReadFile(opt.file, core::kMaxHarnessOutputBytes));
-  const adapters::Adapter* adapter = nullptr;
-  if (opt.adapter == "auto") {
-    ASSIGN_OR_RETURN(adapter, adapters::Detect(text, opt.file));
-  } else {
-    ASSIGN_OR_RETURN(adapter, adapters::Find(opt.adapter));
-  }
-  ASSIGN_OR_RETURN(std::vector<core::BenchmarkResult> benchmarks, adapter->parse(text, opt.file));
-
-  ASSIGN_OR_RETURN(core::Run run, opt.metadata.NewRun());
-  run.reason_detail = fmt::format("converted from {} output {}", adapter->name,
-                                  std::filesystem::path(opt.file).filename().string());
-  run.environment.extra_json["metric_sources"] =
-      fmt::format(R"j({{"*":"the harness's own measurements ({} adapter)"}})j", adapter->name);
-  // The harness ran before: the file's modification time is when it finished.
-  std::error_code ec;
-  const auto mtime = std::filesystem::last_write_time(opt.file, ec);
-  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  int64_t finished = now;
-  if (!ec) {
-    finished = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                   std::chrono::file_clock::to_sys(mtime).time_since_epoch())
-                   .count();
-  }
-  run.started_at = base::Timestamp{finished};
-  run.finished_at = base::Timestamp{finished};
-  std::sort(benchmarks.begin(), benchmarks.end(),
-            [](const auto& a, const auto& b) { return a.name < b.name; });
-  run.benchmarks = std::move(benchmarks);
-  return run;
-}
-
 void RunConvert(const ConvertOptions& opt, Shell* shell) {
-  env::Env* env = env::Env::Default();
-  auto run = Convert(opt, env);
+  service::ConvertRequest request;
+  request.file = opt.file;
+  request.adapter = opt.adapter;
+  request.metadata = opt.metadata.Metadata();
+  auto run = service::ConvertHarnessOutput(request);
   if (!run.ok()) return shell->Fail(run.status());
   // Whatever the adapter produced must be an artifact ingest accepts: EmitArtifact reads it
   // back through the reader first.

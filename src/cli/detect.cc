@@ -24,17 +24,12 @@ std::string Value(double v) { return fmt::format("{:.4g}", v); }
 std::string WithUnit(double v, const std::string& unit) {
   static constexpr std::pair<const char*, double> kTimes[] = {
       {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
-  double ns = -1;
   for (const auto& [name, scale] : kTimes) {
-    if (unit == name) ns = v * scale;
+    if (unit != name || v < 0) continue;
+    const base::ScaledTime t = base::ScaleNanos(v * scale);
+    return fmt::format("{:.4g} {}", t.value, t.unit);
   }
-  if (ns < 0) return Value(v) + (unit.empty() ? "" : " " + unit);
-  for (auto it = std::rbegin(kTimes); it != std::rend(kTimes); ++it) {
-    if (ns >= it->second || it->second == 1) {
-      return fmt::format("{:.4g} {}", ns / it->second, it->first);
-    }
-  }
-  return Value(v) + " " + unit;
+  return Value(v) + (unit.empty() ? "" : " " + unit);
 }
 
 // ---- detect ----
@@ -213,18 +208,20 @@ void PrintAlertsTable(const std::vector<store::AlertRecord>& alerts,
     for (int64_t id : g.alert_ids) {
       const store::AlertRecord& a = *by_id.at(id);
       fmt::print("  #{:<5} {:<11} {:<14} {:<12} {} {}: {} -> {} ({}, confidence {:.3f}){}\n", a.id,
-                 a.kind, a.status, a.platform, a.benchmark, a.metric,
-                 WithUnit(a.before_median, a.unit), WithUnit(a.after_median, a.unit),
-                 Percent(a.change), a.confidence, a.note ? " note: " + *a.note : "");
+                 core::AlertKindName(a.kind), core::AlertStatusName(a.status), a.platform,
+                 a.benchmark, a.metric, WithUnit(a.before_median, a.unit),
+                 WithUnit(a.after_median, a.unit), Percent(a.change), a.confidence,
+                 a.note ? " note: " + *a.note : "");
     }
   }
 }
 
 void RunAlerts(const AlertsOptions& opt, Shell* shell) {
   store::AlertFilter filter;
-  if (!opt.status.empty()) filter.status = opt.status;
+  // CLI11 checked both words (IsMember below); parsed here, once.
+  if (!opt.status.empty()) filter.status = core::ParseAlertStatus(opt.status);
   if (!opt.platform.empty()) filter.platform = opt.platform;
-  if (!opt.kind.empty()) filter.kind = opt.kind;
+  if (!opt.kind.empty()) filter.kind = core::ParseAlertKind(opt.kind);
   auto store = shell->OpenStore(/*create=*/false);
   if (!store.ok()) return shell->Fail(store.status());
   auto alerts = (*store)->ListAlerts(filter);
@@ -237,7 +234,7 @@ void RunAlerts(const AlertsOptions& opt, Shell* shell) {
   }
 }
 
-void RunAlertUpdate(const std::string& status, const AlertUpdateOptions& opt, Shell* shell) {
+void RunAlertUpdate(core::AlertStatus status, const AlertUpdateOptions& opt, Shell* shell) {
   auto store = shell->OpenStore(/*create=*/false);
   if (!store.ok()) return shell->Fail(store.status());
   auto now = NowOption("");
@@ -247,19 +244,20 @@ void RunAlertUpdate(const std::string& status, const AlertUpdateOptions& opt, Sh
   if (auto s = (*store)->SetAlertStatus(opt.id, status, note, *now); !s.ok()) {
     return shell->Fail(s);
   }
-  fmt::print("alert #{} is now {}\n", opt.id, status);
+  fmt::print("alert #{} is now {}\n", opt.id, core::AlertStatusName(status));
 }
 
-void AddAlertUpdate(CLI::App* alerts, const std::string& name, const std::string& status,
+void AddAlertUpdate(CLI::App* alerts, const std::string& name, core::AlertStatus status,
                     const std::string& description, Shell* shell) {
   auto opt = std::make_shared<AlertUpdateOptions>();
   CLI::App* cmd = alerts->add_subcommand(name, description);
   cmd->add_option("ID", opt->id, "The alert's id (perfledger alerts lists them)")->required();
   cmd->add_option("--note", opt->note, "Why: kept with the alert");
   cmd->footer(fmt::format("Example:\n  perfledger alerts {} 12 --note \"{}\"", name,
-                          status == "acknowledged" ? "looking into it: new allocator"
-                          : status == "resolved"   ? "fixed in 9f2c1e0"
-                                                   : "the runner image changed"));
+                          status == core::AlertStatus::kAcknowledged
+                              ? "looking into it: new allocator"
+                          : status == core::AlertStatus::kResolved ? "fixed in 9f2c1e0"
+                                                                   : "the runner image changed"));
   cmd->callback([opt, status, shell, cmd] {
     opt->has_note = cmd->count("--note") > 0;
     RunAlertUpdate(status, *opt, shell);
@@ -380,11 +378,12 @@ void AddAlertsVerb(CLI::App& app, Shell* shell) {
       ->check(CLI::IsMember({"regression", "improvement", "environment"}));
   cmd->add_option("--format", opt->format, "table or json")
       ->check(CLI::IsMember({"table", "json"}));
-  AddAlertUpdate(cmd, "ack", "acknowledged", "Acknowledge an alert: someone is on it", shell);
-  AddAlertUpdate(cmd, "resolve", "resolved", "Mark an alert resolved", shell);
-  AddAlertUpdate(cmd, "false-positive", "false-positive",
+  AddAlertUpdate(cmd, "ack", core::AlertStatus::kAcknowledged,
+                 "Acknowledge an alert: someone is on it", shell);
+  AddAlertUpdate(cmd, "resolve", core::AlertStatus::kResolved, "Mark an alert resolved", shell);
+  AddAlertUpdate(cmd, "false-positive", core::AlertStatus::kFalsePositive,
                  "Mark an alert a false positive: detect will not raise it again", shell);
-  AddAlertUpdate(cmd, "reopen", "open", "Open an alert again", shell);
+  AddAlertUpdate(cmd, "reopen", core::AlertStatus::kOpen, "Open an alert again", shell);
   cmd->callback([opt, shell, cmd] {
     if (cmd->get_subcommands().empty()) RunAlerts(*opt, shell);
   });

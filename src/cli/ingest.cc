@@ -5,7 +5,6 @@
 #include "cli/shell.h"
 #include "core/epoch.h"
 #include "core/limits.h"
-#include "runner/suite.h"
 #include "service/batch.h"
 #include "service/plan.h"
 #include "store/collector.h"
@@ -34,19 +33,10 @@ void RunIngest(const IngestOptions& opt, Shell* shell) {
   // Comparability is decided before data enters: with --suite, every run must match what the
   // suite file declares for its platform (revision, definitions, epoch).
   if (!opt.suite.empty()) {
-    auto suite = runner::LoadSuite(opt.suite);
-    if (!suite.ok()) return shell->Fail(suite.status());
-    bool refused = false;
-    for (const auto& r : loaded.runs) {
-      base::Status s =
-          core::CheckAgainstDeclared(r.run, suite->DeclarationFor(r.run.platform), opt.suite);
-      if (s.ok()) s = core::CheckEnvironmentClass(r.run);
-      if (!s.ok()) {
-        shell->Fail(s.WithPrefix(r.source));
-        refused = true;
-      }
-    }
-    if (refused) return;
+    auto refused = service::CheckAgainstSuiteFile(loaded.runs, opt.suite);
+    if (!refused.ok()) return shell->Fail(refused.status());
+    for (const base::Status& s : *refused) shell->Fail(s);
+    if (!refused->empty()) return;
   }
   const size_t artifacts = loaded.runs.size();
   std::string plan_text;

@@ -7,18 +7,11 @@
 #include <cmath>
 #include <filesystem>
 
-#include "adapters/adapters.h"
-#include "base/json_writer.h"
 #include "base/strings.h"
 #include "base/time.h"
 #include "cli/run_metadata.h"
 #include "cli/shell.h"
-#include "core/artifact.h"
-#include "core/epoch.h"
-#include "env/env.h"
-#include "runner/command_bench.h"
-#include "runner/suite.h"
-#include "runner/suite_run.h"
+#include "service/measure.h"
 
 namespace perfledger::cli {
 namespace {
@@ -47,31 +40,11 @@ struct RunOptions {
   }
 };
 
-std::string JoinArgs(const std::vector<std::string>& args) {
-  std::string out;
-  for (const auto& a : args) {
-    if (!out.empty()) out += ' ';
-    out += a;
-  }
-  return out;
-}
-
 // "51.317 ms", "812.4 ns": three decimals in the largest unit under which the value is >= 1.
 std::string Millis(double nanos) {
-  if (nanos >= 1e9) return fmt::format("{:.3f} s", nanos / 1e9);
-  if (nanos >= 1e6) return fmt::format("{:.3f} ms", nanos / 1e6);
-  if (nanos >= 1e3) return fmt::format("{:.3f} us", nanos / 1e3);
-  return fmt::format("{:.1f} ns", nanos);
-}
-
-constexpr std::string_view kTimeSources =
-    R"j("wall_time":"clock_gettime(CLOCK_MONOTONIC)","user_time":"wait4 rusage",)j"
-    R"j("system_time":"wait4 rusage","max_rss":"wait4 rusage")j";
-
-base::Timestamp Now() {
-  return base::Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count()};
+  const base::ScaledTime t = base::ScaleNanos(nanos);
+  if (t.unit == std::string_view("ns")) return fmt::format("{:.1f} ns", nanos);
+  return fmt::format("{:.3f} {}", t.value, t.unit);
 }
 
 void PrintProgress(const std::string& name, const runner::RunProgress& p) {
@@ -108,28 +81,25 @@ void RunSuiteFile(const RunOptions& opt, Shell* shell) {
   if (!opt.timeout.empty()) {
     return shell->UsageError("--timeout: with --suite, timeouts come from the suite file");
   }
-  auto suite = runner::LoadSuite(opt.suite_file);
-  if (!suite.ok()) return shell->Fail(suite.status());
-  auto run = opt.metadata.NewRun();
-  if (!run.ok()) return shell->Fail(run.status());
-  run->suite = suite->DeclarationFor(run->platform);
-  run->reason_detail = fmt::format("suite {} revision {}, epoch {} of {}", suite->name,
-                                   suite->revision, run->suite->epoch->number, run->platform);
-  if (auto s = core::CheckEnvironmentClass(*run); !s.ok()) {
-    fmt::print(stderr, "warning: {}; perfledger ingest will refuse this run\n", s.message());
-  }
+  service::SuiteMeasureRequest request;
+  request.suite_file = opt.suite_file;
+  request.only = opt.only;
+  request.fail_fast = opt.fail_fast;
+  request.metadata = opt.metadata.Metadata();
   const bool terminal = ::isatty(2) == 1;
-  runner::SuiteRunOptions options{run->platform, opt.only, opt.fail_fast, "valgrind"};
-  run->started_at = Now();
-  auto result = runner::RunSuite(*suite, options, *env::Executor::Default(),
-                                 [&](const std::string& name, const runner::RunProgress& p) {
-                                   if (terminal) PrintProgress(name, p);
-                                 });
+  auto measured =
+      service::MeasureSuite(request, [&](const std::string& name, const runner::RunProgress& p) {
+        if (terminal) PrintProgress(name, p);
+      });
   if (terminal) fmt::print(stderr, "\r\033[K");
-  if (!result.ok()) return shell->Fail(result.status());
-  run->finished_at = Now();
+  if (!measured.ok()) return shell->Fail(measured.status());
+  if (measured->warning) {
+    fmt::print(stderr, "warning: {}; perfledger ingest will refuse this run\n", *measured->warning);
+  }
+  const core::Run* run = &measured->run;
+  const runner::SuiteRunResult* result = &measured->result;
   if (result->stopped || (opt.fail_fast && !result->failed.empty())) {
-    for (const auto& b : result->benchmarks) {
+    for (const auto& b : run->benchmarks) {
       if (b.error) fmt::print(stderr, "error: {}: {}\n", b.name, *b.error);
     }
     fmt::print(stderr,
@@ -138,19 +108,6 @@ void RunSuiteFile(const RunOptions& opt, Shell* shell) {
     shell->exit_code = kExitError;
     return;
   }
-  run->benchmarks = std::move(result->benchmarks);
-  std::string sources = "{" + std::string(kTimeSources);
-  if (result->measured_instructions) {
-    sources += fmt::format(R"j(,"instructions":"{}")j",
-                           runner::InstructionSource(runner::CommandBenchOptions{}));
-  }
-  // A harness's metrics are its own measurements, read by an adapter.
-  for (const auto& [entry, adapter] : result->harness_adapters) {
-    std::string key;
-    base::AppendJsonString(key, entry + "/*");
-    sources += fmt::format(R"j(,{}:"the harness's own measurements ({} adapter)")j", key, adapter);
-  }
-  run->environment.extra_json["metric_sources"] = sources + "}";
   auto path = EmitArtifact(*run, opt.out_dir, "perfledger run --suite " + opt.suite_file);
   if (!path.ok()) return shell->Fail(path.status());
   for (const auto& b : run->benchmarks) {
@@ -178,41 +135,30 @@ void RunAdapter(const RunOptions& opt, Shell* shell) {
                              ": with --adapter the harness samples by its own flags (e.g. "
                              "--benchmark_repetitions)");
   }
-  if (opt.adapter != "auto") {
-    if (auto found = adapters::Find(opt.adapter); !found.ok()) {
-      return shell->UsageError(found.status().message());
-    }
+  if (auto s = service::CheckAdapterName(opt.adapter); !s.ok()) {
+    return shell->UsageError(s.message());
   }
-  env::ProcessSpec spec;
-  spec.argv = opt.command;
+  service::HarnessMeasureRequest request;
+  request.command = opt.command;
+  request.adapter = opt.adapter;
+  request.name = opt.name;
+  request.metadata = opt.metadata.Metadata();
   if (!opt.timeout.empty()) {
     auto timeout = base::ParseDuration(opt.timeout);
     if (!timeout.ok() || *timeout <= 0) {
       return shell->UsageError("--timeout: expected a duration like 30s, got '" + opt.timeout +
                                "'");
     }
-    spec.timeout_nanos = *timeout;
+    request.timeout_nanos = *timeout;
   }
-  auto run = opt.metadata.NewRun();
-  if (!run.ok()) return shell->Fail(run.status());
-  run->started_at = Now();
-  std::string adapter = opt.adapter;
-  auto results =
-      runner::RunHarness(spec, opt.adapter, "", opt.name, *env::Executor::Default(), &adapter);
-  if (!results.ok()) return shell->Fail(results.status());
-  run->finished_at = Now();
-  const std::string failed_name = opt.name.empty() ? "harness" : opt.name;
-  if (results->size() == 1 && (*results)[0].name == failed_name && (*results)[0].error) {
-    fmt::print(stderr, "error: {}: {}\n", JoinArgs(opt.command), *(*results)[0].error);
+  auto measured = service::MeasureHarness(request);
+  if (!measured.ok()) return shell->Fail(measured.status());
+  if (measured->failure) {
+    fmt::print(stderr, "error: {}: {}\n", base::Join(opt.command, " "), *measured->failure);
     shell->exit_code = kExitError;
     return;
   }
-  std::sort(results->begin(), results->end(),
-            [](const auto& a, const auto& b) { return a.name < b.name; });
-  run->benchmarks = std::move(*results);
-  run->reason_detail = fmt::format("{} harness: {}", adapter, JoinArgs(opt.command));
-  run->environment.extra_json["metric_sources"] =
-      fmt::format(R"j({{"*":"the harness's own measurements ({} adapter)"}})j", adapter);
+  const core::Run* run = &measured->run;
   auto path = EmitArtifact(*run, opt.out_dir, "perfledger run --adapter " + opt.adapter);
   if (!path.ok()) return shell->Fail(path.status());
   int failures = 0;
@@ -236,7 +182,7 @@ void RunRun(const RunOptions& opt, Shell* shell) {
   if (opt.fail_fast) return shell->UsageError("--fail-fast: needs --suite FILE");
   if (opt.command.empty()) return shell->UsageError("no command: perfledger run [OPTIONS] -- CMD");
   runner::CommandBenchOptions bench;
-  bench.name = opt.name.empty() ? JoinArgs(opt.command) : opt.name;
+  bench.name = opt.name.empty() ? base::Join(opt.command, " ") : opt.name;
   bench.process.argv = opt.command;
   bench.warmup = opt.warmup;
   bench.runs = opt.runs;
@@ -275,24 +221,15 @@ void RunRun(const RunOptions& opt, Shell* shell) {
   }
   if (!wall) return shell->UsageError("--measure: wall is always measured; include it");
 
-  auto run = opt.metadata.NewRun();
-  if (!run.ok()) return shell->Fail(run.status());
   const bool terminal = ::isatty(2) == 1;
-  auto progress = [&](const runner::RunProgress& p) {
-    if (terminal) PrintProgress(bench.name, p);
-  };
-  run->started_at = Now();
-  auto result = runner::BenchmarkCommand(bench, *env::Executor::Default(), progress);
+  auto measured = service::MeasureCommand(
+      bench, opt.metadata.Metadata(), [&](const std::string& name, const runner::RunProgress& p) {
+        if (terminal) PrintProgress(name, p);
+      });
   if (terminal) fmt::print(stderr, "\r\033[K");
-  if (!result.ok()) return shell->Fail(result.status());
-  run->finished_at = Now();
-  run->benchmarks.push_back(*result);
-  // Which mechanism produced each metric.
-  std::string sources = "{" + std::string(kTimeSources);
-  if (bench.measure_instructions) {
-    sources += fmt::format(R"j(,"instructions":"{}")j", runner::InstructionSource(bench));
-  }
-  run->environment.extra_json["metric_sources"] = sources + "}";
+  if (!measured.ok()) return shell->Fail(measured.status());
+  const core::Run* run = &measured->run;
+  const core::BenchmarkResult* result = &measured->result;
   auto path = EmitArtifact(*run, opt.out_dir, "perfledger run");
   if (!path.ok()) return shell->Fail(path.status());
   if (!path->empty()) fmt::print(stderr, "wrote {}\n", *path);

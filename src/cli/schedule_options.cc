@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <filesystem>
 
+#include "env/env.h"
 #include "schedule/config.h"
 
 namespace perfledger::cli {
@@ -73,9 +73,7 @@ base::Result<schedule::Policy> PolicyOptions::Resolve(const std::string& fallbac
 
 base::Result<base::Timestamp> NowOption(const std::string& text) {
   if (text.empty()) {
-    return base::Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count()};
+    return env::Env::Default()->Now();
   }
   auto t = base::ParseRfc3339(text);
   if (!t.ok()) return t.status().WithPrefix("--now");

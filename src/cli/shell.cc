@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "env/env.h"
+
 namespace perfledger::cli {
 
 void Shell::Fail(const base::Status& status) {
@@ -21,6 +23,7 @@ void Shell::UsageError(const std::string& message) {
 base::Result<std::unique_ptr<store::Store>> Shell::OpenStore(bool create) const {
   store::OpenOptions options;
   options.create_if_missing = create;
+  options.clock = [] { return env::Env::Default()->Now(); };
   return store::OpenStore(db, options);
 }
 

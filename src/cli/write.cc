@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include <charconv>
-#include <chrono>
 #include <map>
 
 #include "base/json_writer.h"
@@ -12,6 +11,7 @@
 #include "cli/shell.h"
 #include "core/artifact.h"
 #include "env/env.h"
+#include "service/artifacts.h"
 
 namespace perfledger::cli {
 namespace {
@@ -71,7 +71,7 @@ base::Result<core::Run> BuildRun(const WriteOptions& opt) {
         opt.suite, opt.suite_revision < 0 ? 0 : opt.suite_revision, {}, std::nullopt};
   }
 
-  run.environment = HostEnvironment(env::ReadHostInfo());
+  run.environment = service::ThisMachine();
   core::Environment& e = run.environment;
   for (const auto& kv : opt.env) {
     auto eq = kv.find('=');
@@ -114,9 +114,7 @@ base::Result<core::Run> BuildRun(const WriteOptions& opt) {
   }
   if (e.fingerprint.empty()) e.fingerprint = core::ComputeFingerprint(e);
 
-  const auto now = base::Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                       std::chrono::system_clock::now().time_since_epoch())
-                                       .count()};
+  const base::Timestamp now = env::Env::Default()->Now();
   run.started_at = now;
   run.finished_at = now;
   if (!opt.started_at.empty()) {

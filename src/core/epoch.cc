@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace perfledger::core {
@@ -118,6 +119,17 @@ base::Status CheckEnvironmentClass(const Run& run) {
                     RunLabel(run), run.suite->epoch->number));
   }
   return base::Status::Ok();
+}
+
+bool MeasuresEveryDefinition(const std::vector<std::string>& names,
+                             const std::map<std::string, std::string>& definitions) {
+  for (const auto& [entry, hash] : definitions) {
+    if (std::binary_search(names.begin(), names.end(), entry)) continue;
+    const std::string prefix = entry + "/";
+    auto it = std::lower_bound(names.begin(), names.end(), prefix);
+    if (it == names.end() || !it->starts_with(prefix)) return false;
+  }
+  return true;
 }
 
 }  // namespace perfledger::core

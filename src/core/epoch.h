@@ -3,7 +3,10 @@
 // file or from the first run the store kept for that revision and epoch.
 #pragma once
 
+#include <map>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "core/run.h"
@@ -21,5 +24,11 @@ base::Status CheckAgainstDeclared(const Run& run, const SuiteRef& declared,
 // Checks the run's environment against its epoch's environment class (setting "environment":
 // "ci" or "local"; "any" or absent accepts both): a local run never enters a CI epoch.
 base::Status CheckEnvironmentClass(const Run& run);
+
+// True when a run with these benchmark names (sorted) measured every entry its suite revision
+// defines: a benchmark named exactly like the entry, or "<entry>/<harness benchmark>". An
+// epoch's first complete run is the first that does (the headline index starts there).
+bool MeasuresEveryDefinition(const std::vector<std::string>& names,
+                             const std::map<std::string, std::string>& definitions);
 
 }  // namespace perfledger::core

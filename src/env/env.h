@@ -1,5 +1,6 @@
-// Env: every effect perfledger has on the file system goes through here, so layers above can
-// be tested against a fake. The default Env is the real POSIX one; it is thread-safe.
+// Env: every effect perfledger has on the file system, and its reading of the wall clock, go
+// through here, so layers above can be tested against a fake (fake_env.h). The default Env is
+// the real POSIX one; it is thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/time.h"
 
 namespace perfledger::env {
 
@@ -49,6 +51,10 @@ class Env {
   // Regular files under `dir` (recursively) whose names end in `suffix`, sorted by path.
   virtual base::Result<std::vector<std::string>> ListFiles(const std::string& dir,
                                                            std::string_view suffix) = 0;
+
+  // The wall clock now: when a run was made or ingested, a plan recorded, an alert triaged.
+  // (Durations are timed with the monotonic clock in process.h, never with this.)
+  virtual base::Timestamp Now() = 0;
 };
 
 }  // namespace perfledger::env

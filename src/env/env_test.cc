@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "env/fake_env.h"
 #include "env/host.h"
 
 namespace perfledger::env {
@@ -55,6 +56,28 @@ TEST_F(EnvTest, ListFilesIsRecursiveSortedAndFiltered) {
   EXPECT_EQ(*files, (std::vector<std::string>{(dir_ / "b" / "c" / "a.json").string(),
                                               (dir_ / "z.json").string()}));
   EXPECT_FALSE(env_->ListFiles((dir_ / "missing").string(), ".json").ok());
+}
+
+TEST_F(EnvTest, TheRealClockIsTheSystemClock) {
+  const base::Timestamp before = base::SystemNow();
+  const base::Timestamp now = env_->Now();
+  const base::Timestamp after = base::SystemNow();
+  EXPECT_LE(before, now);
+  EXPECT_LE(now, after);
+}
+
+TEST_F(EnvTest, FakeEnvClockStandsStillUntilMovedAndFilesAreReal) {
+  FakeEnv fake(base::Timestamp{1'700'000'000'000'000'000});
+  EXPECT_EQ(fake.Now().unix_nanos, 1'700'000'000'000'000'000);
+  EXPECT_EQ(fake.Now().unix_nanos, 1'700'000'000'000'000'000);
+  fake.Advance(1'500'000'000);
+  EXPECT_EQ(base::FormatRfc3339(fake.Now()), "2023-11-14T22:13:21.500Z");
+  fake.SetNow(base::Timestamp{0});
+  EXPECT_EQ(fake.Now().unix_nanos, 0);
+  const std::string path = (dir_ / "f.txt").string();
+  ASSERT_TRUE(fake.WriteFileAtomic(path, "through the fake").ok());
+  EXPECT_EQ(*env_->ReadFile(path), "through the fake");
+  EXPECT_TRUE(fake.Exists(path));
 }
 
 TEST(HostTest, ReadsThisMachine) {

@@ -161,6 +161,8 @@ class PosixEnv final : public Env {
     std::sort(out.begin(), out.end());
     return out;
   }
+
+  base::Timestamp Now() override { return base::SystemNow(); }
 };
 
 }  // namespace

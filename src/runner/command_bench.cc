@@ -7,8 +7,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "analysis/stats.h"
 #include "env/env.h"
-#include "runner/stats.h"
 
 namespace perfledger::runner {
 
@@ -152,7 +152,7 @@ base::Result<core::BenchmarkResult> BenchmarkCommand(
     system.push_back(static_cast<double>(r.system_nanos));
     rss.push_back(static_cast<double>(r.max_rss_bytes));
     measured_nanos += r.wall_nanos;
-    const MedianInterval ci = MedianConfidence(wall);
+    const analysis::MedianInterval ci = analysis::MedianConfidence(wall);
     bool stop = false;
     int64_t eta = 0;
     if (!options.runs) {

@@ -11,6 +11,7 @@
 #include "base/time.h"
 #include "core/artifact.h"
 #include "core/limits.h"
+#include "core/toml_reading.h"
 #include "env/env.h"
 
 namespace perfledger::runner {
@@ -22,15 +23,7 @@ using base::Status;
 constexpr std::string_view kSamplingKeys =
     "warmup, runs, min_runs, max_runs, max_time, target_precision, timeout, instruction_runs";
 
-std::string Describe(const toml::node& n) {
-  if (const auto* s = n.as_string()) return fmt::format("\"{}\"", s->get());
-  if (const auto* i = n.as_integer()) return fmt::format("{}", i->get());
-  if (const auto* f = n.as_floating_point()) return fmt::format("{}", f->get());
-  if (const auto* b = n.as_boolean()) return b->get() ? "true" : "false";
-  if (n.is_table()) return "a table";
-  if (n.is_array()) return "an array";
-  return "a date or time";
-}
+using core::toml_reading::Describe;
 
 // Reads one table's keys with messages "file:line: <section> key: expected X, got Y".
 class Reader {
@@ -395,13 +388,7 @@ core::SuiteRef Suite::DeclarationFor(const std::string& platform) const {
 }
 
 Result<Suite> ParseSuite(std::string_view text, const std::string& source) {
-  toml::table doc;
-  try {
-    doc = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    return base::InvalidInput(fmt::format("{}:{}:{}: {}", source, e.source().begin.line,
-                                          e.source().begin.column, e.description()));
-  }
+  ASSIGN_OR_RETURN(toml::table doc, core::toml_reading::Parse(text, source));
   Suite suite;
   suite.source = source;
   std::error_code ec;

@@ -37,8 +37,10 @@ std::string Describe(const env::ProcessResult& r) {
   return out;
 }
 
-env::ProcessSpec SpecFor(const std::vector<std::string>& argv, const SuiteBenchmark& b,
-                         const PlatformDeclaration& p, const Sampling& s) {
+}  // namespace
+
+env::ProcessSpec ProcessSpecFor(const std::vector<std::string>& argv, const SuiteBenchmark& b,
+                                const PlatformDeclaration& p, const Sampling& s) {
   env::ProcessSpec spec;
   spec.argv = p.wrapper;
   spec.argv.insert(spec.argv.end(), argv.begin(), argv.end());
@@ -50,7 +52,16 @@ env::ProcessSpec SpecFor(const std::vector<std::string>& argv, const SuiteBenchm
   return spec;
 }
 
-}  // namespace
+CommandBenchOptions CommandBenchFor(const SuiteBenchmark& b, const PlatformDeclaration& p,
+                                    const Sampling& s) {
+  CommandBenchOptions bench;
+  bench.name = b.name;
+  bench.process = ProcessSpecFor(b.command, b, p, s);
+  bench.process.stderr_mode = env::Output::kDiscard;
+  if (!b.prepare.empty()) bench.prepare = ProcessSpecFor(b.prepare, b, p, s);
+  bench.warmup = s.warmup;
+  return bench;
+}
 
 base::Result<std::vector<core::BenchmarkResult>> RunHarness(
     env::ProcessSpec spec, const std::string& adapter_name, const std::string& output_file,
@@ -129,7 +140,7 @@ base::Result<SuiteRunResult> RunSuite(const Suite& suite, const SuiteRunOptions&
     }
     const Sampling s = suite.SamplingFor(b, options.platform);
     if (!b.setup.empty()) {
-      auto r = executor.Run(SpecFor(b.setup, b, platform, s));
+      auto r = executor.Run(ProcessSpecFor(b.setup, b, platform, s));
       std::string error;
       if (!r.ok()) {
         error = "setup: " + r.status().message();
@@ -143,8 +154,8 @@ base::Result<SuiteRunResult> RunSuite(const Suite& suite, const SuiteRunOptions&
     }
     if (b.is_harness()) {
       std::string adapter;
-      auto results = RunHarness(SpecFor(b.harness, b, platform, s), b.adapter, b.output, b.name,
-                                executor, &adapter);
+      auto results = RunHarness(ProcessSpecFor(b.harness, b, platform, s), b.adapter, b.output,
+                                b.name, executor, &adapter);
       if (!adapter.empty()) result.harness_adapters.emplace_back(b.name, adapter);
       if (!results.ok()) {
         RETURN_IF_ERROR(add(Failure(b.name, results.status().message()), b.name));
@@ -153,12 +164,7 @@ base::Result<SuiteRunResult> RunSuite(const Suite& suite, const SuiteRunOptions&
       for (auto& r : *results) RETURN_IF_ERROR(add(std::move(r), b.name));
       continue;
     }
-    CommandBenchOptions bench;
-    bench.name = b.name;
-    bench.process = SpecFor(b.command, b, platform, s);
-    bench.process.stderr_mode = env::Output::kDiscard;
-    if (!b.prepare.empty()) bench.prepare = SpecFor(b.prepare, b, platform, s);
-    bench.warmup = s.warmup;
+    CommandBenchOptions bench = CommandBenchFor(b, platform, s);
     bench.runs = s.runs;
     bench.min_runs = s.min_runs;
     bench.max_runs = s.max_runs;

@@ -27,6 +27,18 @@ base::Result<std::vector<core::BenchmarkResult>> RunHarness(
     env::ProcessSpec spec, const std::string& adapter, const std::string& output_file,
     const std::string& prefix, env::Executor& executor, std::string* adapter_used = nullptr);
 
+// The process of `argv` (a benchmark's command, setup, prepare or harness) as the suite declares
+// it on a platform: behind the platform's wrapper, in the benchmark's directory, with the
+// benchmark's and the platform's environment variables and the sampling's timeout; stderr
+// captured (for a failure's message).
+env::ProcessSpec ProcessSpecFor(const std::vector<std::string>& argv, const SuiteBenchmark& b,
+                                const PlatformDeclaration& p, const Sampling& s);
+
+// A command benchmark as the suite declares it on a platform: its process (stderr discarded),
+// its prepare step and its warm-up runs. The caller sets how many runs to measure.
+CommandBenchOptions CommandBenchFor(const SuiteBenchmark& b, const PlatformDeclaration& p,
+                                    const Sampling& s);
+
 struct SuiteRunOptions {
   std::string platform;
   std::vector<std::string> only;  // benchmark names to run; empty: all

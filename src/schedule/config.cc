@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/limits.h"
+#include "core/toml_reading.h"
 
 namespace perfledger::schedule {
 namespace {
@@ -18,27 +19,13 @@ std::string Where(const std::string& source, const toml::source_region& r) {
   return fmt::format("{}:{}", source, r.begin.line);
 }
 
-std::string Describe(const toml::node& n) {
-  if (const auto* s = n.as_string()) return fmt::format("\"{}\"", s->get());
-  if (const auto* i = n.as_integer()) return fmt::format("{}", i->get());
-  if (const auto* f = n.as_floating_point()) return fmt::format("{}", f->get());
-  if (const auto* b = n.as_boolean()) return b->get() ? "true" : "false";
-  if (n.is_table()) return "a table";
-  if (n.is_array()) return "an array";
-  return "a date or time";
-}
+using core::toml_reading::Describe;
 
 }  // namespace
 
 base::Result<Policy> ParsePolicy(std::string_view text, const std::string& source_name,
                                  const Policy& defaults) {
-  toml::table doc;
-  try {
-    doc = toml::parse(text, source_name);
-  } catch (const toml::parse_error& e) {
-    return base::InvalidInput(fmt::format("{}:{}:{}: {}", source_name, e.source().begin.line,
-                                          e.source().begin.column, e.description()));
-  }
+  ASSIGN_OR_RETURN(toml::table doc, core::toml_reading::Parse(text, source_name));
   Policy policy = defaults;
   const toml::node* section_node = doc.get("schedule");
   if (section_node == nullptr) return policy;

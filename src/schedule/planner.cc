@@ -7,6 +7,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "schedule/bisect.h"
+
 namespace perfledger::schedule {
 namespace {
 
@@ -185,57 +187,7 @@ bool IsKnown(const PlatformState& s, const std::string& sha) {
   return s.measured.contains(sha) || s.queued.contains(sha) || s.skipped.contains(sha);
 }
 
-std::string ShortSha(const std::string& sha) { return sha.substr(0, 12); }
-
-// "alert 7 (BM_Parse cpu_time)", or "alert 7" without a detail.
-std::string AlertName(const BisectRequest& r) {
-  return r.detail.empty() ? fmt::format("alert {}", r.alert_id)
-                          : fmt::format("alert {} ({})", r.alert_id, r.detail);
-}
-
-// A bisect request found on the branch: its range (from, to] by index, and its middle.
-struct BisectTarget {
-  const BisectRequest* request;
-  int64_t from, to, middle;
-};
-
-// "alerts 7 (BM_a), 8 (BM_b): middle of 10 commits left in c1..c2", for the requests whose
-// middle is one commit on one platform; requests with different ranges are joined by "; ".
-std::string BisectDetail(std::vector<const BisectTarget*> targets,
-                         const std::vector<BranchCommit>& commits) {
-  std::sort(targets.begin(), targets.end(), [](const BisectTarget* a, const BisectTarget* b) {
-    return std::tie(a->from, a->to, a->request->alert_id) <
-           std::tie(b->from, b->to, b->request->alert_id);
-  });
-  constexpr size_t kListed = 3;
-  std::string out;
-  for (size_t a = 0; a < targets.size();) {
-    size_t b = a;
-    while (b < targets.size() && targets[b]->from == targets[a]->from &&
-           targets[b]->to == targets[a]->to) {
-      ++b;
-    }
-    std::string alerts;
-    for (size_t i = a; i < b && i < a + kListed; ++i) {
-      const BisectRequest& r = *targets[i]->request;
-      if (i > a) alerts += ", ";
-      alerts += std::to_string(r.alert_id);
-      if (!r.detail.empty()) alerts += fmt::format(" ({})", r.detail);
-    }
-    if (b - a > kListed) alerts += fmt::format(" and {} more", b - a - kListed);
-    const int64_t left = targets[a]->to - targets[a]->from;
-    if (!out.empty()) out += "; ";
-    out += fmt::format("alert{} {}: middle of {} commits left in {}..{}", b - a == 1 ? "" : "s",
-                       alerts, left, ShortSha(commits[targets[a]->from].sha),
-                       ShortSha(commits[targets[a]->to].sha));
-    a = b;
-  }
-  return out;
-}
-
 }  // namespace
-
-int64_t BisectMiddle(int64_t from, int64_t to) { return from + 1 + (to - from - 1) / 2; }
 
 std::string_view SamplingName(Sampling s) {
   switch (s) {
@@ -309,113 +261,64 @@ std::map<std::string, std::vector<std::string>> OffBranch(const PlannerInput& in
   return out;
 }
 
-base::Result<Plan> MakePlan(const PlannerInput& in) {
-  if (in.policy.window_nanos <= 0) {
-    return base::InvalidInput("the schedule window must be longer than zero");
-  }
-  if (in.policy.widen_factor < 1) {
-    return base::InvalidInput("degrade_widen_factor must be at least 1");
-  }
-  const auto& commits = in.commits;
-  const int64_t n = static_cast<int64_t>(commits.size());
+namespace {
 
-  Plan plan;
-  plan.now = in.now;
-  plan.queue_depth = in.queue_depth;
-  plan.degradation = DegradationFor(in.policy, in.queue_depth);
-  plan.window_nanos = std::min(in.policy.window_nanos, kMaxWindowNanos);
-  if (plan.degradation == Degradation::kWidened) {
-    int64_t widened = 0;
-    if (__builtin_mul_overflow(plan.window_nanos, int64_t{in.policy.widen_factor}, &widened) ||
-        widened > kMaxWindowNanos) {
-      widened = kMaxWindowNanos;
+// One plan being made: the decisions every platform shares (window, degradation, manual and
+// bisect requests), then each platform's jobs and skips, grouped across platforms at the end.
+struct PlanMaking {
+  explicit PlanMaking(const PlannerInput& input)
+      : in(input), commits(input.commits), n(static_cast<int64_t>(input.commits.size())) {}
+
+  // Checks the policy and makes the shared decisions; kInvalidInput for a bad policy or a
+  // manual request off the branch.
+  base::Status Begin() {
+    if (in.policy.window_nanos <= 0) {
+      return base::InvalidInput("the schedule window must be longer than zero");
     }
-    plan.window_nanos = widened;
-  }
-
-  // Where each commit sits on the branch, for manual and bisect requests.
-  std::unordered_map<std::string_view, int64_t> position;
-  if (!in.manual.empty() || !in.bisect.empty()) {
-    position.reserve(commits.size());
-    for (int64_t i = 0; i < n; ++i) position.emplace(commits[i].sha, i);
-  }
-  auto find = [&](const std::string& sha) -> int64_t {
-    auto it = position.find(sha);
-    return it == position.end() ? -1 : it->second;
-  };
-
-  // Manual requests: validated once, whatever the platforms.
-  std::vector<int64_t> manual;
-  if (!in.manual.empty()) {
-    for (const std::string& sha : in.manual) {
-      const int64_t i = find(sha);
-      if (i < 0) {
-        return base::InvalidInput(
-            fmt::format("manual request {}: not a commit of the branch's history", sha));
+    if (in.policy.widen_factor < 1) {
+      return base::InvalidInput("degrade_widen_factor must be at least 1");
+    }
+    plan.now = in.now;
+    plan.queue_depth = in.queue_depth;
+    plan.degradation = DegradationFor(in.policy, in.queue_depth);
+    plan.window_nanos = std::min(in.policy.window_nanos, kMaxWindowNanos);
+    if (plan.degradation == Degradation::kWidened) {
+      int64_t widened = 0;
+      if (__builtin_mul_overflow(plan.window_nanos, int64_t{in.policy.widen_factor}, &widened) ||
+          widened > kMaxWindowNanos) {
+        widened = kMaxWindowNanos;
       }
-      manual.push_back(i);
+      plan.window_nanos = widened;
     }
-    std::sort(manual.begin(), manual.end());
-    manual.erase(std::unique(manual.begin(), manual.end()), manual.end());
+
+    // Where each commit sits on the branch, for manual and bisect requests.
+    if (!in.manual.empty() || !in.bisect.empty()) {
+      position.reserve(commits.size());
+      for (int64_t i = 0; i < n; ++i) position.emplace(commits[i].sha, i);
+    }
+
+    // Manual requests: validated once, whatever the platforms.
+    if (!in.manual.empty()) {
+      for (const std::string& sha : in.manual) {
+        const int64_t i = find(sha);
+        if (i < 0) {
+          return base::InvalidInput(
+              fmt::format("manual request {}: not a commit of the branch's history", sha));
+        }
+        manual.push_back(i);
+      }
+      std::sort(manual.begin(), manual.end());
+      manual.erase(std::unique(manual.begin(), manual.end()), manual.end());
+    }
+
+    // Bisect requests: found on the branch once; what they need is decided per platform.
+    bisect = FindBisectTargets(
+        in, [this](const std::string& sha) { return find(sha); }, &plan.unplanned_bisect);
+    return base::Status::Ok();
   }
 
-  // Bisect requests: found on the branch once; what they need is decided per platform.
-  std::map<std::string_view, std::vector<BisectTarget>> bisect;
-  auto note = [&](const BisectRequest& r, std::string_view status, std::optional<int64_t> sha,
-                  int64_t count, std::string detail) {
-    BisectNote k;
-    k.request = r;
-    k.status = std::string(status);
-    if (sha) k.sha = commits[*sha].sha;
-    k.commits = count;
-    k.detail = std::move(detail);
-    plan.unplanned_bisect.push_back(std::move(k));
-  };
-  for (const BisectRequest& r : in.bisect) {
-    if (std::find(in.platforms.begin(), in.platforms.end(), r.platform) == in.platforms.end()) {
-      note(r, "not-planned", std::nullopt, 0,
-           fmt::format("{}: {} is not among the platforms planned for", AlertName(r), r.platform));
-      continue;
-    }
-    const int64_t from = find(r.from), to = find(r.to);
-    if (from < 0 || to < 0) {
-      note(r, "off-branch", std::nullopt, 0,
-           fmt::format("{}: {} is not on the branch (history rewritten?): its range "
-                       "cannot be bisected",
-                       AlertName(r), ShortSha(from < 0 ? r.from : r.to)));
-      continue;
-    }
-    if (to <= from) {
-      note(r, "bad-range", std::nullopt, 0,
-           fmt::format("{}: {} is not after {} on the branch", AlertName(r), ShortSha(r.to),
-                       ShortSha(r.from)));
-      continue;
-    }
-    if (to - from == 1) {
-      note(r, "converged", to, 1,
-           fmt::format("{}: the range is one commit: {} is the culprit", AlertName(r),
-                       ShortSha(r.to)));
-      continue;
-    }
-    bisect[r.platform].push_back({&r, from, to, BisectMiddle(from, to)});
-  }
-
-  // Jobs and skips are decided per platform, then grouped across platforms.
-  // Jobs sort by commit, then priority (highest first), then range start.
-  using JobKey = std::tuple<int64_t, int, int64_t, int64_t, std::string, std::string>;
-  std::map<JobKey, std::vector<std::string>> job_platforms;
-  // Skips: (commit, reason, superseding commit, platform), grouped after sorting; a window
-  // can leave out many commits, so no map node per skip.
-  struct SkipEntry {
-    int64_t index;
-    std::string_view reason;
-    int64_t by;
-    const std::string* platform;
-  };
-  std::vector<SkipEntry> skip_entries;
-
-  WindowTexts texts;
-  for (const std::string& platform : in.platforms) {
+  // One platform's jobs (sampled, manual, bisect) and skips.
+  void AddPlatform(const std::string& platform) {
     auto st = in.state.find(platform);
     const PlatformState& state = st == in.state.end() ? kNothing : st->second;
 
@@ -481,34 +384,12 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
 
     // Bisect: one job per middle commit that is neither measured, queued nor planned here.
     // Every middle (new or waiting) is kept out of the skips, so no degradation supersedes it.
-    std::map<int64_t, std::vector<const BisectTarget*>> bisect_jobs;
-    std::set<int64_t> bisect_middles;
-    if (auto b = bisect.find(platform); b != bisect.end()) {
-      for (const BisectTarget& t : b->second) {
-        const BisectRequest& r = *t.request;
-        const std::string& sha = commits[t.middle].sha;
-        const int64_t left = t.to - t.from;
-        bisect_middles.insert(t.middle);
-        auto same = [&](const Choice& c) { return c.index == t.middle; };
-        if (state.measured.contains(sha)) {
-          note(r, "measured", t.middle, left,
-               fmt::format("{}: the middle {} of {} commits is measured: `perfledger detect "
-                           "--record` narrows the range with it",
-                           AlertName(r), ShortSha(sha), left));
-        } else if (state.queued.contains(sha)) {
-          note(r, "queued", t.middle, left,
-               fmt::format("{}: the middle {} of {} commits has a job waiting", AlertName(r),
-                           ShortSha(sha), left));
-        } else if (std::any_of(pp.chosen.begin(), pp.chosen.end(), same) ||
-                   std::any_of(reruns.begin(), reruns.end(), same)) {
-          note(r, "planned", t.middle, left,
-               fmt::format("{}: the middle {} of {} commits is planned by another job",
-                           AlertName(r), ShortSha(sha), left));
-        } else {
-          bisect_jobs[t.middle].push_back(&t);
-        }
-      }
-    }
+    std::vector<int64_t> planned;
+    for (const Choice& c : pp.chosen) planned.push_back(c.index);
+    for (const Choice& c : reruns) planned.push_back(c.index);
+    const PlatformBisect pb =
+        PlanBisect(bisect, platform, commits, state, planned, &plan.unplanned_bisect);
+    const std::set<int64_t>& bisect_middles = pb.middles;
 
     // Every candidate up to the newest chosen commit is chosen or skipped; after it, pending.
     int64_t last_chosen = pp.chosen.empty() ? lo - 1 : std::max(lo - 1, pp.chosen.back().index);
@@ -544,52 +425,94 @@ base::Result<Plan> MakePlan(const PlannerInput& in) {
           platform);
     }
     // A bisect run stands for its own commit only: its range is (first parent, it].
-    for (const auto& [middle, targets] : bisect_jobs) {
+    for (const auto& [middle, targets] : pb.jobs) {
       job_platforms[{middle, -kPriorityBisect, middle - 1, 1, "bisect",
                      BisectDetail(targets, commits)}]
           .push_back(platform);
     }
   }
-  std::stable_sort(plan.unplanned_bisect.begin(), plan.unplanned_bisect.end(),
-                   [](const BisectNote& a, const BisectNote& b) {
-                     return std::tie(a.request.alert_id, a.request.platform) <
-                            std::tie(b.request.alert_id, b.request.platform);
-                   });
 
-  for (auto& [key, platforms] : job_platforms) {
-    const auto& [index, neg_priority, from, count, reason, detail] = key;
-    Job job;
-    job.sha = commits[index].sha;
-    job.platforms = std::move(platforms);
-    job.reason = reason;
-    job.reason_detail = detail;
-    job.commit_range.to = job.sha;
-    if (from >= 0) job.commit_range.from = commits[from].sha;
-    job.commit_range.count = count;
-    job.priority = -neg_priority;
-    plan.jobs.push_back(std::move(job));
-  }
-  std::stable_sort(skip_entries.begin(), skip_entries.end(),
-                   [](const SkipEntry& a, const SkipEntry& b) {
-                     return std::tie(a.index, a.reason, a.by) < std::tie(b.index, b.reason, b.by);
-                   });
-  for (size_t a = 0; a < skip_entries.size();) {
-    const SkipEntry& e = skip_entries[a];
-    Skip skip;
-    skip.sha = commits[e.index].sha;
-    skip.reason = std::string(e.reason);
-    skip.queue_depth = in.queue_depth;
-    skip.superseded_by = commits[e.by].sha;
-    size_t b = a;
-    for (; b < skip_entries.size() && skip_entries[b].index == e.index &&
-           skip_entries[b].reason == e.reason && skip_entries[b].by == e.by;
-         ++b) {
-      skip.platforms.push_back(*skip_entries[b].platform);
+  // Jobs and skips grouped across platforms, in their order.
+  Plan Finish() {
+    std::stable_sort(plan.unplanned_bisect.begin(), plan.unplanned_bisect.end(),
+                     [](const BisectNote& a, const BisectNote& b) {
+                       return std::tie(a.request.alert_id, a.request.platform) <
+                              std::tie(b.request.alert_id, b.request.platform);
+                     });
+
+    for (auto& [key, platforms] : job_platforms) {
+      const auto& [index, neg_priority, from, count, reason, detail] = key;
+      Job job;
+      job.sha = commits[index].sha;
+      job.platforms = std::move(platforms);
+      job.reason = reason;
+      job.reason_detail = detail;
+      job.commit_range.to = job.sha;
+      if (from >= 0) job.commit_range.from = commits[from].sha;
+      job.commit_range.count = count;
+      job.priority = -neg_priority;
+      plan.jobs.push_back(std::move(job));
     }
-    plan.skips.push_back(std::move(skip));
-    a = b;
+    std::stable_sort(skip_entries.begin(), skip_entries.end(),
+                     [](const SkipEntry& a, const SkipEntry& b) {
+                       return std::tie(a.index, a.reason, a.by) < std::tie(b.index, b.reason, b.by);
+                     });
+    for (size_t a = 0; a < skip_entries.size();) {
+      const SkipEntry& e = skip_entries[a];
+      Skip skip;
+      skip.sha = commits[e.index].sha;
+      skip.reason = std::string(e.reason);
+      skip.queue_depth = in.queue_depth;
+      skip.superseded_by = commits[e.by].sha;
+      size_t b = a;
+      for (; b < skip_entries.size() && skip_entries[b].index == e.index &&
+             skip_entries[b].reason == e.reason && skip_entries[b].by == e.by;
+           ++b) {
+        skip.platforms.push_back(*skip_entries[b].platform);
+      }
+      plan.skips.push_back(std::move(skip));
+      a = b;
+    }
+    return std::move(plan);
   }
-  return plan;
+
+  // The branch index of a sha, -1 when it is not on the branch.
+  int64_t find(const std::string& sha) const {
+    auto it = position.find(sha);
+    return it == position.end() ? -1 : it->second;
+  }
+
+  const PlannerInput& in;
+  const std::vector<BranchCommit>& commits;
+  const int64_t n;
+  Plan plan;
+  // Where each commit sits on the branch, for manual and bisect requests.
+  std::unordered_map<std::string_view, int64_t> position;
+  std::vector<int64_t> manual;  // branch indices, ascending
+  BisectTargets bisect;
+  WindowTexts texts;
+  // Jobs and skips are decided per platform, then grouped across platforms.
+  // Jobs sort by commit, then priority (highest first), then range start.
+  using JobKey = std::tuple<int64_t, int, int64_t, int64_t, std::string, std::string>;
+  std::map<JobKey, std::vector<std::string>> job_platforms;
+  // Skips: (commit, reason, superseding commit, platform), grouped after sorting; a window
+  // can leave out many commits, so no map node per skip.
+  struct SkipEntry {
+    int64_t index;
+    std::string_view reason;
+    int64_t by;
+    const std::string* platform;
+  };
+  std::vector<SkipEntry> skip_entries;
+};
+
+}  // namespace
+
+base::Result<Plan> MakePlan(const PlannerInput& in) {
+  PlanMaking making(in);
+  RETURN_IF_ERROR(making.Begin());
+  for (const std::string& platform : in.platforms) making.AddPlatform(platform);
+  return making.Finish();
 }
 
 }  // namespace perfledger::schedule

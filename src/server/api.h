@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "env/env.h"
 #include "server/metrics.h"
 #include "store/store.h"
 
@@ -57,6 +58,9 @@ struct ApiOptions {
   // "localhost": a name that resolves to a loopback address only for an attacker's page (DNS
   // rebinding) is refused. "*" allows every name (behind a proxy that checks Host itself).
   std::vector<std::string> allowed_hosts;
+  // The files of --web-root and the clock (when an alert was triaged, a token last used, the
+  // time gaps are measured to); tests pass an env::FakeEnv.
+  env::Env* env = env::Env::Default();
 };
 
 // The largest body of an alert's triage (PATCH /api/v1/alerts/{id}).
@@ -66,7 +70,9 @@ inline constexpr size_t kMaxTriageBody = 64u << 10;
 // opens more as needed, up to no limit, and keeps at most `keep` idle ones.
 class StorePool {
  public:
-  StorePool(std::string location, size_t keep) : location_(std::move(location)), keep_(keep) {}
+  // Stores opened with `clock` (store::OpenOptions::clock).
+  StorePool(std::string location, size_t keep, std::function<base::Timestamp()> clock = nullptr)
+      : location_(std::move(location)), keep_(keep), clock_(std::move(clock)) {}
   class Lease {
    public:
     Lease(StorePool* pool, std::unique_ptr<store::Store> s) : pool_(pool), store_(std::move(s)) {}
@@ -84,6 +90,7 @@ class StorePool {
  private:
   std::string location_;
   size_t keep_;
+  std::function<base::Timestamp()> clock_;
   std::mutex mu_;
   std::vector<std::unique_ptr<store::Store>> idle_;
 };

@@ -313,11 +313,12 @@ TEST_F(ApiTest, SeriesShowsTheMetricThatMovedByDefault) {
   alert.unit = "ns";
   alert.range_from = Sha(0);
   alert.range_to = Sha(1);
-  alert.kind = "regression";
+  alert.kind = core::AlertKind::kRegression;
   std::vector<store::AlertRecord> inserts = {alert};
   ASSERT_TRUE((*store)->RecordAlerts(inserts, {}).ok());
   EXPECT_EQ(series_metric(), "cpu_time");  // an open alert: what moved
-  ASSERT_TRUE((*store)->SetAlertStatus(inserts[0].id, "resolved", std::nullopt, {}).ok());
+  ASSERT_TRUE(
+      (*store)->SetAlertStatus(inserts[0].id, core::AlertStatus::kResolved, std::nullopt, {}).ok());
   EXPECT_EQ(series_metric(), "wall_time");
 }
 
@@ -379,7 +380,7 @@ class ApiAdmissionTest : public ApiTest {
     alert.unit = "ns";
     alert.range_from = Sha(0);
     alert.range_to = Sha(1);
-    alert.kind = "regression";
+    alert.kind = core::AlertKind::kRegression;
     std::vector<store::AlertRecord> inserts = {alert};
     EXPECT_TRUE((*store)->RecordAlerts(inserts, {}).ok());
     return inserts[0].id;
@@ -389,7 +390,7 @@ class ApiAdmissionTest : public ApiTest {
     auto store = store::OpenStore(db_);
     store::AlertFilter f;
     f.id = id;
-    return (*store)->ListAlerts(f)->at(0).status;
+    return std::string(core::AlertStatusName((*store)->ListAlerts(f)->at(0).status));
   }
 };
 

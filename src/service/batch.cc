@@ -4,7 +4,9 @@
 #include <simdjson.h>
 
 #include "core/artifact.h"
+#include "core/epoch.h"
 #include "core/limits.h"
+#include "runner/suite.h"
 
 namespace perfledger::service {
 
@@ -134,6 +136,19 @@ base::Result<UploadBatch> ReadUploadBody(std::string_view body, const std::strin
                         prefix.empty() ? std::string(kBody) : fmt::format("{} {}", kBody, prefix)});
   }
   return out;
+}
+
+base::Result<std::vector<base::Status>> CheckAgainstSuiteFile(
+    const std::vector<store::SourcedRun>& runs, const std::string& suite_file) {
+  ASSIGN_OR_RETURN(runner::Suite suite, runner::LoadSuite(suite_file));
+  std::vector<base::Status> refused;
+  for (const auto& r : runs) {
+    base::Status s =
+        core::CheckAgainstDeclared(r.run, suite.DeclarationFor(r.run.platform), suite_file);
+    if (s.ok()) s = core::CheckEnvironmentClass(r.run);
+    if (!s.ok()) refused.push_back(s.WithPrefix(r.source));
+  }
+  return refused;
 }
 
 }  // namespace perfledger::service

@@ -38,12 +38,6 @@ base::Result<std::unordered_map<std::string, int64_t>> BranchPositions(
   return out;
 }
 
-analysis::ChangeKind KindOf(const std::string& name) {
-  if (name == "improvement") return analysis::ChangeKind::kImprovement;
-  if (name == "environment") return analysis::ChangeKind::kEnvironment;
-  return analysis::ChangeKind::kRegression;
-}
-
 store::AlertRecord AlertOf(const analysis::DetectedChange& c, const std::string& project,
                            base::Timestamp now) {
   store::AlertRecord a;
@@ -61,7 +55,7 @@ store::AlertRecord AlertOf(const analysis::DetectedChange& c, const std::string&
   a.change = c.change;
   a.confidence = c.confidence;
   a.noise = c.noise;
-  a.kind = std::string(analysis::ChangeKindName(c.kind));
+  a.kind = c.kind;
   a.created_at = a.updated_at = now;
   return a;
 }
@@ -133,7 +127,7 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
             a.metric != s.key.metric || a.epoch != s.key.epoch) {
           continue;
         }
-        known.push_back({a.id, s.key, a.range_from, a.range_to, KindOf(a.kind)});
+        known.push_back({a.id, s.key, a.range_from, a.range_to, a.kind});
       }
       analysis::AlertMatch m = analysis::MatchAlert(s, c, known);
       switch (m.action) {
@@ -196,9 +190,17 @@ std::vector<AlertGroup> GroupAlerts(const std::vector<store::AlertRecord>& alert
     g.range_to = a.range_to;
     g.range_count = std::max(g.range_count, a.range_count);
     platforms[key].insert(a.platform);
-    if (a.kind == "regression") ++g.regressions;
-    if (a.kind == "improvement") ++g.improvements;
-    if (a.kind == "environment") ++g.environment;
+    switch (a.kind) {
+      case core::AlertKind::kRegression:
+        ++g.regressions;
+        break;
+      case core::AlertKind::kImprovement:
+        ++g.improvements;
+        break;
+      case core::AlertKind::kEnvironment:
+        ++g.environment;
+        break;
+    }
     g.alert_ids.push_back(a.id);
   }
   std::vector<AlertGroup> out;

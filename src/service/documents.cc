@@ -65,8 +65,8 @@ void WriteAlert(base::JsonWriter& w, const store::AlertRecord& a) {
   w.Key("change").Number(a.change);
   w.Key("confidence").Number(a.confidence);
   w.Key("noise").Number(a.noise);
-  w.Key("kind").String(a.kind);
-  w.Key("status").String(a.status);
+  w.Key("kind").String(core::AlertKindName(a.kind));
+  w.Key("status").String(core::AlertStatusName(a.status));
   w.Key("note");
   WriteOptional(w, a.note);
   w.Key("created_at").String(base::FormatRfc3339(a.created_at));

@@ -11,16 +11,11 @@
 
 namespace perfledger::service {
 
-std::string JobStateOf(const store::JobRecord& job, bool measured) {
-  return measured ? "done" : job.state;
+core::JobState JobStateOf(const store::JobRecord& job, bool measured) {
+  return measured ? core::JobState::kDone : job.state;
 }
 
 base::Result<JobsView> JobsOf(store::Store& store, const JobsRequest& request) {
-  if (request.state && *request.state != "queued" && *request.state != "superseded" &&
-      *request.state != "done") {
-    return base::InvalidInput(
-        fmt::format("state: expected queued, superseded or done, got '{}'", *request.state));
-  }
   ASSIGN_OR_RETURN(store::ScheduleState schedule, store.LoadSchedule());
   ASSIGN_OR_RETURN(std::vector<store::RunSummary> runs, store.ListRuns({}));
   std::set<std::pair<std::string, std::string>> measured;
@@ -30,10 +25,10 @@ base::Result<JobsView> JobsOf(store::Store& store, const JobsRequest& request) {
   view.head = schedule.head;
   view.last_plan = schedule.last_plan;
   for (auto it = schedule.jobs.rbegin(); it != schedule.jobs.rend(); ++it) {
-    std::string state = JobStateOf(*it, measured.contains({it->sha, it->platform}));
+    const core::JobState state = JobStateOf(*it, measured.contains({it->sha, it->platform}));
     if (request.platform && it->platform != *request.platform) continue;
     if (request.state && state != *request.state) continue;
-    view.jobs.push_back({std::move(*it), std::move(state)});
+    view.jobs.push_back({std::move(*it), state});
   }
   return view;
 }
@@ -57,7 +52,7 @@ std::string JobsJson(const JobsView& view) {
     w.Key("reason_detail").String(j.reason_detail);
     WriteCommitRange(w, j.range_from, j.sha, j.range_count);
     w.Key("priority").Int(j.priority);
-    w.Key("state").String(state);
+    w.Key("state").String(core::JobStateName(state));
     w.Key("planned_at").String(base::FormatRfc3339(j.planned_at));
     w.EndObject();
   }

@@ -13,18 +13,18 @@
 
 namespace perfledger::service {
 
-// "done" once a run of the job's commit on its platform is stored; else as recorded
-// ("queued", or "superseded" by a later plan).
-std::string JobStateOf(const store::JobRecord& job, bool measured);
+// Done once a run of the job's commit on its platform is stored; else as recorded (queued, or
+// superseded by a later plan).
+core::JobState JobStateOf(const store::JobRecord& job, bool measured);
 
 struct JobsRequest {
   std::optional<std::string> platform;
-  std::optional<std::string> state;  // queued, superseded or done
+  std::optional<core::JobState> state;
 };
 
 struct JobView {
   store::JobRecord job;
-  std::string state;
+  core::JobState state = core::JobState::kQueued;
 };
 
 struct JobsView {
@@ -33,7 +33,6 @@ struct JobsView {
   std::vector<JobView> jobs;  // newest plan first
 };
 
-// kInvalidInput naming `state` when it is not a job state.
 base::Result<JobsView> JobsOf(store::Store& store, const JobsRequest& request);
 // {"branch", "head", "last_plan", "jobs": [...]}
 std::string JobsJson(const JobsView& view);

@@ -30,7 +30,7 @@ std::map<std::string, PlatformState> StateFromStore(const std::vector<store::Run
   for (const store::JobRecord& j : schedule.jobs) {
     auto it = state.find(j.platform);
     const bool measured = it != state.end() && it->second.measured.contains(j.sha);
-    if (JobStateOf(j, measured) == "queued") state[j.platform].queued.insert(j.sha);
+    if (JobStateOf(j, measured) == core::JobState::kQueued) state[j.platform].queued.insert(j.sha);
   }
   for (const store::SkipRecord& k : schedule.skips) state[k.platform].skipped.insert(k.sha);
   return state;
@@ -81,8 +81,8 @@ base::Result<PlanOutcome> PlanBranch(store::Store* store, const PlanRequest& req
   // Open regression alerts on the platforms planned for are bisected.
   if (store != nullptr) {
     store::AlertFilter open;
-    open.status = "open";
-    open.kind = "regression";
+    open.status = core::AlertStatus::kOpen;
+    open.kind = core::AlertKind::kRegression;
     ASSIGN_OR_RETURN(std::vector<store::AlertRecord> alerts, store->ListAlerts(open));
     for (store::AlertRecord& a : alerts) {
       if (std::find(in.platforms.begin(), in.platforms.end(), a.platform) == in.platforms.end()) {
@@ -138,7 +138,7 @@ base::Result<PlanOutcome> PlanBranch(store::Store* store, const PlanRequest& req
                             j.commit_range.from,
                             j.commit_range.count,
                             j.priority,
-                            "queued",
+                            core::JobState::kQueued,
                             {}});
       }
     }
@@ -246,7 +246,8 @@ base::Result<CoverageReport> CoverageOf(store::Store& store, const CoverageReque
   }
   for (const auto& j : schedule.jobs) {
     auto& rec = records[j.platform];
-    if (j.state == "queued") rec.ranges.push_back({j.range_from, j.sha, j.range_count});
+    if (j.state == core::JobState::kQueued)
+      rec.ranges.push_back({j.range_from, j.sha, j.range_count});
   }
   for (const auto& k : schedule.skips) records[k.platform].skipped[k.sha] = k.reason;
   if (request.platform) {

@@ -94,7 +94,7 @@ class SchedulerTest : public ::testing::Test {
     a.after_median = 120;
     a.change = 0.2;
     a.confidence = 0.99;
-    a.kind = kind;
+    a.kind = *core::ParseAlertKind(kind);
     a.created_at = a.updated_at = At(50);
     return a;
   }
@@ -125,7 +125,7 @@ class SchedulerTest : public ::testing::Test {
     std::vector<store::JobRecord> out;
     if (!st.ok()) return out;
     for (const auto& j : st->jobs) {
-      if (j.sha == sha && j.state == "queued") out.push_back(j);
+      if (j.sha == sha && j.state == core::JobState::kQueued) out.push_back(j);
     }
     return out;
   }
@@ -150,7 +150,8 @@ TEST_F(SchedulerTest, OpenRegressionAlertsAreBisectedUntilOneCommitIsLeft) {
   store::AlertRecord resolved = Alert(2, 6);
   std::vector<store::AlertRecord> more = {resolved};
   ASSERT_TRUE(store_->RecordAlerts(more, {}).ok());
-  ASSERT_TRUE(store_->SetAlertStatus(more[0].id, "resolved", std::nullopt, At(60)).ok());
+  ASSERT_TRUE(
+      store_->SetAlertStatus(more[0].id, core::AlertStatus::kResolved, std::nullopt, At(60)).ok());
 
   // The middle of (c0, c10] is c5: planned, recorded as a queued job standing for itself.
   PlanOutcome o = Plan(200);

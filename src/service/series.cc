@@ -23,8 +23,8 @@ std::string ChooseMetric(const SeriesRequest& request, const std::vector<analysi
   std::set<std::string> metrics;
   for (const auto& x : all) metrics.insert(x.key.metric);
   for (auto a = alerts.rbegin(); a != alerts.rend(); ++a) {
-    if (a->status == "open" && a->benchmark == request.benchmark && metrics.contains(a->metric) &&
-        (!request.platform || a->platform == *request.platform)) {
+    if (a->status == core::AlertStatus::kOpen && a->benchmark == request.benchmark &&
+        metrics.contains(a->metric) && (!request.platform || a->platform == *request.platform)) {
       return a->metric;
     }
   }

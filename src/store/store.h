@@ -22,6 +22,7 @@
 #include "base/status.h"
 #include "base/time.h"
 #include "core/run.h"
+#include "core/triage.h"
 
 namespace perfledger::store {
 
@@ -86,9 +87,9 @@ struct JobRecord {
   std::optional<std::string> range_from;
   int64_t range_count = 1;
   int priority = 1;
-  // "queued" until a later plan supersedes it (queue reset, or a re-plan of the same commit).
-  // Whether it has run is read from the runs, not stored here.
-  std::string state = "queued";
+  // Queued until a later plan supersedes it (queue reset, or a re-plan of the same commit).
+  // Whether it has run (done) is read from the runs, never stored here.
+  core::JobState state = core::JobState::kQueued;
   base::Timestamp planned_at;  // filled when read back: the plan's `now`
 };
 
@@ -147,17 +148,17 @@ struct AlertRecord {
   std::string range_from, range_to;
   int64_t range_count = 0;  // commits in (range_from, range_to]; 0 when unknown
   double before_median = 0, after_median = 0, change = 0, confidence = 0, noise = 0;
-  std::string kind;             // regression, improvement, environment
-  std::string status = "open";  // open, acknowledged, resolved, false-positive
+  core::AlertKind kind = core::AlertKind::kRegression;
+  core::AlertStatus status = core::AlertStatus::kOpen;
   std::optional<std::string> note;
   base::Timestamp created_at, updated_at;
 };
 
 struct AlertFilter {
   std::optional<int64_t> id;  // just this alert
-  std::optional<std::string> status;
+  std::optional<core::AlertStatus> status;
   std::optional<std::string> platform;
-  std::optional<std::string> kind;
+  std::optional<core::AlertKind> kind;
 };
 
 // An API token (DESIGN.md "serve"; core/token.h): uploads for `project` carry it as a bearer
@@ -183,6 +184,46 @@ struct IngestStats {
   int64_t samples = 0;          // raw samples newly written
 };
 
+// A suite revision's definitions or a platform's epoch as the first run to declare it
+// stored it (DESIGN.md "epoch"), with that run's id.
+struct Declaration {
+  core::SuiteRef suite;
+  std::string first_run_id;
+};
+
+// What a back end does inside the one write transaction of Store::Ingest: primitives only.
+// The rules (duplicates, conflicts, the first declaration fixes a revision and an epoch) are
+// Store::Ingest's, the same for every back end (store/ingest.cc).
+class IngestTransaction {
+ public:
+  virtual ~IngestTransaction() = default;
+  // The content hash (core::ContentHash) a stored run was written with; none when `run_id`
+  // is not stored.
+  virtual base::Result<std::optional<std::string>> StoredContentHash(const std::string& run_id) = 0;
+  // Writes a new run whole (creating its project, benchmarks, metrics and environment as
+  // needed) with its content hash and the store clock's time as its ingestion time.
+  virtual base::Status InsertRun(const core::Run& run, const std::string& content_hash) = 0;
+  // The definitions of revision `revision` of `suite` in `project` as first declared
+  // (Declaration::suite has the name, revision and definitions), or none.
+  virtual base::Result<std::optional<Declaration>> DeclaredRevision(const std::string& project,
+                                                                    const std::string& suite,
+                                                                    int64_t revision) = 0;
+  // Keeps `run`'s suite revision and its definitions as the declared ones.
+  virtual base::Status DeclareRevision(const core::Run& run) = 0;
+  // Epoch `number` of `suite` on `platform` in `project` as first declared (Declaration::suite
+  // has the name, the revision and the epoch with its settings), or none.
+  virtual base::Result<std::optional<Declaration>> DeclaredEpoch(const std::string& project,
+                                                                 const std::string& platform,
+                                                                 const std::string& suite,
+                                                                 int64_t number) = 0;
+  // Keeps `run`'s epoch (number, settings, the suite revision) as its platform's declared one.
+  virtual base::Status DeclareEpoch(const core::Run& run) = 0;
+};
+
+// The public methods that carry a rule (Ingest, RecordAlerts, RecordAlertsAtomically,
+// CreateToken) are not virtual: they check and decide here, the same for
+// every back end (store/ingest.cc, store/store.cc), and call the back end's primitives (the
+// protected virtuals below). Everything else is a back end's to answer.
 class Store {
  public:
   virtual ~Store() = default;
@@ -195,8 +236,7 @@ class Store {
   // of its epoch on the platform declared; runs earlier in the batch count. The first run to
   // declare a revision's definitions or a platform's epoch fixes them. A mismatch is
   // kConflict naming what differs.
-  virtual base::Result<IngestStats> Ingest(std::span<const core::Run> runs,
-                                           size_t* conflicting = nullptr) = 0;
+  base::Result<IngestStats> Ingest(std::span<const core::Run> runs, size_t* conflicting = nullptr);
 
   // Runs matching `filter`, ordered by commit time (the start time where the commit time is
   // unknown), then run_id.
@@ -240,15 +280,15 @@ class Store {
   // leaves the recorded commits. Empty when `head` was never recorded.
   virtual base::Result<std::vector<CommitRecord>> RecordedHistory(const std::string& head) = 0;
 
-  // Alerts, oldest first (by id). Statuses other than the four above are not stored.
+  // Alerts, oldest first (by id).
   virtual base::Result<std::vector<AlertRecord>> ListAlerts(const AlertFilter& filter) = 0;
 
   // Stores new alerts and narrows existing ones in one transaction: every record in
   // `inserts` gets a new id (written back), every record in `narrowed` (by id) gets its range,
   // medians, change and confidence replaced (status and note are kept). An unknown id is
   // kNotFound and nothing is written.
-  virtual base::Status RecordAlerts(std::vector<AlertRecord>& inserts,
-                                    const std::vector<AlertRecord>& narrowed) = 0;
+  base::Status RecordAlerts(std::vector<AlertRecord>& inserts,
+                            const std::vector<AlertRecord>& narrowed);
 
   // Decides on the stored alerts and records the decision in one write transaction, so that
   // what `decide` read is still what is stored when its records are written: any number of
@@ -260,12 +300,11 @@ class Store {
   using AlertDecision = std::function<base::Status(const std::vector<AlertRecord>& kept,
                                                    std::vector<AlertRecord>* inserts,
                                                    std::vector<AlertRecord>* narrowed)>;
-  virtual base::Status RecordAlertsAtomically(const AlertDecision& decide,
-                                              std::vector<AlertRecord>* inserts) = 0;
+  base::Status RecordAlertsAtomically(const AlertDecision& decide,
+                                      std::vector<AlertRecord>* inserts);
 
-  // Sets an alert's status (open, acknowledged, resolved, false-positive) and, when given,
-  // its note; kNotFound for an unknown id, kInvalidInput for an unknown status.
-  virtual base::Status SetAlertStatus(int64_t id, const std::string& status,
+  // Sets an alert's status and, when given, its note; kNotFound for an unknown id.
+  virtual base::Status SetAlertStatus(int64_t id, core::AlertStatus status,
                                       const std::optional<std::string>& note,
                                       base::Timestamp now) = 0;
 
@@ -274,7 +313,7 @@ class Store {
   // empty project, an empty (not absent) name, a hash that is not 64 lower-case hex digits
   // or an empty prefix. kConflict naming the other token when the project already has a
   // token of this name that is not revoked, or a token with this hash is stored.
-  virtual base::Result<int64_t> CreateToken(const TokenRecord& token) = 0;
+  base::Result<int64_t> CreateToken(const TokenRecord& token);
 
   // Tokens of `project` (every project's when none), revoked ones included, by id.
   virtual base::Result<std::vector<TokenRecord>> ListTokens(
@@ -297,6 +336,22 @@ class Store {
 
   // "sqlite 3.40.1, schema 1, /path/to/perfledger.db": for messages and `--version`.
   virtual std::string Describe() const = 0;
+
+ protected:
+  // The back end's primitives under the rules above.
+  // Runs `body` in one write transaction: committed when it returns Ok, else rolled back.
+  virtual base::Status InIngestTransaction(
+      const std::function<base::Status(IngestTransaction&)>& body) = 0;
+  // RecordAlerts' writes (the records are checked): narrowed first (an unknown id is
+  // kNotFound), then inserted with new ids (written back once committed).
+  virtual base::Status WriteAlerts(std::vector<AlertRecord>& inserts,
+                                   const std::vector<AlertRecord>& narrowed) = 0;
+  // RecordAlertsAtomically under the write lock: reads every alert, calls `decide` (which
+  // checks what it decided) and writes what it decided, in one transaction.
+  virtual base::Status WriteAlertsAtomically(const AlertDecision& decide,
+                                             std::vector<AlertRecord>* inserts) = 0;
+  // Stores a checked token; kConflict when its name (not revoked) or hash is taken.
+  virtual base::Result<int64_t> WriteToken(const TokenRecord& token) = 0;
 };
 
 struct OpenOptions {
@@ -304,6 +359,9 @@ struct OpenOptions {
   bool create_if_missing = true;
   // How long to wait for other writers before giving up with kBusy.
   std::chrono::milliseconds busy_timeout{std::chrono::seconds(120)};
+  // The clock of the times the store writes itself (when a run was ingested, a plan
+  // recorded); the system's when none. Edges pass env::Env::Now, so tests can fix it.
+  std::function<base::Timestamp()> clock;
 };
 
 // Opens (creating and migrating as needed) the store at `location`: a SQLite file path.

@@ -1,7 +1,9 @@
-#include "core/artifact.h"
+// Reading artifacts (core/artifact.h): simdjson, every field checked, each rejection one line
+// naming the source, the JSON pointer, what was expected and what was found. About 650 lines,
+// on purpose: one reader per section of the format, and the structure check beside the
+// readers whose keys it must list (a key added to one and not the other is the bug to avoid).
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -11,6 +13,8 @@
 
 #include "base/json_writer.h"
 #include "base/strings.h"
+#include "core/artifact.h"
+#include "core/json_reading.h"
 #include "core/limits.h"
 
 namespace perfledger::core {
@@ -25,103 +29,13 @@ using simdjson::dom::element_type;
 
 // --- Reading -------------------------------------------------------------------------------
 
-// Tracks the JSON pointer of the value being validated and formats rejections.
-class Ctx {
- public:
-  // `base` is the pointer of the document inside a larger one ("/artifacts/3" in a batch).
-  Ctx(std::string_view source, std::string_view base) : source_(source), pointer_(base) {}
-
-  // Appends a reference token for the lifetime of the returned guard.
-  class Scope {
-   public:
-    Scope(Ctx* ctx, std::string_view token) : ctx_(ctx), size_(ctx->pointer_.size()) {
-      ctx_->pointer_ += '/';
-      ctx_->pointer_ += base::JsonPointerToken(token);
-    }
-    Scope(Ctx* ctx, size_t index) : ctx_(ctx), size_(ctx->pointer_.size()) {
-      fmt::format_to(std::back_inserter(ctx_->pointer_), "/{}", index);
-    }
-    ~Scope() { ctx_->pointer_.resize(size_); }
-    Scope(const Scope&) = delete;
-    Scope& operator=(const Scope&) = delete;
-
-   private:
-    Ctx* ctx_;
-    size_t size_;
-  };
-
-  Status Fail(std::string_view what) const { return FailAt("", what); }
-  // A refusal at a pointer below the current one.
-  Status FailAt(std::string_view below, std::string_view what) const {
-    std::string pointer = pointer_ + std::string(below);
-    Status s = InvalidInput(
-        fmt::format("{}: {}: {}", source_, pointer.empty() ? "(document root)" : pointer, what));
-    return At(std::move(s), std::move(pointer));
-  }
-  Status Missing(std::string_view key, std::string_view expected) const {
-    std::string pointer = pointer_ + "/" + base::JsonPointerToken(key);
-    Status s = InvalidInput(
-        fmt::format("{}: {}: missing required field (expected {})", source_, pointer, expected));
-    return At(std::move(s), std::move(pointer));
-  }
-
- private:
-  Status At(Status s, std::string pointer) const {
-    base::Location where;
-    where.source = std::string(source_);
-    where.pointer = std::move(pointer);
-    where.has_pointer = true;
-    return s.WithLocation(std::move(where));
-  }
-
-  std::string_view source_;
-  std::string pointer_;
-};
-
-std::string Describe(element e) {
-  switch (e.type()) {
-    case element_type::ARRAY:
-      return "an array";
-    case element_type::OBJECT:
-      return "an object";
-    case element_type::STRING: {
-      std::string_view s = e.get_string().value_unsafe();
-      if (s.size() > 48) return fmt::format("a string ({}...)", base::Quote(s.substr(0, 45)));
-      return fmt::format("a string ({})", base::Quote(s));
-    }
-    case element_type::INT64:
-      return fmt::format("the number {}", e.get_int64().value_unsafe());
-    case element_type::UINT64:
-      return fmt::format("the number {}", e.get_uint64().value_unsafe());
-    case element_type::DOUBLE:
-      return fmt::format("the number {}", base::FormatNumber(e.get_double().value_unsafe()));
-    case element_type::BOOL:
-      return e.get_bool().value_unsafe() ? "true" : "false";
-    case element_type::NULL_VALUE:
-      return "null";
-  }
-  return "a value";
-}
-
-bool IsNumber(element e) {
-  auto t = e.type();
-  return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;
-}
-
-double NumberValue(element e) {
-  switch (e.type()) {
-    case element_type::INT64:
-      return static_cast<double>(e.get_int64().value_unsafe());
-    case element_type::UINT64:
-      return static_cast<double>(e.get_uint64().value_unsafe());
-    default:
-      return e.get_double().value_unsafe();
-  }
-}
-
-Status Expected(const Ctx& ctx, std::string_view what, element got) {
-  return ctx.Fail(fmt::format("expected {}, got {}", what, Describe(got)));
-}
+// Artifacts document every required field, so a missing one is worded as such.
+using Ctx = json::Context;
+using json::Describe;
+using json::Expected;
+using json::IsNumber;
+using json::NumberValue;
+constexpr std::string_view kMissing = "missing required field";
 
 Result<std::string> GetString(const Ctx& ctx, element e, bool non_empty = true,
                               size_t max_bytes = kMaxNameBytes) {
@@ -693,134 +607,6 @@ Result<Run> ReadRun(Ctx& ctx, element root) {
   return run;
 }
 
-// "line:column" of a byte offset.
-std::string LineColumn(std::string_view json, size_t offset) {
-  size_t line = 1, column = 1;
-  for (size_t i = 0; i < offset && i < json.size(); ++i) {
-    if (json[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return fmt::format("{}:{}", line, column);
-}
-
-// Where simdjson only says "not valid JSON", nlohmann's parser gives the byte offset, which
-// becomes line and column. Only on the error path.
-// The first number token outside strings that simdjson cannot hold (an integer beyond 64
-// bits): its offset, or npos.
-size_t OversizedNumber(std::string_view json) {
-  bool in_string = false;
-  for (size_t i = 0; i < json.size(); ++i) {
-    const char c = json[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-      continue;
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      size_t j = i + (c == '-' ? 1 : 0);
-      size_t digits = 0;
-      while (j < json.size() && json[j] >= '0' && json[j] <= '9') {
-        ++j;
-        ++digits;
-      }
-      const bool integer = j >= json.size() || (json[j] != '.' && json[j] != 'e' && json[j] != 'E');
-      if (integer) {
-        // Beyond int64 (negative) or uint64 (positive), compared as digit strings of one length.
-        const bool negative = c == '-';
-        const std::string_view d = json.substr(negative ? i + 1 : i, digits);
-        if (digits > 20 || (negative && digits == 20) ||
-            (negative && digits == 19 && d > "9223372036854775808") ||
-            (!negative && digits == 20 && d > "18446744073709551615")) {
-          return i;
-        }
-      }
-      i = j - 1;
-    }
-  }
-  return std::string_view::npos;
-}
-
-Status SyntaxError(std::string_view json, std::string_view source,
-                   simdjson::error_code simdjson_error) {
-  try {
-    [[maybe_unused]] auto parsed = nlohmann::json::parse(json.begin(), json.end());
-    if (const size_t at = OversizedNumber(json); at != std::string_view::npos) {
-      size_t end = at + 1;
-      while (end < json.size() && json[end] >= '0' && json[end] <= '9') ++end;
-      const std::string_view token = json.substr(at, end - at);
-      return InvalidInput(fmt::format(
-          "{}:{}: a whole number too large to read exactly ({}{}, {} digits); write it as a "
-          "decimal like 1.5e30 or as a string",
-          source, LineColumn(json, at), token.substr(0, 12), token.size() > 12 ? "..." : "",
-          token.size() - (token.starts_with('-') ? 1 : 0)));
-    }
-    return InvalidInput(
-        fmt::format("{}: invalid JSON: {}", source, simdjson::error_message(simdjson_error)));
-  } catch (const nlohmann::json::parse_error& e) {
-    const size_t offset = std::min(e.byte == 0 ? 0 : e.byte - 1, json.size());
-    const std::string where = fmt::format("{}:{}", source, LineColumn(json, offset));
-    if (std::string_view(e.what()).find("surrogate") != std::string_view::npos) {
-      // The \uD800-\uDFFF escape the parser stopped after.
-      size_t esc = json.rfind("\\u", offset);
-      const std::string_view escape =
-          esc == std::string_view::npos ? std::string_view() : json.substr(esc, 6);
-      return InvalidInput(fmt::format(
-          "{}:{}: invalid JSON: a lone UTF-16 surrogate {} (half of a character: a \\uD800-"
-          "\\uDBFF escape must be followed by a \\uDC00-\\uDFFF one)",
-          source, LineColumn(json, esc == std::string_view::npos ? offset : esc), escape));
-    }
-    if (offset >= json.size()) {
-      return InvalidInput(
-          fmt::format("{}: invalid JSON: unexpected end of input (is the file truncated?)", where));
-    }
-    // The token the parser stopped in: back to its start, then forward to its end.
-    auto word = [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '+' || c == '-' ||
-             c == '_';
-    };
-    size_t begin = offset;
-    while (begin > 0 && word(json[begin - 1]) && word(json[begin])) --begin;
-    size_t stop = begin;
-    while (stop < json.size() && word(json[stop]) && stop - begin < 24) ++stop;
-    std::string token(json.substr(begin, std::max<size_t>(stop - begin, 1)));
-    if (token == "NaN" || token == "Infinity" || token == "-Infinity" || token == "-NaN") {
-      return InvalidInput(
-          fmt::format("{}:{}: expected a finite number, got {} (JSON has no NaN or Infinity)",
-                      source, LineColumn(json, begin), token));
-    }
-    std::string what = e.what();
-    size_t expected = what.rfind("; expected ");
-    return InvalidInput(fmt::format("{}:{}: invalid JSON: unexpected {}{}", source,
-                                    LineColumn(json, begin), base::Quote(token),
-                                    expected == std::string::npos ? "" : what.substr(expected)));
-  } catch (const nlohmann::json::out_of_range& e) {
-    // "number overflow parsing '1e999'": a number beyond the range of a double.
-    std::string what = e.what();
-    size_t open = what.find('\'');
-    size_t close = open == std::string::npos ? open : what.find('\'', open + 1);
-    if (close != std::string::npos) {
-      std::string token = what.substr(open + 1, close - open - 1);
-      size_t at = json.find(token);
-      return InvalidInput(fmt::format("{}:{}: expected a finite number, got {} (out of range)",
-                                      source, LineColumn(json, at), token));
-    }
-    return InvalidInput(fmt::format("{}: expected finite numbers: {}", source, what));
-  } catch (const std::exception& e) {
-    return InvalidInput(fmt::format("{}: invalid JSON: {}", source, e.what()));
-  }
-}
-
 }  // namespace
 
 struct ArtifactReader::Impl {
@@ -834,243 +620,14 @@ Result<Run> ArtifactReader::Read(std::string_view json, std::string_view source,
                                  std::string_view base_pointer) {
   element root;
   auto error = impl_->parser.parse(json.data(), json.size(), true).get(root);
-  if (error != simdjson::SUCCESS) return SyntaxError(json, source, error);
-  Ctx ctx(source, base_pointer);
+  if (error != simdjson::SUCCESS) return json::SyntaxError(json, source, error);
+  Ctx ctx(source, base_pointer, kMissing);
   return ReadRun(ctx, root);
 }
 
 Result<Run> ReadArtifact(std::string_view json, std::string_view source) {
   ArtifactReader reader;
   return reader.Read(json, source);
-}
-
-// --- Results made in memory ---------------------------------------------------------------
-
-namespace {
-
-// A string of a benchmark result: well-formed UTF-8 (what the reader's JSON parser requires),
-// `max_bytes` at most, and not empty when `non_empty`.
-Status CheckText(std::string_view what, std::string_view s, size_t max_bytes,
-                 bool non_empty = true) {
-  if (non_empty && s.empty()) return InvalidInput(fmt::format("{} is empty", what));
-  if (!base::IsUtf8(s)) {
-    return InvalidInput(
-        fmt::format("{} {} is not valid UTF-8", what, base::Quote(s.substr(0, 64))));
-  }
-  if (s.size() > max_bytes) {
-    return InvalidInput(fmt::format("{} {}... is {} bytes long, more than the limit of {}", what,
-                                    base::Quote(s.substr(0, 24)), s.size(), max_bytes));
-  }
-  return Status::Ok();
-}
-
-Status CheckMeasurement(std::string_view what, double v, bool time_unit) {
-  if (!std::isfinite(v)) return InvalidInput(fmt::format("{} is not a finite number", what));
-  if (time_unit && v < 0) {
-    return InvalidInput(fmt::format("{} is a negative time ({})", what, base::FormatNumber(v)));
-  }
-  return Status::Ok();
-}
-
-Status CheckMetric(const Metric& m) {
-  RETURN_IF_ERROR(CheckText("the name", m.name, kMaxMetricNameBytes));
-  RETURN_IF_ERROR(CheckText("the unit", m.unit, kMaxUnitBytes));
-  const bool time_unit = IsTimeUnit(m.unit);
-  if (m.samples.empty() && !m.summary) return InvalidInput("has neither samples nor a summary");
-  if (m.samples.size() > kMaxSamplesPerMetric) {
-    return InvalidInput(
-        fmt::format("has {} samples, more than {}", m.samples.size(), kMaxSamplesPerMetric));
-  }
-  for (size_t i = 0; i < m.samples.size(); ++i) {
-    RETURN_IF_ERROR(CheckMeasurement(fmt::format("sample {}", i + 1), m.samples[i], time_unit));
-  }
-  if (const auto& s = m.summary) {
-    if (s->n < 1) return InvalidInput(fmt::format("the summary's n is {}, not positive", s->n));
-    RETURN_IF_ERROR(CheckMeasurement("the summary's mean", s->mean, time_unit));
-    RETURN_IF_ERROR(CheckMeasurement("the summary's stddev", s->stddev.value_or(0), true));
-    const std::pair<std::string_view, const std::optional<double>*> optionals[] = {
-        {"median", &s->median}, {"min", &s->min},     {"max", &s->max},
-        {"lower", &s->lower},   {"upper", &s->upper},
-    };
-    for (const auto& [key, value] : optionals) {
-      if (*value) {
-        RETURN_IF_ERROR(CheckMeasurement(fmt::format("the summary's {}", key), **value, time_unit));
-      }
-    }
-  }
-  return Status::Ok();
-}
-
-Status CheckBenchmark(const BenchmarkResult& b) {
-  RETURN_IF_ERROR(CheckText("the name", b.name, kMaxNameBytes));
-  if (b.error) {
-    RETURN_IF_ERROR(CheckText("the error", *b.error, kMaxErrorBytes, /*non_empty=*/false));
-  }
-  if (b.metrics.empty() && !b.error) return InvalidInput("has no metric and no error");
-  if (b.metrics.size() > kMaxMetricsPerBenchmark) {
-    return InvalidInput(
-        fmt::format("has {} metrics, more than {}", b.metrics.size(), kMaxMetricsPerBenchmark));
-  }
-  std::set<std::string_view> names;
-  for (const Metric& m : b.metrics) {
-    RETURN_IF_ERROR(CheckMetric(m).WithPrefix(fmt::format("metric {}", base::Quote(m.name))));
-    if (!names.insert(m.name).second) {
-      return InvalidInput(fmt::format("metric {} appears twice", base::Quote(m.name)));
-    }
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
-Status ValidateBenchmarks(std::span<const BenchmarkResult> benchmarks) {
-  if (benchmarks.size() > kMaxBenchmarksPerRun) {
-    return InvalidInput(fmt::format("{} benchmark results, more than the limit of {}",
-                                    benchmarks.size(), kMaxBenchmarksPerRun));
-  }
-  std::set<std::string_view> names;
-  for (const BenchmarkResult& b : benchmarks) {
-    const std::string_view shown = std::string_view(b.name).substr(0, 64);
-    RETURN_IF_ERROR(CheckBenchmark(b).WithPrefix(fmt::format("benchmark {}", base::Quote(shown))));
-    if (!names.insert(b.name).second) {
-      return InvalidInput(fmt::format("benchmark {} appears twice", base::Quote(shown)));
-    }
-  }
-  return Status::Ok();
-}
-
-// --- Writing -------------------------------------------------------------------------------
-
-namespace {
-
-void WriteSuiteFields(JsonWriter& w, const SuiteRef& suite) {
-  w.BeginObject();
-  w.Key("name").String(suite.name);
-  w.Key("revision").Int(suite.revision);
-  if (!suite.definitions.empty()) {
-    w.Key("definitions").BeginObject();
-    for (const auto& [name, hash] : suite.definitions) w.Key(name).String(hash);
-    w.EndObject();
-  }
-  if (suite.epoch) {
-    w.Key("epoch").BeginObject();
-    w.Key("number").Int(suite.epoch->number);
-    w.Key("settings").BeginObject();
-    for (const auto& [key, raw] : suite.epoch->settings) w.Key(key).Raw(raw);
-    w.EndObject();
-    w.EndObject();
-  }
-  w.EndObject();
-}
-
-void WriteEnvironmentFields(JsonWriter& w, const Environment& env, bool with_fingerprint) {
-  w.BeginObject();
-  if (env.ci) w.Key("ci").Bool(*env.ci);
-  const std::pair<std::string_view, const std::optional<std::string>*> strings1[] = {
-      {"provider", &env.provider}, {"runner", &env.runner}, {"os", &env.os},
-      {"kernel", &env.kernel},     {"arch", &env.arch},     {"cpu", &env.cpu}};
-  for (const auto& [key, value] : strings1) {
-    if (*value) w.Key(key).String(**value);
-  }
-  if (env.cores) w.Key("cores").Int(*env.cores);
-  if (env.memory_bytes) w.Key("memory_bytes").Int(*env.memory_bytes);
-  for (const auto& [key, raw] : env.extra_json) w.Key(key).Raw(raw);
-  if (with_fingerprint) w.Key("fingerprint").String(env.fingerprint);
-  w.EndObject();
-}
-
-}  // namespace
-
-std::string WriteArtifact(const Run& run) {
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("version").Int(kArtifactVersion);
-  w.Key("run_id").String(run.run_id);
-  w.Key("project").String(run.project);
-  w.Key("commit").BeginObject();
-  w.Key("sha").String(run.commit.sha);
-  if (run.commit.branch) w.Key("branch").String(*run.commit.branch);
-  if (run.commit.time) w.Key("time").String(base::FormatRfc3339(*run.commit.time));
-  if (run.commit.subject) w.Key("subject").String(*run.commit.subject);
-  w.EndObject();
-  w.Key("commit_range").BeginObject();
-  w.Key("from");
-  if (run.commit_range.from) {
-    w.String(*run.commit_range.from);
-  } else {
-    w.Null();
-  }
-  w.Key("to").String(run.commit_range.to);
-  w.Key("count").Int(run.commit_range.count);
-  w.EndObject();
-  w.Key("reason").String(ReasonName(run.reason));
-  if (run.reason_detail) w.Key("reason_detail").String(*run.reason_detail);
-  w.Key("platform").String(run.platform);
-  if (run.suite) {
-    w.Key("suite");
-    WriteSuiteFields(w, *run.suite);
-  }
-  w.Key("environment");
-  WriteEnvironmentFields(w, run.environment, /*with_fingerprint=*/true);
-  w.Key("started_at").String(base::FormatRfc3339(run.started_at));
-  w.Key("finished_at").String(base::FormatRfc3339(run.finished_at));
-  w.Key("benchmarks").BeginArray();
-  for (const auto& b : run.benchmarks) {
-    w.BeginObject();
-    w.Key("name").String(b.name);
-    if (b.error) w.Key("error").String(*b.error);
-    w.Key("metrics").BeginObject();
-    for (const auto& m : b.metrics) {
-      w.Key(m.name).BeginObject();
-      w.Key("unit").String(m.unit);
-      w.Key("direction").String(DirectionName(m.direction));
-      if (!m.samples.empty()) {
-        w.Key("samples").BeginArray();
-        for (double s : m.samples) w.Number(s);
-        w.EndArray();
-      } else if (m.summary) {
-        const Summary& s = *m.summary;
-        w.Key("summary").BeginObject();
-        w.Key("n").Int(s.n);
-        w.Key("mean").Number(s.mean);
-        const std::pair<std::string_view, const std::optional<double>*> fields[] = {
-            {"stddev", &s.stddev}, {"median", &s.median}, {"min", &s.min},
-            {"max", &s.max},       {"lower", &s.lower},   {"upper", &s.upper}};
-        for (const auto& [key, value] : fields) {
-          if (*value) w.Key(key).Number(**value);
-        }
-        w.EndObject();
-      }
-      w.EndObject();
-    }
-    w.EndObject();
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return w.Take();
-}
-
-std::string ArtifactFileName(const Run& run) {
-  return fmt::format("benchmark-results-{}-{}.json", run.commit.sha, run.platform);
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) out += fmt::format("{:02x}", digest[i]);
-  return out;
-}
-
-std::string ContentHash(const Run& run) { return Sha256Hex(WriteArtifact(run)); }
-
-std::string WriteEnvironment(const Environment& env) {
-  JsonWriter w;
-  WriteEnvironmentFields(w, env, /*with_fingerprint=*/true);
-  return w.Take();
 }
 
 // Parses one JSON document and reads its root with `read` (a Read*Element function).
@@ -1080,8 +637,8 @@ Result<T> ReadDocument(std::string_view json, std::string_view source,
   simdjson::dom::parser parser;
   element root;
   auto error = parser.parse(json.data(), json.size(), true).get(root);
-  if (error != simdjson::SUCCESS) return SyntaxError(json, source, error);
-  Ctx ctx(source, "");
+  if (error != simdjson::SUCCESS) return json::SyntaxError(json, source, error);
+  Ctx ctx(source, "", kMissing);
   return read(ctx, root);
 }
 
@@ -1089,20 +646,8 @@ Result<Environment> ReadEnvironment(std::string_view json, std::string_view sour
   return ReadDocument<Environment>(json, source, ReadEnvironmentElement);
 }
 
-std::string WriteSuite(const SuiteRef& suite) {
-  JsonWriter w;
-  WriteSuiteFields(w, suite);
-  return w.Take();
-}
-
 Result<SuiteRef> ReadSuite(std::string_view json, std::string_view source) {
   return ReadDocument<SuiteRef>(json, source, ReadSuiteElement);
-}
-
-std::string ComputeFingerprint(const Environment& env) {
-  JsonWriter w;
-  WriteEnvironmentFields(w, env, /*with_fingerprint=*/false);
-  return Sha256Hex(w.Take()).substr(0, 16);
 }
 
 }  // namespace perfledger::core

@@ -1,0 +1,18 @@
+// This machine as perfledger records it: the environment an artifact made here carries, and
+// the default platform label.
+#pragma once
+
+#include <string>
+
+#include "core/run.h"
+#include "env/host.h"
+
+namespace perfledger::runner {
+
+// This machine as an artifact's environment (fingerprint not yet computed).
+core::Environment HostEnvironment(const env::HostInfo& host);
+
+// The default platform label: "<arch>-<os>" with '_' as '-', e.g. "x86-64-linux".
+std::string HostPlatform(const env::HostInfo& host);
+
+}  // namespace perfledger::runner

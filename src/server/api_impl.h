@@ -1,0 +1,218 @@
+// Private to server/: the Api's implementation (api.h), one struct split by resource over
+// several files so each can be read on its own:
+//   api.cc         routing, parameters, admission (Host, token, limits), the document cache
+//   api_runs.cc    uploads, projects, platforms, benchmarks, runs, series, compare
+//   api_triage.cc  coverage, gaps, skips, jobs, alerts and their triage, the headline index
+//   api_ops.cc     /healthz, /metrics and the dashboard's files
+// Every handler parses its request, calls one service function (src/service/) and encodes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+#include "server/api.h"
+#include "store/store.h"
+
+namespace perfledger::server {
+
+// A JSON response.
+Response Json(int status, std::string body);
+// {"error": {"code", "message", "pointer"?}}; a 401 says how to authenticate.
+Response Error(int status, std::string_view code, std::string_view message,
+               std::optional<std::string> pointer = std::nullopt);
+// The response for a failed use case: 400 (with the JSON pointer of the Status's location),
+// 404, 409, 503 or 500 by its code.
+Response FromStatus(const base::Status& s);
+// A request parameter that failed to parse: the response to send.
+struct BadParam {
+  Response response;
+};
+std::vector<std::string> SplitPath(std::string_view path);
+
+struct Api::Impl {
+  struct Ctx {
+    const Request& req;
+    std::map<std::string, std::string> params;  // from the path
+    store::Store* store = nullptr;
+    std::optional<store::TokenRecord> token;
+  };
+  using Handler = Response (Impl::*)(Ctx&);
+  // A write changes the record (an upload, a triage): it needs a token of the project it
+  // writes to. A read needs none unless the server is private.
+  enum class Access { kRead, kWrite };
+  struct Entry {
+    Route route;
+    std::vector<std::string> segments;
+    Handler handler;
+    Access access = Access::kRead;
+    size_t body_limit = 0;  // the largest body, decoded; 0: takes none
+  };
+
+  explicit Impl(Api* api);
+
+  base::Timestamp Now() const { return api_->options_.env->Now(); }
+
+  Api* api_;
+  StorePool pool_;
+  std::vector<Entry> routes_;
+  // The benchmark catalog, kept current by reading only the runs stored since the last
+  // refresh (runs are never deleted). One refresh at a time; readers share the result.
+  std::mutex catalog_mu_;
+  int64_t catalog_runs_ = 0;
+  std::map<std::tuple<std::string, std::string, std::string>, store::BenchmarkInfo> catalog_map_;
+  std::shared_ptr<const std::vector<store::BenchmarkInfo>> catalog_;
+  // Documents that depend only on the stored runs (index, compare), per request, valid while
+  // the store holds the same number of runs; one computation per key at a time.
+  struct Cached {
+    int64_t runs = 0;
+    std::string body;
+  };
+  std::mutex cache_mu_;
+  std::map<std::string, Cached> cache_;
+  std::map<std::string, std::shared_ptr<std::mutex>> cache_locks_;
+
+  // ---- parameters ----
+
+  static std::optional<std::string> Param(const Ctx& c, const std::string& name) {
+    auto it = c.req.query.find(name);
+    if (it == c.req.query.end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  }
+
+  static std::vector<std::string> Params(const Ctx& c, const std::string& name) {
+    std::vector<std::string> out;
+    auto [lo, hi] = c.req.query.equal_range(name);
+    for (auto it = lo; it != hi; ++it) {
+      if (!it->second.empty()) out.push_back(it->second);
+    }
+    return out;
+  }
+
+  static base::Result<int64_t> IntParam(const Ctx& c, const std::string& name, int64_t fallback,
+                                        int64_t min, int64_t max);
+
+  static base::Result<std::optional<base::Timestamp>> TimeParam(const Ctx& c,
+                                                                const std::string& name);
+
+  static store::RunFilter FilterOf(const Ctx& c);
+
+  // ---- admission: everything decided before a body is read ----
+
+  // The host part of a Host header or an Origin's authority, lower-cased, without the port.
+  static std::string HostName(std::string_view authority);
+
+  static bool IsIpLiteral(const std::string& host);
+
+  bool HostAllowed(const std::string& host) const;
+
+  // DNS rebinding: a page of the attacker's name, resolved to this machine, reaches the
+  // server with the attacker's name as Host. A write whose Origin is another site is refused
+  // too (browsers send Origin on every cross-origin request, and on POST and PATCH).
+  std::optional<Response> CheckHost(const Request& req) const;
+
+  // The token the request carries, checked; a response when it carries a bad one.
+  std::optional<Response> Authenticate(Ctx& c);
+
+  // The project a write changes: the upload's project, the alert's project.
+  base::Result<std::string> WrittenProject(Ctx& c);
+
+  // The token and its rights for this route.
+  std::optional<Response> Authorize(const Entry& e, Ctx& c);
+
+  static Response TooLarge(size_t limit, const Entry& e);
+
+  // What Handle and Admit share: the route, or the response that refuses the request.
+  struct Resolved {
+    const Entry* entry = nullptr;  // null: a built-in (/healthz, /metrics, a file)
+    std::map<std::string, std::string> params;
+    std::optional<Response> refused;
+  };
+
+  Resolved Resolve(const Request& req, std::string* route_name) const;
+
+  std::optional<Response> Admit(const Request& req, size_t* body_limit, std::string* route_name);
+
+  Response BodyTooLarge(const Request& req, std::string* route_name) const;
+
+  Response Handle(const Request& req, std::string* route_name);
+
+  static Response NotAllowed(const std::string& allow);
+
+  static bool Match(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+                    std::map<std::string, std::string>* params);
+
+  static std::optional<int64_t> AlertId(const std::string& text);
+
+  // ---- documents ----
+
+  Response Health();
+
+  // The queue depth as the planner counts it: per platform, commits with a queued job and
+  // no run.
+  static int64_t QueueDepth(const store::ScheduleState& schedule,
+                            const std::vector<store::RunSummary>& runs);
+
+  Response MetricsText();
+
+  Response Static(const Request& req);
+
+  // POST /api/v1/projects/{project}/runs
+  Response PostRuns(Ctx& c);
+
+  Response GetProjects(Ctx& c);
+
+  Response GetPlatforms(Ctx& c);
+
+  base::Result<std::shared_ptr<const std::vector<store::BenchmarkInfo>>> Catalog(store::Store& s);
+
+  // Each part is preceded by its length: a path, name or value holding '&' or '=' must not
+  // make the key of another request (and be answered with that request's document).
+  static std::string CacheKey(const Request& req);
+
+  Response CachedJson(store::Store& s, const std::string& key,
+                      const std::function<Response()>& compute);
+
+  static bool Matches(const std::string& q, const std::string& name);
+
+  Response GetBenchmarks(Ctx& c);
+
+  Response GetRuns(Ctx& c);
+
+  Response GetSeries(Ctx& c);
+
+  Response GetCompare(Ctx& c);
+
+  Response Compare(Ctx& c);
+
+  Response GetCoverage(Ctx& c);
+
+  Response GetGaps(Ctx& c);
+
+  Response GetSkips(Ctx& c);
+
+  Response GetAlerts(Ctx& c);
+
+  Response PatchAlert(Ctx& c);
+
+  Response GetIndex(Ctx& c);
+
+  Response Index(Ctx& c, const std::function<bool()>* cancelled);
+
+  // Computes what the dashboard's first page asks for (the benchmark catalog, the headline
+  // index), so the first visitor of a large store does not wait for it.
+  void WarmUp(const std::function<bool()>& cancelled);
+
+  Response GetJobs(Ctx& c);
+};
+
+}  // namespace perfledger::server

@@ -1,0 +1,198 @@
+// The API's coverage and triage: coverage, gaps, skips, planned jobs, alerts and their
+// status, the headline index.
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
+
+#include "analysis/parameters.h"
+#include "analysis/series.h"
+#include "base/json_writer.h"
+#include "base/strings.h"
+#include "base/time.h"
+#include "core/artifact.h"
+#include "core/token.h"
+#include "env/env.h"
+#include "server/api_impl.h"
+#include "server/web_assets.h"
+#include "service/batch.h"
+#include "service/catalog.h"
+#include "service/comparison.h"
+#include "service/detection.h"
+#include "service/documents.h"
+#include "service/jobs.h"
+#include "service/plan.h"
+#include "service/series.h"
+#include "store/collector.h"
+
+namespace perfledger::server {
+
+using base::JsonWriter;
+
+Response Api::Impl::GetCoverage(Ctx& c) {
+  service::CoverageRequest req;
+  req.platform = Param(c, "platform");
+  auto since = TimeParam(c, "since");
+  if (!since.ok()) return FromStatus(since.status());
+  req.since = *since;
+  auto report = service::CoverageOf(*c.store, req);
+  if (!report.ok()) return FromStatus(report.status());
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("branch").String(report->branch);
+  w.Key("head").String(report->head);
+  w.Key("platforms").BeginArray();
+  for (const auto& r : report->rows) service::WriteCoverageRow(w, r);
+  w.EndArray();
+  w.Key("commits").BeginArray();
+  for (size_t i = 0; i < report->commits.size(); ++i) {
+    const auto& commit = report->commits[i];
+    w.BeginObject();
+    w.Key("sha").String(commit.sha);
+    w.Key("time").String(base::FormatRfc3339(commit.time));
+    w.Key("subject").String(commit.subject);
+    w.Key("status").BeginObject();
+    for (const auto& r : report->rows) {
+      if (i < r.states.size()) w.Key(r.platform).String(analysis::CommitStateName(r.states[i]));
+    }
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+Response Api::Impl::GetGaps(Ctx& c) {
+  service::GapsRequest req;
+  auto max_commits = IntParam(c, "max_commits", 5, 0, INT64_MAX);
+  if (!max_commits.ok()) return FromStatus(max_commits.status());
+  req.bounds.max_commits = *max_commits;
+  if (auto age = Param(c, "max_age")) {
+    auto d = base::ParseDuration(*age);
+    if (!d.ok()) return FromStatus(d.status().WithPrefix("max_age"));
+    req.bounds.max_age_nanos = *d;
+  }
+  req.now = Now();
+  auto report = service::GapsOf(*c.store, req);
+  if (!report.ok()) return FromStatus(report.status());
+  return Json(200, service::GapsJson(*report));
+}
+
+Response Api::Impl::GetSkips(Ctx& c) {
+  service::SkipsRequest req;
+  auto limit = IntParam(c, "limit", 500, 1, 100000);
+  if (!limit.ok()) return FromStatus(limit.status());
+  req.limit = *limit;
+  req.platform = Param(c, "platform");
+  auto view = service::SkipsOf(*c.store, req);
+  if (!view.ok()) return FromStatus(view.status());
+  return Json(200, service::SkipsJson(*view));
+}
+
+Response Api::Impl::GetAlerts(Ctx& c) {
+  store::AlertFilter filter;
+  filter.platform = Param(c, "platform");
+  if (auto status = Param(c, "status")) {
+    filter.status = core::ParseAlertStatus(*status);
+    if (!filter.status) {
+      return Error(400, "bad_request",
+                   fmt::format("status: expected {}, got '{}'", core::AlertStatusList(), *status));
+    }
+  }
+  if (auto kind = Param(c, "kind")) {
+    filter.kind = core::ParseAlertKind(*kind);
+    if (!filter.kind) {
+      return Error(400, "bad_request",
+                   fmt::format("kind: expected {}, got '{}'", core::AlertKindList(), *kind));
+    }
+  }
+  auto alerts = c.store->ListAlerts(filter);
+  if (!alerts.ok()) return FromStatus(alerts.status());
+  return Json(200, service::AlertsJson(*alerts, service::GroupAlerts(*alerts)));
+}
+
+Response Api::Impl::PatchAlert(Ctx& c) {
+  const int64_t id = AlertId(c.params["id"]).value_or(0);  // checked by Authorize
+  nlohmann::json body = nlohmann::json::parse(c.req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    return Error(400, "bad_request",
+                 "request body: expected a JSON object like {\"status\": \"acknowledged\"}");
+  }
+  auto field = body.find("status");
+  std::optional<core::AlertStatus> status;
+  if (field != body.end() && field->is_string()) {
+    status = core::ParseAlertStatus(field->get<std::string>());
+  }
+  if (!status) {
+    return Error(400, "bad_request",
+                 fmt::format("request body: /status: expected {}", core::AlertStatusList()),
+                 "/status");
+  }
+  std::optional<std::string> note;
+  if (auto n = body.find("note"); n != body.end() && !n->is_null()) {
+    if (!n->is_string()) {
+      return Error(400, "bad_request", "request body: /note: expected a string", "/note");
+    }
+    note = n->get<std::string>();
+  }
+  base::Status s = c.store->SetAlertStatus(id, *status, note, Now());
+  if (!s.ok()) return FromStatus(s);
+  auto alerts = c.store->ListAlerts({});
+  if (!alerts.ok()) return FromStatus(alerts.status());
+  for (const auto& a : *alerts) {
+    if (a.id != id) continue;
+    JsonWriter w;
+    service::WriteAlert(w, a);
+    return Json(200, w.Take());
+  }
+  return Error(404, "not_found", fmt::format("no alert with id {}", id));
+}
+
+Response Api::Impl::GetIndex(Ctx& c) {
+  return CachedJson(*c.store, CacheKey(c.req), [&] { return Index(c, nullptr); });
+}
+
+Response Api::Impl::Index(Ctx& c, const std::function<bool()>* cancelled) {
+  service::IndexRequest req;
+  req.runs = FilterOf(c);
+  req.metrics = Params(c, "metric");
+  if (cancelled != nullptr) req.cancelled = *cancelled;
+  auto index = service::IndexOf(*c.store, req);
+  if (!index.ok()) return FromStatus(index.status());
+  return Json(200, service::IndexJson(*index));
+}
+
+void Api::Impl::WarmUp(const std::function<bool()>& cancelled) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return;
+  if (!Catalog(**lease).ok() || cancelled()) return;
+  Request req;
+  req.method = "GET";
+  req.path = "/api/v1/index";
+  Ctx c{req, {}, &**lease, std::nullopt};
+  CachedJson(**lease, CacheKey(req), [&] { return Index(c, &cancelled); });
+}
+
+Response Api::Impl::GetJobs(Ctx& c) {
+  service::JobsRequest req;
+  req.platform = Param(c, "platform");
+  if (auto state = Param(c, "state")) {
+    req.state = core::ParseJobState(*state);
+    if (!req.state) {
+      return Error(400, "bad_request",
+                   fmt::format("state: expected {}, got '{}'", core::JobStateList(), *state));
+    }
+  }
+  auto view = service::JobsOf(*c.store, req);
+  if (!view.ok()) return FromStatus(view.status());
+  return Json(200, service::JobsJson(*view));
+}
+
+}  // namespace perfledger::server

@@ -1,0 +1,313 @@
+// The SQLite back end's reads of runs: summaries, whole runs with their samples, the runs as
+// coverage sees them, the platforms.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/artifact.h"
+#include "store/sample_codec.h"
+#include "store/sqlite_store.h"
+
+namespace perfledger::store {
+
+using base::Result;
+using base::Status;
+
+namespace {
+
+constexpr std::string_view kRunColumns =
+    "r.id, r.run_id, p.name, r.commit_sha, r.commit_branch, r.commit_time, r.commit_subject, "
+    "r.range_from, r.range_count, r.reason, r.reason_detail, r.platform, r.suite_name, "
+    "r.suite_revision, r.environment_id, r.started_at, r.finished_at, r.benchmark_count, "
+    "r.sample_count, r.partial, r.suite_json";
+
+std::string RunQuery() {
+  return fmt::format(
+      "SELECT {} FROM runs r JOIN projects p ON p.id = r.project_id "
+      "WHERE (?1 IS NULL OR r.platform = ?1) AND (?2 IS NULL OR p.name = ?2) "
+      "AND (?3 IS NULL OR r.id IN (SELECT m.run FROM measurements m JOIN benchmarks b ON b.id = "
+      "m.benchmark WHERE b.name = ?3 UNION SELECT f.run FROM failures f JOIN benchmarks b ON "
+      "b.id = f.benchmark WHERE b.name = ?3)) "
+      "ORDER BY COALESCE(r.commit_time, r.started_at), r.run_id",
+      kRunColumns);
+}
+
+core::Reason ReasonOrPush(const std::string& name) {
+  return core::ParseReason(name).value_or(core::Reason::kPush);
+}
+
+}  // namespace
+
+Result<std::optional<core::SuiteRef>> SqliteStore::SuiteOf(const Stmt& q, int name_col,
+                                                           int revision_col, int json_col,
+                                                           const std::string& run_id) const {
+  if (!q.IsNull(json_col)) {
+    auto suite = core::ReadSuite(q.Text(json_col), "stored suite");
+    if (!suite.ok()) {
+      return base::Internal(fmt::format("{}: run {} has an unreadable suite: {}", path_, run_id,
+                                        suite.status().message()));
+    }
+    return std::optional<core::SuiteRef>(std::move(*suite));
+  }
+  // Stored before schema 3: only the name and revision were kept.
+  if (q.IsNull(name_col)) return std::optional<core::SuiteRef>();
+  return std::optional<core::SuiteRef>(
+      core::SuiteRef{q.Text(name_col), q.Int(revision_col), {}, std::nullopt});
+}
+
+Result<std::vector<RunSummary>> SqliteStore::ListRuns(const RunFilter& filter) {
+  ASSIGN_OR_RETURN(Stmt * q, Prepared(RunQuery()));
+  q->BindOptional(1, filter.platform);
+  q->BindOptional(2, filter.project);
+  q->BindOptional(3, filter.benchmark);
+  std::vector<RunSummary> out;
+  int rc;
+  while ((rc = q->Step()) == SQLITE_ROW) {
+    RunSummary r;
+    r.run_id = q->Text(1);
+    r.project = q->Text(2);
+    r.sha = q->Text(3);
+    if (!q->IsNull(5)) r.commit_time = base::Timestamp{q->Int(5)};
+    r.reason = ReasonOrPush(q->Text(9));
+    r.platform = q->Text(11);
+    r.started_at = base::Timestamp{q->Int(15)};
+    r.benchmark_count = q->Int(17);
+    r.sample_count = q->Int(18);
+    r.partial = q->Int(19) != 0;
+    out.push_back(std::move(r));
+  }
+  q->Reset();
+  if (rc != SQLITE_DONE) return Error(rc, "list runs");
+  return out;
+}
+
+namespace {
+
+// The columns ReadMetric reads, from the first: metric name, unit, direction, samples, summary.
+constexpr std::string_view kMetricColumns =
+    "mt.name, m.unit, m.higher_is_better, m.samples, m.n, m.mean, m.stddev, m.median, m.min, "
+    "m.max, m.lower, m.upper";
+
+// One row of measurements (kMetricColumns from column `c` on) as a Metric.
+Result<core::Metric> ReadMetric(const Stmt& q, int c, const std::string& path) {
+  core::Metric m;
+  m.name = q.Text(c);
+  m.unit = q.Text(c + 1);
+  m.direction = q.Int(c + 2) != 0 ? core::Direction::kHigher : core::Direction::kLower;
+  if (!q.IsNull(c + 3)) {
+    auto samples = DecodeSamples(q.Blob(c + 3));
+    if (!samples.ok()) return samples.status().WithPrefix(path);
+    m.samples = std::move(*samples);
+  }
+  if (!q.IsNull(c + 4)) {
+    core::Summary s;
+    s.n = q.Int(c + 4);
+    s.mean = q.Double(c + 5);
+    s.stddev = q.OptDouble(c + 6);
+    s.median = q.OptDouble(c + 7);
+    s.min = q.OptDouble(c + 8);
+    s.max = q.OptDouble(c + 9);
+    s.lower = q.OptDouble(c + 10);
+    s.upper = q.OptDouble(c + 11);
+    if (m.samples.empty()) m.summary = s;
+  }
+  return m;
+}
+
+}  // namespace
+
+Status SqliteStore::ForEachRun(const RunFilter& filter,
+                               const std::function<Status(const core::Run&)>& fn) {
+  // One read transaction, so every run comes from the same snapshot.
+  RETURN_IF_ERROR(Begin(/*write=*/false));
+  std::unordered_map<int64_t, core::Environment> environments;
+  auto body = [&]() -> Status {
+    // With a benchmark filter, that benchmark's rows of every run are read first, through the
+    // benchmark's index (two queries), rather than looked up run by run: a lookup by run walks
+    // all of the run's rows, a thousand for a run of a thousand benchmarks.
+    std::unordered_map<int64_t, core::BenchmarkResult> filtered;  // by runs.id
+    if (filter.benchmark) {
+      constexpr std::string_view kIds = "(SELECT id FROM benchmarks WHERE name = ?1)";
+      Stmt failed;
+      RETURN_IF_ERROR(failed.Prepare(
+          db_, fmt::format("SELECT f.run, f.error FROM failures f WHERE f.benchmark IN {}", kIds)));
+      failed.Bind(1, *filter.benchmark);
+      int rc;
+      while ((rc = failed.Step()) == SQLITE_ROW) filtered[failed.Int(0)].error = failed.Text(1);
+      if (rc != SQLITE_DONE) return Error(rc, "read failed benchmarks");
+      Stmt measured;
+      RETURN_IF_ERROR(measured.Prepare(
+          db_, fmt::format("SELECT m.run, {} FROM measurements m JOIN metrics mt ON mt.id = "
+                           "m.metric WHERE m.benchmark IN {}",
+                           kMetricColumns, kIds)));
+      measured.Bind(1, *filter.benchmark);
+      while ((rc = measured.Step()) == SQLITE_ROW) {
+        ASSIGN_OR_RETURN(core::Metric m, ReadMetric(measured, 1, path_));
+        filtered[measured.Int(0)].metrics.push_back(std::move(m));
+      }
+      if (rc != SQLITE_DONE) return Error(rc, "read measurements");
+    }
+    ASSIGN_OR_RETURN(Stmt * q, Prepared(RunQuery()));
+    q->BindOptional(1, filter.platform);
+    q->BindOptional(2, filter.project);
+    q->BindOptional(3, filter.benchmark);
+    // The inner queries use their own statements; q stays positioned.
+    Stmt measurements;
+    RETURN_IF_ERROR(measurements.Prepare(
+        db_, fmt::format("SELECT b.name, {} FROM measurements m "
+                         "JOIN benchmarks b ON b.id = m.benchmark JOIN metrics mt ON mt.id = "
+                         "m.metric WHERE m.run = ?1",
+                         kMetricColumns)));
+    Stmt failures;
+    RETURN_IF_ERROR(failures.Prepare(
+        db_,
+        "SELECT b.name, f.error FROM failures f JOIN benchmarks b ON b.id = f.benchmark "
+        "WHERE f.run = ?1"));
+    Stmt env_q;
+    RETURN_IF_ERROR(env_q.Prepare(db_, "SELECT description FROM environments WHERE id = ?1"));
+    // Consecutive runs mostly share their suite: its JSON is parsed once per change.
+    std::string suite_json;
+    std::optional<core::SuiteRef> suite;
+    int rc;
+    while ((rc = q->Step()) == SQLITE_ROW) {
+      core::Run run;
+      const int64_t row = q->Int(0);
+      run.run_id = q->Text(1);
+      run.project = q->Text(2);
+      run.commit.sha = q->Text(3);
+      run.commit.branch = q->OptText(4);
+      if (!q->IsNull(5)) run.commit.time = base::Timestamp{q->Int(5)};
+      run.commit.subject = q->OptText(6);
+      run.commit_range.from = q->OptText(7);
+      run.commit_range.to = run.commit.sha;
+      run.commit_range.count = q->Int(8);
+      run.reason = ReasonOrPush(q->Text(9));
+      run.reason_detail = q->OptText(10);
+      run.platform = q->Text(11);
+      if (q->IsNull(20)) {
+        ASSIGN_OR_RETURN(run.suite, SuiteOf(*q, 12, 13, 20, run.run_id));
+      } else {
+        if (!suite || q->Text(20) != suite_json) {
+          ASSIGN_OR_RETURN(suite, SuiteOf(*q, 12, 13, 20, run.run_id));
+          suite_json = q->Text(20);
+        }
+        run.suite = suite;
+      }
+      const int64_t env_id = q->Int(14);
+      run.started_at = base::Timestamp{q->Int(15)};
+      run.finished_at = base::Timestamp{q->Int(16)};
+
+      auto env_it = environments.find(env_id);
+      if (env_it == environments.end()) {
+        env_q.Reset();
+        env_q.Bind(1, env_id);
+        if (env_q.Step() != SQLITE_ROW) {
+          return base::Internal(fmt::format("{}: run {} has no environment", path_, run.run_id));
+        }
+        auto env = core::ReadEnvironment(env_q.Text(0), "stored environment");
+        if (!env.ok()) return base::Internal(env.status().message());
+        env_it = environments.emplace(env_id, std::move(*env)).first;
+      }
+      run.environment = env_it->second;
+
+      std::map<std::string, core::BenchmarkResult> benchmarks;
+      if (filter.benchmark) {
+        if (auto it = filtered.find(row); it != filtered.end()) {
+          benchmarks.emplace(*filter.benchmark, std::move(it->second));
+        }
+      } else {
+        failures.Reset();
+        failures.Bind(1, row);
+        while ((rc = failures.Step()) == SQLITE_ROW) {
+          auto& b = benchmarks[failures.Text(0)];
+          b.error = failures.Text(1);
+        }
+        if (rc != SQLITE_DONE) return Error(rc, "read failed benchmarks");
+        measurements.Reset();
+        measurements.Bind(1, row);
+        while ((rc = measurements.Step()) == SQLITE_ROW) {
+          ASSIGN_OR_RETURN(core::Metric m, ReadMetric(measurements, 1, path_));
+          benchmarks[measurements.Text(0)].metrics.push_back(std::move(m));
+        }
+        if (rc != SQLITE_DONE) return Error(rc, "read measurements");
+      }
+      for (auto& [name, b] : benchmarks) {
+        b.name = name;
+        std::sort(b.metrics.begin(), b.metrics.end(),
+                  [](const core::Metric& x, const core::Metric& y) { return x.name < y.name; });
+        run.benchmarks.push_back(std::move(b));
+      }
+      RETURN_IF_ERROR(fn(run));
+    }
+    if (rc != SQLITE_DONE) return Error(rc, "read runs");
+    q->Reset();
+    return Status::Ok();
+  };
+  Status s = body();
+  Rollback();  // a read transaction: nothing to keep
+  return s;
+}
+
+Result<std::vector<std::string>> SqliteStore::Platforms() {
+  ASSIGN_OR_RETURN(Stmt * q, Prepared("SELECT DISTINCT platform FROM runs ORDER BY platform"));
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = q->Step()) == SQLITE_ROW) out.push_back(q->Text(0));
+  q->Reset();
+  if (rc != SQLITE_DONE) return Error(rc, "list platforms");
+  return out;
+}
+
+Result<std::vector<RunPoint>> SqliteStore::ListRunPoints(const RunFilter& filter,
+                                                         bool with_benchmarks) {
+  RETURN_IF_ERROR(Begin(/*write=*/false));
+  auto body = [&]() -> Result<std::vector<RunPoint>> {
+    std::vector<RunPoint> out;
+    std::unordered_map<int64_t, size_t> by_row;
+    ASSIGN_OR_RETURN(Stmt * q, Prepared(RunQuery()));
+    q->BindOptional(1, filter.platform);
+    q->BindOptional(2, filter.project);
+    q->BindOptional(3, filter.benchmark);
+    int rc;
+    while ((rc = q->Step()) == SQLITE_ROW) {
+      RunPoint p;
+      p.run_id = q->Text(1);
+      p.project = q->Text(2);
+      p.sha = q->Text(3);
+      if (!q->IsNull(5)) p.commit_time = base::Timestamp{q->Int(5)};
+      p.range_from = q->OptText(7);
+      p.range_count = q->Int(8);
+      p.platform = q->Text(11);
+      ASSIGN_OR_RETURN(p.suite, SuiteOf(*q, 12, 13, 20, p.run_id));
+      p.started_at = base::Timestamp{q->Int(15)};
+      by_row.emplace(q->Int(0), out.size());
+      out.push_back(std::move(p));
+    }
+    q->Reset();
+    if (rc != SQLITE_DONE) return Error(rc, "list runs");
+    if (!with_benchmarks) return out;
+    for (const bool failed : {false, true}) {
+      ASSIGN_OR_RETURN(
+          Stmt * names,
+          Prepared(failed ? "SELECT f.run, b.name FROM failures f "
+                            "JOIN benchmarks b ON b.id = f.benchmark ORDER BY b.name"
+                          : "SELECT DISTINCT m.run, b.name FROM measurements m "
+                            "JOIN benchmarks b ON b.id = m.benchmark ORDER BY b.name"));
+      while ((rc = names->Step()) == SQLITE_ROW) {
+        auto it = by_row.find(names->Int(0));
+        if (it == by_row.end()) continue;
+        RunPoint& p = out[it->second];
+        (failed ? p.failed_benchmarks : p.ok_benchmarks).push_back(names->Text(1));
+      }
+      names->Reset();
+      if (rc != SQLITE_DONE) return Error(rc, "list benchmarks of runs");
+    }
+    return out;
+  };
+  auto result = body();
+  Rollback();
+  return result;
+}
+
+}  // namespace perfledger::store

@@ -1,0 +1,101 @@
+// The SQLite back end of Store: one file, WAL, writers serialised by BEGIN IMMEDIATE with a
+// bounded wait, migrations applied at open. Private to the store layer; OpenSqliteStore
+// (store.h) is how others get one.
+//
+// Split by concern: the connection (sqlite_connection.cc), writing runs (sqlite_ingest.cc),
+// reading runs, epochs and benchmarks (sqlite_runs.cc, sqlite_catalog.cc), the scheduler's
+// records (sqlite_schedule.cc), alerts (sqlite_alerts.cc) and tokens (sqlite_tokens.cc). No
+// domain rule lives here: the rules are store/ingest.cc's and store/store.cc's.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/sqlite_connection.h"
+#include "store/store.h"
+
+namespace perfledger::store {
+
+// The JSON objects of the suite_revisions and epochs tables: name -> definition hash, and
+// setting key -> raw JSON value.
+std::string DefinitionsJson(const std::map<std::string, std::string>& definitions);
+std::string SettingsJson(const std::map<std::string, std::string>& settings);
+
+// Reads those columns back through core::ReadSuite, so stored text is validated the same way
+// an artifact's suite is.
+base::Result<core::SuiteRef> StoredSuite(
+    const std::string& name, int64_t revision, const std::optional<std::string>& definitions,
+    const std::optional<std::pair<int64_t, std::string>>& epoch);
+
+class SqliteStore final : public Store, private IngestTransaction, private SqliteConnection {
+ public:
+  SqliteStore(std::string path, OpenOptions options)
+      : SqliteConnection(std::move(path), std::move(options)) {}
+
+  base::Status Open() { return OpenFile(); }
+
+  base::Result<std::vector<RunSummary>> ListRuns(const RunFilter& filter) override;
+  base::Status ForEachRun(const RunFilter& filter,
+                          const std::function<base::Status(const core::Run&)>& fn) override;
+  base::Result<std::vector<std::string>> Platforms() override;
+  base::Result<std::vector<RunPoint>> ListRunPoints(const RunFilter& filter,
+                                                    bool with_benchmarks) override;
+  base::Result<std::vector<EpochInfo>> ListEpochs(const RunFilter& filter) override;
+  base::Status RecordPlan(const PlanRecord& plan) override;
+  base::Result<ScheduleState> LoadSchedule() override;
+  base::Result<std::vector<CommitRecord>> RecordedHistory(const std::string& head) override;
+  base::Result<std::vector<AlertRecord>> ListAlerts(const AlertFilter& filter) override;
+  base::Status SetAlertStatus(int64_t id, core::AlertStatus status,
+                              const std::optional<std::string>& note, base::Timestamp now) override;
+  base::Result<std::vector<TokenRecord>> ListTokens(
+      const std::optional<std::string>& project) override;
+  base::Status RevokeToken(int64_t id, base::Timestamp now) override;
+  base::Result<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) override;
+  base::Status MarkTokenUsed(int64_t id, base::Timestamp now) override;
+  base::Result<std::vector<BenchmarkInfo>> ListBenchmarks(const RunFilter& filter,
+                                                          int64_t runs_after) override;
+  base::Result<int64_t> RunCount() override;
+  std::string Describe() const override;
+
+ protected:
+  base::Status InIngestTransaction(
+      const std::function<base::Status(IngestTransaction&)>& body) override;
+  base::Status WriteAlerts(std::vector<AlertRecord>& inserts,
+                           const std::vector<AlertRecord>& narrowed) override;
+  base::Status WriteAlertsAtomically(const AlertDecision& decide,
+                                     std::vector<AlertRecord>* inserts) override;
+  base::Result<int64_t> WriteToken(const TokenRecord& token) override;
+
+ private:
+  // IngestTransaction (sqlite_ingest.cc).
+  base::Result<std::optional<std::string>> StoredContentHash(const std::string& run_id) override;
+  base::Status InsertRun(const core::Run& run, const std::string& content_hash) override;
+  base::Result<std::optional<Declaration>> DeclaredRevision(const std::string& project,
+                                                            const std::string& suite,
+                                                            int64_t revision) override;
+  base::Status DeclareRevision(const core::Run& run) override;
+  base::Result<std::optional<Declaration>> DeclaredEpoch(const std::string& project,
+                                                         const std::string& platform,
+                                                         const std::string& suite,
+                                                         int64_t number) override;
+  base::Status DeclareEpoch(const core::Run& run) override;
+  // The row id of a project, created when missing; cached for one ingest transaction.
+  base::Result<int64_t> ProjectId(const std::string& name);
+
+  // The writes of RecordAlerts, inside the caller's transaction; the new ids in `ids`.
+  base::Status WriteAlertRows(const std::vector<AlertRecord>& inserts,
+                              const std::vector<AlertRecord>& narrowed, std::vector<int64_t>* ids);
+  base::Result<std::optional<core::SuiteRef>> SuiteOf(const Stmt& q, int name_col, int revision_col,
+                                                      int json_col,
+                                                      const std::string& run_id) const;
+
+  // Row ids seen in the current ingest transaction.
+  std::map<std::string, int64_t> project_ids_;
+  std::map<std::pair<int64_t, std::string>, int64_t> benchmark_ids_;
+  std::map<std::string, int64_t> metric_ids_;
+};
+
+}  // namespace perfledger::store

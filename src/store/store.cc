@@ -1,0 +1,83 @@
+// The Store methods that carry a rule, the same for every back end: what an alert and a token
+// must be before a back end writes them (store.h AlertRecord, TokenRecord). An alert's kind
+// and status are enums (core/triage.h), so only its numbers need checking.
+
+#include "store/store.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <utility>
+
+namespace perfledger::store {
+namespace {
+
+using base::Result;
+using base::Status;
+
+// The numbers of an alert must be finite (a database may store NaN as NULL).
+Status CheckAlertNumbers(const AlertRecord& a) {
+  const std::pair<const char*, double> numbers[] = {{"before_median", a.before_median},
+                                                    {"after_median", a.after_median},
+                                                    {"change", a.change},
+                                                    {"confidence", a.confidence},
+                                                    {"noise", a.noise}};
+  for (const auto& [name, value] : numbers) {
+    if (!std::isfinite(value)) {
+      return base::InvalidInput(fmt::format("alert for {} {} on {}: {} is not a finite number ({})",
+                                            a.benchmark, a.metric, a.platform, name, value));
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckAlerts(const std::vector<AlertRecord>& inserts,
+                   const std::vector<AlertRecord>& narrowed) {
+  for (const AlertRecord& a : inserts) RETURN_IF_ERROR(CheckAlertNumbers(a));
+  for (const AlertRecord& a : narrowed) RETURN_IF_ERROR(CheckAlertNumbers(a));
+  return Status::Ok();
+}
+
+bool IsTokenHash(std::string_view hash) {
+  return hash.size() == 64 && hash.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+}  // namespace
+
+Status Store::RecordAlerts(std::vector<AlertRecord>& inserts,
+                           const std::vector<AlertRecord>& narrowed) {
+  RETURN_IF_ERROR(CheckAlerts(inserts, narrowed));
+  if (inserts.empty() && narrowed.empty()) return Status::Ok();
+  return WriteAlerts(inserts, narrowed);
+}
+
+Status Store::RecordAlertsAtomically(const AlertDecision& decide,
+                                     std::vector<AlertRecord>* inserts) {
+  return WriteAlertsAtomically(
+      [&decide](const std::vector<AlertRecord>& kept, std::vector<AlertRecord>* ins,
+                std::vector<AlertRecord>* narrowed) -> Status {
+        RETURN_IF_ERROR(decide(kept, ins, narrowed));
+        return CheckAlerts(*ins, *narrowed);
+      },
+      inserts);
+}
+
+Result<int64_t> Store::CreateToken(const TokenRecord& token) {
+  if (token.project.empty()) return base::InvalidInput("a token needs a project");
+  if (token.name && token.name->empty()) {
+    return base::InvalidInput("a token's name must not be empty (leave it out for none)");
+  }
+  if (!IsTokenHash(token.hash)) {
+    return base::InvalidInput(
+        "a token's hash must be its SHA-256 as 64 lower-case hex digits; the token itself is "
+        "never stored");
+  }
+  if (token.prefix.empty()) return base::InvalidInput("a token needs its display prefix");
+  if (token.scope != "read" && token.scope != "write") {
+    return base::InvalidInput(
+        fmt::format("a token's scope is read or write, not '{}'", token.scope));
+  }
+  return WriteToken(token);
+}
+
+}  // namespace perfledger::store
