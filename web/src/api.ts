@@ -4,6 +4,7 @@
 // A bearer token, when one is saved in the settings box, goes with every request (a --private
 // server needs it for reads too; alert triage needs it there). Errors become ApiError with the
 // server's one-line message.
+import { withQuery, type Params } from "./query";
 
 export interface CommitRange {
   from: string | null;
@@ -260,15 +261,8 @@ export function setProject(value: string): void {
   else localStorage.removeItem(kProjectKey);
 }
 
-type Params = Record<string, string | number | null | undefined>;
-
 export function url(path: string, params: Params = {}): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) {
-    if (v !== null && v !== undefined && v !== "") q.set(k, String(v));
-  }
-  const qs = q.toString();
-  return `api/v1/${path}${qs ? "?" + qs : ""}`;
+  return withQuery(`api/v1/${path}`, params);
 }
 
 async function request<T>(method: string, path: string, params: Params, body?: unknown): Promise<T> {
