@@ -234,31 +234,36 @@ export class ApiError extends Error {
 const kTokenKey = "perfledger.token";
 const kProjectKey = "perfledger.project";
 
-export function token(): string {
+// A setting saved in this browser: "" when none is (or storage cannot be read); saving ""
+// removes it.
+function saved(key: string): string {
   try {
-    return localStorage.getItem(kTokenKey) ?? "";
+    return localStorage.getItem(key) ?? "";
   } catch {
     return "";
   }
 }
 
+function save(key: string, value: string): void {
+  if (value) localStorage.setItem(key, value);
+  else localStorage.removeItem(key);
+}
+
+export function token(): string {
+  return saved(kTokenKey);
+}
+
 export function setToken(value: string): void {
-  if (value) localStorage.setItem(kTokenKey, value);
-  else localStorage.removeItem(kTokenKey);
+  save(kTokenKey, value);
 }
 
 // The project the pages show: the one chosen in the header, else none (the server's only one).
 export function project(): string {
-  try {
-    return localStorage.getItem(kProjectKey) ?? "";
-  } catch {
-    return "";
-  }
+  return saved(kProjectKey);
 }
 
 export function setProject(value: string): void {
-  if (value) localStorage.setItem(kProjectKey, value);
-  else localStorage.removeItem(kProjectKey);
+  save(kProjectKey, value);
 }
 
 export function url(path: string, params: Params = {}): string {
