@@ -4,6 +4,7 @@
 // A bearer token, when one is saved in the settings box, goes with every request (a --private
 // server needs it for reads too; alert triage needs it there). Errors become ApiError with the
 // server's one-line message.
+import { withQuery, type Params } from "./query";
 
 export interface CommitRange {
   from: string | null;
@@ -233,42 +234,40 @@ export class ApiError extends Error {
 const kTokenKey = "perfledger.token";
 const kProjectKey = "perfledger.project";
 
-export function token(): string {
+// A setting saved in this browser: "" when none is (or storage cannot be read); saving ""
+// removes it.
+function saved(key: string): string {
   try {
-    return localStorage.getItem(kTokenKey) ?? "";
+    return localStorage.getItem(key) ?? "";
   } catch {
     return "";
   }
 }
 
+function save(key: string, value: string): void {
+  if (value) localStorage.setItem(key, value);
+  else localStorage.removeItem(key);
+}
+
+export function token(): string {
+  return saved(kTokenKey);
+}
+
 export function setToken(value: string): void {
-  if (value) localStorage.setItem(kTokenKey, value);
-  else localStorage.removeItem(kTokenKey);
+  save(kTokenKey, value);
 }
 
 // The project the pages show: the one chosen in the header, else none (the server's only one).
 export function project(): string {
-  try {
-    return localStorage.getItem(kProjectKey) ?? "";
-  } catch {
-    return "";
-  }
+  return saved(kProjectKey);
 }
 
 export function setProject(value: string): void {
-  if (value) localStorage.setItem(kProjectKey, value);
-  else localStorage.removeItem(kProjectKey);
+  save(kProjectKey, value);
 }
 
-type Params = Record<string, string | number | null | undefined>;
-
 export function url(path: string, params: Params = {}): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) {
-    if (v !== null && v !== undefined && v !== "") q.set(k, String(v));
-  }
-  const qs = q.toString();
-  return `api/v1/${path}${qs ? "?" + qs : ""}`;
+  return withQuery(`api/v1/${path}`, params);
 }
 
 async function request<T>(method: string, path: string, params: Params, body?: unknown): Promise<T> {

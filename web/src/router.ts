@@ -1,4 +1,5 @@
 // Hash routing: "#/benchmark?name=parse&platform=linux". Any static server can serve the page.
+import { withQuery, type Params } from "./query";
 
 export interface Route {
   page: string;
@@ -12,15 +13,8 @@ export function current(): Route {
   return { page, params: new URLSearchParams(q < 0 ? "" : hash.slice(q + 1)) };
 }
 
-type Params = Record<string, string | number | null | undefined>;
-
 export function href(page: string, params: Params = {}): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) {
-    if (v !== null && v !== undefined && v !== "") q.set(k, String(v));
-  }
-  const qs = q.toString();
-  return `#/${page}${qs ? "?" + qs : ""}`;
+  return withQuery(`#/${page}`, params);
 }
 
 export function go(page: string, params: Params = {}, replace = false): void {

@@ -2,12 +2,13 @@
 // /api/v1/series (one request for every platform). The benchmark list is a server-side search
 // (/api/v1/benchmarks?q=), so a store with thousands of series loads only what is shown.
 // Clicking two points of one platform links to Compare.
-import { api, type Alert, type Benchmark, type Point, type SeriesEntry, type SeriesResponse } from "../api";
-import { ChartGroup, kPalette, stretchLabel, trendChart } from "../chart";
+import { api, type Alert, type Point, type SeriesEntry, type SeriesResponse } from "../api";
+import { type ChartGroup, kPalette, stretchLabel, trendChart } from "../chart";
 import { h } from "../dom";
 import * as fmt from "../format";
 import { href, setParams } from "../router";
-import { badge, benchmarkSearch, errorBox, loading, note, sortableTable, type Page } from "../ui";
+import { badge, errorBox, loading, note, sortableTable, type Page } from "../ui";
+import { metricChoice, mountSeriesPage, type SeriesRoute } from "./series";
 
 interface Pick {
   platform: string;
@@ -15,46 +16,9 @@ interface Pick {
 }
 
 export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page {
-  let name = params.get("name") ?? "";
-  let metric = params.get("metric") ?? "";
-  let platform = params.get("platform") ?? "";
-  let firstLoaded: () => void = () => undefined;
-  const search = benchmarkSearch({
-    initial: params.get("q") ?? "",
-    selected: name,
-    onChoose: (b: Benchmark) => setParams({ name: b.name, metric: null, platform: platform || null }, false),
-    after: new Promise<void>((resolve) => (firstLoaded = resolve)),
-  });
-  const content = h("div", { class: "bench-content" });
-  root.append(h("div", { class: "split" }, search.element, content));
-
-  let group: ChartGroup | null = null;
-  let seq = 0;
   let picks: Pick[] = [];
 
-  const load = async () => {
-    const mine = ++seq;
-    group?.destroy();
-    group = null;
-    picks = [];
-    if (!name) {
-      content.replaceChildren(h("h1", null, "Benchmarks"), note("Choose a benchmark on the left, or search for one."), movedHint());
-      firstLoaded();
-      return;
-    }
-    content.replaceChildren(h("h1", { class: "bench-name" }, name), loading());
-    // The chart first: the benchmark's other metrics and the list are asked for once it is drawn.
-    const series = await api.series(name, metric).catch((e: unknown) => e as Error);
-    if (mine !== seq) return;
-    if (series instanceof Error) {
-      content.replaceChildren(h("h1", { class: "bench-name" }, name), errorBox(series, "series"));
-    } else {
-      render(series);
-    }
-    firstLoaded();
-  };
-
-  const render = (s: SeriesResponse) => {
+  const render = (content: HTMLElement, s: SeriesResponse, group: ChartGroup, { platform }: SeriesRoute) => {
     const platforms = [...new Set(s.series.map((e) => e.platform))].sort();
     const metricSelect = metricChoice(s);
     const platformSelect = h(
@@ -81,12 +45,11 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
       charts,
       alertsTable(s.alerts),
     );
-    renderPicks(pickBar);
+    renderPicks(pickBar, group);
     if (s.series.length === 0) {
       charts.append(note("No points for this benchmark and metric."));
       return;
     }
-    group = new ChartGroup();
     for (const p of shown) {
       const entries = s.series.filter((e) => e.platform === p);
       const points = entries.flatMap((e) => e.points);
@@ -110,15 +73,15 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
         onPick: (pt) => {
           picks = picks.filter((k) => k.platform === p && k.point.sha !== pt.sha).slice(-1);
           picks.push({ platform: p, point: pt });
-          renderPicks(pickBar);
-          group?.redrawAll();  // picks are on one platform: other charts drop their rings
+          renderPicks(pickBar, group);
+          group.redrawAll();  // picks are on one platform: other charts drop their rings
         },
         picked: () => picks.filter((k) => k.platform === p).map((k) => k.point.sha),
       });
     }
   };
 
-  const renderPicks = (bar: HTMLElement) => {
+  const renderPicks = (bar: HTMLElement, group: ChartGroup) => {
     if (picks.length === 0) {
       bar.replaceChildren(h("span", { class: "muted" }, "Click two points of one platform to compare them. Drag to zoom, wheel to zoom, shift+drag to pan, double-click to reset."));
       return;
@@ -131,46 +94,19 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
       head
         ? h("a", { class: "compare-link", href: href("compare", { base: base.point.sha, head: head.point.sha, platform: base.platform }) }, `Compare on ${base.platform} →`)
         : "",
-      h("button", { type: "button", onclick: () => { picks = []; renderPicks(bar); group?.redrawAll(); } }, "clear"),
+      h("button", { type: "button", onclick: () => { picks = []; renderPicks(bar, group); group.redrawAll(); } }, "clear"),
     );
   };
 
-  void load();
-  return {
-    update(p: URLSearchParams) {
-      const n = p.get("name") ?? "";
-      const m = p.get("metric") ?? "";
-      const pl = p.get("platform") ?? "";
-      if (n === name && m === metric && pl === platform) return true;
-      [name, metric, platform] = [n, m, pl];
-      search.select(name);
-      void load();
-      return true;
-    },
-    destroy() {
-      seq++;
-      group?.destroy();
-    },
-  };
-}
-
-// The metric select: the shown metric at once, the benchmark's others when /benchmarks answers.
-export function metricChoice(s: SeriesResponse): HTMLSelectElement {
-  const option = (m: { name: string; unit: string }) =>
-    h("option", { value: m.name, selected: m.name === s.metric || null }, `${m.name} (${m.unit})`);
-  const select = h(
-    "select",
-    { "aria-label": "metric", onchange: (e: Event) => setParams({ metric: (e.target as HTMLSelectElement).value }) },
-    option({ name: s.metric, unit: s.unit }),
-  );
-  api
-    .benchmarks(s.benchmark)
-    .then((r) => {
-      const info = r.benchmarks.find((b) => b.name === s.benchmark);
-      if (info && info.metrics.length > 1) select.replaceChildren(...info.metrics.map(option));
-    })
-    .catch(() => undefined);  // the select keeps the metric shown
-  return select;
+  return mountSeriesPage(root, params, {
+    keys: ["platform"],
+    contentClass: "bench-content",
+    titleClass: "bench-name",
+    choose: (b, { platform }) => ({ name: b.name, metric: null, platform: platform || null }),
+    empty: () => [h("h1", null, "Benchmarks"), note("Choose a benchmark on the left, or search for one."), movedHint()],
+    render,
+    reset: () => (picks = []),
+  });
 }
 
 function legend(entries: SeriesEntry[]): HTMLElement {

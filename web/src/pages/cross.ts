@@ -2,13 +2,13 @@
 // reference commit, so machines of different speed read together (1.00 = the reference; lower
 // is faster for a lower-is-better metric). Only the shape is compared across machines: alerts
 // and verdicts stay within one platform and epoch (Benchmarks, Compare).
-import { api, type Benchmark, type SeriesEntry, type SeriesResponse } from "../api";
-import { ChartGroup, kPalette, lineChart, stretchLabel, type Line } from "../chart";
+import type { SeriesEntry, SeriesResponse } from "../api";
+import { type ChartGroup, kPalette, lineChart, stretchLabel, type Line } from "../chart";
 import { h } from "../dom";
 import * as fmt from "../format";
-import { href, setParams } from "../router";
-import { benchmarkSearch, errorBox, loading, note, sortableTable, type Page } from "../ui";
-import { metricChoice } from "./benchmark";
+import { href } from "../router";
+import { note, sortableTable, type Page } from "../ui";
+import { metricChoice, mountSeriesPage } from "./series";
 
 interface Normalised {
   entry: SeriesEntry;
@@ -43,104 +43,57 @@ function normalise(s: SeriesResponse): { lines: Normalised[]; common: string | n
 }
 
 export function mountCross(root: HTMLElement, params: URLSearchParams): Page {
-  let name = params.get("name") ?? "";
-  let metric = params.get("metric") ?? "";
-  let firstLoaded: () => void = () => undefined;
-  const search = benchmarkSearch({
-    initial: params.get("q") ?? "",
-    selected: name,
-    onChoose: (b: Benchmark) => setParams({ name: b.name, metric: null }, false),
-    after: new Promise<void>((resolve) => (firstLoaded = resolve)),
+  return mountSeriesPage(root, params, {
+    choose: (b) => ({ name: b.name, metric: null }),
+    empty: () => [h("h1", null, "Cross-platform"), note("Choose a benchmark: its trend on every platform, normalised so they read together.")],
+    render,
   });
-  const content = h("div");
-  root.append(h("div", { class: "split" }, search.element, content));
-  let group: ChartGroup | null = null;
-  let seq = 0;
+}
 
-  const load = async () => {
-    const mine = ++seq;
-    group?.destroy();
-    group = null;
-    if (!name) {
-      content.replaceChildren(h("h1", null, "Cross-platform"), note("Choose a benchmark: its trend on every platform, normalised so they read together."));
-      firstLoaded();
-      return;
-    }
-    content.replaceChildren(h("h1", null, name), loading());
-    try {
-      const s = await api.series(name, metric);
-      if (mine !== seq) return;
-      render(s);
-    } catch (err) {
-      if (mine === seq) content.replaceChildren(h("h1", null, name), errorBox(err, "series"));
-    }
-    firstLoaded();
-  };
-
-  const render = (s: SeriesResponse) => {
-    const { lines, common } = normalise(s);
-    const metricSelect = metricChoice(s);
-    const box = h("div", { class: "chart" });
-    content.replaceChildren(
-      h("h1", null, s.benchmark),
-      h("div", { class: "toolbar" }, h("label", null, "metric ", metricSelect),
-        h("a", { href: href("benchmark", { name: s.benchmark, metric: s.metric }) }, "per-platform trends and alerts →")),
-      note(
-        common
-          ? `Each line is divided by its own median at ${fmt.sha(common)}, the earliest commit measured on every platform: 1.00 there; ${s.direction} is better.`
-          : `Each line is divided by its own first median: 1.00 there; ${s.direction} is better. No commit was measured on every platform.`,
-      ),
-      box,
-      note("An index across machines shows shape, not verdicts: alerts are only raised within one platform and epoch."),
-    );
-    if (lines.length === 0) {
-      box.replaceChildren(note("No points for this benchmark and metric."));
-      return;
-    }
-    const chartLines: Line[] = lines.map((l, i) => ({
-      label: l.label,
-      color: kPalette[i % kPalette.length],
-      points: l.entry.points
-        .filter((pt) => pt.commit_time)
-        .map((pt) => ({
-          x: fmt.epochSeconds(pt.commit_time)!,
-          y: pt.median / l.reference.median,
-          title: `${fmt.sha(pt.sha)} ${fmt.value(pt.median, s.unit)}`,
-        })),
-    }));
-    group = new ChartGroup();
-    lineChart(box, chartLines, group, (v) => v.toFixed(3));
-    content.append(
-      sortableTable(lines, [
-        { title: "platform", cell: (l) => l.label, sort: (l) => l.label },
-        { title: "reference", cell: (l) => h("span", null, h("code", null, fmt.sha(l.reference.sha)), " ", fmt.value(l.reference.median, s.unit)) },
-        { title: "latest", cls: "num", cell: (l) => fmt.value(l.entry.points[l.entry.points.length - 1].median, s.unit) },
-        {
-          title: "index now",
-          cls: "num",
-          cell: (l) => (l.entry.points[l.entry.points.length - 1].median / l.reference.median).toFixed(3),
-          sort: (l) => l.entry.points[l.entry.points.length - 1].median / l.reference.median,
-        },
-        { title: "points", cls: "num", cell: (l) => String(l.entry.points.length), sort: (l) => l.entry.points.length },
-      ]),
-    );
-  };
-
-  void load();
-  return {
-    update(p) {
-      const n = p.get("name") ?? "";
-      const m = p.get("metric") ?? "";
-      if (n !== name || m !== metric) {
-        [name, metric] = [n, m];
-        search.select(name);
-        void load();
-      }
-      return true;
-    },
-    destroy() {
-      seq++;
-      group?.destroy();
-    },
-  };
+function render(content: HTMLElement, s: SeriesResponse, group: ChartGroup): void {
+  const { lines, common } = normalise(s);
+  const metricSelect = metricChoice(s);
+  const box = h("div", { class: "chart" });
+  content.replaceChildren(
+    h("h1", null, s.benchmark),
+    h("div", { class: "toolbar" }, h("label", null, "metric ", metricSelect),
+      h("a", { href: href("benchmark", { name: s.benchmark, metric: s.metric }) }, "per-platform trends and alerts →")),
+    note(
+      common
+        ? `Each line is divided by its own median at ${fmt.sha(common)}, the earliest commit measured on every platform: 1.00 there; ${s.direction} is better.`
+        : `Each line is divided by its own first median: 1.00 there; ${s.direction} is better. No commit was measured on every platform.`,
+    ),
+    box,
+    note("An index across machines shows shape, not verdicts: alerts are only raised within one platform and epoch."),
+  );
+  if (lines.length === 0) {
+    box.replaceChildren(note("No points for this benchmark and metric."));
+    return;
+  }
+  const chartLines: Line[] = lines.map((l, i) => ({
+    label: l.label,
+    color: kPalette[i % kPalette.length],
+    points: l.entry.points
+      .filter((pt) => pt.commit_time)
+      .map((pt) => ({
+        x: fmt.epochSeconds(pt.commit_time)!,
+        y: pt.median / l.reference.median,
+        title: `${fmt.sha(pt.sha)} ${fmt.value(pt.median, s.unit)}`,
+      })),
+  }));
+  lineChart(box, chartLines, group, (v) => v.toFixed(3));
+  content.append(
+    sortableTable(lines, [
+      { title: "platform", cell: (l) => l.label, sort: (l) => l.label },
+      { title: "reference", cell: (l) => h("span", null, h("code", null, fmt.sha(l.reference.sha)), " ", fmt.value(l.reference.median, s.unit)) },
+      { title: "latest", cls: "num", cell: (l) => fmt.value(l.entry.points[l.entry.points.length - 1].median, s.unit) },
+      {
+        title: "index now",
+        cls: "num",
+        cell: (l) => (l.entry.points[l.entry.points.length - 1].median / l.reference.median).toFixed(3),
+        sort: (l) => l.entry.points[l.entry.points.length - 1].median / l.reference.median,
+      },
+      { title: "points", cls: "num", cell: (l) => String(l.entry.points.length), sort: (l) => l.entry.points.length },
+    ]),
+  );
 }
