@@ -19,17 +19,39 @@ export interface Project {
   latest_run_at: string | null;
 }
 
+// A JSON value as the server wrote it (an epoch's settings are whatever the suite declared).
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+// A run by its id, sha and commit time: where an epoch starts.
+export interface RunRef {
+  run_id: string;
+  sha: string;
+  commit_time: string | null;
+}
+
+// An epoch as `perfledger epochs --format json` prints it (`epoch` and `number`, `runs` and
+// `run_count` are the same values under the names both edges used before they shared it).
+export interface Epoch {
+  project: string;
+  platform: string;
+  suite: string;
+  epoch: number;
+  number: number;
+  revision: number;
+  runs: number;
+  run_count: number;
+  first_sha: string;
+  first_commit_time: string | null;
+  first_run: RunRef;
+  first_complete_run: RunRef | null;
+  settings: Record<string, JsonValue>;
+}
+
 export interface Platform {
   name: string;
   runs: number;
-  latest_run: {
-    run_id: string;
-    sha: string;
-    commit_time: string | null;
-    started_at: string;
-    status: "complete" | "partial";
-  } | null;
-  epochs: { suite: string; number: number; revision: number; run_count: number; first_sha: string }[];
+  latest_run: RunSummary | null;
+  epochs: Epoch[];
 }
 
 export interface MetricInfo {
@@ -40,6 +62,7 @@ export interface MetricInfo {
 
 export interface Benchmark {
   name: string;
+  project: string;
   platforms: string[];
   metrics: MetricInfo[];
 }
@@ -74,7 +97,7 @@ export interface RunSummary {
   reason: string;
   benchmark_count: number;
   sample_count: number;
-  status: string;
+  status: "complete" | "partial";
   commit_time: string | null;
   started_at: string;
 }
@@ -206,6 +229,7 @@ export interface Skip {
   reason: string;
   queue_depth: number;
   superseded_by: string | null;
+  plan_id: number;
   planned_at: string;
 }
 
@@ -315,7 +339,7 @@ export const api = {
   platforms: () => getP<{ platforms: Platform[] }>("platforms"),
   // `total` counts every match; `limit` caps the list.
   benchmarks: (q: string, limit = 1000, platform = "") =>
-    getP<{ benchmarks: Benchmark[]; total?: number }>("benchmarks", { q, platform, limit }),
+    getP<{ benchmarks: Benchmark[]; total?: number; limit: number }>("benchmarks", { q, platform, limit }),
   runs: (limit = 100, platform = "") => getP<{ total: number; runs: RunSummary[] }>("runs", { limit, platform }),
   series: (benchmark: string, metric = "", platform = "") =>
     getP<SeriesResponse>("series", { benchmark, metric, platform }),
@@ -323,7 +347,7 @@ export const api = {
     get<CompareResponse>("compare", { base, head, platform, metric }),
   coverage: (platform = "", since = "") => get<CoverageResponse>("coverage", { platform, since }),
   gaps: () => get<GapsResponse>("gaps"),
-  skips: (platform = "", limit = 500) => get<{ skips: Skip[] }>("skips", { platform, limit }),
+  skips: (platform = "", limit = 500) => get<{ total: number; skips: Skip[] }>("skips", { platform, limit }),
   alerts: (status = "", platform = "", kind = "") =>
     get<{ alerts: Alert[]; groups: AlertGroup[] }>("alerts", { status, platform, kind }),
   setAlertStatus: (id: number, status: AlertStatus, note?: string) =>
