@@ -63,6 +63,28 @@ store::AlertRecord AlertOf(const analysis::DetectedChange& c, const std::string&
 }  // namespace
 
 base::Result<DetectReport> DetectInStore(store::Store& store, const DetectRequest& request) {
+  // A series belongs to one project: without --project, each project's runs are analysed
+  // (and their alerts recorded) on their own, so two projects' benchmarks of the same name
+  // never share a series and every alert names its project.
+  if (!request.runs.project) {
+    ASSIGN_OR_RETURN(std::vector<store::RunSummary> runs, store.ListRuns(request.runs));
+    std::set<std::string> names;
+    for (const auto& r : runs) names.insert(r.project);
+    if (names.size() > 1) {
+      DetectReport all;
+      for (const std::string& name : names) {
+        DetectRequest one = request;
+        one.runs.project = name;
+        ASSIGN_OR_RETURN(DetectReport part, DetectInStore(store, one));
+        all.series += part.series;
+        for (auto& k : part.skipped) all.skipped.push_back(std::move(k));
+        for (auto& c : part.changes) all.changes.push_back(std::move(c));
+        for (auto& r : part.recorded) all.recorded.push_back(std::move(r));
+        for (int64_t id : part.alert_ids) all.alert_ids.push_back(id);
+      }
+      return all;
+    }
+  }
   analysis::SeriesFilter filter = request.series;
   if (request.runs.platform) filter.platform = request.runs.platform;
   analysis::SeriesBuilder builder(filter);
@@ -123,8 +145,10 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
       const analysis::Series& s = *series_of_change[i];
       std::vector<analysis::KnownAlert> known;
       for (const store::AlertRecord& a : kept) {
-        if (a.platform != s.key.platform || a.benchmark != s.key.benchmark ||
-            a.metric != s.key.metric || a.epoch != s.key.epoch) {
+        // An alert recorded without its project (before detection went per project) still
+        // matches, so it is narrowed rather than raised again.
+        if ((!a.project.empty() && a.project != project) || a.platform != s.key.platform ||
+            a.benchmark != s.key.benchmark || a.metric != s.key.metric || a.epoch != s.key.epoch) {
           continue;
         }
         known.push_back({a.id, s.key, a.range_from, a.range_to, a.kind});

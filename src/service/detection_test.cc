@@ -44,7 +44,8 @@ class DetectionTest : public ::testing::Test {
 
   // A store of `commits` measured commits of one benchmark whose time steps up by half at
   // commit `step`, with a little noise.
-  std::string StepStore(const std::string& name, int commits, int step) {
+  std::string StepStore(const std::string& name, int commits, int step,
+                        const std::string& project = "demo") {
     const std::string path = (dir_ / name).string();
     auto store = store::OpenSqliteStore(path);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
@@ -53,7 +54,7 @@ class DetectionTest : public ::testing::Test {
     for (int i = 0; i < commits; ++i) {
       core::Run r;
       r.run_id = base::NewUuidV4();
-      r.project = "demo";
+      r.project = project;
       r.commit.sha = Sha(i);
       r.commit.time = At(i);
       r.commit_range = {i > 0 ? std::optional<std::string>(Sha(i - 1)) : std::nullopt, Sha(i), 1};
@@ -105,6 +106,30 @@ TEST_F(DetectionTest, ARecordedChangeIsFoundAgainAsTheSameAlert) {
   EXPECT_EQ(again->recorded[0], "existing");
   EXPECT_EQ(again->alert_ids[0], first->alert_ids[0]);
   EXPECT_EQ((*store)->ListAlerts({})->size(), 1u);
+}
+
+// Regression: without --project, a store of two projects was one set of series (a benchmark
+// name shared by both mixed their runs) and every alert was recorded with the project "",
+// which no token can triage and no project filter shows.
+TEST_F(DetectionTest, AlertsOfAStoreWithTwoProjectsNameTheirProject) {
+  const std::string path = StepStore("perf.db", 16, 8, "demo");
+  StepStore("perf.db", 16, /*step=*/16, "other");  // the same benchmark name, flat
+  auto store = store::OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok());
+  auto report = DetectInStore(**store, RecordingRequest());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->changes.size(), 1u);
+  EXPECT_EQ(report->changes[0].from, Sha(7));
+  EXPECT_EQ(report->changes[0].to, Sha(8));
+  auto alerts = (*store)->ListAlerts({});
+  ASSERT_TRUE(alerts.ok());
+  ASSERT_EQ(alerts->size(), 1u);
+  EXPECT_EQ((*alerts)[0].project, "demo");
+  EXPECT_NEAR((*alerts)[0].change, 0.5, 0.01);  // not diluted by the other project's runs
+  // Found again as the same alert.
+  auto again = DetectInStore(**store, RecordingRequest());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->recorded, std::vector<std::string>{"existing"});
 }
 
 // Regression: two `detect --record` at once both read "no alert yet" and both inserted one
