@@ -1,3 +1,5 @@
+// The statistics (stats.h) against reference values (R, published tables) and properties.
+// Over 600 lines on purpose: one file per source file, and each test is a short table.
 #include "analysis/stats.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,6 @@
+// The planner (planner.h): sampling, windows, degradation, manual requests and bisection, each
+// case a small branch and the plan it must give. Over 600 lines on purpose: one table of
+// behaviours over one input builder; split by topic it would repeat the builder.
 #include "schedule/planner.h"
 
 #include <gtest/gtest.h>

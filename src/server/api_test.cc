@@ -1,5 +1,6 @@
 // The API as a function (server/api.h) over a real SQLite store: routing, authentication and
 // the documents. tests/api/ checks the same over real HTTP with the perfledger binary.
+// Just over 600 lines: one fixture (a store, tokens, an Api) shared by every case.
 #include "server/api.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include "base/uuid.h"
 #include "core/artifact.h"
 #include "core/token.h"
+#include "env/fake_env.h"
 
 namespace perfledger::server {
 namespace {
@@ -414,6 +416,28 @@ TEST_F(ApiAdmissionTest, TriageNeedsATokenOfTheAlertsProject) {
   EXPECT_EQ(Status(id), "false-positive");
   EXPECT_EQ(Call(api, "PATCH", path, R"({"status":"gone"})", token_).status, 400);
   EXPECT_EQ(Call(api, "PATCH", path, "not json", token_).status, 400);
+}
+
+// The server's clock is its Env's: a triage is stamped with the Env's time (a fake here), and
+// so is the token's last use. No test waits for the wall clock.
+TEST_F(ApiAdmissionTest, TriageAndTokenUseAreStampedWithTheEnvsClock) {
+  env::FakeEnv fake(base::Timestamp{1'800'000'000LL * 1'000'000'000});
+  ApiOptions o;
+  o.db = db_;
+  o.env = &fake;
+  Api api(o);
+  const int64_t id = GruelAlert();
+  fake.Advance(90'000'000'000);  // 90 s later
+  Response ok = Call(api, "PATCH", "/api/v1/alerts/" + std::to_string(id),
+                     R"({"status":"acknowledged","note":"on it"})", token_);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Body(ok)["updated_at"], "2027-01-15T08:01:30Z");
+  auto store = store::OpenStore(db_);
+  ASSERT_TRUE(store.ok());
+  auto tokens = (*store)->ListTokens(std::string("gruel"));
+  ASSERT_TRUE(tokens.ok());
+  ASSERT_EQ(tokens->size(), 1u);
+  EXPECT_EQ((*tokens)[0].last_used_at, fake.Now());
 }
 
 // A read token (token create --scope read) reads a private server and writes nothing.

@@ -8,6 +8,8 @@
 //
 // The store is built once for the whole binary (SetUpTestSuite) and each test serves its own
 // copy, so tests may change what they serve. CTest runs the binary as one test (label api).
+// Over 600 lines on purpose: every case shares one server and the store the fixture builds
+// once (building it takes most of the test's time), so the cases stay in one binary.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>

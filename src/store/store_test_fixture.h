@@ -1,0 +1,189 @@
+// The store test suite's shared fixture and sample data (store_*_test.cc). Every back end
+// must pass the suite; each file tests one concern of the Store interface, as the SQLite back
+// end is split (runs and opening, the schedule, suite and epoch declarations, alerts, tokens).
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/uuid.h"
+#include "core/artifact.h"
+#include "store/store.h"
+
+namespace perfledger::store::test_support {
+
+namespace fs = std::filesystem;
+
+inline std::string Sha(int i) {
+  char buf[41];
+  std::snprintf(buf, sizeof buf, "%040x", i + 1);
+  return buf;
+}
+
+inline core::Run MakeRun(int i, const std::string& platform = "x86-64-linux") {
+  core::Run r;
+  r.run_id = base::NewUuidV4();
+  r.project = "gruel";
+  r.commit.sha = Sha(i);
+  r.commit.branch = "trunk";
+  r.commit.time = base::Timestamp{(1'700'000'000LL + i * 60) * 1'000'000'000};
+  r.commit.subject = "commit " + std::to_string(i);
+  r.commit_range = {i > 0 ? std::optional<std::string>(Sha(i - 1)) : std::nullopt, r.commit.sha, 1};
+  r.reason = core::Reason::kPush;
+  r.platform = platform;
+  r.suite = core::SuiteRef{"compiler", 3, {}, std::nullopt};
+  r.environment.os = "linux";
+  r.environment.cores = 4;
+  r.environment.extra_json["labels"] = R"(["quiet"])";
+  r.environment.fingerprint = core::ComputeFingerprint(r.environment);
+  r.started_at = base::Timestamp{r.commit.time->unix_nanos + 1000000000};
+  r.finished_at = base::Timestamp{r.started_at.unix_nanos + 5'000'000'000};
+  core::BenchmarkResult b;
+  b.name = "parse/small";
+  b.metrics.push_back({"instructions", "count", core::Direction::kLower, {5e6, 5e6, 5e6}, {}});
+  b.metrics.push_back(
+      {"wall_time", "ns", core::Direction::kLower, {1830211.0 + i, 1829001, 1840533.5}, {}});
+  r.benchmarks.push_back(b);
+  core::BenchmarkResult s;
+  s.name = "parse/summary";
+  core::Summary sum;
+  sum.n = 50;
+  sum.mean = 12.5;
+  sum.stddev = 0.25;
+  s.metrics.push_back({"wall_time", "ms", core::Direction::kLower, {}, sum});
+  r.benchmarks.push_back(s);
+  core::BenchmarkResult f;
+  f.name = "zz/broken";
+  f.error = "exit status 101";
+  r.benchmarks.push_back(f);
+  return r;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("perfledger-store-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "perf.db").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<Store> Open() {
+    auto s = OpenStore(path_);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+
+  std::vector<core::Run> All(Store& store, const RunFilter& filter = {}) {
+    std::vector<core::Run> out;
+    auto st = store.ForEachRun(filter, [&](const core::Run& r) {
+      out.push_back(r);
+      return base::Status::Ok();
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return out;
+  }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+inline PlanRecord SamplePlan(int first, int last, base::Timestamp now) {
+  PlanRecord p;
+  p.now = now;
+  p.branch = "refs/heads/main";
+  p.degradation = "none";
+  p.window_nanos = 15LL * 60 * 1'000'000'000;
+  for (int i = first; i <= last; ++i) {
+    CommitRecord c;
+    c.sha = Sha(i);
+    if (i > 0) c.first_parent = Sha(i - 1);
+    c.parent_count = i > 0 ? 1 : 0;
+    c.time = base::Timestamp{(1'700'000'000LL + i * 60) * 1'000'000'000};
+    c.subject = "commit " + std::to_string(i);
+    p.commits.push_back(c);
+  }
+  p.head = Sha(last);
+  return p;
+}
+
+// A run of suite "compiler" revision 3 whose entries "parse" (a harness: parse/small and
+// parse/summary) and "link" are defined, in epoch `epoch` on a CI runner; not partial.
+inline core::Run EpochRun(int i, int64_t epoch = 1, const std::string& platform = "x86-64-linux") {
+  core::Run r = MakeRun(i, platform);
+  r.benchmarks.pop_back();  // zz/broken: not partial
+  core::BenchmarkResult link;
+  link.name = "link";
+  link.metrics.push_back({"wall_time", "ns", core::Direction::kLower, {1e6, 1.1e6}, {}});
+  r.benchmarks.push_back(link);
+  std::sort(r.benchmarks.begin(), r.benchmarks.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  r.suite = core::SuiteRef{"compiler",
+                           3,
+                           {{"link", "hash-link"}, {"parse", "hash-parse"}},
+                           core::EpochRef{epoch, {{"environment", R"("ci")"}, {"samples", "10"}}}};
+  r.environment.ci = true;
+  r.environment.fingerprint = core::ComputeFingerprint(r.environment);
+  return r;
+}
+
+inline bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+inline AlertRecord SampleAlert(int i, const std::string& platform = "x86-64-linux",
+                               const std::string& kind = "regression") {
+  AlertRecord a;
+  a.project = "gruel";
+  a.platform = platform;
+  a.benchmark = "parse/small";
+  a.metric = i % 2 == 0 ? "wall_time" : "instructions";
+  a.unit = i % 2 == 0 ? "ns" : "count";
+  a.epoch = i + 1;
+  a.range_from = Sha(10 * i);
+  a.range_to = Sha(10 * i + 4);
+  a.range_count = 4;
+  a.before_median = 1000.0 + i;
+  a.after_median = 1150.25 + i;
+  a.change = 0.15025;
+  a.confidence = 0.999;
+  a.noise = 0.0125;
+  a.kind = *core::ParseAlertKind(kind);
+  a.created_at = base::Timestamp{1'700'000'000'000'000'000LL + i};
+  a.updated_at = a.created_at;
+  return a;
+}
+
+inline void ExpectSameAlert(const AlertRecord& got, const AlertRecord& want) {
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.project, want.project);
+  EXPECT_EQ(got.platform, want.platform);
+  EXPECT_EQ(got.benchmark, want.benchmark);
+  EXPECT_EQ(got.metric, want.metric);
+  EXPECT_EQ(got.unit, want.unit);
+  EXPECT_EQ(got.epoch, want.epoch);
+  EXPECT_EQ(got.range_from, want.range_from);
+  EXPECT_EQ(got.range_to, want.range_to);
+  EXPECT_EQ(got.range_count, want.range_count);
+  EXPECT_EQ(got.before_median, want.before_median);
+  EXPECT_EQ(got.after_median, want.after_median);
+  EXPECT_EQ(got.change, want.change);
+  EXPECT_EQ(got.confidence, want.confidence);
+  EXPECT_EQ(got.noise, want.noise);
+  EXPECT_EQ(got.kind, want.kind);
+  EXPECT_EQ(got.status, want.status);
+  EXPECT_EQ(got.note, want.note);
+  EXPECT_EQ(got.created_at, want.created_at);
+  EXPECT_EQ(got.updated_at, want.updated_at);
+}
+
+}  // namespace perfledger::store::test_support
