@@ -40,6 +40,7 @@
 #include <optional>
 
 #include "adapters/adapters.h"
+#include "adapters/harness_output.h"
 #include "adapters/json_reading.h"
 #include "base/strings.h"
 #include "core/artifact.h"
@@ -56,6 +57,7 @@ using json::Describe;
 using json::Expected;
 using json::FiniteNumber;
 using json::IsNumber;
+using json::Lookup;
 using json::NumberValue;
 
 Result<double> GetNumber(const Ctx& ctx, element e, std::string_view what) {
@@ -67,10 +69,6 @@ Result<double> GetNumber(const Ctx& ctx, element e, std::string_view what) {
 // The array `e` holds (by value: ranging over get_array().value_unsafe() directly would
 // dangle, since it refers into a temporary). `e` must be an array.
 simdjson::dom::array Array(element e) { return e.get_array().value_unsafe(); }
-
-bool Lookup(simdjson::dom::object obj, std::string_view key, element* out) {
-  return obj.at_key(key).get(*out) == simdjson::SUCCESS;
-}
 
 // A present, non-null field.
 bool LookupValue(simdjson::dom::object obj, std::string_view key, element* out) {
@@ -277,20 +275,12 @@ Status ReadDiagnosers(Ctx& ctx, simdjson::dom::object obj, std::vector<core::Met
 }  // namespace
 
 Parsed ParseBenchmarkDotNet(std::string_view text, const std::string& source) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) {
-    return base::InvalidInput(
-        fmt::format("{}: no benchmark results (the input is empty; expected BenchmarkDotNet's "
-                    "full JSON report, *-report-full.json)",
-                    source));
-  }
   simdjson::dom::parser parser;
   element root;
-  auto error = parser.parse(text.data(), text.size(), true).get(root);
-  if (error != simdjson::SUCCESS) {
-    return base::InvalidInput(
-        fmt::format("{}: invalid JSON: {}", source, simdjson::error_message(error)));
-  }
+  RETURN_IF_ERROR(ParseHarnessJson(
+      parser, text, source,
+      "the input is empty; expected BenchmarkDotNet's full JSON report, *-report-full.json",
+      &root));
   Ctx ctx(source);
   if (root.type() != element_type::OBJECT) {
     return Expected(ctx, "an object (BenchmarkDotNet's full JSON report)", root);

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "adapters/adapters.h"
+#include "adapters/harness_output.h"
 #include "base/strings.h"
 #include "core/artifact.h"
 
@@ -247,16 +248,10 @@ void Collect(pugi::xml_node node, pugi::xml_node test_case,
   }
 }
 
-bool IsBlank(std::string_view text) {
-  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
-
 }  // namespace
 
 Parsed ParseCatch2(std::string_view text, const std::string& source) {
-  if (IsBlank(text)) {
-    return InvalidInput(fmt::format("{}: no benchmark results (the input is empty)", source));
-  }
+  if (IsBlank(text)) return NoResults(source, "the input is empty");
   pugi::xml_document doc;
   const pugi::xml_parse_result parsed =
       doc.load_buffer(text.data(), text.size(), pugi::parse_default, pugi::encoding_utf8);

@@ -29,6 +29,7 @@
 
 #include "adapters/adapters.h"
 #include "adapters/bench_text.h"
+#include "adapters/harness_output.h"
 #include "base/strings.h"
 #include "core/artifact.h"
 
@@ -105,15 +106,9 @@ Parsed ParseCriterion(std::string_view text, const std::string& source) {
       pending.reset();
     }
   }
-  if (results.empty()) {
-    return base::InvalidInput(
-        fmt::format("{}: no benchmark results (expected lines like \"test group/name ... bench: "
-                    "123,456 ns/iter (+/- 789)\" from criterion's --output-format bencher)",
-                    source));
-  }
-  // What the artifact would refuse is refused here, naming the harness output.
-  RETURN_IF_ERROR(core::ValidateBenchmarks(results).WithPrefix(source));
-  return results;
+  return CheckedResults(std::move(results), source,
+                        "expected lines like \"test group/name ... bench: 123,456 ns/iter "
+                        "(+/- 789)\" from criterion's --output-format bencher");
 }
 
 bool LooksLikeCriterion(std::string_view text) {

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "adapters/adapters.h"
+#include "adapters/harness_output.h"
 #include "adapters/json_reading.h"
 #include "base/strings.h"
 #include "core/artifact.h"
@@ -492,16 +493,10 @@ Status ReadRow(const Where& where, simdjson::dom::object row, std::vector<Group>
   return Status::Ok();
 }
 
-bool IsBlank(std::string_view text) {
-  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
-
 }  // namespace
 
 Parsed ParseGoogleBenchmark(std::string_view text, const std::string& source) {
-  if (IsBlank(text)) {
-    return InvalidInput(fmt::format("{}: no benchmark results (the input is empty)", source));
-  }
+  if (IsBlank(text)) return NoResults(source, "the input is empty");
   simdjson::dom::parser parser;
   std::string rewritten;
   ASSIGN_OR_RETURN(element root, ParseJson(parser, text, source, &rewritten));

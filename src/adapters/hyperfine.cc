@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "adapters/adapters.h"
+#include "adapters/harness_output.h"
 #include "adapters/json_reading.h"
 #include "base/strings.h"
 #include "core/artifact.h"
@@ -32,6 +33,7 @@ using json::Describe;
 using json::Expected;
 using json::FiniteNumber;
 using json::IsNumber;
+using json::Lookup;
 using json::NumberValue;
 
 constexpr std::string_view kExpectedRoot =
@@ -43,10 +45,6 @@ Result<double> GetSeconds(const Ctx& ctx, element e) {
   const double v = NumberValue(e);
   if (!std::isfinite(v) || v < 0) return Expected(ctx, "a non-negative number of seconds", e);
   return v;
-}
-
-bool Lookup(simdjson::dom::object obj, std::string_view key, element* out) {
-  return obj.at_key(key).get(*out) == simdjson::SUCCESS;
 }
 
 // "user"/"system": hyperfine's mean over the runs, as a summary of `runs` runs.
@@ -147,26 +145,15 @@ Result<core::BenchmarkResult> ReadResult(Ctx& ctx, element e) {
 Parsed ParseHyperfine(std::string_view text, const std::string& source) {
   simdjson::dom::parser parser;
   element root;
-  const auto error = parser.parse(text.data(), text.size(), true).get(root);
-  if (error == simdjson::EMPTY) return InvalidInput(source + ": no benchmark results (empty)");
-  if (error != simdjson::SUCCESS) {
-    return InvalidInput(
-        fmt::format("{}: invalid JSON: {}", source, simdjson::error_message(error)));
-  }
+  RETURN_IF_ERROR(ParseHarnessJson(parser, text, source, "empty", &root));
   Ctx ctx(source);
-  if (root.type() != element_type::OBJECT) return Expected(ctx, kExpectedRoot, root);
-  element results;
-  if (!Lookup(root.get_object().value_unsafe(), "results", &results)) {
-    return ctx.Fail(fmt::format("expected {}, got an object without it", kExpectedRoot));
-  }
+  ASSIGN_OR_RETURN(
+      const simdjson::dom::array items,
+      RootMemberArray(ctx, root, "results", kExpectedRoot, "an array of benchmark results"));
   Ctx::Scope scope(&ctx, "results");
-  if (results.type() != element_type::ARRAY) {
-    return Expected(ctx, "an array of benchmark results", results);
-  }
   std::vector<core::BenchmarkResult> out;
   std::map<std::string, size_t, std::less<>> seen;  // name -> index in /results
   size_t i = 0;
-  const simdjson::dom::array items = results.get_array().value_unsafe();
   for (element e : items) {
     Ctx::Scope item(&ctx, i);
     ASSIGN_OR_RETURN(core::BenchmarkResult b, ReadResult(ctx, e));

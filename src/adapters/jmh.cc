@@ -36,6 +36,7 @@
 #include <optional>
 
 #include "adapters/adapters.h"
+#include "adapters/harness_output.h"
 #include "adapters/json_reading.h"
 #include "base/strings.h"
 #include "core/artifact.h"
@@ -52,6 +53,7 @@ using json::Describe;
 using json::Expected;
 using json::FiniteNumber;
 using json::IsNumber;
+using json::Lookup;
 using json::NumberValue;
 
 Result<double> GetNumber(const Ctx& ctx, element e) {
@@ -63,10 +65,6 @@ Result<double> GetNumber(const Ctx& ctx, element e) {
 // The array `e` holds (by value: ranging over get_array().value_unsafe() directly would
 // dangle, since it refers into a temporary). `e` must be an array.
 simdjson::dom::array Array(element e) { return e.get_array().value_unsafe(); }
-
-bool Lookup(simdjson::dom::object obj, std::string_view key, element* out) {
-  return obj.at_key(key).get(*out) == simdjson::SUCCESS;
-}
 
 Result<simdjson::dom::object> GetObject(const Ctx& ctx, element e, std::string_view what) {
   if (e.type() != element_type::OBJECT) return Expected(ctx, what, e);
@@ -235,20 +233,10 @@ Result<Entry> ReadEntry(Ctx& ctx, element e) {
 }  // namespace
 
 Parsed ParseJmh(std::string_view text, const std::string& source) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) {
-    return base::InvalidInput(
-        fmt::format("{}: no benchmark results (the input is empty; expected JMH's -rf json "
-                    "output)",
-                    source));
-  }
   simdjson::dom::parser parser;
   element root;
-  auto error = parser.parse(text.data(), text.size(), true).get(root);
-  if (error != simdjson::SUCCESS) {
-    return base::InvalidInput(
-        fmt::format("{}: invalid JSON: {}", source, simdjson::error_message(error)));
-  }
+  RETURN_IF_ERROR(ParseHarnessJson(parser, text, source,
+                                   "the input is empty; expected JMH's -rf json output", &root));
   Ctx ctx(source);
   if (root.type() != element_type::ARRAY) {
     return Expected(ctx, "an array of JMH results (-rf json)", root);

@@ -27,6 +27,7 @@
 
 #include "adapters/adapters.h"
 #include "adapters/bench_text.h"
+#include "adapters/harness_output.h"
 #include "base/strings.h"
 #include "core/artifact.h"
 
@@ -127,15 +128,9 @@ Parsed ParseLibtest(std::string_view text, const std::string& source) {
               [](const core::Metric& a, const core::Metric& c) { return a.name < c.name; });
     results.push_back(std::move(r));
   }
-  if (results.empty()) {
-    return base::InvalidInput(
-        fmt::format("{}: no benchmark results (expected lines like \"test name ... bench: "
-                    "1,234 ns/iter (+/- 56)\" from cargo bench)",
-                    source));
-  }
-  // What the artifact would refuse is refused here, naming the harness output.
-  RETURN_IF_ERROR(core::ValidateBenchmarks(results).WithPrefix(source));
-  return results;
+  return CheckedResults(std::move(results), source,
+                        "expected lines like \"test name ... bench: 1,234 ns/iter (+/- 56)\" "
+                        "from cargo bench");
 }
 
 bool LooksLikeLibtest(std::string_view text) {

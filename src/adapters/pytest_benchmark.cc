@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "adapters/adapters.h"
+#include "adapters/harness_output.h"
 #include "adapters/json_reading.h"
 #include "base/strings.h"
 #include "core/artifact.h"
@@ -34,14 +35,11 @@ using json::Describe;
 using json::Expected;
 using json::FiniteNumber;
 using json::IsNumber;
+using json::Lookup;
 using json::NumberValue;
 
 constexpr std::string_view kExpectedRoot =
     "an object with \"benchmarks\" (pytest-benchmark --benchmark-json output)";
-
-bool Lookup(simdjson::dom::object obj, std::string_view key, element* out) {
-  return obj.at_key(key).get(*out) == simdjson::SUCCESS;
-}
 
 // A finite, non-negative number of seconds.
 Result<double> GetSeconds(const Ctx& ctx, element e) {
@@ -170,27 +168,21 @@ std::optional<std::string> NonFiniteToken(std::string_view text) {
 Parsed ParsePytestBenchmark(std::string_view text, const std::string& source) {
   simdjson::dom::parser parser;
   element root;
-  const auto error = parser.parse(text.data(), text.size(), true).get(root);
-  if (error == simdjson::EMPTY) return InvalidInput(source + ": no benchmark results (empty)");
-  if (error != simdjson::SUCCESS) {
-    if (auto where = NonFiniteToken(text)) return InvalidInput(source + ":" + *where);
-    return InvalidInput(
-        fmt::format("{}: invalid JSON: {}", source, simdjson::error_message(error)));
+  if (base::Status s = ParseHarnessJson(parser, text, source, "empty", &root); !s.ok()) {
+    // Python's json module writes NaN and Infinity: say where, not just "invalid JSON".
+    if (!IsBlank(text)) {
+      if (auto where = NonFiniteToken(text)) return InvalidInput(source + ":" + *where);
+    }
+    return s;
   }
   Ctx ctx(source);
-  if (root.type() != element_type::OBJECT) return Expected(ctx, kExpectedRoot, root);
-  element benchmarks;
-  if (!Lookup(root.get_object().value_unsafe(), "benchmarks", &benchmarks)) {
-    return ctx.Fail(fmt::format("expected {}, got an object without it", kExpectedRoot));
-  }
+  ASSIGN_OR_RETURN(
+      const simdjson::dom::array items,
+      RootMemberArray(ctx, root, "benchmarks", kExpectedRoot, "an array of benchmarks"));
   Ctx::Scope scope(&ctx, "benchmarks");
-  if (benchmarks.type() != element_type::ARRAY) {
-    return Expected(ctx, "an array of benchmarks", benchmarks);
-  }
   std::vector<core::BenchmarkResult> out;
   std::map<std::string, size_t, std::less<>> seen;  // name -> index in /benchmarks
   size_t i = 0;
-  const simdjson::dom::array items = benchmarks.get_array().value_unsafe();
   for (element e : items) {
     Ctx::Scope item(&ctx, i);
     ASSIGN_OR_RETURN(core::BenchmarkResult b, ReadBenchmark(ctx, e));

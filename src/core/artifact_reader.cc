@@ -34,6 +34,7 @@ using Ctx = json::Context;
 using json::Describe;
 using json::Expected;
 using json::IsNumber;
+using json::Lookup;
 using json::NumberValue;
 constexpr std::string_view kMissing = "missing required field";
 
@@ -82,10 +83,6 @@ Result<base::Timestamp> GetTime(const Ctx& ctx, element e) {
   auto t = base::ParseRfc3339(e.get_string().value_unsafe());
   if (!t.ok()) return ctx.Fail(t.status().message());
   return *t;
-}
-
-bool Lookup(simdjson::dom::object obj, std::string_view key, element* out) {
-  return obj.at_key(key).get(*out) == simdjson::SUCCESS;
 }
 
 Result<simdjson::dom::object> GetObject(const Ctx& ctx, element e) {

@@ -204,6 +204,10 @@ base::Status Expected(const Context& ctx, std::string_view what, element got) {
   return ctx.Fail(fmt::format("expected {}, got {}", what, Describe(got)));
 }
 
+bool Lookup(simdjson::dom::object obj, std::string_view key, element* out) {
+  return obj.at_key(key).get(*out) == simdjson::SUCCESS;
+}
+
 bool IsNumber(element e) {
   const element_type t = e.type();
   return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;

@@ -69,6 +69,9 @@ base::Status Expected(const Context& ctx, std::string_view what, element got);
 base::Status SyntaxError(std::string_view json, std::string_view source,
                          simdjson::error_code error);
 
+// The member `key` of `obj` into `*out`; false when there is none.
+bool Lookup(simdjson::dom::object obj, std::string_view key, element* out);
+
 bool IsNumber(element e);
 double NumberValue(element e);  // of an IsNumber element
 // A finite number, or nothing (null, strings such as "NaN", non-numbers, infinities).
