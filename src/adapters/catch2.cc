@@ -56,20 +56,6 @@ size_t LineOf(std::string_view text, ptrdiff_t offset) {
   return line;
 }
 
-std::string LineColumn(std::string_view text, ptrdiff_t offset) {
-  size_t line = 1, column = 1;
-  for (size_t i = 0; i < static_cast<size_t>(std::max<ptrdiff_t>(offset, 0)) && i < text.size();
-       ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return fmt::format("{}:{}", line, column);
-}
-
 // "/Catch/Group/TestCase[@name='vector sum']/BenchmarkResults[@name='copy']/mean": an XPath
 // that finds the element, with names where siblings share a tag.
 std::string ElementPath(pugi::xml_node node) {
@@ -258,8 +244,9 @@ Parsed ParseCatch2(std::string_view text, const std::string& source) {
   if (!parsed) {
     const bool at_end = static_cast<size_t>(parsed.offset) >= text.size();
     return InvalidInput(fmt::format(
-        "{}:{}: invalid XML: {}{}", source, LineColumn(text, parsed.offset), parsed.description(),
-        at_end ? " at the end of the input (is the file truncated?)" : ""));
+        "{}:{}: invalid XML: {}{}", source,
+        base::LineColumn(text, static_cast<size_t>(std::max<ptrdiff_t>(parsed.offset, 0))),
+        parsed.description(), at_end ? " at the end of the input (is the file truncated?)" : ""));
   }
   const Where where(text, source);
   const pugi::xml_node root = doc.document_element();

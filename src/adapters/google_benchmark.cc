@@ -37,6 +37,7 @@ namespace perfledger::adapters {
 namespace {
 
 using base::InvalidInput;
+using base::LineColumn;
 using base::Result;
 using base::Status;
 using json::Describe;
@@ -46,20 +47,6 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 
 // --- Syntax errors ---------------------------------------------------------------------------
-
-// "line:column" (both from 1) of a byte offset.
-std::string LineColumn(std::string_view text, size_t offset) {
-  size_t line = 1, column = 1;
-  for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return fmt::format("{}:{}", line, column);
-}
 
 // A recursive-descent JSON checker used only after simdjson rejected a document: it finds the
 // first offending byte (simdjson says what, not where) and, with `nonfinite` set, accepts the

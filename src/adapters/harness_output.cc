@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "core/artifact.h"
 
 namespace perfledger::adapters {
@@ -42,6 +44,15 @@ base::Result<simdjson::dom::array> RootMemberArray(json::Context& ctx, simdjson:
     return json::Expected(ctx, expected_array, value);
   }
   return value.get_array().value_unsafe();
+}
+
+base::Result<double> GetSeconds(const json::Context& ctx, simdjson::dom::element e) {
+  if (!json::IsNumber(e)) return json::Expected(ctx, "a number of seconds", e);
+  const double v = json::NumberValue(e);
+  if (!std::isfinite(v) || v < 0) {
+    return json::Expected(ctx, "a non-negative number of seconds", e);
+  }
+  return v;
 }
 
 Parsed CheckedResults(std::vector<core::BenchmarkResult> results, const std::string& source,

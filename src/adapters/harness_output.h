@@ -35,6 +35,9 @@ base::Result<simdjson::dom::array> RootMemberArray(json::Context& ctx, simdjson:
                                                    std::string_view expected_root,
                                                    std::string_view expected_array);
 
+// A finite, non-negative number of seconds (hyperfine's and pytest-benchmark's times).
+base::Result<double> GetSeconds(const json::Context& ctx, simdjson::dom::element e);
+
 // The adapter's results, or NoResults(source, none_why) when there are none; what an artifact
 // would refuse is refused here, named by `source`.
 Parsed CheckedResults(std::vector<core::BenchmarkResult> results, const std::string& source,

@@ -39,14 +39,6 @@ using json::NumberValue;
 constexpr std::string_view kExpectedRoot =
     "an object with \"results\" (hyperfine --export-json output)";
 
-// A finite, non-negative number of seconds.
-Result<double> GetSeconds(const Ctx& ctx, element e) {
-  if (!IsNumber(e)) return Expected(ctx, "a number of seconds", e);
-  const double v = NumberValue(e);
-  if (!std::isfinite(v) || v < 0) return Expected(ctx, "a non-negative number of seconds", e);
-  return v;
-}
-
 // "user"/"system": hyperfine's mean over the runs, as a summary of `runs` runs.
 Status ReadMeanTime(Ctx& ctx, simdjson::dom::object obj, std::string_view key,
                     std::string_view metric_name, int64_t runs, core::BenchmarkResult* b) {

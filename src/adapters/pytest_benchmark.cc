@@ -41,14 +41,6 @@ using json::NumberValue;
 constexpr std::string_view kExpectedRoot =
     "an object with \"benchmarks\" (pytest-benchmark --benchmark-json output)";
 
-// A finite, non-negative number of seconds.
-Result<double> GetSeconds(const Ctx& ctx, element e) {
-  if (!IsNumber(e)) return Expected(ctx, "a number of seconds", e);
-  const double v = NumberValue(e);
-  if (!std::isfinite(v) || v < 0) return Expected(ctx, "a non-negative number of seconds", e);
-  return v;
-}
-
 Result<std::string> GetName(Ctx& ctx, simdjson::dom::object obj) {
   element v;
   // "fullname" has been written since pytest-benchmark 3.0; "name" alone is ambiguous across

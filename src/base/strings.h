@@ -47,4 +47,8 @@ std::string ToLower(std::string_view s);
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);
 
+// "line:column" (both from 1) of a byte offset into `text`, for syntax errors; an offset past
+// the end counts to the end.
+std::string LineColumn(std::string_view text, size_t offset);
+
 }  // namespace perfledger::base

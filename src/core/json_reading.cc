@@ -12,26 +12,14 @@
 namespace perfledger::core::json {
 namespace {
 
+using base::LineColumn;
+
 base::Status At(base::Status s, std::string_view source, std::string pointer) {
   base::Location where;
   where.source = std::string(source);
   where.pointer = std::move(pointer);
   where.has_pointer = true;
   return s.WithLocation(std::move(where));
-}
-
-// "line:column" of a byte offset.
-std::string LineColumn(std::string_view json, size_t offset) {
-  size_t line = 1, column = 1;
-  for (size_t i = 0; i < offset && i < json.size(); ++i) {
-    if (json[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return fmt::format("{}:{}", line, column);
 }
 
 // Where simdjson only says "not valid JSON", nlohmann's parser gives the byte offset, which
