@@ -1,58 +1,31 @@
 #include "analysis/series.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
 
 #include "analysis/changepoint.h"
-#include "analysis/stats.h"
+#include "base/strings.h"
 
 namespace perfledger::analysis {
-
-bool GlobMatch(std::string_view pattern, std::string_view name) {
-  return ::fnmatch(std::string(pattern).c_str(), std::string(name).c_str(), 0) == 0;
-}
-
-namespace {
-
-bool Usable(double v) { return std::isfinite(v) && v > 0; }
-
-// The point's median and spread from pooled samples, or from one run's summary.
-void Summarize(const std::vector<double>& samples, SeriesPoint* p) {
-  p->n = static_cast<int64_t>(samples.size());
-  p->median = Median(samples);
-  p->spread = samples.size() >= 2 && p->median > 0 ? RobustSigma(samples) / p->median : 0;
-}
-
-}  // namespace
 
 void SeriesBuilder::Add(const core::Run& run) {
   if (filter_.platform && run.platform != *filter_.platform) return;
   SeriesKey key;
+  key.project = run.project;
   key.platform = run.platform;
   if (run.suite && run.suite->epoch) key.epoch = run.suite->epoch->number;
   key.ci = run.environment.ci.value_or(false);
   for (const core::BenchmarkResult& b : run.benchmarks) {
     if (b.error) continue;
-    if (filter_.benchmark_glob && !GlobMatch(*filter_.benchmark_glob, b.name)) continue;
+    if (filter_.benchmark_glob && !base::GlobMatch(*filter_.benchmark_glob, b.name)) continue;
     for (const core::Metric& m : b.metrics) {
       if (!filter_.metrics.empty() && std::find(filter_.metrics.begin(), filter_.metrics.end(),
                                                 m.name) == filter_.metrics.end()) {
         continue;
       }
-      std::vector<double> values;
-      for (double v : m.samples) {
-        if (Usable(v)) values.push_back(v);
-      }
-      std::optional<double> summary_value;
-      if (m.samples.empty() && m.summary) {
-        double v = m.summary->median.value_or(m.summary->mean);
-        if (Usable(v)) summary_value = v;
-      }
-      if (values.empty() && !summary_value) continue;
+      if (!core::GivesPoint(m)) continue;
       key.benchmark = b.name;
       key.metric = m.name;
       Pending& pending = series_[key];
@@ -76,25 +49,22 @@ void SeriesBuilder::Add(const core::Run& run) {
         p.reason = run.reason;
         p.fingerprint = run.environment.fingerprint;
         s.points.push_back(std::move(p));
-        pending.samples.emplace_back();
-      } else {
-        s.points[it->second].runs++;
+        pending.metrics.emplace_back();
       }
       SeriesPoint& p = s.points[it->second];
-      std::vector<double>& pooled = pending.samples[it->second];
-      if (summary_value) {
-        // A summary cannot be pooled with samples: the point keeps the first run's summary.
-        if (pooled.empty() && p.n == 0) {
-          p.median = *summary_value;
-          p.n = m.summary->n;
-          p.spread =
-              m.summary->stddev && *summary_value > 0 ? *m.summary->stddev / *summary_value : 0;
-        }
-        continue;
-      }
-      if (pooled.empty() && p.n > 0) continue;  // the first run gave a summary
-      pooled.insert(pooled.end(), values.begin(), values.end());
-      Summarize(pooled, &p);
+      std::vector<core::Metric>& metrics = pending.metrics[it->second];
+      metrics.push_back(m);
+      std::vector<const core::Metric*> pointers;
+      for (const core::Metric& x : metrics) pointers.push_back(&x);
+      const core::PointSummary summary = core::PoolPoint(pointers);
+      p.median = summary.median;
+      p.spread = summary.spread;
+      p.min = summary.min;
+      p.max = summary.max;
+      p.n = summary.n;
+      p.runs = summary.runs;
+      if (p.runs > 1) p.pooled_run_ids.push_back(run.run_id);
+      if (p.runs == 2) p.pooled_run_ids.insert(p.pooled_run_ids.begin(), p.run_id);
     }
   }
 }

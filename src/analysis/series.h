@@ -16,38 +16,17 @@
 #include <vector>
 
 #include "analysis/compare.h"
+#include "base/strings.h"
 #include "base/time.h"
 #include "core/run.h"
+#include "core/series.h"
 
 namespace perfledger::analysis {
 
-struct SeriesKey {
-  std::string platform, benchmark, metric;
-  std::optional<int64_t> epoch;  // the suite epoch number; null for runs without one
-  bool ci = false;               // the environment class
-  auto operator<=>(const SeriesKey&) const = default;
-};
-
-struct SeriesPoint {
-  std::string run_id, sha;
-  std::optional<std::string> range_from;  // the run's commit range (range_from, sha]
-  int64_t range_count = 1;
-  std::optional<base::Timestamp> commit_time;
-  std::optional<std::string> subject;
-  core::Reason reason = core::Reason::kPush;
-  double median = 0;        // of the samples; a summary's median, else its mean
-  double spread = 0;        // relative: 1.4826 * MAD / median of the samples; 0 when unknown
-  int64_t n = 0;            // samples (a summary's n)
-  std::string fingerprint;  // the environment fingerprint
-  int runs = 1;             // runs of this commit pooled into the point
-};
-
-struct Series {
-  SeriesKey key;
-  std::string unit;
-  core::Direction direction = core::Direction::kLower;
-  std::vector<SeriesPoint> points;  // oldest first, one per commit
-};
+// The series vocabulary is core's (core/series.h): the store keeps series, analysis reads them.
+using SeriesKey = core::SeriesKey;
+using SeriesPoint = core::SeriesPoint;
+using Series = core::Series;
 
 struct SeriesFilter {
   std::optional<std::string> platform;
@@ -56,11 +35,12 @@ struct SeriesFilter {
 };
 
 // True when `name` matches the shell glob `pattern` (*, ?, [...]).
-bool GlobMatch(std::string_view pattern, std::string_view name);
+using base::GlobMatch;
 
 // Collects runs, given in store order (commit time, then run_id: Store::ForEachRun), into
-// series. Several runs of one commit in one series are pooled into one point (their samples
-// together). Failed benchmarks and metrics with no positive finite value give no point.
+// series, as the store's series layer keeps them (the reference its tests compare with).
+// Several runs of one commit in one series are pooled into one point (core::PoolPoint).
+// Failed benchmarks and metrics with no positive finite value give no point.
 class SeriesBuilder {
  public:
   explicit SeriesBuilder(SeriesFilter filter = {}) : filter_(std::move(filter)) {}
@@ -71,7 +51,7 @@ class SeriesBuilder {
  private:
   struct Pending {
     Series series;
-    std::vector<std::vector<double>> samples;  // per point, for pooling
+    std::vector<std::vector<core::Metric>> metrics;  // per point, its runs' in store order
     std::unordered_map<std::string, size_t> index_of_sha;
   };
   SeriesFilter filter_;

@@ -10,6 +10,8 @@
 #include <tuple>
 #include <utility>
 
+#include "core/series.h"
+
 namespace perfledger::analysis {
 namespace {
 
@@ -22,15 +24,8 @@ constexpr size_t kExactMaxPerSide = 50;
 // Saturates an overflow to the largest finite double (never given NaN).
 double Finite(double v) { return std::clamp(v, -kMaxDouble, kMaxDouble); }
 
-// The median of `v`, reordering it. Empty: 0.
-double MedianInPlace(std::vector<double>& v) {
-  if (v.empty()) return 0;
-  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  if (v.size() % 2 == 1) return *mid;
-  // std::midpoint cannot overflow.
-  return std::midpoint(*std::max_element(v.begin(), mid), *mid);
-}
+// The median of `v`, reordering it (one definition with the points the store keeps).
+using core::MedianInPlace;
 
 // C(n1 + n2, n1) as a double (long double steps: exact below 2^64, then within an ulp or so).
 double Choose(int64_t n1, int64_t n2) {
@@ -194,7 +189,7 @@ double Mad(std::span<const double> values) {
   return MedianInPlace(v);
 }
 
-double RobustSigma(std::span<const double> values) { return Finite(1.4826 * Mad(values)); }
+double RobustSigma(std::span<const double> values) { return core::RobustSigmaOf(values); }
 
 Description Describe(std::span<const double> values) {
   Description d;

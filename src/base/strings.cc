@@ -1,6 +1,7 @@
 #include "base/strings.h"
 
 #include <fmt/format.h>
+#include <fnmatch.h>
 
 #include <cmath>
 #include <iterator>
@@ -140,6 +141,10 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
     out += parts[i];
   }
   return out;
+}
+
+bool GlobMatch(std::string_view pattern, std::string_view name) {
+  return ::fnmatch(std::string(pattern).c_str(), std::string(name).c_str(), 0) == 0;
 }
 
 std::string ToLower(std::string_view s) {

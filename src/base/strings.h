@@ -44,6 +44,9 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 // ASCII lower case.
 std::string ToLower(std::string_view s);
 
+// True when `name` matches the shell glob `pattern` (*, ?, [...]; fnmatch without flags).
+bool GlobMatch(std::string_view pattern, std::string_view name);
+
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);
 

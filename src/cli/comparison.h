@@ -28,7 +28,6 @@ base::Result<ComparedRun> LoadComparedRun(const std::string& what, const std::st
 
 using service::LoadNoiseHistory;
 using service::NoiseHistory;
-using service::NoiseHistoryBuilder;
 
 // --metric, --threshold, --alpha, --format, --allow-cross-environment, --no-history.
 struct ComparisonFlags {

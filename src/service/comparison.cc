@@ -6,6 +6,7 @@
 #include <cctype>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "analysis/parameters.h"
 #include "base/strings.h"
@@ -87,44 +88,41 @@ base::Result<core::Run> FindRunOfCommit(store::Store& store, const std::string& 
   return std::move(*loaded);
 }
 
-NoiseHistoryBuilder::NoiseHistoryBuilder(const core::Run& head)
-    : head_(head), series_(analysis::SeriesFilter{head.platform, std::nullopt, {}}) {}
-
-void NoiseHistoryBuilder::Add(const core::Run& run) {
-  if (run.run_id == head_.run_id || run.platform != head_.platform) return;
-  if (!head_.project.empty() && run.project != head_.project) return;
-  series_.Add(run);
-  if (EpochOf(run) == EpochOf(head_) &&
-      run.environment.ci.value_or(false) == head_.environment.ci.value_or(false)) {
-    ++runs_;
-  }
-}
-
-NoiseHistory NoiseHistoryBuilder::Finish(const std::string& db) {
+base::Result<NoiseHistory> LoadNoiseHistory(const core::Run& head, store::Store& store,
+                                            const std::string& db) {
+  const std::optional<int64_t> epoch = EpochOf(head);
+  const bool ci = head.environment.ci.value_or(false);
+  store::SeriesQuery query;
+  query.platform = head.platform;
+  if (!head.project.empty()) query.project = head.project;
+  std::vector<analysis::Series> series;
+  std::set<std::string> runs;
+  RETURN_IF_ERROR(store.ForEachSeries(query, [&](analysis::Series&& s) {
+    if (s.key.epoch != epoch || s.key.ci != ci) return base::Status::Ok();
+    // Head's own run never counts, even when it is stored (a point it was pooled into goes).
+    std::erase_if(s.points, [&](const analysis::SeriesPoint& p) {
+      return p.run_id == head.run_id || std::find(p.pooled_run_ids.begin(), p.pooled_run_ids.end(),
+                                                  head.run_id) != p.pooled_run_ids.end();
+    });
+    for (const analysis::SeriesPoint& p : s.points) {
+      if (p.pooled_run_ids.empty()) {
+        runs.insert(p.run_id);
+      } else {
+        runs.insert(p.pooled_run_ids.begin(), p.pooled_run_ids.end());
+      }
+    }
+    series.push_back(std::move(s));
+    return base::Status::Ok();
+  }));
   NoiseHistory out;
-  const std::optional<int64_t> epoch = EpochOf(head_);
-  const bool ci = head_.environment.ci.value_or(false);
-  out.noise = analysis::HistoryNoiseOf(series_.Finish(), head_.platform, epoch, ci);
-  out.runs = runs_;
+  out.noise = analysis::HistoryNoiseOf(series, head.platform, epoch, ci);
+  out.runs = static_cast<int>(runs.size());
   out.description = fmt::format(
       "{} stored run{} of {} ({}{}) in {}; {} series with enough of them for a run-to-run noise",
-      runs_, runs_ == 1 ? "" : "s", head_.platform,
+      out.runs, out.runs == 1 ? "" : "s", head.platform,
       epoch ? fmt::format("epoch {}, ", *epoch) : std::string(), ci ? "CI" : "local", db,
       out.noise.size());
   return out;
-}
-
-base::Result<NoiseHistory> LoadNoiseHistory(const core::Run& head, store::Store& store,
-                                            const std::string& db) {
-  NoiseHistoryBuilder builder(head);
-  store::RunFilter filter;
-  filter.platform = head.platform;
-  if (!head.project.empty()) filter.project = head.project;
-  RETURN_IF_ERROR(store.ForEachRun(filter, [&](const core::Run& r) {
-    builder.Add(r);
-    return base::Status::Ok();
-  }));
-  return builder.Finish(db);
 }
 
 base::Result<ComparedRun> RunOfCommit(store::Store& store, const std::string& what,
@@ -220,11 +218,9 @@ base::Result<Baseline> BaselineOf(store::Store& store, const core::Run& head,
                                   const BaselineRequest& request) {
   // The newest comparable run of every commit, and the history of head's series.
   std::map<std::string, core::Run> runs;
-  NoiseHistoryBuilder history(head);
   store::RunFilter filter;
   filter.platform = head.platform;
   RETURN_IF_ERROR(store.ForEachRun(filter, [&](const core::Run& r) {
-    if (request.history) history.Add(r);
     if (!Comparable(r, head)) return base::Status::Ok();
     auto it = runs.find(r.commit.sha);
     if (it == runs.end() || it->second.started_at.unix_nanos < r.started_at.unix_nanos) {
@@ -244,7 +240,7 @@ base::Result<Baseline> BaselineOf(store::Store& store, const core::Run& head,
               fmt::format("commit {} in {}", choice->sha.substr(0, 12), request.where)};
   out.reason = choice->reason;
   if (request.history) {
-    out.history = history.Finish(request.where);
+    ASSIGN_OR_RETURN(out.history, LoadNoiseHistory(head, store, request.where));
   } else {
     out.history.description = "not used (--no-history)";
   }

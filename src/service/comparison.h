@@ -24,27 +24,14 @@ base::Result<core::Run> FindRunOfCommit(store::Store& store, const std::string& 
                                         const std::string& sha_prefix, const std::string& platform,
                                         const std::string& where);
 
-// The run-to-run noise of head's series, learned from the stored runs of head's project,
-// platform, suite epoch and environment class (analysis::HistoryNoiseOf over the series of
-// those runs). Head's own run never counts, even when it is stored; the base run may.
+// The run-to-run noise of head's series, learned from the stored series of head's project,
+// platform, suite epoch and environment class (analysis::HistoryNoiseOf). Head's own run never
+// counts, even when it is stored (a point it is pooled into is left out); the base run may.
 struct NoiseHistory {
   analysis::NoiseByMetric noise;  // the series with enough history (at least 5 runs)
-  int runs = 0;                   // the stored runs it was learned from
+  int runs = 0;                   // the stored runs it was learned from (with a point in them)
   // For people: "12 stored runs of linux (epoch 2, CI) in perf.db", or why there is none.
   std::string description;
-};
-
-// Feed it every stored run of head's platform (Store::ForEachRun order), then Finish.
-class NoiseHistoryBuilder {
- public:
-  explicit NoiseHistoryBuilder(const core::Run& head);
-  void Add(const core::Run& run);
-  NoiseHistory Finish(const std::string& db);
-
- private:
-  const core::Run& head_;
-  analysis::SeriesBuilder series_;
-  int runs_ = 0;
 };
 
 // The history of head's series in `store` (`db` names it in the description).

@@ -38,10 +38,9 @@ base::Result<std::unordered_map<std::string, int64_t>> BranchPositions(
   return out;
 }
 
-store::AlertRecord AlertOf(const analysis::DetectedChange& c, const std::string& project,
-                           base::Timestamp now) {
+store::AlertRecord AlertOf(const analysis::DetectedChange& c, base::Timestamp now) {
   store::AlertRecord a;
-  a.project = project;
+  a.project = c.key.project;
   a.platform = c.key.platform;
   a.benchmark = c.key.benchmark;
   a.metric = c.key.metric;
@@ -63,38 +62,14 @@ store::AlertRecord AlertOf(const analysis::DetectedChange& c, const std::string&
 }  // namespace
 
 base::Result<DetectReport> DetectInStore(store::Store& store, const DetectRequest& request) {
-  // A series belongs to one project: without --project, each project's runs are analysed
-  // (and their alerts recorded) on their own, so two projects' benchmarks of the same name
-  // never share a series and every alert names its project.
-  if (!request.runs.project) {
-    ASSIGN_OR_RETURN(std::vector<store::RunSummary> runs, store.ListRuns(request.runs));
-    std::set<std::string> names;
-    for (const auto& r : runs) names.insert(r.project);
-    if (names.size() > 1) {
-      DetectReport all;
-      for (const std::string& name : names) {
-        DetectRequest one = request;
-        one.runs.project = name;
-        ASSIGN_OR_RETURN(DetectReport part, DetectInStore(store, one));
-        all.series += part.series;
-        for (auto& k : part.skipped) all.skipped.push_back(std::move(k));
-        for (auto& c : part.changes) all.changes.push_back(std::move(c));
-        for (auto& r : part.recorded) all.recorded.push_back(std::move(r));
-        for (int64_t id : part.alert_ids) all.alert_ids.push_back(id);
-      }
-      return all;
-    }
-  }
-  analysis::SeriesFilter filter = request.series;
-  if (request.runs.platform) filter.platform = request.runs.platform;
-  analysis::SeriesBuilder builder(filter);
-  std::set<std::string> projects;
-  RETURN_IF_ERROR(store.ForEachRun(request.runs, [&](const core::Run& run) {
-    projects.insert(run.project);
-    builder.Add(run);
-    return base::Status::Ok();
-  }));
-  const std::vector<analysis::Series> all = builder.Finish();
+  // A series belongs to one project (its key says which), so two projects' benchmarks of the
+  // same name never share a series and every alert names its project.
+  store::SeriesQuery query;
+  query.project = request.runs.project;
+  query.platform = request.runs.platform ? request.runs.platform : request.series.platform;
+  query.benchmark_glob = request.series.benchmark_glob;
+  query.metrics = request.series.metrics;
+  ASSIGN_OR_RETURN(const std::vector<analysis::Series> all, store.ReadSeries(query));
 
   DetectReport report;
   std::vector<const analysis::Series*> series_of_change;
@@ -125,9 +100,6 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
   }
   if (!request.record || report.changes.empty()) return report;
 
-  const std::string project = projects.size() == 1   ? *projects.begin()
-                              : request.runs.project ? *request.runs.project
-                                                     : std::string();
   // Matched against the stored alerts inside the store's write transaction: two detections
   // at once (parallel CI jobs) would otherwise both find no alert and both insert one.
   std::vector<size_t> insert_of_change;
@@ -143,6 +115,7 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
     for (size_t i = 0; i < report.changes.size(); ++i) {
       const analysis::DetectedChange& c = report.changes[i];
       const analysis::Series& s = *series_of_change[i];
+      const std::string& project = s.key.project;
       std::vector<analysis::KnownAlert> known;
       for (const store::AlertRecord& a : kept) {
         // An alert recorded without its project (before detection went per project) still
@@ -158,13 +131,13 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
         case analysis::AlertMatch::Action::kNew:
           report.recorded[i] = "new";
           insert_of_change[i] = inserts->size();
-          inserts->push_back(AlertOf(c, project, request.now));
+          inserts->push_back(AlertOf(c, request.now));
           break;
         case analysis::AlertMatch::Action::kNarrow:
           report.alert_ids[i] = m.alert_id;
           if (!narrowed_ids.insert(m.alert_id).second) break;  // narrowed once per call
           report.recorded[i] = "narrowed";
-          narrowed->push_back(AlertOf(c, project, request.now));
+          narrowed->push_back(AlertOf(c, request.now));
           narrowed->back().id = m.alert_id;
           break;
         case analysis::AlertMatch::Action::kExisting:
@@ -240,13 +213,14 @@ std::vector<AlertGroup> GroupAlerts(const std::vector<store::AlertRecord>& alert
 
 base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,
                                                          const IndexRequest& request) {
-  analysis::SeriesFilter filter;
-  filter.platform = request.runs.platform;
-  filter.metrics = request.metrics;
-  analysis::SeriesBuilder builder(filter);
-  RETURN_IF_ERROR(store.ForEachRun(request.runs, [&](const core::Run& run) {
+  store::SeriesQuery query;
+  query.project = request.runs.project;
+  query.platform = request.runs.platform;
+  query.metrics = request.metrics;
+  std::vector<analysis::Series> series;
+  RETURN_IF_ERROR(store.ForEachSeries(query, [&](analysis::Series&& s) {
     if (request.cancelled && request.cancelled()) return base::Internal("cancelled");
-    builder.Add(run);
+    series.push_back(std::move(s));
     return base::Status::Ok();
   }));
   analysis::EpochBases bases;
@@ -254,7 +228,7 @@ base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,
   for (const store::EpochInfo& e : epochs) {
     if (e.first_complete_sha) bases[{e.platform, e.number}] = *e.first_complete_sha;
   }
-  return analysis::ComputeIndex(builder.Finish(), bases);
+  return analysis::ComputeIndex(series, bases);
 }
 
 }  // namespace perfledger::service

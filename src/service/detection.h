@@ -64,7 +64,7 @@ std::vector<AlertGroup> GroupAlerts(const std::vector<store::AlertRecord>& alert
 struct IndexRequest {
   store::RunFilter runs;
   std::vector<std::string> metrics;
-  // Polled per run; when it returns true, IndexOf stops with kInternal "cancelled".
+  // Polled per series; when it returns true, IndexOf stops with kInternal "cancelled".
   std::function<bool()> cancelled;
 };
 

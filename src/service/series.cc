@@ -37,30 +37,25 @@ std::string ChooseMetric(const SeriesRequest& request, const std::vector<analysi
 }  // namespace
 
 base::Result<SeriesView> SeriesOf(store::Store& store, const SeriesRequest& request) {
-  store::RunFilter filter;
-  filter.project = request.project;
-  filter.platform = request.platform;
-  filter.benchmark = request.benchmark;
-  analysis::SeriesFilter sf;
-  sf.platform = request.platform;
-  if (request.metric) sf.metrics.push_back(*request.metric);
-  analysis::SeriesBuilder builder(sf);
-  int64_t runs = 0;
-  RETURN_IF_ERROR(store.ForEachRun(filter, [&](const core::Run& r) {
-    ++runs;
-    builder.Add(r);
-    return base::Status::Ok();
-  }));
-  if (runs == 0) {
+  store::SeriesQuery query;
+  query.project = request.project;
+  query.platform = request.platform;
+  query.benchmark = request.benchmark;
+  query.with_points = false;
+  ASSIGN_OR_RETURN(std::vector<analysis::Series> heads, store.ReadSeries(query));
+  if (heads.empty()) {
     return base::NotFound(fmt::format("no run measured a benchmark named '{}'{}", request.benchmark,
                                       request.platform ? " on " + *request.platform : ""));
   }
-  std::vector<analysis::Series> all = builder.Finish();
   ASSIGN_OR_RETURN(std::vector<store::AlertRecord> alerts, store.ListAlerts({}));
+  const std::string metric = ChooseMetric(request, heads, alerts);
+  query.metrics = {metric};
+  query.with_points = true;
+  ASSIGN_OR_RETURN(std::vector<analysis::Series> all, store.ReadSeries(query));
 
   SeriesView view;
   view.benchmark = request.benchmark;
-  view.metric = ChooseMetric(request, all, alerts);
+  view.metric = metric;
   bool found = false;
   for (auto& x : all) {
     if (x.key.metric != view.metric) continue;

@@ -83,6 +83,7 @@ Result<IngestStats> Store::Ingest(std::span<const core::Run> runs, size_t* confl
         }
         return declared;
       }
+      RETURN_IF_ERROR(AddToSeries(tx, run));
       ++stats.ingested;
       stats.samples += run.sample_count();
     }

@@ -110,7 +110,7 @@ Status SqliteConnection::StepDone(Stmt* stmt, std::string_view doing) {
   return Status::Ok();
 }
 
-Status SqliteConnection::OpenFile() {
+Status SqliteConnection::OpenFile(const std::function<Status(int)>& after_migration) {
   struct stat st;
   const bool exists = ::stat(path_.c_str(), &st) == 0;
   if (!exists && !options_.create_if_missing) {
@@ -134,7 +134,7 @@ Status SqliteConnection::OpenFile() {
   RETURN_IF_ERROR(CheckOwnFile());
   RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL", "switch the store to WAL mode"));
   RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", "configure the store"));
-  return Migrate();
+  return Migrate(after_migration);
 }
 
 Status SqliteConnection::CheckOwnFile() {
@@ -161,7 +161,7 @@ Status SqliteConnection::CheckOwnFile() {
   return Status::Ok();
 }
 
-Status SqliteConnection::Migrate() {
+Status SqliteConnection::Migrate(const std::function<Status(int)>& after_migration) {
   auto migrations = SqliteMigrations();
   const int latest = migrations.empty() ? 0 : migrations.back().version;
   // Up to date (the common case): no write lock, so readers never wait for a collector.
@@ -199,6 +199,7 @@ Status SqliteConnection::Migrate() {
   for (const Migration& m : migrations) {
     if (m.version <= current) continue;
     Status s = Exec(m.sql, fmt::format("apply store migration {}", m.version));
+    if (s.ok() && after_migration) s = after_migration(m.version);
     if (!s.ok()) return fail(s);
     s = Exec(fmt::format("PRAGMA user_version = {}; PRAGMA application_id = {}", m.version,
                          kSqliteApplicationId),

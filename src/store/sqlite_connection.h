@@ -101,8 +101,11 @@ class SqliteConnection {
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
-  // Opens (creating as allowed) and migrates the file.
-  base::Status OpenFile();
+  // Opens (creating as allowed) and migrates the file. `after_migration` runs inside the
+  // migration's transaction after each migration's SQL (its version given): a migration that
+  // derives data from stored rows in C++ does it there, so it commits with the schema or not
+  // at all.
+  base::Status OpenFile(const std::function<base::Status(int version)>& after_migration = {});
   // Maps an SQLite result code to a Status for users.
   base::Status Error(int rc, std::string_view doing) const;
   // Runs one or more statements that return no rows, retrying while the store is busy.
@@ -129,7 +132,7 @@ class SqliteConnection {
   int schema_version_ = 0;
 
  private:
-  base::Status Migrate();
+  base::Status Migrate(const std::function<base::Status(int version)>& after_migration);
   // Refuses a file that holds tables but not perfledger's application id.
   base::Status CheckOwnFile();
 

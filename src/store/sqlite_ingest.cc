@@ -58,7 +58,15 @@ Status SqliteStore::InIngestTransaction(const std::function<Status(IngestTransac
   project_ids_.clear();
   benchmark_ids_.clear();
   metric_ids_.clear();
-  return InTransaction(/*write=*/true, [&] { return body(*this); });
+  new_series_ids_.clear();
+  touched_series_.clear();
+  Status s = InTransaction(/*write=*/true, [&] {
+    RETURN_IF_ERROR(body(*this));
+    return FlushTouchedSeries();
+  });
+  if (s.ok()) series_ids_.merge(new_series_ids_);
+  new_series_ids_.clear();
+  return s;
 }
 
 Result<std::optional<std::string>> SqliteStore::StoredContentHash(const std::string& run_id) {
@@ -154,6 +162,7 @@ Status SqliteStore::InsertRun(const core::Run& run, const std::string& hash) {
   ins->Bind(21, Now().unix_nanos);
   RETURN_IF_ERROR(StepDone(ins, "store a run"));
   const int64_t row = sqlite3_last_insert_rowid(db_);
+  current_run_row_ = row;
 
   ASSIGN_OR_RETURN(Stmt * meas,
                    Prepared("INSERT INTO measurements(run, benchmark, metric, unit, "

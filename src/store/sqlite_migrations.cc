@@ -228,9 +228,49 @@ ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'write'
   CHECK (scope IN ('read', 'write'));
 )sql";
 
+// The series layer (DESIGN.md "Series layer and scale"; store/series_ingest.cc): one row per
+// series (project x benchmark x metric x platform x epoch x environment class) and one per
+// series and commit, written at ingest in the same transaction as the runs. A point sits at
+// its first run (store order: `t` is COALESCE(commit_time, started_at) of that run, `run` its
+// row); `pooled` lists every run's run_id, comma-separated in store order, when several runs of
+// the commit are pooled into it. `last_run` is the newest run (row id) that wrote a point of
+// the series: what changed since a mark (Store::ChangeMark) is read from it. The migration
+// builds both tables from the stored runs (SqliteStore::BuildSeries) in the same transaction.
+constexpr std::string_view kMigration7 = R"sql(
+CREATE TABLE series (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  benchmark_id INTEGER NOT NULL REFERENCES benchmarks(id),
+  metric_id INTEGER NOT NULL REFERENCES metrics(id),
+  platform TEXT NOT NULL,
+  -- The suite epoch number; NULL for runs without one.
+  epoch INTEGER,
+  ci INTEGER NOT NULL,
+  unit TEXT NOT NULL,
+  higher_is_better INTEGER NOT NULL,
+  last_run INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX series_by_key
+  ON series(project_id, benchmark_id, metric_id, platform, ifnull(epoch, -1), ci);
+
+CREATE TABLE points (
+  series INTEGER NOT NULL REFERENCES series(id),
+  t INTEGER NOT NULL,
+  run INTEGER NOT NULL REFERENCES runs(id),
+  median REAL NOT NULL,
+  spread REAL NOT NULL,
+  min REAL NOT NULL,
+  max REAL NOT NULL,
+  n INTEGER NOT NULL,
+  runs INTEGER NOT NULL,
+  pooled TEXT,
+  PRIMARY KEY (series, t, run)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kMigration1}, {2, kMigration2}, {3, kMigration3},
-    {4, kMigration4}, {5, kMigration5}, {6, kMigration6},
+    {1, kMigration1}, {2, kMigration2}, {3, kMigration3}, {4, kMigration4},
+    {5, kMigration5}, {6, kMigration6}, {7, kMigration7},
 };
 
 }  // namespace

@@ -39,6 +39,37 @@ core::Reason ReasonOrPush(const std::string& name) {
 
 }  // namespace
 
+// The columns ReadMetric reads, from the first: metric name, unit, direction, samples, summary.
+const std::string_view kMetricColumns =
+    "mt.name, m.unit, m.higher_is_better, m.samples, m.n, m.mean, m.stddev, m.median, m.min, "
+    "m.max, m.lower, m.upper";
+
+// One row of measurements (kMetricColumns from column `c` on) as a Metric.
+Result<core::Metric> ReadMetric(const Stmt& q, int c, const std::string& path) {
+  core::Metric m;
+  m.name = q.Text(c);
+  m.unit = q.Text(c + 1);
+  m.direction = q.Int(c + 2) != 0 ? core::Direction::kHigher : core::Direction::kLower;
+  if (!q.IsNull(c + 3)) {
+    auto samples = DecodeSamples(q.Blob(c + 3));
+    if (!samples.ok()) return samples.status().WithPrefix(path);
+    m.samples = std::move(*samples);
+  }
+  if (!q.IsNull(c + 4)) {
+    core::Summary s;
+    s.n = q.Int(c + 4);
+    s.mean = q.Double(c + 5);
+    s.stddev = q.OptDouble(c + 6);
+    s.median = q.OptDouble(c + 7);
+    s.min = q.OptDouble(c + 8);
+    s.max = q.OptDouble(c + 9);
+    s.lower = q.OptDouble(c + 10);
+    s.upper = q.OptDouble(c + 11);
+    if (m.samples.empty()) m.summary = s;
+  }
+  return m;
+}
+
 Result<std::optional<core::SuiteRef>> SqliteStore::SuiteOf(const Stmt& q, int name_col,
                                                            int revision_col, int json_col,
                                                            const std::string& run_id) const {
@@ -82,45 +113,17 @@ Result<std::vector<RunSummary>> SqliteStore::ListRuns(const RunFilter& filter) {
   return out;
 }
 
-namespace {
-
-// The columns ReadMetric reads, from the first: metric name, unit, direction, samples, summary.
-constexpr std::string_view kMetricColumns =
-    "mt.name, m.unit, m.higher_is_better, m.samples, m.n, m.mean, m.stddev, m.median, m.min, "
-    "m.max, m.lower, m.upper";
-
-// One row of measurements (kMetricColumns from column `c` on) as a Metric.
-Result<core::Metric> ReadMetric(const Stmt& q, int c, const std::string& path) {
-  core::Metric m;
-  m.name = q.Text(c);
-  m.unit = q.Text(c + 1);
-  m.direction = q.Int(c + 2) != 0 ? core::Direction::kHigher : core::Direction::kLower;
-  if (!q.IsNull(c + 3)) {
-    auto samples = DecodeSamples(q.Blob(c + 3));
-    if (!samples.ok()) return samples.status().WithPrefix(path);
-    m.samples = std::move(*samples);
-  }
-  if (!q.IsNull(c + 4)) {
-    core::Summary s;
-    s.n = q.Int(c + 4);
-    s.mean = q.Double(c + 5);
-    s.stddev = q.OptDouble(c + 6);
-    s.median = q.OptDouble(c + 7);
-    s.min = q.OptDouble(c + 8);
-    s.max = q.OptDouble(c + 9);
-    s.lower = q.OptDouble(c + 10);
-    s.upper = q.OptDouble(c + 11);
-    if (m.samples.empty()) m.summary = s;
-  }
-  return m;
-}
-
-}  // namespace
-
 Status SqliteStore::ForEachRun(const RunFilter& filter,
                                const std::function<Status(const core::Run&)>& fn) {
   // One read transaction, so every run comes from the same snapshot.
   RETURN_IF_ERROR(Begin(/*write=*/false));
+  Status s = ForEachRunIn(filter, fn);
+  Rollback();  // a read transaction: nothing to keep
+  return s;
+}
+
+Status SqliteStore::ForEachRunIn(const RunFilter& filter,
+                                 const std::function<Status(const core::Run&)>& fn) {
   std::unordered_map<int64_t, core::Environment> environments;
   auto body = [&]() -> Status {
     // With a benchmark filter, that benchmark's rows of every run are read first, through the
@@ -244,9 +247,7 @@ Status SqliteStore::ForEachRun(const RunFilter& filter,
     q->Reset();
     return Status::Ok();
   };
-  Status s = body();
-  Rollback();  // a read transaction: nothing to keep
-  return s;
+  return body();
 }
 
 Result<std::vector<std::string>> SqliteStore::Platforms() {

@@ -10,7 +10,9 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -30,12 +32,20 @@ base::Result<core::SuiteRef> StoredSuite(
     const std::string& name, int64_t revision, const std::optional<std::string>& definitions,
     const std::optional<std::pair<int64_t, std::string>>& epoch);
 
+// The measurements columns ReadMetric reads, from the first: metric name, unit, direction,
+// samples, summary (`m` is measurements, `mt` metrics).
+extern const std::string_view kMetricColumns;
+
+// One row of measurements (kMetricColumns from column `c` on) as a Metric.
+base::Result<core::Metric> ReadMetric(const Stmt& q, int c, const std::string& path);
+
 class SqliteStore final : public Store, private IngestTransaction, private SqliteConnection {
  public:
   SqliteStore(std::string path, OpenOptions options)
       : SqliteConnection(std::move(path), std::move(options)) {}
 
-  base::Status Open() { return OpenFile(); }
+  // Opens the file; a migration to the series layer builds it from the stored runs.
+  base::Status Open();
 
   base::Result<std::vector<RunSummary>> ListRuns(const RunFilter& filter) override;
   base::Status ForEachRun(const RunFilter& filter,
@@ -58,6 +68,9 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   base::Result<std::vector<BenchmarkInfo>> ListBenchmarks(const RunFilter& filter,
                                                           int64_t runs_after) override;
   base::Result<int64_t> RunCount() override;
+  base::Status ForEachSeries(const SeriesQuery& query,
+                             const std::function<base::Status(core::Series&&)>& fn) override;
+  base::Result<int64_t> ChangeMark() override;
   std::string Describe() const override;
 
  protected:
@@ -82,6 +95,28 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
                                                          const std::string& suite,
                                                          int64_t number) override;
   base::Status DeclareEpoch(const core::Run& run) override;
+  // The series layer's primitives (sqlite_series.cc).
+  base::Result<SeriesSlot> SeriesFor(const core::SeriesKey& key, const std::string& unit,
+                                     core::Direction direction) override;
+  base::Result<std::vector<RunOrder>> RunsOfCommit(const std::string& project,
+                                                   const std::string& platform,
+                                                   const std::string& sha) override;
+  base::Result<std::optional<core::Metric>> StoredMetric(const std::string& run_id,
+                                                         const std::string& benchmark,
+                                                         const std::string& metric) override;
+  base::Result<std::optional<std::vector<std::string>>> PointRuns(int64_t series,
+                                                                  const RunOrder& first) override;
+  base::Status WritePoint(int64_t series, const std::optional<RunOrder>& replaces,
+                          std::span<const RunOrder> runs, const core::PointSummary& point) override;
+  // The row id of a stored run.
+  base::Result<int64_t> RunRow(const std::string& run_id);
+  // Writes the newest run of each series that received a point in this transaction.
+  base::Status FlushTouchedSeries();
+  // Migration 7: the series layer from every stored run, in store order, with progress.
+  base::Status BuildSeries();
+  // ForEachRun inside the caller's transaction.
+  base::Status ForEachRunIn(const RunFilter& filter,
+                            const std::function<base::Status(const core::Run&)>& fn);
   // The row id of a project, created when missing; cached for one ingest transaction.
   base::Result<int64_t> ProjectId(const std::string& name);
 
@@ -96,6 +131,15 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   std::map<std::string, int64_t> project_ids_;
   std::map<std::pair<int64_t, std::string>, int64_t> benchmark_ids_;
   std::map<std::string, int64_t> metric_ids_;
+  // The run whose points are being written (InsertRun, or BuildSeries' current run).
+  int64_t current_run_row_ = 0;
+  // Series ids: those committed (ids never change once committed: series are never deleted),
+  // and those created in the current ingest transaction (kept once it commits).
+  std::map<core::SeriesKey, SeriesSlot> series_ids_, new_series_ids_;
+  // Series that received a point in the current ingest transaction -> the newest run's row.
+  std::map<int64_t, int64_t> touched_series_;
+  // Environment row id -> fingerprint, for reading points (environments are never changed).
+  std::unordered_map<int64_t, std::string> fingerprints_;
 };
 
 }  // namespace perfledger::store

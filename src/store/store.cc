@@ -80,4 +80,13 @@ Result<int64_t> Store::CreateToken(const TokenRecord& token) {
   return WriteToken(token);
 }
 
+base::Result<std::vector<core::Series>> Store::ReadSeries(const SeriesQuery& query) {
+  std::vector<core::Series> out;
+  RETURN_IF_ERROR(ForEachSeries(query, [&](core::Series&& s) {
+    out.push_back(std::move(s));
+    return base::Status::Ok();
+  }));
+  return out;
+}
+
 }  // namespace perfledger::store

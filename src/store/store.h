@@ -22,6 +22,7 @@
 #include "base/status.h"
 #include "base/time.h"
 #include "core/run.h"
+#include "core/series.h"
 #include "core/triage.h"
 
 namespace perfledger::store {
@@ -32,6 +33,19 @@ struct RunFilter {
   // Only runs that measured (or failed) this benchmark; ForEachRun gives each run with this
   // benchmark alone, so a series of one benchmark is read without loading whole runs.
   std::optional<std::string> benchmark;
+};
+
+// Which series to read (DESIGN.md "Series layer and scale"). Every field narrows; none reads
+// every series.
+struct SeriesQuery {
+  std::optional<std::string> project, platform;
+  std::optional<std::string> benchmark;       // exact name
+  std::optional<std::string> benchmark_glob;  // shell glob (fnmatch) over benchmark names
+  std::vector<std::string> metrics;           // empty: every metric
+  // Only series that received a point from a run stored after this change mark (ChangeMark).
+  std::optional<int64_t> changed_after;
+  // False: the series' keys, units and directions only, without reading a point.
+  bool with_points = true;
 };
 
 // One benchmark x metric as stored, with the platforms that measured it (sorted).
@@ -178,6 +192,21 @@ struct TokenRecord {
   std::optional<base::Timestamp> revoked_at;  // set once by RevokeToken
 };
 
+// Where a run sits in store order (ListRuns' order: commit time, the start time where unknown,
+// then run_id).
+struct RunOrder {
+  int64_t order_nanos = 0;
+  std::string run_id;
+  auto operator<=>(const RunOrder&) const = default;
+};
+
+// A series as its first point created it: its row and its unit (a point of another unit is
+// another quantity and is left out of it).
+struct SeriesSlot {
+  int64_t id = 0;
+  std::string unit;
+};
+
 struct IngestStats {
   int64_t ingested = 0;         // runs newly written
   int64_t already_present = 0;  // runs stored before with identical content
@@ -218,7 +247,35 @@ class IngestTransaction {
                                                                  int64_t number) = 0;
   // Keeps `run`'s epoch (number, settings, the suite revision) as its platform's declared one.
   virtual base::Status DeclareEpoch(const core::Run& run) = 0;
+
+  // The series layer (store/series_ingest.cc says what goes in).
+  // The series of `key`, created with `unit` and `direction` when it does not exist.
+  virtual base::Result<SeriesSlot> SeriesFor(const core::SeriesKey& key, const std::string& unit,
+                                             core::Direction direction) = 0;
+  // Every stored run of commit `sha` on `platform` in `project` (the one being written too), in
+  // store order.
+  virtual base::Result<std::vector<RunOrder>> RunsOfCommit(const std::string& project,
+                                                           const std::string& platform,
+                                                           const std::string& sha) = 0;
+  // A stored run's metric `metric` of benchmark `benchmark`, or none.
+  virtual base::Result<std::optional<core::Metric>> StoredMetric(const std::string& run_id,
+                                                                 const std::string& benchmark,
+                                                                 const std::string& metric) = 0;
+  // The runs (store order) of the point of series `series` whose first run is `first`, or
+  // none when there is no such point.
+  virtual base::Result<std::optional<std::vector<std::string>>> PointRuns(
+      int64_t series, const RunOrder& first) = 0;
+  // Writes the point of `runs` (store order: the first is the point's run) to `series`,
+  // replacing the point whose first run was `replaces`, if any.
+  virtual base::Status WritePoint(int64_t series, const std::optional<RunOrder>& replaces,
+                                  std::span<const RunOrder> runs,
+                                  const core::PointSummary& point) = 0;
 };
+
+// Adds `run`'s points to its series (store/series_ingest.cc): the rule of the series layer,
+// for Store::Ingest and for a back end's migration that builds the layer from stored runs (in
+// store order).
+base::Status AddToSeries(IngestTransaction& tx, const core::Run& run);
 
 // The public methods that carry a rule (Ingest, RecordAlerts, RecordAlertsAtomically,
 // CreateToken) are not virtual: they check and decide here, the same for
@@ -255,6 +312,18 @@ class Store {
   // before), so a caller can keep a catalog current without reading every run again.
   virtual base::Result<std::vector<BenchmarkInfo>> ListBenchmarks(const RunFilter& filter,
                                                                   int64_t runs_after = 0) = 0;
+
+  // Calls `fn` with every series `query` selects, whole (every point), sorted by key, from one
+  // snapshot. Stops at fn's first error.
+  virtual base::Status ForEachSeries(const SeriesQuery& query,
+                                     const std::function<base::Status(core::Series&&)>& fn) = 0;
+  // The same, collected.
+  base::Result<std::vector<core::Series>> ReadSeries(const SeriesQuery& query);
+
+  // A mark that moves whenever runs are stored: the series that received points since a mark
+  // are those SeriesQuery::changed_after selects. Runs are never deleted, so what was derived
+  // from the store at one mark is current while the mark stays the same.
+  virtual base::Result<int64_t> ChangeMark() = 0;
 
   // How many runs the store holds. Runs are never deleted, so a cache of anything derived from
   // runs is current while this stays the same.
@@ -362,6 +431,9 @@ struct OpenOptions {
   // The clock of the times the store writes itself (when a run was ingested, a plan
   // recorded); the system's when none. Edges pass env::Env::Now, so tests can fix it.
   std::function<base::Timestamp()> clock;
+  // Called while a migration rebuilds derived data (the series layer) from the stored runs:
+  // `done` of `total` runs. Edges pass a progress line on a terminal.
+  std::function<void(int64_t done, int64_t total)> progress;
 };
 
 // Opens (creating and migrating as needed) the store at `location`: a SQLite file path.

@@ -282,13 +282,16 @@ TEST_F(StoreTest, AVersion3StoreIsMigratedKeepingItsRunsAndAddingAlertsAndTokens
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(
-      sqlite3_exec(db, "DROP TABLE tokens; DROP TABLE alerts; PRAGMA user_version = 3", 0, 0, 0),
+      sqlite3_exec(db,
+                   "DROP TABLE points; DROP TABLE series; DROP TABLE tokens; DROP TABLE alerts; "
+                   "PRAGMA user_version = 3",
+                   0, 0, 0),
       SQLITE_OK)
       << sqlite3_errmsg(db);
   sqlite3_close(db);
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_NE(store->Describe().find("schema 6"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 7"), std::string::npos) << store->Describe();
   auto back = All(*store);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0], old);

@@ -246,6 +246,7 @@ TEST_F(StoreTest, AVersion2StoreIsMigratedKeepingItsRuns) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE points; DROP TABLE series; "
                          "DROP TABLE tokens; DROP TABLE alerts; DROP TABLE epochs; "
                          "DROP TABLE suite_revisions; "
                          "DROP INDEX runs_by_epoch; ALTER TABLE runs DROP COLUMN epoch; "
@@ -255,7 +256,7 @@ TEST_F(StoreTest, AVersion2StoreIsMigratedKeepingItsRuns) {
       << sqlite3_errmsg(db);
   sqlite3_close(db);
   auto store = Open();
-  EXPECT_NE(store->Describe().find("schema 6"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 7"), std::string::npos) << store->Describe();
   auto back = All(*store);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0], old);  // its suite has neither definitions nor an epoch
@@ -274,6 +275,7 @@ TEST_F(StoreTest, AVersion1StoreIsMigratedKeepingItsRuns) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE points; DROP TABLE series; "
                          "DROP TABLE tokens; DROP TABLE alerts; "
                          "DROP TABLE skips; DROP TABLE jobs; DROP TABLE plans; DROP TABLE commits; "
                          "DROP TABLE epochs; DROP TABLE suite_revisions; DROP INDEX runs_by_epoch; "
@@ -283,7 +285,7 @@ TEST_F(StoreTest, AVersion1StoreIsMigratedKeepingItsRuns) {
             SQLITE_OK);
   sqlite3_close(db);
   auto store = Open();
-  EXPECT_NE(store->Describe().find("schema 6"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 7"), std::string::npos) << store->Describe();
   EXPECT_EQ(All(*store).size(), 1u);
   EXPECT_TRUE(store->RecordPlan(SamplePlan(0, 1, base::Timestamp{1})).ok());
 }

@@ -5,10 +5,14 @@
 # below). On a difference it prints a unified diff and the command that updates the files;
 # the updated files are then reviewed in the commit's diff like any other change.
 #
-# Usage: golden_test.sh PERFLEDGER_BINARY SOURCE_DIR [--update] [--keep]
+# Usage: golden_test.sh PERFLEDGER_BINARY SOURCE_DIR [--update] [--keep] [--store FILE]
 #   --update  write expected/ from this binary instead of comparing (scripts/update-golden.sh),
 #             and delete expected files no case names any more
 #   --keep    keep the temporary directory (the store, the repository, every actual output)
+#   --store   answer from a copy of FILE instead of the store fixture.sh made (the repository
+#             is still made): the migration test gives the same store made by an older
+#             perfledger (tests/data/stores/README.md), so every answer must be the same after
+#             the store migrates
 #
 # Normalisation (only what legitimately differs from run to run or machine to machine):
 # - the temporary directory's path is written <tmp>, the source directory's <source>;
@@ -21,16 +25,21 @@
 set -euo pipefail
 pl=$1 source_dir=$(cd "$2" && pwd -P)
 shift 2
-update=0 keep=0
-for arg in "$@"; do
-  case $arg in
+update=0 keep=0 store=
+while [ $# -gt 0 ]; do
+  case $1 in
     --update) update=1 ;;
     --keep) keep=1 ;;
+    --store)
+      store=$(realpath "$2")
+      shift
+      ;;
     *)
-      echo "usage: golden_test.sh PERFLEDGER_BINARY SOURCE_DIR [--update] [--keep]" >&2
+      echo "usage: golden_test.sh PERFLEDGER_BINARY SOURCE_DIR [--update] [--keep] [--store FILE]" >&2
       exit 2
       ;;
   esac
+  shift
 done
 here=$source_dir/tests/golden
 expected_dir=$here/expected
@@ -68,6 +77,10 @@ start=$SECONDS
 "$here/fixture.sh" "$pl" "$source_dir" "$tmp/fixture" > "$tmp/fixture.log" 2>&1 ||
   { cat "$tmp/fixture.log" >&2; fail "tests/golden/fixture.sh could not make the store"; }
 export PERFLEDGER_DB=$tmp/fixture/perfledger.db
+if [ -n "$store" ]; then
+  rm -f "$PERFLEDGER_DB" "$PERFLEDGER_DB-wal" "$PERFLEDGER_DB-shm"
+  cp "$store" "$PERFLEDGER_DB"
+fi
 mapfile -t shas < "$tmp/fixture/shas.txt"
 mkdir -p "$tmp/work" "$tmp/actual"
 ln -s "$source_dir/tests/data" "$tmp/work/data"

@@ -1,0 +1,376 @@
+// The SQLite back end's series layer (sqlite_migrations.cc migration 7): the primitives
+// store/series_ingest.cc writes points with, the reads every view answers from, and building
+// the layer from stored runs when a store migrates to it.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <tuple>
+
+#include "base/strings.h"
+#include "store/sqlite_store.h"
+
+namespace perfledger::store {
+
+using base::Result;
+using base::Status;
+
+namespace {
+
+std::string JoinRunIds(std::span<const RunOrder> runs) {
+  std::vector<std::string> ids;
+  for (const RunOrder& r : runs) ids.push_back(r.run_id);
+  return base::Join(ids, ",");
+}
+
+}  // namespace
+
+Status SqliteStore::Open() {
+  return OpenFile([this](int version) { return version == 7 ? BuildSeries() : Status::Ok(); });
+}
+
+Result<SeriesSlot> SqliteStore::SeriesFor(const core::SeriesKey& key, const std::string& unit,
+                                          core::Direction direction) {
+  if (auto it = series_ids_.find(key); it != series_ids_.end()) return it->second;
+  if (auto it = new_series_ids_.find(key); it != new_series_ids_.end()) return it->second;
+  ASSIGN_OR_RETURN(const int64_t project_id, ProjectId(key.project));
+  ASSIGN_OR_RETURN(const int64_t benchmark_id,
+                   IdFor("INSERT INTO benchmarks(project_id, name) VALUES (?1, ?2)",
+                         "SELECT id FROM benchmarks WHERE project_id = ?1 AND name = ?2",
+                         key.benchmark, project_id, "store a benchmark"));
+  ASSIGN_OR_RETURN(const int64_t metric_id, IdFor("INSERT INTO metrics(name) VALUES (?1)",
+                                                  "SELECT id FROM metrics WHERE name = ?1",
+                                                  key.metric, std::nullopt, "store a metric"));
+  ASSIGN_OR_RETURN(Stmt * sel, Prepared("SELECT id, unit FROM series WHERE project_id = ?1 AND "
+                                        "benchmark_id = ?2 AND metric_id = ?3 AND platform = ?4 "
+                                        "AND ifnull(epoch, -1) = ?5 AND ci = ?6"));
+  sel->Bind(1, project_id);
+  sel->Bind(2, benchmark_id);
+  sel->Bind(3, metric_id);
+  sel->Bind(4, key.platform);
+  sel->Bind(5, key.epoch.value_or(-1));
+  sel->Bind(6, static_cast<int64_t>(key.ci ? 1 : 0));
+  const int rc = sel->Step();
+  if (rc == SQLITE_ROW) {
+    SeriesSlot slot{sel->Int(0), sel->Text(1)};
+    sel->Reset();
+    // Committed before this transaction began (or by it: then kept only if it commits).
+    new_series_ids_.emplace(key, slot);
+    return slot;
+  }
+  sel->Reset();
+  if (rc != SQLITE_DONE) return Error(rc, "look up a series");
+  ASSIGN_OR_RETURN(Stmt * ins,
+                   Prepared("INSERT INTO series(project_id, benchmark_id, metric_id, platform, "
+                            "epoch, ci, unit, higher_is_better, last_run) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)"));
+  ins->Bind(1, project_id);
+  ins->Bind(2, benchmark_id);
+  ins->Bind(3, metric_id);
+  ins->Bind(4, key.platform);
+  ins->BindOptional(5, key.epoch);
+  ins->Bind(6, static_cast<int64_t>(key.ci ? 1 : 0));
+  ins->Bind(7, unit);
+  ins->Bind(8, static_cast<int64_t>(direction == core::Direction::kHigher ? 1 : 0));
+  RETURN_IF_ERROR(StepDone(ins, "store a series"));
+  SeriesSlot slot{sqlite3_last_insert_rowid(db_), unit};
+  new_series_ids_.emplace(key, slot);
+  return slot;
+}
+
+Result<std::vector<RunOrder>> SqliteStore::RunsOfCommit(const std::string& project,
+                                                        const std::string& platform,
+                                                        const std::string& sha) {
+  ASSIGN_OR_RETURN(Stmt * q, Prepared("SELECT COALESCE(r.commit_time, r.started_at), r.run_id "
+                                      "FROM runs r JOIN projects p ON p.id = r.project_id "
+                                      "WHERE r.commit_sha = ?1 AND r.platform = ?2 AND "
+                                      "p.name = ?3 ORDER BY 1, 2"));
+  q->Bind(1, sha);
+  q->Bind(2, platform);
+  q->Bind(3, project);
+  std::vector<RunOrder> out;
+  int rc;
+  while ((rc = q->Step()) == SQLITE_ROW) out.push_back({q->Int(0), q->Text(1)});
+  q->Reset();
+  if (rc != SQLITE_DONE) return Error(rc, "look up the runs of a commit");
+  return out;
+}
+
+Result<int64_t> SqliteStore::RunRow(const std::string& run_id) {
+  ASSIGN_OR_RETURN(Stmt * q, Prepared("SELECT id FROM runs WHERE run_id = ?1"));
+  q->Bind(1, run_id);
+  const int rc = q->Step();
+  const int64_t row = rc == SQLITE_ROW ? q->Int(0) : 0;
+  q->Reset();
+  if (rc == SQLITE_DONE) {
+    return base::Internal(fmt::format("{}: run {} is not stored", path_, run_id));
+  }
+  if (rc != SQLITE_ROW) return Error(rc, "look up a run");
+  return row;
+}
+
+Result<std::optional<core::Metric>> SqliteStore::StoredMetric(const std::string& run_id,
+                                                              const std::string& benchmark,
+                                                              const std::string& metric) {
+  ASSIGN_OR_RETURN(Stmt * q,
+                   Prepared(fmt::format(
+                       "SELECT {} FROM measurements m "
+                       "JOIN runs r ON r.id = m.run JOIN benchmarks b ON b.id = m.benchmark "
+                       "JOIN metrics mt ON mt.id = m.metric "
+                       "WHERE r.run_id = ?1 AND b.project_id = r.project_id AND b.name = ?2 AND "
+                       "mt.name = ?3",
+                       kMetricColumns)));
+  q->Bind(1, run_id);
+  q->Bind(2, benchmark);
+  q->Bind(3, metric);
+  const int rc = q->Step();
+  if (rc == SQLITE_DONE) {
+    q->Reset();
+    return std::optional<core::Metric>();
+  }
+  if (rc != SQLITE_ROW) {
+    q->Reset();
+    return Error(rc, "read a measurement");
+  }
+  auto m = ReadMetric(*q, 0, path_);
+  q->Reset();
+  if (!m.ok()) return m.status();
+  return std::optional<core::Metric>(std::move(*m));
+}
+
+Result<std::optional<std::vector<std::string>>> SqliteStore::PointRuns(int64_t series,
+                                                                       const RunOrder& first) {
+  ASSIGN_OR_RETURN(const int64_t row, RunRow(first.run_id));
+  ASSIGN_OR_RETURN(Stmt * q, Prepared("SELECT runs, pooled FROM points "
+                                      "WHERE series = ?1 AND t = ?2 AND run = ?3"));
+  q->Bind(1, series);
+  q->Bind(2, first.order_nanos);
+  q->Bind(3, row);
+  const int rc = q->Step();
+  std::optional<std::vector<std::string>> out;
+  if (rc == SQLITE_ROW) {
+    out.emplace();
+    if (q->IsNull(1)) {
+      out->push_back(first.run_id);
+    } else {
+      *out = base::Split(q->Text(1), ',');
+    }
+  }
+  q->Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error(rc, "read a series point");
+  return out;
+}
+
+Status SqliteStore::WritePoint(int64_t series, const std::optional<RunOrder>& replaces,
+                               std::span<const RunOrder> runs, const core::PointSummary& point) {
+  if (runs.empty()) return base::Internal("a series point without a run");
+  if (replaces) {
+    ASSIGN_OR_RETURN(const int64_t old_row, RunRow(replaces->run_id));
+    ASSIGN_OR_RETURN(Stmt * del,
+                     Prepared("DELETE FROM points WHERE series = ?1 AND t = ?2 AND run = ?3"));
+    del->Bind(1, series);
+    del->Bind(2, replaces->order_nanos);
+    del->Bind(3, old_row);
+    RETURN_IF_ERROR(StepDone(del, "replace a series point"));
+  }
+  ASSIGN_OR_RETURN(const int64_t row, RunRow(runs.front().run_id));
+  ASSIGN_OR_RETURN(Stmt * ins, Prepared("INSERT INTO points(series, t, run, median, spread, min, "
+                                        "max, n, runs, pooled) "
+                                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+  ins->Bind(1, series);
+  ins->Bind(2, runs.front().order_nanos);
+  ins->Bind(3, row);
+  ins->Bind(4, point.median);
+  ins->Bind(5, point.spread);
+  ins->Bind(6, point.min);
+  ins->Bind(7, point.max);
+  ins->Bind(8, point.n);
+  ins->Bind(9, static_cast<int64_t>(std::max(point.runs, 1)));
+  if (runs.size() > 1) {
+    ins->Bind(10, JoinRunIds(runs));
+  } else {
+    ins->BindNull(10);
+  }
+  RETURN_IF_ERROR(StepDone(ins, "store a series point"));
+  int64_t& newest = touched_series_[series];
+  newest = std::max(newest, current_run_row_);
+  return Status::Ok();
+}
+
+Status SqliteStore::FlushTouchedSeries() {
+  if (touched_series_.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(Stmt * up,
+                   Prepared("UPDATE series SET last_run = max(last_run, ?2) WHERE id = ?1"));
+  for (const auto& [id, row] : touched_series_) {
+    up->Reset();
+    up->Bind(1, id);
+    up->Bind(2, row);
+    RETURN_IF_ERROR(StepDone(up, "mark a series changed"));
+  }
+  touched_series_.clear();
+  return Status::Ok();
+}
+
+Status SqliteStore::BuildSeries() {
+  ASSIGN_OR_RETURN(Stmt * count, Prepared("SELECT count(*) FROM runs"));
+  int rc = count->Step();
+  const int64_t total = rc == SQLITE_ROW ? count->Int(0) : 0;
+  count->Reset();
+  if (rc != SQLITE_ROW) return Error(rc, "count runs");
+  touched_series_.clear();
+  new_series_ids_.clear();
+  int64_t done = 0;
+  if (options_.progress) options_.progress(0, total);
+  Status built = ForEachRunIn({}, [&](const core::Run& run) -> Status {
+    ASSIGN_OR_RETURN(current_run_row_, RunRow(run.run_id));
+    RETURN_IF_ERROR(AddToSeries(*this, run));
+    ++done;
+    if (options_.progress && (done % 256 == 0 || done == total)) options_.progress(done, total);
+    return Status::Ok();
+  });
+  RETURN_IF_ERROR(built);
+  RETURN_IF_ERROR(FlushTouchedSeries());
+  // Kept only if the migration commits: the caller's transaction may still roll back.
+  new_series_ids_.clear();
+  return Status::Ok();
+}
+
+Result<int64_t> SqliteStore::ChangeMark() {
+  ASSIGN_OR_RETURN(Stmt * q, Prepared("SELECT ifnull(max(id), 0) FROM runs"));
+  const int rc = q->Step();
+  const int64_t mark = rc == SQLITE_ROW ? q->Int(0) : 0;
+  q->Reset();
+  if (rc != SQLITE_ROW) return Error(rc, "read the store's change mark");
+  return mark;
+}
+
+Status SqliteStore::ForEachSeries(const SeriesQuery& query,
+                                  const std::function<Status(core::Series&&)>& fn) {
+  RETURN_IF_ERROR(Begin(/*write=*/false));
+  auto body = [&]() -> Status {
+    struct Head {
+      int64_t id;
+      core::Series series;
+    };
+    std::vector<Head> heads;
+    {
+      ASSIGN_OR_RETURN(
+          Stmt * q,
+          Prepared("SELECT s.id, p.name, b.name, mt.name, s.platform, s.epoch, s.ci, s.unit, "
+                   "s.higher_is_better FROM series s JOIN projects p ON p.id = s.project_id "
+                   "JOIN benchmarks b ON b.id = s.benchmark_id "
+                   "JOIN metrics mt ON mt.id = s.metric_id "
+                   "WHERE (?1 IS NULL OR p.name = ?1) AND (?2 IS NULL OR s.platform = ?2) "
+                   "AND (?3 IS NULL OR b.name = ?3) AND (?4 IS NULL OR s.last_run > ?4)"));
+      q->BindOptional(1, query.project);
+      q->BindOptional(2, query.platform);
+      q->BindOptional(3, query.benchmark);
+      q->BindOptional(4, query.changed_after);
+      int rc;
+      while ((rc = q->Step()) == SQLITE_ROW) {
+        Head h;
+        h.id = q->Int(0);
+        core::Series& s = h.series;
+        s.key.project = q->Text(1);
+        s.key.benchmark = q->Text(2);
+        s.key.metric = q->Text(3);
+        s.key.platform = q->Text(4);
+        if (!q->IsNull(5)) s.key.epoch = q->Int(5);
+        s.key.ci = q->Int(6) != 0;
+        s.unit = q->Text(7);
+        s.direction = q->Int(8) != 0 ? core::Direction::kHigher : core::Direction::kLower;
+        if (query.benchmark_glob && !base::GlobMatch(*query.benchmark_glob, s.key.benchmark))
+          continue;
+        if (!query.metrics.empty() && std::find(query.metrics.begin(), query.metrics.end(),
+                                                s.key.metric) == query.metrics.end()) {
+          continue;
+        }
+        heads.push_back(std::move(h));
+      }
+      q->Reset();
+      if (rc != SQLITE_DONE) return Error(rc, "list series");
+    }
+    std::sort(heads.begin(), heads.end(),
+              [](const Head& a, const Head& b) { return a.series.key < b.series.key; });
+    ASSIGN_OR_RETURN(
+        Stmt * pts,
+        Prepared("SELECT pt.t, pt.median, pt.spread, pt.min, pt.max, pt.n, pt.runs, pt.pooled, "
+                 "r.run_id, r.commit_sha, r.range_from, r.range_count, r.commit_time, "
+                 "r.commit_subject, r.reason, r.environment_id "
+                 "FROM points pt JOIN runs r ON r.id = pt.run WHERE pt.series = ?1 "
+                 "ORDER BY pt.t, pt.run"));
+    ASSIGN_OR_RETURN(Stmt * env, Prepared("SELECT fingerprint FROM environments WHERE id = ?1"));
+    for (Head& h : heads) {
+      if (!query.with_points) {
+        RETURN_IF_ERROR(fn(std::move(h.series)));
+        continue;
+      }
+      pts->Reset();
+      pts->Bind(1, h.id);
+      std::vector<int64_t> order;
+      int rc;
+      while ((rc = pts->Step()) == SQLITE_ROW) {
+        core::SeriesPoint p;
+        order.push_back(pts->Int(0));
+        p.median = pts->Double(1);
+        p.spread = pts->Double(2);
+        p.min = pts->Double(3);
+        p.max = pts->Double(4);
+        p.n = pts->Int(5);
+        p.runs = static_cast<int>(pts->Int(6));
+        if (!pts->IsNull(7)) p.pooled_run_ids = base::Split(pts->Text(7), ',');
+        p.run_id = pts->Text(8);
+        p.sha = pts->Text(9);
+        p.range_from = pts->OptText(10);
+        p.range_count = pts->Int(11);
+        if (!pts->IsNull(12)) p.commit_time = base::Timestamp{pts->Int(12)};
+        p.subject = pts->OptText(13);
+        p.reason = core::ParseReason(pts->Text(14)).value_or(core::Reason::kPush);
+        const int64_t env_id = pts->Int(15);
+        auto it = fingerprints_.find(env_id);
+        if (it == fingerprints_.end()) {
+          env->Reset();
+          env->Bind(1, env_id);
+          const int erc = env->Step();
+          if (erc != SQLITE_ROW) {
+            env->Reset();
+            return erc == SQLITE_DONE ? base::Internal(fmt::format("{}: run {} has no environment",
+                                                                   path_, p.run_id))
+                                      : Error(erc, "read an environment");
+          }
+          it = fingerprints_.emplace(env_id, env->Text(0)).first;
+          env->Reset();
+        }
+        p.fingerprint = it->second;
+        h.series.points.push_back(std::move(p));
+      }
+      pts->Reset();
+      if (rc != SQLITE_DONE) return Error(rc, "read series points");
+      // Store order breaks ties of time by run_id; rows are ordered by run row, so points of
+      // one time are put in run_id order (rare: two commits of the same time).
+      auto& points = h.series.points;
+      bool sorted = true;
+      for (size_t i = 1; i < points.size() && sorted; ++i) {
+        sorted = !(order[i] == order[i - 1] && points[i].run_id < points[i - 1].run_id);
+      }
+      if (!sorted) {
+        std::vector<size_t> idx(points.size());
+        for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+        std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+          return std::tie(order[a], points[a].run_id) < std::tie(order[b], points[b].run_id);
+        });
+        std::vector<core::SeriesPoint> reordered;
+        reordered.reserve(points.size());
+        for (size_t i : idx) reordered.push_back(std::move(points[i]));
+        points = std::move(reordered);
+      }
+      RETURN_IF_ERROR(fn(std::move(h.series)));
+    }
+    return Status::Ok();
+  };
+  Status s = body();
+  Rollback();
+  return s;
+}
+
+}  // namespace perfledger::store

@@ -1,0 +1,221 @@
+// The series layer (store.h SeriesQuery, ForEachSeries, ChangeMark; store/series_ingest.cc):
+// points written at ingest, pooled per commit, keyed by project, platform, epoch and class,
+// and the series that changed since a mark.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "store/store_test_fixture.h"
+
+namespace perfledger::store {
+namespace {
+
+using test_support::EpochRun;
+using test_support::MakeRun;
+using test_support::StoreTest;
+
+std::vector<core::Series> Read(Store& store, const SeriesQuery& query = {}) {
+  auto series = store.ReadSeries(query);
+  EXPECT_TRUE(series.ok()) << series.status().ToString();
+  return series.ok() ? std::move(*series) : std::vector<core::Series>{};
+}
+
+// A query of one field or two (designated initializers would name every field).
+SeriesQuery Query(std::function<void(SeriesQuery&)> set) {
+  SeriesQuery q;
+  set(q);
+  return q;
+}
+
+const core::Series* Find(const std::vector<core::Series>& all, const std::string& benchmark,
+                         const std::string& metric, const std::string& platform = "x86-64-linux") {
+  for (const auto& s : all) {
+    if (s.key.benchmark == benchmark && s.key.metric == metric && s.key.platform == platform) {
+      return &s;
+    }
+  }
+  return nullptr;
+}
+
+TEST_F(StoreTest, SeriesHoldOnePointPerCommitWithItsNumbersAndRun) {
+  auto store = Open();
+  std::vector<core::Run> runs = {MakeRun(0), MakeRun(1), MakeRun(2)};
+  ASSERT_TRUE(store->Ingest(runs).ok());
+  auto all = Read(*store);
+  // parse/small x {instructions, wall_time}, parse/summary x wall_time; zz/broken failed.
+  ASSERT_EQ(all.size(), 3u);
+  const core::Series* wall = Find(all, "parse/small", "wall_time");
+  ASSERT_NE(wall, nullptr);
+  EXPECT_EQ(wall->key.project, "gruel");
+  EXPECT_EQ(wall->unit, "ns");
+  ASSERT_EQ(wall->points.size(), 3u);
+  const core::SeriesPoint& p = wall->points[1];
+  EXPECT_EQ(p.run_id, runs[1].run_id);
+  EXPECT_EQ(p.sha, runs[1].commit.sha);
+  EXPECT_EQ(p.commit_time, runs[1].commit.time);
+  EXPECT_EQ(p.subject, "commit 1");
+  EXPECT_EQ(p.range_from, runs[0].commit.sha);
+  EXPECT_EQ(p.fingerprint, runs[1].environment.fingerprint);
+  EXPECT_EQ(p.median, 1830212.0);
+  EXPECT_EQ(p.min, 1829001.0);
+  EXPECT_EQ(p.max, 1840533.5);
+  EXPECT_EQ(p.n, 3);
+  EXPECT_EQ(p.runs, 1);
+  EXPECT_TRUE(p.pooled_run_ids.empty());
+  EXPECT_GT(p.spread, 0);
+  // A summary's point: its mean (no median given), n and stddev / mean.
+  const core::Series* summary = Find(all, "parse/summary", "wall_time");
+  ASSERT_NE(summary, nullptr);
+  EXPECT_EQ(summary->points[0].median, 12.5);
+  EXPECT_EQ(summary->points[0].n, 50);
+  EXPECT_DOUBLE_EQ(summary->points[0].spread, 0.02);
+  EXPECT_EQ(Find(all, "zz/broken", "wall_time"), nullptr);
+}
+
+TEST_F(StoreTest, RunsOfOneCommitArePooledInStoreOrderWhateverOrderTheyArrive) {
+  auto store = Open();
+  core::Run a = MakeRun(5), b = MakeRun(5);
+  a.run_id = "00000000-0000-4000-8000-00000000000a";
+  b.run_id = "00000000-0000-4000-8000-00000000000b";
+  b.benchmarks[0].metrics[1].samples = {100, 200};
+  // The later run (store order: same commit time, run_id) first, then the earlier, then another
+  // commit: the point is pooled and sits at the earlier run.
+  ASSERT_TRUE(store->Ingest(std::span(&b, 1)).ok());
+  ASSERT_TRUE(store->Ingest(std::span(&a, 1)).ok());
+  core::Run c = MakeRun(6);
+  ASSERT_TRUE(store->Ingest(std::span(&c, 1)).ok());
+  auto all = Read(*store);
+  const core::Series* wall = Find(all, "parse/small", "wall_time");
+  ASSERT_NE(wall, nullptr);
+  ASSERT_EQ(wall->points.size(), 2u);
+  const core::SeriesPoint& p = wall->points[0];
+  EXPECT_EQ(p.run_id, a.run_id);
+  EXPECT_EQ(p.runs, 2);
+  EXPECT_EQ(p.pooled_run_ids, (std::vector<std::string>{a.run_id, b.run_id}));
+  EXPECT_EQ(p.n, 5);
+  EXPECT_EQ(p.median, 1829001.0);  // of 100, 200, 1829001, 1830216, 1840533.5
+  EXPECT_EQ(p.min, 100.0);
+  EXPECT_EQ(p.max, 1840533.5);
+  EXPECT_EQ(wall->points[1].run_id, c.run_id);
+  // A summary cannot be pooled with another: the first run's stays the point.
+  const core::Series* summary = Find(all, "parse/summary", "wall_time");
+  ASSERT_NE(summary, nullptr);
+  EXPECT_EQ(summary->points[0].runs, 2);
+  EXPECT_EQ(summary->points[0].n, 50);
+}
+
+TEST_F(StoreTest, SeriesSplitByPlatformEpochAndEnvironmentClassAndKeepTheirFirstUnit) {
+  auto store = Open();
+  std::vector<core::Run> runs = {EpochRun(0, 1), EpochRun(1, 2), EpochRun(2, 2, "aarch64-linux"),
+                                 MakeRun(3)};
+  // A unit change is another quantity: left out of the series it began as.
+  runs.push_back(MakeRun(4));
+  runs.back().benchmarks[0].metrics[1].unit = "us";
+  ASSERT_TRUE(store->Ingest(runs).ok());
+  auto all = Read(*store, Query([](auto& q) {
+    q.benchmark = "parse/small";
+    q.metrics = {"wall_time"};
+  }));
+  ASSERT_EQ(all.size(), 4u);
+  // Sorted by key: project, platform, benchmark, metric, epoch, class.
+  EXPECT_EQ(all[0].key.platform, "aarch64-linux");
+  EXPECT_EQ(all[1].key.epoch, std::nullopt);
+  EXPECT_FALSE(all[1].key.ci);
+  EXPECT_EQ(all[1].points.size(), 1u);  // commit 3; commit 4's microseconds are left out
+  EXPECT_EQ(all[2].key.epoch, 1);
+  EXPECT_TRUE(all[2].key.ci);
+  EXPECT_EQ(all[3].key.epoch, 2);
+  EXPECT_EQ(Read(*store, Query([](auto& q) { q.platform = "aarch64-linux"; })).size(),
+            4u);  // parse x2, summary, link
+  EXPECT_EQ(Read(*store, Query([](auto& q) {
+              q.benchmark_glob = "parse/*";
+              q.metrics = {"instructions"};
+            })).size(),
+            4u);
+  EXPECT_TRUE(Read(*store, Query([](auto& q) { q.project = "other"; })).empty());
+  auto heads = Read(*store, Query([](auto& q) {
+    q.benchmark = "link";
+    q.with_points = false;
+  }));
+  ASSERT_EQ(heads.size(), 3u);
+  EXPECT_TRUE(heads[0].points.empty());
+}
+
+TEST_F(StoreTest, ChangedAfterAMarkSelectsTheSeriesNewRunsWroteTo) {
+  auto store = Open();
+  std::vector<core::Run> runs = {MakeRun(0), MakeRun(0, "aarch64-linux")};
+  ASSERT_TRUE(store->Ingest(runs).ok());
+  auto mark = store->ChangeMark();
+  ASSERT_TRUE(mark.ok());
+  EXPECT_TRUE(Read(*store, Query([&](auto& q) { q.changed_after = *mark; })).empty());
+  core::Run next = MakeRun(1, "aarch64-linux");
+  ASSERT_TRUE(store->Ingest(std::span(&next, 1)).ok());
+  auto changed = Read(*store, Query([&](auto& q) { q.changed_after = *mark; }));
+  ASSERT_EQ(changed.size(), 3u);
+  for (const auto& s : changed) EXPECT_EQ(s.key.platform, "aarch64-linux");
+  // Whole series: the old point too.
+  EXPECT_EQ(changed[0].points.size(), 2u);
+  auto later = store->ChangeMark();
+  ASSERT_TRUE(later.ok());
+  EXPECT_GT(*later, *mark);
+  // The same content again changes nothing.
+  ASSERT_TRUE(store->Ingest(std::span(&next, 1)).ok());
+  EXPECT_TRUE(Read(*store, Query([&](auto& q) { q.changed_after = *later; })).empty());
+}
+
+TEST_F(StoreTest, ARefusedBatchLeavesNoPointAndNoSeries) {
+  auto store = Open();
+  core::Run first = EpochRun(0, 1);
+  ASSERT_TRUE(store->Ingest(std::span(&first, 1)).ok());
+  core::Run good = MakeRun(1, "riscv64-linux");
+  core::Run bad = EpochRun(2, 1);
+  bad.suite->epoch->settings["samples"] = "99";  // differs from the epoch's declaration
+  std::vector<core::Run> batch = {good, bad};
+  EXPECT_FALSE(store->Ingest(batch).ok());
+  EXPECT_TRUE(Read(*store, Query([](auto& q) { q.platform = "riscv64-linux"; })).empty());
+  // The same store object writes the series again once the batch is fixed.
+  ASSERT_TRUE(store->Ingest(std::span(&good, 1)).ok());
+  EXPECT_EQ(Read(*store, Query([](auto& q) { q.platform = "riscv64-linux"; })).size(), 3u);
+}
+
+TEST_F(StoreTest, AVersion6StoreMigratesBuildingTheSameSeriesWithProgress) {
+  std::vector<core::Run> runs;
+  for (int i = 0; i < 300; ++i) runs.push_back(MakeRun(i / 2, i % 3 == 0 ? "arm" : "x86"));
+  std::vector<core::Series> before;
+  {
+    auto store = Open();
+    // Out of store order, in three batches: pooled points too (two runs of most commits).
+    std::reverse(runs.begin(), runs.end());
+    for (size_t i = 0; i < runs.size(); i += 100) {
+      ASSERT_TRUE(store->Ingest(std::span(runs).subspan(i, 100)).ok());
+    }
+    before = Read(*store);
+  }
+  ASSERT_EQ(before.size(), 6u);
+  // Back to schema 6 as the previous release left it: no series layer.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "DROP TABLE points; DROP TABLE series; PRAGMA user_version = 6", 0, 0, 0),
+      SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  std::vector<std::pair<int64_t, int64_t>> progress;
+  OpenOptions options;
+  options.progress = [&](int64_t done, int64_t total) { progress.emplace_back(done, total); };
+  auto store = OpenStore(path_, options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_NE((*store)->Describe().find("schema 7"), std::string::npos);
+  EXPECT_EQ(Read(**store), before);
+  ASSERT_GE(progress.size(), 2u);
+  EXPECT_EQ(progress.front(), std::make_pair(int64_t{0}, int64_t{300}));
+  EXPECT_EQ(progress.back(), std::make_pair(int64_t{300}, int64_t{300}));
+  // Opening again migrates nothing.
+  progress.clear();
+  ASSERT_TRUE(OpenStore(path_, options).ok());
+  EXPECT_TRUE(progress.empty());
+}
+
+}  // namespace
+}  // namespace perfledger::store
