@@ -41,12 +41,17 @@ struct DetectOptions {
   double alpha = 0.01;
   int min_segment = 3;
   bool record = false;
+  bool all = false;
 };
 
 void PrintDetectJson(const service::DetectReport& r, bool record) {
   base::JsonWriter w;
   w.BeginObject();
   w.Key("series").Int(r.series);
+  if (r.since_mark) {
+    // An incremental recorded pass: only series that changed since the last one.
+    w.Key("since_mark").Int(*r.since_mark);
+  }
   w.Key("changes").BeginArray();
   for (size_t i = 0; i < r.changes.size(); ++i) {
     const analysis::DetectedChange& c = r.changes[i];
@@ -96,7 +101,10 @@ void PrintDetectJson(const service::DetectReport& r, bool record) {
 }
 
 void PrintDetectTable(const service::DetectReport& r, bool record) {
-  fmt::print("{} series analysed, {} skipped; {} change{} ({} regression{})\n", r.series,
+  fmt::print("{} series analysed{}, {} skipped; {} change{} ({} regression{})\n", r.series,
+             r.since_mark ? " (those with points since the last recorded pass; --all for every "
+                            "series)"
+                          : "",
              r.skipped.size(), r.changes.size(), r.changes.size() == 1 ? "" : "s", r.regressions(),
              r.regressions() == 1 ? "" : "s");
   if (!r.changes.empty()) {
@@ -145,6 +153,7 @@ void RunDetect(const DetectOptions& opt, Shell* shell) {
   req.series.metrics = opt.metrics;
   req.history = {opt.repo, opt.branch};
   req.record = opt.record;
+  req.all = opt.all;
   if (auto s = analysis::CheckAlpha(opt.alpha, "--alpha"); !s.ok()) return shell->Fail(s);
   if (auto s = analysis::CheckMinSegment(opt.min_segment, "--min-segment"); !s.ok()) {
     return shell->Fail(s);
@@ -163,7 +172,7 @@ void RunDetect(const DetectOptions& opt, Shell* shell) {
   if (!store.ok()) return shell->Fail(store.status());
   auto report = service::DetectInStore(**store, req);
   if (!report.ok()) return shell->Fail(report.status());
-  if (report->series == 0 && report->skipped.empty()) {
+  if (report->series == 0 && report->skipped.empty() && !report->since_mark) {
     return shell->Fail(base::NotFound(
         "no series to analyse: no stored run matches the platform, benchmark and metric given"));
   }
@@ -329,8 +338,12 @@ void AddDetectVerb(CLI::App& app, Shell* shell) {
       "branch history (--repo, or the history the last recorded plan saw).\n\n"
       "--record keeps new changes as alerts (perfledger alerts), deduplicated against those\n"
       "kept before; a change found again over a narrower range (bisection measured commits in\n"
-      "it) narrows its alert. Exit 3 when a regression is reported.\n\n"
-      "JSON: {series, changes [{platform, benchmark, metric, unit, epoch, environment,\n"
+      "it) narrows its alert. A recorded pass after the first looks only at the series that\n"
+      "received points since the last recorded pass, over their newest 512 points (the store\n"
+      "keeps the mark); --all analyses every series in full. Exit 3 when a regression is\n"
+      "reported.\n\n"
+      "JSON: {series, since_mark (an incremental pass), changes [{platform, benchmark, metric, "
+      "unit, epoch, environment,\n"
       "commit_range {from, to, count}, before_median, after_median, change, confidence, kind,\n"
       "noise, min_effect, alert {id, recorded: new|narrowed|existing} with --record}],\n"
       "skipped [{platform, benchmark, metric, epoch, reason}]}.\n\n"
@@ -350,6 +363,9 @@ void AddDetectVerb(CLI::App& app, Shell* shell) {
   cmd->add_option("--repo", opt->repo, "Count commits in ranges from this git repository");
   cmd->add_option("--branch", opt->branch, "With --repo: the branch (default: its HEAD)");
   cmd->add_flag("--record", opt->record, "Keep new changes as alerts");
+  cmd->add_flag("--all", opt->all,
+                "With --record: every series in full, not only those with points since the "
+                "last recorded pass");
   cmd->add_option("--now", opt->now, "Record alerts as of this RFC 3339 time (default: now)");
   cmd->add_option("--format", opt->format, "table or json")
       ->check(CLI::IsMember({"table", "json"}));

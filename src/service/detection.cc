@@ -69,9 +69,22 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
   query.platform = request.runs.platform ? request.runs.platform : request.series.platform;
   query.benchmark_glob = request.series.benchmark_glob;
   query.metrics = request.series.metrics;
+  DetectReport report;
+  // The mark this pass covers is read before the series, so a run stored meanwhile is read
+  // again by the next pass rather than never.
+  int64_t mark = 0;
+  if (request.record) {
+    ASSIGN_OR_RETURN(mark, store.ChangeMark());
+    if (!request.all) {
+      ASSIGN_OR_RETURN(report.since_mark, store.ReadMark(std::string(kDetectMark)));
+    }
+    if (report.since_mark) {
+      query.changed_after = *report.since_mark;
+      query.last_points = kIncrementalWindow;
+    }
+  }
   ASSIGN_OR_RETURN(const std::vector<analysis::Series> all, store.ReadSeries(query));
 
-  DetectReport report;
   std::vector<const analysis::Series*> series_of_change;
   for (const analysis::Series& s : all) {
     analysis::SeriesDetection d = analysis::DetectInSeries(s, request.options);
@@ -98,7 +111,11 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
       }
     }
   }
-  if (!request.record || report.changes.empty()) return report;
+  if (!request.record) return report;
+  if (report.changes.empty()) {
+    RETURN_IF_ERROR(store.WriteMark(std::string(kDetectMark), mark));
+    return report;
+  }
 
   // Matched against the stored alerts inside the store's write transaction: two detections
   // at once (parallel CI jobs) would otherwise both find no alert and both insert one.
@@ -149,6 +166,7 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
   };
   std::vector<store::AlertRecord> inserts;
   RETURN_IF_ERROR(store.RecordAlertsAtomically(decide, &inserts));
+  RETURN_IF_ERROR(store.WriteMark(std::string(kDetectMark), mark));
   for (size_t i = 0; i < report.changes.size(); ++i) {
     if (insert_of_change[i] != SIZE_MAX) report.alert_ids[i] = inserts[insert_of_change[i]].id;
   }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "analysis/detect.h"
@@ -27,8 +28,19 @@ struct DetectRequest {
   // history the last recorded plan saw.
   HistorySource history;
   bool record = false;  // keep new changes as alerts; narrow those bisection refined
+  // With `record`: analyse every series in full. Without it a recorded pass analyses only the
+  // series that received points since the last recorded pass (the store's "detect" mark), over
+  // their newest kIncrementalWindow points; the first recorded pass is always full.
+  bool all = false;
   base::Timestamp now;
 };
+
+// The points of each changed series an incremental pass analyses: the newest ones, enough for
+// the changes a new round can reveal (min_segment either side) and for the series' noise.
+inline constexpr int64_t kIncrementalWindow = 512;
+
+// The store mark of the last recorded detection pass (Store::ReadMark).
+inline constexpr std::string_view kDetectMark = "detect";
 
 struct SkippedSeries {
   analysis::SeriesKey key;
@@ -37,6 +49,8 @@ struct SkippedSeries {
 
 struct DetectReport {
   int64_t series = 0;  // analysed
+  // An incremental pass: the change mark of the last recorded pass it started from.
+  std::optional<int64_t> since_mark;
   std::vector<SkippedSeries> skipped;
   std::vector<analysis::DetectedChange> changes;  // by series key, then oldest first
   // With `record`, per change: what became of it ("new", "narrowed", "existing") and the alert.

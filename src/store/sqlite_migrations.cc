@@ -234,7 +234,8 @@ ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'write'
 // its first run (store order: `t` is COALESCE(commit_time, started_at) of that run, `run` its
 // row); `pooled` lists every run's run_id, comma-separated in store order, when several runs of
 // the commit are pooled into it. `last_run` is the newest run (row id) that wrote a point of
-// the series: what changed since a mark (Store::ChangeMark) is read from it. The migration
+// the series: what changed since a mark (Store::ChangeMark) is read from it. `marks` keeps
+// where an incremental reader (detect --record) stopped. The migration
 // builds both tables from the stored runs (SqliteStore::BuildSeries) in the same transaction.
 constexpr std::string_view kMigration7 = R"sql(
 CREATE TABLE series (
@@ -265,6 +266,13 @@ CREATE TABLE points (
   runs INTEGER NOT NULL,
   pooled TEXT,
   PRIMARY KEY (series, t, run)
+) WITHOUT ROWID;
+
+-- Marks a reader keeps between passes (Store::ReadMark): "detect" is the change mark the last
+-- recorded detection covered.
+CREATE TABLE marks (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql";
 

@@ -244,6 +244,28 @@ Result<int64_t> SqliteStore::ChangeMark() {
   return mark;
 }
 
+Result<std::optional<int64_t>> SqliteStore::ReadMark(const std::string& name) {
+  ASSIGN_OR_RETURN(Stmt * q, Prepared("SELECT value FROM marks WHERE name = ?1"));
+  q->Bind(1, name);
+  const int rc = q->Step();
+  std::optional<int64_t> value;
+  if (rc == SQLITE_ROW) value = q->Int(0);
+  q->Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error(rc, "read a mark");
+  return value;
+}
+
+Status SqliteStore::WriteMark(const std::string& name, int64_t value) {
+  return InTransaction(/*write=*/true, [&]() -> Status {
+    ASSIGN_OR_RETURN(Stmt * q, Prepared("INSERT INTO marks(name, value) VALUES (?1, ?2) "
+                                        "ON CONFLICT(name) DO UPDATE SET "
+                                        "value = max(value, excluded.value)"));
+    q->Bind(1, name);
+    q->Bind(2, value);
+    return StepDone(q, "write a mark");
+  });
+}
+
 Status SqliteStore::ForEachSeries(const SeriesQuery& query,
                                   const std::function<Status(core::Series&&)>& fn) {
   RETURN_IF_ERROR(Begin(/*write=*/false));
@@ -292,13 +314,18 @@ Status SqliteStore::ForEachSeries(const SeriesQuery& query,
     }
     std::sort(heads.begin(), heads.end(),
               [](const Head& a, const Head& b) { return a.series.key < b.series.key; });
+    // The newest `last_points` (?2) when given: the tail through the primary key, backwards.
     ASSIGN_OR_RETURN(
         Stmt * pts,
-        Prepared("SELECT pt.t, pt.median, pt.spread, pt.min, pt.max, pt.n, pt.runs, pt.pooled, "
-                 "r.run_id, r.commit_sha, r.range_from, r.range_count, r.commit_time, "
-                 "r.commit_subject, r.reason, r.environment_id "
-                 "FROM points pt JOIN runs r ON r.id = pt.run WHERE pt.series = ?1 "
-                 "ORDER BY pt.t, pt.run"));
+        Prepared(fmt::format(
+            "SELECT pt.t, pt.median, pt.spread, pt.min, pt.max, pt.n, pt.runs, pt.pooled, "
+            "r.run_id, r.commit_sha, r.range_from, r.range_count, r.commit_time, "
+            "r.commit_subject, r.reason, r.environment_id "
+            "FROM {} pt JOIN runs r ON r.id = pt.run {} ORDER BY pt.t, pt.run",
+            query.last_points ? "(SELECT * FROM points WHERE series = ?1 "
+                                "ORDER BY t DESC, run DESC LIMIT ?2)"
+                              : "points",
+            query.last_points ? "" : "WHERE pt.series = ?1")));
     ASSIGN_OR_RETURN(Stmt * env, Prepared("SELECT fingerprint FROM environments WHERE id = ?1"));
     for (Head& h : heads) {
       if (!query.with_points) {
@@ -307,6 +334,7 @@ Status SqliteStore::ForEachSeries(const SeriesQuery& query,
       }
       pts->Reset();
       pts->Bind(1, h.id);
+      if (query.last_points) pts->Bind(2, *query.last_points);
       std::vector<int64_t> order;
       int rc;
       while ((rc = pts->Step()) == SQLITE_ROW) {

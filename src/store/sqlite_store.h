@@ -71,6 +71,8 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   base::Status ForEachSeries(const SeriesQuery& query,
                              const std::function<base::Status(core::Series&&)>& fn) override;
   base::Result<int64_t> ChangeMark() override;
+  base::Result<std::optional<int64_t>> ReadMark(const std::string& name) override;
+  base::Status WriteMark(const std::string& name, int64_t value) override;
   std::string Describe() const override;
 
  protected:

@@ -46,6 +46,8 @@ struct SeriesQuery {
   std::optional<int64_t> changed_after;
   // False: the series' keys, units and directions only, without reading a point.
   bool with_points = true;
+  // Only each series' newest points, this many (a window for incremental work).
+  std::optional<int64_t> last_points;
 };
 
 // One benchmark x metric as stored, with the platforms that measured it (sorted).
@@ -324,6 +326,12 @@ class Store {
   // are those SeriesQuery::changed_after selects. Runs are never deleted, so what was derived
   // from the store at one mark is current while the mark stays the same.
   virtual base::Result<int64_t> ChangeMark() = 0;
+
+  // A named mark a reader keeps between passes (detect --record: the change mark its last pass
+  // covered); none before the first WriteMark. WriteMark never moves a mark back, so two
+  // passes racing leave the later one.
+  virtual base::Result<std::optional<int64_t>> ReadMark(const std::string& name) = 0;
+  virtual base::Status WriteMark(const std::string& name, int64_t value) = 0;
 
   // How many runs the store holds. Runs are never deleted, so a cache of anything derived from
   // runs is current while this stays the same.

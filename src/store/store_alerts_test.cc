@@ -281,12 +281,12 @@ TEST_F(StoreTest, AVersion3StoreIsMigratedKeepingItsRunsAndAddingAlertsAndTokens
   // Back to schema 3 as the previous release left it.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(db,
-                   "DROP TABLE points; DROP TABLE series; DROP TABLE tokens; DROP TABLE alerts; "
-                   "PRAGMA user_version = 3",
-                   0, 0, 0),
-      SQLITE_OK)
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE marks; DROP TABLE points; DROP TABLE series; DROP TABLE "
+                         "tokens; DROP TABLE alerts; "
+                         "PRAGMA user_version = 3",
+                         0, 0, 0),
+            SQLITE_OK)
       << sqlite3_errmsg(db);
   sqlite3_close(db);
   auto store = Open();

@@ -246,7 +246,7 @@ TEST_F(StoreTest, AVersion2StoreIsMigratedKeepingItsRuns) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE points; DROP TABLE series; "
+                         "DROP TABLE marks; DROP TABLE points; DROP TABLE series; "
                          "DROP TABLE tokens; DROP TABLE alerts; DROP TABLE epochs; "
                          "DROP TABLE suite_revisions; "
                          "DROP INDEX runs_by_epoch; ALTER TABLE runs DROP COLUMN epoch; "
@@ -275,7 +275,7 @@ TEST_F(StoreTest, AVersion1StoreIsMigratedKeepingItsRuns) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE points; DROP TABLE series; "
+                         "DROP TABLE marks; DROP TABLE points; DROP TABLE series; "
                          "DROP TABLE tokens; DROP TABLE alerts; "
                          "DROP TABLE skips; DROP TABLE jobs; DROP TABLE plans; DROP TABLE commits; "
                          "DROP TABLE epochs; DROP TABLE suite_revisions; DROP INDEX runs_by_epoch; "

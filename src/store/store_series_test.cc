@@ -197,7 +197,9 @@ TEST_F(StoreTest, AVersion6StoreMigratesBuildingTheSameSeriesWithProgress) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(
-      sqlite3_exec(db, "DROP TABLE points; DROP TABLE series; PRAGMA user_version = 6", 0, 0, 0),
+      sqlite3_exec(
+          db, "DROP TABLE marks; DROP TABLE points; DROP TABLE series; PRAGMA user_version = 6", 0,
+          0, 0),
       SQLITE_OK)
       << sqlite3_errmsg(db);
   sqlite3_close(db);

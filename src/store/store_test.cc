@@ -366,11 +366,12 @@ TEST_F(StoreTest, OpenersDuringAMigrationWaitThenSucceed) {
     }
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "DROP TABLE points; DROP TABLE series; DROP TABLE tokens; "
-                           "PRAGMA user_version = 4",
-                           0, 0, 0),
-              SQLITE_OK)
+    ASSERT_EQ(
+        sqlite3_exec(db,
+                     "DROP TABLE marks; DROP TABLE points; DROP TABLE series; DROP TABLE tokens; "
+                     "PRAGMA user_version = 4",
+                     0, 0, 0),
+        SQLITE_OK)
         << sqlite3_errmsg(db);
     sqlite3_close(db);
     std::string first_failure;

@@ -191,11 +191,12 @@ TEST_F(StoreTest, AVersion4StoreIsMigratedKeepingItsRunsAndAlerts) {
   // Back to schema 4 as the previous release left it.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE points; DROP TABLE series; DROP TABLE tokens; "
-                         "PRAGMA user_version = 4",
-                         0, 0, 0),
-            SQLITE_OK)
+  ASSERT_EQ(
+      sqlite3_exec(db,
+                   "DROP TABLE marks; DROP TABLE points; DROP TABLE series; DROP TABLE tokens; "
+                   "PRAGMA user_version = 4",
+                   0, 0, 0),
+      SQLITE_OK)
       << sqlite3_errmsg(db);
   sqlite3_close(db);
   auto store = Open();
@@ -225,7 +226,7 @@ TEST_F(StoreTest, AVersion5StoresTokensKeepTheirRightToWrite) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE points; DROP TABLE series; "
+                         "DROP TABLE marks; DROP TABLE points; DROP TABLE series; "
                          "ALTER TABLE tokens DROP COLUMN scope; PRAGMA user_version = 5",
                          0, 0, 0),
             SQLITE_OK)

@@ -169,10 +169,30 @@ TEST_F(DetectCliTest, AlertsAreKeptOnceGroupedByRangeAndTriaged) {
   ASSERT_EQ(first.exit_code, 3) << first.err;
   const json first_json = Json(first);
   for (const json& c : first_json["changes"]) EXPECT_EQ(c["alert"]["recorded"], "new");
-  // Again: the same changes are the same alerts.
+  // Again, nothing stored since: an incremental pass has no series to look at.
   Outcome again = Pl({"detect", "--record", "--format", "json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
   const json again_json = Json(again);
-  for (const json& c : again_json["changes"]) EXPECT_EQ(c["alert"]["recorded"], "existing");
+  EXPECT_EQ(again_json["series"], 0);
+  EXPECT_TRUE(again_json["changes"].empty());
+  EXPECT_TRUE(again_json.contains("since_mark"));
+  // Every series in full: the same changes are the same alerts.
+  Outcome all = Pl({"detect", "--record", "--all", "--format", "json"});
+  ASSERT_EQ(all.exit_code, 3) << all.err;
+  const json all_json = Json(all);
+  EXPECT_EQ(all_json["changes"].size(), first_json["changes"].size());
+  EXPECT_FALSE(all_json.contains("since_mark"));
+  for (const json& c : all_json["changes"]) EXPECT_EQ(c["alert"]["recorded"], "existing");
+  // A new run on linux: the next pass looks at linux's series only and finds its alert there.
+  Measure(kCommits - 1, kCommits - 2, "linux");
+  Outcome linux_only = Pl({"detect", "--record", "--format", "json"});
+  ASSERT_EQ(linux_only.exit_code, 3) << linux_only.err;
+  const json linux_json = Json(linux_only);
+  EXPECT_EQ(linux_json["series"].get<int>() + linux_json["skipped"].size(),
+            (all_json["series"].get<int>() + all_json["skipped"].size()) / 2);
+  ASSERT_EQ(linux_json["changes"].size(), 1u);
+  EXPECT_EQ(linux_json["changes"][0]["platform"], "linux");
+  EXPECT_EQ(linux_json["changes"][0]["alert"]["recorded"], "existing");
 
   json alerts = Json(Pl({"alerts", "--format", "json"}));
   ASSERT_EQ(alerts["alerts"].size(), 2u);
@@ -199,7 +219,7 @@ TEST_F(DetectCliTest, AlertsAreKeptOnceGroupedByRangeAndTriaged) {
   EXPECT_EQ(resolved["alerts"][0]["note"], "new allocator");  // kept
   EXPECT_EQ(Json(Pl({"alerts", "--status", "open", "--format", "json"}))["alerts"].size(), 1u);
   // A resolved alert is not raised again.
-  Outcome third = Pl({"detect", "--record", "--format", "json"});
+  Outcome third = Pl({"detect", "--record", "--all", "--format", "json"});
   const json third_json = Json(third);
   for (const json& c : third_json["changes"]) EXPECT_EQ(c["alert"]["recorded"], "existing");
   EXPECT_EQ(Json(Pl({"alerts", "--format", "json"}))["alerts"].size(), 2u);
