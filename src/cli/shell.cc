@@ -1,6 +1,7 @@
 #include "cli/shell.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -24,6 +25,15 @@ base::Result<std::unique_ptr<store::Store>> Shell::OpenStore(bool create) const 
   store::OpenOptions options;
   options.create_if_missing = create;
   options.clock = [] { return env::Env::Default()->Now(); };
+  // A migration that builds the series layer of a large store takes a while: say so on a
+  // terminal, one line rewritten in place (nothing on a pipe, so scripts see no noise).
+  if (::isatty(STDERR_FILENO) == 1) {
+    options.progress = [path = db](int64_t done, int64_t total) {
+      fmt::print(stderr, "\rperfledger: migrating {}: building series from runs: {} / {}{}", path,
+                 done, total, done == total ? "\n" : "");
+      std::fflush(stderr);
+    };
+  }
   return store::OpenStore(db, options);
 }
 

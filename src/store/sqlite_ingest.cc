@@ -60,12 +60,14 @@ Status SqliteStore::InIngestTransaction(const std::function<Status(IngestTransac
   metric_ids_.clear();
   new_series_ids_.clear();
   touched_series_.clear();
+  current_run_id_.clear();
   Status s = InTransaction(/*write=*/true, [&] {
     RETURN_IF_ERROR(body(*this));
     return FlushTouchedSeries();
   });
   if (s.ok()) series_ids_.merge(new_series_ids_);
   new_series_ids_.clear();
+  current_run_id_.clear();
   return s;
 }
 
@@ -163,6 +165,7 @@ Status SqliteStore::InsertRun(const core::Run& run, const std::string& hash) {
   RETURN_IF_ERROR(StepDone(ins, "store a run"));
   const int64_t row = sqlite3_last_insert_rowid(db_);
   current_run_row_ = row;
+  current_run_id_ = run.run_id;
 
   ASSIGN_OR_RETURN(Stmt * meas,
                    Prepared("INSERT INTO measurements(run, benchmark, metric, unit, "

@@ -254,10 +254,11 @@ CREATE TABLE series (
 CREATE UNIQUE INDEX series_by_key
   ON series(project_id, benchmark_id, metric_id, platform, ifnull(epoch, -1), ci);
 
+-- Derived rows, written only with their run: no foreign keys (two lookups per point at ingest).
 CREATE TABLE points (
-  series INTEGER NOT NULL REFERENCES series(id),
+  series INTEGER NOT NULL,
   t INTEGER NOT NULL,
-  run INTEGER NOT NULL REFERENCES runs(id),
+  run INTEGER NOT NULL,
   median REAL NOT NULL,
   spread REAL NOT NULL,
   min REAL NOT NULL,

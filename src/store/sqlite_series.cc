@@ -97,6 +97,8 @@ Result<std::vector<RunOrder>> SqliteStore::RunsOfCommit(const std::string& proje
 }
 
 Result<int64_t> SqliteStore::RunRow(const std::string& run_id) {
+  // The run being written: no query.
+  if (!current_run_id_.empty() && run_id == current_run_id_) return current_run_row_;
   ASSIGN_OR_RETURN(Stmt * q, Prepared("SELECT id FROM runs WHERE run_id = ?1"));
   q->Bind(1, run_id);
   const int rc = q->Step();
@@ -222,12 +224,15 @@ Status SqliteStore::BuildSeries() {
   int64_t done = 0;
   if (options_.progress) options_.progress(0, total);
   Status built = ForEachRunIn({}, [&](const core::Run& run) -> Status {
+    current_run_id_.clear();
     ASSIGN_OR_RETURN(current_run_row_, RunRow(run.run_id));
+    current_run_id_ = run.run_id;
     RETURN_IF_ERROR(AddToSeries(*this, run));
     ++done;
     if (options_.progress && (done % 256 == 0 || done == total)) options_.progress(done, total);
     return Status::Ok();
   });
+  current_run_id_.clear();
   RETURN_IF_ERROR(built);
   RETURN_IF_ERROR(FlushTouchedSeries());
   // Kept only if the migration commits: the caller's transaction may still roll back.

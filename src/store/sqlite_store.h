@@ -135,6 +135,7 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   std::map<std::string, int64_t> metric_ids_;
   // The run whose points are being written (InsertRun, or BuildSeries' current run).
   int64_t current_run_row_ = 0;
+  std::string current_run_id_;
   // Series ids: those committed (ids never change once committed: series are never deleted),
   // and those created in the current ingest transaction (kept once it commits).
   std::map<core::SeriesKey, SeriesSlot> series_ids_, new_series_ids_;
