@@ -8,6 +8,10 @@
 //       PLATFORMS x COMMITS runs, each measuring BENCHMARKS benchmarks ("suite/bench_NNNN",
 //       real_time, 3 samples): BENCHMARKS series per platform, COMMITS points each; and one
 //       recorded plan over those commits, as `perfledger plan --record` leaves.
+//   server_data year DB BENCHMARKS PLATFORMS COMMITS
+//       The same shape with two metrics (real_time, cpu_time) x 5 samples per benchmark: issue
+//       13's "year" store is `year DB 100 3 35040` (a run per platform every 15 minutes for a
+//       year; the commit times stay 10 minutes apart). Progress every 10,000 runs on stderr.
 //   server_data artifacts DIR RUNS BENCHMARKS
 //       RUNS artifact files (canonical JSON, one commit each) of BENCHMARKS benchmarks x 3
 //       metrics x 10 samples, the shape bench/ingest_bench.cc uses, for the upload benchmark.
@@ -156,7 +160,8 @@ void MakeSeries(const std::string& db, long runs) {
                Seconds(start));
 }
 
-void MakeDashboard(const std::string& db, long benchmarks, long platforms, long commits) {
+void MakeDashboard(const std::string& db, long benchmarks, long platforms, long commits,
+                   const std::vector<std::string>& metrics = {"real_time"}, int samples = 3) {
   static const char* kPlatforms[] = {"x86-64-linux", "aarch64-linux", "x86-64-windows",
                                      "aarch64-macos"};
   if (platforms > 4) Die("PLATFORMS: at most 4");
@@ -178,10 +183,19 @@ void MakeDashboard(const std::string& db, long benchmarks, long platforms, long 
       r.benchmarks.reserve(static_cast<size_t>(benchmarks));
       for (long b = 0; b < benchmarks; ++b) {
         const double median = 1'000.0 * static_cast<double>(1 + b) * (1 + 0.5 * p);
-        r.benchmarks.push_back(
-            {names[static_cast<size_t>(b)], std::nullopt, {Timing("real_time", median, 3, rng)}});
+        core::BenchmarkResult result{names[static_cast<size_t>(b)], std::nullopt, {}};
+        for (size_t m = 0; m < metrics.size(); ++m) {
+          result.metrics.push_back(
+              Timing(metrics[m], median * (1 + 0.25 * static_cast<double>(m)), samples, rng));
+        }
+        std::sort(result.metrics.begin(), result.metrics.end(),
+                  [](const core::Metric& a, const core::Metric& x) { return a.name < x.name; });
+        r.benchmarks.push_back(std::move(result));
       }
       w.Add(std::move(r));
+      if (const long added = c * platforms + p + 1; added % 10'000 == 0) {
+        std::fprintf(stderr, "server_data: %ld runs in %.1f s\n", added, Seconds(start));
+      }
     }
   }
   w.Flush();
@@ -286,6 +300,9 @@ int main(int argc, char** argv) {
   } else if (mode == "dashboard" && argc == 6) {
     perfledger::MakeDashboard(argv[2], Number(argv[3], "BENCHMARKS"), Number(argv[4], "PLATFORMS"),
                               Number(argv[5], "COMMITS"));
+  } else if (mode == "year" && argc == 6) {
+    perfledger::MakeDashboard(argv[2], Number(argv[3], "BENCHMARKS"), Number(argv[4], "PLATFORMS"),
+                              Number(argv[5], "COMMITS"), {"real_time", "cpu_time"}, 5);
   } else if (mode == "artifacts" && argc == 5) {
     perfledger::MakeArtifacts(argv[2], Number(argv[3], "RUNS"), Number(argv[4], "BENCHMARKS"));
   } else if (mode == "query" && argc == 5) {
@@ -294,6 +311,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: server_data series DB RUNS\n"
                  "       server_data dashboard DB BENCHMARKS PLATFORMS COMMITS\n"
+                 "       server_data year DB BENCHMARKS PLATFORMS COMMITS\n"
                  "       server_data artifacts DIR RUNS BENCHMARKS\n"
                  "       server_data query DB BENCHMARK REPEAT\n");
     return 2;
