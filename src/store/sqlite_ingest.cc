@@ -61,10 +61,13 @@ Status SqliteStore::InIngestTransaction(const std::function<Status(IngestTransac
   new_series_ids_.clear();
   touched_series_.clear();
   current_run_id_.clear();
+  pending_points_.clear();
   Status s = InTransaction(/*write=*/true, [&] {
     RETURN_IF_ERROR(body(*this));
+    RETURN_IF_ERROR(FlushPoints());
     return FlushTouchedSeries();
   });
+  pending_points_.clear();
   if (s.ok()) series_ids_.merge(new_series_ids_);
   new_series_ids_.clear();
   current_run_id_.clear();

@@ -142,6 +142,7 @@ Result<std::optional<core::Metric>> SqliteStore::StoredMetric(const std::string&
 
 Result<std::optional<std::vector<std::string>>> SqliteStore::PointRuns(int64_t series,
                                                                        const RunOrder& first) {
+  RETURN_IF_ERROR(FlushPoints());
   ASSIGN_OR_RETURN(const int64_t row, RunRow(first.run_id));
   ASSIGN_OR_RETURN(Stmt * q, Prepared("SELECT runs, pooled FROM points "
                                       "WHERE series = ?1 AND t = ?2 AND run = ?3"));
@@ -166,6 +167,16 @@ Result<std::optional<std::vector<std::string>>> SqliteStore::PointRuns(int64_t s
 Status SqliteStore::WritePoint(int64_t series, const std::optional<RunOrder>& replaces,
                                std::span<const RunOrder> runs, const core::PointSummary& point) {
   if (runs.empty()) return base::Internal("a series point without a run");
+  ASSIGN_OR_RETURN(const int64_t row, RunRow(runs.front().run_id));
+  int64_t& newest = touched_series_[series];
+  newest = std::max(newest, current_run_row_);
+  if (!replaces && runs.size() == 1) {
+    // A new point of one run, the common case: written sorted with the others at the end of
+    // the transaction (FlushPoints), so consecutive inserts land in the same pages.
+    pending_points_.push_back({series, runs.front().order_nanos, row, point});
+    return Status::Ok();
+  }
+  RETURN_IF_ERROR(FlushPoints());
   if (replaces) {
     ASSIGN_OR_RETURN(const int64_t old_row, RunRow(replaces->run_id));
     ASSIGN_OR_RETURN(Stmt * del,
@@ -175,27 +186,37 @@ Status SqliteStore::WritePoint(int64_t series, const std::optional<RunOrder>& re
     del->Bind(3, old_row);
     RETURN_IF_ERROR(StepDone(del, "replace a series point"));
   }
-  ASSIGN_OR_RETURN(const int64_t row, RunRow(runs.front().run_id));
+  return InsertPoint({series, runs.front().order_nanos, row, point},
+                     runs.size() > 1 ? std::optional<std::string>(JoinRunIds(runs)) : std::nullopt);
+}
+
+Status SqliteStore::InsertPoint(const PendingPoint& p, const std::optional<std::string>& pooled) {
   ASSIGN_OR_RETURN(Stmt * ins, Prepared("INSERT INTO points(series, t, run, median, spread, min, "
                                         "max, n, runs, pooled) "
                                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
-  ins->Bind(1, series);
-  ins->Bind(2, runs.front().order_nanos);
-  ins->Bind(3, row);
-  ins->Bind(4, point.median);
-  ins->Bind(5, point.spread);
-  ins->Bind(6, point.min);
-  ins->Bind(7, point.max);
-  ins->Bind(8, point.n);
-  ins->Bind(9, static_cast<int64_t>(std::max(point.runs, 1)));
-  if (runs.size() > 1) {
-    ins->Bind(10, JoinRunIds(runs));
-  } else {
-    ins->BindNull(10);
+  ins->Reset();
+  ins->Bind(1, p.series);
+  ins->Bind(2, p.t);
+  ins->Bind(3, p.run);
+  ins->Bind(4, p.point.median);
+  ins->Bind(5, p.point.spread);
+  ins->Bind(6, p.point.min);
+  ins->Bind(7, p.point.max);
+  ins->Bind(8, p.point.n);
+  ins->Bind(9, static_cast<int64_t>(std::max(p.point.runs, 1)));
+  ins->BindOptional(10, pooled);
+  return StepDone(ins, "store a series point");
+}
+
+Status SqliteStore::FlushPoints() {
+  std::sort(pending_points_.begin(), pending_points_.end(),
+            [](const PendingPoint& a, const PendingPoint& b) {
+              return std::tie(a.series, a.t, a.run) < std::tie(b.series, b.t, b.run);
+            });
+  for (const PendingPoint& p : pending_points_) {
+    RETURN_IF_ERROR(InsertPoint(p, std::nullopt));
   }
-  RETURN_IF_ERROR(StepDone(ins, "store a series point"));
-  int64_t& newest = touched_series_[series];
-  newest = std::max(newest, current_run_row_);
+  pending_points_.clear();
   return Status::Ok();
 }
 
@@ -234,6 +255,7 @@ Status SqliteStore::BuildSeries() {
   });
   current_run_id_.clear();
   RETURN_IF_ERROR(built);
+  RETURN_IF_ERROR(FlushPoints());
   RETURN_IF_ERROR(FlushTouchedSeries());
   // Kept only if the migration commits: the caller's transaction may still roll back.
   new_series_ids_.clear();

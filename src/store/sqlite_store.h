@@ -112,6 +112,14 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
                           std::span<const RunOrder> runs, const core::PointSummary& point) override;
   // The row id of a stored run.
   base::Result<int64_t> RunRow(const std::string& run_id);
+  // A new point of one run, kept until the end of the transaction.
+  struct PendingPoint {
+    int64_t series = 0, t = 0, run = 0;
+    core::PointSummary point;
+  };
+  base::Status InsertPoint(const PendingPoint& p, const std::optional<std::string>& pooled);
+  // Inserts the pending points, sorted by the points tree's key.
+  base::Status FlushPoints();
   // Writes the newest run of each series that received a point in this transaction.
   base::Status FlushTouchedSeries();
   // Migration 7: the series layer from every stored run, in store order, with progress.
@@ -141,6 +149,7 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   std::map<core::SeriesKey, SeriesSlot> series_ids_, new_series_ids_;
   // Series that received a point in the current ingest transaction -> the newest run's row.
   std::map<int64_t, int64_t> touched_series_;
+  std::vector<PendingPoint> pending_points_;
   // Environment row id -> fingerprint, for reading points (environments are never changed).
   std::unordered_map<int64_t, std::string> fingerprints_;
 };
