@@ -85,9 +85,10 @@ class DetectionTest : public ::testing::Test {
   fs::path dir_;
 };
 
-DetectRequest RecordingRequest() {
+DetectRequest RecordingRequest(bool all = false) {
   DetectRequest req;
   req.record = true;
+  req.all = all;
   req.now = At(1000);
   return req;
 }
@@ -100,7 +101,13 @@ TEST_F(DetectionTest, ARecordedChangeIsFoundAgainAsTheSameAlert) {
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   ASSERT_EQ(first->changes.size(), 1u);
   EXPECT_EQ(first->recorded[0], "new");
-  auto again = DetectInStore(**store, RecordingRequest());
+  // An incremental pass with no new points has nothing to look at.
+  auto idle = DetectInStore(**store, RecordingRequest());
+  ASSERT_TRUE(idle.ok()) << idle.status().ToString();
+  EXPECT_EQ(idle->series, 0);
+  EXPECT_TRUE(idle->changes.empty());
+  // A full pass finds the change again and keeps it as the same alert.
+  auto again = DetectInStore(**store, RecordingRequest(/*all=*/true));
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   ASSERT_EQ(again->changes.size(), 1u);
   EXPECT_EQ(again->recorded[0], "existing");
@@ -126,8 +133,8 @@ TEST_F(DetectionTest, AlertsOfAStoreWithTwoProjectsNameTheirProject) {
   ASSERT_EQ(alerts->size(), 1u);
   EXPECT_EQ((*alerts)[0].project, "demo");
   EXPECT_NEAR((*alerts)[0].change, 0.5, 0.01);  // not diluted by the other project's runs
-  // Found again as the same alert.
-  auto again = DetectInStore(**store, RecordingRequest());
+  // Found again by a full pass as the same alert.
+  auto again = DetectInStore(**store, RecordingRequest(/*all=*/true));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->recorded, std::vector<std::string>{"existing"});
 }
@@ -149,7 +156,8 @@ TEST_F(DetectionTest, ConcurrentRecordingDetectionsRecordEachChangeOnce) {
         }
         ++ready;
         while (ready.load() < kThreads) std::this_thread::yield();
-        auto report = DetectInStore(**store, RecordingRequest());
+        // Full passes: every thread matches and records the same change at once.
+        auto report = DetectInStore(**store, RecordingRequest(/*all=*/true));
         if (!report.ok() || report->changes.size() != 1) ++failures;
       });
     }
