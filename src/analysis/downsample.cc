@@ -29,20 +29,22 @@ std::vector<int> RanksOf(std::span<const PlotPoint> points, std::span<const Plot
   const size_t n = points.size();
   std::vector<int> rank(n, kNotForced);
   auto lift = [&](size_t i, int r) { rank[i] = std::min(rank[i], r); };
-  std::unordered_map<std::string_view, size_t> index_of;
-  index_of.reserve(n);
-  for (size_t i = 0; i < n; ++i) index_of.emplace(points[i].sha, i);
   lift(n - 1, kLast);
   lift(0, kFirst);
+  // The rank each alert end gives its point: a few shas, looked up once per point.
+  std::unordered_map<std::string_view, int> ends;
+  auto end = [&](std::string_view sha, int r) {
+    auto [it, added] = ends.emplace(sha, r);
+    if (!added) it->second = std::min(it->second, r);
+  };
   for (const auto& a : alerts) {
-    if (auto it = index_of.find(a.to); it != index_of.end()) {
-      lift(it->second, a.open ? kOpenAlertTo : kAlertTo);
-    }
-    if (auto it = index_of.find(a.from); it != index_of.end()) {
-      lift(it->second, a.open ? kOpenAlertFrom : kAlertFrom);
-    }
+    end(a.to, a.open ? kOpenAlertTo : kAlertTo);
+    end(a.from, a.open ? kOpenAlertFrom : kAlertFrom);
   }
   for (size_t i = 0; i < n; ++i) {
+    if (!ends.empty()) {
+      if (auto it = ends.find(points[i].sha); it != ends.end()) lift(i, it->second);
+    }
     if (!points[i].fingerprint_changed) continue;
     lift(i, kFingerprintChange);
     if (i > 0) lift(i - 1, kBeforeFingerprintChange);
@@ -186,7 +188,16 @@ std::vector<size_t> DownsampleLine(std::span<const PlotPoint> points,
 std::vector<Elided> ElidedBefore(std::span<const PlotPoint> points, std::span<const size_t> kept) {
   std::vector<Elided> out;
   out.reserve(kept.size());
+  // The shas of points [0, seen_upto): filled only when a range does not start at the point
+  // right before it (rare: gaps, bisect runs), so a long line without them hashes nothing.
   std::unordered_set<std::string_view> seen;
+  size_t seen_upto = 0;
+  auto starts_at_an_earlier_point = [&](size_t i) {
+    const std::string_view from = *points[i].range_from;
+    if (from == points[i - 1].sha) return true;
+    for (; seen_upto < i; ++seen_upto) seen.insert(points[seen_upto].sha);
+    return seen.contains(from);
+  };
   size_t next = 0;  // the first point not yet looked at
   for (size_t k : kept) {
     Elided e;
@@ -196,8 +207,7 @@ std::vector<Elided> ElidedBefore(std::span<const PlotPoint> points, std::span<co
       if (p.range_count > 0) {
         e.max_range_count = std::max(e.max_range_count.value_or(0), p.range_count);
       }
-      if (i > 0 && p.range_from && !seen.contains(*p.range_from)) e.unrepresented = true;
-      seen.insert(p.sha);
+      if (i > 0 && p.range_from && !starts_at_an_earlier_point(i)) e.unrepresented = true;
     }
     next = k + 1;
     out.push_back(e);
