@@ -4,7 +4,8 @@
 #  - GET /api/v1/series of one benchmark with 100,000 points: p50 and p99 of 50 requests after
 #    3 warm-ups, against the same JSON served as a static file by the same server (--web-root:
 #    the ratio is the cost of computing the series) and the plain SQLite read of the same rows
-#    (bench/server_data query);
+#    (bench/server_data query); and the same series at display resolution (&max_points=2000,
+#    what a chart about 1,000 pixels wide asks for);
 #  - uploads: 32 clients POST 1,600 artifacts (50 each, one per request, 120 s limit), then the
 #    project's runs are read back: exactly the run_ids sent, each once. Runs per second against
 #    `perfledger ingest` of the same files in one process (hyperfine), and 1 client;
@@ -95,6 +96,7 @@ series_path="/api/v1/series?benchmark=series/one"
 warm "$port"
 curl -sf "http://127.0.0.1:$port$series_path" -o "$webroot/series.json"
 "$client" get "$port" "$series_path" 3 50 | record series
+"$client" get "$port" "$series_path&max_points=2000" 3 50 | record series-2000
 "$client" get "$port" /series.json 3 50 | record static
 stop
 "$data" query "$work/series.db" series/one 50 | record sqlite
@@ -172,11 +174,12 @@ by = {}
 for r in rows:
     by[r.get("label", r["case"])] = r
 def ms(r): return f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f}"
-s, st, q = by["series"], by["static"], by["sqlite"]
+s, st, q, d = by["series"], by["static"], by["sqlite"], by["series-2000"]
 print(f"\nseries of 100,000 points ({s['bytes'] / 1e6:.1f} MB of JSON), p50 / p99 ms of {s['n']}:")
 print(f"  GET /api/v1/series                 {ms(s)}")
 print(f"  the same JSON as a static file     {ms(st)}   series / static: {s['p50_ms'] / st['p50_ms']:.1f}x (p50)")
 print(f"  plain SQLite read of the rows      {ms(q)}   series / SQLite: {s['p50_ms'] / q['p50_ms']:.1f}x (p50)")
+print(f"  ...&max_points=2000                {ms(d)}   {d['bytes'] / 1e6:.2f} MB; max_points / full: {d['p50_ms'] / s['p50_ms']:.2f}x (p50)")
 u32, u1, ing = by["upload32"], by["upload1"], by["ingest"]
 print("\nuploads of 1,600 runs (50 benchmarks x 3 metrics x 10 samples each):")
 for name, u in (("32 clients", u32), ("1 client", u1)):

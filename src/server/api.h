@@ -66,6 +66,10 @@ struct ApiOptions {
 // The largest body of an alert's triage (PATCH /api/v1/alerts/{id}).
 inline constexpr size_t kMaxTriageBody = 64u << 10;
 
+// The largest max_points of GET /api/v1/series: four points per pixel column of a chart wider
+// than any screen, and then some. Every point is had by leaving max_points out.
+inline constexpr int64_t kMaxSeriesPoints = 100000;
+
 // Hands out one store connection per request (a Store is used from one thread at a time);
 // opens more as needed, up to no limit, and keeps at most `keep` idle ones.
 class StorePool {

@@ -187,6 +187,11 @@ Response Api::Impl::GetSeries(Ctx& c) {
   req.platform = Param(c, "platform");
   req.project = Param(c, "project");
   req.metric = Param(c, "metric");
+  if (Param(c, "max_points")) {
+    auto max_points = IntParam(c, "max_points", 0, 1, kMaxSeriesPoints);
+    if (!max_points.ok()) return FromStatus(max_points.status());
+    req.max_points = *max_points;
+  }
   auto view = service::SeriesOf(*c.store, req);
   if (!view.ok()) return FromStatus(view.status());
   return Json(200, service::SeriesJson(*view));

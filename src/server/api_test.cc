@@ -3,6 +3,7 @@
 // Just over 600 lines: one fixture (a store, tokens, an Api) shared by every case.
 #include "server/api.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -292,6 +293,67 @@ TEST_F(ApiTest, SeriesHasOnePointPerMeasuredCommitWithItsRange) {
   ASSERT_EQ(Body(catalog)["benchmarks"].size(), 1u);
   EXPECT_EQ(Body(catalog)["benchmarks"][0]["name"], "parse/small");
   EXPECT_EQ(Body(catalog)["benchmarks"][0]["metrics"][0]["unit"], "ns");
+}
+
+TEST_F(ApiTest, SeriesMaxPointsKeepsTheShapeAndSaysHowManyThereAre) {
+  Api api = MakeApi();
+  std::string body = "{\"artifacts\":[";
+  for (int i = 0; i < 60; ++i) {
+    if (i > 0) body += ",";
+    body += core::WriteArtifact(MakeRun(i, "linux", i == 37 ? 900 : 100 + i % 3, "gruel"));
+  }
+  body += "]}";
+  ASSERT_EQ(Call(api, "POST", "/api/v1/projects/gruel/runs", body, token_).status, 201);
+  auto series = [&](std::multimap<std::string, std::string> query) {
+    query.emplace("benchmark", "parse/small");
+    return Call(api, "GET", "/api/v1/series", "", std::nullopt, query);
+  };
+  Response full = series({});
+  ASSERT_EQ(full.status, 200) << full.body;
+  EXPECT_FALSE(Body(full)["series"][0].contains("points_total")) << "unchanged without it";
+  EXPECT_FALSE(Body(full)["series"][0]["points"][0].contains("elided"));
+
+  Response few = series({{"max_points", "12"}});
+  ASSERT_EQ(few.status, 200) << few.body;
+  const json line = Body(few)["series"][0];
+  EXPECT_EQ(line["points_total"], 60);
+  ASSERT_LE(line["points"].size(), 12u);
+  EXPECT_EQ(line["points"].front()["sha"], Sha(0));
+  EXPECT_EQ(line["points"].back()["sha"], Sha(59));
+  int64_t shown = 0, elided = 0;
+  bool spike = false;
+  for (const json& p : line["points"]) {
+    spike = spike || p["sha"] == Sha(37);
+    ++shown;
+    elided += p["elided"]["points"].get<int64_t>();
+    EXPECT_FALSE(p["elided"]["unrepresented"].get<bool>()) << p;  // every commit has a run
+    EXPECT_EQ(p["elided"]["max_range_count"], 1);
+  }
+  EXPECT_TRUE(spike) << "the spike at commit 37 is kept";
+  EXPECT_EQ(shown + elided, 60) << "every point is shown or counted";
+
+  // After from/to: the window's points, downsampled; its total is the window's.
+  Response window = series(
+      {{"max_points", "5"},
+       {"from", base::FormatRfc3339(base::Timestamp{(1'700'000'000LL + 600) * 1'000'000'000})},
+       {"to", base::FormatRfc3339(base::Timestamp{(1'700'000'000LL + 1800) * 1'000'000'000})}});
+  ASSERT_EQ(window.status, 200) << window.body;
+  EXPECT_EQ(Body(window)["series"][0]["points_total"], 21);
+  const json windowed = Body(window)["series"][0]["points"];
+  EXPECT_LE(windowed.size(), 5u);
+  EXPECT_EQ(windowed.front()["sha"], Sha(10));
+  EXPECT_EQ(windowed.back()["sha"], Sha(30));
+
+  Response enough = series({{"max_points", "100000"}});
+  EXPECT_EQ(Body(enough)["series"][0]["points"].size(), 60u);
+  EXPECT_EQ(Body(enough)["series"][0]["points_total"], 60);
+
+  for (const char* bad : {"0", "-3", "ten", "2.5", "100001", "12 "}) {
+    Response r = series({{"max_points", bad}});
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_EQ(Body(r)["error"]["message"],
+              fmt::format("max_points: expected a whole number from 1 to 100000, got '{}'", bad));
+  }
 }
 
 TEST_F(ApiTest, SeriesShowsTheMetricThatMovedByDefault) {

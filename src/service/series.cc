@@ -34,9 +34,51 @@ std::string ChooseMetric(const SeriesRequest& request, const std::vector<analysi
   return metrics.empty() ? "" : *metrics.begin();
 }
 
+// Keeps at most `max_points` points of `line` (analysis::DownsampleLine), with the alerts of
+// its platform, epoch and project as points that stay; sets points_total and every point's
+// elided.
+void Downsample(SeriesViewLine& line, const std::vector<store::AlertRecord>& alerts,
+                int64_t max_points) {
+  std::vector<analysis::PlotPoint> plot;
+  plot.reserve(line.points.size());
+  for (const auto& [p, changed, elided] : line.points) {
+    analysis::PlotPoint q;
+    if (p.commit_time) q.x = p.commit_time->unix_nanos;
+    q.y = p.median;
+    q.sha = p.sha;
+    q.fingerprint_changed = changed;
+    if (p.range_from) q.range_from = *p.range_from;
+    q.range_count = p.range_count;
+    plot.push_back(q);
+  }
+  std::vector<analysis::PlotRange> ranges;
+  for (const auto& a : alerts) {
+    if (a.platform != line.key.platform || a.epoch != line.key.epoch ||
+        a.project != line.key.project) {
+      continue;
+    }
+    ranges.push_back({a.range_from, a.range_to, a.status == core::AlertStatus::kOpen});
+  }
+  const std::vector<size_t> kept =
+      analysis::DownsampleLine(plot, ranges, static_cast<size_t>(max_points));
+  const std::vector<analysis::Elided> elided = analysis::ElidedBefore(plot, kept);
+  std::vector<SeriesViewPoint> points;
+  points.reserve(kept.size());
+  for (size_t k = 0; k < kept.size(); ++k) {
+    points.push_back(std::move(line.points[kept[k]]));
+    points.back().elided = elided[k];
+  }
+  line.points_total = static_cast<int64_t>(line.points.size());
+  line.points = std::move(points);
+}
+
 }  // namespace
 
 base::Result<SeriesView> SeriesOf(store::Store& store, const SeriesRequest& request) {
+  if (request.max_points && *request.max_points < 1) {
+    return base::InvalidInput(fmt::format(
+        "max_points: expected a whole number of at least 1, got {}", *request.max_points));
+  }
   store::SeriesQuery query;
   query.project = request.project;
   query.platform = request.platform;
@@ -56,6 +98,12 @@ base::Result<SeriesView> SeriesOf(store::Store& store, const SeriesRequest& requ
   SeriesView view;
   view.benchmark = request.benchmark;
   view.metric = metric;
+  for (auto& a : alerts) {
+    if (a.benchmark != request.benchmark || a.metric != view.metric) continue;
+    if (request.platform && a.platform != *request.platform) continue;
+    if (request.project && a.project != *request.project) continue;
+    view.alerts.push_back(std::move(a));
+  }
   bool found = false;
   for (auto& x : all) {
     if (x.key.metric != view.metric) continue;
@@ -72,20 +120,15 @@ base::Result<SeriesView> SeriesOf(store::Store& store, const SeriesRequest& requ
           previous_fingerprint != nullptr && *previous_fingerprint != p.fingerprint;
       previous_fingerprint = &p.fingerprint;
       if (!InWindow(p, request)) continue;
-      line.points.push_back({p, changed});
+      line.points.push_back({p, changed, std::nullopt});
     }
+    if (request.max_points) Downsample(line, view.alerts, *request.max_points);
     view.series.push_back(std::move(line));
   }
   if (!found || view.unit.empty()) {
     return base::NotFound(fmt::format("benchmark '{}' has no data points for metric '{}'",
                                       request.benchmark,
                                       view.metric.empty() ? "(any)" : view.metric));
-  }
-  for (auto& a : alerts) {
-    if (a.benchmark != request.benchmark || a.metric != view.metric) continue;
-    if (request.platform && a.platform != *request.platform) continue;
-    if (request.project && a.project != *request.project) continue;
-    view.alerts.push_back(std::move(a));
   }
   return view;
 }
@@ -105,7 +148,7 @@ std::string SeriesJson(const SeriesView& view) {
     WriteOptional(w, x.key.epoch);
     w.Key("environment").String(x.key.ci ? "ci" : "local");
     w.Key("points").BeginArray();
-    for (const auto& [p, changed] : x.points) {
+    for (const auto& [p, changed, elided] : x.points) {
       w.BeginObject();
       w.Key("sha").String(p.sha);
       w.Key("run_id").String(p.run_id);
@@ -121,9 +164,18 @@ std::string SeriesJson(const SeriesView& view) {
       w.Key("reason").String(core::ReasonName(p.reason));
       w.Key("fingerprint").String(p.fingerprint);
       w.Key("fingerprint_changed").Bool(changed);
+      if (elided) {
+        w.Key("elided").BeginObject();
+        w.Key("points").Int(elided->points);
+        w.Key("max_range_count");
+        WriteOptional(w, elided->max_range_count);
+        w.Key("unrepresented").Bool(elided->unrepresented);
+        w.EndObject();
+      }
       w.EndObject();
     }
     w.EndArray();
+    if (x.points_total) w.Key("points_total").Int(*x.points_total);
     w.EndObject();
   }
   w.EndArray();

@@ -52,8 +52,8 @@ after(async () => {
 });
 
 // A fresh browser context (its own localStorage) on `route`; console errors, page errors and
-// requests to other origins are collected.
-async function open(route, base = url) {
+// requests to other origins are collected. `prepare(page)` runs before the page loads.
+async function open(route, base = url, prepare = async () => {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const errors = [];
@@ -61,6 +61,7 @@ async function open(route, base = url) {
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("request", (r) => !r.url().startsWith(base) && !r.url().startsWith("data:") && foreign.push(r.url()));
+  await prepare(page);
   await page.goto(base + route);
   return { page, context, errors, foreign };
 }
@@ -198,6 +199,75 @@ test("benchmark chart: drawn per platform, hover shows the point, zoom, pan and 
       const b = document.querySelector(sel);
       return Number(b.dataset.xMax) - Number(b.dataset.xMin) >= span * 0.99;
     }, [chart, full.span]);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("benchmark chart: asks for what its width shows, and for the zoomed range when zoomed", async () => {
+  // The fixture's lines are short enough to come whole at any width, so the overview's request
+  // goes to the server with max_points=8 instead, as for a line far longer than the chart is
+  // wide; requests with from/to (a zoom) go as the page sends them.
+  const requests = [];
+  const { page, context, errors } = await open("#/benchmark?name=parse&platform=x86-64-linux", url, (p) =>
+    p.route(/\/api\/v1\/series\?/, (route) => {
+      const asked = new URL(route.request().url());
+      requests.push(asked);
+      if (asked.searchParams.has("from")) return route.continue();
+      const sent = new URL(asked);
+      sent.searchParams.set("max_points", "8");
+      return route.continue({ url: sent.toString() });
+    }),
+  );
+  try {
+    const chart = '.chart[data-platform="x86-64-linux"]';
+    await page.waitForSelector(`${chart} canvas`);
+    const asked = Number(requests[0].searchParams.get("max_points"));
+    assert.ok(Number.isInteger(asked) && asked >= 400 && asked <= 2 * 1280, `max_points from the width: ${requests[0]}`);
+    const series = async (query) =>
+      (await (await fetch(`${url}api/v1/series?benchmark=parse&platform=x86-64-linux${query}`)).json()).series;
+    const all = (await series("")).flatMap((e) => e.points);
+    const few = (await series("&max_points=8")).flatMap((e) => e.points);
+    assert.ok(few.length <= 8 && few.length < all.length, `8 points at most of ${all.length}: ${few.length}`);
+    assert.equal(await page.locator(chart).getAttribute("data-points"), String(few.length));
+    const status = page.locator(".resolution");
+    assert.equal(await status.getAttribute("data-state"), "overview");
+    assert.match(await status.innerText(), new RegExp(`^${few.length} of ${all.length} points`));
+
+    // Drag to zoom: the zoomed range (and a quarter of it on each side) is asked for (from/to,
+    // the same max_points) and every point in it is drawn.
+    const over = await page.locator(`${chart} .u-over`).boundingBox();
+    const at = (fx) => [over.x + over.width * fx, over.y + over.height * 0.5];
+    const before = requests.length;
+    await page.mouse.move(...at(0.3));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.5), { steps: 5 });
+    await page.mouse.move(...at(0.7), { steps: 5 });
+    await page.mouse.up();
+    await page.waitForSelector('.resolution[data-state="zoomed"]');
+    const zoomedRequests = requests.slice(before);
+    assert.equal(zoomedRequests.length, 1, `one request per zoom: ${zoomedRequests.join(" ")}`);
+    const zoom = zoomedRequests[0].searchParams;
+    assert.equal(zoom.get("max_points"), String(asked));
+    const from = Date.parse(zoom.get("from"));
+    const to = Date.parse(zoom.get("to"));
+    const { min, max, span } = await xRange(page, chart);
+    assert.ok(from / 1000 <= min && to / 1000 >= max, `from/to hold the zoomed range: ${zoom}, ${min}..${max}`);
+    assert.ok((to - from) / 1000 <= 1.5 * span + 2, `and a quarter of it on each side at most: ${zoom}`);
+    const inRange = all.filter((p) => Date.parse(p.commit_time) >= from && Date.parse(p.commit_time) <= to);
+    assert.ok(inRange.length > 0);
+    assert.equal(await page.locator(chart).getAttribute("data-points"), String(inRange.length));
+    assert.match(await status.innerText(), /every point of the zoomed range/);
+    await shot(page, "benchmark-zoomed-full-resolution");
+
+    // A double click: the overview again, without asking the server.
+    const requested = requests.length;
+    await page.mouse.dblclick(...at(0.5));
+    await page.waitForSelector('.resolution[data-state="overview"]');
+    assert.equal(await page.locator(chart).getAttribute("data-points"), String(few.length));
+    await page.waitForTimeout(400);  // longer than the page waits before it asks for a range
+    assert.equal(requests.length, requested, "the reset needs no request");
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

@@ -80,6 +80,15 @@ export interface Point {
   reason: string;
   fingerprint: string;
   fingerprint_changed: boolean;
+  // Only when the series was asked for with max_points: what the full line holds after the
+  // previous point sent up to this one (docs/api.md), so gaps can still be shaded.
+  elided?: Elided;
+}
+
+export interface Elided {
+  points: number;                  // points left out before this one
+  max_range_count: number | null;  // the largest commit_range.count among them and this point
+  unrepresented: boolean;          // one of their ranges starts at no earlier point of the line
 }
 
 export interface SeriesEntry {
@@ -87,6 +96,16 @@ export interface SeriesEntry {
   epoch: number | null;
   environment: string;
   points: Point[];
+  // Only with max_points: the line's points before downsampling (more than points.length when
+  // it was downsampled).
+  points_total?: number;
+}
+
+// How much of a series to fetch: a display resolution and a commit-time window (RFC 3339).
+export interface SeriesQuery {
+  maxPoints?: number;
+  from?: string;
+  to?: string;
 }
 
 export interface RunSummary {
@@ -341,8 +360,15 @@ export const api = {
   benchmarks: (q: string, limit = 1000, platform = "") =>
     getP<{ benchmarks: Benchmark[]; total?: number; limit: number }>("benchmarks", { q, platform, limit }),
   runs: (limit = 100, platform = "") => getP<{ total: number; runs: RunSummary[] }>("runs", { limit, platform }),
-  series: (benchmark: string, metric = "", platform = "") =>
-    getP<SeriesResponse>("series", { benchmark, metric, platform }),
+  series: (benchmark: string, metric = "", platform = "", query: SeriesQuery = {}) =>
+    getP<SeriesResponse>("series", {
+      benchmark,
+      metric,
+      platform,
+      from: query.from,
+      to: query.to,
+      max_points: query.maxPoints,
+    }),
   compare: (base: string, head: string, platform = "", metric = "") =>
     get<CompareResponse>("compare", { base, head, platform, metric }),
   coverage: (platform = "", since = "") => get<CoverageResponse>("coverage", { platform, since }),

@@ -31,6 +31,13 @@ export class ChartGroup {
   private charts: uPlot[] = [];
   private syncing = false;
   private observer: ResizeObserver;
+  private destroyed = false;
+  // Told the x range (seconds) a person zoomed or panned to, once per change, by the chart
+  // they moved (not by the charts that follow it).
+  onRange?: (min: number, max: number) => void;
+  // Called on a double click before the charts reset their zoom to their data (the page can
+  // put the overview's data back first).
+  beforeReset?: () => void;
 
   constructor(readonly syncKey = "pl-" + Math.random().toString(36).slice(2)) {
     this.observer = new ResizeObserver((entries) => {
@@ -57,13 +64,32 @@ export class ChartGroup {
     this.syncing = true;
     for (const c of this.charts) if (c !== u) c.setScale("x", { min, max });
     this.syncing = false;
+    this.onRange?.(min, max);
   };
+
+  // Runs `change` (new data, a scale set by the page) without mirroring or reporting it.
+  quietly(change: () => void): void {
+    const was = this.syncing;
+    this.syncing = true;
+    try {
+      change();
+    } finally {
+      this.syncing = was;
+    }
+  }
+
+  get alive(): boolean {
+    return !this.destroyed;
+  }
 
   redrawAll(): void {
     for (const c of this.charts) c.redraw(false);
   }
 
   destroy(): void {
+    this.destroyed = true;
+    this.onRange = undefined;
+    this.beforeReset = undefined;
     this.observer.disconnect();
     for (const c of this.charts) c.destroy();
     this.charts = [];
@@ -80,8 +106,9 @@ function exposeRange(u: uPlot): void {
   box.dataset.xMax = String(max);
 }
 
-// Wheel zoom (around the cursor), shift+drag pan. Double click resets (uPlot's own).
-function zoomPanPlugin(): uPlot.Plugin {
+// Wheel zoom (around the cursor), shift+drag pan. Double click resets (uPlot's own). The wheel
+// zooms out as far as `extent` (default: the chart's data).
+function zoomPanPlugin(extent: (u: uPlot) => [number, number] = dataRange): uPlot.Plugin {
   return {
     hooks: {
       ready: (u: uPlot) => {
@@ -95,7 +122,7 @@ function zoomPanPlugin(): uPlot.Plugin {
             const rect = over.getBoundingClientRect();
             const at = u.posToVal(e.clientX - rect.left, "x");
             const factor = e.deltaY < 0 ? 0.75 : 1 / 0.75;
-            const [lo, hi] = dataRange(u);
+            const [lo, hi] = extent(u);
             let nmin = at - (at - min) * factor;
             let nmax = at + (max - at) * factor;
             if (nmax - nmin >= hi - lo) [nmin, nmax] = [lo, hi];
@@ -189,19 +216,42 @@ interface Marker {
   label: string;
 }
 
-// One trend chart in `parent`. Returns the uPlot (owned by opts.group).
-export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
-  const entries = opts.entries.filter((e) => e.points.length > 0);
-  const times = entries.map((e) => pointTimes(e.points));
+// A trend chart whose points can be replaced (a zoomed range fetched at full resolution, then
+// the overview again) while its lines, colours and zoom stay.
+export interface TrendChart {
+  plot: uPlot;
+  // The x range (seconds) of the entries it was made with.
+  extent: [number, number];
+  // Draws these entries' points instead, each in the line of the entry with its epoch and
+  // environment class (an entry the chart has no line for is left out); the x range stays.
+  show(entries: SeriesEntry[]): void;
+}
+
+const lineKey = (e: SeriesEntry) => `${e.platform}\n${e.epoch}\n${e.environment}`;
+
+// What a chart draws from its lines' points: the columns uPlot draws and the overlays.
+interface Drawn {
+  data: (number | null)[][];
+  times: number[][];
+  pointAt: (Point | undefined)[][];
+  gaps: [number, number, string][];
+  markers: Marker[];
+  alertSpans: { from: number; to: number; alert: Alert }[];
+  points: number;
+}
+
+// The columns and overlays of `lines` (the chart's lines, in order), over their points. An
+// epoch boundary is marked where a line (after the first) starts: at `starts[i]`, the sha of
+// line i's first point, when only part of it is drawn.
+function drawn(lines: SeriesEntry[], alerts: Alert[], platform: string, starts?: string[]): Drawn {
+  const times = lines.map((e) => pointTimes(e.points));
   const xs = [...new Set(times.flat())].sort((a, b) => a - b);
   const xIndex = new Map(xs.map((x, i) => [x, i]));
 
-  // Per entry: median, upper and lower spread columns, aligned on xs.
+  // Per line: median, upper and lower spread columns, aligned on xs.
   const data: (number | null)[][] = [xs];
   const pointAt: (Point | undefined)[][] = [];
-  const series: uPlot.Series[] = [{}];
-  const bands: uPlot.Band[] = [];
-  entries.forEach((e, ei) => {
+  lines.forEach((e, ei) => {
     const med: (number | null)[] = new Array(xs.length).fill(null);
     const hi: (number | null)[] = new Array(xs.length).fill(null);
     const lo: (number | null)[] = new Array(xs.length).fill(null);
@@ -214,35 +264,29 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
       hi[i] = p.median * (1 + p.spread);
       lo[i] = p.median * (1 - p.spread);
     });
-    const color = kPalette[ei % kPalette.length];
-    const label = stretchLabel(e);
-    const base = data.length;
     data.push(med, hi, lo);
     pointAt.push(at);
-    series.push(
-      { label, stroke: color, width: 2, spanGaps: true, points: { show: true, size: 5, fill: color } },
-      { label: label + " upper", stroke: "transparent", width: 0, spanGaps: true, points: { show: false } },
-      { label: label + " lower", stroke: "transparent", width: 0, spanGaps: true, points: { show: false } },
-    );
-    bands.push({ series: [base + 1, base + 2], fill: color + "26" });
   });
 
   // Gaps: a point standing for more than kGapCommits commits, or whose range starts at no earlier
   // point of its stretch (commits that no run represents). A bisect run inside an earlier range
-  // starts at an earlier point: no gap.
+  // starts at an earlier point: no gap. A downsampled line (max_points) says so of the points
+  // left out before each point it sends (`elided`), as the full line would have shown it.
   const gaps: [number, number, string][] = [];
   const markers: Marker[] = [];
-  entries.forEach((e, ei) => {
+  lines.forEach((e, ei) => {
     const seen = new Set<string>();
     e.points.forEach((p, pi) => {
       seen.add(p.sha);
       const x = times[ei][pi];
       if (pi === 0) {
-        if (ei > 0) markers.push({ x, kind: "epoch", label: stretchLabel(e) });
+        if (ei > 0 && (!starts || starts[ei] === p.sha)) markers.push({ x, kind: "epoch", label: stretchLabel(e) });
         return;
       }
-      const count = p.commit_range.count;
-      const broken = p.commit_range.from !== null && !seen.has(p.commit_range.from);
+      const count = p.elided ? p.elided.max_range_count : p.commit_range.count;
+      const broken = p.elided
+        ? p.elided.unrepresented
+        : p.commit_range.from !== null && !seen.has(p.commit_range.from);
       if (broken || (count !== null && count > kGapCommits)) {
         gaps.push([times[ei][pi - 1], x, broken ? "commits not represented" : `${count} commits, one run`]);
       }
@@ -252,9 +296,9 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
 
   // Alert ranges, located by the points at their ends.
   const shaX = new Map<string, number>();
-  entries.forEach((e, ei) => e.points.forEach((p, pi) => shaX.set(p.sha, times[ei][pi])));
-  const alertSpans = opts.alerts
-    .filter((a) => a.platform === opts.platform)
+  lines.forEach((e, ei) => e.points.forEach((p, pi) => shaX.set(p.sha, times[ei][pi])));
+  const alertSpans = alerts
+    .filter((a) => a.platform === platform)
     .map((a) => {
       const to = shaX.get(a.commit_range.to);
       if (to === undefined) return null;
@@ -262,6 +306,32 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
       return { from, to, alert: a };
     })
     .filter((s): s is { from: number; to: number; alert: Alert } => s !== null);
+
+  const points = lines.reduce((n, e) => n + e.points.length, 0);
+  return { data, times, pointAt, gaps, markers, alertSpans, points };
+}
+
+// One trend chart in `parent` (its uPlot owned by opts.group).
+export function trendChart(parent: HTMLElement, opts: TrendOptions): TrendChart {
+  const lines = opts.entries.filter((e) => e.points.length > 0);
+  let d = drawn(lines, opts.alerts, opts.platform);
+  const xs0 = d.data[0] as number[];
+  const extent: [number, number] =
+    xs0.length === 0 ? [0, 1] : xs0[0] === xs0[xs0.length - 1] ? [xs0[0] - 3600, xs0[0] + 3600] : [xs0[0], xs0[xs0.length - 1]];
+
+  const series: uPlot.Series[] = [{}];
+  const bands: uPlot.Band[] = [];
+  lines.forEach((e, ei) => {
+    const color = kPalette[ei % kPalette.length];
+    const label = stretchLabel(e);
+    const base = 1 + 3 * ei;
+    series.push(
+      { label, stroke: color, width: 2, spanGaps: true, points: { show: true, size: 5, fill: color } },
+      { label: label + " upper", stroke: "transparent", width: 0, spanGaps: true, points: { show: false } },
+      { label: label + " lower", stroke: "transparent", width: 0, spanGaps: true, points: { show: false } },
+    );
+    bands.push({ series: [base + 1, base + 2], fill: color + "26" });
+  });
 
   const tooltip = h("div", { class: "tooltip", hidden: true });
   const format = (v: number) => fmt.value(v, opts.unit);
@@ -276,8 +346,8 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
     ctx.rect(u.bbox.left, top, u.bbox.width, height);
     ctx.clip();
     ctx.fillStyle = resolved("--gap", "rgba(120,120,120,0.16)");
-    for (const [a, b] of gaps) ctx.fillRect(px(a), top, Math.max(1, px(b) - px(a)), height);
-    for (const s of alertSpans) {
+    for (const [a, b] of d.gaps) ctx.fillRect(px(a), top, Math.max(1, px(b) - px(a)), height);
+    for (const s of d.alertSpans) {
       const color =
         s.alert.kind === "regression" ? "220,38,38" : s.alert.kind === "improvement" ? "5,150,105" : "217,119,6";
       const alpha = s.alert.status === "open" ? 0.18 : 0.07;
@@ -296,7 +366,7 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
     }
     ctx.lineWidth = dpr;
     ctx.font = `${11 * dpr}px system-ui, sans-serif`;
-    for (const m of markers) {
+    for (const m of d.markers) {
       const x = px(m.x);
       ctx.strokeStyle = m.kind === "epoch" ? "#7c3aed" : "#d97706";
       ctx.setLineDash(m.kind === "epoch" ? [6 * dpr, 3 * dpr] : [2 * dpr, 3 * dpr]);
@@ -311,10 +381,10 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
     const picked = opts.picked?.() ?? [];
     ctx.strokeStyle = "#111";
     ctx.lineWidth = 2 * dpr;
-    entries.forEach((e, ei) =>
-      e.points.forEach((p, pi) => {
-        if (!picked.includes(p.sha)) return;
-        const x = u.valToPos(times[ei][pi], "x", true);
+    d.pointAt.forEach((at) =>
+      at.forEach((p, i) => {
+        if (!p || !picked.includes(p.sha)) return;
+        const x = u.valToPos(u.data[0][i], "x", true);
         const y = u.valToPos(p.median, "y", true);
         ctx.beginPath();
         ctx.arc(x, y, 7 * dpr, 0, 2 * Math.PI);
@@ -331,11 +401,11 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
     const top = u.cursor.top ?? 0;
     let best: Point | undefined;
     let bestDist = Infinity;
-    for (const at of pointAt) {
+    for (const at of d.pointAt) {
       const p = at[i];
       if (!p) continue;
-      const d = Math.abs(u.valToPos(p.median, "y") - top);
-      if (d < bestDist) [best, bestDist] = [p, d];
+      const dist = Math.abs(u.valToPos(p.median, "y") - top);
+      if (dist < bestDist) [best, bestDist] = [p, dist];
     }
     return best;
   };
@@ -356,6 +426,7 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
       h("div", null, "stands for ", r.count === null ? "? commits" : r.count === 1 ? "1 commit" : `${r.count} commits`,
         ": ", fmt.range(r)),
       p.fingerprint_changed ? h("div", { class: "warn" }, "environment changed here") : "",
+      p.elided && p.elided.points > 0 ? h("div", { class: "muted" }, `${p.elided.points} more before it: zoom in to see them`) : "",
       opts.onPick ? h("div", { class: "muted" }, "click: pick for compare") : "",
     );
     tooltip.hidden = false;
@@ -380,17 +451,28 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
         sync: { key: opts.group.syncKey },
         drag: { x: true, y: false, setScale: true },
         points: { size: 8 },
+        bind: {
+          // The page may put its overview back before the zoom resets to the data.
+          dblclick: (_u, targ, handler) => (e: MouseEvent) => {
+            if (e.button === 0 && e.target === targ) {
+              opts.group.beforeReset?.();
+              handler(e);
+            }
+            return null;
+          },
+        },
       },
       hooks: {
         draw: [draw],
         setCursor: [showTooltip],
         setScale: [opts.group.onScale],
       },
-      plugins: [zoomPanPlugin()],
+      plugins: [zoomPanPlugin(() => extent)],
     },
-    data as uPlot.AlignedData,
+    d.data as uPlot.AlignedData,
     parent,
   );
+  parent.dataset.points = String(d.points);
   u.over.appendChild(tooltip);
   u.over.addEventListener("mouseleave", () => (tooltip.hidden = true));
   if (opts.onPick) {
@@ -403,7 +485,27 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): uPlot {
     });
   }
   opts.group.add(u);
-  return u;
+
+  const show = (entries: SeriesEntry[]) => {
+    const byKey = new Map(entries.map((e) => [lineKey(e), e]));
+    const next = drawn(
+      lines.map((l) => ({ ...l, points: byKey.get(lineKey(l))?.points ?? [] })),
+      opts.alerts,
+      opts.platform,
+      lines.map((l) => l.points[0].sha),
+    );
+    if (next.points === 0) return;  // nothing to draw there: what is shown stays
+    const { min, max } = u.scales.x;
+    d = next;
+    parent.dataset.points = String(d.points);
+    opts.group.quietly(() =>
+      u.batch(() => {
+        u.setData(d.data as uPlot.AlignedData, false);
+        if (min !== undefined && max !== undefined) u.setScale("x", { min, max });
+      }),
+    );
+  };
+  return { plot: u, extent, show };
 }
 
 export interface Line {

@@ -2,8 +2,12 @@
 // /api/v1/series (one request for every platform). The benchmark list is a server-side search
 // (/api/v1/benchmarks?q=), so a store with thousands of series loads only what is shown.
 // Clicking two points of one platform links to Compare.
-import { api, type Alert, type Point, type SeriesEntry, type SeriesResponse } from "../api";
-import { type ChartGroup, kPalette, stretchLabel, trendChart } from "../chart";
+//
+// Display resolution: the charts ask for about two points per pixel of their width
+// (max_points), which the server picks so the lines look the same (docs/api.md); a zoom asks
+// for the zoomed range again (from/to), and a reset shows the overview again (followZoom).
+import { api, type Alert, type Point, type SeriesEntry, type SeriesQuery, type SeriesResponse } from "../api";
+import { type ChartGroup, kPalette, stretchLabel, type TrendChart, trendChart } from "../chart";
 import { h } from "../dom";
 import * as fmt from "../format";
 import { href, setParams } from "../router";
@@ -18,7 +22,7 @@ interface Pick {
 export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page {
   let picks: Pick[] = [];
 
-  const render = (content: HTMLElement, s: SeriesResponse, group: ChartGroup, { platform }: SeriesRoute) => {
+  const render = (content: HTMLElement, s: SeriesResponse, group: ChartGroup, { platform }: SeriesRoute, query: SeriesQuery) => {
     const platforms = [...new Set(s.series.map((e) => e.platform))].sort();
     const metricSelect = metricChoice(s);
     const platformSelect = h(
@@ -30,6 +34,7 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
     const pickBar = h("div", { class: "pick-bar" });
     const charts = h("div", { class: "charts" });
     const shown = platform ? platforms.filter((p) => p === platform) : platforms;
+    const resolution = h("span", { class: "muted small resolution", "data-state": "overview" });
     content.replaceChildren(
       h("h1", { class: "bench-name" }, s.benchmark),
       h(
@@ -38,6 +43,7 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
         h("label", null, "metric ", metricSelect),
         h("label", null, "platform ", platformSelect),
         h("span", { class: "muted small" }, `${s.direction} is better`),
+        resolution,
         h("a", { href: href("cross", { name: s.benchmark, metric: s.metric }) }, "all platforms normalised →"),
       ),
       legend(s.series),
@@ -50,21 +56,23 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
       charts.append(note("No points for this benchmark and metric."));
       return;
     }
+    const trends: TrendChart[] = [];
     for (const p of shown) {
       const entries = s.series.filter((e) => e.platform === p);
       const points = entries.flatMap((e) => e.points);
       const last = points[points.length - 1];
+      const total = entries.reduce((n, e) => n + (e.points_total ?? e.points.length), 0);
       const box = h("div", { class: "chart", "data-platform": p });
       charts.append(
         h(
           "div",
           { class: "chart-block" },
           h("h3", null, p,
-            last ? h("span", { class: "muted small" }, `latest ${fmt.value(last.median, s.unit)} at ${fmt.sha(last.sha)} · ${points.length} points`) : null),
+            last ? h("span", { class: "muted small" }, `latest ${fmt.value(last.median, s.unit)} at ${fmt.sha(last.sha)} · ${total} points`) : null),
           box,
         ),
       );
-      trendChart(box, {
+      const trend = trendChart(box, {
         platform: p,
         unit: s.unit,
         entries,
@@ -78,7 +86,9 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
         },
         picked: () => picks.filter((k) => k.platform === p).map((k) => k.point.sha),
       });
+      trends.push(trend);
     }
+    followZoom(s, shown, trends, group, query, resolution);
   };
 
   const renderPicks = (bar: HTMLElement, group: ChartGroup) => {
@@ -103,10 +113,97 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
     contentClass: "bench-content",
     titleClass: "bench-name",
     choose: (b, { platform }) => ({ name: b.name, metric: null, platform: platform || null }),
+    maxPoints: (content) => Math.min(kMaxPoints, Math.max(400, 2 * Math.round(content.clientWidth || 800))),
     empty: () => [h("h1", null, "Benchmarks"), note("Choose a benchmark on the left, or search for one."), movedHint()],
     render,
     reset: () => (picks = []),
   });
+}
+
+// The server's largest max_points (docs/api.md).
+const kMaxPoints = 100000;
+
+// "2026-11-24T09:31:00Z": whole seconds, as the API's from/to.
+const isoSeconds = (seconds: number) => new Date(seconds * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+
+// What the charts of `platforms` show of `s`: points drawn and the lines' points in all.
+function resolutionNote(s: SeriesResponse, platforms: string[], zoomed: boolean): string {
+  const entries = s.series.filter((e) => platforms.includes(e.platform));
+  const drawn = entries.reduce((n, e) => n + e.points.length, 0);
+  const total = entries.reduce((n, e) => n + (e.points_total ?? e.points.length), 0);
+  if (drawn < total) return `${drawn} of ${total} points${zoomed ? " in the zoomed range" : ""}: zoom in for every point`;
+  return zoomed ? `every point of the zoomed range (${total})` : "";
+}
+
+// The overview (`s`) is what the charts' width shows of each line. When the server left points
+// out, a zoom (drag, wheel, pan) asks for the zoomed range (and a quarter of it on each side)
+// with from/to, at the same max_points: every point there while they fit. Zooming out to everything, or a double click,
+// shows the overview again. Nothing is fetched when every point is already drawn, nor for a
+// range inside one fetched whole.
+function followZoom(
+  s: SeriesResponse,
+  platforms: string[],
+  charts: TrendChart[],
+  group: ChartGroup,
+  query: SeriesQuery,
+  status: HTMLElement,
+): void {
+  const note = (r: SeriesResponse, state: string) => {
+    status.textContent = resolutionNote(r, platforms, state === "zoomed");
+    status.dataset.state = state;
+  };
+  note(s, "overview");
+  const downsampled = s.series.some((e) => platforms.includes(e.platform) && (e.points_total ?? 0) > e.points.length);
+  if (!downsampled || charts.length === 0) return;
+  const lo = Math.min(...charts.map((c) => c.extent[0]));
+  const hi = Math.max(...charts.map((c) => c.extent[1]));
+  let shown: { from: number; to: number; whole: boolean } | null = null;  // null: the overview
+  let seq = 0;
+  let timer: number | undefined;
+  let resetting = false;
+
+  const overview = () => {
+    ++seq;
+    if (shown) for (const c of charts) c.show(s.series);
+    shown = null;
+    note(s, "overview");
+  };
+  const zoom = async (min: number, max: number) => {
+    if (!group.alive) return;
+    if (min <= lo + 1 && max >= hi - 1) return overview();
+    if (shown && shown.whole && shown.from <= min && max <= shown.to) return;
+    // A quarter of the range more on each side: the lines run on to the chart's edges, and a
+    // short pan needs no request.
+    const pad = (max - min) / 4;
+    const from = Math.floor(Math.max(lo, min - pad));
+    const to = Math.ceil(Math.min(hi, max + pad));
+    const mine = ++seq;
+    status.textContent = "loading the zoomed range…";
+    status.dataset.state = "loading";
+    try {
+      const w = await api.series(s.benchmark, s.metric, "", { ...query, from: isoSeconds(from), to: isoSeconds(to) });
+      if (mine !== seq || !group.alive) return;
+      for (const c of charts) c.show(w.series);
+      shown = { from, to, whole: w.series.every((e) => (e.points_total ?? 0) <= e.points.length) };
+      note(w, "zoomed");
+    } catch (err) {
+      if (mine !== seq || !group.alive) return;
+      status.textContent = `the zoomed range could not be loaded: ${(err as Error).message}`;
+      status.dataset.state = "error";
+    }
+  };
+  group.onRange = (min, max) => {
+    if (resetting) return;
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => void zoom(min, max), 250);
+  };
+  // A double click: the overview's points first, then the charts reset to them.
+  group.beforeReset = () => {
+    window.clearTimeout(timer);
+    resetting = true;
+    window.setTimeout(() => (resetting = false), 0);
+    overview();
+  };
 }
 
 function legend(entries: SeriesEntry[]): HTMLElement {

@@ -1,7 +1,7 @@
 // What Benchmarks and Cross-platform share: the benchmark search on the left, one benchmark's
 // series (/api/v1/series) drawn on the right, loaded again when the route parameters that
 // choose it change, and the metric select.
-import { api, type Benchmark, type SeriesResponse } from "../api";
+import { api, type Benchmark, type SeriesQuery, type SeriesResponse } from "../api";
 import { ChartGroup } from "../chart";
 import { h } from "../dom";
 import type { Params } from "../query";
@@ -21,8 +21,11 @@ export interface SeriesPage {
   choose: (b: Benchmark, route: SeriesRoute) => Params;
   // The content while no benchmark is chosen.
   empty: () => Node[];
-  // Draws the series into `content`, its charts in `group`.
-  render: (content: HTMLElement, s: SeriesResponse, group: ChartGroup, route: SeriesRoute) => void;
+  // The display resolution to ask for (max_points), given the content box the charts go in;
+  // undefined: every point.
+  maxPoints?: (content: HTMLElement) => number | undefined;
+  // Draws the series into `content`, its charts in `group`; `query` is what was asked for.
+  render: (content: HTMLElement, s: SeriesResponse, group: ChartGroup, route: SeriesRoute, query: SeriesQuery) => void;
   // Before each load (Benchmarks drops its picked points).
   reset?: () => void;
 }
@@ -60,10 +63,11 @@ export function mountSeriesPage(root: HTMLElement, params: URLSearchParams, page
     // The chart first: the search's list (and the benchmark's other metrics) are asked for once
     // it is drawn.
     try {
-      const s = await api.series(name, metric);
+      const query: SeriesQuery = { maxPoints: page.maxPoints?.(content) };
+      const s = await api.series(name, metric, "", query);
       if (mine !== seq) return;
       group = new ChartGroup();
-      page.render(content, s, group, route);
+      page.render(content, s, group, route, query);
     } catch (err) {
       if (mine !== seq) return;
       content.replaceChildren(title(), errorBox(err, "series"));
