@@ -118,9 +118,11 @@ std::set<std::string> ExpectedBenchmarks(
     }
   }
   std::set<std::string> expected;
+  std::set<const std::vector<std::string>*> added;
   auto add = [&](const RunBenchmarks& r) {
-    expected.insert(r.ok.begin(), r.ok.end());
-    expected.insert(r.failed.begin(), r.failed.end());
+    for (const auto* names : {r.ok.get(), r.failed.get()}) {
+      if (added.insert(names).second) expected.insert(names->begin(), names->end());
+    }
   };
   for (const auto& [platform, runs] : runs_by_platform) {
     const RunBenchmarks* newest_unversioned = nullptr;
@@ -154,6 +156,15 @@ std::vector<GapRow> Gaps(const std::vector<BranchPoint>& branch,
     row.platform = platform;
     int64_t last_complete = -1, newest = -1;
     const RunBenchmarks* newest_run = nullptr;
+    // Whether a set of measured benchmarks holds every expected one, per distinct set.
+    std::map<const std::vector<std::string>*, bool> complete_sets;
+    auto complete = [&](const std::vector<std::string>& ok) {
+      auto [at, added] = complete_sets.emplace(&ok, false);
+      if (added) {
+        at->second = std::includes(ok.begin(), ok.end(), expected.begin(), expected.end());
+      }
+      return at->second;
+    };
     auto it = runs_by_platform.find(platform);
     if (it != runs_by_platform.end()) {
       for (const RunBenchmarks& r : it->second) {
@@ -163,15 +174,12 @@ std::vector<GapRow> Gaps(const std::vector<BranchPoint>& branch,
           newest = pos;
           newest_run = &r;
         }
-        const bool complete = std::all_of(expected.begin(), expected.end(), [&](const auto& b) {
-          return std::binary_search(r.ok.begin(), r.ok.end(), b);
-        });
-        if (complete) last_complete = std::max(last_complete, pos);
+        if (complete(*r.ok)) last_complete = std::max(last_complete, pos);
       }
     }
     if (newest_run != nullptr) {
       for (const auto& b : expected) {
-        if (!std::binary_search(newest_run->ok.begin(), newest_run->ok.end(), b)) {
+        if (!std::binary_search(newest_run->ok->begin(), newest_run->ok->end(), b)) {
           row.missing.push_back(b);
         }
       }

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -66,7 +67,9 @@ struct RunBenchmarks {
   std::string sha;
   std::optional<std::string> suite;
   int64_t suite_revision = 0;
-  std::vector<std::string> ok, failed;  // benchmark names, sorted
+  // Benchmark names, sorted; never null. Runs that measured the same set may share it (the
+  // analysis then looks at each set once).
+  std::shared_ptr<const std::vector<std::string>> ok, failed;
 };
 
 struct GapRow {

@@ -65,8 +65,11 @@ TEST(Coverage, NoCommitsGivesNullCoverage) {
   EXPECT_FALSE(rows[0].coverage_measured.has_value());
 }
 
-RunBenchmarks RunAt(int i, std::vector<std::string> ok, std::vector<std::string> failed = {}) {
-  return {Sha(i), std::nullopt, 0, std::move(ok), std::move(failed)};
+RunBenchmarks RunAt(int i, std::vector<std::string> ok, std::vector<std::string> failed = {},
+                    std::optional<std::string> suite = std::nullopt, int64_t revision = 0) {
+  return {Sha(i), std::move(suite), revision,
+          std::make_shared<const std::vector<std::string>>(std::move(ok)),
+          std::make_shared<const std::vector<std::string>>(std::move(failed))};
 }
 
 TEST(Gaps, APartialRunIsAGap) {
@@ -122,8 +125,8 @@ TEST(Gaps, MaxAge) {
 
 TEST(Gaps, ExpectedSetFollowsTheNewestSuiteRevision) {
   std::map<std::string, std::vector<RunBenchmarks>> runs = {
-      {"linux", {{Sha(1), "core", 1, {"a", "old"}, {}}, {Sha(5), "core", 2, {"a", "new"}, {}}}},
-      {"macos", {{Sha(1), "core", 1, {"a", "old"}, {}}}},
+      {"linux", {RunAt(1, {"a", "old"}, {}, "core", 1), RunAt(5, {"a", "new"}, {}, "core", 2)}},
+      {"macos", {RunAt(1, {"a", "old"}, {}, "core", 1)}},
   };
   EXPECT_EQ(ExpectedBenchmarks(Branch(6), runs), (std::set<std::string>{"a", "new"}));
 }

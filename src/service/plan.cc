@@ -288,7 +288,7 @@ base::Result<GapsReport> GapsOf(store::Store& store, const GapsRequest& request)
       b.suite = r.suite->name;
       b.suite_revision = r.suite->revision;
     }
-    b.ok = std::move(r.ok_benchmarks);
+    b.ok = std::move(r.ok_benchmarks);  // shared: runs of one set are looked at once
     b.failed = std::move(r.failed_benchmarks);
     by_platform[r.platform].push_back(std::move(b));
   }

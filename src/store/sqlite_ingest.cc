@@ -68,10 +68,24 @@ Status SqliteStore::InIngestTransaction(const std::function<Status(IngestTransac
     return FlushTouchedSeries();
   });
   pending_points_.clear();
-  if (s.ok()) series_ids_.merge(new_series_ids_);
+  if (s.ok()) {
+    series_ids_.merge(new_series_ids_);
+    set_ids_.merge(new_set_ids_);
+  }
   new_series_ids_.clear();
+  new_set_ids_.clear();
   current_run_id_.clear();
   return s;
+}
+
+Result<int64_t> SqliteStore::BenchmarkSetId(const std::string& names) {
+  if (auto it = set_ids_.find(names); it != set_ids_.end()) return it->second;
+  if (auto it = new_set_ids_.find(names); it != new_set_ids_.end()) return it->second;
+  ASSIGN_OR_RETURN(const int64_t id, IdFor("INSERT INTO benchmark_sets(names) VALUES (?1)",
+                                           "SELECT id FROM benchmark_sets WHERE names = ?1", names,
+                                           std::nullopt, "store a benchmark set"));
+  new_set_ids_.emplace(names, id);
+  return id;
 }
 
 Result<std::optional<std::string>> SqliteStore::StoredContentHash(const std::string& run_id) {
@@ -125,8 +139,8 @@ Status SqliteStore::InsertRun(const core::Run& run, const std::string& hash) {
                "commit_branch, commit_time, commit_subject, range_from, range_count, reason, "
                "reason_detail, suite_name, suite_revision, environment_id, started_at, "
                "finished_at, benchmark_count, sample_count, partial, ingested_at, suite_json, "
-               "epoch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-               "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"));
+               "epoch, ok_set, failed_set) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+               "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"));
   ins->Bind(1, run.run_id);
   ins->Bind(2, hash);
   ins->Bind(3, project_id);
@@ -165,6 +179,16 @@ Status SqliteStore::InsertRun(const core::Run& run, const std::string& hash) {
   ins->Bind(19, samples);
   ins->Bind(20, static_cast<int64_t>(run.partial() ? 1 : 0));
   ins->Bind(21, Now().unix_nanos);
+  const RunBenchmarkSets sets = BenchmarkSetsOf(run);
+  int column = 24;
+  for (const std::string* set : {&sets.ok, &sets.failed}) {
+    if (set->empty()) {
+      ins->BindNull(column++);
+      continue;
+    }
+    ASSIGN_OR_RETURN(const int64_t set_id, BenchmarkSetId(*set));
+    ins->Bind(column++, set_id);
+  }
   RETURN_IF_ERROR(StepDone(ins, "store a run"));
   const int64_t row = sqlite3_last_insert_rowid(db_);
   current_run_row_ = row;

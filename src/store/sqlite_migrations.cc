@@ -277,9 +277,41 @@ CREATE TABLE marks (
 ) WITHOUT ROWID;
 )sql";
 
+// A run's benchmark sets (store.h BenchmarkSetsOf): the benchmarks it measured and those that
+// failed, each a JSON array of names, sorted, kept once per distinct set, so gaps read one row
+// per run and a few sets instead of every measurement. The migration fills them from the
+// stored measurements and failures.
+constexpr std::string_view kMigration8 = R"sql(
+CREATE TABLE benchmark_sets (
+  id INTEGER PRIMARY KEY,
+  names TEXT NOT NULL UNIQUE
+);
+-- benchmark_sets(id); NULL: no benchmark of the kind.
+ALTER TABLE runs ADD COLUMN ok_set INTEGER;
+ALTER TABLE runs ADD COLUMN failed_set INTEGER;
+
+CREATE TEMP TABLE run_sets AS
+SELECT r.id AS run,
+  (SELECT json_group_array(name) FROM (
+     SELECT DISTINCT b.name AS name FROM measurements m JOIN benchmarks b ON b.id = m.benchmark
+     WHERE m.run = r.id ORDER BY b.name)) AS ok,
+  (SELECT json_group_array(name) FROM (
+     SELECT DISTINCT b.name AS name FROM failures f JOIN benchmarks b ON b.id = f.benchmark
+     WHERE f.run = r.id ORDER BY b.name)) AS failed
+FROM runs r;
+INSERT OR IGNORE INTO benchmark_sets(names)
+  SELECT ok FROM run_sets WHERE ok != '[]' UNION SELECT failed FROM run_sets WHERE failed != '[]';
+UPDATE runs SET
+  ok_set = (SELECT s.id FROM run_sets x JOIN benchmark_sets s ON s.names = x.ok
+            WHERE x.run = runs.id),
+  failed_set = (SELECT s.id FROM run_sets x JOIN benchmark_sets s ON s.names = x.failed
+                WHERE x.run = runs.id);
+DROP TABLE run_sets;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kMigration1}, {2, kMigration2}, {3, kMigration3}, {4, kMigration4},
-    {5, kMigration5}, {6, kMigration6}, {7, kMigration7},
+    {5, kMigration5}, {6, kMigration6}, {7, kMigration7}, {8, kMigration8},
 };
 
 }  // namespace

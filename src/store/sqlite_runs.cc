@@ -288,22 +288,32 @@ Result<std::vector<RunPoint>> SqliteStore::ListRunPoints(const RunFilter& filter
     q->Reset();
     if (rc != SQLITE_DONE) return Error(rc, "list runs");
     if (!with_benchmarks) return out;
-    for (const bool failed : {false, true}) {
-      ASSIGN_OR_RETURN(
-          Stmt * names,
-          Prepared(failed ? "SELECT f.run, b.name FROM failures f "
-                            "JOIN benchmarks b ON b.id = f.benchmark ORDER BY b.name"
-                          : "SELECT DISTINCT m.run, b.name FROM measurements m "
-                            "JOIN benchmarks b ON b.id = m.benchmark ORDER BY b.name"));
-      while ((rc = names->Step()) == SQLITE_ROW) {
-        auto it = by_row.find(names->Int(0));
-        if (it == by_row.end()) continue;
-        RunPoint& p = out[it->second];
-        (failed ? p.failed_benchmarks : p.ok_benchmarks).push_back(names->Text(1));
-      }
-      names->Reset();
-      if (rc != SQLITE_DONE) return Error(rc, "list benchmarks of runs");
+    // Each run's sets by id (migration 8): one row per run and each distinct set once, not
+    // every measurement.
+    std::unordered_map<int64_t, BenchmarkNames> sets;
+    ASSIGN_OR_RETURN(Stmt * all_sets, Prepared("SELECT id, names FROM benchmark_sets"));
+    while ((rc = all_sets->Step()) == SQLITE_ROW) {
+      sets.emplace(all_sets->Int(0), SplitBenchmarkSet(all_sets->Text(1)));
     }
+    all_sets->Reset();
+    if (rc != SQLITE_DONE) return Error(rc, "list benchmark sets");
+    const BenchmarkNames none = std::make_shared<const std::vector<std::string>>();
+    for (RunPoint& p : out) p.ok_benchmarks = p.failed_benchmarks = none;
+    ASSIGN_OR_RETURN(Stmt * of_runs, Prepared("SELECT id, ok_set, failed_set FROM runs"));
+    auto set_of = [&](int column) {
+      if (of_runs->IsNull(column)) return none;
+      auto it = sets.find(of_runs->Int(column));
+      return it == sets.end() ? none : it->second;
+    };
+    while ((rc = of_runs->Step()) == SQLITE_ROW) {
+      auto it = by_row.find(of_runs->Int(0));
+      if (it == by_row.end()) continue;
+      RunPoint& p = out[it->second];
+      p.ok_benchmarks = set_of(1);
+      p.failed_benchmarks = set_of(2);
+    }
+    of_runs->Reset();
+    if (rc != SQLITE_DONE) return Error(rc, "list benchmarks of runs");
     return out;
   };
   auto result = body();

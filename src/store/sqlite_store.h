@@ -129,6 +129,7 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
                             const std::function<base::Status(const core::Run&)>& fn);
   // The row id of a project, created when missing; cached for one ingest transaction.
   base::Result<int64_t> ProjectId(const std::string& name);
+  base::Result<int64_t> BenchmarkSetId(const std::string& names);
 
   // The writes of RecordAlerts, inside the caller's transaction; the new ids in `ids`.
   base::Status WriteAlertRows(const std::vector<AlertRecord>& inserts,
@@ -147,6 +148,9 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   // Series ids: those committed (ids never change once committed: series are never deleted),
   // and those created in the current ingest transaction (kept once it commits).
   std::map<core::SeriesKey, SeriesSlot> series_ids_, new_series_ids_;
+  // Benchmark set ids by their names (RunBenchmarkSets), committed and of the current ingest
+  // transaction alike (sets are never changed or deleted).
+  std::unordered_map<std::string, int64_t> set_ids_, new_set_ids_;
   // Series that received a point in the current ingest transaction -> the newest run's row.
   std::map<int64_t, int64_t> touched_series_;
   std::vector<PendingPoint> pending_points_;

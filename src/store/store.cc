@@ -6,10 +6,55 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <utility>
 
+#include "base/json_writer.h"
+
 namespace perfledger::store {
+
+namespace {
+
+std::string JoinSet(std::vector<std::string_view> names) {
+  if (names.empty()) return "";
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::string out = "[";
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += ',';
+    base::AppendJsonString(out, names[i]);
+  }
+  out += ']';
+  return out;
+}
+
+}  // namespace
+
+RunBenchmarkSets BenchmarkSetsOf(const core::Run& run) {
+  std::vector<std::string_view> ok, failed;
+  for (const auto& b : run.benchmarks) {
+    if (!b.metrics.empty()) ok.push_back(b.name);
+    if (b.error) failed.push_back(b.name);
+  }
+  return {JoinSet(std::move(ok)), JoinSet(std::move(failed))};
+}
+
+BenchmarkNames SplitBenchmarkSet(std::string_view joined) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  if (!joined.empty()) {
+    const nlohmann::json j = nlohmann::json::parse(joined, nullptr, /*allow_exceptions=*/false);
+    if (j.is_array()) {
+      for (const auto& name : j) {
+        if (name.is_string()) names->push_back(name.get<std::string>());
+      }
+    }
+    std::sort(names->begin(), names->end());
+  }
+  return names;
+}
+
 namespace {
 
 using base::Result;

@@ -71,6 +71,20 @@ struct RunSummary {
   bool partial = false;
 };
 
+// A set of benchmark names, sorted and unique. Runs of one suite mostly measure the same set,
+// so a store keeps each distinct set once and readers share it.
+using BenchmarkNames = std::shared_ptr<const std::vector<std::string>>;
+
+// The benchmarks a run measured (with at least one metric) and those that failed, each as its
+// names sorted and joined with '\n' ("" for none): the rule by which every back end keeps a
+// run's benchmark sets at ingest (RunPoint::ok_benchmarks, failed_benchmarks).
+struct RunBenchmarkSets {
+  std::string ok, failed;
+};
+RunBenchmarkSets BenchmarkSetsOf(const core::Run& run);
+// The names of a joined set.
+BenchmarkNames SplitBenchmarkSet(std::string_view joined);
+
 // A run as coverage and gap analysis need it: where it sits and what it measured.
 struct RunPoint {
   std::string run_id, project, sha, platform;
@@ -79,8 +93,9 @@ struct RunPoint {
   std::optional<base::Timestamp> commit_time;
   base::Timestamp started_at;
   std::optional<core::SuiteRef> suite;
-  std::vector<std::string> ok_benchmarks;      // sorted: benchmarks with a data point
-  std::vector<std::string> failed_benchmarks;  // sorted
+  // With ListRunPoints' `with_benchmarks`, never null; runs with the same set share it.
+  BenchmarkNames ok_benchmarks;  // benchmarks with a data point
+  BenchmarkNames failed_benchmarks;
 };
 
 // The scheduler's records (DESIGN.md "Scheduling policy"): the branch commits a plan saw,

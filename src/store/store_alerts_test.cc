@@ -282,7 +282,9 @@ TEST_F(StoreTest, AVersion3StoreIsMigratedKeepingItsRunsAndAddingAlertsAndTokens
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE marks; DROP TABLE points; DROP TABLE series; DROP TABLE "
+                         "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN "
+                         "failed_set; DROP TABLE benchmark_sets; DROP TABLE marks; DROP TABLE "
+                         "points; DROP TABLE series; DROP TABLE "
                          "tokens; DROP TABLE alerts; "
                          "PRAGMA user_version = 3",
                          0, 0, 0),
@@ -291,7 +293,7 @@ TEST_F(StoreTest, AVersion3StoreIsMigratedKeepingItsRunsAndAddingAlertsAndTokens
   sqlite3_close(db);
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_NE(store->Describe().find("schema 7"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 8"), std::string::npos) << store->Describe();
   auto back = All(*store);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0], old);

@@ -245,18 +245,21 @@ TEST_F(StoreTest, AVersion2StoreIsMigratedKeepingItsRuns) {
   // Back to schema 2 as the previous release left it.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE marks; DROP TABLE points; DROP TABLE series; "
-                         "DROP TABLE tokens; DROP TABLE alerts; DROP TABLE epochs; "
-                         "DROP TABLE suite_revisions; "
-                         "DROP INDEX runs_by_epoch; ALTER TABLE runs DROP COLUMN epoch; "
-                         "ALTER TABLE runs DROP COLUMN suite_json; PRAGMA user_version = 2",
-                         0, 0, 0),
-            SQLITE_OK)
+  ASSERT_EQ(
+      sqlite3_exec(
+          db,
+          "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN failed_set; DROP "
+          "TABLE benchmark_sets; DROP TABLE marks; DROP TABLE points; DROP TABLE series; "
+          "DROP TABLE tokens; DROP TABLE alerts; DROP TABLE epochs; "
+          "DROP TABLE suite_revisions; "
+          "DROP INDEX runs_by_epoch; ALTER TABLE runs DROP COLUMN epoch; "
+          "ALTER TABLE runs DROP COLUMN suite_json; PRAGMA user_version = 2",
+          0, 0, 0),
+      SQLITE_OK)
       << sqlite3_errmsg(db);
   sqlite3_close(db);
   auto store = Open();
-  EXPECT_NE(store->Describe().find("schema 7"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 8"), std::string::npos) << store->Describe();
   auto back = All(*store);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0], old);  // its suite has neither definitions nor an epoch
@@ -274,18 +277,21 @@ TEST_F(StoreTest, AVersion1StoreIsMigratedKeepingItsRuns) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE marks; DROP TABLE points; DROP TABLE series; "
-                         "DROP TABLE tokens; DROP TABLE alerts; "
-                         "DROP TABLE skips; DROP TABLE jobs; DROP TABLE plans; DROP TABLE commits; "
-                         "DROP TABLE epochs; DROP TABLE suite_revisions; DROP INDEX runs_by_epoch; "
-                         "ALTER TABLE runs DROP COLUMN epoch; "
-                         "ALTER TABLE runs DROP COLUMN suite_json; PRAGMA user_version = 1",
-                         0, 0, 0),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(
+          db,
+          "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN failed_set; DROP "
+          "TABLE benchmark_sets; DROP TABLE marks; DROP TABLE points; DROP TABLE series; "
+          "DROP TABLE tokens; DROP TABLE alerts; "
+          "DROP TABLE skips; DROP TABLE jobs; DROP TABLE plans; DROP TABLE commits; "
+          "DROP TABLE epochs; DROP TABLE suite_revisions; DROP INDEX runs_by_epoch; "
+          "ALTER TABLE runs DROP COLUMN epoch; "
+          "ALTER TABLE runs DROP COLUMN suite_json; PRAGMA user_version = 1",
+          0, 0, 0),
+      SQLITE_OK);
   sqlite3_close(db);
   auto store = Open();
-  EXPECT_NE(store->Describe().find("schema 7"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 8"), std::string::npos) << store->Describe();
   EXPECT_EQ(All(*store).size(), 1u);
   EXPECT_TRUE(store->RecordPlan(SamplePlan(0, 1, base::Timestamp{1})).ok());
 }

@@ -115,16 +115,19 @@ TEST_F(StoreTest, RunPointsCarryRangesAndBenchmarkNames) {
   EXPECT_EQ((*points)[0].range_from, std::nullopt);
   EXPECT_EQ((*points)[1].range_from, Sha(0));
   EXPECT_EQ((*points)[1].platform, "macos");
-  EXPECT_EQ((*points)[1].ok_benchmarks, (std::vector<std::string>{"parse/small", "parse/summary"}));
-  EXPECT_EQ((*points)[1].failed_benchmarks, std::vector<std::string>{"zz/broken"});
+  EXPECT_EQ(*(*points)[1].ok_benchmarks,
+            (std::vector<std::string>{"parse/small", "parse/summary"}));
+  EXPECT_EQ(*(*points)[1].failed_benchmarks, std::vector<std::string>{"zz/broken"});
   EXPECT_EQ((*points)[1].suite, (core::SuiteRef{"compiler", 3, {}, std::nullopt}));
+  // Runs that measured the same benchmarks share one set.
+  EXPECT_EQ((*points)[0].ok_benchmarks, (*points)[1].ok_benchmarks);
   // Without benchmark names (what coverage reads): the same runs and ranges, no names.
   auto light = store->ListRunPoints({}, /*with_benchmarks=*/false);
   ASSERT_TRUE(light.ok());
   ASSERT_EQ(light->size(), 2u);
   EXPECT_EQ((*light)[1].range_from, Sha(0));
-  EXPECT_TRUE((*light)[1].ok_benchmarks.empty());
-  EXPECT_TRUE((*light)[1].failed_benchmarks.empty());
+  EXPECT_EQ((*light)[1].ok_benchmarks, nullptr);
+  EXPECT_EQ((*light)[1].failed_benchmarks, nullptr);
 }
 
 }  // namespace

@@ -183,6 +183,7 @@ TEST_F(StoreTest, AVersion6StoreMigratesBuildingTheSameSeriesWithProgress) {
   std::vector<core::Run> runs;
   for (int i = 0; i < 300; ++i) runs.push_back(MakeRun(i / 2, i % 3 == 0 ? "arm" : "x86"));
   std::vector<core::Series> before;
+  std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> sets_before;
   {
     auto store = Open();
     // Out of store order, in three batches: pooled points too (two runs of most commits).
@@ -191,16 +192,21 @@ TEST_F(StoreTest, AVersion6StoreMigratesBuildingTheSameSeriesWithProgress) {
       ASSERT_TRUE(store->Ingest(std::span(runs).subspan(i, 100)).ok());
     }
     before = Read(*store);
+    auto points = store->ListRunPoints({});
+    ASSERT_TRUE(points.ok());
+    for (const auto& p : *points) sets_before.emplace_back(*p.ok_benchmarks, *p.failed_benchmarks);
   }
   ASSERT_EQ(before.size(), 6u);
+  ASSERT_FALSE(sets_before.front().second.empty());  // a failed benchmark too
   // Back to schema 6 as the previous release left it: no series layer.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(
-          db, "DROP TABLE marks; DROP TABLE points; DROP TABLE series; PRAGMA user_version = 6", 0,
-          0, 0),
-      SQLITE_OK)
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN "
+                         "failed_set; DROP TABLE benchmark_sets; DROP TABLE marks; DROP TABLE "
+                         "points; DROP TABLE series; PRAGMA user_version = 6",
+                         0, 0, 0),
+            SQLITE_OK)
       << sqlite3_errmsg(db);
   sqlite3_close(db);
   std::vector<std::pair<int64_t, int64_t>> progress;
@@ -208,8 +214,14 @@ TEST_F(StoreTest, AVersion6StoreMigratesBuildingTheSameSeriesWithProgress) {
   options.progress = [&](int64_t done, int64_t total) { progress.emplace_back(done, total); };
   auto store = OpenStore(path_, options);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_NE((*store)->Describe().find("schema 7"), std::string::npos);
+  EXPECT_NE((*store)->Describe().find("schema 8"), std::string::npos);
   EXPECT_EQ(Read(**store), before);
+  // The runs' benchmark sets, filled from their measurements and failures (migration 8).
+  auto points = (*store)->ListRunPoints({});
+  ASSERT_TRUE(points.ok());
+  std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> sets_after;
+  for (const auto& p : *points) sets_after.emplace_back(*p.ok_benchmarks, *p.failed_benchmarks);
+  EXPECT_EQ(sets_after, sets_before);
   ASSERT_GE(progress.size(), 2u);
   EXPECT_EQ(progress.front(), std::make_pair(int64_t{0}, int64_t{300}));
   EXPECT_EQ(progress.back(), std::make_pair(int64_t{300}, int64_t{300}));

@@ -366,12 +366,13 @@ TEST_F(StoreTest, OpenersDuringAMigrationWaitThenSucceed) {
     }
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(
-        sqlite3_exec(db,
-                     "DROP TABLE marks; DROP TABLE points; DROP TABLE series; DROP TABLE tokens; "
-                     "PRAGMA user_version = 4",
-                     0, 0, 0),
-        SQLITE_OK)
+    ASSERT_EQ(sqlite3_exec(db,
+                           "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN "
+                           "failed_set; DROP TABLE benchmark_sets; DROP TABLE marks; DROP TABLE "
+                           "points; DROP TABLE series; DROP TABLE tokens; "
+                           "PRAGMA user_version = 4",
+                           0, 0, 0),
+              SQLITE_OK)
         << sqlite3_errmsg(db);
     sqlite3_close(db);
     std::string first_failure;

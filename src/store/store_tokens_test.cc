@@ -191,17 +191,18 @@ TEST_F(StoreTest, AVersion4StoreIsMigratedKeepingItsRunsAndAlerts) {
   // Back to schema 4 as the previous release left it.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(db,
-                   "DROP TABLE marks; DROP TABLE points; DROP TABLE series; DROP TABLE tokens; "
-                   "PRAGMA user_version = 4",
-                   0, 0, 0),
-      SQLITE_OK)
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN "
+                         "failed_set; DROP TABLE benchmark_sets; DROP TABLE marks; DROP TABLE "
+                         "points; DROP TABLE series; DROP TABLE tokens; "
+                         "PRAGMA user_version = 4",
+                         0, 0, 0),
+            SQLITE_OK)
       << sqlite3_errmsg(db);
   sqlite3_close(db);
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_NE(store->Describe().find("schema 7"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 8"), std::string::npos) << store->Describe();
   auto back = All(*store);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0], old);
@@ -225,16 +226,19 @@ TEST_F(StoreTest, AVersion5StoresTokensKeepTheirRightToWrite) {
   // Back to schema 5 as the previous release left it: tokens without a scope.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE marks; DROP TABLE points; DROP TABLE series; "
-                         "ALTER TABLE tokens DROP COLUMN scope; PRAGMA user_version = 5",
-                         0, 0, 0),
-            SQLITE_OK)
+  ASSERT_EQ(
+      sqlite3_exec(
+          db,
+          "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN failed_set; DROP "
+          "TABLE benchmark_sets; DROP TABLE marks; DROP TABLE points; DROP TABLE series; "
+          "ALTER TABLE tokens DROP COLUMN scope; PRAGMA user_version = 5",
+          0, 0, 0),
+      SQLITE_OK)
       << sqlite3_errmsg(db);
   sqlite3_close(db);
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_NE(store->Describe().find("schema 7"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 8"), std::string::npos) << store->Describe();
   auto tokens = store->ListTokens(std::nullopt);
   ASSERT_TRUE(tokens.ok());
   ASSERT_EQ(tokens->size(), 1u);
