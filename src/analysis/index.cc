@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <tuple>
+#include <unordered_map>
+#include <utility>
 
 namespace perfledger::analysis {
 
@@ -21,40 +23,84 @@ struct GroupKey {
 struct Commit {
   std::string sha, run_id;
   std::optional<base::Timestamp> time;
-  std::map<std::string, double> medians;  // by benchmark
+  // (benchmark id, median) as added; Finish sorts them by benchmark name, the last of a
+  // benchmark winning.
+  std::vector<std::pair<int, double>> medians;
+};
+
+struct Group {
+  std::string unit;
+  core::Direction direction = core::Direction::kLower;
+  std::unordered_map<std::string, int> benchmark_ids;
+  std::vector<std::string> benchmarks;
+  std::unordered_map<std::string, size_t> commit_of;  // by sha
+  std::vector<Commit> commits;
 };
 
 }  // namespace
 
-std::vector<IndexSeries> ComputeIndex(const std::vector<Series>& series, const EpochBases& bases) {
-  std::map<GroupKey, std::vector<const Series*>> groups;
-  for (const Series& s : series) {
-    groups[{s.key.platform, s.key.epoch, s.key.ci, s.key.metric}].push_back(&s);
+struct IndexBuilder::Groups {
+  std::map<GroupKey, Group> by_key;
+};
+
+IndexBuilder::IndexBuilder() : groups_(std::make_unique<Groups>()) {}
+IndexBuilder::~IndexBuilder() = default;
+IndexBuilder::IndexBuilder(IndexBuilder&&) noexcept = default;
+IndexBuilder& IndexBuilder::operator=(IndexBuilder&&) noexcept = default;
+
+void IndexBuilder::Add(const Series& s) {
+  auto [it, added] =
+      groups_->by_key.try_emplace(GroupKey{s.key.platform, s.key.epoch, s.key.ci, s.key.metric});
+  Group& g = it->second;
+  if (added) {
+    g.unit = s.unit;
+    g.direction = s.direction;
   }
+  if (s.unit != g.unit) return;  // another quantity under the same name
+  auto [b, new_benchmark] =
+      g.benchmark_ids.try_emplace(s.key.benchmark, static_cast<int>(g.benchmarks.size()));
+  if (new_benchmark) g.benchmarks.push_back(s.key.benchmark);
+  for (const SeriesPoint& p : s.points) {
+    auto [c, new_commit] = g.commit_of.try_emplace(p.sha, g.commits.size());
+    if (new_commit) g.commits.push_back({p.sha, p.run_id, p.commit_time, {}});
+    g.commits[c->second].medians.emplace_back(b->second, p.median);
+  }
+}
+
+std::vector<IndexSeries> IndexBuilder::Finish(const EpochBases& bases) && {
   std::vector<IndexSeries> out;
-  for (const auto& [key, members] : groups) {
+  for (auto& [key, g] : groups_->by_key) {
     IndexSeries index;
     index.platform = key.platform;
     index.epoch = key.epoch;
     index.ci = key.ci;
     index.metric = key.metric;
-    index.unit = members.front()->unit;
-    index.direction = members.front()->direction;
-    std::map<std::string, Commit> by_sha;
-    for (const Series* s : members) {
-      if (s->unit != index.unit) continue;  // another quantity under the same name
-      for (const SeriesPoint& p : s->points) {
-        Commit& c = by_sha[p.sha];
-        if (c.sha.empty()) {
-          c.sha = p.sha;
-          c.run_id = p.run_id;
-          c.time = p.commit_time;
+    index.unit = g.unit;
+    index.direction = g.direction;
+    // Benchmarks by name: the order the geometric mean sums in.
+    std::vector<int> order(g.benchmarks.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+    std::sort(order.begin(), order.end(),
+              [&](int a, int b) { return g.benchmarks[a] < g.benchmarks[b]; });
+    std::vector<int> rank(order.size());
+    for (size_t r = 0; r < order.size(); ++r) rank[order[r]] = static_cast<int>(r);
+    for (Commit& c : g.commits) {
+      for (auto& [id, median] : c.medians) id = rank[id];
+      std::stable_sort(c.medians.begin(), c.medians.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      size_t kept = 0;
+      for (size_t i = 0; i < c.medians.size(); ++i) {
+        if (kept > 0 && c.medians[kept - 1].first == c.medians[i].first) {
+          c.medians[kept - 1] = c.medians[i];  // the last of a benchmark wins
+        } else {
+          c.medians[kept++] = c.medians[i];
         }
-        c.medians[s->key.benchmark] = p.median;
       }
+      c.medians.resize(kept);
     }
-    std::vector<Commit*> commits;
-    for (auto& [sha, c] : by_sha) commits.push_back(&c);
+    std::vector<const Commit*> commits;
+    commits.reserve(g.commits.size());
+    for (const Commit& c : g.commits) commits.push_back(&c);
     // Commit time (unknown last), then run_id: the store's order.
     std::sort(commits.begin(), commits.end(), [](const Commit* a, const Commit* b) {
       return std::make_tuple(!a->time.has_value(), a->time.value_or(base::Timestamp{}), a->run_id) <
@@ -84,14 +130,15 @@ std::vector<IndexSeries> ComputeIndex(const std::vector<Series>& series, const E
     const Commit& b = *commits[base];
     index.base_sha = b.sha;
     index.base_benchmarks = static_cast<int>(b.medians.size());
+    std::vector<double> at_base(order.size(), 0);  // 0: not measured at the base
+    for (const auto& [r, median] : b.medians) at_base[r] = median;
     for (size_t i = base; i < commits.size(); ++i) {
       const Commit& c = *commits[i];
       double log_sum = 0;
       int n = 0;
-      for (const auto& [name, median] : c.medians) {
-        auto it = b.medians.find(name);
-        if (it == b.medians.end() || it->second <= 0 || median <= 0) continue;
-        log_sum += std::log(median / it->second);
+      for (const auto& [r, median] : c.medians) {
+        if (at_base[r] <= 0 || median <= 0) continue;
+        log_sum += std::log(median / at_base[r]);
         ++n;
       }
       if (n == 0) continue;
@@ -100,6 +147,12 @@ std::vector<IndexSeries> ComputeIndex(const std::vector<Series>& series, const E
     out.push_back(std::move(index));
   }
   return out;
+}
+
+std::vector<IndexSeries> ComputeIndex(const std::vector<Series>& series, const EpochBases& bases) {
+  IndexBuilder builder;
+  for (const Series& s : series) builder.Add(s);
+  return std::move(builder).Finish(bases);
 }
 
 }  // namespace perfledger::analysis

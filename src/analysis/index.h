@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,5 +43,22 @@ using EpochBases = std::map<std::pair<std::string, int64_t>, std::string>;
 // or no complete run yet) the first commit that measured as many of the group's benchmarks as
 // any commit did. Commits before the base are not indexed.
 std::vector<IndexSeries> ComputeIndex(const std::vector<Series>& series, const EpochBases& bases);
+
+// ComputeIndex over series given one at a time (in the same order), keeping only each point's
+// commit and median: a store's series are streamed through it without holding them.
+class IndexBuilder {
+ public:
+  IndexBuilder();
+  ~IndexBuilder();
+  IndexBuilder(IndexBuilder&&) noexcept;
+  IndexBuilder& operator=(IndexBuilder&&) noexcept;
+
+  void Add(const Series& series);
+  std::vector<IndexSeries> Finish(const EpochBases& bases) &&;
+
+ private:
+  struct Groups;
+  std::unique_ptr<Groups> groups_;
+};
 
 }  // namespace perfledger::analysis

@@ -235,10 +235,11 @@ base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,
   query.project = request.runs.project;
   query.platform = request.runs.platform;
   query.metrics = request.metrics;
-  std::vector<analysis::Series> series;
+  // Streamed: each series gives its commits' medians to the builder and is dropped.
+  analysis::IndexBuilder builder;
   RETURN_IF_ERROR(store.ForEachSeries(query, [&](analysis::Series&& s) {
     if (request.cancelled && request.cancelled()) return base::Internal("cancelled");
-    series.push_back(std::move(s));
+    builder.Add(s);
     return base::Status::Ok();
   }));
   analysis::EpochBases bases;
@@ -246,7 +247,7 @@ base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,
   for (const store::EpochInfo& e : epochs) {
     if (e.first_complete_sha) bases[{e.platform, e.number}] = *e.first_complete_sha;
   }
-  return analysis::ComputeIndex(series, bases);
+  return std::move(builder).Finish(bases);
 }
 
 }  // namespace perfledger::service
