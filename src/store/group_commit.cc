@@ -19,10 +19,12 @@ GroupCommitter::Counters GroupCommitter::counters() const {
 
 base::Result<IngestStats> GroupCommitter::Collect(Store& store, std::vector<SourcedRun> runs) {
   Request req;
-  {
+  try {
     auto prepared = PrepareBatch(std::move(runs));
     if (!prepared.ok()) return prepared.status();
     req.batch = std::move(*prepared);
+  } catch (const std::exception& e) {
+    return base::Internal(fmt::format("checking the upload failed: {}", e.what()));
   }
   if (req.batch.runs.empty()) {  // nothing to write (never so for a validated upload)
     IngestStats stats;
