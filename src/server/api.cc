@@ -234,8 +234,29 @@ std::optional<Response> Api::Impl::Authenticate(Ctx& c) {
     return Error(401, "unauthorized", "unknown or revoked token");
   }
   c.token = std::move(**found);
-  (void)c.store->MarkTokenUsed(c.token->id, Now());  // best effort: a busy store may refuse
+  const base::Timestamp now = Now();
+  if (ClaimTokenUseWrite(c.token->id, now)) {
+    // Best effort: a busy store may refuse; the next request tries again.
+    if (!c.store->MarkTokenUsed(c.token->id, now).ok()) ForgetTokenUseWrite(c.token->id, now);
+  }
   return std::nullopt;
+}
+
+bool Api::Impl::ClaimTokenUseWrite(int64_t id, base::Timestamp now) {
+  std::lock_guard lock(token_use_mu_);
+  auto [it, first] = token_use_written_.try_emplace(id, now);
+  if (first) return true;
+  const int64_t since = now.unix_nanos - it->second.unix_nanos;
+  // A clock that went back writes too: the stored time would be in the future.
+  if (since >= 0 && since < kTokenUseGranularityNanos) return false;
+  it->second = now;
+  return true;
+}
+
+void Api::Impl::ForgetTokenUseWrite(int64_t id, base::Timestamp now) {
+  std::lock_guard lock(token_use_mu_);
+  auto it = token_use_written_.find(id);
+  if (it != token_use_written_.end() && it->second == now) token_use_written_.erase(it);
 }
 
 base::Result<std::string> Api::Impl::WrittenProject(Ctx& c) {

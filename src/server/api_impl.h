@@ -16,11 +16,13 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
 #include "base/time.h"
 #include "server/api.h"
+#include "store/group_commit.h"
 #include "store/store.h"
 
 namespace perfledger::server {
@@ -80,6 +82,18 @@ struct Api::Impl {
   std::mutex cache_mu_;
   std::map<std::string, Cached> cache_;
   std::map<std::string, std::shared_ptr<std::mutex>> cache_locks_;
+  // Uploads: concurrent requests share write transactions (store/group_commit.h).
+  store::GroupCommitter committer_;
+  // When this process last wrote each token's last_used_at: at most once a minute a token,
+  // so an authenticated request is not a write of its own (last_used_at is accurate to a
+  // minute).
+  static constexpr int64_t kTokenUseGranularityNanos = 60LL * 1'000'000'000;
+  std::mutex token_use_mu_;
+  std::unordered_map<int64_t, base::Timestamp> token_use_written_;
+  // Whether to write token `id`'s last_used_at at `now`; notes it as written if so.
+  bool ClaimTokenUseWrite(int64_t id, base::Timestamp now);
+  // A write that failed: the next request writes again.
+  void ForgetTokenUseWrite(int64_t id, base::Timestamp now);
 
   // ---- parameters ----
 

@@ -42,7 +42,7 @@ Response Api::Impl::PostRuns(Ctx& c) {
   std::vector<std::string> run_ids;
   for (const auto& r : batch->runs) run_ids.push_back(r.run.run_id);
   const int64_t artifacts = batch->artifacts;
-  auto stats = store::Collect(*c.store, std::move(batch->runs));
+  auto stats = committer_.Collect(*c.store, std::move(batch->runs));
   if (!stats.ok()) return FromStatus(stats.status());
   api_->metrics_.AddIngested(stats->ingested, stats->samples);
   JsonWriter w;

@@ -502,6 +502,32 @@ TEST_F(ApiAdmissionTest, TriageAndTokenUseAreStampedWithTheEnvsClock) {
   EXPECT_EQ((*tokens)[0].last_used_at, fake.Now());
 }
 
+// last_used_at is accurate to a minute: a token's first use writes it, later uses within a
+// minute of the last write do not (an authenticated request is not a write of its own).
+TEST_F(ApiAdmissionTest, TokenUseIsWrittenAtMostOnceAMinute) {
+  env::FakeEnv fake(base::Timestamp{1'800'000'000LL * 1'000'000'000});
+  ApiOptions o;
+  o.db = db_;
+  o.env = &fake;
+  Api api(o);
+  auto last_used = [&] {
+    auto store = store::OpenStore(db_);
+    EXPECT_TRUE(store.ok());
+    auto tokens = (*store)->ListTokens(std::string("gruel"));
+    EXPECT_TRUE(tokens.ok() && tokens->size() == 1u);
+    return (*tokens)[0].last_used_at;
+  };
+  ASSERT_EQ(Call(api, "GET", "/api/v1/alerts", "", token_).status, 200);
+  const base::Timestamp first = fake.Now();
+  EXPECT_EQ(last_used(), first);
+  fake.Advance(59'000'000'000);
+  ASSERT_EQ(Call(api, "GET", "/api/v1/alerts", "", token_).status, 200);
+  EXPECT_EQ(last_used(), first);
+  fake.Advance(1'000'000'000);  // a minute after the write
+  ASSERT_EQ(Call(api, "GET", "/api/v1/alerts", "", token_).status, 200);
+  EXPECT_EQ(last_used(), fake.Now());
+}
+
 // A read token (token create --scope read) reads a private server and writes nothing.
 TEST_F(ApiAdmissionTest, AReadTokenCannotWrite) {
   const std::string reader = *core::NewApiToken();

@@ -8,16 +8,15 @@
 
 namespace perfledger::store {
 
-base::Result<IngestStats> Collect(Store& store, std::vector<SourcedRun> runs) {
+base::Result<PreparedBatch> PrepareBatch(std::vector<SourcedRun> runs) {
   struct Seen {
     size_t index;
     std::string hash;
   };
   std::unordered_map<std::string, Seen> seen;
-  std::vector<core::Run> unique;
-  std::vector<std::string> sources;
-  unique.reserve(runs.size());
-  int64_t in_batch_duplicates = 0;
+  PreparedBatch out;
+  out.runs.reserve(runs.size());
+  out.sources.reserve(runs.size());
   for (size_t i = 0; i < runs.size(); ++i) {
     auto it = seen.find(runs[i].run.run_id);
     if (it == seen.end()) {
@@ -33,21 +32,32 @@ base::Result<IngestStats> Collect(Store& store, std::vector<SourcedRun> runs) {
           runs[i].source, runs[i].run.run_id, runs[it->second.index].source));
     }
     runs[i].run.run_id.clear();  // marks the duplicate
-    ++in_batch_duplicates;
+    ++out.in_batch_duplicates;
   }
   for (auto& r : runs) {
     if (r.run.run_id.empty()) continue;
-    unique.push_back(std::move(r.run));
-    sources.push_back(std::move(r.source));
+    out.runs.push_back(std::move(r.run));
+    out.sources.push_back(std::move(r.source));
   }
-  size_t conflicting = unique.size();
-  auto stats = store.Ingest(unique, &conflicting);
+  return out;
+}
+
+base::Result<IngestStats> IngestPrepared(Store& store, const PreparedBatch& batch) {
+  size_t conflicting = batch.runs.size();
+  auto stats = store.Ingest(batch.runs, &conflicting);
   if (!stats.ok()) {
-    if (conflicting < sources.size()) return stats.status().WithPrefix(sources[conflicting]);
+    if (conflicting < batch.sources.size()) {
+      return stats.status().WithPrefix(batch.sources[conflicting]);
+    }
     return stats.status();
   }
-  stats->already_present += in_batch_duplicates;
+  stats->already_present += batch.in_batch_duplicates;
   return stats;
+}
+
+base::Result<IngestStats> Collect(Store& store, std::vector<SourcedRun> runs) {
+  ASSIGN_OR_RETURN(PreparedBatch batch, PrepareBatch(std::move(runs)));
+  return IngestPrepared(store, batch);
 }
 
 }  // namespace perfledger::store

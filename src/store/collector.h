@@ -2,6 +2,7 @@
 // of results; platform jobs only write artifacts.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,22 @@ struct SourcedRun {
   core::Run run;
   std::string source;  // where the run came from, for messages: a path, "request body"
 };
+
+// A batch checked within itself, ready to write: its distinct runs with their sources, and
+// how many runs it carried twice (same run_id and content).
+struct PreparedBatch {
+  std::vector<core::Run> runs;
+  std::vector<std::string> sources;  // parallel to `runs`
+  int64_t in_batch_duplicates = 0;
+};
+
+// The in-batch half of Collect: drops duplicates (the same run_id and content), refuses
+// conflicts within the batch (same run_id, other content) naming both sources.
+base::Result<PreparedBatch> PrepareBatch(std::vector<SourcedRun> runs);
+
+// The store half of Collect: writes a prepared batch in one transaction; duplicates count as
+// already present. A conflict with a stored run names the source that brought it.
+base::Result<IngestStats> IngestPrepared(Store& store, const PreparedBatch& batch);
 
 // Drops duplicates within the batch (the same run_id and content: counted as already
 // present), refuses conflicts within the batch naming both sources, then writes the rest in

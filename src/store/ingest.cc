@@ -52,7 +52,8 @@ Status CheckDeclarations(IngestTransaction& tx, const core::Run& run) {
 
 }  // namespace
 
-Result<IngestStats> Store::Ingest(std::span<const core::Run> runs, size_t* conflicting) {
+Result<IngestStats> Store::Ingest(std::span<const core::Run> runs, size_t* conflicting,
+                                  std::vector<bool>* written) {
   std::vector<std::string> hashes;
   hashes.reserve(runs.size());
   for (const auto& run : runs) hashes.push_back(core::ContentHash(run));
@@ -60,6 +61,7 @@ Result<IngestStats> Store::Ingest(std::span<const core::Run> runs, size_t* confl
   IngestStats stats;
   Status s = InIngestTransaction([&](IngestTransaction& tx) -> Status {
     stats = {};
+    if (written != nullptr) written->assign(runs.size(), false);
     for (size_t i = 0; i < runs.size(); ++i) {
       const core::Run& run = runs[i];
       ASSIGN_OR_RETURN(std::optional<std::string> stored, tx.StoredContentHash(run.run_id));
@@ -84,6 +86,7 @@ Result<IngestStats> Store::Ingest(std::span<const core::Run> runs, size_t* confl
         return declared;
       }
       RETURN_IF_ERROR(AddToSeries(tx, run));
+      if (written != nullptr) (*written)[i] = true;
       ++stats.ingested;
       stats.samples += run.sample_count();
     }

@@ -304,13 +304,16 @@ class Store {
 
   // Writes all `runs` in one transaction, or none of them (see the guarantees above). A
   // conflict's message names the run_id, and its index goes to `*conflicting` when given.
+  // `*written`, when given, is resized to runs.size() and tells per run whether this call
+  // wrote it (true) or found it already stored (false); it is meaningful only on success.
   // Each new run with a suite is checked before it is kept (core/epoch.h): its environment
   // class against its epoch's, its benchmark definitions against those the first run of its
   // suite revision declared, and its revision and epoch settings against those the first run
   // of its epoch on the platform declared; runs earlier in the batch count. The first run to
   // declare a revision's definitions or a platform's epoch fixes them. A mismatch is
   // kConflict naming what differs.
-  base::Result<IngestStats> Ingest(std::span<const core::Run> runs, size_t* conflicting = nullptr);
+  base::Result<IngestStats> Ingest(std::span<const core::Run> runs, size_t* conflicting = nullptr,
+                                   std::vector<bool>* written = nullptr);
 
   // Runs matching `filter`, ordered by commit time (the start time where the commit time is
   // unknown), then run_id.

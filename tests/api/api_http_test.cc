@@ -1279,9 +1279,16 @@ TEST_F(ApiHttpTest, SigtermDuringALargeUploadStoresAllOfItOrNoneAndExitsZero) {
   again.StopCleanly();
 }
 
+// Concurrent uploads share write transactions (group commit); each stays atomic on its own:
+// an uploader whose batches conflict with a stored run is refused each time, and the others,
+// committed in the same groups, are not.
 TEST_F(ApiHttpTest, ConcurrentUploadsAreAllStoredOnce) {
   Server s(dir_, db_);
+  json stored = Artifact(FakeSha(1999), kLinux);
+  ASSERT_EQ(s.Post("/api/v1/projects/demo/runs", stored.dump(), Token()).status, 201);
   const int64_t before = RunsTotal(s);
+  json changed = stored;
+  changed["benchmarks"][0]["metrics"]["wall_time"]["samples"][0] = 1;
   constexpr int kThreads = 8, kEach = 10;
   std::vector<std::vector<json>> work(kThreads);
   std::set<std::string> ids;
@@ -1292,33 +1299,48 @@ TEST_F(ApiHttpTest, ConcurrentUploadsAreAllStoredOnce) {
     }
   }
   std::vector<std::vector<Reply>> replies(kThreads);
+  std::vector<Reply> refused;
   std::atomic<int> ready{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       auto client = s.Client();
       ++ready;
-      while (ready.load() < kThreads) std::this_thread::yield();
+      while (ready.load() < kThreads + 1) std::this_thread::yield();
       for (const json& a : work[t]) {
         replies[t].push_back(From(client->Post("/api/v1/projects/demo/runs", Server::Auth(Token()),
                                                a.dump(), "application/json")));
       }
     });
   }
+  threads.emplace_back([&] {
+    auto client = s.Client();
+    ++ready;
+    while (ready.load() < kThreads + 1) std::this_thread::yield();
+    for (int i = 0; i < kEach; ++i) {
+      refused.push_back(From(client->Post("/api/v1/projects/demo/runs", Server::Auth(Token()),
+                                          Batch({Artifact(FakeSha(3000 + i), kLinux), changed}),
+                                          "application/json")));
+    }
+  });
   for (auto& t : threads) t.join();
   for (int t = 0; t < kThreads; ++t) {
     for (const Reply& r : replies[t]) EXPECT_EQ(r.status, 201) << r.body << r.error;
   }
+  for (const Reply& r : refused) {
+    EXPECT_EQ(r.status, 409) << r.body << r.error;
+    EXPECT_NE(r.body.find(stored["run_id"].get<std::string>()), std::string::npos) << r.body;
+  }
   EXPECT_EQ(RunsTotal(s), before + kThreads * kEach);
   const json cli = CliRuns();
   ASSERT_EQ(static_cast<int64_t>(cli.size()), before + kThreads * kEach);
-  std::set<std::string> stored;
+  std::set<std::string> stored_ids;
   for (const json& r : cli) {
-    EXPECT_TRUE(stored.insert(r["run_id"].get<std::string>()).second) << "twice: " << r.dump();
+    EXPECT_TRUE(stored_ids.insert(r["run_id"].get<std::string>()).second) << "twice: " << r.dump();
   }
-  for (const std::string& id : ids) EXPECT_TRUE(stored.contains(id)) << "lost: " << id;
+  for (const std::string& id : ids) EXPECT_TRUE(stored_ids.contains(id)) << "lost: " << id;
   EXPECT_EQ(MetricValue(s.Get("/metrics").body, "perfledger_ingested_runs_total"),
-            kThreads * kEach);
+            kThreads * kEach + 1);
   s.StopCleanly();
 }
 

@@ -1,0 +1,213 @@
+// GroupCommitter on a real SQLite store. To make a group deterministic, a test holds the
+// store's write lock from a raw connection: the first caller leads and waits in its
+// transaction while the others queue; once the lock is released, the queued requests are
+// committed together in the next round.
+#include "store/group_commit.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/collector.h"
+#include "store/store_test_fixture.h"
+
+namespace perfledger::store {
+namespace {
+
+using test_support::Contains;
+using test_support::MakeRun;
+using test_support::StoreTest;
+
+using Outcome = std::optional<base::Result<IngestStats>>;
+
+class GroupCommitTest : public StoreTest {
+ protected:
+  // Holds the store's write lock until Release.
+  void Lock() {
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &raw_), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  void Release() {
+    if (raw_ == nullptr) return;
+    sqlite3_exec(raw_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(raw_);
+    raw_ = nullptr;
+  }
+  void TearDown() override {
+    Release();
+    StoreTest::TearDown();
+  }
+
+  static bool WaitFor(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return true;
+  }
+
+  // Commits requests[0] first, as a leader that waits for the write lock, then queues the
+  // others behind it, releases the lock and returns every request's outcome.
+  std::vector<Outcome> CommitBehindALeader(GroupCommitter& committer,
+                                           std::vector<std::vector<SourcedRun>> requests) {
+    const size_t n = requests.size();
+    std::vector<std::unique_ptr<Store>> stores;
+    for (size_t i = 0; i < n; ++i) stores.push_back(Open());
+    std::vector<Outcome> out(n);
+    Lock();
+    std::vector<std::thread> threads;
+    auto start = [&](size_t i) {
+      threads.emplace_back(
+          [&, i] { out[i] = committer.Collect(*stores[i], std::move(requests[i])); });
+    };
+    start(0);
+    EXPECT_TRUE(WaitFor([&] { return committer.counters().groups == 1; }));
+    for (size_t i = 1; i < n; ++i) start(i);
+    EXPECT_TRUE(
+        WaitFor([&] { return committer.counters().waiting == static_cast<int64_t>(n - 1); }));
+    Release();
+    for (auto& t : threads) t.join();
+    return out;
+  }
+
+  sqlite3* raw_ = nullptr;
+};
+
+std::vector<SourcedRun> Sourced(std::vector<core::Run> runs, const std::string& source) {
+  std::vector<SourcedRun> out;
+  for (auto& r : runs) out.push_back({std::move(r), source});
+  return out;
+}
+
+TEST_F(GroupCommitTest, ConcurrentRequestsShareOneTransactionWithExactStats) {
+  constexpr int kThreads = 16;
+  std::vector<std::vector<SourcedRun>> requests;
+  std::vector<int64_t> samples(kThreads, 0);
+  std::set<std::string> ids;
+  {
+    auto store = Open();
+    for (int t = 0; t < kThreads; ++t) {
+      // Three new runs, the first of them twice, and one stored before.
+      std::vector<core::Run> runs = {MakeRun(t * 10), MakeRun(t * 10 + 1), MakeRun(t * 10 + 2)};
+      for (const auto& r : runs) {
+        samples[t] += r.sample_count();
+        ids.insert(r.run_id);
+      }
+      runs.push_back(runs.front());
+      core::Run old = MakeRun(t * 10 + 3);
+      ASSERT_TRUE(store->Ingest(std::vector<core::Run>{old}).ok());
+      ids.insert(old.run_id);
+      runs.push_back(old);
+      requests.push_back(Sourced(std::move(runs), "thread " + std::to_string(t)));
+    }
+  }
+  GroupCommitter committer;
+  std::vector<Outcome> out = CommitBehindALeader(committer, std::move(requests));
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_TRUE(out[t] && out[t]->ok()) << t << ": " << (out[t] ? out[t]->status().ToString() : "");
+    EXPECT_EQ((*out[t])->ingested, 3) << t;
+    EXPECT_EQ((*out[t])->already_present, 2) << t;
+    EXPECT_EQ((*out[t])->samples, samples[t]) << t;
+  }
+  const auto c = committer.counters();
+  EXPECT_EQ(c.groups, 2);  // the leader alone, then the other 15 together
+  EXPECT_EQ(c.requests, kThreads);
+  EXPECT_EQ(c.fallbacks, 0);
+  EXPECT_EQ(c.waiting, 0);
+  auto store = Open();
+  std::vector<core::Run> all = All(*store);
+  EXPECT_EQ(all.size(), ids.size());
+  std::set<std::string> stored;
+  for (const auto& r : all) EXPECT_TRUE(stored.insert(r.run_id).second) << "twice: " << r.run_id;
+  EXPECT_EQ(stored, ids);
+}
+
+TEST_F(GroupCommitTest, ManyThreadsAtOnceStoreEveryRunOnce) {
+  constexpr int kThreads = 16, kRounds = 5;
+  { auto store = Open(); }
+  GroupCommitter committer;
+  std::atomic<int> ready{0}, failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto store = OpenStore(path_);
+      ++ready;
+      while (ready.load() < kThreads) std::this_thread::yield();
+      for (int k = 0; k < kRounds; ++k) {
+        std::vector<core::Run> runs = {MakeRun(t * 100 + k * 2), MakeRun(t * 100 + k * 2 + 1)};
+        int64_t samples = runs[0].sample_count() + runs[1].sample_count();
+        auto r = committer.Collect(**store, Sourced(std::move(runs), "t"));
+        if (!r.ok() || r->ingested != 2 || r->already_present != 0 || r->samples != samples) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto store = Open();
+  EXPECT_EQ(All(*store).size(), static_cast<size_t>(kThreads * kRounds * 2));
+  EXPECT_EQ(committer.counters().requests, kThreads * kRounds);
+}
+
+TEST_F(GroupCommitTest, AConflictFailsOnlyItsOwnRequest) {
+  core::Run stored = MakeRun(50);
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->Ingest(std::vector<core::Run>{stored}).ok());
+  }
+  core::Run changed = stored;
+  changed.benchmarks[0].metrics[1].samples[0] += 1;
+  std::vector<std::vector<SourcedRun>> requests;
+  requests.push_back(Sourced({MakeRun(0)}, "leader.json"));
+  requests.push_back(Sourced({MakeRun(1), MakeRun(2)}, "a.json"));
+  requests.push_back(Sourced({MakeRun(3)}, "other.json"));
+  requests.back().push_back({changed, "bad.json"});
+  requests.push_back(Sourced({MakeRun(4)}, "c.json"));
+  GroupCommitter committer;
+  std::vector<Outcome> out = CommitBehindALeader(committer, std::move(requests));
+  ASSERT_TRUE(out[0] && out[0]->ok());
+  ASSERT_TRUE(out[1] && out[1]->ok()) << out[1]->status().ToString();
+  EXPECT_EQ((*out[1])->ingested, 2);
+  ASSERT_TRUE(out[3] && out[3]->ok()) << out[3]->status().ToString();
+  EXPECT_EQ((*out[3])->ingested, 1);
+  ASSERT_TRUE(out[2]);
+  ASSERT_FALSE(out[2]->ok());
+  EXPECT_EQ(out[2]->status().code(), base::StatusCode::kConflict);
+  EXPECT_TRUE(Contains(out[2]->status().message(), "bad.json")) << out[2]->status().ToString();
+  EXPECT_TRUE(Contains(out[2]->status().message(), stored.run_id));
+  const auto c = committer.counters();
+  EXPECT_EQ(c.groups, 2);
+  EXPECT_EQ(c.fallbacks, 1);
+  auto store = Open();
+  EXPECT_EQ(All(*store).size(), 5u);  // stored, the leader's, a's two, c's; nothing of other's
+}
+
+TEST_F(GroupCommitTest, TheSameRunInTwoRequestsIsStoredOnce) {
+  core::Run run = MakeRun(7);
+  std::vector<std::vector<SourcedRun>> requests;
+  requests.push_back(Sourced({MakeRun(0)}, "leader.json"));
+  requests.push_back(Sourced({run}, "first.json"));
+  requests.push_back(Sourced({run}, "second.json"));
+  GroupCommitter committer;
+  std::vector<Outcome> out = CommitBehindALeader(committer, std::move(requests));
+  ASSERT_TRUE(out[1] && out[1]->ok());
+  ASSERT_TRUE(out[2] && out[2]->ok());
+  EXPECT_EQ((*out[1])->ingested + (*out[2])->ingested, 1);
+  EXPECT_EQ((*out[1])->already_present + (*out[2])->already_present, 1);
+  EXPECT_EQ(committer.counters().groups, 3);  // the second waits for the round after the first
+  auto store = Open();
+  EXPECT_EQ(All(*store).size(), 2u);
+}
+
+}  // namespace
+}  // namespace perfledger::store
