@@ -69,7 +69,9 @@ void IndexBuilder::Add(const Series& s) {
 
 std::vector<IndexSeries> IndexBuilder::Finish(const EpochBases& bases) && {
   std::vector<IndexSeries> out;
-  for (auto& [key, g] : groups_->by_key) {
+  for (auto& entry : groups_->by_key) {
+    const GroupKey& key = entry.first;
+    Group& g = entry.second;  // a plain reference: lambdas below capture it (clang 14)
     IndexSeries index;
     index.platform = key.platform;
     index.epoch = key.epoch;
