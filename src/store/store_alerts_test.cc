@@ -279,18 +279,7 @@ TEST_F(StoreTest, AVersion3StoreIsMigratedKeepingItsRunsAndAddingAlertsAndTokens
     ASSERT_TRUE(store->Ingest({&old, 1}).ok());
   }
   // Back to schema 3 as the previous release left it.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN "
-                         "failed_set; DROP TABLE benchmark_sets; DROP TABLE marks; DROP TABLE "
-                         "points; DROP TABLE series; DROP TABLE "
-                         "tokens; DROP TABLE alerts; "
-                         "PRAGMA user_version = 3",
-                         0, 0, 0),
-            SQLITE_OK)
-      << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 3));
   auto store = Open();
   ASSERT_NE(store, nullptr);
   EXPECT_NE(store->Describe().find("schema 8"), std::string::npos) << store->Describe();

@@ -243,21 +243,7 @@ TEST_F(StoreTest, AVersion2StoreIsMigratedKeepingItsRuns) {
     ASSERT_TRUE(store->Ingest({&old, 1}).ok());
   }
   // Back to schema 2 as the previous release left it.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(
-          db,
-          "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN failed_set; DROP "
-          "TABLE benchmark_sets; DROP TABLE marks; DROP TABLE points; DROP TABLE series; "
-          "DROP TABLE tokens; DROP TABLE alerts; DROP TABLE epochs; "
-          "DROP TABLE suite_revisions; "
-          "DROP INDEX runs_by_epoch; ALTER TABLE runs DROP COLUMN epoch; "
-          "ALTER TABLE runs DROP COLUMN suite_json; PRAGMA user_version = 2",
-          0, 0, 0),
-      SQLITE_OK)
-      << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 2));
   auto store = Open();
   EXPECT_NE(store->Describe().find("schema 8"), std::string::npos) << store->Describe();
   auto back = All(*store);
@@ -275,21 +261,7 @@ TEST_F(StoreTest, AVersion1StoreIsMigratedKeepingItsRuns) {
     core::Run r = MakeRun(0);
     ASSERT_TRUE(store->Ingest({&r, 1}).ok());
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(
-          db,
-          "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN failed_set; DROP "
-          "TABLE benchmark_sets; DROP TABLE marks; DROP TABLE points; DROP TABLE series; "
-          "DROP TABLE tokens; DROP TABLE alerts; "
-          "DROP TABLE skips; DROP TABLE jobs; DROP TABLE plans; DROP TABLE commits; "
-          "DROP TABLE epochs; DROP TABLE suite_revisions; DROP INDEX runs_by_epoch; "
-          "ALTER TABLE runs DROP COLUMN epoch; "
-          "ALTER TABLE runs DROP COLUMN suite_json; PRAGMA user_version = 1",
-          0, 0, 0),
-      SQLITE_OK);
-  sqlite3_close(db);
+  ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 1));
   auto store = Open();
   EXPECT_NE(store->Describe().find("schema 8"), std::string::npos) << store->Describe();
   EXPECT_EQ(All(*store).size(), 1u);

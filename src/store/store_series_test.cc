@@ -199,16 +199,7 @@ TEST_F(StoreTest, AVersion6StoreMigratesBuildingTheSameSeriesWithProgress) {
   ASSERT_EQ(before.size(), 6u);
   ASSERT_FALSE(sets_before.front().second.empty());  // a failed benchmark too
   // Back to schema 6 as the previous release left it: no series layer.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN "
-                         "failed_set; DROP TABLE benchmark_sets; DROP TABLE marks; DROP TABLE "
-                         "points; DROP TABLE series; PRAGMA user_version = 6",
-                         0, 0, 0),
-            SQLITE_OK)
-      << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 6));
   std::vector<std::pair<int64_t, int64_t>> progress;
   OpenOptions options;
   options.progress = [&](int64_t done, int64_t total) { progress.emplace_back(done, total); };

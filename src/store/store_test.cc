@@ -364,17 +364,7 @@ TEST_F(StoreTest, OpenersDuringAMigrationWaitThenSucceed) {
       ASSERT_TRUE(store.ok()) << store.status().ToString();
       ASSERT_TRUE((*store)->Ingest({&old, 1}).ok());
     }
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN "
-                           "failed_set; DROP TABLE benchmark_sets; DROP TABLE marks; DROP TABLE "
-                           "points; DROP TABLE series; DROP TABLE tokens; "
-                           "PRAGMA user_version = 4",
-                           0, 0, 0),
-              SQLITE_OK)
-        << sqlite3_errmsg(db);
-    sqlite3_close(db);
+    ASSERT_TRUE(test_support::UndoSchemasDownTo(path, 4));
     std::string first_failure;
     const int failures = InProcesses(
         kProcesses,

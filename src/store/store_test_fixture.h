@@ -4,12 +4,14 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/uuid.h"
@@ -19,6 +21,50 @@
 namespace perfledger::store::test_support {
 
 namespace fs = std::filesystem;
+
+// SQLite back end only: turns a store of the current schema back into the one perfledger's
+// release of schema VERSION left, so a test can check that release's store migrates. Each
+// entry undoes one migration of sqlite_migrations.cc, newest first; a new migration adds its
+// undo at the front.
+inline ::testing::AssertionResult UndoSchemasDownTo(const std::string& path, int version) {
+  struct Undo {
+    int from;  // the schema this undoes
+    std::string_view sql;
+  };
+  static constexpr Undo kUndo[] = {
+      {8,
+       "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN failed_set; "
+       "DROP TABLE benchmark_sets;"},
+      {7, "DROP TABLE marks; DROP TABLE points; DROP TABLE series;"},
+      {6, "ALTER TABLE tokens DROP COLUMN scope;"},
+      {5, "DROP TABLE tokens;"},
+      {4, "DROP TABLE alerts;"},
+      {3,
+       "DROP TABLE epochs; DROP TABLE suite_revisions; DROP INDEX runs_by_epoch; "
+       "ALTER TABLE runs DROP COLUMN epoch; ALTER TABLE runs DROP COLUMN suite_json;"},
+      {2, "DROP TABLE skips; DROP TABLE jobs; DROP TABLE plans; DROP TABLE commits;"},
+  };
+  std::string sql = "BEGIN;";
+  for (const Undo& u : kUndo) {
+    if (u.from > version) sql += u.sql;
+  }
+  sql += "PRAGMA user_version = " + std::to_string(version) + "; COMMIT;";
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    sqlite3_close(db);
+    return ::testing::AssertionFailure() << "cannot open " << path;
+  }
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  if (rc != SQLITE_OK) {
+    return ::testing::AssertionFailure()
+           << "undoing schemas down to " << version << ": " << message;
+  }
+  return ::testing::AssertionSuccess();
+}
 
 inline std::string Sha(int i) {
   char buf[41];

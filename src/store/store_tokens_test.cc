@@ -189,17 +189,7 @@ TEST_F(StoreTest, AVersion4StoreIsMigratedKeepingItsRunsAndAlerts) {
     ASSERT_TRUE(store->RecordAlerts(alerts, {}).ok());
   }
   // Back to schema 4 as the previous release left it.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN "
-                         "failed_set; DROP TABLE benchmark_sets; DROP TABLE marks; DROP TABLE "
-                         "points; DROP TABLE series; DROP TABLE tokens; "
-                         "PRAGMA user_version = 4",
-                         0, 0, 0),
-            SQLITE_OK)
-      << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 4));
   auto store = Open();
   ASSERT_NE(store, nullptr);
   EXPECT_NE(store->Describe().find("schema 8"), std::string::npos) << store->Describe();
@@ -224,18 +214,7 @@ TEST_F(StoreTest, AVersion5StoresTokensKeepTheirRightToWrite) {
     ASSERT_TRUE(store->CreateToken(SampleToken(0, "gruel", "ci")).ok());
   }
   // Back to schema 5 as the previous release left it: tokens without a scope.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(
-          db,
-          "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN failed_set; DROP "
-          "TABLE benchmark_sets; DROP TABLE marks; DROP TABLE points; DROP TABLE series; "
-          "ALTER TABLE tokens DROP COLUMN scope; PRAGMA user_version = 5",
-          0, 0, 0),
-      SQLITE_OK)
-      << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 5));
   auto store = Open();
   ASSERT_NE(store, nullptr);
   EXPECT_NE(store->Describe().find("schema 8"), std::string::npos) << store->Describe();
