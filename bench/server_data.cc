@@ -12,6 +12,9 @@
 //       The same shape with two metrics (real_time, cpu_time) x 5 samples per benchmark: issue
 //       13's "year" store is `year DB 100 3 35040` (a run per platform every 15 minutes for a
 //       year; the commit times stay 10 minutes apart). Progress every 10,000 runs on stderr.
+//   server_data round DIR dashboard|year BENCHMARKS PLATFORMS COMMIT
+//       One more round of such a store (COMMIT counts from 0, so a store of N commits gets
+//       commit N next): one artifact file per platform in DIR, for an upload or an ingest.
 //   server_data artifacts DIR RUNS BENCHMARKS
 //       RUNS artifact files (canonical JSON, one commit each) of BENCHMARKS benchmarks x 3
 //       metrics x 10 samples, the shape bench/ingest_bench.cc uses, for the upload benchmark.
@@ -160,39 +163,66 @@ void MakeSeries(const std::string& db, long runs) {
                Seconds(start));
 }
 
-void MakeDashboard(const std::string& db, long benchmarks, long platforms, long commits,
-                   const std::vector<std::string>& metrics = {"real_time"}, int samples = 3) {
-  static const char* kPlatforms[] = {"x86-64-linux", "aarch64-linux", "x86-64-windows",
-                                     "aarch64-macos"};
-  if (platforms > 4) Die("PLATFORMS: at most 4");
+const char* const kPlatforms[] = {"x86-64-linux", "aarch64-linux", "x86-64-windows",
+                                  "aarch64-macos"};
+
+// The runs of the "dashboard" and "year" stores: BENCHMARKS benchmarks ("suite/bench_NNNN")
+// with METRICS x SAMPLES each, on the first PLATFORMS of kPlatforms.
+class Shape {
+ public:
+  Shape(long benchmarks, long platforms, std::vector<std::string> metrics, int samples)
+      : metrics_(std::move(metrics)), samples_(samples) {
+    if (platforms > 4) Die("PLATFORMS: at most 4");
+    for (long b = 0; b < benchmarks; ++b) {
+      char name[48];
+      std::snprintf(name, sizeof name, "suite/bench_%04ld", b);
+      names_.push_back(name);
+    }
+    for (long p = 0; p < platforms; ++p) {
+      envs_.push_back(Machine(std::string("cpu ") + kPlatforms[p]));
+    }
+  }
+  static Shape Of(const std::string& mode, long benchmarks, long platforms) {
+    if (mode == "year") return Shape(benchmarks, platforms, {"real_time", "cpu_time"}, 5);
+    if (mode != "dashboard") Die("SHAPE: expected dashboard or year, got " + mode);
+    return Shape(benchmarks, platforms, {"real_time"}, 3);
+  }
+
+  // Commit `c`'s run on platform `p`.
+  core::Run Run(long c, long p, std::mt19937_64& rng) const {
+    core::Run r = RunOf(c, kPlatforms[p], envs_[static_cast<size_t>(p)]);
+    r.benchmarks.reserve(names_.size());
+    for (size_t b = 0; b < names_.size(); ++b) {
+      const double median = 1'000.0 * static_cast<double>(1 + b) * (1 + 0.5 * p);
+      core::BenchmarkResult result{names_[b], std::nullopt, {}};
+      for (size_t m = 0; m < metrics_.size(); ++m) {
+        result.metrics.push_back(
+            Timing(metrics_[m], median * (1 + 0.25 * static_cast<double>(m)), samples_, rng));
+      }
+      std::sort(result.metrics.begin(), result.metrics.end(),
+                [](const core::Metric& a, const core::Metric& x) { return a.name < x.name; });
+      r.benchmarks.push_back(std::move(result));
+    }
+    return r;
+  }
+  long platforms() const { return static_cast<long>(envs_.size()); }
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<core::Environment> envs_;
+  std::vector<std::string> metrics_;
+  int samples_;
+};
+
+void MakeDashboard(const std::string& db, const Shape& shape, long commits) {
+  const long platforms = shape.platforms();
   const auto start = std::chrono::steady_clock::now();
   std::mt19937_64 rng(2);
-  std::vector<std::string> names;
-  for (long b = 0; b < benchmarks; ++b) {
-    char name[48];
-    std::snprintf(name, sizeof name, "suite/bench_%04ld", b);
-    names.push_back(name);
-  }
-  std::vector<core::Environment> envs;
-  for (long p = 0; p < platforms; ++p) envs.push_back(Machine(std::string("cpu ") + kPlatforms[p]));
   Writer w(db);
   // Commit by commit, every platform: the order CI would write them in.
   for (long c = 0; c < commits; ++c) {
     for (long p = 0; p < platforms; ++p) {
-      core::Run r = RunOf(c, kPlatforms[p], envs[static_cast<size_t>(p)]);
-      r.benchmarks.reserve(static_cast<size_t>(benchmarks));
-      for (long b = 0; b < benchmarks; ++b) {
-        const double median = 1'000.0 * static_cast<double>(1 + b) * (1 + 0.5 * p);
-        core::BenchmarkResult result{names[static_cast<size_t>(b)], std::nullopt, {}};
-        for (size_t m = 0; m < metrics.size(); ++m) {
-          result.metrics.push_back(
-              Timing(metrics[m], median * (1 + 0.25 * static_cast<double>(m)), samples, rng));
-        }
-        std::sort(result.metrics.begin(), result.metrics.end(),
-                  [](const core::Metric& a, const core::Metric& x) { return a.name < x.name; });
-        r.benchmarks.push_back(std::move(result));
-      }
-      w.Add(std::move(r));
+      w.Add(shape.Run(c, p, rng));
       if (const long added = c * platforms + p + 1; added % 10'000 == 0) {
         std::fprintf(stderr, "server_data: %ld runs in %.1f s\n", added, Seconds(start));
       }
@@ -227,6 +257,17 @@ void MakeDashboard(const std::string& db, long benchmarks, long platforms, long 
   std::fprintf(stderr, "server_data: %lld runs, %lld samples and a plan in %.1f s\n",
                static_cast<long long>(w.runs()), static_cast<long long>(w.samples()),
                Seconds(start));
+}
+
+// One more round of a "dashboard" or "year" store: commit `commit`'s run on every platform, as
+// artifact files in `dir` (for an upload or `perfledger ingest`).
+void MakeRound(const std::string& dir, const Shape& shape, long commit) {
+  std::mt19937_64 rng(static_cast<uint64_t>(commit));
+  std::filesystem::create_directories(dir);
+  for (long p = 0; p < shape.platforms(); ++p) {
+    const core::Run r = shape.Run(commit, p, rng);
+    std::ofstream(std::filesystem::path(dir) / core::ArtifactFileName(r)) << core::WriteArtifact(r);
+  }
 }
 
 void MakeArtifacts(const std::string& dir, long runs, long benchmarks) {
@@ -297,12 +338,16 @@ int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "series" && argc == 4) {
     perfledger::MakeSeries(argv[2], Number(argv[3], "RUNS"));
-  } else if (mode == "dashboard" && argc == 6) {
-    perfledger::MakeDashboard(argv[2], Number(argv[3], "BENCHMARKS"), Number(argv[4], "PLATFORMS"),
-                              Number(argv[5], "COMMITS"));
-  } else if (mode == "year" && argc == 6) {
-    perfledger::MakeDashboard(argv[2], Number(argv[3], "BENCHMARKS"), Number(argv[4], "PLATFORMS"),
-                              Number(argv[5], "COMMITS"), {"real_time", "cpu_time"}, 5);
+  } else if ((mode == "dashboard" || mode == "year") && argc == 6) {
+    perfledger::MakeDashboard(
+        argv[2],
+        perfledger::Shape::Of(mode, Number(argv[3], "BENCHMARKS"), Number(argv[4], "PLATFORMS")),
+        Number(argv[5], "COMMITS"));
+  } else if (mode == "round" && argc == 7) {
+    perfledger::MakeRound(
+        argv[2],
+        perfledger::Shape::Of(argv[3], Number(argv[4], "BENCHMARKS"), Number(argv[5], "PLATFORMS")),
+        Number(argv[6], "COMMIT"));
   } else if (mode == "artifacts" && argc == 5) {
     perfledger::MakeArtifacts(argv[2], Number(argv[3], "RUNS"), Number(argv[4], "BENCHMARKS"));
   } else if (mode == "query" && argc == 5) {
@@ -312,6 +357,7 @@ int main(int argc, char** argv) {
                  "usage: server_data series DB RUNS\n"
                  "       server_data dashboard DB BENCHMARKS PLATFORMS COMMITS\n"
                  "       server_data year DB BENCHMARKS PLATFORMS COMMITS\n"
+                 "       server_data round DIR dashboard|year BENCHMARKS PLATFORMS COMMIT\n"
                  "       server_data artifacts DIR RUNS BENCHMARKS\n"
                  "       server_data query DB BENCHMARK REPEAT\n");
     return 2;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 #include <unordered_map>
 
@@ -83,21 +84,24 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
       query.last_points = kIncrementalWindow;
     }
   }
-  ASSIGN_OR_RETURN(const std::vector<analysis::Series> all, store.ReadSeries(query));
-
-  std::vector<const analysis::Series*> series_of_change;
-  for (const analysis::Series& s : all) {
+  // Streamed: a series is kept past its analysis only when it changed (its alert is matched
+  // against it below), so memory follows the changes found, not the history.
+  std::vector<std::shared_ptr<const analysis::Series>> series_of_change;
+  RETURN_IF_ERROR(store.ForEachSeries(query, [&](analysis::Series&& s) -> base::Status {
     analysis::SeriesDetection d = analysis::DetectInSeries(s, request.options);
     if (!d.skipped.empty()) {
       report.skipped.push_back({s.key, std::move(d.skipped)});
-      continue;
+      return base::Status::Ok();
     }
     ++report.series;
+    if (d.changes.empty()) return base::Status::Ok();
+    auto kept = std::make_shared<const analysis::Series>(std::move(s));
     for (auto& c : d.changes) {
       report.changes.push_back(std::move(c));
-      series_of_change.push_back(&s);
+      series_of_change.push_back(kept);
     }
-  }
+    return base::Status::Ok();
+  }));
 
   // Count the commits of ranges the runs do not account for in the branch history.
   if (std::any_of(report.changes.begin(), report.changes.end(),

@@ -5,7 +5,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
+#include <string>
 #include <tuple>
+#include <unordered_map>
 
 #include "base/strings.h"
 #include "store/sqlite_store.h"
@@ -81,8 +84,11 @@ Result<SeriesSlot> SqliteStore::SeriesFor(const core::SeriesKey& key, const std:
 Result<std::vector<RunOrder>> SqliteStore::RunsOfCommit(const std::string& project,
                                                         const std::string& platform,
                                                         const std::string& sha) {
+  // By the commit's index: without statistics SQLite takes runs_by_epoch (project, platform),
+  // which reads every run of the platform, so each ingest got slower as history grew.
   ASSIGN_OR_RETURN(Stmt * q, Prepared("SELECT COALESCE(r.commit_time, r.started_at), r.run_id "
-                                      "FROM runs r JOIN projects p ON p.id = r.project_id "
+                                      "FROM runs r INDEXED BY runs_by_commit "
+                                      "JOIN projects p ON p.id = r.project_id "
                                       "WHERE r.commit_sha = ?1 AND r.platform = ?2 AND "
                                       "p.name = ?3 ORDER BY 1, 2"));
   q->Bind(1, sha);
@@ -342,18 +348,61 @@ Status SqliteStore::ForEachSeries(const SeriesQuery& query,
     std::sort(heads.begin(), heads.end(),
               [](const Head& a, const Head& b) { return a.series.key < b.series.key; });
     // The newest `last_points` (?2) when given: the tail through the primary key, backwards.
+    // No join: a run's row is read once per call (below), not once per point of every series
+    // it measured.
     ASSIGN_OR_RETURN(
         Stmt * pts,
-        Prepared(fmt::format(
-            "SELECT pt.t, pt.median, pt.spread, pt.min, pt.max, pt.n, pt.runs, pt.pooled, "
-            "r.run_id, r.commit_sha, r.range_from, r.range_count, r.commit_time, "
-            "r.commit_subject, r.reason, r.environment_id "
-            "FROM {} pt JOIN runs r ON r.id = pt.run {} ORDER BY pt.t, pt.run",
-            query.last_points ? "(SELECT * FROM points WHERE series = ?1 "
-                                "ORDER BY t DESC, run DESC LIMIT ?2)"
-                              : "points",
-            query.last_points ? "" : "WHERE pt.series = ?1")));
-    ASSIGN_OR_RETURN(Stmt * env, Prepared("SELECT fingerprint FROM environments WHERE id = ?1"));
+        Prepared(query.last_points
+                     ? "SELECT * FROM (SELECT t, median, spread, min, max, n, runs, pooled, run "
+                       "FROM points WHERE series = ?1 ORDER BY t DESC, run DESC LIMIT ?2) "
+                       "ORDER BY t, run"
+                     : "SELECT t, median, spread, min, max, n, runs, pooled, run FROM points "
+                       "WHERE series = ?1 ORDER BY t, run"));
+    ASSIGN_OR_RETURN(
+        Stmt * run_q,
+        Prepared("SELECT r.run_id, r.commit_sha, r.range_from, r.range_count, r.commit_time, "
+                 "r.commit_subject, r.reason, e.fingerprint FROM runs r "
+                 "LEFT JOIN environments e ON e.id = r.environment_id WHERE r.id = ?1"));
+    // What a point takes from its run, by run row.
+    struct RunInfo {
+      std::string run_id, sha;
+      std::optional<std::string> range_from;
+      int64_t range_count = 1;
+      std::optional<base::Timestamp> commit_time;
+      std::optional<std::string> subject;
+      core::Reason reason = core::Reason::kPush;
+      std::string fingerprint;
+    };
+    std::unordered_map<int64_t, RunInfo> runs;
+    auto run_info = [&](int64_t row) -> Result<const RunInfo*> {
+      auto it = runs.find(row);
+      if (it != runs.end()) return &it->second;
+      run_q->Reset();
+      run_q->Bind(1, row);
+      const int rrc = run_q->Step();
+      if (rrc != SQLITE_ROW) {
+        run_q->Reset();
+        return rrc == SQLITE_DONE ? base::Internal(fmt::format("{}: a series point names run row "
+                                                               "{}, which is not stored",
+                                                               path_, row))
+                                  : Error(rrc, "read a series point's run");
+      }
+      RunInfo info;
+      info.run_id = run_q->Text(0);
+      info.sha = run_q->Text(1);
+      info.range_from = run_q->OptText(2);
+      info.range_count = run_q->Int(3);
+      if (!run_q->IsNull(4)) info.commit_time = base::Timestamp{run_q->Int(4)};
+      info.subject = run_q->OptText(5);
+      info.reason = core::ParseReason(run_q->Text(6)).value_or(core::Reason::kPush);
+      if (run_q->IsNull(7)) {
+        run_q->Reset();
+        return base::Internal(fmt::format("{}: run {} has no environment", path_, info.run_id));
+      }
+      info.fingerprint = run_q->Text(7);
+      run_q->Reset();
+      return &runs.emplace(row, std::move(info)).first->second;
+    };
     for (Head& h : heads) {
       if (!query.with_points) {
         RETURN_IF_ERROR(fn(std::move(h.series)));
@@ -374,29 +423,20 @@ Status SqliteStore::ForEachSeries(const SeriesQuery& query,
         p.n = pts->Int(5);
         p.runs = static_cast<int>(pts->Int(6));
         if (!pts->IsNull(7)) p.pooled_run_ids = base::Split(pts->Text(7), ',');
-        p.run_id = pts->Text(8);
-        p.sha = pts->Text(9);
-        p.range_from = pts->OptText(10);
-        p.range_count = pts->Int(11);
-        if (!pts->IsNull(12)) p.commit_time = base::Timestamp{pts->Int(12)};
-        p.subject = pts->OptText(13);
-        p.reason = core::ParseReason(pts->Text(14)).value_or(core::Reason::kPush);
-        const int64_t env_id = pts->Int(15);
-        auto it = fingerprints_.find(env_id);
-        if (it == fingerprints_.end()) {
-          env->Reset();
-          env->Bind(1, env_id);
-          const int erc = env->Step();
-          if (erc != SQLITE_ROW) {
-            env->Reset();
-            return erc == SQLITE_DONE ? base::Internal(fmt::format("{}: run {} has no environment",
-                                                                   path_, p.run_id))
-                                      : Error(erc, "read an environment");
-          }
-          it = fingerprints_.emplace(env_id, env->Text(0)).first;
-          env->Reset();
+        auto info = run_info(pts->Int(8));
+        if (!info.ok()) {
+          pts->Reset();
+          return info.status();
         }
-        p.fingerprint = it->second;
+        const RunInfo& r = **info;
+        p.run_id = r.run_id;
+        p.sha = r.sha;
+        p.range_from = r.range_from;
+        p.range_count = r.range_count;
+        p.commit_time = r.commit_time;
+        p.subject = r.subject;
+        p.reason = r.reason;
+        p.fingerprint = r.fingerprint;
         h.series.points.push_back(std::move(p));
       }
       pts->Reset();
@@ -419,7 +459,10 @@ Status SqliteStore::ForEachSeries(const SeriesQuery& query,
         for (size_t i : idx) reordered.push_back(std::move(points[i]));
         points = std::move(reordered);
       }
-      RETURN_IF_ERROR(fn(std::move(h.series)));
+      // Handed over and freed after the call, whatever the callee does with it: a caller that
+      // only reads the series must not leave every series of the query in `heads`.
+      core::Series series = std::move(h.series);
+      RETURN_IF_ERROR(fn(std::move(series)));
     }
     return Status::Ok();
   };

@@ -154,8 +154,6 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   // Series that received a point in the current ingest transaction -> the newest run's row.
   std::map<int64_t, int64_t> touched_series_;
   std::vector<PendingPoint> pending_points_;
-  // Environment row id -> fingerprint, for reading points (environments are never changed).
-  std::unordered_map<int64_t, std::string> fingerprints_;
 };
 
 }  // namespace perfledger::store
