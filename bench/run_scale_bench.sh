@@ -57,7 +57,7 @@ timed() {  # timed STORE CASE COMMAND...: the command's wall time (exit 0 or 3) 
     echo "error: $* exited $status: $(cat "$work/timed.err")" >&2
     exit 1
   fi
-  echo "{\"seconds\": $(echo "$end - $start" | bc), \"peak_rss_kb\": $(tail -1 "$work/time.out")}" |
+  echo "{\"seconds\": $(awk "BEGIN {printf \"%.3f\", $end - $start}"), \"peak_rss_kb\": $(tail -1 "$work/time.out")}" |
     record "$1" "$2"
 }
 

@@ -34,6 +34,7 @@ struct Group {
   std::unordered_map<std::string, int> benchmark_ids;
   std::vector<std::string> benchmarks;
   std::unordered_map<std::string, size_t> commit_of;  // by sha
+  std::vector<int32_t> commit_of_id;                  // by PointRun::commit; -1: none yet
   std::vector<Commit> commits;
 };
 
@@ -48,22 +49,54 @@ IndexBuilder::~IndexBuilder() = default;
 IndexBuilder::IndexBuilder(IndexBuilder&&) noexcept = default;
 IndexBuilder& IndexBuilder::operator=(IndexBuilder&&) noexcept = default;
 
-void IndexBuilder::Add(const Series& s) {
+namespace {
+
+// The group a series adds to and its benchmark's id there; null when its unit is not the
+// group's (another quantity under the same name).
+std::pair<Group*, int> GroupOf(std::map<GroupKey, Group>& by_key, const Series& s) {
   auto [it, added] =
-      groups_->by_key.try_emplace(GroupKey{s.key.platform, s.key.epoch, s.key.ci, s.key.metric});
+      by_key.try_emplace(GroupKey{s.key.platform, s.key.epoch, s.key.ci, s.key.metric});
   Group& g = it->second;
   if (added) {
     g.unit = s.unit;
     g.direction = s.direction;
   }
-  if (s.unit != g.unit) return;  // another quantity under the same name
+  if (s.unit != g.unit) return {nullptr, 0};
   auto [b, new_benchmark] =
       g.benchmark_ids.try_emplace(s.key.benchmark, static_cast<int>(g.benchmarks.size()));
   if (new_benchmark) g.benchmarks.push_back(s.key.benchmark);
+  return {&g, b->second};
+}
+
+}  // namespace
+
+void IndexBuilder::Add(const Series& head, std::span<const core::PointMedian> points,
+                       const std::vector<core::PointRun>& runs) {
+  auto [group, benchmark] = GroupOf(groups_->by_key, head);
+  if (group == nullptr) return;
+  Group& g = *group;
+  for (const core::PointMedian& p : points) {
+    const core::PointRun& run = runs[static_cast<size_t>(p.run)];
+    const auto id = static_cast<size_t>(run.commit);
+    if (id >= g.commit_of_id.size()) g.commit_of_id.resize(std::max(id + 1, runs.size()), -1);
+    int32_t& c = g.commit_of_id[id];
+    if (c < 0) {
+      c = static_cast<int32_t>(g.commits.size());
+      g.commits.push_back({run.sha, run.run_id, run.commit_time, {}});
+    }
+    g.commits[static_cast<size_t>(c)].medians.emplace_back(benchmark, p.median);
+  }
+}
+
+void IndexBuilder::Add(const Series& s) {
+  auto [group, benchmark] = GroupOf(groups_->by_key, s);
+  if (group == nullptr) return;
+  Group& g = *group;
+  const int b_id = benchmark;
   for (const SeriesPoint& p : s.points) {
     auto [c, new_commit] = g.commit_of.try_emplace(p.sha, g.commits.size());
     if (new_commit) g.commits.push_back({p.sha, p.run_id, p.commit_time, {}});
-    g.commits[c->second].medians.emplace_back(b->second, p.median);
+    g.commits[c->second].medians.emplace_back(b_id, p.median);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,11 @@ class IndexBuilder {
   IndexBuilder& operator=(IndexBuilder&&) noexcept;
 
   void Add(const Series& series);
+  // The same series as a store's lean read gives it (Store::ForEachSeriesMedians): `head`'s
+  // key, unit and direction, its points' runs and medians. `runs` are those of one read; a
+  // builder takes series of one read only, by one Add or the other.
+  void Add(const Series& head, std::span<const core::PointMedian> points,
+           const std::vector<core::PointRun>& runs);
   std::vector<IndexSeries> Finish(const EpochBases& bases) &&;
 
  private:

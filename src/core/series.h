@@ -67,6 +67,20 @@ struct Series {
   bool operator==(const Series&) const = default;
 };
 
+// A point as aggregates over many series read it (Store::ForEachSeriesMedians, the headline
+// index): its run, an index into the runs the read has given so far, and its median.
+struct PointMedian {
+  int32_t run = 0;
+  double median = 0;
+};
+// Such a point's run: its commit, interned (`commit` is the same number for every run of that
+// sha within one read), and the run itself.
+struct PointRun {
+  int32_t commit = 0;
+  std::string sha, run_id;
+  std::optional<base::Timestamp> commit_time;
+};
+
 // A value a series can plot: finite and positive.
 bool UsableValue(double v);
 

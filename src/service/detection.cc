@@ -239,13 +239,16 @@ base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,
   query.project = request.runs.project;
   query.platform = request.runs.platform;
   query.metrics = request.metrics;
-  // Streamed: each series gives its commits' medians to the builder and is dropped.
+  // Streamed: each series gives its commits' medians to the builder and is dropped; the store
+  // reads only each point's run and median.
   analysis::IndexBuilder builder;
-  RETURN_IF_ERROR(store.ForEachSeries(query, [&](analysis::Series&& s) {
-    if (request.cancelled && request.cancelled()) return base::Internal("cancelled");
-    builder.Add(s);
-    return base::Status::Ok();
-  }));
+  RETURN_IF_ERROR(store.ForEachSeriesMedians(
+      query, [&](const analysis::Series& head, std::span<const core::PointMedian> points,
+                 const std::vector<core::PointRun>& runs) {
+        if (request.cancelled && request.cancelled()) return base::Internal("cancelled");
+        builder.Add(head, points, runs);
+        return base::Status::Ok();
+      }));
   analysis::EpochBases bases;
   ASSIGN_OR_RETURN(auto epochs, store.ListEpochs(request.runs));
   for (const store::EpochInfo& e : epochs) {

@@ -299,54 +299,111 @@ Status SqliteStore::WriteMark(const std::string& name, int64_t value) {
   });
 }
 
+Result<std::vector<SqliteStore::SeriesHead>> SqliteStore::ListSeriesHeads(
+    const SeriesQuery& query) {
+  std::vector<SeriesHead> heads;
+  ASSIGN_OR_RETURN(
+      Stmt * q, Prepared("SELECT s.id, p.name, b.name, mt.name, s.platform, s.epoch, s.ci, s.unit, "
+                         "s.higher_is_better FROM series s JOIN projects p ON p.id = s.project_id "
+                         "JOIN benchmarks b ON b.id = s.benchmark_id "
+                         "JOIN metrics mt ON mt.id = s.metric_id "
+                         "WHERE (?1 IS NULL OR p.name = ?1) AND (?2 IS NULL OR s.platform = ?2) "
+                         "AND (?3 IS NULL OR b.name = ?3) AND (?4 IS NULL OR s.last_run > ?4)"));
+  q->BindOptional(1, query.project);
+  q->BindOptional(2, query.platform);
+  q->BindOptional(3, query.benchmark);
+  q->BindOptional(4, query.changed_after);
+  int rc;
+  while ((rc = q->Step()) == SQLITE_ROW) {
+    SeriesHead h;
+    h.id = q->Int(0);
+    core::Series& s = h.series;
+    s.key.project = q->Text(1);
+    s.key.benchmark = q->Text(2);
+    s.key.metric = q->Text(3);
+    s.key.platform = q->Text(4);
+    if (!q->IsNull(5)) s.key.epoch = q->Int(5);
+    s.key.ci = q->Int(6) != 0;
+    s.unit = q->Text(7);
+    s.direction = q->Int(8) != 0 ? core::Direction::kHigher : core::Direction::kLower;
+    if (query.benchmark_glob && !base::GlobMatch(*query.benchmark_glob, s.key.benchmark)) continue;
+    if (!query.metrics.empty() && std::find(query.metrics.begin(), query.metrics.end(),
+                                            s.key.metric) == query.metrics.end()) {
+      continue;
+    }
+    heads.push_back(std::move(h));
+  }
+  q->Reset();
+  if (rc != SQLITE_DONE) return Error(rc, "list series");
+  std::sort(heads.begin(), heads.end(),
+            [](const SeriesHead& a, const SeriesHead& b) { return a.series.key < b.series.key; });
+  return heads;
+}
+
+Status SqliteStore::ForEachSeriesMedians(
+    const SeriesQuery& query,
+    const std::function<Status(const core::Series&, std::span<const PointMedian>,
+                               const std::vector<PointRun>&)>& fn) {
+  if (!query.with_points || query.last_points) return Store::ForEachSeriesMedians(query, fn);
+  RETURN_IF_ERROR(Begin(/*write=*/false));
+  auto body = [&]() -> Status {
+    ASSIGN_OR_RETURN(std::vector<SeriesHead> heads, ListSeriesHeads(query));
+    ASSIGN_OR_RETURN(Stmt * pts, Prepared("SELECT run, median FROM points WHERE series = ?1 "
+                                          "ORDER BY t, run"));
+    ASSIGN_OR_RETURN(Stmt * run_q, Prepared("SELECT run_id, commit_sha, commit_time FROM runs "
+                                            "WHERE id = ?1"));
+    std::vector<PointRun> runs;
+    std::unordered_map<int64_t, int32_t> run_of_row;
+    std::unordered_map<std::string, int32_t> commit_of_sha;
+    std::vector<PointMedian> points;
+    for (SeriesHead& h : heads) {
+      points.clear();
+      pts->Reset();
+      pts->Bind(1, h.id);
+      int rc;
+      while ((rc = pts->Step()) == SQLITE_ROW) {
+        const int64_t row = pts->Int(0);
+        auto [it, added] = run_of_row.try_emplace(row, static_cast<int32_t>(runs.size()));
+        if (added) {
+          run_q->Reset();
+          run_q->Bind(1, row);
+          const int rrc = run_q->Step();
+          if (rrc != SQLITE_ROW) {
+            run_q->Reset();
+            pts->Reset();
+            return rrc == SQLITE_DONE
+                       ? base::Internal(
+                             fmt::format("{}: a series point names run row {}, which is not stored",
+                                         path_, row))
+                       : Error(rrc, "read a series point's run");
+          }
+          PointRun r;
+          r.run_id = run_q->Text(0);
+          r.sha = run_q->Text(1);
+          if (!run_q->IsNull(2)) r.commit_time = base::Timestamp{run_q->Int(2)};
+          run_q->Reset();
+          r.commit = commit_of_sha.try_emplace(r.sha, static_cast<int32_t>(commit_of_sha.size()))
+                         .first->second;
+          runs.push_back(std::move(r));
+        }
+        points.push_back({it->second, pts->Double(1)});
+      }
+      pts->Reset();
+      if (rc != SQLITE_DONE) return Error(rc, "read series points");
+      RETURN_IF_ERROR(fn(h.series, points, runs));
+    }
+    return Status::Ok();
+  };
+  Status s = body();
+  Rollback();
+  return s;
+}
+
 Status SqliteStore::ForEachSeries(const SeriesQuery& query,
                                   const std::function<Status(core::Series&&)>& fn) {
   RETURN_IF_ERROR(Begin(/*write=*/false));
   auto body = [&]() -> Status {
-    struct Head {
-      int64_t id;
-      core::Series series;
-    };
-    std::vector<Head> heads;
-    {
-      ASSIGN_OR_RETURN(
-          Stmt * q,
-          Prepared("SELECT s.id, p.name, b.name, mt.name, s.platform, s.epoch, s.ci, s.unit, "
-                   "s.higher_is_better FROM series s JOIN projects p ON p.id = s.project_id "
-                   "JOIN benchmarks b ON b.id = s.benchmark_id "
-                   "JOIN metrics mt ON mt.id = s.metric_id "
-                   "WHERE (?1 IS NULL OR p.name = ?1) AND (?2 IS NULL OR s.platform = ?2) "
-                   "AND (?3 IS NULL OR b.name = ?3) AND (?4 IS NULL OR s.last_run > ?4)"));
-      q->BindOptional(1, query.project);
-      q->BindOptional(2, query.platform);
-      q->BindOptional(3, query.benchmark);
-      q->BindOptional(4, query.changed_after);
-      int rc;
-      while ((rc = q->Step()) == SQLITE_ROW) {
-        Head h;
-        h.id = q->Int(0);
-        core::Series& s = h.series;
-        s.key.project = q->Text(1);
-        s.key.benchmark = q->Text(2);
-        s.key.metric = q->Text(3);
-        s.key.platform = q->Text(4);
-        if (!q->IsNull(5)) s.key.epoch = q->Int(5);
-        s.key.ci = q->Int(6) != 0;
-        s.unit = q->Text(7);
-        s.direction = q->Int(8) != 0 ? core::Direction::kHigher : core::Direction::kLower;
-        if (query.benchmark_glob && !base::GlobMatch(*query.benchmark_glob, s.key.benchmark))
-          continue;
-        if (!query.metrics.empty() && std::find(query.metrics.begin(), query.metrics.end(),
-                                                s.key.metric) == query.metrics.end()) {
-          continue;
-        }
-        heads.push_back(std::move(h));
-      }
-      q->Reset();
-      if (rc != SQLITE_DONE) return Error(rc, "list series");
-    }
-    std::sort(heads.begin(), heads.end(),
-              [](const Head& a, const Head& b) { return a.series.key < b.series.key; });
+    ASSIGN_OR_RETURN(std::vector<SeriesHead> heads, ListSeriesHeads(query));
     // The newest `last_points` (?2) when given: the tail through the primary key, backwards.
     // No join: a run's row is read once per call (below), not once per point of every series
     // it measured.
@@ -403,7 +460,7 @@ Status SqliteStore::ForEachSeries(const SeriesQuery& query,
       run_q->Reset();
       return &runs.emplace(row, std::move(info)).first->second;
     };
-    for (Head& h : heads) {
+    for (SeriesHead& h : heads) {
       if (!query.with_points) {
         RETURN_IF_ERROR(fn(std::move(h.series)));
         continue;

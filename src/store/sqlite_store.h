@@ -70,6 +70,10 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   base::Result<int64_t> RunCount() override;
   base::Status ForEachSeries(const SeriesQuery& query,
                              const std::function<base::Status(core::Series&&)>& fn) override;
+  base::Status ForEachSeriesMedians(
+      const SeriesQuery& query,
+      const std::function<base::Status(const core::Series& head, std::span<const PointMedian>,
+                                       const std::vector<PointRun>& runs)>& fn) override;
   base::Result<int64_t> ChangeMark() override;
   base::Result<std::optional<int64_t>> ReadMark(const std::string& name) override;
   base::Status WriteMark(const std::string& name, int64_t value) override;
@@ -112,6 +116,12 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
                           std::span<const RunOrder> runs, const core::PointSummary& point) override;
   // The row id of a stored run.
   base::Result<int64_t> RunRow(const std::string& run_id);
+  // The series a query selects, by key, without points; `id` is the series' row.
+  struct SeriesHead {
+    int64_t id = 0;
+    core::Series series;
+  };
+  base::Result<std::vector<SeriesHead>> ListSeriesHeads(const SeriesQuery& query);
   // A new point of one run, kept until the end of the transaction.
   struct PendingPoint {
     int64_t series = 0, t = 0, run = 0;

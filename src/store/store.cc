@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 #include <utility>
 
 #include "base/json_writer.h"
@@ -132,6 +133,28 @@ base::Result<std::vector<core::Series>> Store::ReadSeries(const SeriesQuery& que
     return base::Status::Ok();
   }));
   return out;
+}
+
+base::Status Store::ForEachSeriesMedians(
+    const SeriesQuery& query,
+    const std::function<base::Status(const core::Series&, std::span<const PointMedian>,
+                                     const std::vector<PointRun>&)>& fn) {
+  std::vector<PointRun> runs;
+  std::unordered_map<std::string, int32_t> run_of_id, commit_of_sha;
+  std::vector<PointMedian> points;
+  return ForEachSeries(query, [&](core::Series&& s) {
+    points.clear();
+    for (const core::SeriesPoint& p : s.points) {
+      auto [it, added] = run_of_id.try_emplace(p.run_id, static_cast<int32_t>(runs.size()));
+      if (added) {
+        auto commit = commit_of_sha.try_emplace(p.sha, static_cast<int32_t>(commit_of_sha.size()));
+        runs.push_back({commit.first->second, p.sha, p.run_id, p.commit_time});
+      }
+      points.push_back({it->second, p.median});
+    }
+    s.points.clear();
+    return fn(s, points, runs);
+  });
 }
 
 }  // namespace perfledger::store

@@ -50,6 +50,9 @@ struct SeriesQuery {
   std::optional<int64_t> last_points;
 };
 
+using core::PointMedian;
+using core::PointRun;
+
 // One benchmark x metric as stored, with the platforms that measured it (sorted).
 struct BenchmarkInfo {
   std::string project, benchmark, metric, unit;
@@ -339,6 +342,15 @@ class Store {
                                      const std::function<base::Status(core::Series&&)>& fn) = 0;
   // The same, collected.
   base::Result<std::vector<core::Series>> ReadSeries(const SeriesQuery& query);
+  // The same series, each as its key, unit and direction (no points in `head`) and its points'
+  // runs and medians only, in store order: what an aggregate over every series reads, without
+  // a point's other fields. `runs` grows during the call (a run is read once, however many
+  // series it measured) and stays valid until fn returns. This default builds on
+  // ForEachSeries; a back end may read less.
+  virtual base::Status ForEachSeriesMedians(
+      const SeriesQuery& query,
+      const std::function<base::Status(const core::Series& head, std::span<const PointMedian>,
+                                       const std::vector<PointRun>& runs)>& fn);
 
   // A mark that moves whenever runs are stored: the series that received points since a mark
   // are those SeriesQuery::changed_after selects. Runs are never deleted, so what was derived
