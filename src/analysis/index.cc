@@ -23,9 +23,14 @@ struct GroupKey {
 struct Commit {
   std::string sha, run_id;
   std::optional<base::Timestamp> time;
-  // (benchmark id, median) as added; Finish sorts them by benchmark name, the last of a
-  // benchmark winning.
-  std::vector<std::pair<int, double>> medians;
+};
+
+// One series' points as added: its commits and medians. Kept per series rather than per
+// commit, so a point costs 12 bytes and nothing grows by doubling.
+struct Chunk {
+  int benchmark = 0;
+  std::vector<int32_t> commits;
+  std::vector<double> medians;
 };
 
 struct Group {
@@ -33,9 +38,10 @@ struct Group {
   core::Direction direction = core::Direction::kLower;
   std::unordered_map<std::string, int> benchmark_ids;
   std::vector<std::string> benchmarks;
-  std::unordered_map<std::string, size_t> commit_of;  // by sha
-  std::vector<int32_t> commit_of_id;                  // by PointRun::commit; -1: none yet
+  std::unordered_map<std::string, int32_t> commit_of;  // by sha
+  std::vector<int32_t> commit_of_id;                   // by PointRun::commit; -1: none yet
   std::vector<Commit> commits;
+  std::vector<Chunk> chunks;  // in the order added
 };
 
 }  // namespace
@@ -75,6 +81,10 @@ void IndexBuilder::Add(const Series& head, std::span<const core::PointMedian> po
   auto [group, benchmark] = GroupOf(groups_->by_key, head);
   if (group == nullptr) return;
   Group& g = *group;
+  Chunk& chunk = g.chunks.emplace_back();
+  chunk.benchmark = benchmark;
+  chunk.commits.reserve(points.size());
+  chunk.medians.reserve(points.size());
   for (const core::PointMedian& p : points) {
     const core::PointRun& run = runs[static_cast<size_t>(p.run)];
     const auto id = static_cast<size_t>(run.commit);
@@ -82,9 +92,10 @@ void IndexBuilder::Add(const Series& head, std::span<const core::PointMedian> po
     int32_t& c = g.commit_of_id[id];
     if (c < 0) {
       c = static_cast<int32_t>(g.commits.size());
-      g.commits.push_back({run.sha, run.run_id, run.commit_time, {}});
+      g.commits.push_back({run.sha, run.run_id, run.commit_time});
     }
-    g.commits[static_cast<size_t>(c)].medians.emplace_back(benchmark, p.median);
+    chunk.commits.push_back(c);
+    chunk.medians.push_back(p.median);
   }
 }
 
@@ -92,11 +103,15 @@ void IndexBuilder::Add(const Series& s) {
   auto [group, benchmark] = GroupOf(groups_->by_key, s);
   if (group == nullptr) return;
   Group& g = *group;
-  const int b_id = benchmark;
+  Chunk& chunk = g.chunks.emplace_back();
+  chunk.benchmark = benchmark;
+  chunk.commits.reserve(s.points.size());
+  chunk.medians.reserve(s.points.size());
   for (const SeriesPoint& p : s.points) {
-    auto [c, new_commit] = g.commit_of.try_emplace(p.sha, g.commits.size());
-    if (new_commit) g.commits.push_back({p.sha, p.run_id, p.commit_time, {}});
-    g.commits[c->second].medians.emplace_back(b_id, p.median);
+    auto [c, new_commit] = g.commit_of.try_emplace(p.sha, static_cast<int32_t>(g.commits.size()));
+    if (new_commit) g.commits.push_back({p.sha, p.run_id, p.commit_time});
+    chunk.commits.push_back(c->second);
+    chunk.medians.push_back(p.median);
   }
 }
 
@@ -119,34 +134,38 @@ std::vector<IndexSeries> IndexBuilder::Finish(const EpochBases& bases) && {
               [&](int a, int b) { return g.benchmarks[a] < g.benchmarks[b]; });
     std::vector<int> rank(order.size());
     for (size_t r = 0; r < order.size(); ++r) rank[order[r]] = static_cast<int>(r);
-    for (Commit& c : g.commits) {
-      for (auto& [id, median] : c.medians) id = rank[id];
-      std::stable_sort(c.medians.begin(), c.medians.end(),
-                       [](const auto& a, const auto& b) { return a.first < b.first; });
-      size_t kept = 0;
-      for (size_t i = 0; i < c.medians.size(); ++i) {
-        if (kept > 0 && c.medians[kept - 1].first == c.medians[i].first) {
-          c.medians[kept - 1] = c.medians[i];  // the last of a benchmark wins
-        } else {
-          c.medians[kept++] = c.medians[i];
+    // Each benchmark's series in the order added: where one benchmark has several (two
+    // projects' series in one group), the last one added wins at a commit.
+    std::vector<std::vector<const Chunk*>> chunks_of(order.size());
+    for (const Chunk& chunk : g.chunks) chunks_of[rank[chunk.benchmark]].push_back(&chunk);
+    const size_t n_commits = g.commits.size();
+    // Benchmarks measured at each commit.
+    std::vector<int> measured(n_commits, 0);
+    std::vector<int32_t> stamp(n_commits, -1);
+    for (size_t r = 0; r < chunks_of.size(); ++r) {
+      for (const Chunk* chunk : chunks_of[r]) {
+        for (int32_t c : chunk->commits) {
+          if (stamp[c] == static_cast<int32_t>(r)) continue;
+          stamp[c] = static_cast<int32_t>(r);
+          ++measured[c];
         }
       }
-      c.medians.resize(kept);
     }
-    std::vector<const Commit*> commits;
-    commits.reserve(g.commits.size());
-    for (const Commit& c : g.commits) commits.push_back(&c);
+    std::vector<int32_t> commits(n_commits);
+    for (size_t i = 0; i < n_commits; ++i) commits[i] = static_cast<int32_t>(i);
     // Commit time (unknown last), then run_id: the store's order.
-    std::sort(commits.begin(), commits.end(), [](const Commit* a, const Commit* b) {
-      return std::make_tuple(!a->time.has_value(), a->time.value_or(base::Timestamp{}), a->run_id) <
-             std::make_tuple(!b->time.has_value(), b->time.value_or(base::Timestamp{}), b->run_id);
+    std::sort(commits.begin(), commits.end(), [&](int32_t x, int32_t y) {
+      const Commit& a = g.commits[x];
+      const Commit& b = g.commits[y];
+      return std::make_tuple(!a.time.has_value(), a.time.value_or(base::Timestamp{}), a.run_id) <
+             std::make_tuple(!b.time.has_value(), b.time.value_or(base::Timestamp{}), b.run_id);
     });
     if (commits.empty()) continue;
     size_t base = commits.size();
     if (key.epoch) {
       if (auto it = bases.find({key.platform, *key.epoch}); it != bases.end()) {
         for (size_t i = 0; i < commits.size(); ++i) {
-          if (commits[i]->sha == it->second) base = i;
+          if (g.commits[commits[i]].sha == it->second) base = i;
         }
         if (base < commits.size()) {
           index.base_source = fmt::format("first complete run of epoch {}", *key.epoch);
@@ -154,30 +173,51 @@ std::vector<IndexSeries> IndexBuilder::Finish(const EpochBases& bases) && {
       }
     }
     if (base == commits.size()) {
-      size_t most = 0;
-      for (const Commit* c : commits) most = std::max(most, c->medians.size());
+      int most = 0;
+      for (int32_t c : commits) most = std::max(most, measured[c]);
       for (size_t i = 0; i < commits.size() && base == commits.size(); ++i) {
-        if (commits[i]->medians.size() == most) base = i;
+        if (measured[commits[i]] == most) base = i;
       }
       index.base_source =
           fmt::format("first run measuring all {} benchmark{}", most, most == 1 ? "" : "s");
     }
-    const Commit& b = *commits[base];
-    index.base_sha = b.sha;
-    index.base_benchmarks = static_cast<int>(b.medians.size());
-    std::vector<double> at_base(order.size(), 0);  // 0: not measured at the base
-    for (const auto& [r, median] : b.medians) at_base[r] = median;
-    for (size_t i = base; i < commits.size(); ++i) {
-      const Commit& c = *commits[i];
-      double log_sum = 0;
-      int n = 0;
-      for (const auto& [r, median] : c.medians) {
-        if (at_base[r] <= 0 || median <= 0) continue;
-        log_sum += std::log(median / at_base[r]);
-        ++n;
+    const int32_t b = commits[base];
+    index.base_sha = g.commits[b].sha;
+    index.base_benchmarks = measured[b];
+    // Sums of log(median / median at the base), benchmark by benchmark in name order, so each
+    // commit's sum adds in the same order as a commit-by-commit loop would.
+    std::vector<double> log_sum(n_commits, 0);
+    std::vector<int> n(n_commits, 0);
+    std::vector<double> value(n_commits, 0);
+    std::fill(stamp.begin(), stamp.end(), -1);  // now: the benchmark that last set value[c]
+    std::vector<int32_t> touched;
+    for (size_t r = 0; r < chunks_of.size(); ++r) {
+      touched.clear();
+      for (const Chunk* chunk : chunks_of[r]) {
+        for (size_t i = 0; i < chunk->commits.size(); ++i) {
+          const int32_t c = chunk->commits[i];
+          if (stamp[c] != static_cast<int32_t>(r)) {
+            stamp[c] = static_cast<int32_t>(r);
+            touched.push_back(c);
+          }
+          value[c] = chunk->medians[i];
+        }
       }
-      if (n == 0) continue;
-      index.points.push_back({c.sha, c.run_id, c.time, std::exp(log_sum / n), n});
+      const double at_base = stamp[b] == static_cast<int32_t>(r) ? value[b] : 0;
+      if (at_base <= 0) continue;  // not measured at the base
+      for (int32_t c : touched) {
+        const double median = value[c];
+        if (median <= 0) continue;
+        log_sum[c] += std::log(median / at_base);
+        ++n[c];
+      }
+    }
+    for (size_t i = base; i < commits.size(); ++i) {
+      const int32_t c = commits[i];
+      if (n[c] == 0) continue;
+      const Commit& commit = g.commits[c];
+      index.points.push_back(
+          {commit.sha, commit.run_id, commit.time, std::exp(log_sum[c] / n[c]), n[c]});
     }
     out.push_back(std::move(index));
   }

@@ -447,14 +447,20 @@ std::string Api::Impl::CacheKey(const Request& req) {
 }
 
 Response Api::Impl::CachedJson(store::Store& s, const std::string& key,
-                               const std::function<Response()>& compute) {
-  auto n = s.RunCount();
-  if (!n.ok()) return FromStatus(n.status());
+                               const std::function<Response()>& compute, DependsOn depends_on) {
+  auto runs = s.ChangeMark();
+  if (!runs.ok()) return FromStatus(runs.status());
+  std::pair<int64_t, int64_t> marks{*runs, 0};
+  if (depends_on == DependsOn::kRunsAndSchedule) {
+    auto schedule = s.ScheduleMark();
+    if (!schedule.ok()) return FromStatus(schedule.status());
+    marks.second = *schedule;
+  }
   std::shared_ptr<std::mutex> key_lock;
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     auto it = cache_.find(key);
-    if (it != cache_.end() && it->second.runs == *n) return Json(200, it->second.body);
+    if (it != cache_.end() && it->second.marks == marks) return Json(200, it->second.body);
     auto& l = cache_locks_[key];
     if (!l) l = std::make_shared<std::mutex>();
     key_lock = l;
@@ -468,13 +474,13 @@ Response Api::Impl::CachedJson(store::Store& s, const std::string& key,
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     auto it = cache_.find(key);
-    if (it != cache_.end() && it->second.runs == *n) return Json(200, it->second.body);
+    if (it != cache_.end() && it->second.marks == marks) return Json(200, it->second.body);
   }
   Response r = compute();
   if (r.status == 200) {
     std::lock_guard<std::mutex> lock(cache_mu_);
     if (cache_.size() >= 256) cache_.clear();
-    cache_[key] = {*n, r.body};
+    cache_[key] = {marks, r.body};
   }
   return r;
 }

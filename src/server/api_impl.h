@@ -73,10 +73,11 @@ struct Api::Impl {
   int64_t catalog_runs_ = 0;
   std::map<std::tuple<std::string, std::string, std::string>, store::BenchmarkInfo> catalog_map_;
   std::shared_ptr<const std::vector<store::BenchmarkInfo>> catalog_;
-  // Documents that depend only on the stored runs (index, compare), per request, valid while
-  // the store holds the same number of runs; one computation per key at a time.
+  // Documents that depend only on the stored runs (index, compare) or on them and the recorded
+  // schedule (coverage), per request, valid while the store's change marks stay the same; one
+  // computation per key at a time.
   struct Cached {
-    int64_t runs = 0;
+    std::pair<int64_t, int64_t> marks;  // Store::ChangeMark, ScheduleMark (0 when not kept)
     std::string body;
   };
   std::mutex cache_mu_;
@@ -193,8 +194,11 @@ struct Api::Impl {
   // make the key of another request (and be answered with that request's document).
   static std::string CacheKey(const Request& req);
 
+  // What a cached document depends on: the runs (always) and the recorded schedule.
+  enum class DependsOn { kRuns, kRunsAndSchedule };
   Response CachedJson(store::Store& s, const std::string& key,
-                      const std::function<Response()>& compute);
+                      const std::function<Response()>& compute,
+                      DependsOn depends_on = DependsOn::kRuns);
 
   static bool Matches(const std::string& q, const std::string& name);
 
@@ -209,6 +213,7 @@ struct Api::Impl {
   Response Compare(Ctx& c);
 
   Response GetCoverage(Ctx& c);
+  Response Coverage(Ctx& c);  // GetCoverage uncached
 
   Response GetGaps(Ctx& c);
 

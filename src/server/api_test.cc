@@ -413,6 +413,49 @@ TEST_F(ApiTest, CoverageWithoutARecordedPlanIs404) {
   EXPECT_NE(Body(r)["error"]["message"].get<std::string>().find("plan"), std::string::npos);
 }
 
+// Coverage is cached: a plan recorded (no run stored) and a run stored must each show at once.
+TEST_F(ApiTest, CoverageFollowsANewlyRecordedPlanAndANewRun) {
+  Api api = MakeApi();
+  auto record_plan = [&](int head) {
+    auto store = store::OpenStore(db_);
+    ASSERT_TRUE(store.ok());
+    store::PlanRecord plan;
+    plan.now = base::Timestamp{(1'700'000'000LL + head * 60 + 30) * 1'000'000'000};
+    plan.branch = "trunk";
+    plan.head = Sha(head);
+    plan.degradation = "none";
+    for (int i = 1; i <= head; ++i) {
+      store::CommitRecord c;
+      c.sha = Sha(i);
+      if (i > 1) c.first_parent = Sha(i - 1);
+      c.parent_count = i > 1 ? 1 : 0;
+      c.time = base::Timestamp{(1'700'000'000LL + i * 60) * 1'000'000'000};
+      c.subject = "commit " + std::to_string(i);
+      plan.commits.push_back(std::move(c));
+    }
+    ASSERT_TRUE((*store)->RecordPlan(plan).ok());
+  };
+  auto coverage = [&] {
+    Response r = Call(api, "GET", "/api/v1/coverage");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Body(r);
+  };
+  record_plan(2);
+  EXPECT_EQ(coverage()["commits"].size(), 2u);
+  record_plan(3);
+  const auto three = coverage();
+  ASSERT_EQ(three["commits"].size(), 3u);
+  EXPECT_EQ(three["head"], Sha(3));
+  EXPECT_TRUE(three["platforms"].empty());  // no run yet
+  ASSERT_EQ(Call(api, "POST", "/api/v1/projects/gruel/runs",
+                 core::WriteArtifact(MakeRun(3, "linux", 100, "gruel")), token_)
+                .status,
+            201);
+  const auto measured = coverage();
+  ASSERT_EQ(measured["platforms"].size(), 1u);
+  EXPECT_EQ(measured["commits"][2]["status"]["linux"], "measured");
+}
+
 TEST_F(ApiTest, EveryRouteIsListed) {
   const std::vector<Route> routes = Api::Routes();
   auto has = [&](const std::string& method, const std::string& pattern) {

@@ -36,6 +36,11 @@ namespace perfledger::server {
 using base::JsonWriter;
 
 Response Api::Impl::GetCoverage(Ctx& c) {
+  return CachedJson(
+      *c.store, CacheKey(c.req), [&] { return Coverage(c); }, DependsOn::kRunsAndSchedule);
+}
+
+Response Api::Impl::Coverage(Ctx& c) {
   service::CoverageRequest req;
   req.platform = Param(c, "platform");
   auto since = TimeParam(c, "since");

@@ -157,8 +157,15 @@ namespace {
 struct LoadedHistory {
   std::string branch, head;
   std::vector<analysis::BranchPoint> points;
-  std::vector<std::string> subjects;  // per point
+  std::vector<std::string> subjects;             // per point
+  std::optional<store::ScheduleState> schedule;  // when read for the history: not read twice
 };
+
+// The recorded schedule: the one LoadHistory read, else read now.
+base::Result<store::ScheduleState> ScheduleOf(store::Store& store, LoadedHistory& h) {
+  if (h.schedule) return std::move(*h.schedule);
+  return store.LoadSchedule();
+}
 
 base::Result<LoadedHistory> LoadHistory(store::Store& store, const HistorySource& source) {
   LoadedHistory out;
@@ -182,6 +189,7 @@ base::Result<LoadedHistory> LoadHistory(store::Store& store, const HistorySource
     }
     ASSIGN_OR_RETURN(auto recorded, store.RecordedHistory(*st.head));
     out.branch = *st.branch;
+    out.schedule = std::move(st);
     out.points.reserve(recorded.size());
     for (auto& c : recorded) {
       out.points.push_back({std::move(c.sha), c.time});
@@ -237,7 +245,7 @@ base::Result<CoverageReport> CoverageOf(store::Store& store, const CoverageReque
   }
 
   ASSIGN_OR_RETURN(auto runs, store.ListRunPoints({}, /*with_benchmarks=*/false));
-  ASSIGN_OR_RETURN(store::ScheduleState schedule, store.LoadSchedule());
+  ASSIGN_OR_RETURN(store::ScheduleState schedule, ScheduleOf(store, h));
   std::map<std::string, analysis::PlatformRecords> records;
   for (const auto& r : runs) {
     auto& rec = records[r.platform];
@@ -277,7 +285,7 @@ bool GapsReport::stalled() const {
 base::Result<GapsReport> GapsOf(store::Store& store, const GapsRequest& request) {
   ASSIGN_OR_RETURN(LoadedHistory h, LoadHistory(store, request.source));
   ASSIGN_OR_RETURN(auto runs, store.ListRunPoints({}));
-  ASSIGN_OR_RETURN(store::ScheduleState schedule, store.LoadSchedule());
+  ASSIGN_OR_RETURN(store::ScheduleState schedule, ScheduleOf(store, h));
   std::map<std::string, std::vector<analysis::RunBenchmarks>> by_platform;
   std::set<std::string> platforms;
   for (auto& r : runs) {

@@ -221,4 +221,14 @@ Result<int64_t> SqliteStore::RunCount() {
   if (rc != SQLITE_ROW) return Error(rc, "count runs");
   return n;
 }
+
+Result<int64_t> SqliteStore::ScheduleMark() {
+  ASSIGN_OR_RETURN(Stmt * q, Prepared("SELECT ifnull(max(id), 0) FROM plans"));
+  const int rc = q->Step();
+  const int64_t mark = rc == SQLITE_ROW ? q->Int(0) : 0;
+  q->Reset();
+  if (rc != SQLITE_ROW) return Error(rc, "read the schedule's change mark");
+  return mark;
+}
+
 }  // namespace perfledger::store

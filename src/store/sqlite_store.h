@@ -68,6 +68,7 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   base::Result<std::vector<BenchmarkInfo>> ListBenchmarks(const RunFilter& filter,
                                                           int64_t runs_after) override;
   base::Result<int64_t> RunCount() override;
+  base::Result<int64_t> ScheduleMark() override;
   base::Status ForEachSeries(const SeriesQuery& query,
                              const std::function<base::Status(core::Series&&)>& fn) override;
   base::Status ForEachSeriesMedians(

@@ -366,6 +366,9 @@ class Store {
   // How many runs the store holds. Runs are never deleted, so a cache of anything derived from
   // runs is current while this stays the same.
   virtual base::Result<int64_t> RunCount() = 0;
+  // A mark that moves whenever a plan is recorded (RecordPlan is the schedule's only writer):
+  // with RunCount, what is derived from runs and the schedule is current while both stay.
+  virtual base::Result<int64_t> ScheduleMark() = 0;
 
   // The platforms that have runs, sorted.
   virtual base::Result<std::vector<std::string>> Platforms() = 0;
