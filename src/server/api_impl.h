@@ -22,6 +22,7 @@
 #include "base/status.h"
 #include "base/time.h"
 #include "server/api.h"
+#include "service/plan.h"
 #include "store/group_commit.h"
 #include "store/store.h"
 
@@ -83,6 +84,12 @@ struct Api::Impl {
   std::mutex cache_mu_;
   std::map<std::string, Cached> cache_;
   std::map<std::string, std::shared_ptr<std::mutex>> cache_locks_;
+  // What gaps reads from the store, kept while the store's run and schedule marks stay the
+  // same (its ages follow the clock, so the document itself is made per request).
+  std::mutex gaps_mu_;
+  std::pair<int64_t, int64_t> gaps_marks_;
+  std::shared_ptr<const service::GapsInputs> gaps_inputs_;
+  base::Result<std::shared_ptr<const service::GapsInputs>> CachedGapsInputs(store::Store& s);
   // Uploads: concurrent requests share write transactions (store/group_commit.h).
   store::GroupCommitter committer_;
   // When this process last wrote each token's last_used_at: at most once a minute a token,

@@ -85,9 +85,21 @@ Response Api::Impl::GetGaps(Ctx& c) {
     req.bounds.max_age_nanos = *d;
   }
   req.now = Now();
-  auto report = service::GapsOf(*c.store, req);
-  if (!report.ok()) return FromStatus(report.status());
-  return Json(200, service::GapsJson(*report));
+  auto inputs = CachedGapsInputs(*c.store);
+  if (!inputs.ok()) return FromStatus(inputs.status());
+  return Json(200, service::GapsJson(service::GapsFrom(**inputs, req)));
+}
+
+base::Result<std::shared_ptr<const service::GapsInputs>> Api::Impl::CachedGapsInputs(
+    store::Store& s) {
+  ASSIGN_OR_RETURN(const int64_t runs, s.ChangeMark());
+  ASSIGN_OR_RETURN(const int64_t schedule, s.ScheduleMark());
+  const std::pair<int64_t, int64_t> marks{runs, schedule};
+  std::lock_guard<std::mutex> lock(gaps_mu_);  // one load at a time; the others wait for it
+  if (gaps_inputs_ && gaps_marks_ == marks) return gaps_inputs_;
+  ASSIGN_OR_RETURN(gaps_inputs_, service::LoadGapsInputs(s, {}));
+  gaps_marks_ = marks;
+  return gaps_inputs_;
 }
 
 Response Api::Impl::GetSkips(Ctx& c) {

@@ -282,11 +282,19 @@ bool GapsReport::stalled() const {
   return std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.stalled; });
 }
 
-base::Result<GapsReport> GapsOf(store::Store& store, const GapsRequest& request) {
-  ASSIGN_OR_RETURN(LoadedHistory h, LoadHistory(store, request.source));
-  ASSIGN_OR_RETURN(auto runs, store.ListRunPoints({}));
-  ASSIGN_OR_RETURN(store::ScheduleState schedule, ScheduleOf(store, h));
+struct GapsInputs {
+  LoadedHistory history;
   std::map<std::string, std::vector<analysis::RunBenchmarks>> by_platform;
+  std::vector<std::string> platforms;
+  std::set<std::string> expected;
+};
+
+base::Result<std::shared_ptr<const GapsInputs>> LoadGapsInputs(store::Store& store,
+                                                               const HistorySource& source) {
+  auto in = std::make_shared<GapsInputs>();
+  ASSIGN_OR_RETURN(in->history, LoadHistory(store, source));
+  ASSIGN_OR_RETURN(auto runs, store.ListRunPoints({}));
+  ASSIGN_OR_RETURN(store::ScheduleState schedule, ScheduleOf(store, in->history));
   std::set<std::string> platforms;
   for (auto& r : runs) {
     platforms.insert(r.platform);
@@ -298,16 +306,28 @@ base::Result<GapsReport> GapsOf(store::Store& store, const GapsRequest& request)
     }
     b.ok = std::move(r.ok_benchmarks);  // shared: runs of one set are looked at once
     b.failed = std::move(r.failed_benchmarks);
-    by_platform[r.platform].push_back(std::move(b));
+    in->by_platform[r.platform].push_back(std::move(b));
   }
   for (const auto& j : schedule.jobs) platforms.insert(j.platform);
+  in->platforms.assign(platforms.begin(), platforms.end());
+  in->expected = analysis::ExpectedBenchmarks(in->history.points, in->by_platform);
+  in->history.schedule.reset();  // not needed past this point
+  return std::shared_ptr<const GapsInputs>(std::move(in));
+}
+
+GapsReport GapsFrom(const GapsInputs& in, const GapsRequest& request) {
   GapsReport out;
-  out.branch = h.branch;
-  out.head = h.head;
-  out.expected = analysis::ExpectedBenchmarks(h.points, by_platform);
-  out.rows = analysis::Gaps(h.points, by_platform, {platforms.begin(), platforms.end()},
-                            out.expected, request.now, request.bounds);
+  out.branch = in.history.branch;
+  out.head = in.history.head;
+  out.expected = in.expected;
+  out.rows = analysis::Gaps(in.history.points, in.by_platform, in.platforms, out.expected,
+                            request.now, request.bounds);
   return out;
+}
+
+base::Result<GapsReport> GapsOf(store::Store& store, const GapsRequest& request) {
+  ASSIGN_OR_RETURN(auto in, LoadGapsInputs(store, request.source));
+  return GapsFrom(*in, request);
 }
 
 namespace {

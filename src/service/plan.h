@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -88,6 +89,14 @@ struct GapsReport {
 };
 
 base::Result<GapsReport> GapsOf(store::Store& store, const GapsRequest& request);
+
+// GapsOf in two steps, for a caller that answers often (the server): what gaps reads from the
+// store (the history, every run's benchmark sets, the expected benchmarks), current while the
+// store's ChangeMark and ScheduleMark stay the same; then the report at a time and bounds.
+struct GapsInputs;
+base::Result<std::shared_ptr<const GapsInputs>> LoadGapsInputs(store::Store& store,
+                                                               const HistorySource& source);
+GapsReport GapsFrom(const GapsInputs& inputs, const GapsRequest& request);
 
 // The plan as `perfledger plan --format json` prints it: what RecordPlanJson reads back, and
 // its "matrix" is what a CI workflow's `strategy.matrix` takes.
