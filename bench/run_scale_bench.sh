@@ -26,12 +26,13 @@ bench_build perfledger server_data server_client
 bin=$root/$build/src/cli/perfledger
 data=$root/$build/bench/server_data
 client=$root/$build/bench/server_client
+# A WORKDIR given is kept with its stores (they take minutes to make); a temporary one is not.
+keep=${1:+yes}
 work=${1:-$(mktemp -d /tmp/perfledger-scale-bench-XXXXXX)}
 shift || true
 stores=("$@")
 [ ${#stores[@]} -gt 0 ] || stores=(big year)
 mkdir -p "$work"
-keep=${1:+yes}
 server_pid=
 cleanup() {
   [ -z "$server_pid" ] || kill -KILL "$server_pid" 2>/dev/null || true

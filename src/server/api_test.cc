@@ -96,6 +96,28 @@ class ApiTest : public ::testing::Test {
   static json Body(const Response& r) { return json::parse(r.body); }
 
   std::filesystem::path dir_;
+  // Records a plan whose branch is commits 1..head (MakeRun's shas and times), as
+  // `perfledger plan --record` leaves it.
+  void RecordPlanUpTo(int head) {
+    auto store = store::OpenStore(db_);
+    ASSERT_TRUE(store.ok());
+    store::PlanRecord plan;
+    plan.now = base::Timestamp{(1'700'000'000LL + head * 60 + 30) * 1'000'000'000};
+    plan.branch = "trunk";
+    plan.head = Sha(head);
+    plan.degradation = "none";
+    for (int i = 1; i <= head; ++i) {
+      store::CommitRecord c;
+      c.sha = Sha(i);
+      if (i > 1) c.first_parent = Sha(i - 1);
+      c.parent_count = i > 1 ? 1 : 0;
+      c.time = base::Timestamp{(1'700'000'000LL + i * 60) * 1'000'000'000};
+      c.subject = "commit " + std::to_string(i);
+      plan.commits.push_back(std::move(c));
+    }
+    ASSERT_TRUE((*store)->RecordPlan(plan).ok());
+  }
+
   std::string db_, token_, other_token_;
 };
 
@@ -416,33 +438,14 @@ TEST_F(ApiTest, CoverageWithoutARecordedPlanIs404) {
 // Coverage is cached: a plan recorded (no run stored) and a run stored must each show at once.
 TEST_F(ApiTest, CoverageFollowsANewlyRecordedPlanAndANewRun) {
   Api api = MakeApi();
-  auto record_plan = [&](int head) {
-    auto store = store::OpenStore(db_);
-    ASSERT_TRUE(store.ok());
-    store::PlanRecord plan;
-    plan.now = base::Timestamp{(1'700'000'000LL + head * 60 + 30) * 1'000'000'000};
-    plan.branch = "trunk";
-    plan.head = Sha(head);
-    plan.degradation = "none";
-    for (int i = 1; i <= head; ++i) {
-      store::CommitRecord c;
-      c.sha = Sha(i);
-      if (i > 1) c.first_parent = Sha(i - 1);
-      c.parent_count = i > 1 ? 1 : 0;
-      c.time = base::Timestamp{(1'700'000'000LL + i * 60) * 1'000'000'000};
-      c.subject = "commit " + std::to_string(i);
-      plan.commits.push_back(std::move(c));
-    }
-    ASSERT_TRUE((*store)->RecordPlan(plan).ok());
-  };
   auto coverage = [&] {
     Response r = Call(api, "GET", "/api/v1/coverage");
     EXPECT_EQ(r.status, 200) << r.body;
     return Body(r);
   };
-  record_plan(2);
+  RecordPlanUpTo(2);
   EXPECT_EQ(coverage()["commits"].size(), 2u);
-  record_plan(3);
+  RecordPlanUpTo(3);
   const auto three = coverage();
   ASSERT_EQ(three["commits"].size(), 3u);
   EXPECT_EQ(three["head"], Sha(3));
@@ -459,25 +462,6 @@ TEST_F(ApiTest, CoverageFollowsANewlyRecordedPlanAndANewRun) {
 // Gaps keeps what it read from the store: a new run and a new plan must each show at once.
 TEST_F(ApiTest, GapsFollowANewRunAndANewlyRecordedPlan) {
   Api api = MakeApi();
-  auto record_plan = [&](int head) {
-    auto store = store::OpenStore(db_);
-    ASSERT_TRUE(store.ok());
-    store::PlanRecord plan;
-    plan.now = base::Timestamp{(1'700'000'000LL + head * 60 + 30) * 1'000'000'000};
-    plan.branch = "trunk";
-    plan.head = Sha(head);
-    plan.degradation = "none";
-    for (int i = 1; i <= head; ++i) {
-      store::CommitRecord c;
-      c.sha = Sha(i);
-      if (i > 1) c.first_parent = Sha(i - 1);
-      c.parent_count = i > 1 ? 1 : 0;
-      c.time = base::Timestamp{(1'700'000'000LL + i * 60) * 1'000'000'000};
-      c.subject = "commit " + std::to_string(i);
-      plan.commits.push_back(std::move(c));
-    }
-    ASSERT_TRUE((*store)->RecordPlan(plan).ok());
-  };
   auto commits_since = [&] {
     Response r = Call(api, "GET", "/api/v1/gaps");
     EXPECT_EQ(r.status, 200) << r.body;
@@ -485,13 +469,13 @@ TEST_F(ApiTest, GapsFollowANewRunAndANewlyRecordedPlan) {
     EXPECT_EQ(doc["platforms"].size(), 1u) << r.body;
     return doc["platforms"].empty() ? -1 : doc["platforms"][0]["commits_since"].get<int>();
   };
-  record_plan(3);
+  RecordPlanUpTo(3);
   ASSERT_EQ(Call(api, "POST", "/api/v1/projects/gruel/runs",
                  core::WriteArtifact(MakeRun(1, "linux", 100, "gruel")), token_)
                 .status,
             201);
   EXPECT_EQ(commits_since(), 2);
-  record_plan(4);
+  RecordPlanUpTo(4);
   EXPECT_EQ(commits_since(), 3);
   ASSERT_EQ(Call(api, "POST", "/api/v1/projects/gruel/runs",
                  core::WriteArtifact(MakeRun(4, "linux", 100, "gruel")), token_)
