@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -115,18 +117,79 @@ void IndexBuilder::Add(const Series& s) {
   }
 }
 
-std::vector<IndexSeries> IndexBuilder::Finish(const EpochBases& bases) && {
-  std::vector<IndexSeries> out;
+namespace {
+
+// One group of an IndexState: what Finish computed, kept per commit and benchmark.
+struct StateGroup {
+  std::string unit;
+  core::Direction direction = core::Direction::kLower;
+  std::unordered_map<std::string, int> benchmark_ids;
+  std::vector<std::string> benchmarks;
+  std::vector<Commit> commits;
+  std::unordered_map<std::string, int32_t> commit_of;  // by sha
+  std::vector<int32_t> order;                          // commits in store order
+  int32_t base = -1;                                   // -1: no commit
+  bool epoch_base = false;                             // the base is the epoch's first complete run
+  std::optional<std::string> wanted;                   // the epoch base `bases` named when computed
+  int most = 0;                                        // the most benchmarks any commit measured
+  std::string base_source;
+  std::vector<double> at_base;  // by benchmark id: the median at the base; 0 if not measured
+  std::vector<int> measured;    // by commit: benchmarks measured
+  std::vector<double> log_sum;  // by commit: sum of log(median / median at the base)
+  std::vector<int> n;           // by commit: benchmarks in log_sum
+};
+
+// Store order: commit time (unknown last), then run_id.
+bool CommitBefore(const Commit& a, const Commit& b) {
+  return std::make_tuple(!a.time.has_value(), a.time.value_or(base::Timestamp{}), a.run_id) <
+         std::make_tuple(!b.time.has_value(), b.time.value_or(base::Timestamp{}), b.run_id);
+}
+
+std::optional<std::string> WantedBase(const GroupKey& key, const EpochBases& bases) {
+  if (!key.epoch) return std::nullopt;
+  auto it = bases.find({key.platform, *key.epoch});
+  if (it == bases.end()) return std::nullopt;
+  return it->second;
+}
+
+// A changed commit's points in one group, as AddChanged collects them.
+struct PendingCommit {
+  std::string run_id;
+  std::optional<base::Timestamp> time;
+  std::vector<std::pair<std::string, double>> values;  // benchmark, median; the last one wins
+};
+
+struct PendingGroup {
+  std::string unit;
+  std::map<std::string, PendingCommit> commits;  // by sha
+};
+
+}  // namespace
+
+struct IndexState::Groups {
+  std::map<GroupKey, StateGroup> by_key;
+  std::map<GroupKey, PendingGroup> pending;
+  bool pending_new_group = false;
+};
+
+IndexState::IndexState() : groups_(std::make_unique<Groups>()) {}
+IndexState::~IndexState() = default;
+IndexState::IndexState(IndexState&&) noexcept = default;
+IndexState& IndexState::operator=(IndexState&&) noexcept = default;
+
+void IndexState::Merge(IndexState&& other) {
+  for (auto& [key, g] : other.groups_->by_key) groups_->by_key.insert_or_assign(key, std::move(g));
+}
+
+IndexState IndexBuilder::FinishState(const EpochBases& bases) && {
+  IndexState state;
   for (auto& entry : groups_->by_key) {
     const GroupKey& key = entry.first;
     Group& g = entry.second;  // a plain reference: lambdas below capture it (clang 14)
-    IndexSeries index;
-    index.platform = key.platform;
-    index.epoch = key.epoch;
-    index.ci = key.ci;
-    index.metric = key.metric;
-    index.unit = g.unit;
-    index.direction = g.direction;
+    StateGroup& s = state.groups_->by_key[key];
+    s.unit = g.unit;
+    s.direction = g.direction;
+    s.wanted = WantedBase(key, bases);
     // Benchmarks by name: the order the geometric mean sums in.
     std::vector<int> order(g.benchmarks.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
@@ -153,39 +216,34 @@ std::vector<IndexSeries> IndexBuilder::Finish(const EpochBases& bases) && {
     }
     std::vector<int32_t> commits(n_commits);
     for (size_t i = 0; i < n_commits; ++i) commits[i] = static_cast<int32_t>(i);
-    // Commit time (unknown last), then run_id: the store's order.
-    std::sort(commits.begin(), commits.end(), [&](int32_t x, int32_t y) {
-      const Commit& a = g.commits[x];
-      const Commit& b = g.commits[y];
-      return std::make_tuple(!a.time.has_value(), a.time.value_or(base::Timestamp{}), a.run_id) <
-             std::make_tuple(!b.time.has_value(), b.time.value_or(base::Timestamp{}), b.run_id);
-    });
+    std::sort(commits.begin(), commits.end(),
+              [&](int32_t x, int32_t y) { return CommitBefore(g.commits[x], g.commits[y]); });
+    s.benchmark_ids = std::move(g.benchmark_ids);
+    s.benchmarks = std::move(g.benchmarks);
+    s.at_base.assign(s.benchmarks.size(), 0);
     if (commits.empty()) continue;
     size_t base = commits.size();
-    if (key.epoch) {
-      if (auto it = bases.find({key.platform, *key.epoch}); it != bases.end()) {
-        for (size_t i = 0; i < commits.size(); ++i) {
-          if (g.commits[commits[i]].sha == it->second) base = i;
-        }
-        if (base < commits.size()) {
-          index.base_source = fmt::format("first complete run of epoch {}", *key.epoch);
-        }
+    if (s.wanted) {
+      for (size_t i = 0; i < commits.size(); ++i) {
+        if (g.commits[commits[i]].sha == *s.wanted) base = i;
+      }
+      if (base < commits.size()) {
+        s.epoch_base = true;
+        s.base_source = fmt::format("first complete run of epoch {}", *key.epoch);
       }
     }
+    for (int32_t c : commits) s.most = std::max(s.most, measured[c]);
     if (base == commits.size()) {
-      int most = 0;
-      for (int32_t c : commits) most = std::max(most, measured[c]);
       for (size_t i = 0; i < commits.size() && base == commits.size(); ++i) {
-        if (measured[commits[i]] == most) base = i;
+        if (measured[commits[i]] == s.most) base = i;
       }
-      index.base_source =
-          fmt::format("first run measuring all {} benchmark{}", most, most == 1 ? "" : "s");
+      s.base_source =
+          fmt::format("first run measuring all {} benchmark{}", s.most, s.most == 1 ? "" : "s");
     }
     const int32_t b = commits[base];
-    index.base_sha = g.commits[b].sha;
-    index.base_benchmarks = measured[b];
     // Sums of log(median / median at the base), benchmark by benchmark in name order, so each
-    // commit's sum adds in the same order as a commit-by-commit loop would.
+    // commit's sum adds in the same order as a commit-by-commit loop would (and as
+    // IndexState::ApplyChanged does).
     std::vector<double> log_sum(n_commits, 0);
     std::vector<int> n(n_commits, 0);
     std::vector<double> value(n_commits, 0);
@@ -205,6 +263,7 @@ std::vector<IndexSeries> IndexBuilder::Finish(const EpochBases& bases) && {
       }
       const double at_base = stamp[b] == static_cast<int32_t>(r) ? value[b] : 0;
       if (at_base <= 0) continue;  // not measured at the base
+      s.at_base[static_cast<size_t>(order[r])] = at_base;
       for (int32_t c : touched) {
         const double median = value[c];
         if (median <= 0) continue;
@@ -212,16 +271,151 @@ std::vector<IndexSeries> IndexBuilder::Finish(const EpochBases& bases) && {
         ++n[c];
       }
     }
-    for (size_t i = base; i < commits.size(); ++i) {
-      const int32_t c = commits[i];
-      if (n[c] == 0) continue;
-      const Commit& commit = g.commits[c];
+    s.base = b;
+    s.commits = std::move(g.commits);
+    s.commit_of.reserve(s.commits.size());
+    for (size_t i = 0; i < s.commits.size(); ++i) {
+      s.commit_of.emplace(s.commits[i].sha, static_cast<int32_t>(i));
+    }
+    s.order = std::move(commits);
+    s.measured = std::move(measured);
+    s.log_sum = std::move(log_sum);
+    s.n = std::move(n);
+  }
+  groups_->by_key.clear();
+  return state;
+}
+
+std::vector<IndexSeries> IndexBuilder::Finish(const EpochBases& bases) && {
+  return std::move(*this).FinishState(bases).Indexes();
+}
+
+std::vector<IndexSeries> IndexState::Indexes() const {
+  std::vector<IndexSeries> out;
+  for (const auto& [key, s] : groups_->by_key) {
+    if (s.base < 0) continue;
+    IndexSeries index;
+    index.platform = key.platform;
+    index.epoch = key.epoch;
+    index.ci = key.ci;
+    index.metric = key.metric;
+    index.unit = s.unit;
+    index.direction = s.direction;
+    index.base_sha = s.commits[s.base].sha;
+    index.base_source = s.base_source;
+    index.base_benchmarks = s.measured[s.base];
+    const auto from = std::find(s.order.begin(), s.order.end(), s.base);
+    index.points.reserve(static_cast<size_t>(s.order.end() - from));
+    for (auto it = from; it != s.order.end(); ++it) {
+      const int32_t c = *it;
+      if (s.n[c] == 0) continue;
+      const Commit& commit = s.commits[c];
       index.points.push_back(
-          {commit.sha, commit.run_id, commit.time, std::exp(log_sum[c] / n[c]), n[c]});
+          {commit.sha, commit.run_id, commit.time, std::exp(s.log_sum[c] / s.n[c]), s.n[c]});
     }
     out.push_back(std::move(index));
   }
   return out;
+}
+
+void IndexState::AddChanged(const Series& head, std::span<const core::PointMedian> points,
+                            const std::vector<core::PointRun>& runs) {
+  const GroupKey key{head.key.platform, head.key.epoch, head.key.ci, head.key.metric};
+  auto g = groups_->by_key.find(key);
+  std::string unit = g != groups_->by_key.end() ? g->second.unit : head.unit;
+  if (g == groups_->by_key.end() && !points.empty()) groups_->pending_new_group = true;
+  auto [p, added] = groups_->pending.try_emplace(key);
+  if (added) p->second.unit = std::move(unit);
+  PendingGroup& pending = p->second;
+  if (head.unit != pending.unit) return;  // another quantity under the same name
+  for (const core::PointMedian& point : points) {
+    const core::PointRun& run = runs[static_cast<size_t>(point.run)];
+    auto [c, new_commit] = pending.commits.try_emplace(run.sha);
+    if (new_commit) {
+      c->second.run_id = run.run_id;
+      c->second.time = run.commit_time;
+    }
+    c->second.values.emplace_back(head.key.benchmark, point.median);
+  }
+}
+
+namespace {
+
+// A changed commit's benchmarks and medians, the last one added winning, in name order.
+std::vector<std::pair<std::string, double>> ByName(
+    const std::vector<std::pair<std::string, double>>& values) {
+  std::map<std::string, double> last;
+  for (const auto& [name, median] : values) last[name] = median;
+  return {last.begin(), last.end()};
+}
+
+}  // namespace
+
+bool IndexState::ApplyChanged(const EpochBases& bases) {
+  std::map<GroupKey, PendingGroup> pending = std::move(groups_->pending);
+  groups_->pending.clear();
+  const bool new_group = std::exchange(groups_->pending_new_group, false);
+  if (new_group) return false;
+  // First every check, so that a change that cannot be applied leaves the state as it was.
+  for (const auto& [key, p] : pending) {
+    if (p.commits.empty()) continue;
+    auto it = groups_->by_key.find(key);
+    if (it == groups_->by_key.end()) return false;
+    const StateGroup& s = it->second;
+    if (s.base < 0 || WantedBase(key, bases) != s.wanted) return false;
+    const Commit& base = s.commits[s.base];
+    for (const auto& [sha, commit] : p.commits) {
+      if (auto c = s.commit_of.find(sha); c != s.commit_of.end()) {
+        if (c->second == s.base) return false;
+        const Commit& known = s.commits[c->second];
+        if (known.run_id != commit.run_id || known.time != commit.time) return false;
+      }
+      if (s.epoch_base) continue;
+      if (s.wanted && sha == *s.wanted) return false;  // the epoch's base arrived
+      const int measured = static_cast<int>(ByName(commit.values).size());
+      if (measured > s.most) return false;
+      if (measured == s.most && CommitBefore({sha, commit.run_id, commit.time}, base)) {
+        return false;
+      }
+    }
+  }
+  for (auto& [key, p] : pending) {
+    if (p.commits.empty()) continue;
+    StateGroup& s = groups_->by_key.at(key);
+    for (auto& [sha, commit] : p.commits) {
+      auto [c, new_commit] = s.commit_of.try_emplace(sha, static_cast<int32_t>(s.commits.size()));
+      const int32_t id = c->second;
+      if (new_commit) {
+        s.commits.push_back({sha, commit.run_id, commit.time});
+        s.measured.push_back(0);
+        s.log_sum.push_back(0);
+        s.n.push_back(0);
+        const auto at = std::upper_bound(
+            s.order.begin(), s.order.end(), id,
+            [&](int32_t x, int32_t y) { return CommitBefore(s.commits[x], s.commits[y]); });
+        s.order.insert(at, id);
+      }
+      const auto values = ByName(commit.values);
+      double log_sum = 0;
+      int n = 0;
+      for (const auto& [name, median] : values) {
+        auto [b, new_benchmark] =
+            s.benchmark_ids.try_emplace(name, static_cast<int>(s.benchmarks.size()));
+        if (new_benchmark) {
+          s.benchmarks.push_back(name);
+          s.at_base.push_back(0);
+        }
+        const double at_base = s.at_base[static_cast<size_t>(b->second)];
+        if (at_base <= 0 || median <= 0) continue;
+        log_sum += std::log(median / at_base);
+        ++n;
+      }
+      s.measured[id] = static_cast<int>(values.size());
+      s.log_sum[id] = log_sum;
+      s.n[id] = n;
+    }
+  }
+  return true;
 }
 
 std::vector<IndexSeries> ComputeIndex(const std::vector<Series>& series, const EpochBases& bases) {

@@ -22,6 +22,7 @@ struct IndexPoint {
   std::optional<base::Timestamp> commit_time;
   double value = 0;    // the geometric mean of the ratios
   int benchmarks = 0;  // benchmarks in the mean: those measured both here and at the base
+  bool operator==(const IndexPoint&) const = default;
 };
 
 struct IndexSeries {
@@ -33,6 +34,10 @@ struct IndexSeries {
   std::string base_source;         // "first complete run of epoch 2", "first run measuring all 12"
   int base_benchmarks = 0;         // benchmarks measured at the base
   std::vector<IndexPoint> points;  // oldest first, from the base on
+  // Set when `points` is a display-resolution choice of them (service::IndexAtResolution):
+  // how many there are in all.
+  std::optional<int64_t> points_total;
+  bool operator==(const IndexSeries&) const = default;
 };
 
 // Where each epoch starts: its first complete run's commit, by (platform, epoch number), as
@@ -44,6 +49,8 @@ using EpochBases = std::map<std::pair<std::string, int64_t>, std::string>;
 // or no complete run yet) the first commit that measured as many of the group's benchmarks as
 // any commit did. Commits before the base are not indexed.
 std::vector<IndexSeries> ComputeIndex(const std::vector<Series>& series, const EpochBases& bases);
+
+class IndexState;
 
 // ComputeIndex over series given one at a time (in the same order), keeping only each point's
 // commit and median: a store's series are streamed through it without holding them.
@@ -61,8 +68,44 @@ class IndexBuilder {
   void Add(const Series& head, std::span<const core::PointMedian> points,
            const std::vector<core::PointRun>& runs);
   std::vector<IndexSeries> Finish(const EpochBases& bases) &&;
+  // The same index, kept as an IndexState that new points can bring up to date.
+  IndexState FinishState(const EpochBases& bases) &&;
 
  private:
+  struct Groups;
+  std::unique_ptr<Groups> groups_;
+};
+
+// The index between changes to the store: per group its base, each benchmark's median at the
+// base and each commit's sum of log ratios (a few numbers per commit and benchmark, not the
+// points). New points at some commits update only those commits' values, summed in the same
+// order as a full computation, so an updated state gives the same index as one built afresh
+// from every series, to the bit (index_test.cc checks it).
+class IndexState {
+ public:
+  IndexState();
+  ~IndexState();
+  IndexState(IndexState&&) noexcept;
+  IndexState& operator=(IndexState&&) noexcept;
+
+  // Takes `other`'s groups (built from series of other platforms).
+  void Merge(IndexState&& other);
+
+  // Every point at each commit that changed, in every series of that commit's platform, as a
+  // store gives them (Store::ForEachMedianAtChangedCommits): added series by series in the
+  // order of a full read, then applied at once.
+  void AddChanged(const Series& head, std::span<const core::PointMedian> points,
+                  const std::vector<core::PointRun>& runs);
+  // Applies what AddChanged collected. False when it cannot be applied in place and the index
+  // must be built afresh: it moves a base (the base commit's medians changed, an epoch's first
+  // complete run arrived, a commit measured more benchmarks than the fallback base), starts a
+  // group, or changes the run a commit's point sits at. The state is unchanged then.
+  bool ApplyChanged(const EpochBases& bases);
+
+  std::vector<IndexSeries> Indexes() const;
+
+ private:
+  friend class IndexBuilder;
   struct Groups;
   std::unique_ptr<Groups> groups_;
 };

@@ -450,11 +450,16 @@ Response Api::Impl::CachedJson(store::Store& s, const std::string& key,
                                const std::function<Response()>& compute, DependsOn depends_on) {
   auto runs = s.ChangeMark();
   if (!runs.ok()) return FromStatus(runs.status());
-  std::pair<int64_t, int64_t> marks{*runs, 0};
+  std::tuple<int64_t, int64_t, int64_t> marks{*runs, 0, 0};
   if (depends_on == DependsOn::kRunsAndSchedule) {
     auto schedule = s.ScheduleMark();
     if (!schedule.ok()) return FromStatus(schedule.status());
-    marks.second = *schedule;
+    std::get<1>(marks) = *schedule;
+  }
+  if (depends_on == DependsOn::kRunsAndAlerts) {
+    auto alerts = s.AlertsMark();
+    if (!alerts.ok()) return FromStatus(alerts.status());
+    std::get<2>(marks) = *alerts;
   }
   std::shared_ptr<std::mutex> key_lock;
   {
@@ -477,9 +482,17 @@ Response Api::Impl::CachedJson(store::Store& s, const std::string& key,
     if (it != cache_.end() && it->second.marks == marks) return Json(200, it->second.body);
   }
   Response r = compute();
-  if (r.status == 200) {
+  if (r.status == 200 && r.body.size() <= kCacheBytes / 2) {
     std::lock_guard<std::mutex> lock(cache_mu_);
-    if (cache_.size() >= 256) cache_.clear();
+    if (auto it = cache_.find(key); it != cache_.end()) {
+      cache_bytes_ -= it->second.body.size();
+      cache_.erase(it);
+    }
+    if (cache_.size() >= 256 || cache_bytes_ + r.body.size() > kCacheBytes) {
+      cache_.clear();
+      cache_bytes_ = 0;
+    }
+    cache_bytes_ += r.body.size();
     cache_[key] = {marks, r.body};
   }
   return r;

@@ -22,6 +22,7 @@
 #include "base/status.h"
 #include "base/time.h"
 #include "server/api.h"
+#include "service/index.h"
 #include "service/plan.h"
 #include "store/group_commit.h"
 #include "store/store.h"
@@ -78,12 +79,21 @@ struct Api::Impl {
   // schedule (coverage), per request, valid while the store's change marks stay the same; one
   // computation per key at a time.
   struct Cached {
-    std::pair<int64_t, int64_t> marks;  // Store::ChangeMark, ScheduleMark (0 when not kept)
+    // Store::ChangeMark, ScheduleMark, AlertsMark (0 when the document does not depend on it).
+    std::tuple<int64_t, int64_t, int64_t> marks;
     std::string body;
   };
+  // The documents kept, at most this many bytes in all: a year's series is 45 MB.
+  static constexpr size_t kCacheBytes = 96u << 20;
   std::mutex cache_mu_;
   std::map<std::string, Cached> cache_;
+  size_t cache_bytes_ = 0;
   std::map<std::string, std::shared_ptr<std::mutex>> cache_locks_;
+  // The index per filter (project, platform, metrics), kept current from what changed
+  // (service::IndexCache); a few filters at most, dropped together when there are more.
+  std::mutex index_mu_;
+  std::map<std::string, std::shared_ptr<service::IndexCache>> indexes_;
+  std::shared_ptr<service::IndexCache> IndexCacheFor(const service::IndexRequest& request);
   // What gaps reads from the store, kept while the store's run and schedule marks stay the
   // same (its ages follow the clock, so the document itself is made per request).
   std::mutex gaps_mu_;
@@ -202,7 +212,7 @@ struct Api::Impl {
   static std::string CacheKey(const Request& req);
 
   // What a cached document depends on: the runs (always) and the recorded schedule.
-  enum class DependsOn { kRuns, kRunsAndSchedule };
+  enum class DependsOn { kRuns, kRunsAndSchedule, kRunsAndAlerts };
   Response CachedJson(store::Store& s, const std::string& key,
                       const std::function<Response()>& compute,
                       DependsOn depends_on = DependsOn::kRuns);

@@ -192,9 +192,15 @@ Response Api::Impl::GetSeries(Ctx& c) {
     if (!max_points.ok()) return FromStatus(max_points.status());
     req.max_points = *max_points;
   }
-  auto view = service::SeriesOf(*c.store, req);
-  if (!view.ok()) return FromStatus(view.status());
-  return Json(200, service::SeriesJson(*view));
+  // Kept until a run or an alert is stored or triaged: the series shows both.
+  return CachedJson(
+      *c.store, CacheKey(c.req),
+      [&] {
+        auto view = service::SeriesOf(*c.store, req);
+        if (!view.ok()) return FromStatus(view.status());
+        return Json(200, service::SeriesJson(*view));
+      },
+      DependsOn::kRunsAndAlerts);
 }
 
 Response Api::Impl::GetCompare(Ctx& c) {

@@ -317,6 +317,56 @@ TEST_F(ApiTest, SeriesHasOnePointPerMeasuredCommitWithItsRange) {
   EXPECT_EQ(Body(catalog)["benchmarks"][0]["metrics"][0]["unit"], "ns");
 }
 
+// The server keeps the index between requests and updates it from the runs that arrive: after
+// each upload it must be what a server started afresh answers; max_points thins each line.
+TEST_F(ApiTest, TheIndexFollowsEachUploadAndMaxPointsThinsItsLines) {
+  Api api = MakeApi();
+  auto upload = [&](int from, int to) {
+    std::string body = "{\"artifacts\":[";
+    for (int i = from; i < to; ++i) {
+      if (i > from) body += ",";
+      body += core::WriteArtifact(MakeRun(i, "linux", i == 37 ? 900 : 100 + i % 3, "gruel"));
+    }
+    body += "]}";
+    ASSERT_EQ(Call(api, "POST", "/api/v1/projects/gruel/runs", body, token_).status, 201);
+  };
+  auto index = [&](Api& a, std::multimap<std::string, std::string> query = {}) {
+    return Call(a, "GET", "/api/v1/index", "", std::nullopt, query);
+  };
+  upload(0, 50);
+  Response before = index(api);
+  ASSERT_EQ(before.status, 200) << before.body;
+  EXPECT_FALSE(Body(before)["indexes"][0].contains("points_total")) << "unchanged without it";
+  for (int i = 50; i < 60; ++i) {
+    upload(i, i + 1);
+    Response now = index(api);
+    ASSERT_EQ(now.status, 200) << now.body;
+    EXPECT_EQ(Body(now)["indexes"][0]["points"].back()["sha"], Sha(i));
+    Api fresh = MakeApi();
+    EXPECT_EQ(now.body, index(fresh).body) << "after commit " << i;
+  }
+
+  Response few = index(api, {{"max_points", "12"}});
+  ASSERT_EQ(few.status, 200) << few.body;
+  const json line = Body(few)["indexes"][0];
+  EXPECT_EQ(line["points_total"], 60);
+  ASSERT_LE(line["points"].size(), 12u);
+  EXPECT_EQ(line["points"].front()["sha"], Sha(0));
+  EXPECT_EQ(line["points"].back()["sha"], Sha(59));
+  bool spike = false;
+  for (const json& p : line["points"]) spike = spike || p["sha"] == Sha(37);
+  EXPECT_TRUE(spike) << "the spike at commit 37 is kept";
+  Response enough = index(api, {{"max_points", "60"}});
+  EXPECT_EQ(Body(enough)["indexes"][0]["points"].size(), 60u);
+  EXPECT_FALSE(Body(enough)["indexes"][0].contains("points_total")) << "not thinned";
+  for (const char* bad : {"0", "ten", "100001"}) {
+    Response r = index(api, {{"max_points", bad}});
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_EQ(Body(r)["error"]["message"],
+              fmt::format("max_points: expected a whole number from 1 to 100000, got '{}'", bad));
+  }
+}
+
 TEST_F(ApiTest, SeriesMaxPointsKeepsTheShapeAndSaysHowManyThereAre) {
   Api api = MakeApi();
   std::string body = "{\"artifacts\":[";

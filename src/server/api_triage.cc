@@ -176,14 +176,40 @@ Response Api::Impl::GetIndex(Ctx& c) {
   return CachedJson(*c.store, CacheKey(c.req), [&] { return Index(c, nullptr); });
 }
 
+std::shared_ptr<service::IndexCache> Api::Impl::IndexCacheFor(
+    const service::IndexRequest& request) {
+  std::string key =
+      fmt::format("{}|{}", request.runs.project.value_or(""), request.runs.platform.value_or(""));
+  for (const std::string& m : request.metrics) key += "|" + m;
+  std::lock_guard<std::mutex> lock(index_mu_);
+  auto& cache = indexes_[key];
+  if (!cache) {
+    if (indexes_.size() > 16) {
+      indexes_.clear();
+      return indexes_[key] = std::make_shared<service::IndexCache>(request);
+    }
+    cache = std::make_shared<service::IndexCache>(request);
+  }
+  return cache;
+}
+
 Response Api::Impl::Index(Ctx& c, const std::function<bool()>* cancelled) {
+  std::optional<int64_t> max_points;
+  if (Param(c, "max_points")) {
+    auto n = IntParam(c, "max_points", 0, 1, kMaxSeriesPoints);
+    if (!n.ok()) return FromStatus(n.status());
+    max_points = *n;
+  }
   service::IndexRequest req;
   req.runs = FilterOf(c);
   req.metrics = Params(c, "metric");
-  if (cancelled != nullptr) req.cancelled = *cancelled;
-  auto index = service::IndexOf(*c.store, req);
+  auto index = IndexCacheFor(req)->Get(*c.store,
+                                       cancelled != nullptr ? *cancelled : std::function<bool()>());
   if (!index.ok()) return FromStatus(index.status());
-  return Json(200, service::IndexJson(*index));
+  if (max_points) {
+    return Json(200, service::IndexJson(service::IndexAtResolution(*index->index, *max_points)));
+  }
+  return Json(200, service::IndexJson(*index->index));
 }
 
 void Api::Impl::WarmUp(const std::function<bool()>& cancelled) {

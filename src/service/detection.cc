@@ -233,40 +233,4 @@ std::vector<AlertGroup> GroupAlerts(const std::vector<store::AlertRecord>& alert
   return out;
 }
 
-base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,
-                                                         const IndexRequest& request) {
-  analysis::EpochBases bases;
-  ASSIGN_OR_RETURN(auto epochs, store.ListEpochs(request.runs));
-  for (const store::EpochInfo& e : epochs) {
-    if (e.first_complete_sha) bases[{e.platform, e.number}] = *e.first_complete_sha;
-  }
-  // One platform at a time (a run has one platform, so each run is read once): only that
-  // platform's medians are held, and the indexes come out in the same order (platform first).
-  std::vector<std::string> platforms;
-  if (request.runs.platform) {
-    platforms.push_back(*request.runs.platform);
-  } else {
-    ASSIGN_OR_RETURN(platforms, store.Platforms());
-  }
-  std::vector<analysis::IndexSeries> out;
-  for (const std::string& platform : platforms) {
-    store::SeriesQuery query;
-    query.project = request.runs.project;
-    query.platform = platform;
-    query.metrics = request.metrics;
-    // Streamed: each series gives its commits' medians to the builder and is dropped; the
-    // store reads only each point's run and median.
-    analysis::IndexBuilder builder;
-    RETURN_IF_ERROR(store.ForEachSeriesMedians(
-        query, [&](const analysis::Series& head, std::span<const core::PointMedian> points,
-                   const std::vector<core::PointRun>& runs) {
-          if (request.cancelled && request.cancelled()) return base::Internal("cancelled");
-          builder.Add(head, points, runs);
-          return base::Status::Ok();
-        }));
-    for (auto& index : std::move(builder).Finish(bases)) out.push_back(std::move(index));
-  }
-  return out;
-}
-
 }  // namespace perfledger::service

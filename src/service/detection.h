@@ -15,6 +15,7 @@
 #include "analysis/index.h"
 #include "base/status.h"
 #include "base/time.h"
+#include "service/index.h"
 #include "service/plan.h"
 #include "store/store.h"
 
@@ -74,15 +75,5 @@ struct AlertGroup {
 
 // Groups by (range_from, range_to), newest range first (by the highest alert id).
 std::vector<AlertGroup> GroupAlerts(const std::vector<store::AlertRecord>& alerts);
-
-struct IndexRequest {
-  store::RunFilter runs;
-  std::vector<std::string> metrics;
-  // Polled per series; when it returns true, IndexOf stops with kInternal "cancelled".
-  std::function<bool()> cancelled;
-};
-
-base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,
-                                                         const IndexRequest& request);
 
 }  // namespace perfledger::service

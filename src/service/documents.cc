@@ -158,6 +158,7 @@ std::string IndexJson(const std::vector<analysis::IndexSeries>& index) {
     w.Key("source").String(s.base_source);
     w.Key("benchmarks").Int(s.base_benchmarks);
     w.EndObject();
+    if (s.points_total) w.Key("points_total").Int(*s.points_total);
     w.Key("points").BeginArray();
     for (const auto& p : s.points) {
       w.BeginObject();

@@ -69,6 +69,22 @@ Result<std::vector<AlertRecord>> SqliteStore::ListAlerts(const AlertFilter& filt
   return out;
 }
 
+// Every write to alerts moves the "alerts" mark in its transaction (Store::AlertsMark).
+Status SqliteStore::BumpAlertsMark() {
+  ASSIGN_OR_RETURN(Stmt * q, Prepared("INSERT INTO marks(name, value) VALUES ('alerts', 1) "
+                                      "ON CONFLICT(name) DO UPDATE SET value = value + 1"));
+  return StepDone(q, "move the alerts mark");
+}
+
+Result<int64_t> SqliteStore::AlertsMark() {
+  ASSIGN_OR_RETURN(Stmt * q, Prepared("SELECT value FROM marks WHERE name = 'alerts'"));
+  const int rc = q->Step();
+  const int64_t mark = rc == SQLITE_ROW ? q->Int(0) : 0;
+  q->Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error(rc, "read the alerts' change mark");
+  return mark;
+}
+
 Status SqliteStore::WriteAlertRows(const std::vector<AlertRecord>& inserts,
                                    const std::vector<AlertRecord>& narrowed,
                                    std::vector<int64_t>* ids) {
@@ -124,7 +140,8 @@ Status SqliteStore::WriteAlertRows(const std::vector<AlertRecord>& inserts,
     RETURN_IF_ERROR(StepDone(ins, "record an alert"));
     ids->push_back(sqlite3_last_insert_rowid(db_));
   }
-  return Status::Ok();
+  if (inserts.empty() && narrowed.empty()) return Status::Ok();
+  return BumpAlertsMark();
 }
 
 Status SqliteStore::WriteAlerts(std::vector<AlertRecord>& inserts,
@@ -178,6 +195,7 @@ Status SqliteStore::SetAlertStatus(int64_t id, core::AlertStatus status,
     upd->BindOptional(4, note);
     RETURN_IF_ERROR(StepDone(upd, "set an alert's status"));
     if (sqlite3_changes(db_) == 0) return base::NotFound(fmt::format("no alert with id {}", id));
+    RETURN_IF_ERROR(BumpAlertsMark());
     return Commit();
   };
   Status s = body();

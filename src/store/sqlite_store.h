@@ -69,10 +69,15 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
                                                           int64_t runs_after) override;
   base::Result<int64_t> RunCount() override;
   base::Result<int64_t> ScheduleMark() override;
+  base::Result<int64_t> AlertsMark() override;
   base::Status ForEachSeries(const SeriesQuery& query,
                              const std::function<base::Status(core::Series&&)>& fn) override;
   base::Status ForEachSeriesMedians(
       const SeriesQuery& query,
+      const std::function<base::Status(const core::Series& head, std::span<const PointMedian>,
+                                       const std::vector<PointRun>& runs)>& fn) override;
+  base::Result<std::optional<int64_t>> ForEachMedianAtChangedCommits(
+      const SeriesQuery& query, int64_t after,
       const std::function<base::Status(const core::Series& head, std::span<const PointMedian>,
                                        const std::vector<PointRun>& runs)>& fn) override;
   base::Result<int64_t> ChangeMark() override;
@@ -115,6 +120,7 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
                                                                   const RunOrder& first) override;
   base::Status WritePoint(int64_t series, const std::optional<RunOrder>& replaces,
                           std::span<const RunOrder> runs, const core::PointSummary& point) override;
+  base::Status BumpAlertsMark();
   // The row id of a stored run.
   base::Result<int64_t> RunRow(const std::string& run_id);
   // The series a query selects, by key, without points; `id` is the series' row.

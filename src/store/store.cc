@@ -157,4 +157,11 @@ base::Status Store::ForEachSeriesMedians(
   });
 }
 
+base::Result<std::optional<int64_t>> Store::ForEachMedianAtChangedCommits(
+    const SeriesQuery&, int64_t,
+    const std::function<base::Status(const core::Series&, std::span<const PointMedian>,
+                                     const std::vector<PointRun>&)>&) {
+  return std::optional<int64_t>();
+}
+
 }  // namespace perfledger::store

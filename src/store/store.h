@@ -352,6 +352,17 @@ class Store {
       const std::function<base::Status(const core::Series& head, std::span<const PointMedian>,
                                        const std::vector<PointRun>& runs)>& fn);
 
+  // The points at every commit that received a run after change mark `after`, in every series
+  // `query` selects on that run's platform (not only the series the run measured: a commit's
+  // other runs may have measured more), as ForEachSeriesMedians gives them; series without
+  // such a point are skipped. What an aggregate over commits (the index) reads to bring
+  // itself up to date. Returns the change mark of the snapshot read, or nullopt when the back
+  // end cannot tell what changed (the default): the caller then reads every series again.
+  virtual base::Result<std::optional<int64_t>> ForEachMedianAtChangedCommits(
+      const SeriesQuery& query, int64_t after,
+      const std::function<base::Status(const core::Series& head, std::span<const PointMedian>,
+                                       const std::vector<PointRun>& runs)>& fn);
+
   // A mark that moves whenever runs are stored: the series that received points since a mark
   // are those SeriesQuery::changed_after selects. Runs are never deleted, so what was derived
   // from the store at one mark is current while the mark stays the same.
@@ -369,6 +380,9 @@ class Store {
   // A mark that moves whenever a plan is recorded (RecordPlan is the schedule's only writer):
   // with RunCount, what is derived from runs and the schedule is current while both stay.
   virtual base::Result<int64_t> ScheduleMark() = 0;
+  // A mark that moves whenever an alert is recorded, narrowed or triaged: with ChangeMark, what
+  // shows runs and alerts together (a benchmark's series) is current while both stay.
+  virtual base::Result<int64_t> AlertsMark() = 0;
 
   // The platforms that have runs, sorted.
   virtual base::Result<std::vector<std::string>> Platforms() = 0;

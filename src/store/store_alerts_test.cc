@@ -66,6 +66,42 @@ TEST_F(StoreTest, AlertsComeBackWithEveryFieldAndIdsInOrder) {
   EXPECT_EQ((*back)[2].note, std::optional<std::string>(""));
 }
 
+// The server keeps documents that show alerts (a benchmark's series) while AlertsMark stays.
+TEST_F(StoreTest, TheAlertsMarkMovesWithEveryAlertWriteAndOnlyThen) {
+  auto store = Open();
+  auto mark = [&] {
+    auto m = store->AlertsMark();
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    return m.ok() ? *m : -1;
+  };
+  const int64_t empty = mark();
+  std::vector<AlertRecord> none;
+  ASSERT_TRUE(store->RecordAlerts(none, {}).ok());
+  EXPECT_EQ(mark(), empty) << "nothing written";
+  std::vector<AlertRecord> inserts = {SampleAlert(0)};
+  ASSERT_TRUE(store->RecordAlerts(inserts, {}).ok());
+  const int64_t recorded = mark();
+  EXPECT_NE(recorded, empty);
+  ASSERT_TRUE(store
+                  ->SetAlertStatus(inserts[0].id, core::AlertStatus::kAcknowledged, "looking",
+                                   base::Timestamp{1})
+                  .ok());
+  const int64_t triaged = mark();
+  EXPECT_NE(triaged, recorded);
+  AlertRecord narrower = inserts[0];
+  narrower.range_count = 1;
+  ASSERT_TRUE(store->RecordAlerts(none, {narrower}).ok());
+  EXPECT_NE(mark(), triaged);
+  const int64_t narrowed = mark();
+  EXPECT_FALSE(
+      store->SetAlertStatus(99, core::AlertStatus::kResolved, std::nullopt, base::Timestamp{2}).ok());
+  EXPECT_EQ(mark(), narrowed) << "a refused write moves nothing";
+  // Runs do not move it.
+  std::vector<core::Run> runs = {MakeRun(0)};
+  ASSERT_TRUE(store->Ingest(runs).ok());
+  EXPECT_EQ(mark(), narrowed);
+}
+
 TEST_F(StoreTest, AlertsAreFilteredByStatusPlatformAndKind) {
   auto store = Open();
   std::vector<AlertRecord> inserts = {SampleAlert(0), SampleAlert(1, "macos"),

@@ -260,6 +260,8 @@ export interface IndexSeries {
   unit: string;
   direction: "lower" | "higher";
   base: { sha: string; source: string; benchmarks: number };
+  // Only when asked for with max_points and the line had more: how many points it has in all.
+  points_total?: number;
   points: { sha: string; run_id: string; commit_time: string | null; index: number; benchmarks: number }[];
 }
 
@@ -378,7 +380,8 @@ export const api = {
     get<{ alerts: Alert[]; groups: AlertGroup[] }>("alerts", { status, platform, kind }),
   setAlertStatus: (id: number, status: AlertStatus, note?: string) =>
     request<Alert>("PATCH", `alerts/${id}`, {}, note === undefined ? { status } : { status, note }),
-  index: (platform = "", metric = "") => get<{ indexes: IndexSeries[] }>("index", { platform, metric }),
+  index: (platform = "", metric = "", maxPoints?: number) =>
+    get<{ indexes: IndexSeries[] }>("index", { platform, metric, max_points: maxPoints }),
 };
 
 export function compareRows(c: CompareResponse): CompareRow[] {

@@ -1,0 +1,65 @@
+// The headline index over a store (analysis/index.h): computed from every series' medians,
+// or kept current between requests from the commits that received runs since.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/index.h"
+#include "base/status.h"
+#include "store/store.h"
+
+namespace perfledger::service {
+
+struct IndexRequest {
+  store::RunFilter runs;
+  std::vector<std::string> metrics;
+  // Polled per series; when it returns true, IndexOf stops with kInternal "cancelled".
+  std::function<bool()> cancelled;
+};
+
+base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,
+                                                         const IndexRequest& request);
+
+// At most `max_points` points per index line, chosen so the line looks the same
+// (analysis::DownsampleLine: each bucket's extremes, the first and last point); lines with
+// fewer are unchanged. Sets points_total on the lines it thins.
+std::vector<analysis::IndexSeries> IndexAtResolution(
+    const std::vector<analysis::IndexSeries>& index, int64_t max_points);
+
+// One request's index kept between calls (the server's overview). The first call reads every
+// series' medians; later ones read only the points at the commits that received runs since
+// the last (Store::ForEachMedianAtChangedCommits) and update those commits' values, unless the
+// change moves a base, when the index is read afresh. Thread-safe: one update at a time.
+class IndexCache {
+ public:
+  explicit IndexCache(IndexRequest request);
+  ~IndexCache();
+
+  struct Current {
+    int64_t mark = 0;  // the store's change mark the index is current at
+    std::shared_ptr<const std::vector<analysis::IndexSeries>> index;
+  };
+  base::Result<Current> Get(store::Store& store, const std::function<bool()>& cancelled = {});
+
+  // How the calls so far were answered: read afresh, updated in place, or as they were.
+  struct Counts {
+    int64_t rebuilt = 0, updated = 0, unchanged = 0;
+  };
+  Counts counts() const;
+
+ private:
+  IndexRequest request_;
+  mutable std::mutex mu_;
+  std::optional<int64_t> mark_;
+  analysis::IndexState state_;
+  std::shared_ptr<const std::vector<analysis::IndexSeries>> index_;
+  Counts counts_;
+};
+
+}  // namespace perfledger::service

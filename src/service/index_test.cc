@@ -1,0 +1,182 @@
+// The index the server keeps between requests (IndexCache) over a real store (SQLite): after
+// every kind of change it must equal the index computed afresh from every series, to the bit,
+// and it must get there by updating in place where no base moved.
+#include "service/index.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/artifact.h"
+
+namespace perfledger::service {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kStart = 1'795'514'400;  // 2026-11-24T10:00:00Z
+
+base::Timestamp At(int64_t minute) {
+  return base::Timestamp{(kStart + minute * 60) * 1'000'000'000};
+}
+
+std::string Sha(int i) {
+  char buf[41];
+  std::snprintf(buf, sizeof buf, "%040x", i + 1);
+  return buf;
+}
+
+// One run of commit `commit` on `platform` measuring `medians` (benchmark -> wall time, five
+// samples around it); `run` tells reruns of one commit apart.
+core::Run MakeRun(int commit, const std::string& platform,
+                  const std::map<std::string, double>& medians, int run = 0) {
+  core::Run r;
+  r.run_id = "run-" + platform + "-" + std::to_string(commit) + "-" + std::to_string(run);
+  r.project = "demo";
+  r.commit.sha = Sha(commit);
+  r.commit.time = At(commit);
+  r.commit_range = {commit > 0 ? std::optional<std::string>(Sha(commit - 1)) : std::nullopt,
+                    Sha(commit), 1};
+  r.reason = core::Reason::kPush;
+  r.platform = platform;
+  r.environment.os = "linux";
+  r.environment.fingerprint = core::ComputeFingerprint(r.environment);
+  r.started_at = At(commit + run);
+  r.finished_at = At(commit + run + 1);
+  for (const auto& [name, median] : medians) {
+    core::BenchmarkResult b;
+    b.name = name;
+    b.metrics.push_back({"wall_time",
+                         "ns",
+                         core::Direction::kLower,
+                         {median - 2, median - 1, median, median + 1, median + 2},
+                         {}});
+    r.benchmarks.push_back(b);
+  }
+  return r;
+}
+
+class IndexCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("perfledger-index-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto store = store::OpenSqliteStore((dir_ / "perf.db").string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    // Five commits on two platforms: a and b everywhere, c from commit 1 on linux.
+    std::vector<core::Run> runs;
+    for (int i = 0; i < 5; ++i) {
+      std::map<std::string, double> linux{{"a", 100.0 + i * 3}, {"b", 1000.0 - i * 7}};
+      if (i >= 1) linux["c"] = 50.0 + i;
+      runs.push_back(MakeRun(i, "linux", linux));
+      runs.push_back(MakeRun(i, "mac", {{"a", 200.0 + i}, {"b", 20.0 + i * 0.5}}));
+    }
+    Ingest(runs);
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void Ingest(const std::vector<core::Run>& runs) {
+    auto stats = store_->Ingest(std::span<const core::Run>(runs));
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  }
+
+  // The cache's index, checked against the index computed afresh.
+  void ExpectCurrent(IndexCache& cache) {
+    auto current = cache.Get(*store_);
+    ASSERT_TRUE(current.ok()) << current.status().ToString();
+    auto fresh = IndexOf(*store_, {});
+    ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+    ASSERT_FALSE(fresh->empty());
+    EXPECT_EQ(*current->index, *fresh);
+    auto mark = store_->ChangeMark();
+    ASSERT_TRUE(mark.ok());
+    EXPECT_EQ(current->mark, *mark);
+  }
+
+  fs::path dir_;
+  std::unique_ptr<store::Store> store_;
+};
+
+TEST_F(IndexCacheTest, ANewRoundUpdatesTheIndexInPlace) {
+  IndexCache cache({});
+  ExpectCurrent(cache);
+  EXPECT_EQ(cache.counts().rebuilt, 1);
+  Ingest({MakeRun(5, "linux", {{"a", 130}, {"b", 960}, {"c", 58}}),
+          MakeRun(5, "mac", {{"a", 199}, {"b", 23}})});
+  ExpectCurrent(cache);
+  ExpectCurrent(cache);
+  const auto counts = cache.counts();
+  EXPECT_EQ(counts.rebuilt, 1);
+  EXPECT_EQ(counts.updated, 1);
+  EXPECT_EQ(counts.unchanged, 1);
+  // The new commit is the index's newest point on both platforms.
+  auto current = cache.Get(*store_);
+  ASSERT_TRUE(current.ok());
+  ASSERT_EQ(current->index->size(), 2u);
+  for (const auto& index : *current->index) EXPECT_EQ(index.points.back().sha, Sha(5));
+}
+
+TEST_F(IndexCacheTest, ARerunOfAnIndexedCommitIsPooledInPlace) {
+  IndexCache cache({});
+  ExpectCurrent(cache);
+  // A second run of commit 3 (its point pools both), and a rerun of commit 4 that measured a
+  // alone: commit 4's value must still count b and c from its first run.
+  Ingest({MakeRun(3, "linux", {{"a", 150}, {"b", 900}, {"c", 60}}, 1)});
+  ExpectCurrent(cache);
+  Ingest({MakeRun(4, "linux", {{"a", 90}}, 1)});
+  ExpectCurrent(cache);
+  EXPECT_EQ(cache.counts().rebuilt, 1);
+  EXPECT_EQ(cache.counts().updated, 2);
+}
+
+TEST_F(IndexCacheTest, AChangeThatMovesTheBaseReadsEverythingAgain) {
+  IndexCache cache({});
+  ExpectCurrent(cache);
+  // linux's base is commit 1, the first to measure all three benchmarks: a rerun of it changes
+  // every ratio.
+  Ingest({MakeRun(1, "linux", {{"a", 120}, {"b", 800}, {"c", 40}}, 1)});
+  ExpectCurrent(cache);
+  EXPECT_EQ(cache.counts().rebuilt, 2);
+  // A commit measuring a fourth benchmark becomes the base.
+  Ingest({MakeRun(6, "linux", {{"a", 120}, {"b", 800}, {"c", 40}, {"d", 7}})});
+  ExpectCurrent(cache);
+  EXPECT_EQ(cache.counts().rebuilt, 3);
+  // A new platform starts a group.
+  Ingest({MakeRun(6, "windows", {{"a", 1}})});
+  ExpectCurrent(cache);
+  EXPECT_EQ(cache.counts().rebuilt, 4);
+  // A round after those is an update again.
+  Ingest({MakeRun(7, "linux", {{"a", 121}, {"b", 801}, {"c", 41}, {"d", 8}}),
+          MakeRun(7, "mac", {{"a", 201}, {"b", 21}}), MakeRun(7, "windows", {{"a", 2}})});
+  ExpectCurrent(cache);
+  EXPECT_EQ(cache.counts().rebuilt, 4);
+  EXPECT_EQ(cache.counts().updated, 1);
+}
+
+TEST_F(IndexCacheTest, ACommitOlderThanTheNewestIsPlacedInStoreOrder) {
+  IndexCache cache({});
+  ExpectCurrent(cache);
+  // Commit 10 first, then commit 8 (an older commit time) arrives late.
+  Ingest({MakeRun(10, "mac", {{"a", 210}, {"b", 25}})});
+  ExpectCurrent(cache);
+  Ingest({MakeRun(8, "mac", {{"a", 190}, {"b", 24}})});
+  ExpectCurrent(cache);
+  EXPECT_EQ(cache.counts().rebuilt, 1);
+  EXPECT_EQ(cache.counts().updated, 2);
+}
+
+}  // namespace
+}  // namespace perfledger::service

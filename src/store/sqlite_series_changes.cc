@@ -1,0 +1,102 @@
+// The SQLite back end's read of what changed since a change mark (Store::
+// ForEachMedianAtChangedCommits): the commits of the runs stored after it, and every series'
+// point at those commits, each found by one primary-key seek.
+
+#include <fmt/format.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/sqlite_store.h"
+
+namespace perfledger::store {
+
+using base::Result;
+using base::Status;
+
+Result<std::optional<int64_t>> SqliteStore::ForEachMedianAtChangedCommits(
+    const SeriesQuery& query, int64_t after,
+    const std::function<Status(const core::Series&, std::span<const PointMedian>,
+                               const std::vector<PointRun>&)>& fn) {
+  if (!query.with_points || query.last_points || query.changed_after) {
+    return base::Internal("ForEachMedianAtChangedCommits reads whole points of every series");
+  }
+  RETURN_IF_ERROR(Begin(/*write=*/false));
+  auto body = [&]() -> Result<std::optional<int64_t>> {
+    ASSIGN_OR_RETURN(const int64_t mark, ChangeMark());
+    // The commits of the runs after the mark, by platform; each with its runs there (a point
+    // sits at its commit's first run, so one of them finds it).
+    struct RunAt {
+      int32_t run = 0;  // into `runs`
+      int64_t row = 0, t = 0;
+    };
+    std::map<std::string, std::vector<std::vector<RunAt>>> commits_of;  // by platform
+    std::vector<PointRun> runs;
+    {
+      ASSIGN_OR_RETURN(Stmt * changed, Prepared("SELECT DISTINCT platform, commit_sha FROM runs "
+                                                "WHERE id > ?1 AND (?2 IS NULL OR platform = ?2)"));
+      ASSIGN_OR_RETURN(
+          Stmt * of_commit,
+          Prepared("SELECT id, run_id, commit_time, "
+                   "coalesce(commit_time, started_at) FROM runs "
+                   "INDEXED BY runs_by_commit WHERE commit_sha = ?1 AND platform = ?2"));
+      changed->Bind(1, after);
+      changed->BindOptional(2, query.platform);
+      std::vector<std::pair<std::string, std::string>> shas;
+      int rc;
+      while ((rc = changed->Step()) == SQLITE_ROW) {
+        shas.emplace_back(changed->Text(0), changed->Text(1));
+      }
+      changed->Reset();
+      if (rc != SQLITE_DONE) return Error(rc, "read the runs stored since a change mark");
+      for (const auto& [platform, sha] : shas) {
+        std::vector<RunAt>& at = commits_of[platform].emplace_back();
+        const auto commit = static_cast<int32_t>(runs.size());
+        of_commit->Bind(1, sha);
+        of_commit->Bind(2, platform);
+        while ((rc = of_commit->Step()) == SQLITE_ROW) {
+          PointRun r;
+          r.commit = commit;
+          r.sha = sha;
+          r.run_id = of_commit->Text(1);
+          if (!of_commit->IsNull(2)) r.commit_time = base::Timestamp{of_commit->Int(2)};
+          at.push_back({static_cast<int32_t>(runs.size()), of_commit->Int(0), of_commit->Int(3)});
+          runs.push_back(std::move(r));
+        }
+        of_commit->Reset();
+        if (rc != SQLITE_DONE) return Error(rc, "read a commit's runs");
+      }
+    }
+    ASSIGN_OR_RETURN(std::vector<SeriesHead> heads, ListSeriesHeads(query));
+    ASSIGN_OR_RETURN(Stmt * pt, Prepared("SELECT median FROM points "
+                                         "WHERE series = ?1 AND t = ?2 AND run = ?3"));
+    std::vector<PointMedian> points;
+    for (const SeriesHead& h : heads) {
+      auto commits = commits_of.find(h.series.key.platform);
+      if (commits == commits_of.end()) continue;
+      points.clear();
+      for (const std::vector<RunAt>& commit : commits->second) {
+        for (const RunAt& r : commit) {
+          pt->Bind(1, h.id);
+          pt->Bind(2, r.t);
+          pt->Bind(3, r.row);
+          const int rc = pt->Step();
+          if (rc == SQLITE_ROW) points.push_back({r.run, pt->Double(0)});
+          pt->Reset();
+          if (rc == SQLITE_ROW) break;  // a commit has one point in a series
+          if (rc != SQLITE_DONE) return Error(rc, "read a series point");
+        }
+      }
+      if (points.empty()) continue;
+      RETURN_IF_ERROR(fn(h.series, points, runs));
+    }
+    return std::optional<int64_t>(mark);
+  };
+  auto result = body();
+  Rollback();
+  return result;
+}
+
+}  // namespace perfledger::store
