@@ -9,12 +9,16 @@
 #  - size: bytes per million samples of the whole file, and of it without the series layer
 #    (the tables and indexes of schemas 7 and 8, from SQLite's dbstat);
 #  - `detect --record --all` (every series in full), timed;
-#  - `perfledger serve`: the first GET of the index, gaps, coverage and open alerts right after
-#    start (cold); then p50/p99 of 50 GETs each after 3 warm-ups (warm), and of the series of
-#    one benchmark x metric on every platform, in full and with max_points=2000;
+#  - `perfledger serve`: the first GET of the index (in full, and as the dashboard asks for it,
+#    max_points=320), gaps, coverage and open alerts right after its first start on the store
+#    (cold: no checkpoint yet); then p50/p99 of 50 GETs each after 3 warm-ups (warm), and of the
+#    series of one benchmark x metric on every platform, in full and with max_points=2000;
 #  - a new round (the next commit's run on every platform, uploaded one after the other): the
-#    time from the last upload's response until GET /api/v1/index shows the new commit;
+#    time from the last upload's response until GET /api/v1/index?max_points=320 shows the new
+#    commit, then one GET of the full index;
 #  - the server's peak RSS (VmHWM) after all of the above;
+#  - a restart of the server: the first GET of the index (from the checkpoint the first one
+#    kept, plus the round since);
 #  - `detect --record` after that round (an incremental pass), timed.
 # Usage: bench/run_scale_bench.sh [WORKDIR] [STORE...]   (WORKDIR kept when given, with its
 #        stores; STORE is year or big, default both)
@@ -64,6 +68,30 @@ timed() {  # timed STORE CASE COMMAND...: the command's wall time (exit 0 or 3) 
 
 # ---- the stores ----
 shape_of() { case $1 in year) echo "year 100 3 35040" ;; big) echo "dashboard 1000 3 1000" ;; esac; }
+# Starts `perfledger serve` on $db; sets server_pid and port.
+start_server() {
+  log=$work/serve-$s.log
+  "$bin" --db "$db" serve --port 0 >"$log" 2>&1 &
+  server_pid=$!
+  port=
+  for _ in $(seq 100); do
+    port=$(grep -o '127\.0\.0\.1:[0-9]*' "$log" | cut -d: -f2 || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { echo "error: perfledger serve did not start: $(cat "$log")" >&2; exit 1; }
+}
+
+# The time of the first GET of $1 on the running server, recorded as case $2.
+cold_get() {
+  /usr/bin/python3 -c '
+import json, sys, time, urllib.request
+start = time.monotonic()
+body = urllib.request.urlopen(sys.argv[1], timeout=600).read()
+print(json.dumps({"seconds": time.monotonic() - start, "bytes": len(body)}))' \
+    "http://127.0.0.1:$port$1" | record "$s" "$2"
+}
+
 for s in "${stores[@]}"; do
   read -r mode benchmarks platforms commits <<<"$(shape_of "$s")"
   db=$work/$s.db
@@ -104,16 +132,8 @@ PY
   timed "$s" detect-all "$bin" --db "$db" detect --record --all --format json
   token=$("$bin" --db "$db" token create --project bench 2>/dev/null | head -1)
 
-  log=$work/serve-$s.log
-  "$bin" --db "$db" serve --port 0 >"$log" 2>&1 &
-  server_pid=$!
-  port=
-  for _ in $(seq 100); do
-    port=$(grep -o '127\.0\.0\.1:[0-9]*' "$log" | cut -d: -f2 || true)
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "error: perfledger serve did not start: $(cat "$log")" >&2; exit 1; }
+  start_server
+  # A first start: no checkpoint of the index in the store yet.
   series="/api/v1/series?benchmark=suite/bench_0005&metric=real_time"
   # The overview's answers; the index also as the dashboard asks for it (max_points=320: its
   # sparklines are 160 px wide).
@@ -121,12 +141,7 @@ PY
     "/api/v1/alerts?status=open")
   # Cold: the first answer of each, one after the other, right after the start.
   for path in "${overview[@]}"; do
-    /usr/bin/python3 -c '
-import json, sys, time, urllib.request
-start = time.monotonic()
-body = urllib.request.urlopen(sys.argv[1], timeout=600).read()
-print(json.dumps({"seconds": time.monotonic() - start, "bytes": len(body)}))' \
-      "http://127.0.0.1:$port$path" | record "$s" "cold $path"
+    cold_get "$path" "cold $path"
   done
   for path in "${overview[@]}" "$series" "$series&max_points=2000"; do
     "$client" get "$port" "$path" 3 50 | record "$s" "warm $path"
@@ -171,6 +186,13 @@ PY
   kill -TERM "$server_pid"
   wait "$server_pid" || true
   server_pid=
+  # A restart: the index continues from the state the first server kept in the store.
+  start_server
+  cold_get "/api/v1/index?max_points=320" "restart /api/v1/index?max_points=320"
+  cold_get /api/v1/index "restart /api/v1/index"
+  kill -TERM "$server_pid"
+  wait "$server_pid" || true
+  server_pid=
 
   timed "$s" detect-record "$bin" --db "$db" detect --record --format json
   rm -f "$db" "$db-wal" "$db-shm"
@@ -199,6 +221,9 @@ for store in dict.fromkeys(r["store"] for r in rows):
     for suffix in ("", "&max_points=2000"):
         w = g(f"warm /api/v1/series?benchmark=suite/bench_0005&metric=real_time{suffix}")
         print(f"    series, one benchmark x metric{suffix or ' (full)':17}   p50 {w['p50_ms']:7.1f} / p99 {w['p99_ms']:7.1f}   ({w['bytes'] / 1e6:.2f} MB)")
+    for path in ("/api/v1/index?max_points=320", "/api/v1/index"):
+        r = g(f"restart {path}")
+        print(f"    after a restart, first GET {path:34} {r['seconds'] * 1e3:9.1f} ms")
     ic = g("index-current")
     print(f"  index current after a new round: {ic['seconds'] * 1e3:.0f} ms after the last upload "
           f"({ic['polls']} polls of ?max_points=320); then the full index in {ic['full_seconds'] * 1e3:.0f} ms")

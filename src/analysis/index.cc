@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -357,12 +358,16 @@ bool IndexState::ApplyChanged(const EpochBases& bases) {
   const bool new_group = std::exchange(groups_->pending_new_group, false);
   if (new_group) return false;
   // First every check, so that a change that cannot be applied leaves the state as it was.
+  // An epoch's first complete run that moved (or arrived) moves that index's base.
+  for (const auto& [key, s] : groups_->by_key) {
+    if (WantedBase(key, bases) != s.wanted) return false;
+  }
   for (const auto& [key, p] : pending) {
     if (p.commits.empty()) continue;
     auto it = groups_->by_key.find(key);
     if (it == groups_->by_key.end()) return false;
     const StateGroup& s = it->second;
-    if (s.base < 0 || WantedBase(key, bases) != s.wanted) return false;
+    if (s.base < 0) return false;
     const Commit& base = s.commits[s.base];
     for (const auto& [sha, commit] : p.commits) {
       if (auto c = s.commit_of.find(sha); c != s.commit_of.end()) {
@@ -416,6 +421,199 @@ bool IndexState::ApplyChanged(const EpochBases& bases) {
     }
   }
   return true;
+}
+
+namespace {
+
+// A checkpoint's bytes: a format line, then per group its fields in declaration order.
+// Integers are 8 bytes little-endian (the machines perfledger runs on), strings a length and
+// their bytes. Bump the format when IndexState or the index's rule changes.
+constexpr std::string_view kFormat = "perfledger index state 1\n";
+
+class Writer {
+ public:
+  void Int(int64_t v) { out_.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  void Double(double v) { out_.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  void String(std::string_view v) {
+    Int(static_cast<int64_t>(v.size()));
+    out_.append(v);
+  }
+  void OptInt(const std::optional<int64_t>& v) {
+    Int(v.has_value());
+    if (v) Int(*v);
+  }
+  void OptString(const std::optional<std::string>& v) {
+    Int(v.has_value());
+    if (v) String(*v);
+  }
+  template <typename T>
+  void Ints(const std::vector<T>& v) {
+    Int(static_cast<int64_t>(v.size()));
+    for (T x : v) Int(x);
+  }
+  std::string Take() { return std::move(out_); }
+  void Raw(std::string_view v) { out_.append(v); }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+  bool AtEnd() const { return ok_ && in_.empty(); }
+  bool Skip(std::string_view prefix) {
+    if (!in_.starts_with(prefix)) return ok_ = false;
+    in_.remove_prefix(prefix.size());
+    return true;
+  }
+  int64_t Int() {
+    int64_t v = 0;
+    if (in_.size() < sizeof v) {
+      ok_ = false;
+      return 0;
+    }
+    std::memcpy(&v, in_.data(), sizeof v);
+    in_.remove_prefix(sizeof v);
+    return v;
+  }
+  double Double() {
+    double v = 0;
+    if (in_.size() < sizeof v) {
+      ok_ = false;
+      return 0;
+    }
+    std::memcpy(&v, in_.data(), sizeof v);
+    in_.remove_prefix(sizeof v);
+    return v;
+  }
+  // A count of items of at least `min_bytes` each: no more than the bytes left could hold.
+  size_t Count(size_t min_bytes) {
+    const int64_t n = Int();
+    if (!ok_ || n < 0 || static_cast<uint64_t>(n) > in_.size() / min_bytes) {
+      ok_ = false;
+      return 0;
+    }
+    return static_cast<size_t>(n);
+  }
+  std::string String() {
+    const size_t n = Count(1);
+    if (!ok_) return {};
+    std::string v(in_.substr(0, n));
+    in_.remove_prefix(n);
+    return v;
+  }
+  std::optional<int64_t> OptInt() {
+    if (Int() == 0) return std::nullopt;
+    return Int();
+  }
+  std::optional<std::string> OptString() {
+    if (Int() == 0) return std::nullopt;
+    return String();
+  }
+  template <typename T>
+  std::vector<T> Ints() {
+    std::vector<T> v(Count(8));
+    for (T& x : v) x = static_cast<T>(Int());
+    return v;
+  }
+
+ private:
+  std::string_view in_;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+std::string IndexState::Serialize() const {
+  Writer w;
+  w.Raw(kFormat);
+  w.Int(static_cast<int64_t>(groups_->by_key.size()));
+  for (const auto& [key, s] : groups_->by_key) {
+    w.String(key.platform);
+    w.OptInt(key.epoch);
+    w.Int(key.ci);
+    w.String(key.metric);
+    w.String(s.unit);
+    w.Int(s.direction == core::Direction::kHigher);
+    w.Int(static_cast<int64_t>(s.benchmarks.size()));
+    for (size_t b = 0; b < s.benchmarks.size(); ++b) {
+      w.String(s.benchmarks[b]);
+      w.Double(s.at_base[b]);
+    }
+    w.Int(static_cast<int64_t>(s.commits.size()));
+    for (size_t c = 0; c < s.commits.size(); ++c) {
+      const Commit& commit = s.commits[c];
+      w.String(commit.sha);
+      w.String(commit.run_id);
+      w.OptInt(commit.time ? std::optional<int64_t>(commit.time->unix_nanos) : std::nullopt);
+      w.Int(s.measured[c]);
+      w.Double(s.log_sum[c]);
+      w.Int(s.n[c]);
+    }
+    w.Ints(s.order);
+    w.Int(s.base);
+    w.Int(s.epoch_base);
+    w.OptString(s.wanted);
+    w.Int(s.most);
+    w.String(s.base_source);
+  }
+  return w.Take();
+}
+
+std::optional<IndexState> IndexState::Parse(std::string_view bytes) {
+  Reader r(bytes);
+  if (!r.Skip(kFormat)) return std::nullopt;
+  IndexState state;
+  const size_t groups = r.Count(8);
+  for (size_t i = 0; i < groups && r.ok(); ++i) {
+    GroupKey key;
+    key.platform = r.String();
+    key.epoch = r.OptInt();
+    key.ci = r.Int() != 0;
+    key.metric = r.String();
+    StateGroup& s = state.groups_->by_key[key];
+    s.unit = r.String();
+    s.direction = r.Int() != 0 ? core::Direction::kHigher : core::Direction::kLower;
+    const size_t benchmarks = r.Count(16);
+    for (size_t b = 0; b < benchmarks && r.ok(); ++b) {
+      s.benchmarks.push_back(r.String());
+      s.at_base.push_back(r.Double());
+      if (!s.benchmark_ids.try_emplace(s.benchmarks.back(), static_cast<int>(b)).second) {
+        return std::nullopt;
+      }
+    }
+    const size_t commits = r.Count(48);
+    for (size_t c = 0; c < commits && r.ok(); ++c) {
+      Commit commit;
+      commit.sha = r.String();
+      commit.run_id = r.String();
+      if (auto t = r.OptInt()) commit.time = base::Timestamp{*t};
+      s.measured.push_back(static_cast<int>(r.Int()));
+      s.log_sum.push_back(r.Double());
+      s.n.push_back(static_cast<int>(r.Int()));
+      if (!s.commit_of.try_emplace(commit.sha, static_cast<int32_t>(c)).second) return std::nullopt;
+      s.commits.push_back(std::move(commit));
+    }
+    s.order = r.Ints<int32_t>();
+    s.base = static_cast<int32_t>(r.Int());
+    s.epoch_base = r.Int() != 0;
+    s.wanted = r.OptString();
+    s.most = static_cast<int>(r.Int());
+    s.base_source = r.String();
+    // Every id in range, and `order` a permutation of the commits.
+    if (!r.ok() || s.order.size() != s.commits.size()) return std::nullopt;
+    if (s.base < -1 || s.base >= static_cast<int64_t>(s.commits.size())) return std::nullopt;
+    if (s.base < 0 && !s.commits.empty()) return std::nullopt;
+    std::vector<bool> seen(s.commits.size(), false);
+    for (int32_t c : s.order) {
+      if (c < 0 || static_cast<size_t>(c) >= seen.size() || seen[c]) return std::nullopt;
+      seen[c] = true;
+    }
+  }
+  if (!r.AtEnd()) return std::nullopt;
+  return state;
 }
 
 std::vector<IndexSeries> ComputeIndex(const std::vector<Series>& series, const EpochBases& bases) {

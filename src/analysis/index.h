@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "analysis/series.h"
@@ -103,6 +104,12 @@ class IndexState {
   bool ApplyChanged(const EpochBases& bases);
 
   std::vector<IndexSeries> Indexes() const;
+
+  // The state as bytes (a checkpoint a store keeps, Store::WriteCheckpoint) and back. Parse
+  // checks every size and id, and returns nullopt for bytes it did not write (another
+  // format, truncated, corrupt): the caller then computes the index afresh.
+  std::string Serialize() const;
+  static std::optional<IndexState> Parse(std::string_view bytes);
 
  private:
   friend class IndexBuilder;

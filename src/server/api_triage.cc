@@ -182,13 +182,20 @@ std::shared_ptr<service::IndexCache> Api::Impl::IndexCacheFor(
       fmt::format("{}|{}", request.runs.project.value_or(""), request.runs.platform.value_or(""));
   for (const std::string& m : request.metrics) key += "|" + m;
   std::lock_guard<std::mutex> lock(index_mu_);
+  // The whole index (the overview's) is also kept in the store, so a restart continues from
+  // it (service::IndexCache).
+  const bool whole = !request.runs.project && !request.runs.platform && request.metrics.empty();
+  auto make = [&] {
+    return std::make_shared<service::IndexCache>(
+        request, whole ? std::optional<std::string>("index") : std::nullopt);
+  };
   auto& cache = indexes_[key];
   if (!cache) {
     if (indexes_.size() > 16) {
       indexes_.clear();
-      return indexes_[key] = std::make_shared<service::IndexCache>(request);
+      return indexes_[key] = make();
     }
-    cache = std::make_shared<service::IndexCache>(request);
+    cache = make();
   }
   return cache;
 }

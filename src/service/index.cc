@@ -102,7 +102,17 @@ std::vector<analysis::IndexSeries> IndexAtResolution(
   return out;
 }
 
-IndexCache::IndexCache(IndexRequest request) : request_(std::move(request)) {}
+IndexCache::IndexCache(IndexRequest request, std::optional<std::string> checkpoint)
+    : request_(std::move(request)), checkpoint_(std::move(checkpoint)) {}
+
+void IndexCache::WriteCheckpoint(store::Store& store) {
+  // Best effort: a store that cannot take it now (busy, read-only) is asked again later.
+  if (!checkpoint_ || !mark_) return;
+  if (store.WriteCheckpoint(*checkpoint_, *mark_, state_.Serialize()).ok()) {
+    checkpoint_mark_ = *mark_;
+    ++counts_.checkpoints_written;
+  }
+}
 IndexCache::~IndexCache() = default;
 
 IndexCache::Counts IndexCache::counts() const {
@@ -121,7 +131,24 @@ base::Result<IndexCache::Current> IndexCache::Get(store::Store& store,
     return Current{mark, index_};
   }
   ASSIGN_OR_RETURN(analysis::EpochBases bases, BasesOf(store, request.runs));
-  if (mark_) {
+  if (!mark_ && checkpoint_) {
+    // A first call: from the state kept in the store, when there is one this code can read.
+    ASSIGN_OR_RETURN(std::optional<store::Store::Checkpoint> kept,
+                     store.ReadCheckpoint(*checkpoint_));
+    if (kept && kept->mark <= mark) {
+      if (auto state = analysis::IndexState::Parse(kept->data)) {
+        state_ = std::move(*state);
+        mark_ = kept->mark;
+        checkpoint_mark_ = kept->mark;
+        ++counts_.from_checkpoint;
+        if (mark_ == mark) {
+          index_ = std::make_shared<const std::vector<analysis::IndexSeries>>(state_.Indexes());
+          return Current{*mark_, index_};
+        }
+      }
+    }
+  }
+  if (mark_ && mark - *mark_ <= kMaxRunsToUpdate) {
     // Only the commits that received runs since: their points in every series.
     auto read = store.ForEachMedianAtChangedCommits(
         QueryOf(request), *mark_,
@@ -140,6 +167,7 @@ base::Result<IndexCache::Current> IndexCache::Get(store::Store& store,
       ++counts_.updated;
       mark_ = **read;
       index_ = std::make_shared<const std::vector<analysis::IndexSeries>>(state_.Indexes());
+      if (*mark_ - checkpoint_mark_ >= kCheckpointEveryRuns) WriteCheckpoint(store);
       return Current{*mark_, index_};
     }
   }
@@ -150,6 +178,7 @@ base::Result<IndexCache::Current> IndexCache::Get(store::Store& store,
   state_ = std::move(state);
   mark_ = mark;
   index_ = std::make_shared<const std::vector<analysis::IndexSeries>>(state_.Indexes());
+  WriteCheckpoint(store);
   return Current{*mark_, index_};
 }
 

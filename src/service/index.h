@@ -36,9 +36,18 @@ std::vector<analysis::IndexSeries> IndexAtResolution(
 // series' medians; later ones read only the points at the commits that received runs since
 // the last (Store::ForEachMedianAtChangedCommits) and update those commits' values, unless the
 // change moves a base, when the index is read afresh. Thread-safe: one update at a time.
+//
+// With a checkpoint name, the state is also kept in the store (Store::WriteCheckpoint) after
+// every full read and every kCheckpointEveryRuns runs after it, and a first call starts from
+// the stored one: a restarted server then reads only what changed since, not every series.
 class IndexCache {
  public:
-  explicit IndexCache(IndexRequest request);
+  // More runs than this since the state's mark: every series is read again instead (one seek
+  // per series and changed commit costs more than a full read beyond about this many).
+  static constexpr int64_t kMaxRunsToUpdate = 5000;
+  static constexpr int64_t kCheckpointEveryRuns = 1000;
+
+  explicit IndexCache(IndexRequest request, std::optional<std::string> checkpoint = std::nullopt);
   ~IndexCache();
 
   struct Current {
@@ -50,11 +59,17 @@ class IndexCache {
   // How the calls so far were answered: read afresh, updated in place, or as they were.
   struct Counts {
     int64_t rebuilt = 0, updated = 0, unchanged = 0;
+    int64_t from_checkpoint = 0;  // first calls that started from the stored state
+    int64_t checkpoints_written = 0;
   };
   Counts counts() const;
 
  private:
+  void WriteCheckpoint(store::Store& store);
+
   IndexRequest request_;
+  std::optional<std::string> checkpoint_;
+  int64_t checkpoint_mark_ = -1;  // the mark of the state last written
   mutable std::mutex mu_;
   std::optional<int64_t> mark_;
   analysis::IndexState state_;

@@ -178,5 +178,62 @@ TEST_F(IndexCacheTest, ACommitOlderThanTheNewestIsPlacedInStoreOrder) {
   EXPECT_EQ(cache.counts().updated, 2);
 }
 
+// A restarted server: a new cache named like the old one starts from the state the old one
+// kept in the store and reads only what changed since.
+TEST_F(IndexCacheTest, ARestartContinuesFromTheCheckpoint) {
+  {
+    IndexCache before({}, "index");
+    ExpectCurrent(before);
+    EXPECT_EQ(before.counts().rebuilt, 1);
+    EXPECT_EQ(before.counts().checkpoints_written, 1);
+    // At the checkpoint's own mark nothing is read but the checkpoint.
+    IndexCache same({}, "index");
+    ExpectCurrent(same);
+    EXPECT_EQ(same.counts().from_checkpoint, 1);
+    EXPECT_EQ(same.counts().rebuilt + same.counts().updated, 0);
+  }
+  Ingest({MakeRun(5, "linux", {{"a", 130}, {"b", 960}, {"c", 58}}),
+          MakeRun(5, "mac", {{"a", 199}, {"b", 23}})});
+  IndexCache after({}, "index");
+  ExpectCurrent(after);
+  EXPECT_EQ(after.counts().from_checkpoint, 1);
+  EXPECT_EQ(after.counts().updated, 1);
+  EXPECT_EQ(after.counts().rebuilt, 0);
+}
+
+// The checkpoint is bytes in a file anyone can edit: whatever they hold, the index is read
+// afresh rather than trusted, and written again.
+TEST_F(IndexCacheTest, ACheckpointThatCannotBeReadIsIgnoredAndRewritten) {
+  {
+    IndexCache first({}, "index");
+    ExpectCurrent(first);
+  }
+  auto kept = store_->ReadCheckpoint("index");
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  const std::string good = (*kept)->data;
+  const int64_t mark = (*kept)->mark;
+  // Every truncation, and every byte flipped in turn, of a real state; none may crash, and a
+  // truncation must be refused.
+  for (size_t n = 0; n < good.size(); ++n) {
+    EXPECT_FALSE(analysis::IndexState::Parse(std::string_view(good).substr(0, n)).has_value()) << n;
+  }
+  for (size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ 0x5a);
+    auto parsed = analysis::IndexState::Parse(bad);
+    if (parsed) parsed->Indexes();  // what it gives need not be right, but must not crash
+  }
+  for (const std::string& bad : {std::string("garbage"), good.substr(0, good.size() / 2)}) {
+    ASSERT_TRUE(store_->WriteCheckpoint("index", mark, bad).ok());
+    IndexCache cache({}, "index");
+    ExpectCurrent(cache);
+    EXPECT_EQ(cache.counts().from_checkpoint, 0);
+    EXPECT_EQ(cache.counts().rebuilt, 1);
+    auto rewritten = store_->ReadCheckpoint("index");
+    ASSERT_TRUE(rewritten.ok() && rewritten->has_value());
+    EXPECT_EQ((*rewritten)->data, good);
+  }
+}
+
 }  // namespace
 }  // namespace perfledger::service

@@ -309,9 +309,21 @@ UPDATE runs SET
 DROP TABLE run_sets;
 )sql";
 
+// Checkpoints (Store::ReadCheckpoint): a document a reader derived from the store at a change
+// mark and keeps in it, so a restart continues from there instead of reading every series
+// again (the server's index). The store never reads one; a reader that cannot use one
+// (another format) computes afresh and writes it again.
+constexpr std::string_view kMigration9 = R"sql(
+CREATE TABLE checkpoints (
+  name TEXT PRIMARY KEY,
+  mark INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kMigration1}, {2, kMigration2}, {3, kMigration3}, {4, kMigration4},
-    {5, kMigration5}, {6, kMigration6}, {7, kMigration7}, {8, kMigration8},
+    {1, kMigration1}, {2, kMigration2}, {3, kMigration3}, {4, kMigration4}, {5, kMigration5},
+    {6, kMigration6}, {7, kMigration7}, {8, kMigration8}, {9, kMigration9},
 };
 
 }  // namespace

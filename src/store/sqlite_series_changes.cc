@@ -1,6 +1,6 @@
-// The SQLite back end's read of what changed since a change mark (Store::
-// ForEachMedianAtChangedCommits): the commits of the runs stored after it, and every series'
-// point at those commits, each found by one primary-key seek.
+// The SQLite back end's reads for incremental readers: what changed since a change mark
+// (Store::ForEachMedianAtChangedCommits: the commits of the runs stored after it, and every
+// series' point at those commits, each found by one primary-key seek), and checkpoints.
 
 #include <fmt/format.h>
 
@@ -97,6 +97,29 @@ Result<std::optional<int64_t>> SqliteStore::ForEachMedianAtChangedCommits(
   auto result = body();
   Rollback();
   return result;
+}
+
+Result<std::optional<Store::Checkpoint>> SqliteStore::ReadCheckpoint(const std::string& name) {
+  ASSIGN_OR_RETURN(Stmt * q, Prepared("SELECT mark, data FROM checkpoints WHERE name = ?1"));
+  q->Bind(1, name);
+  const int rc = q->Step();
+  std::optional<Checkpoint> out;
+  if (rc == SQLITE_ROW) out = Checkpoint{q->Int(0), std::string(q->Blob(1))};
+  q->Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error(rc, "read a checkpoint");
+  return out;
+}
+
+Status SqliteStore::WriteCheckpoint(const std::string& name, int64_t mark, std::string_view data) {
+  return InTransaction(/*write=*/true, [&]() -> Status {
+    ASSIGN_OR_RETURN(Stmt * q, Prepared("INSERT INTO checkpoints(name, mark, data) "
+                                        "VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET "
+                                        "mark = excluded.mark, data = excluded.data"));
+    q->Bind(1, name);
+    q->Bind(2, mark);
+    q->BindBlob(3, data);
+    return StepDone(q, "write a checkpoint");
+  });
 }
 
 }  // namespace perfledger::store

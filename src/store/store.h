@@ -17,6 +17,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -373,6 +374,17 @@ class Store {
   // passes racing leave the later one.
   virtual base::Result<std::optional<int64_t>> ReadMark(const std::string& name) = 0;
   virtual base::Status WriteMark(const std::string& name, int64_t value) = 0;
+
+  // A document a reader derived from the store at change mark `mark` and keeps in it, so that
+  // a restart continues from there (the server's index, service::IndexCache). Opaque to the
+  // store; the last one written under a name wins. None before the first write.
+  struct Checkpoint {
+    int64_t mark = 0;
+    std::string data;
+  };
+  virtual base::Result<std::optional<Checkpoint>> ReadCheckpoint(const std::string& name) = 0;
+  virtual base::Status WriteCheckpoint(const std::string& name, int64_t mark,
+                                       std::string_view data) = 0;
 
   // How many runs the store holds. Runs are never deleted, so a cache of anything derived from
   // runs is current while this stays the same.

@@ -94,7 +94,8 @@ TEST_F(StoreTest, TheAlertsMarkMovesWithEveryAlertWriteAndOnlyThen) {
   EXPECT_NE(mark(), triaged);
   const int64_t narrowed = mark();
   EXPECT_FALSE(
-      store->SetAlertStatus(99, core::AlertStatus::kResolved, std::nullopt, base::Timestamp{2}).ok());
+      store->SetAlertStatus(99, core::AlertStatus::kResolved, std::nullopt, base::Timestamp{2})
+          .ok());
   EXPECT_EQ(mark(), narrowed) << "a refused write moves nothing";
   // Runs do not move it.
   std::vector<core::Run> runs = {MakeRun(0)};
@@ -318,7 +319,7 @@ TEST_F(StoreTest, AVersion3StoreIsMigratedKeepingItsRunsAndAddingAlertsAndTokens
   ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 3));
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_NE(store->Describe().find("schema 8"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 9"), std::string::npos) << store->Describe();
   auto back = All(*store);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0], old);

@@ -32,6 +32,7 @@ inline ::testing::AssertionResult UndoSchemasDownTo(const std::string& path, int
     std::string_view sql;
   };
   static constexpr Undo kUndo[] = {
+      {9, "DROP TABLE checkpoints;"},
       {8,
        "ALTER TABLE runs DROP COLUMN ok_set; ALTER TABLE runs DROP COLUMN failed_set; "
        "DROP TABLE benchmark_sets;"},
