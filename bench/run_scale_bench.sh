@@ -37,6 +37,10 @@ shift || true
 stores=("$@")
 [ ${#stores[@]} -gt 0 ] || stores=(big year)
 mkdir -p "$work"
+# The dashboard as built, and the reference JSON files (static) beside it.
+webroot=$work/webroot
+rm -rf "$webroot"
+cp -r "$root/$build/web/dist" "$webroot"
 server_pid=
 cleanup() {
   [ -z "$server_pid" ] || kill -KILL "$server_pid" 2>/dev/null || true
@@ -71,7 +75,7 @@ shape_of() { case $1 in year) echo "year 100 3 35040" ;; big) echo "dashboard 10
 # Starts `perfledger serve` on $db; sets server_pid and port.
 start_server() {
   log=$work/serve-$s.log
-  "$bin" --db "$db" serve --port 0 >"$log" 2>&1 &
+  "$bin" --db "$db" serve --port 0 --web-root "$webroot" >"$log" 2>&1 &
   server_pid=$!
   port=
   for _ in $(seq 100); do
@@ -146,6 +150,14 @@ PY
   for path in "${overview[@]}" "$series" "$series&max_points=2000"; do
     "$client" get "$port" "$path" 3 50 | record "$s" "warm $path"
   done
+  # References: the same JSON as static files from the same server (--web-root).
+  curl -sf "http://127.0.0.1:$port$series" -o "$webroot/series.json"
+  curl -sf "http://127.0.0.1:$port$series&max_points=2000" -o "$webroot/series-2000.json"
+  curl -sf "http://127.0.0.1:$port/api/v1/index" -o "$webroot/index.json"
+  for f in series.json series-2000.json index.json; do
+    "$client" get "$port" "/$f" 3 50 | record "$s" "static /$f"
+  done
+  rm -f "$webroot"/series*.json "$webroot/index.json"
 
   # A new round: the next commit on every platform, uploaded; then the index is polled as the
   # dashboard asks for it (it shows the new commit as each line's last point), and once in full.
@@ -218,9 +230,13 @@ for store in dict.fromkeys(r["store"] for r in rows):
                  "/api/v1/alerts?status=open"):
         c, w = g(f"cold {path}"), g(f"warm {path}")
         print(f"    {path:34} {c['seconds'] * 1e3:9.1f} / {w['p50_ms']:7.1f} / {w['p99_ms']:7.1f}   ({w['bytes'] / 1e6:.2f} MB)")
-    for suffix in ("", "&max_points=2000"):
+    for suffix, static in (("", "series.json"), ("&max_points=2000", "series-2000.json")):
         w = g(f"warm /api/v1/series?benchmark=suite/bench_0005&metric=real_time{suffix}")
-        print(f"    series, one benchmark x metric{suffix or ' (full)':17}   p50 {w['p50_ms']:7.1f} / p99 {w['p99_ms']:7.1f}   ({w['bytes'] / 1e6:.2f} MB)")
+        st = g(f"static /{static}")
+        print(f"    series, one benchmark x metric{suffix or ' (full)':17}   p50 {w['p50_ms']:7.1f} / p99 {w['p99_ms']:7.1f}   ({w['bytes'] / 1e6:.2f} MB)"
+              f"   static file p50 {st['p50_ms']:.1f} / p99 {st['p99_ms']:.1f}")
+    st = g("static /index.json")
+    print(f"    the full index as a static file                   p50 {st['p50_ms']:7.1f} / p99 {st['p99_ms']:7.1f}")
     for path in ("/api/v1/index?max_points=320", "/api/v1/index"):
         r = g(f"restart {path}")
         print(f"    after a restart, first GET {path:34} {r['seconds'] * 1e3:9.1f} ms")

@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "analysis/downsample.h"
+
 namespace perfledger::analysis {
 
 namespace {
@@ -291,8 +293,10 @@ std::vector<IndexSeries> IndexBuilder::Finish(const EpochBases& bases) && {
   return std::move(*this).FinishState(bases).Indexes();
 }
 
-std::vector<IndexSeries> IndexState::Indexes() const {
+std::vector<IndexSeries> IndexState::Indexes(std::optional<size_t> max_points) const {
   std::vector<IndexSeries> out;
+  std::vector<int32_t> shown;
+  std::vector<PlotPoint> plot;
   for (const auto& [key, s] : groups_->by_key) {
     if (s.base < 0) continue;
     IndexSeries index;
@@ -305,18 +309,59 @@ std::vector<IndexSeries> IndexState::Indexes() const {
     index.base_sha = s.commits[s.base].sha;
     index.base_source = s.base_source;
     index.base_benchmarks = s.measured[s.base];
-    const auto from = std::find(s.order.begin(), s.order.end(), s.base);
-    index.points.reserve(static_cast<size_t>(s.order.end() - from));
-    for (auto it = from; it != s.order.end(); ++it) {
-      const int32_t c = *it;
-      if (s.n[c] == 0) continue;
+    shown.clear();
+    for (auto it = std::find(s.order.begin(), s.order.end(), s.base); it != s.order.end(); ++it) {
+      if (s.n[*it] != 0) shown.push_back(*it);
+    }
+    auto value = [&](int32_t c) { return std::exp(s.log_sum[c] / s.n[c]); };
+    auto point = [&](int32_t c) {
       const Commit& commit = s.commits[c];
-      index.points.push_back(
-          {commit.sha, commit.run_id, commit.time, std::exp(s.log_sum[c] / s.n[c]), s.n[c]});
+      return IndexPoint{commit.sha, commit.run_id, commit.time, value(c), s.n[c]};
+    };
+    if (max_points && shown.size() > *max_points) {
+      plot.clear();
+      for (int32_t c : shown) {
+        PlotPoint q;
+        if (s.commits[c].time) q.x = s.commits[c].time->unix_nanos;
+        q.y = value(c);
+        q.sha = s.commits[c].sha;
+        plot.push_back(q);
+      }
+      const std::vector<size_t> kept = DownsampleLine(plot, {}, *max_points);
+      index.points.reserve(kept.size());
+      for (size_t k : kept) index.points.push_back(point(shown[k]));
+      index.points_total = static_cast<int64_t>(shown.size());
+    } else {
+      index.points.reserve(shown.size());
+      for (int32_t c : shown) index.points.push_back(point(c));
     }
     out.push_back(std::move(index));
   }
   return out;
+}
+
+EpochBases IndexState::Bases() const {
+  EpochBases bases;
+  for (const auto& [key, s] : groups_->by_key) {
+    if (key.epoch && s.wanted) bases[{key.platform, *key.epoch}] = *s.wanted;
+  }
+  return bases;
+}
+
+bool IndexState::ChangedMayMoveBases() const {
+  if (groups_->pending_new_group) return true;
+  for (const auto& [key, p] : groups_->pending) {
+    if (p.commits.empty() || !key.epoch) continue;
+    auto it = groups_->by_key.find(key);
+    if (it == groups_->by_key.end()) return true;
+    const StateGroup& s = it->second;
+    if (!s.wanted || !s.epoch_base || s.base < 0) return true;
+    const Commit& base = s.commits[s.base];
+    for (const auto& [sha, commit] : p.commits) {
+      if (!commit.time || !CommitBefore(base, {sha, commit.run_id, commit.time})) return true;
+    }
+  }
+  return false;
 }
 
 void IndexState::AddChanged(const Series& head, std::span<const core::PointMedian> points,
@@ -585,6 +630,11 @@ std::optional<IndexState> IndexState::Parse(std::string_view bytes) {
       }
     }
     const size_t commits = r.Count(48);
+    s.commits.reserve(commits);
+    s.commit_of.reserve(commits);
+    s.measured.reserve(commits);
+    s.log_sum.reserve(commits);
+    s.n.reserve(commits);
     for (size_t c = 0; c < commits && r.ok(); ++c) {
       Commit commit;
       commit.sha = r.String();

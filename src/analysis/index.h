@@ -35,7 +35,7 @@ struct IndexSeries {
   std::string base_source;         // "first complete run of epoch 2", "first run measuring all 12"
   int base_benchmarks = 0;         // benchmarks measured at the base
   std::vector<IndexPoint> points;  // oldest first, from the base on
-  // Set when `points` is a display-resolution choice of them (service::IndexAtResolution):
+  // Set when `points` is a display-resolution choice of them (IndexState::Indexes):
   // how many there are in all.
   std::optional<int64_t> points_total;
   bool operator==(const IndexSeries&) const = default;
@@ -103,7 +103,18 @@ class IndexState {
   // group, or changes the run a commit's point sits at. The state is unchanged then.
   bool ApplyChanged(const EpochBases& bases);
 
-  std::vector<IndexSeries> Indexes() const;
+  // The index; with `max_points`, at most that many points per line, chosen so the line looks
+  // the same (DownsampleLine: each bucket's extremes, the line's first and last point), with
+  // points_total set on the lines it thinned. Only the points kept are made.
+  std::vector<IndexSeries> Indexes(std::optional<size_t> max_points = std::nullopt) const;
+
+  // The epochs' bases the state was computed with (their first complete runs).
+  EpochBases Bases() const;
+  // Whether the changes AddChanged collected could move an epoch's base: a commit in a group
+  // whose epoch has no complete run yet (or whose base is not one of its commits), at or
+  // before the base, or without a commit time. When false, Bases() is what ApplyChanged
+  // needs and the store's epochs need not be read.
+  bool ChangedMayMoveBases() const;
 
   // The state as bytes (a checkpoint a store keeps, Store::WriteCheckpoint) and back. Parse
   // checks every size and id, and returns nullopt for bytes it did not write (another

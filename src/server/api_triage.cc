@@ -210,24 +210,27 @@ Response Api::Impl::Index(Ctx& c, const std::function<bool()>* cancelled) {
   service::IndexRequest req;
   req.runs = FilterOf(c);
   req.metrics = Params(c, "metric");
-  auto index = IndexCacheFor(req)->Get(*c.store,
-                                       cancelled != nullptr ? *cancelled : std::function<bool()>());
+  auto index = IndexCacheFor(req)->Get(
+      *c.store, cancelled != nullptr ? *cancelled : std::function<bool()>(),
+      max_points ? std::optional<size_t>(static_cast<size_t>(*max_points)) : std::nullopt);
   if (!index.ok()) return FromStatus(index.status());
-  if (max_points) {
-    return Json(200, service::IndexJson(service::IndexAtResolution(*index->index, *max_points)));
-  }
   return Json(200, service::IndexJson(*index->index));
 }
 
 void Api::Impl::WarmUp(const std::function<bool()>& cancelled) {
   auto lease = pool_.Acquire();
   if (!lease.ok()) return;
-  if (!Catalog(**lease).ok() || cancelled()) return;
+  // The index first, as the dashboard's overview asks for it (its sparklines are 160 px wide):
+  // that reads every series, or continues from the checkpoint; the full answer is made when
+  // someone asks for it.
   Request req;
   req.method = "GET";
   req.path = "/api/v1/index";
+  req.query.emplace("max_points", "320");
   Ctx c{req, {}, &**lease, std::nullopt};
   CachedJson(**lease, CacheKey(req), [&] { return Index(c, &cancelled); });
+  if (cancelled()) return;
+  (void)Catalog(**lease);
 }
 
 Response Api::Impl::GetJobs(Ctx& c) {

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "analysis/downsample.h"
-
 namespace perfledger::service {
 
 namespace {
@@ -64,44 +62,6 @@ base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,
   return state.Indexes();
 }
 
-std::vector<analysis::IndexSeries> IndexAtResolution(
-    const std::vector<analysis::IndexSeries>& index, int64_t max_points) {
-  std::vector<analysis::IndexSeries> out;
-  out.reserve(index.size());
-  std::vector<analysis::PlotPoint> plot;
-  for (const analysis::IndexSeries& line : index) {
-    if (static_cast<int64_t>(line.points.size()) <= max_points) {
-      out.push_back(line);
-      continue;
-    }
-    plot.clear();
-    for (const analysis::IndexPoint& p : line.points) {
-      analysis::PlotPoint q;
-      if (p.commit_time) q.x = p.commit_time->unix_nanos;
-      q.y = p.value;
-      q.sha = p.sha;
-      plot.push_back(q);
-    }
-    const std::vector<size_t> kept =
-        analysis::DownsampleLine(plot, {}, static_cast<size_t>(std::max<int64_t>(max_points, 0)));
-    analysis::IndexSeries thin;
-    thin.platform = line.platform;
-    thin.metric = line.metric;
-    thin.unit = line.unit;
-    thin.epoch = line.epoch;
-    thin.ci = line.ci;
-    thin.direction = line.direction;
-    thin.base_sha = line.base_sha;
-    thin.base_source = line.base_source;
-    thin.base_benchmarks = line.base_benchmarks;
-    thin.points.reserve(kept.size());
-    for (size_t k : kept) thin.points.push_back(line.points[k]);
-    thin.points_total = static_cast<int64_t>(line.points.size());
-    out.push_back(std::move(thin));
-  }
-  return out;
-}
-
 IndexCache::IndexCache(IndexRequest request, std::optional<std::string> checkpoint)
     : request_(std::move(request)), checkpoint_(std::move(checkpoint)) {}
 
@@ -121,16 +81,27 @@ IndexCache::Counts IndexCache::counts() const {
 }
 
 base::Result<IndexCache::Current> IndexCache::Get(store::Store& store,
-                                                  const std::function<bool()>& cancelled) {
+                                                  const std::function<bool()>& cancelled,
+                                                  std::optional<size_t> max_points) {
   std::lock_guard<std::mutex> lock(mu_);
   IndexRequest request = request_;
   request.cancelled = cancelled;
+  // The answer at mark_: the full index is made once per mark, a thinned one per call.
+  auto current = [&]() -> Current {
+    if (max_points) {
+      return Current{*mark_, std::make_shared<const std::vector<analysis::IndexSeries>>(
+                                 state_.Indexes(max_points))};
+    }
+    if (!index_) {
+      index_ = std::make_shared<const std::vector<analysis::IndexSeries>>(state_.Indexes());
+    }
+    return Current{*mark_, index_};
+  };
   ASSIGN_OR_RETURN(const int64_t mark, store.ChangeMark());
-  if (mark_ && *mark_ == mark) {
+  if (mark_ && *mark_ >= mark) {
     ++counts_.unchanged;
-    return Current{mark, index_};
+    return current();
   }
-  ASSIGN_OR_RETURN(analysis::EpochBases bases, BasesOf(store, request.runs));
   if (!mark_ && checkpoint_) {
     // A first call: from the state kept in the store, when there is one this code can read.
     ASSIGN_OR_RETURN(std::optional<store::Store::Checkpoint> kept,
@@ -140,11 +111,9 @@ base::Result<IndexCache::Current> IndexCache::Get(store::Store& store,
         state_ = std::move(*state);
         mark_ = kept->mark;
         checkpoint_mark_ = kept->mark;
+        index_.reset();
         ++counts_.from_checkpoint;
-        if (mark_ == mark) {
-          index_ = std::make_shared<const std::vector<analysis::IndexSeries>>(state_.Indexes());
-          return Current{*mark_, index_};
-        }
+        if (*mark_ == mark) return current();
       }
     }
   }
@@ -163,23 +132,39 @@ base::Result<IndexCache::Current> IndexCache::Get(store::Store& store,
       index_.reset();
       return read.status();
     }
+    // The epochs' bases as the state has them, unless what changed could move one (reading
+    // every epoch's runs costs more than the rest of an update).
+    analysis::EpochBases bases = state_.Bases();
+    if (state_.ChangedMayMoveBases()) {
+      ++counts_.epochs_read;
+      auto fresh = BasesOf(store, request.runs);
+      if (!fresh.ok()) {
+        mark_.reset();
+        state_ = analysis::IndexState();
+        index_.reset();
+        return fresh.status();
+      }
+      bases = std::move(*fresh);
+    }
     if (*read && state_.ApplyChanged(bases)) {
       ++counts_.updated;
       mark_ = **read;
-      index_ = std::make_shared<const std::vector<analysis::IndexSeries>>(state_.Indexes());
+      index_.reset();
       if (*mark_ - checkpoint_mark_ >= kCheckpointEveryRuns) WriteCheckpoint(store);
-      return Current{*mark_, index_};
+      return current();
     }
   }
   // The first call, or a change that moves a base: everything, from a mark read before it
   // (runs stored during the read are read again next time, which changes nothing).
+  ++counts_.epochs_read;
+  ASSIGN_OR_RETURN(analysis::EpochBases bases, BasesOf(store, request.runs));
   ASSIGN_OR_RETURN(analysis::IndexState state, StateOf(store, request, bases));
   ++counts_.rebuilt;
   state_ = std::move(state);
   mark_ = mark;
-  index_ = std::make_shared<const std::vector<analysis::IndexSeries>>(state_.Indexes());
+  index_.reset();
   WriteCheckpoint(store);
-  return Current{*mark_, index_};
+  return current();
 }
 
 }  // namespace perfledger::service

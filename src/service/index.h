@@ -26,12 +26,6 @@ struct IndexRequest {
 base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,
                                                          const IndexRequest& request);
 
-// At most `max_points` points per index line, chosen so the line looks the same
-// (analysis::DownsampleLine: each bucket's extremes, the first and last point); lines with
-// fewer are unchanged. Sets points_total on the lines it thins.
-std::vector<analysis::IndexSeries> IndexAtResolution(
-    const std::vector<analysis::IndexSeries>& index, int64_t max_points);
-
 // One request's index kept between calls (the server's overview). The first call reads every
 // series' medians; later ones read only the points at the commits that received runs since
 // the last (Store::ForEachMedianAtChangedCommits) and update those commits' values, unless the
@@ -54,13 +48,17 @@ class IndexCache {
     int64_t mark = 0;  // the store's change mark the index is current at
     std::shared_ptr<const std::vector<analysis::IndexSeries>> index;
   };
-  base::Result<Current> Get(store::Store& store, const std::function<bool()>& cancelled = {});
+  // The index as of the store's current change mark; with `max_points`, at most that many
+  // points per line (analysis::IndexState::Indexes), made from the state without the rest.
+  base::Result<Current> Get(store::Store& store, const std::function<bool()>& cancelled = {},
+                            std::optional<size_t> max_points = std::nullopt);
 
   // How the calls so far were answered: read afresh, updated in place, or as they were.
   struct Counts {
     int64_t rebuilt = 0, updated = 0, unchanged = 0;
     int64_t from_checkpoint = 0;  // first calls that started from the stored state
     int64_t checkpoints_written = 0;
+    int64_t epochs_read = 0;  // reads of the store's epochs (their bases)
   };
   Counts counts() const;
 
@@ -73,6 +71,7 @@ class IndexCache {
   mutable std::mutex mu_;
   std::optional<int64_t> mark_;
   analysis::IndexState state_;
+  // The full index at mark_, made when first asked for.
   std::shared_ptr<const std::vector<analysis::IndexSeries>> index_;
   Counts counts_;
 };

@@ -178,6 +178,43 @@ TEST_F(IndexCacheTest, ACommitOlderThanTheNewestIsPlacedInStoreOrder) {
   EXPECT_EQ(cache.counts().updated, 2);
 }
 
+// With suite epochs an index starts at the epoch's first complete run. A round after it keeps
+// that base without reading the epochs again; a complete run older than it moves the base.
+TEST_F(IndexCacheTest, AnEpochsBaseMovesOnlyForACompleteRunBeforeIt) {
+  store_.reset();
+  fs::remove(dir_ / "perf.db");
+  auto opened = store::OpenSqliteStore((dir_ / "perf.db").string());
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(*opened);
+  auto suite_run = [](int commit, std::map<std::string, double> medians) {
+    core::Run r = MakeRun(commit, "linux", medians);
+    r.suite = core::SuiteRef{"s", 1, {{"a", "hash-a"}, {"b", "hash-b"}}, core::EpochRef{}};
+    return r;
+  };
+  // Commit 0 measured a alone: the first complete run is commit 1's.
+  Ingest({suite_run(0, {{"a", 90}}), suite_run(1, {{"a", 100}, {"b", 50}}),
+          suite_run(2, {{"a", 110}, {"b", 55}})});
+  IndexCache cache({});
+  ExpectCurrent(cache);
+  auto first = cache.Get(*store_);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->index->size(), 1u);
+  EXPECT_EQ((*first->index)[0].base_sha, Sha(1));
+  EXPECT_EQ((*first->index)[0].base_source, "first complete run of epoch 1");
+  Ingest({suite_run(3, {{"a", 120}, {"b", 60}})});
+  ExpectCurrent(cache);
+  EXPECT_EQ(cache.counts().rebuilt, 1);
+  EXPECT_EQ(cache.counts().updated, 1);
+  EXPECT_EQ(cache.counts().epochs_read, 1) << "a round after the base leaves the bases be";
+  // A complete run of an older commit is now the epoch's first.
+  Ingest({suite_run(-1, {{"a", 80}, {"b", 40}})});
+  ExpectCurrent(cache);
+  EXPECT_EQ(cache.counts().rebuilt, 2);
+  auto moved = cache.Get(*store_);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ((*moved->index)[0].base_sha, Sha(-1));
+}
+
 // A restarted server: a new cache named like the old one starts from the state the old one
 // kept in the store and reads only what changed since.
 TEST_F(IndexCacheTest, ARestartContinuesFromTheCheckpoint) {
