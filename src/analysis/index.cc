@@ -513,26 +513,8 @@ class Reader {
     in_.remove_prefix(prefix.size());
     return true;
   }
-  int64_t Int() {
-    int64_t v = 0;
-    if (in_.size() < sizeof v) {
-      ok_ = false;
-      return 0;
-    }
-    std::memcpy(&v, in_.data(), sizeof v);
-    in_.remove_prefix(sizeof v);
-    return v;
-  }
-  double Double() {
-    double v = 0;
-    if (in_.size() < sizeof v) {
-      ok_ = false;
-      return 0;
-    }
-    std::memcpy(&v, in_.data(), sizeof v);
-    in_.remove_prefix(sizeof v);
-    return v;
-  }
+  int64_t Int() { return Fixed<int64_t>(); }
+  double Double() { return Fixed<double>(); }
   // A count of items of at least `min_bytes` each: no more than the bytes left could hold.
   size_t Count(size_t min_bytes) {
     const int64_t n = Int();
@@ -565,6 +547,18 @@ class Reader {
   }
 
  private:
+  template <typename T>
+  T Fixed() {
+    T v{};
+    if (in_.size() < sizeof v) {
+      ok_ = false;
+      return v;
+    }
+    std::memcpy(&v, in_.data(), sizeof v);
+    in_.remove_prefix(sizeof v);
+    return v;
+  }
+
   std::string_view in_;
   bool ok_ = true;
 };

@@ -13,33 +13,19 @@
 
 #include "base/uuid.h"
 #include "core/artifact.h"
+#include "service/service_test_support.h"
 
 namespace perfledger::service {
 namespace {
 
+using test_support::At;
+using test_support::Sha;
+
 namespace fs = std::filesystem;
-
-constexpr int64_t kStart = 1'795'514'400;  // 2026-11-24T10:00:00Z
-
-base::Timestamp At(int64_t minute) {
-  return base::Timestamp{(kStart + minute * 60) * 1'000'000'000};
-}
-
-std::string Sha(int i) {
-  char buf[41];
-  std::snprintf(buf, sizeof buf, "%040x", i + 1);
-  return buf;
-}
 
 class DetectionTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("perfledger-detection-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = test_support::FreshTestDir("detection-test"); }
   void TearDown() override { fs::remove_all(dir_); }
 
   // A store of `commits` measured commits of one benchmark whose time steps up by half at

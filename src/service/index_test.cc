@@ -14,23 +14,15 @@
 #include <vector>
 
 #include "core/artifact.h"
+#include "service/service_test_support.h"
 
 namespace perfledger::service {
 namespace {
 
+using test_support::At;
+using test_support::Sha;
+
 namespace fs = std::filesystem;
-
-constexpr int64_t kStart = 1'795'514'400;  // 2026-11-24T10:00:00Z
-
-base::Timestamp At(int64_t minute) {
-  return base::Timestamp{(kStart + minute * 60) * 1'000'000'000};
-}
-
-std::string Sha(int i) {
-  char buf[41];
-  std::snprintf(buf, sizeof buf, "%040x", i + 1);
-  return buf;
-}
 
 // One run of commit `commit` on `platform` measuring `medians` (benchmark -> wall time, five
 // samples around it); `run` tells reruns of one commit apart.
@@ -65,11 +57,7 @@ core::Run MakeRun(int commit, const std::string& platform,
 class IndexCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("perfledger-index-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = test_support::FreshTestDir("index-test");
     auto store = store::OpenSqliteStore((dir_ / "perf.db").string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);

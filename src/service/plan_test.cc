@@ -16,9 +16,12 @@
 #include "base/uuid.h"
 #include "core/artifact.h"
 #include "git_fixture.h"
+#include "service/service_test_support.h"
 
 namespace perfledger::service {
 namespace {
+
+using test_support::At;
 
 using schedule::CommitRange;
 using schedule::Degradation;
@@ -29,20 +32,10 @@ using schedule::Skip;
 namespace fs = std::filesystem;
 using testing::GitRepo;
 
-constexpr int64_t kStart = 1'795'514'400;  // 2026-11-24T10:00:00Z
-
-base::Timestamp At(int64_t minute) {
-  return base::Timestamp{(kStart + minute * 60) * 1'000'000'000};
-}
-
 class SchedulerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("perfledger-scheduler-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = test_support::FreshTestDir("scheduler-test");
     auto store = store::OpenSqliteStore((dir_ / "perf.db").string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
