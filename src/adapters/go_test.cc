@@ -68,8 +68,14 @@ std::vector<std::string> MetricNames(const BenchmarkResult& b) {
   return names;
 }
 
+// How a run's memory figures are checked: exactly as recorded, or as a fresh run may give
+// them (the runtime's own allocations during the loop are counted too, so B/op of a real run
+// is sometimes 193 where the benchmark allocates 192: it failed one CI run that way).
+enum class Memory { kExact, kAtLeast };
+
 // Checks the benchmarks of tests/data/harness/go/bench_test.go, run with -count `count`.
-void ExpectSampleModule(const std::vector<BenchmarkResult>& results, size_t count) {
+void ExpectSampleModule(const std::vector<BenchmarkResult>& results, size_t count,
+                        Memory memory = Memory::kExact) {
   ASSERT_EQ(Names(results),
             (std::vector<std::string>{"BenchmarkSum", "BenchmarkParse/small",
                                       "BenchmarkParse/large", "BenchmarkSort/ints/n=100"}));
@@ -95,8 +101,20 @@ void ExpectSampleModule(const std::vector<BenchmarkResult>& results, size_t coun
   ASSERT_NE(throughput, nullptr);
   EXPECT_EQ(throughput->unit, "MB/s");
   EXPECT_EQ(throughput->direction, Direction::kHigher);
-  EXPECT_EQ(Find(results[1], "bytes_per_op")->samples, std::vector<double>(count, 192));
-  EXPECT_EQ(Find(results[1], "allocs_per_op")->samples, std::vector<double>(count, 2));
+  if (memory == Memory::kExact) {
+    EXPECT_EQ(Find(results[1], "bytes_per_op")->samples, std::vector<double>(count, 192));
+    EXPECT_EQ(Find(results[1], "allocs_per_op")->samples, std::vector<double>(count, 2));
+  } else {
+    // What the benchmark allocates, plus at most a little of the runtime's per 1000 loops.
+    for (double v : Find(results[1], "bytes_per_op")->samples) {
+      EXPECT_GE(v, 192);
+      EXPECT_LT(v, 256);
+    }
+    for (double v : Find(results[1], "allocs_per_op")->samples) {
+      EXPECT_GE(v, 2);
+      EXPECT_LE(v, 3);
+    }
+  }
   // b.ReportMetric: "compares/op" and a unit without "/".
   EXPECT_EQ(MetricNames(results[3]),
             (std::vector<std::string>{"allocs_per_op", "bytes_per_op", "compares_per_op",
@@ -289,7 +307,7 @@ TEST_F(GoRealRunTest, ThreeSamplesPerMetric) {
   auto r = ParseGo(*output_, "go.txt");
   ASSERT_TRUE(r.ok()) << r.status().ToString() << "\n" << *output_;
   // The skipped benchmark prints nothing without -v.
-  ExpectSampleModule(*r, 3);
+  ExpectSampleModule(*r, 3, Memory::kAtLeast);
 }
 
 TEST_F(GoRealRunTest, GomaxprocsSuffixIsStripped) {
