@@ -297,7 +297,11 @@ std::vector<IndexSeries> IndexState::Indexes(std::optional<size_t> max_points) c
   std::vector<IndexSeries> out;
   std::vector<int32_t> shown;
   std::vector<PlotPoint> plot;
-  for (const auto& [key, s] : groups_->by_key) {
+  for (const auto& entry : groups_->by_key) {
+    // Named references, not a structured binding: clang 14 (the fuzz build) cannot capture a
+    // binding in the lambdas below.
+    const auto& key = entry.first;
+    const auto& s = entry.second;
     if (s.base < 0) continue;
     IndexSeries index;
     index.platform = key.platform;
