@@ -21,6 +21,7 @@
 #include "core/token.h"
 #include "env/env.h"
 #include "server/api_impl.h"
+#include "server/http_codec.h"
 #include "server/web_assets.h"
 #include "service/batch.h"
 #include "service/catalog.h"
@@ -36,10 +37,22 @@ namespace perfledger::server {
 
 using base::JsonWriter;
 
+const std::string& SharedBody::gzipped() const {
+  std::call_once(gzip_once_, [this] { gzipped_ = Gzip(text_); });
+  return gzipped_;
+}
+
 Response Json(int status, std::string body) {
   Response r;
   r.status = status;
   r.body = std::move(body);
+  return r;
+}
+
+Response Shared(std::shared_ptr<const SharedBody> body, std::string content_type) {
+  Response r;
+  r.content_type = std::move(content_type);
+  r.shared = std::move(body);
   return r;
 }
 
@@ -465,7 +478,7 @@ Response Api::Impl::CachedJson(store::Store& s, const std::string& key,
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     auto it = cache_.find(key);
-    if (it != cache_.end() && it->second.marks == marks) return Json(200, it->second.body);
+    if (it != cache_.end() && it->second.marks == marks) return Shared(it->second.body);
     auto& l = cache_locks_[key];
     if (!l) l = std::make_shared<std::mutex>();
     key_lock = l;
@@ -479,22 +492,26 @@ Response Api::Impl::CachedJson(store::Store& s, const std::string& key,
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     auto it = cache_.find(key);
-    if (it != cache_.end() && it->second.marks == marks) return Json(200, it->second.body);
+    if (it != cache_.end() && it->second.marks == marks) return Shared(it->second.body);
   }
   Response r = compute();
-  if (r.status == 200 && r.body.size() <= kCacheBytes / 2) {
-    std::lock_guard<std::mutex> lock(cache_mu_);
-    if (auto it = cache_.find(key); it != cache_.end()) {
-      cache_bytes_ -= it->second.body.size();
-      cache_.erase(it);
-    }
-    if (cache_.size() >= 256 || cache_bytes_ + r.body.size() > kCacheBytes) {
-      cache_.clear();
-      cache_bytes_ = 0;
-    }
-    cache_bytes_ += r.body.size();
-    cache_[key] = {marks, r.body};
+  if (r.status != 200 || r.shared) return r;
+  auto body = std::make_shared<const SharedBody>(std::move(r.body));
+  r.body.clear();
+  r.shared = body;
+  const size_t size = body->text().size();
+  if (size > kCacheBytes / 2) return r;
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (auto it = cache_.find(key); it != cache_.end()) {
+    cache_bytes_ -= it->second.body->text().size();
+    cache_.erase(it);
   }
+  if (cache_.size() >= 256 || cache_bytes_ + size > kCacheBytes) {
+    cache_.clear();
+    cache_bytes_ = 0;
+  }
+  cache_bytes_ += size;
+  cache_[key] = {marks, std::move(body)};
   return r;
 }
 

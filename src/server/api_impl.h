@@ -31,6 +31,9 @@ namespace perfledger::server {
 
 // A JSON response.
 Response Json(int status, std::string body);
+// A 200 answered with a body the caller keeps too (no copy).
+Response Shared(std::shared_ptr<const SharedBody> body,
+                std::string content_type = "application/json");
 // {"error": {"code", "message", "pointer"?}}; a 401 says how to authenticate.
 Response Error(int status, std::string_view code, std::string_view message,
                std::optional<std::string> pointer = std::nullopt);
@@ -81,7 +84,7 @@ struct Api::Impl {
   struct Cached {
     // Store::ChangeMark, ScheduleMark, AlertsMark (0 when the document does not depend on it).
     std::tuple<int64_t, int64_t, int64_t> marks;
-    std::string body;
+    std::shared_ptr<const SharedBody> body;
   };
   // The documents kept, at most this many bytes in all: a year's series is 45 MB.
   static constexpr size_t kCacheBytes = 96u << 20;
@@ -89,6 +92,9 @@ struct Api::Impl {
   std::map<std::string, Cached> cache_;
   size_t cache_bytes_ = 0;
   std::map<std::string, std::shared_ptr<std::mutex>> cache_locks_;
+  // The dashboard's built-in files, each made a SharedBody (and compressed) once.
+  std::mutex assets_mu_;
+  std::map<std::string, std::shared_ptr<const SharedBody>, std::less<>> assets_;
   // The index per filter (project, platform, metrics), kept current from what changed
   // (service::IndexCache); a few filters at most, dropped together when there are more.
   std::mutex index_mu_;

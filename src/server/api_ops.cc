@@ -126,7 +126,10 @@ Response Api::Impl::Static(const Request& req) {
     return r;
   }
   if (auto asset = FindWebAsset(path)) {
-    r.body = std::string(asset->data);
+    std::lock_guard<std::mutex> lock(assets_mu_);
+    auto& body = assets_[path];
+    if (!body) body = std::make_shared<const SharedBody>(std::string(asset->data));
+    r.shared = body;
     return r;
   }
   if (path == "/index.html") {

@@ -93,7 +93,7 @@ class ApiTest : public ::testing::Test {
     return api.Handle(r);
   }
 
-  static json Body(const Response& r) { return json::parse(r.body); }
+  static json Body(const Response& r) { return json::parse(r.text()); }
 
   std::filesystem::path dir_;
   // Records a plan whose branch is commits 1..head (MakeRun's shas and times), as
@@ -130,9 +130,9 @@ TEST_F(ApiTest, UploadNeedsATokenOfItsProject) {
   Response wrong = Call(api, "POST", "/api/v1/projects/gruel/runs", artifact, "plt_nonsense");
   EXPECT_EQ(wrong.status, 401);
   Response other = Call(api, "POST", "/api/v1/projects/gruel/runs", artifact, other_token_);
-  EXPECT_EQ(other.status, 403) << other.body;
+  EXPECT_EQ(other.status, 403) << other.text();
   Response ok = Call(api, "POST", "/api/v1/projects/gruel/runs", artifact, token_);
-  EXPECT_EQ(ok.status, 201) << ok.body;
+  EXPECT_EQ(ok.status, 201) << ok.text();
   EXPECT_EQ(Body(ok)["ingested"], 1);
   Response again = Call(api, "POST", "/api/v1/projects/gruel/runs", artifact, token_);
   EXPECT_EQ(again.status, 200);
@@ -150,9 +150,9 @@ TEST_F(ApiTest, ErrorsEchoingAPathThatIsNotUtf8AreValidJson) {
   Api api = MakeApi();
   for (const std::string path : {"/\xff", "/api/v1/\xe2\x82", "/api/v2/\xc0\xaf"}) {
     Response r = Call(api, "GET", path);
-    EXPECT_EQ(r.status, 404) << r.body;
-    json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-    ASSERT_FALSE(body.is_discarded()) << r.body;
+    EXPECT_EQ(r.status, 404) << r.text();
+    json body = json::parse(r.text(), nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(body.is_discarded()) << r.text();
     EXPECT_NE(body["error"]["message"].get<std::string>().find("\xef\xbf\xbd"), std::string::npos);
   }
 }
@@ -173,12 +173,44 @@ TEST_F(ApiTest, CachedDocumentsAreNotSharedBetweenDifferentQueries) {
                                                         {"project", "gruel"}};
   const std::multimap<std::string, std::string> crafted = {{"metric", "wall_time&project=gruel"}};
   Response first = Call(api, "GET", "/api/v1/index", "", std::nullopt, crafted);
-  ASSERT_EQ(first.status, 200) << first.body;
+  ASSERT_EQ(first.status, 200) << first.text();
   Response second = Call(api, "GET", "/api/v1/index", "", std::nullopt, real);
-  ASSERT_EQ(second.status, 200) << second.body;
+  ASSERT_EQ(second.status, 200) << second.text();
   Api fresh = MakeApi();
-  EXPECT_EQ(second.body, Call(fresh, "GET", "/api/v1/index", "", std::nullopt, real).body);
-  EXPECT_NE(second.body, first.body);
+  EXPECT_EQ(second.text(), Call(fresh, "GET", "/api/v1/index", "", std::nullopt, real).text());
+  EXPECT_NE(second.text(), first.text());
+}
+
+// A year's series is 45 MB: every cache hit copied it into its response, so each request in
+// flight held one more copy (server RSS 589 MB on the year store). A hit shares the cached body;
+// an upload makes a new one.
+TEST_F(ApiTest, CacheHitsShareTheCachedBodyAndAnUploadReplacesIt) {
+  Api api = MakeApi();
+  auto upload = [&](int i) {
+    return Call(api, "POST", "/api/v1/projects/gruel/runs",
+                core::WriteArtifact(MakeRun(i, "linux", 100 + i, "gruel")), token_)
+        .status;
+  };
+  ASSERT_EQ(upload(0), 201);
+  ASSERT_EQ(upload(1), 201);
+  const std::multimap<std::string, std::string> query = {{"benchmark", "parse/small"},
+                                                         {"metric", "wall_time"}};
+  Response first = Call(api, "GET", "/api/v1/series", "", std::nullopt, query);
+  ASSERT_EQ(first.status, 200) << first.text();
+  ASSERT_NE(first.shared, nullptr);
+  EXPECT_TRUE(first.body.empty());
+  Response second = Call(api, "GET", "/api/v1/series", "", std::nullopt, query);
+  EXPECT_EQ(second.shared.get(), first.shared.get());
+  // The gzip form is made once and kept with the body.
+  const std::string& zipped = second.shared->gzipped();
+  EXPECT_FALSE(zipped.empty());
+  EXPECT_EQ(&first.shared->gzipped(), &zipped);
+  ASSERT_EQ(upload(2), 201);
+  Response third = Call(api, "GET", "/api/v1/series", "", std::nullopt, query);
+  EXPECT_NE(third.shared.get(), first.shared.get());
+  EXPECT_NE(third.text(), first.text());
+  Api fresh = MakeApi();
+  EXPECT_EQ(third.text(), Call(fresh, "GET", "/api/v1/series", "", std::nullopt, query).text());
 }
 
 TEST_F(ApiTest, ABatchWithOneBadArtifactStoresNothingAndNamesItsPointer) {
@@ -189,7 +221,7 @@ TEST_F(ApiTest, ABatchWithOneBadArtifactStoresNothingAndNamesItsPointer) {
                            core::WriteArtifact(MakeRun(1, "linux", 100, "gruel")) + "," +
                            bad.dump() + "]}";
   Response r = Call(api, "POST", "/api/v1/projects/gruel/runs", body, token_);
-  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.status, 400) << r.text();
   EXPECT_EQ(Body(r)["error"]["pointer"], "/artifacts/1/benchmarks/0/name");
   EXPECT_NE(Body(r)["error"]["message"].get<std::string>().find("/artifacts/1/benchmarks/0/name"),
             std::string::npos);
@@ -213,7 +245,7 @@ TEST_F(ApiTest, AConflictingRunIdIs409) {
       201);
   run.benchmarks[0].metrics[0].samples[0] = 999;
   Response r = Call(api, "POST", "/api/v1/projects/gruel/runs", core::WriteArtifact(run), token_);
-  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.status, 409) << r.text();
   EXPECT_EQ(Body(r)["error"]["code"], "conflict");
 }
 
@@ -244,7 +276,7 @@ TEST_F(ApiTest, Issue_AnOffsetNearInt64MaxIsAnEmptyPage) {
   for (const char* offset : {"9223372036854775807", "9223372036854775806", "3"}) {
     Response r = Call(api, "GET", "/api/v1/runs", "", std::nullopt,
                       {{"offset", offset}, {"limit", "10000"}});
-    ASSERT_EQ(r.status, 200) << offset << ": " << r.body;
+    ASSERT_EQ(r.status, 200) << offset << ": " << r.text();
     EXPECT_EQ(Body(r)["total"], 3);
     EXPECT_TRUE(Body(r)["runs"].empty()) << offset;
   }
@@ -258,9 +290,9 @@ TEST_F(ApiTest, Issue_AnOffsetNearInt64MaxIsAnEmptyPage) {
   // A time a Timestamp cannot hold is a bad parameter, not a crash.
   Response far = Call(api, "GET", "/api/v1/series", "", std::nullopt,
                       {{"benchmark", "parse/small"}, {"from", "9999-12-31T23:59:59Z"}});
-  EXPECT_EQ(far.status, 400) << far.body;
+  EXPECT_EQ(far.status, 400) << far.text();
   Response age = Call(api, "GET", "/api/v1/gaps", "", std::nullopt, {{"max_age", "9999999999d"}});
-  EXPECT_EQ(age.status, 400) << age.body;
+  EXPECT_EQ(age.status, 400) << age.text();
 }
 
 TEST_F(ApiTest, HeadIsGetWithoutTheBody) {
@@ -291,7 +323,7 @@ TEST_F(ApiTest, SeriesHasOnePointPerMeasuredCommitWithItsRange) {
   ASSERT_EQ(Call(api, "POST", "/api/v1/projects/gruel/runs", body, token_).status, 201);
   Response r = Call(api, "GET", "/api/v1/series", "", std::nullopt,
                     {{"benchmark", "parse/small"}, {"platform", "linux"}});
-  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.status, 200) << r.text();
   json s = Body(r);
   EXPECT_EQ(s["metric"], "wall_time");
   ASSERT_EQ(s["series"].size(), 1u);
@@ -335,19 +367,19 @@ TEST_F(ApiTest, TheIndexFollowsEachUploadAndMaxPointsThinsItsLines) {
   };
   upload(0, 50);
   Response before = index(api);
-  ASSERT_EQ(before.status, 200) << before.body;
+  ASSERT_EQ(before.status, 200) << before.text();
   EXPECT_FALSE(Body(before)["indexes"][0].contains("points_total")) << "unchanged without it";
   for (int i = 50; i < 60; ++i) {
     upload(i, i + 1);
     Response now = index(api);
-    ASSERT_EQ(now.status, 200) << now.body;
+    ASSERT_EQ(now.status, 200) << now.text();
     EXPECT_EQ(Body(now)["indexes"][0]["points"].back()["sha"], Sha(i));
     Api fresh = MakeApi();
-    EXPECT_EQ(now.body, index(fresh).body) << "after commit " << i;
+    EXPECT_EQ(now.text(), index(fresh).text()) << "after commit " << i;
   }
 
   Response few = index(api, {{"max_points", "12"}});
-  ASSERT_EQ(few.status, 200) << few.body;
+  ASSERT_EQ(few.status, 200) << few.text();
   const json line = Body(few)["indexes"][0];
   EXPECT_EQ(line["points_total"], 60);
   ASSERT_LE(line["points"].size(), 12u);
@@ -361,7 +393,7 @@ TEST_F(ApiTest, TheIndexFollowsEachUploadAndMaxPointsThinsItsLines) {
   EXPECT_FALSE(Body(enough)["indexes"][0].contains("points_total")) << "not thinned";
   for (const char* bad : {"0", "ten", "100001"}) {
     Response r = index(api, {{"max_points", bad}});
-    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.text();
     EXPECT_EQ(Body(r)["error"]["message"],
               fmt::format("max_points: expected a whole number from 1 to 100000, got '{}'", bad));
   }
@@ -381,12 +413,12 @@ TEST_F(ApiTest, SeriesMaxPointsKeepsTheShapeAndSaysHowManyThereAre) {
     return Call(api, "GET", "/api/v1/series", "", std::nullopt, query);
   };
   Response full = series({});
-  ASSERT_EQ(full.status, 200) << full.body;
+  ASSERT_EQ(full.status, 200) << full.text();
   EXPECT_FALSE(Body(full)["series"][0].contains("points_total")) << "unchanged without it";
   EXPECT_FALSE(Body(full)["series"][0]["points"][0].contains("elided"));
 
   Response few = series({{"max_points", "12"}});
-  ASSERT_EQ(few.status, 200) << few.body;
+  ASSERT_EQ(few.status, 200) << few.text();
   const json line = Body(few)["series"][0];
   EXPECT_EQ(line["points_total"], 60);
   ASSERT_LE(line["points"].size(), 12u);
@@ -409,7 +441,7 @@ TEST_F(ApiTest, SeriesMaxPointsKeepsTheShapeAndSaysHowManyThereAre) {
       {{"max_points", "5"},
        {"from", base::FormatRfc3339(base::Timestamp{(1'700'000'000LL + 600) * 1'000'000'000})},
        {"to", base::FormatRfc3339(base::Timestamp{(1'700'000'000LL + 1800) * 1'000'000'000})}});
-  ASSERT_EQ(window.status, 200) << window.body;
+  ASSERT_EQ(window.status, 200) << window.text();
   EXPECT_EQ(Body(window)["series"][0]["points_total"], 21);
   const json windowed = Body(window)["series"][0]["points"];
   EXPECT_LE(windowed.size(), 5u);
@@ -422,7 +454,7 @@ TEST_F(ApiTest, SeriesMaxPointsKeepsTheShapeAndSaysHowManyThereAre) {
 
   for (const char* bad : {"0", "-3", "ten", "2.5", "100001", "12 "}) {
     Response r = series({{"max_points", bad}});
-    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.text();
     EXPECT_EQ(Body(r)["error"]["message"],
               fmt::format("max_points: expected a whole number from 1 to 100000, got '{}'", bad));
   }
@@ -490,7 +522,7 @@ TEST_F(ApiTest, CoverageFollowsANewlyRecordedPlanAndANewRun) {
   Api api = MakeApi();
   auto coverage = [&] {
     Response r = Call(api, "GET", "/api/v1/coverage");
-    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.status, 200) << r.text();
     return Body(r);
   };
   RecordPlanUpTo(2);
@@ -514,9 +546,9 @@ TEST_F(ApiTest, GapsFollowANewRunAndANewlyRecordedPlan) {
   Api api = MakeApi();
   auto commits_since = [&] {
     Response r = Call(api, "GET", "/api/v1/gaps");
-    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.status, 200) << r.text();
     const auto doc = Body(r);
-    EXPECT_EQ(doc["platforms"].size(), 1u) << r.body;
+    EXPECT_EQ(doc["platforms"].size(), 1u) << r.text();
     return doc["platforms"].empty() ? -1 : doc["platforms"][0]["commits_since"].get<int>();
   };
   RecordPlanUpTo(3);
@@ -588,14 +620,14 @@ TEST_F(ApiAdmissionTest, TriageNeedsATokenOfTheAlertsProject) {
   const std::string path = "/api/v1/alerts/" + std::to_string(id);
   const std::string body = R"({"status":"false-positive"})";
   Response none = Call(api, "PATCH", path, body);
-  EXPECT_EQ(none.status, 401) << none.body;
+  EXPECT_EQ(none.status, 401) << none.text();
   EXPECT_NE(Body(none)["error"]["message"].get<std::string>().find("token"), std::string::npos);
   EXPECT_EQ(Call(api, "PATCH", path, body, "plt_nonsense").status, 401);
   Response other = Call(api, "PATCH", path, body, other_token_);
-  EXPECT_EQ(other.status, 403) << other.body;
+  EXPECT_EQ(other.status, 403) << other.text();
   EXPECT_EQ(Status(id), "open");
   Response ok = Call(api, "PATCH", path, body, token_);
-  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.status, 200) << ok.text();
   EXPECT_EQ(Status(id), "false-positive");
   EXPECT_EQ(Call(api, "PATCH", path, R"({"status":"gone"})", token_).status, 400);
   EXPECT_EQ(Call(api, "PATCH", path, "not json", token_).status, 400);
@@ -613,7 +645,7 @@ TEST_F(ApiAdmissionTest, TriageAndTokenUseAreStampedWithTheEnvsClock) {
   fake.Advance(90'000'000'000);  // 90 s later
   Response ok = Call(api, "PATCH", "/api/v1/alerts/" + std::to_string(id),
                      R"({"status":"acknowledged","note":"on it"})", token_);
-  ASSERT_EQ(ok.status, 200) << ok.body;
+  ASSERT_EQ(ok.status, 200) << ok.text();
   EXPECT_EQ(Body(ok)["updated_at"], "2027-01-15T08:01:30Z");
   auto store = store::OpenStore(db_);
   ASSERT_TRUE(store.ok());
@@ -665,7 +697,7 @@ TEST_F(ApiAdmissionTest, AReadTokenCannotWrite) {
   EXPECT_EQ(Call(api, "GET", "/api/v1/alerts", "", reader).status, 200);
   Response upload = Call(api, "POST", "/api/v1/projects/gruel/runs",
                          core::WriteArtifact(MakeRun(1, "linux", 100, "gruel")), reader);
-  EXPECT_EQ(upload.status, 403) << upload.body;
+  EXPECT_EQ(upload.status, 403) << upload.text();
   EXPECT_NE(Body(upload)["error"]["message"].get<std::string>().find("may only read"),
             std::string::npos);
   const int64_t id = GruelAlert();
@@ -767,7 +799,7 @@ TEST_F(ApiAdmissionTest, OnlyAllowedHostNamesAreAnswered) {
   upload.authorization = "Bearer " + token_;
   upload.body = core::WriteArtifact(MakeRun(1, "linux", 100, "gruel"));
   Response r = api.Handle(upload);
-  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(r.status, 403) << r.text();
   upload.origin = "null";
   EXPECT_EQ(api.Handle(upload).status, 403);
   upload.origin = "http://127.0.0.1:8080";
@@ -804,7 +836,7 @@ TEST_F(ApiAdmissionTest, WebRootServesNothingOutsideItself) {
   o.web_root = root.string();
   Api api(o);
   EXPECT_EQ(Call(api, "GET", "/").status, 200);
-  EXPECT_EQ(Call(api, "GET", "/assets/app.js").body, "console.log(1)");
+  EXPECT_EQ(Call(api, "GET", "/assets/app.js").text(), "console.log(1)");
   EXPECT_EQ(Call(api, "GET", "/alias.js").status, 200);
   EXPECT_EQ(Call(api, "GET", "/store.db").status, 404);
   EXPECT_EQ(Call(api, "GET", "/etc/passwd").status, 404);
@@ -834,7 +866,7 @@ TEST_F(ApiTest, ExtremeAlphaIs400NotAnInternalError) {
   };
   for (const char* alpha : {"1e-17", "0", "0.99", "nan", "x"}) {
     Response r = compare(alpha);
-    EXPECT_EQ(r.status, 400) << alpha << ": " << r.body;
+    EXPECT_EQ(r.status, 400) << alpha << ": " << r.text();
     EXPECT_NE(Body(r)["error"]["message"].get<std::string>().find("alpha"), std::string::npos);
   }
   EXPECT_EQ(compare("0.05").status, 200);

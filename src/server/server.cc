@@ -65,6 +65,79 @@ bool IsDisconnect(const beast::error_code& ec) {
 
 std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
+// A response body that is a shared string: a cached document is sent without a copy.
+struct SharedStringBody {
+  using value_type = std::shared_ptr<const std::string>;
+
+  static std::uint64_t size(const value_type& body) { return body ? body->size() : 0; }
+
+  class writer {
+   public:
+    using const_buffers_type = asio::const_buffer;
+
+    template <bool kIsRequest, class Fields>
+    writer(const http::header<kIsRequest, Fields>&, const value_type& body) : body_(body) {}
+
+    void init(beast::error_code& ec) { ec = {}; }
+
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      ec = {};
+      if (!body_ || body_->empty()) return boost::none;
+      return std::make_pair(asio::const_buffer(body_->data(), body_->size()), false);
+    }
+
+   private:
+    const value_type& body_;
+  };
+};
+
+// A response as it goes on the wire: compressed when the client accepts gzip and the type is
+// text, its body shared with the API's cache when it came from there.
+struct Outgoing {
+  int status = 200;
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::shared_ptr<const std::string> body;
+  size_t length = 0;  // Content-Length (for HEAD, of the body not sent)
+  bool vary = false, gzipped = false;
+};
+
+// Compression is a worker's job for handled requests: gzip of a large document takes long
+// enough to stall every connection of the strand it ran on.
+Outgoing Encode(Response r, bool accepts_gzip, bool head) {
+  Outgoing o;
+  o.status = r.status;
+  o.content_type = std::move(r.content_type);
+  o.headers = std::move(r.headers);
+  o.vary = Compressible(o.content_type);
+  const bool encoded = std::any_of(o.headers.begin(), o.headers.end(), [](const auto& h) {
+    return beast::iequals(h.first, "Content-Encoding");
+  });
+  const bool gzip = o.vary && accepts_gzip && !head && !encoded;
+  if (r.shared) {
+    if (gzip) {
+      const std::string& zipped = r.shared->gzipped();
+      if (!zipped.empty() || r.shared->text().empty()) {
+        o.body = std::shared_ptr<const std::string>(r.shared, &zipped);
+        o.gzipped = true;
+      }
+    }
+    if (!o.body) o.body = std::shared_ptr<const std::string>(r.shared, &r.shared->text());
+  } else {
+    if (gzip) {
+      std::string zipped = Gzip(r.body);
+      if (!zipped.empty() || r.body.empty()) {
+        r.body = std::move(zipped);
+        o.gzipped = true;
+      }
+    }
+    o.body = std::make_shared<const std::string>(std::move(r.body));
+  }
+  o.length = o.body->size();
+  if (head) o.body.reset();
+  return o;
+}
+
 std::optional<std::string> Field(const http::request_header<>& h, http::field f) {
   auto it = h.find(f);
   if (it == h.end()) return std::nullopt;
@@ -217,8 +290,9 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::post(*shared_->workers, [self = shared_from_this()] {
       Response r = self->shared_->api->Handle(self->request_);
       self->Log(r.status);
-      asio::post(self->executor(), [self, r = std::move(r)]() mutable {
-        self->Write(std::move(r), /*closing=*/false);
+      Outgoing o = Encode(std::move(r), self->accepts_gzip_, self->request_.method == "HEAD");
+      asio::post(self->executor(), [self, o = std::move(o)]() mutable {
+        self->Send(std::move(o), /*closing=*/false);
       });
     });
   }
@@ -241,26 +315,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // `closing`: the request's body was not read, so the connection cannot go on.
   void Write(Response r, bool closing) {
+    Send(Encode(std::move(r), accepts_gzip_, request_.method == "HEAD"), closing);
+  }
+
+  void Send(Outgoing o, bool closing) {
     closing_ = closing;
-    res_.emplace(static_cast<http::status>(r.status), 11);
-    res_->set(http::field::content_type, r.content_type);
-    for (const auto& [name, value] : r.headers) res_->insert(name, value);
-    const bool head = request_.method == "HEAD";
-    size_t length = r.body.size();
-    if (Compressible(r.content_type)) {
-      res_->set(http::field::vary, "Accept-Encoding");
-      if (accepts_gzip_ && !head && res_->find(http::field::content_encoding) == res_->end()) {
-        std::string zipped = Gzip(r.body);
-        if (!zipped.empty() || r.body.empty()) {
-          r.body = std::move(zipped);
-          length = r.body.size();
-          res_->set(http::field::content_encoding, "gzip");
-        }
-      }
-    }
-    if (head) r.body.clear();
-    res_->body() = std::move(r.body);
-    res_->content_length(length);
+    res_.emplace(static_cast<http::status>(o.status), 11);
+    res_->set(http::field::content_type, o.content_type);
+    for (const auto& [name, value] : o.headers) res_->insert(name, value);
+    if (o.vary) res_->set(http::field::vary, "Accept-Encoding");
+    if (o.gzipped) res_->set(http::field::content_encoding, "gzip");
+    res_->body() = std::move(o.body);
+    res_->content_length(o.length);
     res_->keep_alive(keep_alive_ && !closing && !shared_->stopping);
     stream_.expires_after(options().body_timeout);
     http::async_write(stream_, *res_,
@@ -312,7 +378,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Shared* shared_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::buffer_body>> parser_;
-  std::optional<http::response<http::string_body>> res_;
+  std::optional<http::response<SharedStringBody>> res_;
   Request request_;
   std::optional<Inflater> inflater_;
   std::unique_ptr<char[]> chunk_;

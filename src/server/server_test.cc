@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/uuid.h"
+#include "server/http_codec.h"
 
 namespace perfledger::server {
 namespace {
@@ -69,6 +70,40 @@ TEST_F(ServeTest, BrotliOfferedByBrowsersGetsGzip) {
   EXPECT_EQ(EncodingOf("/index.html", "gzip, deflate, br"), "gzip");
   EXPECT_EQ(EncodingOf("/healthz", "br"), "");
   EXPECT_EQ(EncodingOf("/healthz", "identity"), "");
+}
+
+// Cached documents and built-in files are compressed once and shared: a second gzip request
+// gets the same bytes, they inflate to the identity answer, and HEAD gives that answer's length
+// without a body.
+TEST_F(ServeTest, SharedBodiesAreSentWholeGzippedOrNot) {
+  httplib::Client client("127.0.0.1", port_);
+  client.set_decompress(false);  // the bytes as sent
+  for (const std::string path : {"/api/v1/index", "/api/v1/projects", "/index.html"}) {
+    SCOPED_TRACE(path);
+    auto plain = client.Get(path, {{"Accept-Encoding", "identity"}});
+    ASSERT_TRUE(plain) << httplib::to_string(plain.error());
+    ASSERT_EQ(plain->status, 200);
+    ASSERT_FALSE(plain->body.empty());
+    std::string first_zipped;
+    for (int i = 0; i < 2; ++i) {
+      auto zipped = client.Get(path, {{"Accept-Encoding", "gzip"}});
+      ASSERT_TRUE(zipped) << httplib::to_string(zipped.error());
+      ASSERT_EQ(zipped->get_header_value("Content-Encoding"), "gzip");
+      EXPECT_EQ(zipped->get_header_value("Vary"), "Accept-Encoding");
+      if (i == 0) first_zipped = zipped->body;
+      EXPECT_EQ(zipped->body, first_zipped);
+      Inflater inflater(64u << 20);
+      std::string inflated, error;
+      ASSERT_EQ(inflater.Feed(zipped->body, &inflated, &error), Inflater::Result::kOk) << error;
+      ASSERT_EQ(inflater.Finish(&error), Inflater::Result::kOk) << error;
+      EXPECT_EQ(inflated, plain->body);
+    }
+    auto head = client.Head(path);
+    ASSERT_TRUE(head) << httplib::to_string(head.error());
+    EXPECT_EQ(head->status, 200);
+    EXPECT_TRUE(head->body.empty());
+    EXPECT_EQ(head->get_header_value("Content-Length"), std::to_string(plain->body.size()));
+  }
 }
 
 // A response went out in two writes (headers, then body), and with Nagle's algorithm on the
