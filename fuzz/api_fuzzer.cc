@@ -306,18 +306,18 @@ bool Mentions(const Request& req, std::string_view text) {
 void Check(const Request& req, const Response& r, std::string_view step) {
   auto fail = [&](const std::string& what) {
     Die(std::string(step) + " " + req.method + " " + req.path + ": " + what + "\nstatus " +
-        std::to_string(r.status) + " " + r.content_type + "\n" + r.body.substr(0, 2000));
+        std::to_string(r.status) + " " + r.content_type + "\n" + r.text().substr(0, 2000));
   };
   if (r.status < 100 || r.status > 599) fail("status out of range");
   // (Unless the request holds the text itself, to be echoed in an error: the fuzzer learns
   // it from this very comparison.)
-  if (r.body.find(kSecret) != std::string::npos && !Mentions(req, kSecret)) {
+  if (r.text().find(kSecret) != std::string::npos && !Mentions(req, kSecret)) {
     fail("served a file outside the web root");
   }
   const bool is_json = r.content_type == "application/json";
   nlohmann::json body;
   if (is_json) {
-    body = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+    body = nlohmann::json::parse(r.text(), nullptr, /*allow_exceptions=*/false);
     if (body.is_discarded()) fail("the body is not valid JSON");
   }
   if (r.status >= 400) {
@@ -378,7 +378,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const bool trace = std::getenv("PERFLEDGER_API_FUZZ_TRACE") != nullptr;
   if (trace) {
     std::fprintf(stderr, "%s %s -> %s%d %s\n", in.request.method.c_str(), in.request.path.c_str(),
-                 refused ? "admit refused, " : "", r.status, r.body.substr(0, 160).c_str());
+                 refused ? "admit refused, " : "", r.status, r.text().substr(0, 160).c_str());
   }
   // Handle applies Admit's checks: what Admit refused for what Handle also sees (not the
   // declared length or encoding of a body Handle gets decoded) is refused there too.

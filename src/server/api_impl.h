@@ -88,6 +88,8 @@ struct Api::Impl {
   };
   // The documents kept, at most this many bytes in all: a year's series is 45 MB.
   static constexpr size_t kCacheBytes = 96u << 20;
+  // After computing a document, memory the heap holds free beyond this goes back to the system.
+  static constexpr size_t kTrimAboveFreeBytes = 32u << 20;
   std::mutex cache_mu_;
   std::map<std::string, Cached> cache_;
   size_t cache_bytes_ = 0;

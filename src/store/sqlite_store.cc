@@ -20,6 +20,8 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
   return std::unique_ptr<Store>(std::move(store));
 }
 
+void LimitCacheMemory(int64_t bytes) { sqlite3_soft_heap_limit64(bytes); }
+
 Result<std::unique_ptr<Store>> OpenStore(const std::string& location, const OpenOptions& options) {
   if (location.starts_with("postgres://") || location.starts_with("postgresql://")) {
     return base::InvalidInput(fmt::format(

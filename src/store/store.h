@@ -511,4 +511,10 @@ base::Result<std::unique_ptr<Store>> OpenStore(const std::string& location,
 base::Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
                                                      const OpenOptions& options = {});
 
+// Bounds what the process's open stores keep in memory, all together (SQLite's soft heap
+// limit: page caches give pages back first). A server holds several connections, each caching
+// up to 64 MB of pages, which on a year's store added hundreds of MB of RSS to what the OS
+// already caches of the file. 0 lifts the bound.
+void LimitCacheMemory(int64_t bytes);
+
 }  // namespace perfledger::store
