@@ -26,8 +26,6 @@ class JsonWriter {
 
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }
-  // Room for this many bytes: a large document then grows without copying itself.
-  void Reserve(size_t bytes) { out_.reserve(bytes); }
 
  private:
   void BeforeValue();
