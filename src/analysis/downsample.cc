@@ -56,17 +56,18 @@ std::vector<int> RanksOf(std::span<const PlotPoint> points, std::span<const Plot
 // rise, else by index.
 class Bucketing {
  public:
-  explicit Bucketing(std::span<const PlotPoint> points) : n_(points.size()) {
-    by_time_ = n_ > 1;
-    for (size_t i = 0; i < n_ && by_time_; ++i) {
-      if (!points[i].x || (i > 0 && *points[i].x < *points[i - 1].x)) by_time_ = false;
+  // `xs`: the points' times, or empty when some point has none.
+  Bucketing(std::span<const int64_t> xs, size_t n) : n_(n) {
+    by_time_ = n_ > 1 && xs.size() == n_;
+    for (size_t i = 1; i < n_ && by_time_; ++i) {
+      if (xs[i] < xs[i - 1]) by_time_ = false;
     }
-    if (by_time_ && *points.back().x == *points.front().x) by_time_ = false;
+    if (by_time_ && xs.back() == xs.front()) by_time_ = false;
     if (by_time_) {
-      const int64_t x0 = *points.front().x;
-      span_ = static_cast<double>(*points.back().x - x0);
+      const int64_t x0 = xs.front();
+      span_ = static_cast<double>(xs.back() - x0);
       offsets_.reserve(n_);
-      for (const auto& p : points) offsets_.push_back(static_cast<double>(*p.x - x0));
+      for (const int64_t x : xs) offsets_.push_back(static_cast<double>(x - x0));
     }
   }
 
@@ -80,6 +81,22 @@ class Bucketing {
     return std::min(b, buckets - 1);
   }
 
+  // The first point after `i` in a later bucket than point i's (n when none): BucketOf does
+  // not fall as i rises (times rise, or the index does), so a binary search finds it.
+  size_t EndOfBucket(size_t i, size_t buckets) const {
+    const size_t b = BucketOf(i, buckets);
+    size_t lo = i + 1, hi = n_;
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      if (BucketOf(mid, buckets) > b) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return lo;
+  }
+
  private:
   size_t n_;
   bool by_time_ = false;
@@ -88,22 +105,30 @@ class Bucketing {
 };
 
 // The union of `forced` (sorted) and each bucket's first, last, smallest and largest point,
-// sorted; empty when that holds more than `max_points` points.
-std::vector<size_t> M4(std::span<const PlotPoint> points, const Bucketing& bucketing,
-                       size_t buckets, const std::vector<size_t>& forced, size_t max_points) {
+// sorted; empty when that holds more than `max_points` points. `ys` are the points' values.
+std::vector<size_t> M4(std::span<const double> ys, const Bucketing& bucketing, size_t buckets,
+                       const std::vector<size_t>& forced, size_t max_points) {
   std::vector<size_t> picked;
-  picked.reserve(4 * buckets);
+  picked.reserve(4 * buckets + forced.size());
   size_t i = 0;
-  const size_t n = points.size();
+  const size_t n = ys.size();
   while (i < n) {
-    const size_t b = bucketing.BucketOf(i, buckets);
-    size_t lo = i, hi = i, j = i;
-    for (; j < n && bucketing.BucketOf(j, buckets) == b; ++j) {
-      if (points[j].y < points[lo].y) lo = j;
-      if (points[j].y > points[hi].y) hi = j;
+    const size_t end = bucketing.EndOfBucket(i, buckets);
+    size_t lo = i, hi = i;
+    double low = ys[i], high = ys[i];
+    for (size_t j = i + 1; j < end; ++j) {
+      const double y = ys[j];
+      if (y < low) {
+        low = y;
+        lo = j;
+      }
+      if (y > high) {
+        high = y;
+        hi = j;
+      }
     }
-    picked.insert(picked.end(), {i, lo, hi, j - 1});
-    i = j;
+    picked.insert(picked.end(), {i, lo, hi, end - 1});
+    i = end;
   }
   picked.insert(picked.end(), forced.begin(), forced.end());
   std::sort(picked.begin(), picked.end());
@@ -112,19 +137,11 @@ std::vector<size_t> M4(std::span<const PlotPoint> points, const Bucketing& bucke
   return picked;
 }
 
-}  // namespace
-
-std::vector<size_t> DownsampleLine(std::span<const PlotPoint> points,
-                                   std::span<const PlotRange> alerts, size_t max_points) {
-  const size_t n = points.size();
-  if (max_points >= n) {
-    std::vector<size_t> all(n);
-    for (size_t i = 0; i < n; ++i) all[i] = i;
-    return all;
-  }
-  if (max_points == 0) return {};
-
-  const std::vector<int> rank = RanksOf(points, alerts);
+// The choice of DownsampleLine for a line of `ys` with `rank` per point (kNotForced for points
+// that need not stay), bucketed by `bucketing`; 0 < max_points < ys.size().
+std::vector<size_t> Choose(std::span<const double> ys, const Bucketing& bucketing,
+                           const std::vector<int>& rank, size_t max_points) {
+  const size_t n = ys.size();
   std::vector<size_t> forced;
   for (size_t i = 0; i < n; ++i) {
     if (rank[i] != kNotForced) forced.push_back(i);
@@ -139,40 +156,57 @@ std::vector<size_t> DownsampleLine(std::span<const PlotPoint> points,
   }
 
   const size_t left = max_points - forced.size();
-  const Bucketing bucketing(points);
   if (left >= 4) {
     // left / 4 buckets always fit (four points each at most); more may, when buckets are empty
     // or their points coincide with forced ones. The count that fits is nearly monotonic in
-    // the bucket count: a binary search finds a large one, and every answer is checked.
+    // the bucket count: a search galloping up from left / 4, then halving, finds a large one,
+    // and every answer is checked. Whether some buckets fit is most often told by the buckets'
+    // sizes alone (a bucket of s points gives between min(s, 2) and min(s, 4) of them, no two
+    // buckets the same one), else by choosing their points.
+    auto fits = [&](size_t buckets) {
+      size_t at_least = 0, at_most = forced.size();
+      for (size_t i = 0; i < n;) {
+        const size_t end = bucketing.EndOfBucket(i, buckets);
+        at_least += std::min<size_t>(end - i, 2);
+        at_most += std::min<size_t>(end - i, 4);
+        i = end;
+      }
+      if (std::max(at_least, forced.size()) > max_points) return false;
+      if (at_most <= max_points) return true;
+      return !M4(ys, bucketing, buckets, forced, max_points).empty();
+    };
     size_t good = left / 4;
-    std::vector<size_t> best = M4(points, bucketing, good, forced, max_points);
     size_t bad = std::min(n, left) + 1;
+    for (size_t step = 1; good + step < bad; step *= 2) {
+      if (!fits(good + step)) {
+        bad = good + step;
+        break;
+      }
+      good += step;
+    }
     while (bad - good > 1) {
       const size_t mid = good + (bad - good) / 2;
-      std::vector<size_t> tried = M4(points, bucketing, mid, forced, max_points);
-      if (tried.empty()) {
-        bad = mid;
-      } else {
+      if (fits(mid)) {
         good = mid;
-        best = std::move(tried);
+      } else {
+        bad = mid;
       }
     }
-    return best;
+    return M4(ys, bucketing, good, forced, max_points);
   }
 
   // Room for one to three more: the extremes of the line, the one further from its median
   // first (one bucket's first and last are the line's, already kept).
   size_t lo = 0, hi = 0;
   for (size_t i = 1; i < n; ++i) {
-    if (points[i].y < points[lo].y) lo = i;
-    if (points[i].y > points[hi].y) hi = i;
+    if (ys[i] < ys[lo]) lo = i;
+    if (ys[i] > ys[hi]) hi = i;
   }
-  std::vector<double> ys;
-  ys.reserve(n);
-  for (const auto& p : points) ys.push_back(p.y);
-  std::nth_element(ys.begin(), ys.begin() + static_cast<std::ptrdiff_t>(n / 2), ys.end());
-  const double median = ys[n / 2];
-  const bool low_first = median - points[lo].y > points[hi].y - median;
+  std::vector<double> sorted(ys.begin(), ys.end());
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n / 2),
+                   sorted.end());
+  const double median = sorted[n / 2];
+  const bool low_first = median - ys[lo] > ys[hi] - median;
   std::vector<size_t> out = forced;
   size_t room = left;
   for (size_t extreme : {low_first ? lo : hi, low_first ? hi : lo}) {
@@ -183,6 +217,45 @@ std::vector<size_t> DownsampleLine(std::span<const PlotPoint> points,
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::vector<size_t> Every(size_t n) {
+  std::vector<size_t> all(n);
+  for (size_t i = 0; i < n; ++i) all[i] = i;
+  return all;
+}
+
+}  // namespace
+
+std::vector<size_t> DownsampleLine(std::span<const PlotPoint> points,
+                                   std::span<const PlotRange> alerts, size_t max_points) {
+  const size_t n = points.size();
+  if (max_points >= n) return Every(n);
+  if (max_points == 0) return {};
+  std::vector<int64_t> xs;
+  xs.reserve(n);
+  for (const auto& p : points) {
+    if (!p.x) {
+      xs.clear();
+      break;
+    }
+    xs.push_back(*p.x);
+  }
+  std::vector<double> ys;
+  ys.reserve(n);
+  for (const auto& p : points) ys.push_back(p.y);
+  return Choose(ys, Bucketing(xs, n), RanksOf(points, alerts), max_points);
+}
+
+std::vector<size_t> DownsampleValues(std::span<const int64_t> xs, std::span<const double> ys,
+                                     size_t max_points) {
+  const size_t n = ys.size();
+  if (max_points >= n) return Every(n);
+  if (max_points == 0) return {};
+  std::vector<int> rank(n, kNotForced);
+  rank[0] = kFirst;
+  rank[n - 1] = kLast;
+  return Choose(ys, Bucketing(xs, n), rank, max_points);
 }
 
 std::vector<Elided> ElidedBefore(std::span<const PlotPoint> points, std::span<const size_t> kept) {

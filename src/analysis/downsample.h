@@ -59,12 +59,18 @@ struct PlotRange {
 //   Ends that are not points of the line are ignored. When these alone exceed `max_points`,
 //   the most important are kept (by the order above, newer before older within one rank) and
 //   no bucket is drawn.
-// - The rest of the budget goes to buckets: the most buckets (at least max_points_left / 4)
-//   whose first, last, smallest and largest points (ties: the oldest) together with the
-//   points above still fit. With room for fewer than four more points, the line's smallest
+// - The rest of the budget goes to buckets: as many buckets (at least max_points_left / 4)
+//   as a search up from that finds whose first, last, smallest and largest points (ties: the
+//   oldest) together with the points above still fit (how many fit is nearly, not strictly,
+//   monotonic in the bucket count: the search may stop below the largest count that fits). With room for fewer than four more points, the line's smallest
 //   and largest values are added, the one further from the line's median first.
 std::vector<size_t> DownsampleLine(std::span<const PlotPoint> points,
                                    std::span<const PlotRange> alerts, size_t max_points);
+
+// DownsampleLine's choice for a line without alerts or fingerprint changes, from its values
+// `ys` and their times `xs` (empty when some point has none): what the headline index draws.
+std::vector<size_t> DownsampleValues(std::span<const int64_t> xs, std::span<const double> ys,
+                                     size_t max_points);
 
 // What lies between two kept points: for each kept index, over the points of the full line
 // after the previous kept index up to and including this one.

@@ -235,6 +235,33 @@ TEST(DownsampleTest, BucketsFollowCommitTimeAndFallBackToTheIndex) {
   EXPECT_LT(late_kept(DownsampleLine(line.points, {}, 60)), 10);
 }
 
+// The headline index thins its lines from times and values alone (DownsampleValues): the same
+// choice as DownsampleLine makes for that line without alerts or fingerprint changes, by time
+// and (when a time is missing) by index, for every budget.
+TEST(DownsampleTest, ValuesAloneChooseAsTheLineDoes) {
+  std::mt19937 random(7);
+  std::uniform_real_distribution<double> value(90, 110);
+  for (size_t n : {2u, 5u, 97u, 1000u, 5000u}) {
+    std::vector<double> ys;
+    for (size_t i = 0; i < n; ++i) ys.push_back(i % 13 == 0 ? 100 : value(random));
+    Line line(ys);
+    // Rising unevenly (buckets by time hold different numbers of points).
+    std::vector<int64_t> xs;
+    for (size_t i = 0; i < n; ++i) {
+      xs.push_back((i == 0 ? 0 : xs.back()) + static_cast<int64_t>(1 + i % 4) * kSecond);
+    }
+    for (size_t i = 0; i < n; ++i) line.points[i].x = xs[i];
+    for (size_t max_points : {0u, 1u, 2u, 3u, 5u, 6u, 40u, 320u, 2000u}) {
+      EXPECT_EQ(DownsampleValues(xs, ys, max_points), DownsampleLine(line.points, {}, max_points))
+          << n << " points, " << max_points << " at most";
+      line.points[n / 2].x.reset();
+      EXPECT_EQ(DownsampleValues({}, ys, max_points), DownsampleLine(line.points, {}, max_points))
+          << n << " points without a time, " << max_points << " at most";
+      line.points[n / 2].x = xs[n / 2];
+    }
+  }
+}
+
 TEST(DownsampleTest, ElidedSaysWhatLiesBetweenKeptPoints) {
   Line line(Wobbly(8));
   line.points[2].range_count = 7;

@@ -296,7 +296,8 @@ std::vector<IndexSeries> IndexBuilder::Finish(const EpochBases& bases) && {
 std::vector<IndexSeries> IndexState::Indexes(std::optional<size_t> max_points) const {
   std::vector<IndexSeries> out;
   std::vector<int32_t> shown;
-  std::vector<PlotPoint> plot;
+  std::vector<int64_t> xs;
+  std::vector<double> ys;
   for (const auto& entry : groups_->by_key) {
     // Named references, not a structured binding: clang 14 (the fuzz build) cannot capture a
     // binding in the lambdas below.
@@ -323,15 +324,16 @@ std::vector<IndexSeries> IndexState::Indexes(std::optional<size_t> max_points) c
       return IndexPoint{commit.sha, commit.run_id, commit.time, value(c), s.n[c]};
     };
     if (max_points && shown.size() > *max_points) {
-      plot.clear();
+      // An index line has no alerts or fingerprint changes: its times and values are all the
+      // choice needs.
+      xs.clear();
+      ys.clear();
       for (int32_t c : shown) {
-        PlotPoint q;
-        if (s.commits[c].time) q.x = s.commits[c].time->unix_nanos;
-        q.y = value(c);
-        q.sha = s.commits[c].sha;
-        plot.push_back(q);
+        if (const auto& time = s.commits[c].time) xs.push_back(time->unix_nanos);
+        ys.push_back(value(c));
       }
-      const std::vector<size_t> kept = DownsampleLine(plot, {}, *max_points);
+      if (xs.size() != ys.size()) xs.clear();  // a commit without a time: by index
+      const std::vector<size_t> kept = DownsampleValues(xs, ys, *max_points);
       index.points.reserve(kept.size());
       for (size_t k : kept) index.points.push_back(point(shown[k]));
       index.points_total = static_cast<int64_t>(shown.size());

@@ -2,7 +2,6 @@
 // the body limits) and the document cache. The handlers are in api_runs.cc, api_triage.cc and
 // api_ops.cc (api_impl.h).
 #include <fmt/format.h>
-#include <malloc.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -496,10 +495,9 @@ Response Api::Impl::CachedJson(store::Store& s, const std::string& key,
     if (it != cache_.end() && it->second.marks == marks) return Shared(it->second.body);
   }
   Response r = compute();
-  // What a document was made from is freed now; when that leaves much memory free in the
-  // heap, give its pages back, or the process keeps the high-water mark of every large answer
-  // (glibc returns only the top of a heap by itself).
-  if (mallinfo2().fordblks > kTrimAboveFreeBytes) malloc_trim(0);
+  // What a document was made from is freed now: its pages go back to the system (off this
+  // request's path) when that leaves much memory free in the heap.
+  trimmer_.Ask();
   if (r.status != 200 || r.shared) return r;
   auto body = std::make_shared<const SharedBody>(std::move(r.body));
   r.body.clear();

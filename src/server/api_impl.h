@@ -22,6 +22,7 @@
 #include "base/status.h"
 #include "base/time.h"
 #include "server/api.h"
+#include "server/heap_trim.h"
 #include "service/index.h"
 #include "service/plan.h"
 #include "store/group_commit.h"
@@ -90,6 +91,7 @@ struct Api::Impl {
   static constexpr size_t kCacheBytes = 96u << 20;
   // After computing a document, memory the heap holds free beyond this goes back to the system.
   static constexpr size_t kTrimAboveFreeBytes = 32u << 20;
+  HeapTrimmer trimmer_{kTrimAboveFreeBytes};
   std::mutex cache_mu_;
   std::map<std::string, Cached> cache_;
   size_t cache_bytes_ = 0;

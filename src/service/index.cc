@@ -86,16 +86,10 @@ base::Result<IndexCache::Current> IndexCache::Get(store::Store& store,
   std::lock_guard<std::mutex> lock(mu_);
   IndexRequest request = request_;
   request.cancelled = cancelled;
-  // The answer at mark_: the full index is made once per mark, a thinned one per call.
+  // The answer at mark_.
   auto current = [&]() -> Current {
-    if (max_points) {
-      return Current{*mark_, std::make_shared<const std::vector<analysis::IndexSeries>>(
-                                 state_.Indexes(max_points))};
-    }
-    if (!index_) {
-      index_ = std::make_shared<const std::vector<analysis::IndexSeries>>(state_.Indexes());
-    }
-    return Current{*mark_, index_};
+    return Current{*mark_, std::make_shared<const std::vector<analysis::IndexSeries>>(
+                               state_.Indexes(max_points))};
   };
   ASSIGN_OR_RETURN(const int64_t mark, store.ChangeMark());
   if (mark_ && *mark_ >= mark) {
@@ -111,7 +105,6 @@ base::Result<IndexCache::Current> IndexCache::Get(store::Store& store,
         state_ = std::move(*state);
         mark_ = kept->mark;
         checkpoint_mark_ = kept->mark;
-        index_.reset();
         ++counts_.from_checkpoint;
         if (*mark_ == mark) return current();
       }
@@ -129,7 +122,6 @@ base::Result<IndexCache::Current> IndexCache::Get(store::Store& store,
     if (!read.ok()) {
       mark_.reset();  // what was collected is dropped with the state, read afresh next time
       state_ = analysis::IndexState();
-      index_.reset();
       return read.status();
     }
     // The epochs' bases as the state has them, unless what changed could move one (reading
@@ -141,7 +133,6 @@ base::Result<IndexCache::Current> IndexCache::Get(store::Store& store,
       if (!fresh.ok()) {
         mark_.reset();
         state_ = analysis::IndexState();
-        index_.reset();
         return fresh.status();
       }
       bases = std::move(*fresh);
@@ -149,7 +140,6 @@ base::Result<IndexCache::Current> IndexCache::Get(store::Store& store,
     if (*read && state_.ApplyChanged(bases)) {
       ++counts_.updated;
       mark_ = **read;
-      index_.reset();
       if (*mark_ - checkpoint_mark_ >= kCheckpointEveryRuns) WriteCheckpoint(store);
       return current();
     }
@@ -162,7 +152,6 @@ base::Result<IndexCache::Current> IndexCache::Get(store::Store& store,
   ++counts_.rebuilt;
   state_ = std::move(state);
   mark_ = mark;
-  index_.reset();
   WriteCheckpoint(store);
   return current();
 }

@@ -50,6 +50,8 @@ class IndexCache {
   };
   // The index as of the store's current change mark; with `max_points`, at most that many
   // points per line (analysis::IndexState::Indexes), made from the state without the rest.
+  // Made per call, not kept: the state is what is kept (a year's full index is tens of
+  // megabytes beside it; the server keeps the JSON made from it instead).
   base::Result<Current> Get(store::Store& store, const std::function<bool()>& cancelled = {},
                             std::optional<size_t> max_points = std::nullopt);
 
@@ -71,8 +73,6 @@ class IndexCache {
   mutable std::mutex mu_;
   std::optional<int64_t> mark_;
   analysis::IndexState state_;
-  // The full index at mark_, made when first asked for.
-  std::shared_ptr<const std::vector<analysis::IndexSeries>> index_;
   Counts counts_;
 };
 

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <set>
+#include <string>
+#include <utility>
 
 #include "base/json_writer.h"
 #include "service/documents.h"
@@ -114,14 +117,16 @@ base::Result<SeriesView> SeriesOf(store::Store& store, const SeriesRequest& requ
     }
     SeriesViewLine line;
     line.key = x.key;
-    const std::string* previous_fingerprint = nullptr;
+    // The points move into the view (a year of one line is tens of megabytes; a copy would
+    // double what the answer holds at its peak), the fingerprint before each kept by value.
+    std::optional<std::string> previous_fingerprint;
     for (auto& p : x.points) {
-      const bool changed =
-          previous_fingerprint != nullptr && *previous_fingerprint != p.fingerprint;
-      previous_fingerprint = &p.fingerprint;
+      const bool changed = previous_fingerprint && *previous_fingerprint != p.fingerprint;
+      if (changed || !previous_fingerprint) previous_fingerprint = p.fingerprint;
       if (!InWindow(p, request)) continue;
-      line.points.push_back({p, changed, std::nullopt});
+      line.points.push_back({std::move(p), changed, std::nullopt});
     }
+    x.points = {};
     if (request.max_points) Downsample(line, view.alerts, *request.max_points);
     view.series.push_back(std::move(line));
   }

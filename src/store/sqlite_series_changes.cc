@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,19 +36,23 @@ Result<std::optional<int64_t>> SqliteStore::ForEachMedianAtChangedCommits(
     std::map<std::string, std::vector<std::vector<RunAt>>> commits_of;  // by platform
     std::vector<PointRun> runs;
     {
-      ASSIGN_OR_RETURN(Stmt * changed, Prepared("SELECT DISTINCT platform, commit_sha FROM runs "
-                                                "WHERE id > ?1 AND (?2 IS NULL OR platform = ?2)"));
+      // The runs after the mark by row id, distinct here: with DISTINCT (or a platform term)
+      // SQLite walks the platform index over every run instead, which grows with the history.
+      ASSIGN_OR_RETURN(Stmt * changed,
+                       Prepared("SELECT platform, commit_sha FROM runs WHERE id > ?1 ORDER BY id"));
       ASSIGN_OR_RETURN(
           Stmt * of_commit,
           Prepared("SELECT id, run_id, commit_time, "
                    "coalesce(commit_time, started_at) FROM runs "
                    "INDEXED BY runs_by_commit WHERE commit_sha = ?1 AND platform = ?2"));
       changed->Bind(1, after);
-      changed->BindOptional(2, query.platform);
-      std::vector<std::pair<std::string, std::string>> shas;
+      std::vector<std::pair<std::string, std::string>> shas;  // in the order first stored
+      std::set<std::pair<std::string, std::string>> seen;
       int rc;
       while ((rc = changed->Step()) == SQLITE_ROW) {
-        shas.emplace_back(changed->Text(0), changed->Text(1));
+        std::pair<std::string, std::string> at{changed->Text(0), changed->Text(1)};
+        if (query.platform && at.first != *query.platform) continue;
+        if (seen.insert(at).second) shas.push_back(std::move(at));
       }
       changed->Reset();
       if (rc != SQLITE_DONE) return Error(rc, "read the runs stored since a change mark");
