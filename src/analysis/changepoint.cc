@@ -156,16 +156,23 @@ class Cusum {
   double scale_;
 };
 
-// logs clipped to within `clip` of their running median.
+// logs clipped to within `clip` of their running median. The window (kMedianHalfWidth either
+// side, cut at the ends) is kept sorted as it slides: each step adds a point and drops one.
 std::vector<double> Winsorize(std::span<const double> logs, double clip) {
   const size_t n = logs.size();
   std::vector<double> out(n), window;
+  size_t lo = 0, hi = 0;  // the window holds logs[lo, hi)
   for (size_t i = 0; i < n; ++i) {
-    const size_t lo = i >= kMedianHalfWidth ? i - kMedianHalfWidth : 0;
-    const size_t hi = std::min(n, i + kMedianHalfWidth + 1);
-    window.assign(logs.begin() + static_cast<ptrdiff_t>(lo),
-                  logs.begin() + static_cast<ptrdiff_t>(hi));
-    const double center = MedianInPlace(window);
+    for (const size_t end = std::min(n, i + kMedianHalfWidth + 1); hi < end; ++hi) {
+      window.insert(std::upper_bound(window.begin(), window.end(), logs[hi]), logs[hi]);
+    }
+    for (const size_t begin = i >= kMedianHalfWidth ? i - kMedianHalfWidth : 0; lo < begin; ++lo) {
+      window.erase(std::lower_bound(window.begin(), window.end(), logs[lo]));
+    }
+    // As MedianInPlace: the middle one, or the mean of the middle two.
+    const size_t mid = window.size() / 2;
+    double center = window[mid];
+    if (window.size() % 2 == 0) center = (center + window[mid - 1]) / 2;
     out[i] = std::clamp(logs[i], center - clip, center + clip);
   }
   return out;

@@ -70,6 +70,7 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
   query.platform = request.runs.platform ? request.runs.platform : request.series.platform;
   query.benchmark_glob = request.series.benchmark_glob;
   query.metrics = request.series.metrics;
+  query.medians_only = true;  // what detection and alert matching look at
   DetectReport report;
   // The mark this pass covers is read before the series, so a run stored meanwhile is read
   // again by the next pass rather than never.

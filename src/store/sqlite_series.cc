@@ -404,17 +404,15 @@ Status SqliteStore::ForEachSeries(const SeriesQuery& query,
   RETURN_IF_ERROR(Begin(/*write=*/false));
   auto body = [&]() -> Status {
     ASSIGN_OR_RETURN(std::vector<SeriesHead> heads, ListSeriesHeads(query));
-    // The newest `last_points` (?2) when given: the tail through the primary key, backwards.
+    // The newest `last_points` (?2) when given: the tail through the primary key, backwards,
+    // turned around here (an outer ORDER BY made SQLite sort every series' tail again).
     // No join: a run's row is read once per call (below), not once per point of every series
     // it measured.
-    ASSIGN_OR_RETURN(
-        Stmt * pts,
-        Prepared(query.last_points
-                     ? "SELECT * FROM (SELECT t, median, spread, min, max, n, runs, pooled, run "
-                       "FROM points WHERE series = ?1 ORDER BY t DESC, run DESC LIMIT ?2) "
-                       "ORDER BY t, run"
-                     : "SELECT t, median, spread, min, max, n, runs, pooled, run FROM points "
-                       "WHERE series = ?1 ORDER BY t, run"));
+    const std::string sql =
+        fmt::format("SELECT t, median, run{} FROM points WHERE series = ?1 {}",
+                    query.medians_only ? "" : ", spread, min, max, n, runs, pooled",
+                    query.last_points ? "ORDER BY t DESC, run DESC LIMIT ?2" : "ORDER BY t, run");
+    ASSIGN_OR_RETURN(Stmt * pts, Prepared(sql));
     ASSIGN_OR_RETURN(
         Stmt * run_q,
         Prepared("SELECT r.run_id, r.commit_sha, r.range_from, r.range_count, r.commit_time, "
@@ -486,17 +484,24 @@ Status SqliteStore::ForEachSeries(const SeriesQuery& query,
         core::SeriesPoint& p = points[n++];
         order.push_back(pts->Int(0));
         p.median = pts->Double(1);
-        p.spread = pts->Double(2);
-        p.min = pts->Double(3);
-        p.max = pts->Double(4);
-        p.n = pts->Int(5);
-        p.runs = static_cast<int>(pts->Int(6));
-        if (pts->IsNull(7)) {
+        if (query.medians_only) {
+          p.spread = p.min = p.max = 0;
+          p.n = 0;
+          p.runs = 0;
           p.pooled_run_ids.clear();
         } else {
-          p.pooled_run_ids = base::Split(pts->Text(7), ',');
+          p.spread = pts->Double(3);
+          p.min = pts->Double(4);
+          p.max = pts->Double(5);
+          p.n = pts->Int(6);
+          p.runs = static_cast<int>(pts->Int(7));
+          if (pts->IsNull(8)) {
+            p.pooled_run_ids.clear();
+          } else {
+            p.pooled_run_ids = base::Split(pts->Text(8), ',');
+          }
         }
-        auto info = run_info(pts->Int(8));
+        auto info = run_info(pts->Int(2));
         if (!info.ok()) {
           pts->Reset();
           return info.status();
@@ -514,6 +519,10 @@ Status SqliteStore::ForEachSeries(const SeriesQuery& query,
       pts->Reset();
       if (rc != SQLITE_DONE) return Error(rc, "read series points");
       points.resize(n);
+      if (query.last_points) {
+        std::reverse(points.begin(), points.end());
+        std::reverse(order.begin(), order.end());
+      }
       // Store order breaks ties of time by run_id; rows are ordered by run row, so points of
       // one time are put in run_id order (rare: two commits of the same time).
       bool sorted = true;

@@ -164,6 +164,52 @@ TEST_F(StoreTest, ChangedAfterAMarkSelectsTheSeriesNewRunsWroteTo) {
   EXPECT_TRUE(Read(*store, Query([&](auto& q) { q.changed_after = *later; })).empty());
 }
 
+// Detection reads each series' newest points (last_points) with their medians and runs only
+// (medians_only): the tail of the full series, in the same order, with the same runs.
+TEST_F(StoreTest, TheNewestPointsAndMediansOnlyAreTheFullSeriesTail) {
+  auto store = Open();
+  std::vector<core::Run> runs;
+  for (int i = 0; i < 6; ++i) runs.push_back(MakeRun(i));
+  core::Run rerun = MakeRun(4);  // pooled into commit 4's point
+  rerun.run_id = "00000000-0000-4000-8000-0000000000ff";
+  runs.push_back(rerun);
+  ASSERT_TRUE(store->Ingest(runs).ok());
+  const auto full = Read(*store);
+  ASSERT_FALSE(full.empty());
+  for (const bool medians_only : {false, true}) {
+    for (const int64_t last : {3, 6, 100}) {
+      const auto tail = Read(*store, Query([&](auto& q) {
+        q.last_points = last;
+        q.medians_only = medians_only;
+      }));
+      ASSERT_EQ(tail.size(), full.size());
+      for (size_t s = 0; s < full.size(); ++s) {
+        const auto& all = full[s].points;
+        const auto& got = tail[s].points;
+        EXPECT_EQ(tail[s].key, full[s].key);
+        ASSERT_EQ(got.size(), std::min<size_t>(all.size(), static_cast<size_t>(last)));
+        const size_t skip = all.size() - got.size();
+        for (size_t i = 0; i < got.size(); ++i) {
+          const core::SeriesPoint& want = all[skip + i];
+          EXPECT_EQ(got[i].median, want.median);
+          EXPECT_EQ(got[i].run_id, want.run_id);
+          EXPECT_EQ(got[i].sha, want.sha);
+          EXPECT_EQ(got[i].range_from, want.range_from);
+          EXPECT_EQ(got[i].commit_time, want.commit_time);
+          EXPECT_EQ(got[i].fingerprint, want.fingerprint);
+          if (medians_only) {
+            EXPECT_EQ(got[i].n, 0);
+            EXPECT_EQ(got[i].runs, 0);
+            EXPECT_TRUE(got[i].pooled_run_ids.empty());
+          } else {
+            EXPECT_EQ(got[i], want);
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_F(StoreTest, ARefusedBatchLeavesNoPointAndNoSeries) {
   auto store = Open();
   core::Run first = EpochRun(0, 1);
