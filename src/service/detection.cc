@@ -3,10 +3,17 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "schedule/commit_source.h"
 
@@ -60,6 +67,109 @@ store::AlertRecord AlertOf(const analysis::DetectedChange& c, base::Timestamp no
   return a;
 }
 
+// Analyses series on a second thread while the store reads the next ones (reading a series and
+// analysing it take about as long: `detect --record` on bench/run_scale_bench.sh's big store),
+// and gives the results back in the order the series were added. Without a second thread (it
+// could not start) it analyses each series as it is added.
+class Analyser {
+ public:
+  struct Result {
+    analysis::SeriesKey key;
+    analysis::SeriesDetection detection;
+    std::shared_ptr<const analysis::Series> series;  // kept only when it changed
+  };
+
+  explicit Analyser(const analysis::SeriesDetectOptions& options) : options_(options) {
+    try {
+      worker_ = std::thread([this] { Work(); });
+    } catch (const std::system_error&) {
+      // analysed inline
+    }
+  }
+  ~Analyser() { Stop(); }
+
+  // Takes `series`, leaving in its place one analysed before when there is one: a store that
+  // fills its series in place (Store::ForEachSeries) then reuses that one's strings instead of
+  // allocating every point's anew.
+  void Add(analysis::Series&& series) {
+    const size_t seq = added_++;
+    if (!worker_.joinable()) {
+      (void)Analyse(seq, series);  // left in place unless kept: the store refills it
+      return;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    room_.wait(lock, [&] { return queue_.size() < kAhead; });
+    queue_.emplace_back(seq, std::move(series));
+    if (!spares_.empty()) {
+      series = std::move(spares_.back());
+      spares_.pop_back();
+    }
+    ready_.notify_one();
+  }
+
+  // Every series added, analysed, in the order added.
+  std::vector<Result> Finish() && {
+    Stop();
+    std::sort(done_.begin(), done_.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<Result> out;
+    out.reserve(done_.size());
+    for (auto& [seq, result] : done_) out.push_back(std::move(result));
+    return out;
+  }
+
+ private:
+  // Series read but not yet analysed, at most: a year's series is megabytes.
+  static constexpr size_t kAhead = 2;
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    ready_.notify_one();
+    if (worker_.joinable()) worker_.join();
+  }
+
+  void Work() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      ready_.wait(lock, [&] { return !queue_.empty() || stop_; });
+      if (queue_.empty()) return;  // stopped, and every series added is analysed
+      auto [seq, series] = std::move(queue_.front());
+      queue_.pop_front();
+      room_.notify_one();
+      lock.unlock();
+      const bool kept = Analyse(seq, series);
+      lock.lock();
+      if (!kept && spares_.size() < kAhead) spares_.push_back(std::move(series));
+    }
+  }
+
+  // Analyses `series`, moving it out to keep it when it changed; true then.
+  bool Analyse(size_t seq, analysis::Series& series) {
+    Result r;
+    r.detection = analysis::DetectInSeries(series, options_);
+    r.key = series.key;
+    const bool kept = !r.detection.changes.empty();
+    if (kept) r.series = std::make_shared<const analysis::Series>(std::move(series));
+    std::lock_guard<std::mutex> lock(done_mu_);
+    done_.emplace_back(seq, std::move(r));
+    return kept;
+  }
+
+  const analysis::SeriesDetectOptions& options_;
+  size_t added_ = 0;  // the adding thread's
+  std::mutex mu_;
+  std::condition_variable ready_, room_;
+  std::deque<std::pair<size_t, analysis::Series>> queue_;
+  std::vector<analysis::Series> spares_;  // analysed, for Add to hand back
+  bool stop_ = false;
+  std::mutex done_mu_;
+  std::vector<std::pair<size_t, Result>> done_;
+  std::thread worker_;  // last: started once the rest is set
+};
+
 }  // namespace
 
 base::Result<DetectReport> DetectInStore(store::Store& store, const DetectRequest& request) {
@@ -88,21 +198,23 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
   // Streamed: a series is kept past its analysis only when it changed (its alert is matched
   // against it below), so memory follows the changes found, not the history.
   std::vector<std::shared_ptr<const analysis::Series>> series_of_change;
+  Analyser analyser(request.options);
   RETURN_IF_ERROR(store.ForEachSeries(query, [&](analysis::Series&& s) -> base::Status {
-    analysis::SeriesDetection d = analysis::DetectInSeries(s, request.options);
-    if (!d.skipped.empty()) {
-      report.skipped.push_back({s.key, std::move(d.skipped)});
-      return base::Status::Ok();
-    }
-    ++report.series;
-    if (d.changes.empty()) return base::Status::Ok();
-    auto kept = std::make_shared<const analysis::Series>(std::move(s));
-    for (auto& c : d.changes) {
-      report.changes.push_back(std::move(c));
-      series_of_change.push_back(kept);
-    }
+    analyser.Add(std::move(s));
     return base::Status::Ok();
   }));
+  for (Analyser::Result& r : std::move(analyser).Finish()) {
+    analysis::SeriesDetection& d = r.detection;
+    if (!d.skipped.empty()) {
+      report.skipped.push_back({std::move(r.key), std::move(d.skipped)});
+      continue;
+    }
+    ++report.series;
+    for (auto& c : d.changes) {
+      report.changes.push_back(std::move(c));
+      series_of_change.push_back(r.series);
+    }
+  }
 
   // Count the commits of ranges the runs do not account for in the branch history.
   if (std::any_of(report.changes.begin(), report.changes.end(),

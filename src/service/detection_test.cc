@@ -101,6 +101,74 @@ TEST_F(DetectionTest, ARecordedChangeIsFoundAgainAsTheSameAlert) {
   EXPECT_EQ((*store)->ListAlerts({})->size(), 1u);
 }
 
+// Series are analysed on a second thread while the store reads the next ones: the report is
+// what analysing each series in the store's order gives, in that order, kept series and all.
+TEST_F(DetectionTest, ManySeriesReportTheirChangesInStoreOrder) {
+  const std::string path = (dir_ / "many.db").string();
+  {
+    auto store = store::OpenSqliteStore(path);
+    ASSERT_TRUE(store.ok());
+    std::vector<core::Run> runs;
+    for (int i = 0; i < 24; ++i) {
+      core::Run r;
+      r.run_id = base::NewUuidV4();
+      r.project = "demo";
+      r.commit.sha = Sha(i);
+      r.commit.time = At(i);
+      r.commit_range = {i > 0 ? std::optional<std::string>(Sha(i - 1)) : std::nullopt, Sha(i), 1};
+      r.platform = "linux";
+      r.environment.os = "linux";
+      r.environment.fingerprint = core::ComputeFingerprint(r.environment);
+      r.started_at = At(i);
+      r.finished_at = At(i + 1);
+      for (int k = 0; k < 12; ++k) {
+        core::BenchmarkResult b;
+        b.name = "bench/" + std::to_string(100 + k);
+        // Even benchmarks step up (by more the later they step), odd ones stay flat.
+        const double level = (k % 2 == 0 && i >= 6 + k) ? 1000 * (1.3 + 0.05 * k) : 1000;
+        const double wiggle = ((i + k) % 3) - 1.0;
+        b.metrics.push_back({"wall_time",
+                             "ns",
+                             core::Direction::kLower,
+                             {level + wiggle, level + 2 + wiggle, level - 2 + wiggle},
+                             {}});
+        r.benchmarks.push_back(std::move(b));
+      }
+      runs.push_back(std::move(r));
+    }
+    ASSERT_TRUE((*store)->Ingest(std::span<const core::Run>(runs)).ok());
+  }
+  auto store = store::OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok());
+  DetectRequest request;
+  request.now = At(1000);
+  auto report = DetectInStore(**store, request);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  auto series = (*store)->ReadSeries({});
+  ASSERT_TRUE(series.ok());
+  std::vector<analysis::DetectedChange> expected;
+  int64_t analysed = 0;
+  for (const auto& s : *series) {
+    auto d = analysis::DetectInSeries(s, request.options);
+    if (!d.skipped.empty()) continue;
+    ++analysed;
+    for (auto& c : d.changes) expected.push_back(std::move(c));
+  }
+  EXPECT_EQ(report->series, analysed);
+  EXPECT_GE(expected.size(), 5u);  // the stepping benchmarks
+  ASSERT_EQ(report->changes.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(report->changes[i].key, expected[i].key) << i;
+    EXPECT_EQ(report->changes[i].from, expected[i].from) << i;
+    EXPECT_EQ(report->changes[i].to, expected[i].to) << i;
+    EXPECT_EQ(report->changes[i].change, expected[i].change) << i;
+  }
+  // Recorded, each change is matched against its own series: one alert each.
+  auto recorded = DetectInStore(**store, RecordingRequest());
+  ASSERT_TRUE(recorded.ok()) << recorded.status().ToString();
+  EXPECT_EQ((*store)->ListAlerts({})->size(), expected.size());
+}
+
 // Regression: without --project, a store of two projects was one set of series (a benchmark
 // name shared by both mixed their runs) and every alert was recorded with the project "",
 // which no token can triage and no project filter shows.

@@ -244,14 +244,18 @@ base::Result<CoverageReport> CoverageOf(store::Store& store, const CoverageReque
     while (first < last && h.points[first].time < *request.since) ++first;
   }
 
-  ASSIGN_OR_RETURN(auto runs, store.ListRunPoints({}, /*with_benchmarks=*/false));
-  ASSIGN_OR_RETURN(store::ScheduleState schedule, ScheduleOf(store, h));
   std::map<std::string, analysis::PlatformRecords> records;
-  for (const auto& r : runs) {
-    auto& rec = records[r.platform];
-    rec.measured.insert(r.sha);
-    rec.ranges.push_back({r.range_from, r.sha, r.range_count});
+  {
+    // Each run's commit and range, moved into the records; the runs are freed before the
+    // schedule is read (a year of runs is tens of megabytes).
+    ASSIGN_OR_RETURN(auto runs, store.ListRunPoints({}, /*with_benchmarks=*/false));
+    for (auto& r : runs) {
+      auto& rec = records[r.platform];
+      rec.measured.insert(r.sha);
+      rec.ranges.push_back({std::move(r.range_from), std::move(r.sha), r.range_count});
+    }
   }
+  ASSIGN_OR_RETURN(store::ScheduleState schedule, ScheduleOf(store, h));
   for (const auto& j : schedule.jobs) {
     auto& rec = records[j.platform];
     if (j.state == core::JobState::kQueued)
