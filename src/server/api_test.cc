@@ -541,6 +541,33 @@ TEST_F(ApiTest, CoverageFollowsANewlyRecordedPlanAndANewRun) {
   EXPECT_EQ(measured["commits"][2]["status"]["linux"], "measured");
 }
 
+// Projects and platforms are kept while no run arrives: a new run must show at once.
+TEST_F(ApiTest, ProjectsAndPlatformsFollowANewRun) {
+  Api api = MakeApi();
+  auto get = [&](const std::string& path) {
+    Response r = Call(api, "GET", path);
+    EXPECT_EQ(r.status, 200) << r.text();
+    return Body(r);
+  };
+  const auto before = get("/api/v1/projects")["projects"];
+  const auto platforms_before = get("/api/v1/platforms")["platforms"];
+  EXPECT_EQ(get("/api/v1/projects")["projects"], before);  // the kept answer, unchanged
+  ASSERT_EQ(Call(api, "POST", "/api/v1/projects/gruel/runs",
+                 core::WriteArtifact(MakeRun(7, "riscv64-linux", 100, "gruel")), token_)
+                .status,
+            201);
+  const auto after = get("/api/v1/projects")["projects"];
+  int64_t runs_before = 0, runs_after = 0;
+  for (const auto& p : before) runs_before += p["runs"].get<int64_t>();
+  for (const auto& p : after) runs_after += p["runs"].get<int64_t>();
+  EXPECT_EQ(runs_after, runs_before + 1);
+  const auto platforms = get("/api/v1/platforms")["platforms"];
+  ASSERT_EQ(platforms.size(), platforms_before.size() + 1) << platforms.dump();
+  bool found = false;
+  for (const auto& p : platforms) found = found || p["name"] == "riscv64-linux";
+  EXPECT_TRUE(found) << platforms.dump();
+}
+
 // Gaps keeps what it read from the store: a new run and a new plan must each show at once.
 TEST_F(ApiTest, GapsFollowANewRunAndANewlyRecordedPlan) {
   Api api = MakeApi();
