@@ -62,8 +62,9 @@ struct PlotRange {
 // - The rest of the budget goes to buckets: as many buckets (at least max_points_left / 4)
 //   as a search up from that finds whose first, last, smallest and largest points (ties: the
 //   oldest) together with the points above still fit (how many fit is nearly, not strictly,
-//   monotonic in the bucket count: the search may stop below the largest count that fits). With room for fewer than four more points, the line's smallest
-//   and largest values are added, the one further from the line's median first.
+//   monotonic in the bucket count: the search may stop below the largest count that fits). With
+//   room for fewer than four more points, the line's smallest and largest values are added, the one
+//   further from the line's median first.
 std::vector<size_t> DownsampleLine(std::span<const PlotPoint> points,
                                    std::span<const PlotRange> alerts, size_t max_points);
 
