@@ -19,7 +19,7 @@ struct ServeFlags {
   bool private_reads = false;
   std::string web_root;
   std::string max_body = "64";
-  int threads = 16;
+  int threads = 32;
   bool access_log = false;
   std::vector<std::string> allowed_hosts;
   double header_timeout = 10, idle_timeout = 5, body_timeout = 120;
@@ -121,7 +121,9 @@ void AddServeVerb(CLI::App& app, Shell* shell) {
   cmd->add_option("--web-root", flags->web_root,
                   "Serve the dashboard from this directory instead of the built-in files");
   cmd->add_option("--max-body", flags->max_body, "Largest request body in MiB (default 64)");
-  cmd->add_option("--threads", flags->threads, "Requests served at once (default 16)");
+  cmd->add_option(
+      "--threads", flags->threads,
+      "Requests served at once (default 32; an upload waiting for its group commit holds one)");
   cmd->add_flag("--access-log", flags->access_log, "Log every request on stderr");
   cmd->add_option("--allowed-host", flags->allowed_hosts,
                   "A host name clients may reach the server by (the Host header), besides IP "

@@ -113,16 +113,23 @@ base::Result<StorePool::Lease> StorePool::Acquire() {
       return Lease(this, std::move(s));
     }
   }
-  store::OpenOptions options;
-  options.create_if_missing = true;
-  options.busy_timeout = std::chrono::seconds(30);
-  options.clock = clock_;
-  ASSIGN_OR_RETURN(auto s, store::OpenStore(location_, options));
+  ASSIGN_OR_RETURN(auto s, Open());
   return Lease(this, std::move(s));
 }
 
+base::Result<std::unique_ptr<store::Store>> StorePool::Open(int checkpoint_pages) const {
+  store::OpenOptions options;
+  options.checkpoint_pages = checkpoint_pages;
+  options.create_if_missing = true;
+  options.busy_timeout = std::chrono::seconds(30);
+  options.clock = clock_;
+  return store::OpenStore(location_, options);
+}
+
 Api::Impl::Impl(Api* api)
-    : api_(api), pool_(api->options_.db, 16, [env = api->options_.env] { return env->Now(); }) {
+    : api_(api),
+      pool_(api->options_.db, 16, [env = api->options_.env] { return env->Now(); }),
+      committer_(64, [this] { return pool_.Open(kUploadCheckpointPages); }) {
   auto add = [&](std::string method, std::string pattern, Handler h, Access access = Access::kRead,
                  size_t body_limit = 0) {
     Entry e{{std::move(method), pattern}, SplitPath(pattern), h, access, body_limit};

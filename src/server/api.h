@@ -110,6 +110,8 @@ class StorePool {
     std::unique_ptr<store::Store> store_;
   };
   base::Result<Lease> Acquire();
+  // A connection of its own, not pooled (the uploads' writer, with `checkpoint_pages`).
+  base::Result<std::unique_ptr<store::Store>> Open(int checkpoint_pages = 0) const;
 
  private:
   std::string location_;

@@ -19,7 +19,7 @@ struct ServeOptions {
   ApiOptions api;
   std::string bind = "127.0.0.1";
   int port = 8080;          // 0: any free port
-  int threads = 16;         // requests handled at once (the API's handlers)
+  int threads = 32;         // requests handled at once (the API's handlers)
   int io_threads = 2;       // threads moving bytes for every connection
   bool access_log = false;  // one line per request on stderr
   // From a connection's start to its first request head being complete.

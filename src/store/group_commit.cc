@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <iterator>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -46,11 +47,26 @@ base::Result<IngestStats> GroupCommitter::Collect(Store& store, std::vector<Sour
     ++counters_.groups;
     counters_.requests += static_cast<int64_t>(group.size());
     lock.unlock();
-    CommitGroup(store, group);
+    CommitGroup(WriterOr(store), group);
     lock.lock();
     leading_ = false;
     cv_.notify_all();
   }
+}
+
+Store& GroupCommitter::WriterOr(Store& own) {
+  if (writer_ != nullptr) return *writer_;
+  if (!open_writer_ || writer_failed_) return own;
+  try {
+    auto opened = open_writer_();
+    if (opened.ok() && *opened != nullptr) {
+      writer_ = std::move(*opened);
+      return *writer_;
+    }
+  } catch (const std::exception&) {
+  }
+  writer_failed_ = true;
+  return own;
 }
 
 std::vector<GroupCommitter::Request*> GroupCommitter::TakeGroup() {
@@ -91,32 +107,38 @@ void GroupCommitter::CommitGroup(Store& store, const std::vector<Request*>& grou
   try {
     bool shared_ok = false;
     if (group.size() > 1) {
+      // The runs are moved, not copied, into the shared batch (they are most of a request's
+      // memory), and moved back to their requests before anything else reads them.
       std::vector<core::Run> all;
+      std::vector<std::string> hashes;
       size_t total = 0;
       for (const Request* r : group) total += r->batch.runs.size();
       all.reserve(total);
-      for (const Request* r : group) {
-        all.insert(all.end(), r->batch.runs.begin(), r->batch.runs.end());
+      hashes.reserve(total);
+      for (Request* r : group) {
+        std::move(r->batch.runs.begin(), r->batch.runs.end(), std::back_inserter(all));
+        hashes.insert(hashes.end(), r->batch.hashes.begin(), r->batch.hashes.end());
       }
       std::vector<bool> written;
-      auto combined = store.Ingest(all, nullptr, &written);
-      if (combined.ok() && written.size() == all.size()) {
-        shared_ok = true;
-        size_t at = 0;
-        for (size_t g = 0; g < group.size(); ++g) {
-          IngestStats stats;
-          stats.already_present = group[g]->batch.in_batch_duplicates;
-          for (const auto& run : group[g]->batch.runs) {
-            if (written[at++]) {
-              ++stats.ingested;
-              stats.samples += run.sample_count();
-            } else {
-              ++stats.already_present;
-            }
+      auto combined = store.IngestHashed(all, hashes, nullptr, &written);
+      shared_ok = combined.ok() && written.size() == all.size();
+      size_t at = 0;
+      for (size_t g = 0; g < group.size(); ++g) {
+        IngestStats stats;
+        stats.already_present = group[g]->batch.in_batch_duplicates;
+        for (auto& run : group[g]->batch.runs) {
+          run = std::move(all[at]);
+          if (shared_ok && written[at]) {
+            ++stats.ingested;
+            stats.samples += run.sample_count();
+          } else {
+            ++stats.already_present;
           }
-          results[g] = stats;
+          ++at;
         }
-      } else {
+        if (shared_ok) results[g] = stats;
+      }
+      if (!shared_ok) {
         std::lock_guard lock(mu_);
         ++counters_.fallbacks;
       }

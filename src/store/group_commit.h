@@ -7,6 +7,8 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -24,7 +26,13 @@ namespace perfledger::store {
 // leadership; a waiting caller whose request is not yet done becomes the next leader.
 class GroupCommitter {
  public:
-  explicit GroupCommitter(size_t max_group = 64) : max_group_(max_group < 1 ? 1 : max_group) {}
+  // Opens the connection every leader writes with. SQLite empties a connection's page cache
+  // whenever another connection has written, so when leaders wrote each with its own thread's
+  // connection every group began by reading the series' pages again; one writer keeps them.
+  using Opener = std::function<base::Result<std::unique_ptr<Store>>()>;
+
+  explicit GroupCommitter(size_t max_group = 64, Opener open_writer = nullptr)
+      : max_group_(max_group < 1 ? 1 : max_group), open_writer_(std::move(open_writer)) {}
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
@@ -55,7 +63,13 @@ class GroupCommitter {
   // Writes `group` and sets every request's result (mu_ not held). Throws nothing.
   void CommitGroup(Store& store, const std::vector<Request*>& group);
 
+  // The connection to write with: the writer (opened on first use) or else `own`.
+  Store& WriterOr(Store& own);
+
   const size_t max_group_;
+  const Opener open_writer_;
+  std::unique_ptr<Store> writer_;  // used only by the leader
+  bool writer_failed_ = false;     // opening it failed once: leaders use their own
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Request*> queue_;  // waiting, not yet taken, oldest first

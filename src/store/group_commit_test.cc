@@ -63,6 +63,7 @@ class GroupCommitTest : public StoreTest {
     std::vector<std::unique_ptr<Store>> stores;
     for (size_t i = 0; i < n; ++i) stores.push_back(Open());
     std::vector<Outcome> out(n);
+    const int64_t groups_before = committer.counters().groups;
     Lock();
     std::vector<std::thread> threads;
     auto start = [&](size_t i) {
@@ -70,7 +71,7 @@ class GroupCommitTest : public StoreTest {
           [&, i] { out[i] = committer.Collect(*stores[i], std::move(requests[i])); });
     };
     start(0);
-    EXPECT_TRUE(WaitFor([&] { return committer.counters().groups == 1; }));
+    EXPECT_TRUE(WaitFor([&] { return committer.counters().groups == groups_before + 1; }));
     for (size_t i = 1; i < n; ++i) start(i);
     EXPECT_TRUE(
         WaitFor([&] { return committer.counters().waiting == static_cast<int64_t>(n - 1); }));
@@ -205,6 +206,61 @@ TEST_F(GroupCommitTest, TheSameRunInTwoRequestsIsStoredOnce) {
   EXPECT_EQ((*out[1])->ingested + (*out[2])->ingested, 1);
   EXPECT_EQ((*out[1])->already_present + (*out[2])->already_present, 1);
   EXPECT_EQ(committer.counters().groups, 3);  // the second waits for the round after the first
+  auto store = Open();
+  EXPECT_EQ(All(*store).size(), 2u);
+}
+
+// The server's uploads: every leader writes with the one connection the opener gave, opened
+// once; the fallback after a conflict (runs moved into the shared batch and back) too.
+TEST_F(GroupCommitTest, EveryGroupIsWrittenWithOneWriterConnection) {
+  core::Run stored = MakeRun(50);
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->Ingest(std::vector<core::Run>{stored}).ok());
+  }
+  core::Run changed = stored;
+  changed.benchmarks[0].metrics[1].samples[0] += 1;
+  std::atomic<int> opened = 0;
+  GroupCommitter committer(64, [&]() -> base::Result<std::unique_ptr<Store>> {
+    ++opened;
+    return Open();
+  });
+  for (int round = 0; round < 2; ++round) {
+    std::vector<std::vector<SourcedRun>> requests;
+    requests.push_back(Sourced({MakeRun(round * 10)}, "leader.json"));
+    requests.push_back(Sourced({MakeRun(round * 10 + 1), MakeRun(round * 10 + 2)}, "a.json"));
+    if (round == 1) requests.push_back(Sourced({changed}, "bad.json"));
+    std::vector<Outcome> out = CommitBehindALeader(committer, std::move(requests));
+    ASSERT_TRUE(out[0] && out[0]->ok()) << out[0]->status().ToString();
+    ASSERT_TRUE(out[1] && out[1]->ok()) << out[1]->status().ToString();
+    EXPECT_EQ((*out[1])->ingested, 2);
+    EXPECT_EQ((*out[1])->samples, MakeRun(1).sample_count() * 2);
+    if (round == 1) {
+      ASSERT_TRUE(out[2] && !out[2]->ok());
+      EXPECT_TRUE(Contains(out[2]->status().message(), "bad.json"));
+    }
+  }
+  EXPECT_EQ(opened.load(), 1);
+  EXPECT_EQ(committer.counters().fallbacks, 1);
+  auto store = Open();
+  std::vector<core::Run> all = All(*store);
+  ASSERT_EQ(all.size(), 7u);  // stored and three of each round
+  for (const auto& r : all) {
+    if (r.run_id == stored.run_id) {
+      EXPECT_EQ(r, stored);
+    }
+  }
+}
+
+TEST_F(GroupCommitTest, AWriterThatCannotOpenLeavesEachLeaderItsOwnConnection) {
+  GroupCommitter committer(
+      64, []() -> base::Result<std::unique_ptr<Store>> { return base::IoError("no writer here"); });
+  std::vector<std::vector<SourcedRun>> requests;
+  requests.push_back(Sourced({MakeRun(0)}, "leader.json"));
+  requests.push_back(Sourced({MakeRun(1)}, "a.json"));
+  std::vector<Outcome> out = CommitBehindALeader(committer, std::move(requests));
+  ASSERT_TRUE(out[0] && out[0]->ok()) << out[0]->status().ToString();
+  ASSERT_TRUE(out[1] && out[1]->ok()) << out[1]->status().ToString();
   auto store = Open();
   EXPECT_EQ(All(*store).size(), 2u);
 }

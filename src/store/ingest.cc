@@ -57,7 +57,13 @@ Result<IngestStats> Store::Ingest(std::span<const core::Run> runs, size_t* confl
   std::vector<std::string> hashes;
   hashes.reserve(runs.size());
   for (const auto& run : runs) hashes.push_back(core::ContentHash(run));
+  return IngestHashed(runs, hashes, conflicting, written);
+}
 
+Result<IngestStats> Store::IngestHashed(std::span<const core::Run> runs,
+                                        std::span<const std::string> hashes, size_t* conflicting,
+                                        std::vector<bool>* written) {
+  if (hashes.size() != runs.size()) return base::Internal("a content hash per run expected");
   IngestStats stats;
   Status s = InIngestTransaction([&](IngestTransaction& tx) -> Status {
     stats = {};

@@ -138,6 +138,10 @@ Status SqliteConnection::OpenFile(const std::function<Status(int)>& after_migrat
   // file for each run.
   RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536",
                        "configure the store"));
+  if (options_.checkpoint_pages > 0) {
+    RETURN_IF_ERROR(Exec(fmt::format("PRAGMA wal_autocheckpoint={}", options_.checkpoint_pages),
+                         "configure the store"));
+  }
   return Migrate(after_migration);
 }
 

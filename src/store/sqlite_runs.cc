@@ -22,15 +22,28 @@ constexpr std::string_view kRunColumns =
     "r.suite_revision, r.environment_id, r.started_at, r.finished_at, r.benchmark_count, "
     "r.sample_count, r.partial, r.suite_json";
 
-std::string RunQuery() {
+// The runs matching `filter`, with ?1 the platform, ?2 the project and ?3 the benchmark. The
+// runs of one benchmark are those whose sets of measured or failed benchmarks (migration 8)
+// hold it: a store has few distinct sets, and no index over every measurement is kept for this
+// (migration 10). Without a benchmark the query does not name the sets, which a store being
+// migrated to the series layer (migration 7) does not have yet.
+std::string RunQuery(const RunFilter& filter) {
+  constexpr std::string_view kSetsWith =
+      "(SELECT s.id FROM benchmark_sets s, json_each(s.names) j WHERE j.value = ?3)";
   return fmt::format(
-      "SELECT {} FROM runs r JOIN projects p ON p.id = r.project_id "
-      "WHERE (?1 IS NULL OR r.platform = ?1) AND (?2 IS NULL OR p.name = ?2) "
-      "AND (?3 IS NULL OR r.id IN (SELECT m.run FROM measurements m JOIN benchmarks b ON b.id = "
-      "m.benchmark WHERE b.name = ?3 UNION SELECT f.run FROM failures f JOIN benchmarks b ON "
-      "b.id = f.benchmark WHERE b.name = ?3)) "
+      "SELECT {0} FROM runs r JOIN projects p ON p.id = r.project_id "
+      "WHERE (?1 IS NULL OR r.platform = ?1) AND (?2 IS NULL OR p.name = ?2) {1}"
       "ORDER BY COALESCE(r.commit_time, r.started_at), r.run_id",
-      kRunColumns);
+      kRunColumns,
+      filter.benchmark ? fmt::format("AND (r.ok_set IN {0} OR r.failed_set IN {0}) ", kSetsWith)
+                       : std::string());
+}
+
+// Binds RunQuery's parameters.
+void BindRunQuery(Stmt& q, const RunFilter& filter) {
+  q.BindOptional(1, filter.platform);
+  q.BindOptional(2, filter.project);
+  if (filter.benchmark) q.Bind(3, *filter.benchmark);
 }
 
 core::Reason ReasonOrPush(const std::string& name) {
@@ -88,10 +101,8 @@ Result<std::optional<core::SuiteRef>> SqliteStore::SuiteOf(const Stmt& q, int na
 }
 
 Result<std::vector<RunSummary>> SqliteStore::ListRuns(const RunFilter& filter) {
-  ASSIGN_OR_RETURN(Stmt * q, Prepared(RunQuery()));
-  q->BindOptional(1, filter.platform);
-  q->BindOptional(2, filter.project);
-  q->BindOptional(3, filter.benchmark);
+  ASSIGN_OR_RETURN(Stmt * q, Prepared(RunQuery(filter)));
+  BindRunQuery(*q, filter);
   std::vector<RunSummary> out;
   int rc;
   while ((rc = q->Step()) == SQLITE_ROW) {
@@ -126,47 +137,26 @@ Status SqliteStore::ForEachRunIn(const RunFilter& filter,
                                  const std::function<Status(const core::Run&)>& fn) {
   std::unordered_map<int64_t, core::Environment> environments;
   auto body = [&]() -> Status {
-    // With a benchmark filter, that benchmark's rows of every run are read first, through the
-    // benchmark's index (two queries), rather than looked up run by run: a lookup by run walks
-    // all of the run's rows, a thousand for a run of a thousand benchmarks.
-    std::unordered_map<int64_t, core::BenchmarkResult> filtered;  // by runs.id
-    if (filter.benchmark) {
-      constexpr std::string_view kIds = "(SELECT id FROM benchmarks WHERE name = ?1)";
-      Stmt failed;
-      RETURN_IF_ERROR(failed.Prepare(
-          db_, fmt::format("SELECT f.run, f.error FROM failures f WHERE f.benchmark IN {}", kIds)));
-      failed.Bind(1, *filter.benchmark);
-      int rc;
-      while ((rc = failed.Step()) == SQLITE_ROW) filtered[failed.Int(0)].error = failed.Text(1);
-      if (rc != SQLITE_DONE) return Error(rc, "read failed benchmarks");
-      Stmt measured;
-      RETURN_IF_ERROR(measured.Prepare(
-          db_, fmt::format("SELECT m.run, {} FROM measurements m JOIN metrics mt ON mt.id = "
-                           "m.metric WHERE m.benchmark IN {}",
-                           kMetricColumns, kIds)));
-      measured.Bind(1, *filter.benchmark);
-      while ((rc = measured.Step()) == SQLITE_ROW) {
-        ASSIGN_OR_RETURN(core::Metric m, ReadMetric(measured, 1, path_));
-        filtered[measured.Int(0)].metrics.push_back(std::move(m));
-      }
-      if (rc != SQLITE_DONE) return Error(rc, "read measurements");
-    }
-    ASSIGN_OR_RETURN(Stmt * q, Prepared(RunQuery()));
-    q->BindOptional(1, filter.platform);
-    q->BindOptional(2, filter.project);
-    q->BindOptional(3, filter.benchmark);
+    ASSIGN_OR_RETURN(Stmt * q, Prepared(RunQuery(filter)));
+    BindRunQuery(*q, filter);
     // The inner queries use their own statements; q stays positioned.
+    // A run's rows, or with a benchmark filter only that benchmark's: found by the primary
+    // key (run, benchmark), not by walking all of the run's rows.
+    const std::string only = filter.benchmark ? " AND b.id = (SELECT b2.id FROM runs r2 JOIN "
+                                                "benchmarks b2 ON b2.project_id = r2.project_id "
+                                                "WHERE r2.id = ?1 AND b2.name = ?2)"
+                                              : "";
     Stmt measurements;
     RETURN_IF_ERROR(measurements.Prepare(
         db_, fmt::format("SELECT b.name, {} FROM measurements m "
                          "JOIN benchmarks b ON b.id = m.benchmark JOIN metrics mt ON mt.id = "
-                         "m.metric WHERE m.run = ?1",
-                         kMetricColumns)));
+                         "m.metric WHERE m.run = ?1{}",
+                         kMetricColumns, only)));
     Stmt failures;
     RETURN_IF_ERROR(failures.Prepare(
-        db_,
-        "SELECT b.name, f.error FROM failures f JOIN benchmarks b ON b.id = f.benchmark "
-        "WHERE f.run = ?1"));
+        db_, fmt::format("SELECT b.name, f.error FROM failures f JOIN benchmarks b ON "
+                         "b.id = f.benchmark WHERE f.run = ?1{}",
+                         only)));
     Stmt env_q;
     RETURN_IF_ERROR(env_q.Prepare(db_, "SELECT description FROM environments WHERE id = ?1"));
     // Consecutive runs mostly share their suite: its JSON is parsed once per change.
@@ -215,26 +205,22 @@ Status SqliteStore::ForEachRunIn(const RunFilter& filter,
       run.environment = env_it->second;
 
       std::map<std::string, core::BenchmarkResult> benchmarks;
-      if (filter.benchmark) {
-        if (auto it = filtered.find(row); it != filtered.end()) {
-          benchmarks.emplace(*filter.benchmark, std::move(it->second));
-        }
-      } else {
-        failures.Reset();
-        failures.Bind(1, row);
-        while ((rc = failures.Step()) == SQLITE_ROW) {
-          auto& b = benchmarks[failures.Text(0)];
-          b.error = failures.Text(1);
-        }
-        if (rc != SQLITE_DONE) return Error(rc, "read failed benchmarks");
-        measurements.Reset();
-        measurements.Bind(1, row);
-        while ((rc = measurements.Step()) == SQLITE_ROW) {
-          ASSIGN_OR_RETURN(core::Metric m, ReadMetric(measurements, 1, path_));
-          benchmarks[measurements.Text(0)].metrics.push_back(std::move(m));
-        }
-        if (rc != SQLITE_DONE) return Error(rc, "read measurements");
+      failures.Reset();
+      failures.Bind(1, row);
+      if (filter.benchmark) failures.Bind(2, *filter.benchmark);
+      while ((rc = failures.Step()) == SQLITE_ROW) {
+        auto& b = benchmarks[failures.Text(0)];
+        b.error = failures.Text(1);
       }
+      if (rc != SQLITE_DONE) return Error(rc, "read failed benchmarks");
+      measurements.Reset();
+      measurements.Bind(1, row);
+      if (filter.benchmark) measurements.Bind(2, *filter.benchmark);
+      while ((rc = measurements.Step()) == SQLITE_ROW) {
+        ASSIGN_OR_RETURN(core::Metric m, ReadMetric(measurements, 1, path_));
+        benchmarks[measurements.Text(0)].metrics.push_back(std::move(m));
+      }
+      if (rc != SQLITE_DONE) return Error(rc, "read measurements");
       for (auto& [name, b] : benchmarks) {
         b.name = name;
         std::sort(b.metrics.begin(), b.metrics.end(),
@@ -266,10 +252,8 @@ Result<std::vector<RunPoint>> SqliteStore::ListRunPoints(const RunFilter& filter
   auto body = [&]() -> Result<std::vector<RunPoint>> {
     std::vector<RunPoint> out;
     std::unordered_map<int64_t, size_t> by_row;
-    ASSIGN_OR_RETURN(Stmt * q, Prepared(RunQuery()));
-    q->BindOptional(1, filter.platform);
-    q->BindOptional(2, filter.project);
-    q->BindOptional(3, filter.benchmark);
+    ASSIGN_OR_RETURN(Stmt * q, Prepared(RunQuery(filter)));
+    BindRunQuery(*q, filter);
     int rc;
     while ((rc = q->Step()) == SQLITE_ROW) {
       RunPoint p;

@@ -321,6 +321,12 @@ class Store {
   // kConflict naming what differs.
   base::Result<IngestStats> Ingest(std::span<const core::Run> runs, size_t* conflicting = nullptr,
                                    std::vector<bool>* written = nullptr);
+  // Ingest with each run's content hash (core::ContentHash) already computed, parallel to
+  // `runs`: a server hashes each upload on its own thread, outside the shared transaction.
+  base::Result<IngestStats> IngestHashed(std::span<const core::Run> runs,
+                                         std::span<const std::string> hashes,
+                                         size_t* conflicting = nullptr,
+                                         std::vector<bool>* written = nullptr);
 
   // Runs matching `filter`, ordered by commit time (the start time where the commit time is
   // unknown), then run_id.
@@ -504,6 +510,11 @@ struct OpenOptions {
   // Called while a migration rebuilds derived data (the series layer) from the stored runs:
   // `done` of `total` runs. Edges pass a progress line on a terminal.
   std::function<void(int64_t done, int64_t total)> progress;
+  // After a commit leaves more than this many pages in the write-ahead log, the committing
+  // connection copies them into the store (SQLite's wal_autocheckpoint); 0 keeps SQLite's
+  // 1,000. A connection that writes often and in bulk (the server's uploads) checkpoints less
+  // often with a larger figure, and each page rewritten by many commits is copied once.
+  int checkpoint_pages = 0;
 };
 
 // Opens (creating and migrating as needed) the store at `location`: a SQLite file path.

@@ -251,7 +251,7 @@ TEST_F(StoreTest, AVersion6StoreMigratesBuildingTheSameSeriesWithProgress) {
   options.progress = [&](int64_t done, int64_t total) { progress.emplace_back(done, total); };
   auto store = OpenStore(path_, options);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_NE((*store)->Describe().find("schema 9"), std::string::npos);
+  EXPECT_NE((*store)->Describe().find("schema 10"), std::string::npos);
   EXPECT_EQ(Read(**store), before);
   // The runs' benchmark sets, filled from their measurements and failures (migration 8).
   auto points = (*store)->ListRunPoints({});
