@@ -74,6 +74,7 @@ void RunServe(const ServeFlags& flags, Shell* shell) {
   options.api.private_reads = flags.private_reads;
   options.api.web_root = flags.web_root;
   options.api.max_body = static_cast<size_t>(mib * 1024 * 1024);
+  options.api.store_connections = flags.threads;
   options.bind = flags.bind;
   options.port = flags.port;
   options.threads = flags.threads;

@@ -128,7 +128,8 @@ base::Result<std::unique_ptr<store::Store>> StorePool::Open(int checkpoint_pages
 
 Api::Impl::Impl(Api* api)
     : api_(api),
-      pool_(api->options_.db, 16, [env = api->options_.env] { return env->Now(); }),
+      pool_(api->options_.db, static_cast<size_t>(std::max(1, api->options_.store_connections)),
+            [env = api->options_.env] { return env->Now(); }),
       committer_(64, [this] { return pool_.Open(kUploadCheckpointPages); }) {
   auto add = [&](std::string method, std::string pattern, Handler h, Access access = Access::kRead,
                  size_t body_limit = 0) {

@@ -73,7 +73,9 @@ struct ApiOptions {
   bool private_reads = false;   // every /api/v1/ request needs a token
   std::string web_root;         // serve the dashboard from here; empty: the files built in
   size_t max_body = 64u << 20;  // the largest upload body, counted after decompression
-  int store_connections = 8;
+  // Idle store connections kept between requests (each request holds one while it runs):
+  // `serve` keeps one per request thread. Opening one again costs more than an upload's write.
+  int store_connections = 32;
   // Host names (the Host header without its port) the server answers besides IP literals and
   // "localhost": a name that resolves to a loopback address only for an attacker's page (DNS
   // rebinding) is refused. "*" allows every name (behind a proxy that checks Host itself).
