@@ -77,13 +77,8 @@ base::Result<core::Run> FindRunOfCommit(store::Store& store, const std::string& 
       *std::max_element(found.begin(), found.end(), [](const auto* a, const auto* b) {
         return a->started_at.unix_nanos < b->started_at.unix_nanos;
       });
-  store::RunFilter one;
-  one.platform = pick->platform;
-  std::optional<core::Run> loaded;
-  RETURN_IF_ERROR(store.ForEachRun(one, [&](const core::Run& r) {
-    if (r.run_id == pick->run_id) loaded = r;
-    return base::Status::Ok();
-  }));
+  // That run alone, in full (the others were listed without their measurements).
+  ASSIGN_OR_RETURN(std::optional<core::Run> loaded, store.ReadRun(pick->run_id));
   if (!loaded) return base::Internal("run " + pick->run_id + " vanished from the store");
   return std::move(*loaded);
 }
@@ -216,28 +211,50 @@ base::Result<CompareOutcome> CompareRunsOf(const core::Run& base, const core::Ru
 
 base::Result<Baseline> BaselineOf(store::Store& store, const core::Run& head,
                                   const BaselineRequest& request) {
-  // The newest comparable run of every commit, and the history of head's series.
-  std::map<std::string, core::Run> runs;
+  // The runs of head's platform, listed without their measurements, by commit, newest first.
+  // A commit git ancestry asks about has a baseline when one of its runs is comparable with
+  // head (the newest such): only the runs of the commits asked about are read in full.
   store::RunFilter filter;
   filter.platform = head.platform;
-  RETURN_IF_ERROR(store.ForEachRun(filter, [&](const core::Run& r) {
-    if (!Comparable(r, head)) return base::Status::Ok();
-    auto it = runs.find(r.commit.sha);
-    if (it == runs.end() || it->second.started_at.unix_nanos < r.started_at.unix_nanos) {
-      runs[r.commit.sha] = r;
+  ASSIGN_OR_RETURN(std::vector<store::RunSummary> listed, store.ListRuns(filter));
+  std::map<std::string, std::vector<const store::RunSummary*>> by_sha;
+  for (const store::RunSummary& r : listed) by_sha[r.sha].push_back(&r);
+  std::map<std::string, std::optional<core::Run>> comparable;  // by the commits asked about
+  base::Status read_error;
+  auto comparable_run = [&](const std::string& sha) -> const std::optional<core::Run>& {
+    auto [it, added] = comparable.try_emplace(sha);
+    if (!added) return it->second;
+    auto runs = by_sha.find(sha);
+    if (runs == by_sha.end()) return it->second;
+    std::vector<const store::RunSummary*>& of_sha = runs->second;
+    std::stable_sort(of_sha.begin(), of_sha.end(), [](const auto* a, const auto* b) {
+      return a->started_at.unix_nanos > b->started_at.unix_nanos;
+    });
+    for (const store::RunSummary* r : of_sha) {
+      auto run = store.ReadRun(r->run_id);
+      if (!run.ok()) {
+        if (read_error.ok()) read_error = run.status();
+        break;
+      }
+      if (*run && Comparable(**run, head)) {
+        it->second = std::move(*run);
+        break;
+      }
     }
-    return base::Status::Ok();
-  }));
-  auto choice =
-      schedule::ChooseBaseline(request.repo, request.base_branch, head.commit.sha,
-                               [&](const std::string& sha) { return runs.contains(sha); });
+    return it->second;
+  };
+  auto choice = schedule::ChooseBaseline(
+      request.repo, request.base_branch, head.commit.sha,
+      [&](const std::string& sha) { return comparable_run(sha).has_value(); });
+  RETURN_IF_ERROR(read_error);
   if (!choice.ok()) {
     return choice.status().WithPrefix(
         fmt::format("no baseline for {} on {}", head.commit.sha.substr(0, 12), head.platform));
   }
+  const std::optional<core::Run>& base = comparable_run(choice->sha);
+  if (!base) return base::Internal("baseline commit " + choice->sha + " has no comparable run");
   Baseline out;
-  out.base = {runs.at(choice->sha),
-              fmt::format("commit {} in {}", choice->sha.substr(0, 12), request.where)};
+  out.base = {*base, fmt::format("commit {} in {}", choice->sha.substr(0, 12), request.where)};
   out.reason = choice->reason;
   if (request.history) {
     ASSIGN_OR_RETURN(out.history, LoadNoiseHistory(head, store, request.where));

@@ -22,7 +22,8 @@ constexpr std::string_view kRunColumns =
     "r.suite_revision, r.environment_id, r.started_at, r.finished_at, r.benchmark_count, "
     "r.sample_count, r.partial, r.suite_json";
 
-// The runs matching `filter`, with ?1 the platform, ?2 the project and ?3 the benchmark. The
+// The runs matching `filter`, with ?1 the platform, ?2 the project, ?3 the benchmark and ?4
+// the run_id (through the run_id's unique index: one run is read without a scan). The
 // runs of one benchmark are those whose sets of measured or failed benchmarks (migration 8)
 // hold it: a store has few distinct sets, and no index over every measurement is kept for this
 // (migration 10). Without a benchmark the query does not name the sets, which a store being
@@ -32,11 +33,12 @@ std::string RunQuery(const RunFilter& filter) {
       "(SELECT s.id FROM benchmark_sets s, json_each(s.names) j WHERE j.value = ?3)";
   return fmt::format(
       "SELECT {0} FROM runs r JOIN projects p ON p.id = r.project_id "
-      "WHERE (?1 IS NULL OR r.platform = ?1) AND (?2 IS NULL OR p.name = ?2) {1}"
+      "WHERE (?1 IS NULL OR r.platform = ?1) AND (?2 IS NULL OR p.name = ?2) {1}{2}"
       "ORDER BY COALESCE(r.commit_time, r.started_at), r.run_id",
       kRunColumns,
       filter.benchmark ? fmt::format("AND (r.ok_set IN {0} OR r.failed_set IN {0}) ", kSetsWith)
-                       : std::string());
+                       : std::string(),
+      filter.run_id ? "AND r.run_id = ?4 " : "");
 }
 
 // Binds RunQuery's parameters.
@@ -44,6 +46,7 @@ void BindRunQuery(Stmt& q, const RunFilter& filter) {
   q.BindOptional(1, filter.platform);
   q.BindOptional(2, filter.project);
   if (filter.benchmark) q.Bind(3, *filter.benchmark);
+  if (filter.run_id) q.Bind(4, *filter.run_id);
 }
 
 core::Reason ReasonOrPush(const std::string& name) {

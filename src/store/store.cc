@@ -126,6 +126,17 @@ Result<int64_t> Store::CreateToken(const TokenRecord& token) {
   return WriteToken(token);
 }
 
+base::Result<std::optional<core::Run>> Store::ReadRun(const std::string& run_id) {
+  RunFilter filter;
+  filter.run_id = run_id;
+  std::optional<core::Run> out;
+  RETURN_IF_ERROR(ForEachRun(filter, [&](const core::Run& run) {
+    out = run;
+    return base::Status::Ok();
+  }));
+  return out;
+}
+
 base::Result<std::vector<core::Series>> Store::ReadSeries(const SeriesQuery& query) {
   std::vector<core::Series> out;
   RETURN_IF_ERROR(ForEachSeries(query, [&](core::Series&& s) {

@@ -34,6 +34,8 @@ struct RunFilter {
   // Only runs that measured (or failed) this benchmark; ForEachRun gives each run with this
   // benchmark alone, so a series of one benchmark is read without loading whole runs.
   std::optional<std::string> benchmark;
+  // Only the run of this run_id (ListRuns, ForEachRun and ListRunPoints; Store::ReadRun).
+  std::optional<std::string> run_id;
 };
 
 // Which series to read (DESIGN.md "Series layer and scale"). Every field narrows; none reads
@@ -335,6 +337,8 @@ class Store {
   // Calls `fn` with every matching run in full, in ListRuns order. Stops at fn's first error.
   virtual base::Status ForEachRun(const RunFilter& filter,
                                   const std::function<base::Status(const core::Run&)>& fn) = 0;
+  // The run of `run_id` in full; none when no such run is stored.
+  base::Result<std::optional<core::Run>> ReadRun(const std::string& run_id);
 
   // The epochs declared by stored runs, ordered by platform, suite, number (then project).
   virtual base::Result<std::vector<EpochInfo>> ListEpochs(const RunFilter& filter) = 0;

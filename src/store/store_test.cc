@@ -176,6 +176,28 @@ TEST_F(StoreTest, BenchmarkFilterGivesEachRunWithThatBenchmarkAlone) {
   EXPECT_TRUE(All(*store, filter).empty());
 }
 
+// `compare` and `check` read the runs they compare this way, not every run of a platform.
+TEST_F(StoreTest, ReadRunReadsOneRunByItsRunId) {
+  auto store = Open();
+  core::Run a = MakeRun(0), b = MakeRun(1, "arm64-linux");
+  ASSERT_TRUE(store->Ingest(std::vector<core::Run>{a, b}).ok());
+  auto read = store->ReadRun(b.run_id);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_TRUE(read->has_value());
+  EXPECT_EQ(**read, b);
+  auto missing = store->ReadRun("no-such-run");
+  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  EXPECT_FALSE(missing->has_value());
+  RunFilter filter;
+  filter.run_id = a.run_id;
+  auto listed = store->ListRuns(filter);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].run_id, a.run_id);
+  filter.platform = "arm64-linux";  // every field narrows
+  EXPECT_TRUE(store->ListRuns(filter)->empty());
+}
+
 TEST_F(StoreTest, DataSurvivesReopening) {
   core::Run a = MakeRun(0);
   {

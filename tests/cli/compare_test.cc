@@ -348,6 +348,27 @@ TEST_F(CheckCliTest, ABaseBranchCommitIsComparedWithItsNearestMeasuredAncestor) 
       << md.out;
 }
 
+// Only a run on head's machine is a baseline: a later run of the merge base on another CPU is
+// passed over for the one on head's, and a commit measured only elsewhere is no baseline. Each
+// candidate commit's runs are read one by one (Store::ReadRun), not the platform's every run.
+TEST_F(CheckCliTest, TheBaselineIsARunOnHeadsMachine) {
+  const json mine =
+      json::parse(std::ifstream(dir_ / "runs" / ("benchmark-results-" + main_[6] + "-linux.json")));
+  for (const std::string& sha : {main_[6], main_[7]}) {
+    const std::string other = Write(sha, "other-" + sha, {kSteady, kOther}, "Other CPU");
+    ASSERT_EQ(Pl({"ingest", other}).exit_code, 0);
+  }
+  for (const std::string& head : {f2_, main_[8]}) {
+    Outcome o = Check(repo_, head, {"--format", "json"});
+    ASSERT_NE(o.exit_code, 2) << o.err;
+    json j = Parse(o);
+    EXPECT_EQ(j["base"]["sha"], main_[6]) << head;
+    EXPECT_EQ(j["base"]["run_id"], mine["run_id"]) << head;
+    EXPECT_EQ(j["base"]["fingerprint"], j["head"]["fingerprint"]) << head;
+    EXPECT_EQ(j["advisory"], false) << head;
+  }
+}
+
 TEST_F(CheckCliTest, BadInputIsOneLineAndExitTwo) {
   Outcome unknown = Check(repo_, "3333333");
   EXPECT_EQ(unknown.exit_code, 2);
