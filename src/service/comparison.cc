@@ -84,11 +84,13 @@ base::Result<core::Run> FindRunOfCommit(store::Store& store, const std::string& 
 }
 
 base::Result<NoiseHistory> LoadNoiseHistory(const core::Run& head, store::Store& store,
-                                            const std::string& db) {
+                                            const std::string& db, int64_t window) {
   const std::optional<int64_t> epoch = EpochOf(head);
   const bool ci = head.environment.ci.value_or(false);
   store::SeriesQuery query;
   query.platform = head.platform;
+  // One more than the window: head's own point, when stored, is dropped below.
+  query.last_points = window + 1;
   if (!head.project.empty()) query.project = head.project;
   std::vector<analysis::Series> series;
   std::set<std::string> runs;
@@ -99,6 +101,9 @@ base::Result<NoiseHistory> LoadNoiseHistory(const core::Run& head, store::Store&
       return p.run_id == head.run_id || std::find(p.pooled_run_ids.begin(), p.pooled_run_ids.end(),
                                                   head.run_id) != p.pooled_run_ids.end();
     });
+    if (static_cast<int64_t>(s.points.size()) > window) {
+      s.points.erase(s.points.begin(), s.points.end() - window);
+    }
     for (const analysis::SeriesPoint& p : s.points) {
       if (p.pooled_run_ids.empty()) {
         runs.insert(p.run_id);

@@ -34,9 +34,16 @@ struct NoiseHistory {
   std::string description;
 };
 
-// The history of head's series in `store` (`db` names it in the description).
+// How much of each series the history noise is learned from: its newest points, this many
+// (ten days of a run every 15 minutes). The noise of the machine as it is now; and reading
+// every point of every series of a year's store took `compare` 10 s.
+inline constexpr int64_t kNoiseHistoryPoints = 1000;
+
+// The history of head's series in `store` (`db` names it in the description): each series'
+// newest `window` points, head's own run left out.
 base::Result<NoiseHistory> LoadNoiseHistory(const core::Run& head, store::Store& store,
-                                            const std::string& db);
+                                            const std::string& db,
+                                            int64_t window = kNoiseHistoryPoints);
 
 // One side of a comparison: the run and where it came from ("commit abc123 in perf.db", or
 // the artifact file).
