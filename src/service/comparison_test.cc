@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -17,33 +16,7 @@
 namespace perfledger::service {
 namespace {
 
-using test_support::At;
-using test_support::Sha;
-
-// Commit i's run on linux: benchmark "a" at `median` (five samples around it).
-core::Run RunAt(int i, double median) {
-  core::Run r;
-  r.run_id = "run-" + std::to_string(i);
-  r.project = "demo";
-  r.commit.sha = Sha(i);
-  r.commit.time = At(i);
-  r.commit_range = {i > 0 ? std::optional<std::string>(Sha(i - 1)) : std::nullopt, Sha(i), 1};
-  r.reason = core::Reason::kPush;
-  r.platform = "linux";
-  r.environment.os = "linux";
-  r.environment.fingerprint = core::ComputeFingerprint(r.environment);
-  r.started_at = At(i);
-  r.finished_at = At(i + 1);
-  core::BenchmarkResult b;
-  b.name = "a";
-  b.metrics.push_back({"wall_time",
-                       "ns",
-                       core::Direction::kLower,
-                       {median - 0.2, median - 0.1, median, median + 0.1, median + 0.2},
-                       {}});
-  r.benchmarks.push_back(b);
-  return r;
-}
+using test_support::MakeRun;
 
 TEST(NoiseHistoryTest, IsLearnedFromEachSeriesNewestPointsWithoutHeadsRun) {
   const auto dir = test_support::FreshTestDir("comparison-test");
@@ -53,9 +26,9 @@ TEST(NoiseHistoryTest, IsLearnedFromEachSeriesNewestPointsWithoutHeadsRun) {
   // Twenty commits jumping 10% from one to the next, then ten within 0.1% of each other, then
   // head: the newest points are quiet, the whole history is not.
   std::vector<core::Run> runs;
-  for (int i = 0; i < 20; ++i) runs.push_back(RunAt(i, i % 2 == 0 ? 100 : 110));
-  for (int i = 20; i < 30; ++i) runs.push_back(RunAt(i, 100 + 0.1 * (i % 2)));
-  runs.push_back(RunAt(30, 100));
+  for (int i = 0; i < 20; ++i) runs.push_back(MakeRun(i, "linux", {{"a", i % 2 ? 110 : 100}}));
+  for (int i = 20; i < 30; ++i) runs.push_back(MakeRun(i, "linux", {{"a", 100 + 0.1 * (i % 2)}}));
+  runs.push_back(MakeRun(30, "linux", {{"a", 100}}));
   ASSERT_TRUE(store->Ingest(std::span<const core::Run>(runs)).ok());
   const core::Run& head = runs.back();
 

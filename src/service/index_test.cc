@@ -20,39 +20,10 @@ namespace perfledger::service {
 namespace {
 
 using test_support::At;
+using test_support::MakeRun;
 using test_support::Sha;
 
 namespace fs = std::filesystem;
-
-// One run of commit `commit` on `platform` measuring `medians` (benchmark -> wall time, five
-// samples around it); `run` tells reruns of one commit apart.
-core::Run MakeRun(int commit, const std::string& platform,
-                  const std::map<std::string, double>& medians, int run = 0) {
-  core::Run r;
-  r.run_id = "run-" + platform + "-" + std::to_string(commit) + "-" + std::to_string(run);
-  r.project = "demo";
-  r.commit.sha = Sha(commit);
-  r.commit.time = At(commit);
-  r.commit_range = {commit > 0 ? std::optional<std::string>(Sha(commit - 1)) : std::nullopt,
-                    Sha(commit), 1};
-  r.reason = core::Reason::kPush;
-  r.platform = platform;
-  r.environment.os = "linux";
-  r.environment.fingerprint = core::ComputeFingerprint(r.environment);
-  r.started_at = At(commit + run);
-  r.finished_at = At(commit + run + 1);
-  for (const auto& [name, median] : medians) {
-    core::BenchmarkResult b;
-    b.name = name;
-    b.metrics.push_back({"wall_time",
-                         "ns",
-                         core::Direction::kLower,
-                         {median - 2, median - 1, median, median + 1, median + 2},
-                         {}});
-    r.benchmarks.push_back(b);
-  }
-  return r;
-}
 
 class IndexCacheTest : public ::testing::Test {
  protected:

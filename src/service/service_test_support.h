@@ -1,5 +1,5 @@
-// What the service tests share: times a minute apart, made-up commit shas, and a fresh
-// directory per test (for its store).
+// What the service tests share: times a minute apart, made-up commit shas, runs of them, and
+// a fresh directory per test (for its store).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,9 +8,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "base/time.h"
+#include "core/artifact.h"
 
 namespace perfledger::service::test_support {
 
@@ -37,6 +40,36 @@ inline std::filesystem::path FreshTestDir(const std::string& suite) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
+}
+
+// One run of commit `commit` on `platform` measuring `medians` (benchmark -> wall time, five
+// samples around it); `run` tells reruns of one commit apart.
+inline core::Run MakeRun(int commit, const std::string& platform,
+                         const std::map<std::string, double>& medians, int run = 0) {
+  core::Run r;
+  r.run_id = "run-" + platform + "-" + std::to_string(commit) + "-" + std::to_string(run);
+  r.project = "demo";
+  r.commit.sha = Sha(commit);
+  r.commit.time = At(commit);
+  r.commit_range = {commit > 0 ? std::optional<std::string>(Sha(commit - 1)) : std::nullopt,
+                    Sha(commit), 1};
+  r.reason = core::Reason::kPush;
+  r.platform = platform;
+  r.environment.os = "linux";
+  r.environment.fingerprint = core::ComputeFingerprint(r.environment);
+  r.started_at = At(commit + run);
+  r.finished_at = At(commit + run + 1);
+  for (const auto& [name, median] : medians) {
+    core::BenchmarkResult b;
+    b.name = name;
+    b.metrics.push_back({"wall_time",
+                         "ns",
+                         core::Direction::kLower,
+                         {median - 2, median - 1, median, median + 1, median + 2},
+                         {}});
+    r.benchmarks.push_back(b);
+  }
+  return r;
 }
 
 }  // namespace perfledger::service::test_support
