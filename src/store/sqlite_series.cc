@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -353,7 +354,15 @@ Status SqliteStore::ForEachSeriesMedians(
     ASSIGN_OR_RETURN(Stmt * run_q, Prepared("SELECT run_id, commit_sha, commit_time FROM runs "
                                             "WHERE id = ?1"));
     std::vector<PointRun> runs;
-    std::unordered_map<int64_t, int32_t> run_of_row;
+    // By run row (runs.id counts up from 1): an index into `runs`, -1 before the run is read.
+    // An array, not a hash map: it is looked up once per point, 21 million times for the
+    // index of a year's store.
+    ASSIGN_OR_RETURN(const int64_t last_row, ChangeMark());  // the largest runs.id
+    if (last_row >= std::numeric_limits<int32_t>::max()) {
+      return base::Internal(
+          fmt::format("{}: {} runs are more than a read can count", path_, last_row));
+    }
+    std::vector<int32_t> run_of_row(static_cast<size_t>(last_row) + 1, -1);
     std::unordered_map<std::string, int32_t> commit_of_sha;
     std::vector<PointMedian> points;
     for (SeriesHead& h : heads) {
@@ -363,8 +372,13 @@ Status SqliteStore::ForEachSeriesMedians(
       int rc;
       while ((rc = pts->Step()) == SQLITE_ROW) {
         const int64_t row = pts->Int(0);
-        auto [it, added] = run_of_row.try_emplace(row, static_cast<int32_t>(runs.size()));
-        if (added) {
+        if (row < 0 || row > last_row) {
+          pts->Reset();
+          return base::Internal(
+              fmt::format("{}: a series point names run row {}, which is not stored", path_, row));
+        }
+        int32_t& index = run_of_row[static_cast<size_t>(row)];
+        if (index < 0) {
           run_q->Reset();
           run_q->Bind(1, row);
           const int rrc = run_q->Step();
@@ -384,9 +398,10 @@ Status SqliteStore::ForEachSeriesMedians(
           run_q->Reset();
           r.commit = commit_of_sha.try_emplace(r.sha, static_cast<int32_t>(commit_of_sha.size()))
                          .first->second;
+          index = static_cast<int32_t>(runs.size());
           runs.push_back(std::move(r));
         }
-        points.push_back({it->second, pts->Double(1)});
+        points.push_back({index, pts->Double(1)});
       }
       pts->Reset();
       if (rc != SQLITE_DONE) return Error(rc, "read series points");
