@@ -9,18 +9,18 @@
 namespace perfledger::store {
 
 base::Result<PreparedBatch> PrepareBatch(std::vector<SourcedRun> runs) {
-  std::vector<std::string> hashes;
-  hashes.reserve(runs.size());
-  for (const auto& r : runs) hashes.push_back(core::ContentHash(r.run));
+  std::vector<RunEncoding> encodings;
+  encodings.reserve(runs.size());
+  for (const auto& r : runs) encodings.push_back(EncodeRun(r.run));
   std::unordered_map<std::string, size_t> seen;  // run_id -> first index
   PreparedBatch out;
   out.runs.reserve(runs.size());
   out.sources.reserve(runs.size());
-  out.hashes.reserve(runs.size());
+  out.encodings.reserve(runs.size());
   for (size_t i = 0; i < runs.size(); ++i) {
     auto [it, inserted] = seen.emplace(runs[i].run.run_id, i);
     if (inserted) continue;
-    if (hashes[i] != hashes[it->second]) {
+    if (encodings[i].content_hash != encodings[it->second].content_hash) {
       return base::Conflict(fmt::format(
           "{}: run {} is also in {} with different content (runs are immutable: give a new "
           "run a new run_id)",
@@ -33,14 +33,14 @@ base::Result<PreparedBatch> PrepareBatch(std::vector<SourcedRun> runs) {
     if (runs[i].run.run_id.empty()) continue;
     out.runs.push_back(std::move(runs[i].run));
     out.sources.push_back(std::move(runs[i].source));
-    out.hashes.push_back(std::move(hashes[i]));
+    out.encodings.push_back(std::move(encodings[i]));
   }
   return out;
 }
 
 base::Result<IngestStats> IngestPrepared(Store& store, const PreparedBatch& batch) {
   size_t conflicting = batch.runs.size();
-  auto stats = store.IngestHashed(batch.runs, batch.hashes, &conflicting);
+  auto stats = store.IngestEncoded(batch.runs, batch.encodings, &conflicting);
   if (!stats.ok()) {
     if (conflicting < batch.sources.size()) {
       return stats.status().WithPrefix(batch.sources[conflicting]);

@@ -21,14 +21,14 @@ struct SourcedRun {
 // how many runs it carried twice (same run_id and content).
 struct PreparedBatch {
   std::vector<core::Run> runs;
-  std::vector<std::string> sources;  // parallel to `runs`
-  std::vector<std::string> hashes;   // parallel to `runs`: core::ContentHash
+  std::vector<std::string> sources;    // parallel to `runs`
+  std::vector<RunEncoding> encodings;  // parallel to `runs`: EncodeRun
   int64_t in_batch_duplicates = 0;
 };
 
 // The in-batch half of Collect: drops duplicates (the same run_id and content), refuses
-// conflicts within the batch (same run_id, other content) naming both sources, and hashes
-// each run (outside any transaction).
+// conflicts within the batch (same run_id, other content) naming both sources, and encodes
+// each run (EncodeRun: its content hash, sample blobs and points; outside any transaction).
 base::Result<PreparedBatch> PrepareBatch(std::vector<SourcedRun> runs);
 
 // The store half of Collect: writes a prepared batch in one transaction; duplicates count as

@@ -107,27 +107,31 @@ void GroupCommitter::CommitGroup(Store& store, const std::vector<Request*>& grou
   try {
     bool shared_ok = false;
     if (group.size() > 1) {
-      // The runs are moved, not copied, into the shared batch (they are most of a request's
-      // memory), and moved back to their requests before anything else reads them.
+      // The runs and their encodings are moved, not copied, into the shared batch (they are
+      // most of a request's memory), and moved back to their requests before anything else
+      // reads them.
       std::vector<core::Run> all;
-      std::vector<std::string> hashes;
+      std::vector<RunEncoding> encodings;
       size_t total = 0;
       for (const Request* r : group) total += r->batch.runs.size();
       all.reserve(total);
-      hashes.reserve(total);
+      encodings.reserve(total);
       for (Request* r : group) {
         std::move(r->batch.runs.begin(), r->batch.runs.end(), std::back_inserter(all));
-        hashes.insert(hashes.end(), r->batch.hashes.begin(), r->batch.hashes.end());
+        std::move(r->batch.encodings.begin(), r->batch.encodings.end(),
+                  std::back_inserter(encodings));
       }
       std::vector<bool> written;
-      auto combined = store.IngestHashed(all, hashes, nullptr, &written);
+      auto combined = store.IngestEncoded(all, encodings, nullptr, &written);
       shared_ok = combined.ok() && written.size() == all.size();
       size_t at = 0;
       for (size_t g = 0; g < group.size(); ++g) {
         IngestStats stats;
         stats.already_present = group[g]->batch.in_batch_duplicates;
-        for (auto& run : group[g]->batch.runs) {
+        for (size_t i = 0; i < group[g]->batch.runs.size(); ++i) {
+          core::Run& run = group[g]->batch.runs[i];
           run = std::move(all[at]);
+          group[g]->batch.encodings[i] = std::move(encodings[at]);
           if (shared_ok && written[at]) {
             ++stats.ingested;
             stats.samples += run.sample_count();

@@ -54,16 +54,16 @@ Status CheckDeclarations(IngestTransaction& tx, const core::Run& run) {
 
 Result<IngestStats> Store::Ingest(std::span<const core::Run> runs, size_t* conflicting,
                                   std::vector<bool>* written) {
-  std::vector<std::string> hashes;
-  hashes.reserve(runs.size());
-  for (const auto& run : runs) hashes.push_back(core::ContentHash(run));
-  return IngestHashed(runs, hashes, conflicting, written);
+  std::vector<RunEncoding> encodings;
+  encodings.reserve(runs.size());
+  for (const auto& run : runs) encodings.push_back(EncodeRun(run));
+  return IngestEncoded(runs, encodings, conflicting, written);
 }
 
-Result<IngestStats> Store::IngestHashed(std::span<const core::Run> runs,
-                                        std::span<const std::string> hashes, size_t* conflicting,
-                                        std::vector<bool>* written) {
-  if (hashes.size() != runs.size()) return base::Internal("a content hash per run expected");
+Result<IngestStats> Store::IngestEncoded(std::span<const core::Run> runs,
+                                         std::span<const RunEncoding> encodings,
+                                         size_t* conflicting, std::vector<bool>* written) {
+  if (encodings.size() != runs.size()) return base::Internal("an encoding per run expected");
   IngestStats stats;
   Status s = InIngestTransaction([&](IngestTransaction& tx) -> Status {
     stats = {};
@@ -72,7 +72,7 @@ Result<IngestStats> Store::IngestHashed(std::span<const core::Run> runs,
       const core::Run& run = runs[i];
       ASSIGN_OR_RETURN(std::optional<std::string> stored, tx.StoredContentHash(run.run_id));
       if (stored) {
-        if (*stored == hashes[i]) {
+        if (*stored == encodings[i].content_hash) {
           ++stats.already_present;
           continue;
         }
@@ -82,7 +82,7 @@ Result<IngestStats> Store::IngestHashed(std::span<const core::Run> runs,
             "run a new run_id)",
             run.run_id));
       }
-      RETURN_IF_ERROR(tx.InsertRun(run, hashes[i]));
+      RETURN_IF_ERROR(tx.InsertRun(run, encodings[i]));
       // After the write, so the run's project exists; a refusal rolls the whole batch back.
       Status declared = CheckDeclarations(tx, run);
       if (!declared.ok()) {
@@ -91,7 +91,7 @@ Result<IngestStats> Store::IngestHashed(std::span<const core::Run> runs,
         }
         return declared;
       }
-      RETURN_IF_ERROR(AddToSeries(tx, run));
+      RETURN_IF_ERROR(AddToSeries(tx, run, &encodings[i]));
       if (written != nullptr) (*written)[i] = true;
       ++stats.ingested;
       stats.samples += run.sample_count();

@@ -16,7 +16,7 @@ namespace perfledger::store {
 using base::Result;
 using base::Status;
 
-Status AddToSeries(IngestTransaction& tx, const core::Run& run) {
+Status AddToSeries(IngestTransaction& tx, const core::Run& run, const RunEncoding* encoding) {
   core::SeriesKey key;
   key.project = run.project;
   key.platform = run.platform;
@@ -33,10 +33,15 @@ Status AddToSeries(IngestTransaction& tx, const core::Run& run) {
     if (r.run_id != run.run_id) others.push_back(std::move(r));
   }
 
+  size_t at = 0;  // the metric's place in `encoding`
   for (const core::BenchmarkResult& b : run.benchmarks) {
-    if (b.error) continue;
+    if (b.error) {
+      at += b.metrics.size();
+      continue;
+    }
     key.benchmark = b.name;
     for (const core::Metric& m : b.metrics) {
+      const size_t k = at++;
       if (!core::GivesPoint(m)) continue;
       key.metric = m.name;
       ASSIGN_OR_RETURN(SeriesSlot series, tx.SeriesFor(key, m.unit, m.direction));
@@ -55,8 +60,11 @@ Status AddToSeries(IngestTransaction& tx, const core::Run& run) {
         }
       }
       if (!first) {
-        RETURN_IF_ERROR(tx.WritePoint(series.id, std::nullopt, std::span(&self, 1),
-                                      core::PoolPoint({&mine, 1})));
+        const bool encoded =
+            encoding != nullptr && k < encoding->points.size() && encoding->points[k].has_value();
+        RETURN_IF_ERROR(
+            tx.WritePoint(series.id, std::nullopt, std::span(&self, 1),
+                          encoded ? *encoding->points[k] : core::PoolPoint({&mine, 1})));
         continue;
       }
       // Pool: every run of the point and this one, in store order.

@@ -116,7 +116,7 @@ Result<int64_t> SqliteStore::ProjectId(const std::string& name) {
   return id;
 }
 
-Status SqliteStore::InsertRun(const core::Run& run, const std::string& hash) {
+Status SqliteStore::InsertRun(const core::Run& run, const RunEncoding& encoding) {
   ASSIGN_OR_RETURN(const int64_t project_id, ProjectId(run.project));
 
   const std::string env_json = core::WriteEnvironment(run.environment);
@@ -150,7 +150,7 @@ Status SqliteStore::InsertRun(const core::Run& run, const std::string& hash) {
                "epoch, ok_set, failed_set) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
                "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"));
   ins->Bind(1, run.run_id);
-  ins->Bind(2, hash);
+  ins->Bind(2, encoding.content_hash);
   ins->Bind(3, project_id);
   ins->Bind(4, run.platform);
   ins->Bind(5, run.commit.sha);
@@ -207,6 +207,7 @@ Status SqliteStore::InsertRun(const core::Run& run, const std::string& hash) {
                             "higher_is_better, samples, n, mean, stddev, median, min, max, "
                             "lower, upper) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
                             "?12, ?13, ?14)"));
+  size_t at = 0;  // the metric's place in `encoding`
   for (const auto& b : run.benchmarks) {
     int64_t bench_id;
     auto key = std::make_pair(project_id, b.name);
@@ -243,10 +244,13 @@ Status SqliteStore::InsertRun(const core::Run& run, const std::string& hash) {
       meas->Bind(3, metric_id);
       meas->Bind(4, m.unit);
       meas->Bind(5, static_cast<int64_t>(m.direction == core::Direction::kHigher ? 1 : 0));
-      if (!m.samples.empty()) {
-        meas->BindBlob(6, EncodeSamples(m.samples));
-      } else {
+      const size_t k = at++;
+      if (m.samples.empty()) {
         meas->BindNull(6);
+      } else if (k < encoding.sample_blobs.size()) {
+        meas->BindBlob(6, encoding.sample_blobs[k]);
+      } else {
+        meas->BindBlob(6, EncodeSamples(m.samples));
       }
       if (m.summary) {
         const core::Summary& s = *m.summary;

@@ -100,7 +100,7 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
  private:
   // IngestTransaction (sqlite_ingest.cc).
   base::Result<std::optional<std::string>> StoredContentHash(const std::string& run_id) override;
-  base::Status InsertRun(const core::Run& run, const std::string& content_hash) override;
+  base::Status InsertRun(const core::Run& run, const RunEncoding& encoding) override;
   base::Result<std::optional<Declaration>> DeclaredRevision(const std::string& project,
                                                             const std::string& suite,
                                                             int64_t revision) override;

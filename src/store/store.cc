@@ -13,6 +13,9 @@
 #include <utility>
 
 #include "base/json_writer.h"
+#include "core/artifact.h"
+#include "core/series.h"
+#include "store/sample_codec.h"
 
 namespace perfledger::store {
 
@@ -40,6 +43,21 @@ RunBenchmarkSets BenchmarkSetsOf(const core::Run& run) {
     if (b.error) failed.push_back(b.name);
   }
   return {JoinSet(std::move(ok)), JoinSet(std::move(failed))};
+}
+
+RunEncoding EncodeRun(const core::Run& run) {
+  RunEncoding out;
+  out.content_hash = core::ContentHash(run);
+  for (const core::BenchmarkResult& b : run.benchmarks) {
+    for (const core::Metric& m : b.metrics) {
+      out.sample_blobs.push_back(m.samples.empty() ? std::string() : EncodeSamples(m.samples));
+      const core::Metric* one = &m;
+      out.points.push_back(!b.error && core::GivesPoint(m)
+                               ? std::optional<core::PointSummary>(core::PoolPoint({&one, 1}))
+                               : std::nullopt);
+    }
+  }
+  return out;
 }
 
 BenchmarkNames SplitBenchmarkSet(std::string_view joined) {

@@ -94,6 +94,18 @@ RunBenchmarkSets BenchmarkSetsOf(const core::Run& run);
 // The names of a joined set.
 BenchmarkNames SplitBenchmarkSet(std::string_view joined);
 
+// What ingest derives from a run alone, whatever the store holds: worked out before the write
+// transaction, on the caller's thread (PrepareBatch), so that a group commit's leader, which
+// writes for every uploader in turn, only writes. Per metric in the run's order (each
+// benchmark's metrics, benchmark after benchmark).
+struct RunEncoding {
+  std::string content_hash;               // core::ContentHash
+  std::vector<std::string> sample_blobs;  // sample_codec.h; "" for a metric without samples
+  std::vector<std::optional<core::PointSummary>> points;  // the metric's point alone; none
+                                                          // when it gives none
+};
+RunEncoding EncodeRun(const core::Run& run);
+
 // A run as coverage and gap analysis need it: where it sits and what it measured.
 struct RunPoint {
   std::string run_id, project, sha, platform;
@@ -256,8 +268,9 @@ class IngestTransaction {
   // is not stored.
   virtual base::Result<std::optional<std::string>> StoredContentHash(const std::string& run_id) = 0;
   // Writes a new run whole (creating its project, benchmarks, metrics and environment as
-  // needed) with its content hash and the store clock's time as its ingestion time.
-  virtual base::Status InsertRun(const core::Run& run, const std::string& content_hash) = 0;
+  // needed) with its encoding (content hash, sample blobs) and the store clock's time as its
+  // ingestion time.
+  virtual base::Status InsertRun(const core::Run& run, const RunEncoding& encoding) = 0;
   // The definitions of revision `revision` of `suite` in `project` as first declared
   // (Declaration::suite has the name, revision and definitions), or none.
   virtual base::Result<std::optional<Declaration>> DeclaredRevision(const std::string& project,
@@ -300,8 +313,9 @@ class IngestTransaction {
 
 // Adds `run`'s points to its series (store/series_ingest.cc): the rule of the series layer,
 // for Store::Ingest and for a back end's migration that builds the layer from stored runs (in
-// store order).
-base::Status AddToSeries(IngestTransaction& tx, const core::Run& run);
+// store order). `encoding`, when given, is EncodeRun(run): its points are used as they are.
+base::Status AddToSeries(IngestTransaction& tx, const core::Run& run,
+                         const RunEncoding* encoding = nullptr);
 
 // The public methods that carry a rule (Ingest, RecordAlerts, RecordAlertsAtomically,
 // CreateToken) are not virtual: they check and decide here, the same for
@@ -323,12 +337,12 @@ class Store {
   // kConflict naming what differs.
   base::Result<IngestStats> Ingest(std::span<const core::Run> runs, size_t* conflicting = nullptr,
                                    std::vector<bool>* written = nullptr);
-  // Ingest with each run's content hash (core::ContentHash) already computed, parallel to
-  // `runs`: a server hashes each upload on its own thread, outside the shared transaction.
-  base::Result<IngestStats> IngestHashed(std::span<const core::Run> runs,
-                                         std::span<const std::string> hashes,
-                                         size_t* conflicting = nullptr,
-                                         std::vector<bool>* written = nullptr);
+  // Ingest with each run's encoding (EncodeRun) already made, parallel to `runs`: a server
+  // encodes each upload on its own thread, outside the shared transaction.
+  base::Result<IngestStats> IngestEncoded(std::span<const core::Run> runs,
+                                          std::span<const RunEncoding> encodings,
+                                          size_t* conflicting = nullptr,
+                                          std::vector<bool>* written = nullptr);
 
   // Runs matching `filter`, ordered by commit time (the start time where the commit time is
   // unknown), then run_id.

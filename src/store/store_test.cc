@@ -19,6 +19,7 @@
 #include "base/uuid.h"
 #include "core/artifact.h"
 #include "store/collector.h"
+#include "store/sample_codec.h"
 #include "store/store_test_fixture.h"
 namespace perfledger::store {
 namespace {
@@ -174,6 +175,39 @@ TEST_F(StoreTest, BenchmarkFilterGivesEachRunWithThatBenchmarkAlone) {
   filter.benchmark = "no/such";
   filter.project.reset();
   EXPECT_TRUE(All(*store, filter).empty());
+}
+
+// What an upload's thread works out before the shared transaction: the same hash, blobs and
+// points the transaction would have made itself, per metric in the run's order.
+TEST_F(StoreTest, EncodeRunHoldsWhatIngestWouldWorkOutInTheTransaction) {
+  const core::Run run = MakeRun(0);
+  const RunEncoding e = EncodeRun(run);
+  EXPECT_EQ(e.content_hash, core::ContentHash(run));
+  size_t k = 0, points = 0;
+  for (const core::BenchmarkResult& b : run.benchmarks) {
+    for (const core::Metric& m : b.metrics) {
+      ASSERT_LT(k, e.sample_blobs.size());
+      if (m.samples.empty()) {
+        EXPECT_TRUE(e.sample_blobs[k].empty());
+      } else {
+        auto decoded = DecodeSamples(e.sample_blobs[k]);
+        ASSERT_TRUE(decoded.ok());
+        EXPECT_EQ(*decoded, m.samples);
+      }
+      const core::Metric* one = &m;
+      if (b.error || !core::GivesPoint(m)) {
+        EXPECT_FALSE(e.points[k].has_value()) << b.name << " " << m.name;
+      } else {
+        ASSERT_TRUE(e.points[k].has_value()) << b.name << " " << m.name;
+        EXPECT_EQ(*e.points[k], core::PoolPoint({&one, 1})) << b.name << " " << m.name;
+        ++points;
+      }
+      ++k;
+    }
+  }
+  EXPECT_EQ(e.sample_blobs.size(), k);
+  EXPECT_EQ(e.points.size(), k);
+  EXPECT_GT(points, 0u);
 }
 
 // `compare` and `check` read the runs they compare this way, not every run of a platform.
