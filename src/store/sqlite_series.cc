@@ -30,7 +30,11 @@ std::string JoinRunIds(std::span<const RunOrder> runs) {
 }  // namespace
 
 Status SqliteStore::Open() {
-  return OpenFile([this](int version) { return version == 7 ? BuildSeries() : Status::Ok(); });
+  return OpenFile([this](int version) {
+    if (version == 7) return BuildSeries();
+    if (version == 11) return SealAllSeries();
+    return Status::Ok();
+  });
 }
 
 Result<SeriesSlot> SqliteStore::SeriesFor(const core::SeriesKey& key, const std::string& unit,
@@ -175,8 +179,17 @@ Status SqliteStore::WritePoint(int64_t series, const std::optional<RunOrder>& re
                                std::span<const RunOrder> runs, const core::PointSummary& point) {
   if (runs.empty()) return base::Internal("a series point without a run");
   ASSIGN_OR_RETURN(const int64_t row, RunRow(runs.front().run_id));
-  int64_t& newest = touched_series_[series];
-  newest = std::max(newest, current_run_row_);
+  Touched& touched = touched_series_[series];
+  touched.newest_run = std::max(touched.newest_run, current_run_row_);
+  // Median blocks exist from schema 11 on (not while migration 7 builds the series layer).
+  if (schema_version_ >= 11) {
+    touched.ts.push_back(runs.front().order_nanos);
+    if (replaces) {
+      touched.ts.push_back(replaces->order_nanos);
+    } else {
+      ++touched.added;
+    }
+  }
   if (!replaces && runs.size() == 1) {
     // A new point of one run, the common case: written sorted with the others at the end of
     // the transaction (FlushPoints), so consecutive inserts land in the same pages.
@@ -229,13 +242,39 @@ Status SqliteStore::FlushPoints() {
 
 Status SqliteStore::FlushTouchedSeries() {
   if (touched_series_.empty()) return Status::Ok();
-  ASSIGN_OR_RETURN(Stmt * up,
-                   Prepared("UPDATE series SET last_run = max(last_run, ?2) WHERE id = ?1"));
-  for (const auto& [id, row] : touched_series_) {
+  if (schema_version_ < 11) {
+    ASSIGN_OR_RETURN(Stmt * up,
+                     Prepared("UPDATE series SET last_run = max(last_run, ?2) WHERE id = ?1"));
+    for (const auto& [id, touched] : touched_series_) {
+      up->Reset();
+      up->Bind(1, id);
+      up->Bind(2, touched.newest_run);
+      RETURN_IF_ERROR(StepDone(up, "mark a series changed"));
+    }
+    touched_series_.clear();
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(Stmt * up, Prepared("UPDATE series SET last_run = max(last_run, ?2), "
+                                       "unsealed = unsealed + ?3 WHERE id = ?1 "
+                                       "RETURNING sealed_t, unsealed"));
+  for (auto& [id, touched] : touched_series_) {
     up->Reset();
     up->Bind(1, id);
-    up->Bind(2, row);
-    RETURN_IF_ERROR(StepDone(up, "mark a series changed"));
+    up->Bind(2, touched.newest_run);
+    up->Bind(3, touched.added);
+    const int rc = up->Step();
+    if (rc != SQLITE_ROW) {
+      up->Reset();
+      return Error(rc, "mark a series changed");
+    }
+    const std::optional<int64_t> sealed_t =
+        up->IsNull(0) ? std::nullopt : std::optional<int64_t>(up->Int(0));
+    const int64_t unsealed = up->Int(1);
+    up->Reset();
+    // A point written at or before the newest block (a run of an old commit): the block
+    // holding it no longer holds the series' points there.
+    if (sealed_t) RETURN_IF_ERROR(ForgetBlocksAt(id, *sealed_t, std::move(touched.ts)));
+    if (unsealed >= BlockPoints() + UnsealedPoints()) RETURN_IF_ERROR(SealSeries(id));
   }
   touched_series_.clear();
   return Status::Ok();
@@ -349,8 +388,6 @@ Status SqliteStore::ForEachSeriesMedians(
   RETURN_IF_ERROR(Begin(/*write=*/false));
   auto body = [&]() -> Status {
     ASSIGN_OR_RETURN(std::vector<SeriesHead> heads, ListSeriesHeads(query));
-    ASSIGN_OR_RETURN(Stmt * pts, Prepared("SELECT run, median FROM points WHERE series = ?1 "
-                                          "ORDER BY t, run"));
     ASSIGN_OR_RETURN(Stmt * run_q, Prepared("SELECT run_id, commit_sha, commit_time FROM runs "
                                             "WHERE id = ?1"));
     std::vector<PointRun> runs;
@@ -367,13 +404,9 @@ Status SqliteStore::ForEachSeriesMedians(
     std::vector<PointMedian> points;
     for (SeriesHead& h : heads) {
       points.clear();
-      pts->Reset();
-      pts->Bind(1, h.id);
-      int rc;
-      while ((rc = pts->Step()) == SQLITE_ROW) {
-        const int64_t row = pts->Int(0);
+      // From the series' median blocks and the points rows around them.
+      Status read = ReadSeriesMedians(h.id, [&](int64_t row, double median) -> Status {
         if (row < 0 || row > last_row) {
-          pts->Reset();
           return base::Internal(
               fmt::format("{}: a series point names run row {}, which is not stored", path_, row));
         }
@@ -384,7 +417,6 @@ Status SqliteStore::ForEachSeriesMedians(
           const int rrc = run_q->Step();
           if (rrc != SQLITE_ROW) {
             run_q->Reset();
-            pts->Reset();
             return rrc == SQLITE_DONE
                        ? base::Internal(
                              fmt::format("{}: a series point names run row {}, which is not stored",
@@ -401,10 +433,10 @@ Status SqliteStore::ForEachSeriesMedians(
           index = static_cast<int32_t>(runs.size());
           runs.push_back(std::move(r));
         }
-        points.push_back({index, pts->Double(1)});
-      }
-      pts->Reset();
-      if (rc != SQLITE_DONE) return Error(rc, "read series points");
+        points.push_back({index, median});
+        return Status::Ok();
+      });
+      RETURN_IF_ERROR(read);
       RETURN_IF_ERROR(fn(h.series, points, runs));
     }
     return Status::Ok();

@@ -144,6 +144,24 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   base::Status FlushTouchedSeries();
   // Migration 7: the series layer from every stored run, in store order, with progress.
   base::Status BuildSeries();
+
+  // Median blocks (migration 11, sqlite_series_blocks.cc).
+  // Points per block, and how many of a series' newest points stay out of blocks (a second
+  // run of a recent commit pools into its point without breaking a block).
+  int64_t BlockPoints() const;
+  int64_t UnsealedPoints() const;
+  // Deletes the blocks holding a point at any of `ts` (their points changed).
+  base::Status ForgetBlocksAt(int64_t series, int64_t sealed_t, std::vector<int64_t> ts);
+  // Writes blocks of the series' points not yet in one: its newest points but the last
+  // UnsealedPoints(), and the points between blocks when enough gathered there (where blocks
+  // were forgotten). Updates the series' sealed_t and unsealed.
+  base::Status SealSeries(int64_t series);
+  // Migration 11: SealSeries for every series with enough points, with progress.
+  base::Status SealAllSeries();
+  // Calls `fn` with every point's run row and median of `series`, in point order, from its
+  // blocks and the points rows around them.
+  base::Status ReadSeriesMedians(int64_t series,
+                                 const std::function<base::Status(int64_t run, double median)>& fn);
   // ForEachRun inside the caller's transaction.
   base::Status ForEachRunIn(const RunFilter& filter,
                             const std::function<base::Status(const core::Run&)>& fn);
@@ -171,8 +189,14 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   // Benchmark set ids by their names (RunBenchmarkSets), committed and of the current ingest
   // transaction alike (sets are never changed or deleted).
   std::unordered_map<std::string, int64_t> set_ids_, new_set_ids_;
-  // Series that received a point in the current ingest transaction -> the newest run's row.
-  std::map<int64_t, int64_t> touched_series_;
+  // Series that received a point in the current ingest transaction: the newest run's row,
+  // how many points were added, and where points were written or replaced (median blocks).
+  struct Touched {
+    int64_t newest_run = 0;
+    int64_t added = 0;
+    std::vector<int64_t> ts;
+  };
+  std::map<int64_t, Touched> touched_series_;
   std::vector<PendingPoint> pending_points_;
 };
 

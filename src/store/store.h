@@ -533,6 +533,9 @@ struct OpenOptions {
   // 1,000. A connection that writes often and in bulk (the server's uploads) checkpoints less
   // often with a larger figure, and each page rewritten by many commits is copied once.
   int checkpoint_pages = 0;
+  // Points per median block of the series layer (SQLite's migration 11); 0 is 1,024. Tests
+  // make blocks small to see many of them.
+  int series_block_points = 0;
 };
 
 // Opens (creating and migrating as needed) the store at `location`: a SQLite file path.

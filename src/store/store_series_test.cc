@@ -11,6 +11,7 @@
 namespace perfledger::store {
 namespace {
 
+using base::Status;
 using test_support::EpochRun;
 using test_support::MakeRun;
 using test_support::StoreTest;
@@ -210,6 +211,105 @@ TEST_F(StoreTest, TheNewestPointsAndMediansOnlyAreTheFullSeriesTail) {
   }
 }
 
+// Every series as the lean read gives it (ForEachSeriesMedians: median blocks and the points
+// rows around them), and as the full read gives the same points (the points rows only).
+using MedianLines =
+    std::vector<std::pair<core::SeriesKey, std::vector<std::pair<std::string, double>>>>;
+MedianLines LeanMedians(Store& store) {
+  MedianLines out;
+  Status s = store.ForEachSeriesMedians(
+      {}, [&](const core::Series& head, std::span<const core::PointMedian> points,
+              const std::vector<core::PointRun>& runs) {
+        auto& line = out.emplace_back(head.key, std::vector<std::pair<std::string, double>>{});
+        for (const core::PointMedian& p : points) {
+          line.second.emplace_back(runs[static_cast<size_t>(p.run)].run_id, p.median);
+        }
+        return Status::Ok();
+      });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+MedianLines FullMedians(Store& store) {
+  MedianLines out;
+  for (const core::Series& s : Read(store)) {
+    auto& line = out.emplace_back(s.key, std::vector<std::pair<std::string, double>>{});
+    for (const core::SeriesPoint& p : s.points) line.second.emplace_back(p.run_id, p.median);
+  }
+  return out;
+}
+
+int64_t CountRows(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int64_t n = -1;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* q = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &q, nullptr) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
+      n = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+  }
+  sqlite3_close(db);
+  return n;
+}
+
+TEST_F(StoreTest, MedianBlocksGiveTheSeriesPointsWhateverOrderRunsArriveIn) {
+  OpenOptions options;
+  options.series_block_points = 4;  // 1 newest point stays out of blocks
+  auto opened = OpenStore(path_, options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Store& store = **opened;
+  // New commits one by one: blocks of 4 are written as points gather.
+  std::vector<core::Run> runs;
+  for (int i = 0; i < 40; ++i) runs.push_back(MakeRun(2 * i));
+  for (const core::Run& r : runs) ASSERT_TRUE(store.Ingest(std::span(&r, 1)).ok());
+  const std::string blocks_sql = "SELECT count(*) FROM median_blocks";
+  const int64_t sealed = CountRows(path_, blocks_sql);
+  EXPECT_GE(sealed, 3 * 8);  // 3 series, 39 of 40 points in blocks of 4 or more
+  EXPECT_EQ(LeanMedians(store), FullMedians(store));
+  // Runs of old commits: new points between sealed ones, and second runs pooled into sealed
+  // points (their medians change). The blocks holding them are forgotten.
+  std::vector<core::Run> late;
+  for (int i : {3, 9, 17, 41}) late.push_back(MakeRun(i));
+  for (int i : {4, 30, 62}) late.push_back(MakeRun(i));  // the commits of runs 2, 15 and 31 again
+  for (core::Run& r : late) r.benchmarks[0].metrics[1].samples = {1.0e6, 1.1e6, 1.2e6};
+  for (const core::Run& r : late) {
+    ASSERT_TRUE(store.Ingest(std::span(&r, 1)).ok());
+    EXPECT_EQ(LeanMedians(store), FullMedians(store)) << "after the run of commit " << r.commit.sha;
+  }
+  EXPECT_LT(CountRows(path_, blocks_sql), sealed);
+  // Once the series seal again, the points of forgotten blocks are packed again.
+  for (int i = 80; i < 90; ++i) {
+    core::Run r = MakeRun(i);
+    ASSERT_TRUE(store.Ingest(std::span(&r, 1)).ok());
+  }
+  EXPECT_EQ(LeanMedians(store), FullMedians(store));
+  EXPECT_EQ(CountRows(path_, "SELECT count(*) FROM series WHERE sealed_t IS NULL"), 0);
+  // Every point but the newest and the odd late one between blocks is in a block again.
+  EXPECT_GE(CountRows(path_, "SELECT count(*) FROM median_blocks"), 3 * 10);
+}
+
+TEST_F(StoreTest, ADamagedMedianBlockIsAnErrorNamingTheStore) {
+  OpenOptions options;
+  options.series_block_points = 4;
+  auto opened = OpenStore(path_, options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  for (int i = 0; i < 10; ++i) {
+    core::Run r = MakeRun(i);
+    ASSERT_TRUE((*opened)->Ingest(std::span(&r, 1)).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE median_blocks SET points = x'01ff'", 0, 0, 0), SQLITE_OK);
+  sqlite3_close(db);
+  Status s = (*opened)->ForEachSeriesMedians(
+      {}, [](const core::Series&, std::span<const core::PointMedian>,
+             const std::vector<core::PointRun>&) { return Status::Ok(); });
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(path_), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("median block"), std::string::npos) << s.ToString();
+}
+
 TEST_F(StoreTest, ARefusedBatchLeavesNoPointAndNoSeries) {
   auto store = Open();
   core::Run first = EpochRun(0, 1);
@@ -248,11 +348,14 @@ TEST_F(StoreTest, AVersion6StoreMigratesBuildingTheSameSeriesWithProgress) {
   ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 6));
   std::vector<std::pair<int64_t, int64_t>> progress;
   OpenOptions options;
+  options.series_block_points = 16;  // so that migration 11 packs blocks of these few points
   options.progress = [&](int64_t done, int64_t total) { progress.emplace_back(done, total); };
   auto store = OpenStore(path_, options);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_NE((*store)->Describe().find("schema 10"), std::string::npos);
+  EXPECT_NE((*store)->Describe().find("schema 11"), std::string::npos);
   EXPECT_EQ(Read(**store), before);
+  EXPECT_GT(CountRows(path_, "SELECT count(*) FROM median_blocks"), 0);
+  EXPECT_EQ(LeanMedians(**store), FullMedians(**store));
   // The runs' benchmark sets, filled from their measurements and failures (migration 8).
   auto points = (*store)->ListRunPoints({});
   ASSERT_TRUE(points.ok());

@@ -32,6 +32,9 @@ inline ::testing::AssertionResult UndoSchemasDownTo(const std::string& path, int
     std::string_view sql;
   };
   static constexpr Undo kUndo[] = {
+      {11,
+       "DROP TABLE median_blocks; ALTER TABLE series DROP COLUMN sealed_t; "
+       "ALTER TABLE series DROP COLUMN unsealed;"},
       {10, "CREATE INDEX measurements_by_series ON measurements(benchmark, metric);"},
       {9, "DROP TABLE checkpoints;"},
       {8,
