@@ -308,6 +308,11 @@ void RunIndex(const IndexOptions& opt, Shell* shell) {
   service::IndexRequest request;
   request.runs = opt.filter.Filter();
   request.metrics = opt.metrics;
+  // Platforms read side by side on a second connection.
+  request.another_store = [shell]() -> base::Result<std::shared_ptr<store::Store>> {
+    ASSIGN_OR_RETURN(std::unique_ptr<store::Store> other, shell->OpenStore(/*create=*/false));
+    return std::shared_ptr<store::Store>(std::move(other));
+  };
   auto index = service::IndexOf(**store, request);
   if (!index.ok()) return shell->Fail(index.status());
   if (index->empty()) {

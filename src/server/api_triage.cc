@@ -211,6 +211,12 @@ Response Api::Impl::Index(Ctx& c, const std::function<bool()>* cancelled) {
   service::IndexRequest req;
   req.runs = FilterOf(c);
   req.metrics = Params(c, "metric");
+  // Reading every series, platforms are read side by side on a second pooled connection.
+  req.another_store = [this]() -> base::Result<std::shared_ptr<store::Store>> {
+    ASSIGN_OR_RETURN(StorePool::Lease lease, pool_.Acquire());
+    auto held = std::make_shared<StorePool::Lease>(std::move(lease));
+    return std::shared_ptr<store::Store>(held, &**held);
+  };
   auto index = IndexCacheFor(req)->Get(
       *c.store, cancelled != nullptr ? *cancelled : std::function<bool()>(),
       max_points ? std::optional<size_t>(static_cast<size_t>(*max_points)) : std::nullopt);

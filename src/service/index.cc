@@ -1,6 +1,10 @@
 #include "service/index.h"
 
 #include <algorithm>
+#include <atomic>
+#include <optional>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 namespace perfledger::service {
@@ -24,31 +28,64 @@ store::SeriesQuery QueryOf(const IndexRequest& request) {
   return query;
 }
 
+// The index state of one platform's series (a run has one platform, so each run is read
+// once): only that platform's medians are held.
+base::Result<analysis::IndexState> PlatformStateOf(store::Store& store, const IndexRequest& request,
+                                                   const std::string& platform,
+                                                   const analysis::EpochBases& bases) {
+  store::SeriesQuery query = QueryOf(request);
+  query.platform = platform;
+  // Streamed: each series gives its commits' medians to the builder and is dropped; the store
+  // reads only each point's run and median.
+  analysis::IndexBuilder builder;
+  RETURN_IF_ERROR(store.ForEachSeriesMedians(
+      query, [&](const analysis::Series& head, std::span<const core::PointMedian> points,
+                 const std::vector<core::PointRun>& runs) {
+        if (request.cancelled && request.cancelled()) return base::Internal("cancelled");
+        builder.Add(head, points, runs);
+        return base::Status::Ok();
+      }));
+  return std::move(builder).FinishState(bases);
+}
+
 base::Result<analysis::IndexState> StateOf(store::Store& store, const IndexRequest& request,
                                            const analysis::EpochBases& bases) {
-  // One platform at a time (a run has one platform, so each run is read once): only that
-  // platform's medians are held, and the indexes come out in the same order (platform first).
   std::vector<std::string> platforms;
   if (request.runs.platform) {
     platforms.push_back(*request.runs.platform);
   } else {
     ASSIGN_OR_RETURN(platforms, store.Platforms());
   }
+  // Each platform's state, merged in platform order (the indexes come out platform first).
+  std::vector<std::optional<base::Result<analysis::IndexState>>> states(platforms.size());
+  std::atomic<size_t> next{0};
+  auto work = [&](store::Store& on) {
+    for (size_t i; (i = next.fetch_add(1)) < platforms.size();) {
+      states[i] = PlatformStateOf(on, request, platforms[i], bases);
+      if (!states[i]->ok()) next = platforms.size();  // the first error ends the read
+    }
+  };
+  std::shared_ptr<store::Store> other;
+  if (platforms.size() > 1 && request.another_store) {
+    if (auto got = request.another_store(); got.ok() && *got) other = std::move(*got);
+  }
+  std::optional<std::thread> helper;
+  if (other) {
+    try {
+      helper.emplace([&] { work(*other); });
+    } catch (const std::system_error&) {
+      // No thread to be had: this one reads every platform.
+    }
+  }
+  work(store);
+  if (helper) helper->join();
   analysis::IndexState state;
-  for (const std::string& platform : platforms) {
-    store::SeriesQuery query = QueryOf(request);
-    query.platform = platform;
-    // Streamed: each series gives its commits' medians to the builder and is dropped; the
-    // store reads only each point's run and median.
-    analysis::IndexBuilder builder;
-    RETURN_IF_ERROR(store.ForEachSeriesMedians(
-        query, [&](const analysis::Series& head, std::span<const core::PointMedian> points,
-                   const std::vector<core::PointRun>& runs) {
-          if (request.cancelled && request.cancelled()) return base::Internal("cancelled");
-          builder.Add(head, points, runs);
-          return base::Status::Ok();
-        }));
-    state.Merge(std::move(builder).FinishState(bases));
+  for (auto& s : states) {
+    if (!s) continue;  // not read: another platform's error ended the read
+    if (!s->ok()) return s->status();
+  }
+  for (auto& s : states) {
+    if (s) state.Merge(std::move(**s));
   }
   return state;
 }

@@ -20,7 +20,12 @@ struct IndexRequest {
   store::RunFilter runs;
   std::vector<std::string> metrics;
   // Polled per series; when it returns true, IndexOf stops with kInternal "cancelled".
+  // Called from two threads at once when `another_store` is given.
   std::function<bool()> cancelled;
+  // Another connection to the same store (the server's pool): reading every series, platforms
+  // are then read on it and on the caller's side by side, on two threads. None, or an error
+  // from it: one connection reads them all.
+  std::function<base::Result<std::shared_ptr<store::Store>>()> another_store;
 };
 
 base::Result<std::vector<analysis::IndexSeries>> IndexOf(store::Store& store,

@@ -69,6 +69,35 @@ class IndexCacheTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
 };
 
+TEST_F(IndexCacheTest, PlatformsReadSideBySideGiveTheSameIndex) {
+  // Three platforms, so that both connections read at least one.
+  std::vector<core::Run> runs;
+  for (int i = 0; i < 5; ++i) runs.push_back(MakeRun(i, "riscv", {{"a", 7.0 + i}, {"b", 9.0}}));
+  Ingest(runs);
+  auto alone = IndexOf(*store_, {});
+  ASSERT_TRUE(alone.ok()) << alone.status().ToString();
+  ASSERT_EQ(alone->size(), 3u);
+  int opened = 0;
+  IndexRequest request;
+  request.another_store = [&]() -> base::Result<std::shared_ptr<store::Store>> {
+    ++opened;
+    ASSIGN_OR_RETURN(std::unique_ptr<store::Store> other,
+                     store::OpenSqliteStore((dir_ / "perf.db").string()));
+    return std::shared_ptr<store::Store>(std::move(other));
+  };
+  auto side_by_side = IndexOf(*store_, request);
+  ASSERT_TRUE(side_by_side.ok()) << side_by_side.status().ToString();
+  EXPECT_EQ(opened, 1);
+  EXPECT_EQ(*side_by_side, *alone);
+  // A second connection that cannot be had: the caller's reads them all.
+  request.another_store = []() -> base::Result<std::shared_ptr<store::Store>> {
+    return base::Internal("no connection");
+  };
+  auto fallback = IndexOf(*store_, request);
+  ASSERT_TRUE(fallback.ok()) << fallback.status().ToString();
+  EXPECT_EQ(*fallback, *alone);
+}
+
 TEST_F(IndexCacheTest, ANewRoundUpdatesTheIndexInPlace) {
   IndexCache cache({});
   ExpectCurrent(cache);

@@ -402,10 +402,12 @@ Status SqliteStore::ForEachSeriesMedians(
     std::vector<int32_t> run_of_row(static_cast<size_t>(last_row) + 1, -1);
     std::unordered_map<std::string, int32_t> commit_of_sha;
     std::vector<PointMedian> points;
+    std::vector<std::pair<int64_t, double>> rows;
     for (SeriesHead& h : heads) {
       points.clear();
       // From the series' median blocks and the points rows around them.
-      Status read = ReadSeriesMedians(h.id, [&](int64_t row, double median) -> Status {
+      RETURN_IF_ERROR(ReadSeriesMedians(h.id, rows));
+      for (const auto& [row, median] : rows) {
         if (row < 0 || row > last_row) {
           return base::Internal(
               fmt::format("{}: a series point names run row {}, which is not stored", path_, row));
@@ -434,9 +436,7 @@ Status SqliteStore::ForEachSeriesMedians(
           runs.push_back(std::move(r));
         }
         points.push_back({index, median});
-        return Status::Ok();
-      });
-      RETURN_IF_ERROR(read);
+      }
       RETURN_IF_ERROR(fn(h.series, points, runs));
     }
     return Status::Ok();

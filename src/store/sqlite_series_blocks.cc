@@ -227,7 +227,8 @@ Status SqliteStore::SealAllSeries() {
 }
 
 Status SqliteStore::ReadSeriesMedians(int64_t series,
-                                      const std::function<Status(int64_t, double)>& fn) {
+                                      std::vector<std::pair<int64_t, double>>& out) {
+  out.clear();
   auto read_gap = [&](std::optional<int64_t> after, std::optional<int64_t> before) -> Status {
     ASSIGN_OR_RETURN(Stmt * q,
                      Prepared(GapSql("run, median", after.has_value(), before.has_value())));
@@ -235,12 +236,7 @@ Status SqliteStore::ReadSeriesMedians(int64_t series,
     if (after) q->Bind(2, *after);
     if (before) q->Bind(3, *before);
     int rc;
-    while ((rc = q->Step()) == SQLITE_ROW) {
-      if (Status s = fn(q->Int(0), q->Double(1)); !s.ok()) {
-        q->Reset();
-        return s;
-      }
-    }
+    while ((rc = q->Step()) == SQLITE_ROW) out.emplace_back(q->Int(0), q->Double(1));
     q->Reset();
     if (rc != SQLITE_DONE) return Error(rc, "read series points");
     return Status::Ok();
@@ -249,24 +245,23 @@ Status SqliteStore::ReadSeriesMedians(int64_t series,
                                            "WHERE series = ?1 ORDER BY last_t"));
   blocks->Bind(1, series);
   std::optional<int64_t> after;
-  std::vector<std::pair<int64_t, double>> decoded;
+  std::vector<std::pair<int64_t, double>> held;  // a block's points, reused
   int rc;
   while ((rc = blocks->Step()) == SQLITE_ROW) {
     const int64_t first_t = blocks->Int(0), last_t = blocks->Int(1);
-    decoded.clear();
-    if (!DecodeBlock(blocks->Blob(2), decoded)) {
+    // The rows before the block first, then its points (decoded before the next statement).
+    held.clear();
+    if (!DecodeBlock(blocks->Blob(2), held)) {
       blocks->Reset();
       return base::Internal(fmt::format(
           "{}: a median block of series {} is not one this perfledger wrote (damaged store?)",
           path_, series));
     }
-    Status s = read_gap(after, first_t);
-    for (size_t i = 0; s.ok() && i < decoded.size(); ++i)
-      s = fn(decoded[i].first, decoded[i].second);
-    if (!s.ok()) {
+    if (Status s = read_gap(after, first_t); !s.ok()) {
       blocks->Reset();
       return s;
     }
+    out.insert(out.end(), held.begin(), held.end());
     after = last_t;
   }
   blocks->Reset();

@@ -158,10 +158,9 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   base::Status SealSeries(int64_t series);
   // Migration 11: SealSeries for every series with enough points, with progress.
   base::Status SealAllSeries();
-  // Calls `fn` with every point's run row and median of `series`, in point order, from its
-  // blocks and the points rows around them.
-  base::Status ReadSeriesMedians(int64_t series,
-                                 const std::function<base::Status(int64_t run, double median)>& fn);
+  // Every point's run row and median of `series`, in point order, from its blocks and the
+  // points rows around them, into `out` (cleared first; its memory reused across series).
+  base::Status ReadSeriesMedians(int64_t series, std::vector<std::pair<int64_t, double>>& out);
   // ForEachRun inside the caller's transaction.
   base::Status ForEachRunIn(const RunFilter& filter,
                             const std::function<base::Status(const core::Run&)>& fn);
