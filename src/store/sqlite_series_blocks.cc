@@ -106,6 +106,21 @@ std::string GapSql(std::string_view columns, bool after, bool before) {
 
 }  // namespace
 
+template <typename Row>
+Status SqliteStore::ForEachGapRow(int64_t series, std::string_view columns,
+                                  std::optional<int64_t> after, std::optional<int64_t> before,
+                                  Row&& row) {
+  ASSIGN_OR_RETURN(Stmt * q, Prepared(GapSql(columns, after.has_value(), before.has_value())));
+  q->Bind(1, series);
+  if (after) q->Bind(2, *after);
+  if (before) q->Bind(3, *before);
+  int rc;
+  while ((rc = q->Step()) == SQLITE_ROW) row(*q);
+  q->Reset();
+  if (rc != SQLITE_DONE) return Error(rc, "read series points");
+  return Status::Ok();
+}
+
 int64_t SqliteStore::BlockPoints() const {
   return options_.series_block_points > 0 ? options_.series_block_points : 1024;
 }
@@ -156,26 +171,14 @@ Status SqliteStore::SealSeries(int64_t series) {
   auto read_gap = [&](std::optional<int64_t> after, std::optional<int64_t> before,
                       std::vector<BlockPoint>& out) -> Status {
     out.clear();
-    ASSIGN_OR_RETURN(Stmt * q,
-                     Prepared(GapSql("t, run, median", after.has_value(), before.has_value())));
-    q->Bind(1, series);
-    if (after) q->Bind(2, *after);
-    if (before) q->Bind(3, *before);
-    int rc;
-    while ((rc = q->Step()) == SQLITE_ROW) out.push_back({q->Int(0), q->Int(1), q->Double(2)});
-    q->Reset();
-    if (rc != SQLITE_DONE) return Error(rc, "read series points");
-    return Status::Ok();
+    return ForEachGapRow(series, "t, run, median", after, before, [&](const Stmt& q) {
+      out.push_back({q.Int(0), q.Int(1), q.Double(2)});
+    });
   };
   auto count_gap = [&](std::optional<int64_t> after, int64_t before) -> Result<int64_t> {
-    ASSIGN_OR_RETURN(Stmt * q, Prepared(GapSql("count(*)", after.has_value(), true)));
-    q->Bind(1, series);
-    if (after) q->Bind(2, *after);
-    q->Bind(3, before);
-    const int rc = q->Step();
-    const int64_t n = rc == SQLITE_ROW ? q->Int(0) : 0;
-    q->Reset();
-    if (rc != SQLITE_ROW) return Error(rc, "count series points");
+    int64_t n = 0;
+    RETURN_IF_ERROR(
+        ForEachGapRow(series, "count(*)", after, before, [&](const Stmt& q) { n = q.Int(0); }));
     return n;
   };
 
@@ -230,16 +233,8 @@ Status SqliteStore::ReadSeriesMedians(int64_t series,
                                       std::vector<std::pair<int64_t, double>>& out) {
   out.clear();
   auto read_gap = [&](std::optional<int64_t> after, std::optional<int64_t> before) -> Status {
-    ASSIGN_OR_RETURN(Stmt * q,
-                     Prepared(GapSql("run, median", after.has_value(), before.has_value())));
-    q->Bind(1, series);
-    if (after) q->Bind(2, *after);
-    if (before) q->Bind(3, *before);
-    int rc;
-    while ((rc = q->Step()) == SQLITE_ROW) out.emplace_back(q->Int(0), q->Double(1));
-    q->Reset();
-    if (rc != SQLITE_DONE) return Error(rc, "read series points");
-    return Status::Ok();
+    return ForEachGapRow(series, "run, median", after, before,
+                         [&](const Stmt& q) { out.emplace_back(q.Int(0), q.Double(1)); });
   };
   ASSIGN_OR_RETURN(Stmt * blocks, Prepared("SELECT first_t, last_t, points FROM median_blocks "
                                            "WHERE series = ?1 ORDER BY last_t"));

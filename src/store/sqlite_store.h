@@ -158,6 +158,11 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   base::Status SealSeries(int64_t series);
   // Migration 11: SealSeries for every series with enough points, with progress.
   base::Status SealAllSeries();
+  // Calls `row(stmt)` for each point row of `series` after `after` and before `before`
+  // (exclusive; none: unbounded), in point order, selecting `columns` (sqlite_series_blocks.cc).
+  template <typename Row>
+  base::Status ForEachGapRow(int64_t series, std::string_view columns, std::optional<int64_t> after,
+                             std::optional<int64_t> before, Row&& row);
   // Every point's run row and median of `series`, in point order, from its blocks and the
   // points rows around them, into `out` (cleared first; its memory reused across series).
   base::Status ReadSeriesMedians(int64_t series, std::vector<std::pair<int64_t, double>>& out);
