@@ -122,7 +122,7 @@ import json, sqlite3, sys
 db, b, p, c, m, n = sys.argv[1], *map(int, sys.argv[2:])
 con = sqlite3.connect(db)
 pages = dict(con.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
-layer = {"series", "points", "marks", "benchmark_sets"}
+layer = {"series", "points", "marks", "benchmark_sets", "median_blocks", "points_staged"}
 index_of = dict(con.execute("SELECT name, tbl_name FROM sqlite_schema WHERE type = 'index'"))
 series_bytes = sum(v for k, v in pages.items() if k in layer or index_of.get(k) in layer or
                    any(k.startswith(f"sqlite_autoindex_{t}_") for t in layer))

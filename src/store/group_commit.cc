@@ -56,16 +56,23 @@ base::Result<IngestStats> GroupCommitter::Collect(Store& store, std::vector<Sour
 
 Store& GroupCommitter::WriterOr(Store& own) {
   if (writer_ != nullptr) return *writer_;
-  if (!open_writer_ || writer_failed_) return own;
+  if (!open_writer_) return own;
+  const auto now = std::chrono::steady_clock::now();
+  if (writer_failed_at_ && now - *writer_failed_at_ < writer_retry_) return own;
+  {
+    std::lock_guard lock(mu_);
+    ++counters_.writer_opens;
+  }
   try {
     auto opened = open_writer_();
     if (opened.ok() && *opened != nullptr) {
       writer_ = std::move(*opened);
+      writer_failed_at_.reset();
       return *writer_;
     }
   } catch (const std::exception&) {
   }
-  writer_failed_ = true;
+  writer_failed_at_ = now;
   return own;
 }
 

@@ -4,6 +4,7 @@
 // artifact fails only its own request.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -31,8 +32,13 @@ class GroupCommitter {
   // connection every group began by reading the series' pages again; one writer keeps them.
   using Opener = std::function<base::Result<std::unique_ptr<Store>>()>;
 
-  explicit GroupCommitter(size_t max_group = 64, Opener open_writer = nullptr)
-      : max_group_(max_group < 1 ? 1 : max_group), open_writer_(std::move(open_writer)) {}
+  // When the writer cannot be opened, leaders write with their own connections and the next
+  // leader after `writer_retry` tries to open it again.
+  explicit GroupCommitter(size_t max_group = 64, Opener open_writer = nullptr,
+                          std::chrono::milliseconds writer_retry = std::chrono::seconds(10))
+      : max_group_(max_group < 1 ? 1 : max_group),
+        open_writer_(std::move(open_writer)),
+        writer_retry_(writer_retry) {}
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
@@ -46,8 +52,9 @@ class GroupCommitter {
   struct Counters {
     int64_t groups = 0;
     int64_t requests = 0;
-    int64_t fallbacks = 0;  // groups whose shared transaction failed
-    int64_t waiting = 0;    // requests queued now, not yet taken by a leader
+    int64_t fallbacks = 0;     // groups whose shared transaction failed
+    int64_t waiting = 0;       // requests queued now, not yet taken by a leader
+    int64_t writer_opens = 0;  // attempts to open the writer connection
   };
   Counters counters() const;
 
@@ -68,8 +75,10 @@ class GroupCommitter {
 
   const size_t max_group_;
   const Opener open_writer_;
+  const std::chrono::milliseconds writer_retry_;
   std::unique_ptr<Store> writer_;  // used only by the leader
-  bool writer_failed_ = false;     // opening it failed once: leaders use their own
+  // When opening the writer last failed: until writer_retry_ later, leaders use their own.
+  std::optional<std::chrono::steady_clock::time_point> writer_failed_at_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Request*> queue_;  // waiting, not yet taken, oldest first

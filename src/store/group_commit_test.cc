@@ -265,5 +265,38 @@ TEST_F(GroupCommitTest, AWriterThatCannotOpenLeavesEachLeaderItsOwnConnection) {
   EXPECT_EQ(All(*store).size(), 2u);
 }
 
+TEST_F(GroupCommitTest, AWriterThatFailedToOpenIsTriedAgainAfterTheRetryInterval) {
+  int attempts = 0;
+  GroupCommitter::Opener opener = [&]() -> base::Result<std::unique_ptr<Store>> {
+    if (++attempts == 1) return base::IoError("not yet");
+    return OpenStore(path_);
+  };
+  auto own = Open();
+  auto commit = [&](GroupCommitter& committer, int i) {
+    auto stats = committer.Collect(*own, Sourced({MakeRun(i)}, "r.json"));
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    EXPECT_EQ(stats->ingested, 1);
+  };
+  {
+    // Within the interval: each leader writes with its own connection, no second attempt.
+    GroupCommitter committer(64, opener, std::chrono::hours(1));
+    commit(committer, 0);
+    commit(committer, 1);
+    EXPECT_EQ(attempts, 1);
+    EXPECT_EQ(committer.counters().writer_opens, 1);
+  }
+  {
+    // Past it: opened again, then kept.
+    attempts = 0;
+    GroupCommitter committer(64, opener, std::chrono::milliseconds(0));
+    commit(committer, 2);
+    commit(committer, 3);
+    commit(committer, 4);
+    EXPECT_EQ(attempts, 2);
+    EXPECT_EQ(committer.counters().writer_opens, 2);
+  }
+  EXPECT_EQ(All(*own).size(), 5u);
+}
+
 }  // namespace
 }  // namespace perfledger::store

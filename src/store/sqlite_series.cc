@@ -281,6 +281,7 @@ Status SqliteStore::FlushTouchedSeries() {
 }
 
 Status SqliteStore::BuildSeries() {
+  static constexpr std::string_view kBuildStep = "building series from runs";
   ASSIGN_OR_RETURN(Stmt * count, Prepared("SELECT count(*) FROM runs"));
   int rc = count->Step();
   const int64_t total = rc == SQLITE_ROW ? count->Int(0) : 0;
@@ -289,14 +290,16 @@ Status SqliteStore::BuildSeries() {
   touched_series_.clear();
   new_series_ids_.clear();
   int64_t done = 0;
-  if (options_.progress) options_.progress(0, total);
+  if (options_.progress) options_.progress(kBuildStep, 0, total);
   Status built = ForEachRunIn({}, [&](const core::Run& run) -> Status {
     current_run_id_.clear();
     ASSIGN_OR_RETURN(current_run_row_, RunRow(run.run_id));
     current_run_id_ = run.run_id;
     RETURN_IF_ERROR(AddToSeries(*this, run));
     ++done;
-    if (options_.progress && (done % 256 == 0 || done == total)) options_.progress(done, total);
+    if (options_.progress && (done % 256 == 0 || done == total)) {
+      options_.progress(kBuildStep, done, total);
+    }
     return Status::Ok();
   });
   current_run_id_.clear();

@@ -225,7 +225,17 @@ Status SqliteStore::SealAllSeries() {
   while ((rc = q->Step()) == SQLITE_ROW) ids.push_back(q->Int(0));
   q->Reset();
   if (rc != SQLITE_DONE) return Error(rc, "list series");
-  for (const int64_t id : ids) RETURN_IF_ERROR(SealSeries(id));
+  static constexpr std::string_view kStep = "packing series into median blocks";
+  const auto total = static_cast<int64_t>(ids.size());
+  if (options_.progress && total > 0) options_.progress(kStep, 0, total);
+  int64_t done = 0;
+  for (const int64_t id : ids) {
+    RETURN_IF_ERROR(SealSeries(id));
+    ++done;
+    if (options_.progress && (done % 16 == 0 || done == total)) {
+      options_.progress(kStep, done, total);
+    }
+  }
   return Status::Ok();
 }
 

@@ -525,9 +525,10 @@ struct OpenOptions {
   // The clock of the times the store writes itself (when a run was ingested, a plan
   // recorded); the system's when none. Edges pass env::Env::Now, so tests can fix it.
   std::function<base::Timestamp()> clock;
-  // Called while a migration rebuilds derived data (the series layer) from the stored runs:
-  // `done` of `total` runs. Edges pass a progress line on a terminal.
-  std::function<void(int64_t done, int64_t total)> progress;
+  // Called while a migration rebuilds derived data from the stored data: `done` of `total`
+  // items of `step` (building the series layer from runs; packing series into median
+  // blocks). Edges pass a progress line on a terminal.
+  std::function<void(std::string_view step, int64_t done, int64_t total)> progress;
   // After a commit leaves more than this many pages in the write-ahead log, the committing
   // connection copies them into the store (SQLite's wal_autocheckpoint); 0 keeps SQLite's
   // 1,000. A connection that writes often and in bulk (the server's uploads) checkpoints less

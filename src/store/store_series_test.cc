@@ -349,7 +349,11 @@ TEST_F(StoreTest, AVersion6StoreMigratesBuildingTheSameSeriesWithProgress) {
   std::vector<std::pair<int64_t, int64_t>> progress;
   OpenOptions options;
   options.series_block_points = 16;  // so that migration 11 packs blocks of these few points
-  options.progress = [&](int64_t done, int64_t total) { progress.emplace_back(done, total); };
+  std::vector<std::string> steps;
+  options.progress = [&](std::string_view step, int64_t done, int64_t total) {
+    if (steps.empty() || steps.back() != step) steps.emplace_back(step);
+    if (step == "building series from runs") progress.emplace_back(done, total);
+  };
   auto store = OpenStore(path_, options);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_NE((*store)->Describe().find("schema 11"), std::string::npos);
@@ -365,10 +369,15 @@ TEST_F(StoreTest, AVersion6StoreMigratesBuildingTheSameSeriesWithProgress) {
   ASSERT_GE(progress.size(), 2u);
   EXPECT_EQ(progress.front(), std::make_pair(int64_t{0}, int64_t{300}));
   EXPECT_EQ(progress.back(), std::make_pair(int64_t{300}, int64_t{300}));
+  // Then the series' points packed into median blocks (migration 11), with its own line.
+  EXPECT_EQ(steps, (std::vector<std::string>{"building series from runs",
+                                             "packing series into median blocks"}));
   // Opening again migrates nothing.
   progress.clear();
+  steps.clear();
   ASSERT_TRUE(OpenStore(path_, options).ok());
   EXPECT_TRUE(progress.empty());
+  EXPECT_TRUE(steps.empty());
 }
 
 }  // namespace
