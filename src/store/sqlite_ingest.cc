@@ -62,6 +62,7 @@ Status SqliteStore::InIngestTransaction(const std::function<Status(IngestTransac
   touched_series_.clear();
   current_run_id_.clear();
   pending_points_.clear();
+  staged_maybe_ = true;  // another connection may have staged points since
   // Without SQLite's foreign key checks: each row written here names a run, benchmark, metric,
   // project, environment or series this transaction has just written or looked up, and
   // checking that again took three lookups per measurement, about a seventh of an ingest.
@@ -70,7 +71,7 @@ Status SqliteStore::InIngestTransaction(const std::function<Status(IngestTransac
   RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=OFF", "start an ingest"));
   Status s = InTransaction(/*write=*/true, [&] {
     RETURN_IF_ERROR(body(*this));
-    RETURN_IF_ERROR(FlushPoints());
+    RETURN_IF_ERROR(FlushPoints(/*may_stage=*/true));
     return FlushTouchedSeries();
   });
   const Status on = Exec("PRAGMA foreign_keys=ON", "finish an ingest");

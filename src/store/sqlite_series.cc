@@ -153,7 +153,9 @@ Result<std::optional<core::Metric>> SqliteStore::StoredMetric(const std::string&
 
 Result<std::optional<std::vector<std::string>>> SqliteStore::PointRuns(int64_t series,
                                                                        const RunOrder& first) {
+  // The point may be staged: a pooled point is read and rewritten in the tree.
   RETURN_IF_ERROR(FlushPoints());
+  RETURN_IF_ERROR(FoldStagedPoints());
   ASSIGN_OR_RETURN(const int64_t row, RunRow(first.run_id));
   ASSIGN_OR_RETURN(Stmt * q, Prepared("SELECT runs, pooled FROM points "
                                       "WHERE series = ?1 AND t = ?2 AND run = ?3"));
@@ -197,6 +199,7 @@ Status SqliteStore::WritePoint(int64_t series, const std::optional<RunOrder>& re
     return Status::Ok();
   }
   RETURN_IF_ERROR(FlushPoints());
+  RETURN_IF_ERROR(FoldStagedPoints());
   if (replaces) {
     ASSIGN_OR_RETURN(const int64_t old_row, RunRow(replaces->run_id));
     ASSIGN_OR_RETURN(Stmt * del,
@@ -228,7 +231,8 @@ Status SqliteStore::InsertPoint(const PendingPoint& p, const std::optional<std::
   return StepDone(ins, "store a series point");
 }
 
-Status SqliteStore::FlushPoints() {
+Status SqliteStore::FlushPoints(bool may_stage) {
+  if (may_stage && StagesPoints() && !pending_points_.empty()) return StagePendingPoints();
   std::sort(pending_points_.begin(), pending_points_.end(),
             [](const PendingPoint& a, const PendingPoint& b) {
               return std::tie(a.series, a.t, a.run) < std::tie(b.series, b.t, b.run);
@@ -274,7 +278,10 @@ Status SqliteStore::FlushTouchedSeries() {
     // A point written at or before the newest block (a run of an old commit): the block
     // holding it no longer holds the series' points there.
     if (sealed_t) RETURN_IF_ERROR(ForgetBlocksAt(id, *sealed_t, std::move(touched.ts)));
-    if (unsealed >= BlockPoints() + UnsealedPoints()) RETURN_IF_ERROR(SealSeries(id));
+    if (unsealed >= BlockPoints() + UnsealedPoints()) {
+      RETURN_IF_ERROR(FoldStagedPoints());  // a block packs the series' rows of the tree
+      RETURN_IF_ERROR(SealSeries(id));
+    }
   }
   touched_series_.clear();
   return Status::Ok();
@@ -391,6 +398,7 @@ Status SqliteStore::ForEachSeriesMedians(
   RETURN_IF_ERROR(Begin(/*write=*/false));
   auto body = [&]() -> Status {
     ASSIGN_OR_RETURN(std::vector<SeriesHead> heads, ListSeriesHeads(query));
+    ASSIGN_OR_RETURN(const StagedBySeries staged, ReadStagedPoints());
     ASSIGN_OR_RETURN(Stmt * run_q, Prepared("SELECT run_id, commit_sha, commit_time FROM runs "
                                             "WHERE id = ?1"));
     std::vector<PointRun> runs;
@@ -409,7 +417,9 @@ Status SqliteStore::ForEachSeriesMedians(
     for (SeriesHead& h : heads) {
       points.clear();
       // From the series' median blocks and the points rows around them.
-      RETURN_IF_ERROR(ReadSeriesMedians(h.id, rows));
+      const auto in_stage = staged.find(h.id);
+      RETURN_IF_ERROR(
+          ReadSeriesMedians(h.id, rows, in_stage == staged.end() ? nullptr : &in_stage->second));
       for (const auto& [row, median] : rows) {
         if (row < 0 || row > last_row) {
           return base::Internal(
@@ -454,6 +464,10 @@ Status SqliteStore::ForEachSeries(const SeriesQuery& query,
   RETURN_IF_ERROR(Begin(/*write=*/false));
   auto body = [&]() -> Status {
     ASSIGN_OR_RETURN(std::vector<SeriesHead> heads, ListSeriesHeads(query));
+    StagedBySeries staged;
+    if (query.with_points) {
+      ASSIGN_OR_RETURN(staged, ReadStagedPoints());
+    }
     // The newest `last_points` (?2) when given: the tail through the primary key, backwards,
     // turned around here (an outer ORDER BY made SQLite sort every series' tail again).
     // No join: a run's row is read once per call (below), not once per point of every series
@@ -528,35 +542,33 @@ Status SqliteStore::ForEachSeries(const SeriesQuery& query,
       if (query.last_points) pts->Bind(2, *query.last_points);
       order.clear();
       size_t n = 0;
-      int rc;
-      while ((rc = pts->Step()) == SQLITE_ROW) {
+      // A point from its row's values: `pooled` is null for a point of one run.
+      auto add = [&](int64_t t, int64_t run_row, double median, double spread, double min,
+                     double max, int64_t samples, int64_t runs_n,
+                     const std::optional<std::string>& pooled) -> Status {
         if (n == points.size()) points.emplace_back();
         core::SeriesPoint& p = points[n++];
-        order.push_back(pts->Int(0));
-        p.median = pts->Double(1);
+        order.push_back(t);
+        p.median = median;
         if (query.medians_only) {
           p.spread = p.min = p.max = 0;
           p.n = 0;
           p.runs = 0;
           p.pooled_run_ids.clear();
         } else {
-          p.spread = pts->Double(3);
-          p.min = pts->Double(4);
-          p.max = pts->Double(5);
-          p.n = pts->Int(6);
-          p.runs = static_cast<int>(pts->Int(7));
-          if (pts->IsNull(8)) {
-            p.pooled_run_ids.clear();
+          p.spread = spread;
+          p.min = min;
+          p.max = max;
+          p.n = samples;
+          p.runs = static_cast<int>(runs_n);
+          if (pooled) {
+            p.pooled_run_ids = base::Split(*pooled, ',');
           } else {
-            p.pooled_run_ids = base::Split(pts->Text(8), ',');
+            p.pooled_run_ids.clear();
           }
         }
-        auto info = run_info(pts->Int(2));
-        if (!info.ok()) {
-          pts->Reset();
-          return info.status();
-        }
-        const RunInfo& r = **info;
+        ASSIGN_OR_RETURN(const RunInfo* info, run_info(run_row));
+        const RunInfo& r = *info;
         p.run_id = r.run_id;
         p.sha = r.sha;
         p.range_from = r.range_from;
@@ -565,9 +577,51 @@ Status SqliteStore::ForEachSeries(const SeriesQuery& query,
         p.subject = r.subject;
         p.reason = r.reason;
         p.fingerprint = r.fingerprint;
+        return Status::Ok();
+      };
+      // The series' staged points (sqlite_series_staged.cc), merged in by time and run row:
+      // ascending, or from the newest for `last_points`.
+      const auto in_stage = staged.find(h.id);
+      const std::vector<StagedPoint>* stage =
+          in_stage == staged.end() ? nullptr : &in_stage->second;
+      size_t next = 0;  // staged points taken
+      auto add_staged = [&](int64_t t, int64_t run) -> Status {
+        while (stage != nullptr && next < stage->size()) {
+          const StagedPoint& sp =
+              query.last_points ? (*stage)[stage->size() - 1 - next] : (*stage)[next];
+          const bool first = query.last_points ? std::tie(sp.t, sp.run) > std::tie(t, run)
+                                               : std::tie(sp.t, sp.run) < std::tie(t, run);
+          if (!first) break;
+          ++next;
+          RETURN_IF_ERROR(
+              add(sp.t, sp.run, sp.median, sp.spread, sp.min, sp.max, sp.n, sp.runs, std::nullopt));
+        }
+        return Status::Ok();
+      };
+      int rc;
+      while ((rc = pts->Step()) == SQLITE_ROW) {
+        const int64_t t = pts->Int(0), run = pts->Int(2);
+        Status added = add_staged(t, run);
+        if (added.ok()) {
+          const bool full = !query.medians_only;
+          added = add(t, run, pts->Double(1), full ? pts->Double(3) : 0, full ? pts->Double(4) : 0,
+                      full ? pts->Double(5) : 0, full ? pts->Int(6) : 0, full ? pts->Int(7) : 0,
+                      full ? pts->OptText(8) : std::nullopt);
+        }
+        if (!added.ok()) {
+          pts->Reset();
+          return added;
+        }
       }
       pts->Reset();
       if (rc != SQLITE_DONE) return Error(rc, "read series points");
+      constexpr int64_t kEnd = std::numeric_limits<int64_t>::max();
+      RETURN_IF_ERROR(query.last_points ? add_staged(std::numeric_limits<int64_t>::min(), 0)
+                                        : add_staged(kEnd, kEnd));
+      if (query.last_points && n > static_cast<size_t>(*query.last_points)) {
+        n = static_cast<size_t>(*query.last_points);
+        order.resize(n);
+      }
       points.resize(n);
       if (query.last_points) {
         std::reverse(points.begin(), points.end());

@@ -15,6 +15,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "store/sqlite_store.h"
@@ -239,12 +240,32 @@ Status SqliteStore::SealAllSeries() {
   return Status::Ok();
 }
 
-Status SqliteStore::ReadSeriesMedians(int64_t series,
-                                      std::vector<std::pair<int64_t, double>>& out) {
+Status SqliteStore::ReadSeriesMedians(int64_t series, std::vector<std::pair<int64_t, double>>& out,
+                                      const std::vector<StagedPoint>* staged) {
   out.clear();
+  // Staged points sit between blocks too (a point written in a block's range forgets the
+  // block): each gap's rows and staged points merged by time, then run row.
+  size_t next = 0;  // into *staged
+  auto staged_before = [&](std::optional<int64_t> before, int64_t t, int64_t run) {
+    while (next < staged->size()) {
+      const StagedPoint& p = (*staged)[next];
+      if ((before && p.t >= *before) || std::tie(p.t, p.run) >= std::tie(t, run)) break;
+      out.emplace_back(p.run, p.median);
+      ++next;
+    }
+  };
   auto read_gap = [&](std::optional<int64_t> after, std::optional<int64_t> before) -> Status {
-    return ForEachGapRow(series, "run, median", after, before,
-                         [&](const Stmt& q) { out.emplace_back(q.Int(0), q.Double(1)); });
+    if (staged == nullptr) {
+      return ForEachGapRow(series, "run, median", after, before,
+                           [&](const Stmt& q) { out.emplace_back(q.Int(0), q.Double(1)); });
+    }
+    while (after && next < staged->size() && (*staged)[next].t <= *after) ++next;
+    RETURN_IF_ERROR(ForEachGapRow(series, "t, run, median", after, before, [&](const Stmt& q) {
+      staged_before(before, q.Int(0), q.Int(1));
+      out.emplace_back(q.Int(1), q.Double(2));
+    }));
+    staged_before(before, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max());
+    return Status::Ok();
   };
   ASSIGN_OR_RETURN(Stmt * blocks, Prepared("SELECT first_t, last_t, points FROM median_blocks "
                                            "WHERE series = ?1 ORDER BY last_t"));

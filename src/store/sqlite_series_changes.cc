@@ -4,9 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -75,6 +77,8 @@ Result<std::optional<int64_t>> SqliteStore::ForEachMedianAtChangedCommits(
       }
     }
     ASSIGN_OR_RETURN(std::vector<SeriesHead> heads, ListSeriesHeads(query));
+    // A point may be staged (sqlite_series_staged.cc) rather than in the tree.
+    ASSIGN_OR_RETURN(const StagedBySeries staged, ReadStagedPoints());
     ASSIGN_OR_RETURN(Stmt * pt, Prepared("SELECT median FROM points "
                                          "WHERE series = ?1 AND t = ?2 AND run = ?3"));
     std::vector<PointMedian> points;
@@ -82,8 +86,21 @@ Result<std::optional<int64_t>> SqliteStore::ForEachMedianAtChangedCommits(
       auto commits = commits_of.find(h.series.key.platform);
       if (commits == commits_of.end()) continue;
       points.clear();
+      const auto in_stage = staged.find(h.id);
       for (const std::vector<RunAt>& commit : commits->second) {
         for (const RunAt& r : commit) {
+          if (in_stage != staged.end()) {
+            const std::vector<StagedPoint>& stage = in_stage->second;
+            auto at =
+                std::lower_bound(stage.begin(), stage.end(), std::make_pair(r.t, r.row),
+                                 [](const StagedPoint& p, const std::pair<int64_t, int64_t>& k) {
+                                   return std::tie(p.t, p.run) < std::tie(k.first, k.second);
+                                 });
+            if (at != stage.end() && at->t == r.t && at->run == r.row) {
+              points.push_back({r.run, at->median});
+              break;  // a commit has one point in a series
+            }
+          }
           pt->Bind(1, h.id);
           pt->Bind(2, r.t);
           pt->Bind(3, r.row);

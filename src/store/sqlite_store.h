@@ -138,8 +138,9 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
     core::PointSummary point;
   };
   base::Status InsertPoint(const PendingPoint& p, const std::optional<std::string>& pooled);
-  // Inserts the pending points, sorted by the points tree's key.
-  base::Status FlushPoints();
+  // Inserts the pending points, sorted by the points tree's key; at the end of a small ingest
+  // transaction (`may_stage`) stages them instead (sqlite_series_staged.cc).
+  base::Status FlushPoints(bool may_stage = false);
   // Writes the newest run of each series that received a point in this transaction.
   base::Status FlushTouchedSeries();
   // Migration 7: the series layer from every stored run, in store order, with progress.
@@ -158,6 +159,26 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   base::Status SealSeries(int64_t series);
   // Migration 11: SealSeries for every series with enough points, with progress.
   base::Status SealAllSeries();
+  // Staged points (migration 12, sqlite_series_staged.cc): new points of one run, packed by
+  // transaction, not yet in the points tree.
+  struct StagedPoint {
+    int64_t t = 0, run = 0;
+    double median = 0, spread = 0, min = 0, max = 0;
+    int64_t n = 0, runs = 1;
+  };
+  // Each series' staged points in point order (t, then run row).
+  using StagedBySeries = std::unordered_map<int64_t, std::vector<StagedPoint>>;
+  bool StagesPoints() const;
+  // Appends the pending points as one staged row; moves every staged point into the tree
+  // when enough have gathered.
+  base::Status StagePendingPoints();
+  // Moves every staged point into the points tree (before anything writes around them: a
+  // pooled point, a median block).
+  base::Status FoldStagedPoints();
+  // Reads every staged point (readers merge them with the points rows).
+  base::Result<StagedBySeries> ReadStagedPoints();
+  // Whether staged rows may exist in this transaction (set when one is read or written).
+  bool staged_maybe_ = true;
   // Calls `row(stmt)` for each point row of `series` after `after` and before `before`
   // (exclusive; none: unbounded), in point order, selecting `columns` (sqlite_series_blocks.cc).
   template <typename Row>
@@ -165,7 +186,9 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
                              std::optional<int64_t> before, Row&& row);
   // Every point's run row and median of `series`, in point order, from its blocks and the
   // points rows around them, into `out` (cleared first; its memory reused across series).
-  base::Status ReadSeriesMedians(int64_t series, std::vector<std::pair<int64_t, double>>& out);
+  // `staged`: the series' staged points, merged in (none: nullptr).
+  base::Status ReadSeriesMedians(int64_t series, std::vector<std::pair<int64_t, double>>& out,
+                                 const std::vector<StagedPoint>* staged = nullptr);
   // ForEachRun inside the caller's transaction.
   base::Status ForEachRunIn(const RunFilter& filter,
                             const std::function<base::Status(const core::Run&)>& fn);

@@ -537,6 +537,11 @@ struct OpenOptions {
   // Points per median block of the series layer (SQLite's migration 11); 0 is 1,024. Tests
   // make blocks small to see many of them.
   int series_block_points = 0;
+  // SQLite: the new points of an ingest transaction of at most 4,096 points (an upload's
+  // group) are appended packed (migration 12) and moved into the points tree together once
+  // this many are staged; 0 is 32,768, a negative figure writes every point into the tree at
+  // once. Tests stage few to see both.
+  int staged_points = 0;
 };
 
 // Opens (creating and migrating as needed) the store at `location`: a SQLite file path.

@@ -319,7 +319,7 @@ TEST_F(StoreTest, AVersion3StoreIsMigratedKeepingItsRunsAndAddingAlertsAndTokens
   ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 3));
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_NE(store->Describe().find("schema 11"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 12"), std::string::npos) << store->Describe();
   auto back = All(*store);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0], old);

@@ -32,6 +32,7 @@ inline ::testing::AssertionResult UndoSchemasDownTo(const std::string& path, int
     std::string_view sql;
   };
   static constexpr Undo kUndo[] = {
+      {12, "DROP TABLE points_staged;"},
       {11,
        "DROP TABLE median_blocks; ALTER TABLE series DROP COLUMN sealed_t; "
        "ALTER TABLE series DROP COLUMN unsealed;"},
