@@ -390,6 +390,22 @@ TEST_F(StoreTest, ADamagedMedianBlockIsAnErrorNamingTheStore) {
   EXPECT_NE(s.message().find("median block"), std::string::npos) << s.ToString();
 }
 
+TEST_F(StoreTest, ADamagedRowOfStagedPointsIsAnErrorNamingTheStore) {
+  auto store = Open();
+  core::Run r = MakeRun(0);
+  ASSERT_TRUE(store->Ingest(std::span(&r, 1)).ok());
+  ASSERT_EQ(CountRows(path_, "SELECT count(*) FROM points_staged"), 1);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE points_staged SET points = x'01ff'", 0, 0, 0), SQLITE_OK);
+  sqlite3_close(db);
+  auto series = store->ReadSeries({});
+  ASSERT_FALSE(series.ok());
+  EXPECT_NE(series.status().message().find(path_), std::string::npos) << series.status().ToString();
+  EXPECT_NE(series.status().message().find("staged series points"), std::string::npos)
+      << series.status().ToString();
+}
+
 TEST_F(StoreTest, ARefusedBatchLeavesNoPointAndNoSeries) {
   auto store = Open();
   core::Run first = EpochRun(0, 1);
