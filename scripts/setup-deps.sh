@@ -12,6 +12,7 @@ packages=(
   catch2 golang-go python3-pytest python3-pytest-benchmark
   libcpp-httplib-dev chromium
   clang-14 libclang-rt-14-dev
+  postgresql-15 libpq-dev
 )
 
 missing=()
