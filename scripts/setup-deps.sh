@@ -41,5 +41,12 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 export DEBIAN_FRONTEND=noninteractive
+# The tests start PostgreSQL servers of their own (tests/support/pg_server.h): Debian's
+# package is told not to create (and start) its default cluster, unless one already exists.
+if [[ " ${missing[*]} " == *" postgresql-15 "* ]] && [ ! -d /etc/postgresql/15 ]; then
+  "${sudo[@]}" mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" |
+    "${sudo[@]}" tee /etc/postgresql-common/createcluster.d/perfledger.conf >/dev/null
+fi
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
