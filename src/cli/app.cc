@@ -14,7 +14,9 @@ int Main(int argc, char** argv) {
   if (const char* db = std::getenv("PERFLEDGER_DB"); db != nullptr && *db != '\0') {
     shell.db = db;
   }
-  app.add_option("--db", shell.db, "Store file (default: $PERFLEDGER_DB, else ./perfledger.db)")
+  app.add_option("--db", shell.db,
+                 "Store: a SQLite file, or a PostgreSQL database as postgresql://USER@HOST:PORT/DB "
+                 "(default: $PERFLEDGER_DB, else ./perfledger.db)")
       ->capture_default_str();
   app.footer(
       "Example:\n"

@@ -28,7 +28,8 @@ base::Result<std::unique_ptr<store::Store>> Shell::OpenStore(bool create) const 
   // A migration that builds the series layer of a large store takes a while: say so on a
   // terminal, one line rewritten in place (nothing on a pipe, so scripts see no noise).
   if (::isatty(STDERR_FILENO) == 1) {
-    options.progress = [path = db](std::string_view step, int64_t done, int64_t total) {
+    options.progress = [path = store::PrintableLocation(db)](std::string_view step, int64_t done,
+                                                             int64_t total) {
       fmt::print(stderr, "\rperfledger: migrating {}: {}: {} / {}{}", path, step, done, total,
                  done == total ? "\n" : "");
       std::fflush(stderr);

@@ -347,7 +347,7 @@ Api::Impl::Resolved Api::Impl::Resolve(const Request& req, std::string* route_na
     r.refused = Error(400, "bad_request", "the path holds a NUL character");
     return r;
   }
-  if (req.path == "/healthz" || req.path == "/metrics") {
+  if (req.path == "/healthz" || req.path == "/readyz" || req.path == "/metrics") {
     *route_name = req.path;
     if (req.method != "GET" && req.method != "HEAD") r.refused = NotAllowed("GET");
     return r;
@@ -420,6 +420,7 @@ Response Api::Impl::Handle(const Request& req, std::string* route_name) {
   if (r.refused) return std::move(*r.refused);
   if (r.entry == nullptr) {
     if (req.path == "/healthz") return Health();
+    if (req.path == "/readyz") return Ready();
     if (req.path == "/metrics") return MetricsText();
     return Static(req);
   }
@@ -610,6 +611,7 @@ std::vector<Route> Api::Routes() {
   std::vector<Route> out;
   for (const auto& e : api.impl_->routes_) out.push_back(e.route);
   out.push_back({"GET", "/healthz"});
+  out.push_back({"GET", "/readyz"});
   out.push_back({"GET", "/metrics"});
   return out;
 }

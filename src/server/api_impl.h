@@ -203,6 +203,9 @@ struct Api::Impl {
   // ---- documents ----
 
   Response Health();
+  // /readyz: 200 while a connection of the pool answers the store at once, else 503, so a
+  // load balancer sends requests to another server (a server whose database went away).
+  Response Ready();
 
   // The queue depth as the planner counts it: per platform, commits with a queued job and
   // no run.

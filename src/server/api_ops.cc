@@ -77,6 +77,19 @@ Response Api::Impl::Health() {
   return Json(200, w.Take());
 }
 
+Response Api::Impl::Ready() {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return Error(503, "unavailable", lease.status().message());
+  // The newest run's row: an index lookup on either back end, where /healthz counts runs.
+  auto mark = (*lease)->ChangeMark();
+  if (!mark.ok()) return Error(503, "unavailable", mark.status().message());
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("status").String("ready");
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
 int64_t Api::Impl::QueueDepth(const store::ScheduleState& schedule,
                               const std::vector<store::RunSummary>& runs) {
   int64_t depth = 0;

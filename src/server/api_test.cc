@@ -309,6 +309,9 @@ TEST_F(ApiTest, PrivateServersNeedATokenForReads) {
   EXPECT_EQ(Call(private_api, "GET", "/api/v1/projects", "", other_token_).status, 200);
   // Health and metrics stay open for probes and scrapers.
   EXPECT_EQ(Call(private_api, "GET", "/healthz").status, 200);
+  EXPECT_EQ(Call(private_api, "GET", "/readyz").status, 200);
+  EXPECT_EQ(Call(private_api, "GET", "/readyz").text(), R"({"status":"ready"})");
+  EXPECT_EQ(Call(private_api, "POST", "/readyz").status, 405);
   EXPECT_EQ(Call(private_api, "GET", "/metrics").status, 200);
 }
 
@@ -602,6 +605,7 @@ TEST_F(ApiTest, EveryRouteIsListed) {
   EXPECT_TRUE(has("POST", "/api/v1/projects/{project}/runs"));
   EXPECT_TRUE(has("PATCH", "/api/v1/alerts/{id}"));
   EXPECT_TRUE(has("GET", "/healthz"));
+  EXPECT_TRUE(has("GET", "/readyz"));
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "store/collector.h"
+#include "store/pg_store.h"
 #include "store/store_test_fixture.h"
 
 namespace perfledger::store {
@@ -30,12 +31,27 @@ using Outcome = std::optional<base::Result<IngestStats>>;
 
 class GroupCommitTest : public StoreTest {
  protected:
-  // Holds the store's write lock until Release.
+  // Holds the store's write lock until Release: SQLite's, or PostgreSQL's writers' advisory
+  // lock (pg_store.h).
   void Lock() {
+    if (!sqlite()) {
+      auto c = PgConnection::Open(path_);
+      ASSERT_TRUE(c.ok()) << c.status().ToString();
+      pg_ = std::move(*c);
+      ASSERT_TRUE(pg_->Exec("BEGIN", "lock").ok());
+      const PgParam key = std::to_string(kPgWriteLock);
+      auto locked = pg_->Query("SELECT pg_advisory_xact_lock($1::bigint)", {&key, 1}, "lock");
+      ASSERT_TRUE(locked.ok()) << locked.status().ToString();
+      return;
+    }
     ASSERT_EQ(sqlite3_open(path_.c_str(), &raw_), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(raw_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
   }
   void Release() {
+    if (pg_) {
+      (void)pg_->Exec("ROLLBACK", "unlock");
+      pg_.reset();
+    }
     if (raw_ == nullptr) return;
     sqlite3_exec(raw_, "ROLLBACK", nullptr, nullptr, nullptr);
     sqlite3_close(raw_);
@@ -81,6 +97,7 @@ class GroupCommitTest : public StoreTest {
   }
 
   sqlite3* raw_ = nullptr;
+  std::unique_ptr<PgConnection> pg_;
 };
 
 std::vector<SourcedRun> Sourced(std::vector<core::Run> runs, const std::string& source) {
@@ -89,7 +106,7 @@ std::vector<SourcedRun> Sourced(std::vector<core::Run> runs, const std::string& 
   return out;
 }
 
-TEST_F(GroupCommitTest, ConcurrentRequestsShareOneTransactionWithExactStats) {
+TEST_P(GroupCommitTest, ConcurrentRequestsShareOneTransactionWithExactStats) {
   constexpr int kThreads = 16;
   std::vector<std::vector<SourcedRun>> requests;
   std::vector<int64_t> samples(kThreads, 0);
@@ -132,7 +149,7 @@ TEST_F(GroupCommitTest, ConcurrentRequestsShareOneTransactionWithExactStats) {
   EXPECT_EQ(stored, ids);
 }
 
-TEST_F(GroupCommitTest, ManyThreadsAtOnceStoreEveryRunOnce) {
+TEST_P(GroupCommitTest, ManyThreadsAtOnceStoreEveryRunOnce) {
   constexpr int kThreads = 16, kRounds = 5;
   { auto store = Open(); }
   GroupCommitter committer;
@@ -160,7 +177,7 @@ TEST_F(GroupCommitTest, ManyThreadsAtOnceStoreEveryRunOnce) {
   EXPECT_EQ(committer.counters().requests, kThreads * kRounds);
 }
 
-TEST_F(GroupCommitTest, AConflictFailsOnlyItsOwnRequest) {
+TEST_P(GroupCommitTest, AConflictFailsOnlyItsOwnRequest) {
   core::Run stored = MakeRun(50);
   {
     auto store = Open();
@@ -193,7 +210,7 @@ TEST_F(GroupCommitTest, AConflictFailsOnlyItsOwnRequest) {
   EXPECT_EQ(All(*store).size(), 5u);  // stored, the leader's, a's two, c's; nothing of other's
 }
 
-TEST_F(GroupCommitTest, TheSameRunInTwoRequestsIsStoredOnce) {
+TEST_P(GroupCommitTest, TheSameRunInTwoRequestsIsStoredOnce) {
   core::Run run = MakeRun(7);
   std::vector<std::vector<SourcedRun>> requests;
   requests.push_back(Sourced({MakeRun(0)}, "leader.json"));
@@ -212,7 +229,7 @@ TEST_F(GroupCommitTest, TheSameRunInTwoRequestsIsStoredOnce) {
 
 // The server's uploads: every leader writes with the one connection the opener gave, opened
 // once; the fallback after a conflict (runs moved into the shared batch and back) too.
-TEST_F(GroupCommitTest, EveryGroupIsWrittenWithOneWriterConnection) {
+TEST_P(GroupCommitTest, EveryGroupIsWrittenWithOneWriterConnection) {
   core::Run stored = MakeRun(50);
   {
     auto store = Open();
@@ -252,7 +269,7 @@ TEST_F(GroupCommitTest, EveryGroupIsWrittenWithOneWriterConnection) {
   }
 }
 
-TEST_F(GroupCommitTest, AWriterThatCannotOpenLeavesEachLeaderItsOwnConnection) {
+TEST_P(GroupCommitTest, AWriterThatCannotOpenLeavesEachLeaderItsOwnConnection) {
   GroupCommitter committer(
       64, []() -> base::Result<std::unique_ptr<Store>> { return base::IoError("no writer here"); });
   std::vector<std::vector<SourcedRun>> requests;
@@ -265,7 +282,7 @@ TEST_F(GroupCommitTest, AWriterThatCannotOpenLeavesEachLeaderItsOwnConnection) {
   EXPECT_EQ(All(*store).size(), 2u);
 }
 
-TEST_F(GroupCommitTest, AWriterThatFailedToOpenIsTriedAgainAfterTheRetryInterval) {
+TEST_P(GroupCommitTest, AWriterThatFailedToOpenIsTriedAgainAfterTheRetryInterval) {
   int attempts = 0;
   GroupCommitter::Opener opener = [&]() -> base::Result<std::unique_ptr<Store>> {
     if (++attempts == 1) return base::IoError("not yet");
@@ -297,6 +314,11 @@ TEST_F(GroupCommitTest, AWriterThatFailedToOpenIsTriedAgainAfterTheRetryInterval
   }
   EXPECT_EQ(All(*own).size(), 5u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, GroupCommitTest,
+                         ::testing::Values(test_support::Backend::kSqlite,
+                                           test_support::Backend::kPostgres),
+                         test_support::BackendName);
 
 }  // namespace
 }  // namespace perfledger::store

@@ -26,8 +26,9 @@ Status FromResult(PGresult* r, pg_conn* conn, std::string_view where, std::strin
   if (PQstatus(conn) != CONNECTION_OK) return base::IoError(text);
   if (state == nullptr) return base::Internal(text);
   if (std::strcmp(state, "23505") == 0) return base::Conflict(text);  // unique_violation
-  if (std::strcmp(state, "40001") == 0 || std::strcmp(state, "40P01") == 0) {
-    return base::Busy(text);  // serialization_failure, deadlock_detected
+  if (std::strcmp(state, "40001") == 0 || std::strcmp(state, "40P01") == 0 ||
+      std::strcmp(state, "55P03") == 0) {
+    return base::Busy(text);  // serialization_failure, deadlock_detected, lock_not_available
   }
   return base::Internal(text);
 }

@@ -1,8 +1,11 @@
-// Opening a store: the SQLite back end (sqlite_store.h) for a file path.
+// Opening a store: the PostgreSQL back end (pg_store.h) for a postgresql:// address, the SQLite
+// back end (sqlite_store.h) for a file path.
 
 #include "store/sqlite_store.h"
 
 #include <fmt/format.h>
+
+#include "store/pg_store.h"
 
 namespace perfledger::store {
 
@@ -22,12 +25,11 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
 
 void LimitCacheMemory(int64_t bytes) { sqlite3_soft_heap_limit64(bytes); }
 
+std::string PrintableLocation(const std::string& location) { return RedactedUri(location); }
+
 Result<std::unique_ptr<Store>> OpenStore(const std::string& location, const OpenOptions& options) {
   if (location.starts_with("postgres://") || location.starts_with("postgresql://")) {
-    return base::InvalidInput(fmt::format(
-        "{}: PostgreSQL stores are not supported by this build yet; pass a file path for the "
-        "embedded SQLite store",
-        location));
+    return OpenPgStore(location, options);
   }
   return OpenSqliteStore(location, options);
 }

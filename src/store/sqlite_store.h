@@ -18,19 +18,9 @@
 
 #include "store/sqlite_connection.h"
 #include "store/store.h"
+#include "store/suite_json.h"
 
 namespace perfledger::store {
-
-// The JSON objects of the suite_revisions and epochs tables: name -> definition hash, and
-// setting key -> raw JSON value.
-std::string DefinitionsJson(const std::map<std::string, std::string>& definitions);
-std::string SettingsJson(const std::map<std::string, std::string>& settings);
-
-// Reads those columns back through core::ReadSuite, so stored text is validated the same way
-// an artifact's suite is.
-base::Result<core::SuiteRef> StoredSuite(
-    const std::string& name, int64_t revision, const std::optional<std::string>& definitions,
-    const std::optional<std::pair<int64_t, std::string>>& epoch);
 
 // The measurements columns ReadMetric reads, from the first: metric name, unit, direction,
 // samples, summary (`m` is measurements, `mt` metrics).

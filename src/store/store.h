@@ -544,10 +544,14 @@ struct OpenOptions {
   int staged_points = 0;
 };
 
-// Opens (creating and migrating as needed) the store at `location`: a SQLite file path.
-// Refuses a file that is not a perfledger store or comes from a newer perfledger.
+// Opens (creating and migrating as needed) the store at `location`: a PostgreSQL database
+// (postgresql://... or postgres://..., libpq's URI) or else a SQLite file path. Refuses a file
+// or database that is not a perfledger store or comes from a newer perfledger.
 base::Result<std::unique_ptr<Store>> OpenStore(const std::string& location,
                                                const OpenOptions& options = {});
+
+// `location` as messages may show it: a PostgreSQL URI without its password.
+std::string PrintableLocation(const std::string& location);
 
 base::Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
                                                      const OpenOptions& options = {});

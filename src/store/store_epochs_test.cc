@@ -24,7 +24,7 @@ namespace {
 
 using namespace test_support;  // NOLINT(build/namespaces): the suite's fixture
 
-TEST_F(StoreTest, ARunMatchingItsSuiteRevisionAndEpochIsAccepted) {
+TEST_P(StoreTest, ARunMatchingItsSuiteRevisionAndEpochIsAccepted) {
   auto store = Open();
   core::Run first = EpochRun(0), second = EpochRun(1);
   ASSERT_TRUE(store->Ingest({&first, 1}).ok());
@@ -39,7 +39,7 @@ TEST_F(StoreTest, ARunMatchingItsSuiteRevisionAndEpochIsAccepted) {
   EXPECT_EQ(All(*store).size(), 2u);
 }
 
-TEST_F(StoreTest, AChangedBenchmarkDefinitionIsRefusedNamingTheBenchmark) {
+TEST_P(StoreTest, AChangedBenchmarkDefinitionIsRefusedNamingTheBenchmark) {
   auto store = Open();
   core::Run first = EpochRun(0), changed = EpochRun(1);
   ASSERT_TRUE(store->Ingest({&first, 1}).ok());
@@ -59,7 +59,7 @@ TEST_F(StoreTest, AChangedBenchmarkDefinitionIsRefusedNamingTheBenchmark) {
   EXPECT_EQ(All(*store).size(), 1u);
 }
 
-TEST_F(StoreTest, AChangedEpochSettingIsRefusedNamingTheKey) {
+TEST_P(StoreTest, AChangedEpochSettingIsRefusedNamingTheKey) {
   auto store = Open();
   core::Run first = EpochRun(0), changed = EpochRun(1);
   ASSERT_TRUE(store->Ingest({&first, 1}).ok());
@@ -79,7 +79,7 @@ TEST_F(StoreTest, AChangedEpochSettingIsRefusedNamingTheKey) {
   EXPECT_TRUE(store->Ingest({&arm, 1}).ok());
 }
 
-TEST_F(StoreTest, ARevisionChangeWithinAnEpochIsRefused) {
+TEST_P(StoreTest, ARevisionChangeWithinAnEpochIsRefused) {
   auto store = Open();
   core::Run first = EpochRun(0), next = EpochRun(1);
   ASSERT_TRUE(store->Ingest({&first, 1}).ok());
@@ -93,7 +93,7 @@ TEST_F(StoreTest, ARevisionChangeWithinAnEpochIsRefused) {
   EXPECT_EQ(All(*store).size(), 1u);
 }
 
-TEST_F(StoreTest, ALocalRunIntoACiEpochIsRefused) {
+TEST_P(StoreTest, ALocalRunIntoACiEpochIsRefused) {
   auto store = Open();
   core::Run local = EpochRun(0);
   local.environment.ci = false;
@@ -110,7 +110,7 @@ TEST_F(StoreTest, ALocalRunIntoACiEpochIsRefused) {
   EXPECT_TRUE(epochs->empty());
 }
 
-TEST_F(StoreTest, ABatchWhoseRunsDisagreeStoresNothing) {
+TEST_P(StoreTest, ABatchWhoseRunsDisagreeStoresNothing) {
   auto store = Open();
   core::Run a = EpochRun(0), b = EpochRun(1), c = EpochRun(2);
   c.suite->epoch->settings["environment"] = R"("any")";
@@ -127,7 +127,7 @@ TEST_F(StoreTest, ABatchWhoseRunsDisagreeStoresNothing) {
   EXPECT_TRUE(Collect(*store, {{a, "a.json"}, {b, "b.json"}}).ok());
 }
 
-TEST_F(StoreTest, ANewEpochNumberWithNewSettingsIsAccepted) {
+TEST_P(StoreTest, ANewEpochNumberWithNewSettingsIsAccepted) {
   auto store = Open();
   core::Run first = EpochRun(0), next = EpochRun(1, 2);
   ASSERT_TRUE(store->Ingest({&first, 1}).ok());
@@ -152,7 +152,7 @@ TEST_F(StoreTest, ANewEpochNumberWithNewSettingsIsAccepted) {
   EXPECT_FALSE(store->Ingest({&late, 1}).ok());
 }
 
-TEST_F(StoreTest, TheSuiteObjectSurvivesIngestByteForByte) {
+TEST_P(StoreTest, TheSuiteObjectSurvivesIngestByteForByte) {
   auto store = Open();
   core::Run r = EpochRun(0);
   r.suite->epoch->settings["invocation"] = R"({"args":["--fast"],"env":{"A":"1"}})";
@@ -168,7 +168,7 @@ TEST_F(StoreTest, TheSuiteObjectSurvivesIngestByteForByte) {
   EXPECT_EQ((*points)[0].suite, r.suite);
 }
 
-TEST_F(StoreTest, ListEpochsFindsTheFirstAndTheFirstCompleteRun) {
+TEST_P(StoreTest, ListEpochsFindsTheFirstAndTheFirstCompleteRun) {
   auto store = Open();
   // Epoch 1 on x86: a partial run first, then one lacking the "link" entry, then a complete
   // one (its "parse" entry measured through harness names parse/...), then another.
@@ -236,7 +236,7 @@ TEST_F(StoreTest, ListEpochsFindsTheFirstAndTheFirstCompleteRun) {
   EXPECT_TRUE(store->ListEpochs(other)->empty());
 }
 
-TEST_F(StoreTest, AVersion2StoreIsMigratedKeepingItsRuns) {
+TEST_F(SqliteStoreTest, AVersion2StoreIsMigratedKeepingItsRuns) {
   core::Run old = MakeRun(0);
   {
     auto store = Open();
@@ -254,7 +254,7 @@ TEST_F(StoreTest, AVersion2StoreIsMigratedKeepingItsRuns) {
   EXPECT_EQ(store->ListEpochs({})->size(), 1u);
 }
 
-TEST_F(StoreTest, AVersion1StoreIsMigratedKeepingItsRuns) {
+TEST_F(SqliteStoreTest, AVersion1StoreIsMigratedKeepingItsRuns) {
   // A store as the first release wrote it: schema 1 only.
   {
     auto store = Open();

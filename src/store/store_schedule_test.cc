@@ -24,7 +24,7 @@ namespace {
 
 using namespace test_support;  // NOLINT(build/namespaces): the suite's fixture
 
-TEST_F(StoreTest, RecordedPlansComeBack) {
+TEST_P(StoreTest, RecordedPlansComeBack) {
   auto store = Open();
   PlanRecord p = SamplePlan(0, 4, base::Timestamp{1});
   p.queue_depth = 3;
@@ -57,7 +57,7 @@ TEST_F(StoreTest, RecordedPlansComeBack) {
   EXPECT_TRUE(store->RecordedHistory("unknown")->empty());
 }
 
-TEST_F(StoreTest, ASkipOrNewJobSupersedesAQueuedJob) {
+TEST_P(StoreTest, ASkipOrNewJobSupersedesAQueuedJob) {
   auto store = Open();
   PlanRecord first = SamplePlan(0, 3, base::Timestamp{1});
   first.jobs.push_back(
@@ -82,7 +82,7 @@ TEST_F(StoreTest, ASkipOrNewJobSupersedesAQueuedJob) {
   EXPECT_EQ(store->RecordedHistory(Sha(5))->size(), 6u);
 }
 
-TEST_F(StoreTest, RecordedHistoryFollowsTheHeadAfterAForcePush) {
+TEST_P(StoreTest, RecordedHistoryFollowsTheHeadAfterAForcePush) {
   auto store = Open();
   ASSERT_TRUE(store->RecordPlan(SamplePlan(0, 5, base::Timestamp{1})).ok());
   // The branch was rewritten after c2: c3'..c4' replace c3..c5.
@@ -104,7 +104,7 @@ TEST_F(StoreTest, RecordedHistoryFollowsTheHeadAfterAForcePush) {
   EXPECT_EQ((*history)[3].sha, Sha(100));
 }
 
-TEST_F(StoreTest, RunPointsCarryRangesAndBenchmarkNames) {
+TEST_P(StoreTest, RunPointsCarryRangesAndBenchmarkNames) {
   auto store = Open();
   std::vector<core::Run> runs = {MakeRun(0), MakeRun(1, "macos")};
   runs[1].commit_range = {Sha(0), Sha(1), 1};

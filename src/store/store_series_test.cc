@@ -14,6 +14,7 @@ namespace {
 using base::Status;
 using test_support::EpochRun;
 using test_support::MakeRun;
+using test_support::SqliteStoreTest;
 using test_support::StoreTest;
 
 std::vector<core::Series> Read(Store& store, const SeriesQuery& query = {}) {
@@ -39,7 +40,7 @@ const core::Series* Find(const std::vector<core::Series>& all, const std::string
   return nullptr;
 }
 
-TEST_F(StoreTest, SeriesHoldOnePointPerCommitWithItsNumbersAndRun) {
+TEST_P(StoreTest, SeriesHoldOnePointPerCommitWithItsNumbersAndRun) {
   auto store = Open();
   std::vector<core::Run> runs = {MakeRun(0), MakeRun(1), MakeRun(2)};
   ASSERT_TRUE(store->Ingest(runs).ok());
@@ -74,7 +75,7 @@ TEST_F(StoreTest, SeriesHoldOnePointPerCommitWithItsNumbersAndRun) {
   EXPECT_EQ(Find(all, "zz/broken", "wall_time"), nullptr);
 }
 
-TEST_F(StoreTest, RunsOfOneCommitArePooledInStoreOrderWhateverOrderTheyArrive) {
+TEST_P(StoreTest, RunsOfOneCommitArePooledInStoreOrderWhateverOrderTheyArrive) {
   auto store = Open();
   core::Run a = MakeRun(5), b = MakeRun(5);
   a.run_id = "00000000-0000-4000-8000-00000000000a";
@@ -106,7 +107,7 @@ TEST_F(StoreTest, RunsOfOneCommitArePooledInStoreOrderWhateverOrderTheyArrive) {
   EXPECT_EQ(summary->points[0].n, 50);
 }
 
-TEST_F(StoreTest, SeriesSplitByPlatformEpochAndEnvironmentClassAndKeepTheirFirstUnit) {
+TEST_P(StoreTest, SeriesSplitByPlatformEpochAndEnvironmentClassAndKeepTheirFirstUnit) {
   auto store = Open();
   std::vector<core::Run> runs = {EpochRun(0, 1), EpochRun(1, 2), EpochRun(2, 2, "aarch64-linux"),
                                  MakeRun(3)};
@@ -143,7 +144,7 @@ TEST_F(StoreTest, SeriesSplitByPlatformEpochAndEnvironmentClassAndKeepTheirFirst
   EXPECT_TRUE(heads[0].points.empty());
 }
 
-TEST_F(StoreTest, ChangedAfterAMarkSelectsTheSeriesNewRunsWroteTo) {
+TEST_P(StoreTest, ChangedAfterAMarkSelectsTheSeriesNewRunsWroteTo) {
   auto store = Open();
   std::vector<core::Run> runs = {MakeRun(0), MakeRun(0, "aarch64-linux")};
   ASSERT_TRUE(store->Ingest(runs).ok());
@@ -167,7 +168,7 @@ TEST_F(StoreTest, ChangedAfterAMarkSelectsTheSeriesNewRunsWroteTo) {
 
 // Detection reads each series' newest points (last_points) with their medians and runs only
 // (medians_only): the tail of the full series, in the same order, with the same runs.
-TEST_F(StoreTest, TheNewestPointsAndMediansOnlyAreTheFullSeriesTail) {
+TEST_P(StoreTest, TheNewestPointsAndMediansOnlyAreTheFullSeriesTail) {
   auto store = Open();
   std::vector<core::Run> runs;
   for (int i = 0; i < 6; ++i) runs.push_back(MakeRun(i));
@@ -253,7 +254,7 @@ int64_t CountRows(const std::string& path, const std::string& sql) {
   return n;
 }
 
-TEST_F(StoreTest, MedianBlocksGiveTheSeriesPointsWhateverOrderRunsArriveIn) {
+TEST_F(SqliteStoreTest, MedianBlocksGiveTheSeriesPointsWhateverOrderRunsArriveIn) {
   OpenOptions options;
   options.series_block_points = 4;  // 1 newest point stays out of blocks
   auto opened = OpenStore(path_, options);
@@ -316,7 +317,7 @@ SeriesAnswers Answers(Store& store, int64_t changed_after) {
   return a;
 }
 
-TEST_F(StoreTest, StagedPointsAnswerAsThePointsTreeDoesWhateverOrderRunsArriveIn) {
+TEST_F(SqliteStoreTest, StagedPointsAnswerAsThePointsTreeDoesWhateverOrderRunsArriveIn) {
   // Three stores given the same runs one transaction at a time: points written into the tree
   // (the reference), staged and moved every 5 points, and staged until a pooled point or a
   // median block moves them.
@@ -369,7 +370,7 @@ TEST_F(StoreTest, StagedPointsAnswerAsThePointsTreeDoesWhateverOrderRunsArriveIn
             CountRows(tree, "SELECT count(*) FROM points"));
 }
 
-TEST_F(StoreTest, ADamagedMedianBlockIsAnErrorNamingTheStore) {
+TEST_F(SqliteStoreTest, ADamagedMedianBlockIsAnErrorNamingTheStore) {
   OpenOptions options;
   options.series_block_points = 4;
   auto opened = OpenStore(path_, options);
@@ -390,7 +391,7 @@ TEST_F(StoreTest, ADamagedMedianBlockIsAnErrorNamingTheStore) {
   EXPECT_NE(s.message().find("median block"), std::string::npos) << s.ToString();
 }
 
-TEST_F(StoreTest, ADamagedRowOfStagedPointsIsAnErrorNamingTheStore) {
+TEST_F(SqliteStoreTest, ADamagedRowOfStagedPointsIsAnErrorNamingTheStore) {
   auto store = Open();
   core::Run r = MakeRun(0);
   ASSERT_TRUE(store->Ingest(std::span(&r, 1)).ok());
@@ -406,7 +407,7 @@ TEST_F(StoreTest, ADamagedRowOfStagedPointsIsAnErrorNamingTheStore) {
       << series.status().ToString();
 }
 
-TEST_F(StoreTest, ARefusedBatchLeavesNoPointAndNoSeries) {
+TEST_P(StoreTest, ARefusedBatchLeavesNoPointAndNoSeries) {
   auto store = Open();
   core::Run first = EpochRun(0, 1);
   ASSERT_TRUE(store->Ingest(std::span(&first, 1)).ok());
@@ -421,7 +422,7 @@ TEST_F(StoreTest, ARefusedBatchLeavesNoPointAndNoSeries) {
   EXPECT_EQ(Read(*store, Query([](auto& q) { q.platform = "riscv64-linux"; })).size(), 3u);
 }
 
-TEST_F(StoreTest, AVersion6StoreMigratesBuildingTheSameSeriesWithProgress) {
+TEST_F(SqliteStoreTest, AVersion6StoreMigratesBuildingTheSameSeriesWithProgress) {
   std::vector<core::Run> runs;
   for (int i = 0; i < 300; ++i) runs.push_back(MakeRun(i / 2, i % 3 == 0 ? "arm" : "x86"));
   std::vector<core::Series> before;

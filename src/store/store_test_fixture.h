@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@
 
 #include "base/uuid.h"
 #include "core/artifact.h"
+#include "pg_server.h"
 #include "store/store.h"
 
 namespace perfledger::store::test_support {
@@ -117,20 +119,64 @@ inline core::Run MakeRun(int i, const std::string& platform = "x86-64-linux") {
   return r;
 }
 
-class StoreTest : public ::testing::Test {
+// The back ends every store test runs against.
+enum class Backend { kSqlite, kPostgres };
+
+inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::kSqlite ? "SQLite" : "PostgreSQL";
+}
+
+// One PostgreSQL server per test process (each test of the suite runs in a process of its
+// own under ctest), started at the first PostgreSQL test and stopped at exit; each test gets a
+// database of its own. PERFLEDGER_TEST_PG_SERVER=URI (a superuser's) uses a running server
+// instead, for quick runs by hand.
+inline base::Result<std::string> NewPgDatabase() {
+  static std::unique_ptr<perfledger::testing::PgServer> server;
+  static int made = 0;
+  const std::string name =
+      "store_test_" + std::to_string(::getpid()) + "_" + std::to_string(++made);
+  if (const char* external = std::getenv("PERFLEDGER_TEST_PG_SERVER")) {
+    RETURN_IF_ERROR(
+        perfledger::testing::PgServer::ExecSql(external, "CREATE DATABASE \"" + name + "\""));
+    std::string uri = external;
+    return uri.substr(0, uri.rfind('/') + 1) + name;
+  }
+  if (!server) {
+    ASSIGN_OR_RETURN(server, perfledger::testing::PgServer::Start());
+  }
+  return server->NewDatabase(name);
+}
+
+// A store test: `path_` is where the store lives, a SQLite file in a temporary directory or a
+// new PostgreSQL database.
+class StoreTestBase : public ::testing::Test {
  protected:
+  virtual Backend backend() const = 0;
+  bool sqlite() const { return backend() == Backend::kSqlite; }
+
   void SetUp() override {
+    // A parameterised test's name is "Name/Backend".
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& c : name) {
+      if (c == '/') c = '_';
+    }
     dir_ = fs::temp_directory_path() /
-           ("perfledger-store-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("perfledger-store-test-" + std::to_string(::getpid()) + "-" + name);
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    path_ = (dir_ / "perf.db").string();
+    if (sqlite()) {
+      path_ = (dir_ / "perf.db").string();
+    } else {
+      auto uri = NewPgDatabase();
+      ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+      path_ = *uri;
+    }
   }
   // Ingest writes without SQLite's per-row foreign key checks (sqlite_ingest.cc): every test
-  // ends by checking that no row of the store points at a row that is not there.
+  // ends by checking that no row of the store points at a row that is not there. PostgreSQL
+  // checks its foreign keys at every write.
   void TearDown() override {
-    if (fs::exists(path_)) {
+    if (sqlite() && fs::exists(path_)) {
       sqlite3* db = nullptr;
       if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
         sqlite3_stmt* check = nullptr;
@@ -155,6 +201,27 @@ class StoreTest : public ::testing::Test {
     return s.ok() ? std::move(*s) : nullptr;
   }
 
+  // Runs `sql` on the store's database directly, as another program could: whether the
+  // database accepted it (`*error` says why not).
+  bool ExecRaw(const std::string& sql, std::string* error = nullptr) {
+    if (sqlite()) {
+      sqlite3* db = nullptr;
+      if (sqlite3_open(path_.c_str(), &db) != SQLITE_OK) {
+        sqlite3_close(db);
+        return false;
+      }
+      char* message = nullptr;
+      const bool ok = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) == SQLITE_OK;
+      if (error && message) *error = message;
+      sqlite3_free(message);
+      sqlite3_close(db);
+      return ok;
+    }
+    const base::Status s = perfledger::testing::PgServer::ExecSql(path_, sql);
+    if (error) *error = s.ToString();
+    return s.ok();
+  }
+
   std::vector<core::Run> All(Store& store, const RunFilter& filter = {}) {
     std::vector<core::Run> out;
     auto st = store.ForEachRun(filter, [&](const core::Run& r) {
@@ -167,6 +234,19 @@ class StoreTest : public ::testing::Test {
 
   fs::path dir_;
   std::string path_;
+};
+
+// The shared suite: each TEST_P runs on SQLite and on PostgreSQL (instantiated once, in
+// store_test.cc).
+class StoreTest : public StoreTestBase, public ::testing::WithParamInterface<Backend> {
+ protected:
+  Backend backend() const override { return GetParam(); }
+};
+
+// What only the SQLite back end has: its file, its own migrations, its storage devices.
+class SqliteStoreTest : public StoreTestBase {
+ protected:
+  Backend backend() const override { return Backend::kSqlite; }
 };
 
 inline PlanRecord SamplePlan(int first, int last, base::Timestamp now) {

@@ -208,6 +208,20 @@ Result<std::unique_ptr<PgServer>> PgServer::Start() {
   return base::Internal("postgres could not bind a free loopback port in 5 tries");
 }
 
+Result<std::string> PgServer::NewDatabase(const std::string& name) {
+  RETURN_IF_ERROR(ExecSql(uri_, fmt::format("CREATE DATABASE \"{}\"", name)));
+  return fmt::format("postgresql://perfledger@127.0.0.1:{}/{}", port_, name);
+}
+
+Status PgServer::ExecSql(const std::string& uri, const std::string& sql) {
+  PGconn* c = PQconnectdb(uri.c_str());
+  Status s = PQstatus(c) == CONNECTION_OK
+                 ? Exec(c, sql)
+                 : base::Internal(fmt::format("cannot connect: {}", PQerrorMessage(c)));
+  PQfinish(c);
+  return s;
+}
+
 Status PgServer::Stop() {
   if (pid_ <= 0) return Status::Ok();
   const pid_t pid = pid_;

@@ -28,6 +28,12 @@ class PgServer {
   // postgresql://perfledger@127.0.0.1:PORT/perfledger
   const std::string& uri() const { return uri_; }
   int port() const { return port_; }
+  // Creates a new, empty database `name` and returns its URI (a test per database, one
+  // server per test process).
+  base::Result<std::string> NewDatabase(const std::string& name);
+  // Runs `sql` in database `uri` as the superuser, as another program could (a test writing
+  // around the store); its error names the statement.
+  static base::Status ExecSql(const std::string& uri, const std::string& sql);
   // Stops the server now (the destructor then only removes the directory); ok when stopped.
   base::Status Stop();
 
