@@ -42,6 +42,8 @@ int Main(int argc, char** argv) {
   AddIndexVerb(app, &shell);
   AddTokenVerb(app, &shell);
   AddServeVerb(app, &shell);
+  AddAgentVerb(app, &shell);
+  AddMigrateStoreVerb(app, &shell);
   AddInitVerb(app, &shell);
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
   try {

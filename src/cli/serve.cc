@@ -3,12 +3,17 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "base/time.h"
+#include "cli/schedule_options.h"
 #include "cli/shell.h"
 #include "env/env.h"
+#include "schedule/commit_source.h"
 #include "server/server.h"
+#include "service/plan.h"
 
 namespace perfledger::cli {
 namespace {
@@ -24,6 +29,12 @@ struct ServeFlags {
   std::vector<std::string> allowed_hosts;
   double header_timeout = 10, idle_timeout = 5, body_timeout = 120;
   int max_connections = 10'000;
+  std::string lease = "5m";
+  int max_attempts = 3;
+  // The server's own planner.
+  std::string repo, branch, plan_every;
+  std::vector<std::string> platforms;
+  PolicyOptions policy;
 };
 
 // A timeout flag's value as a duration: 0.1 to 3600 seconds.
@@ -62,7 +73,49 @@ void RunServe(const ServeFlags& flags, Shell* shell) {
           host));
     }
   }
+  auto lease = base::ParseDuration(flags.lease);
+  if (!lease.ok() || *lease < 1'000'000'000LL || *lease > 24LL * 3600 * 1'000'000'000) {
+    return shell->UsageError(fmt::format(
+        "--lease: expected a duration from 1s to 24h, like 5m or 90s, got '{}'", flags.lease));
+  }
+  if (flags.max_attempts < 1 || flags.max_attempts > 100) {
+    return shell->UsageError(
+        fmt::format("--max-attempts: expected 1 to 100, got {}", flags.max_attempts));
+  }
   server::ServeOptions options;
+  if (!flags.plan_every.empty() || !flags.platforms.empty() || !flags.branch.empty()) {
+    if (flags.repo.empty()) {
+      return shell->UsageError(
+          "--plan-every, --branch and --platform plan from a repository: pass --repo DIR (the "
+          "server's own clone, e.g. git clone --mirror URL DIR)");
+    }
+  }
+  if (!flags.repo.empty()) {
+    service::PlanRequest planning;
+    planning.repo = flags.repo;
+    planning.branch = flags.branch;
+    planning.platforms = flags.platforms;
+    auto policy =
+        flags.policy.Resolve((std::filesystem::path(flags.repo) / "perfledger.toml").string());
+    if (!policy.ok()) return shell->Fail(policy.status());
+    planning.policy = *policy;
+    // The repository is read now, so a bad --repo or --branch fails here.
+    if (auto read = schedule::ReadBranch(flags.repo, {flags.branch}); !read.ok()) {
+      return shell->Fail(read.status());
+    }
+    options.api.planning = std::move(planning);
+  }
+  if (!flags.plan_every.empty()) {
+    auto every = base::ParseDuration(flags.plan_every);
+    if (!every.ok() || *every < 1'000'000'000LL) {
+      return shell->UsageError(
+          fmt::format("--plan-every: expected a duration of at least 1s, like 15m, got '{}'",
+                      flags.plan_every));
+    }
+    options.plan_every_nanos = *every;
+  }
+  options.api.lease_nanos = *lease;
+  options.api.max_attempts = flags.max_attempts;
   if (!ParseTimeout("--header-timeout", flags.header_timeout, &options.header_timeout, shell) ||
       !ParseTimeout("--idle-timeout", flags.idle_timeout, &options.idle_timeout, shell) ||
       !ParseTimeout("--body-timeout", flags.body_timeout, &options.body_timeout, shell)) {
@@ -112,10 +165,16 @@ void AddServeVerb(CLI::App& app, Shell* shell) {
       "one. Listens on loopback unless --bind says otherwise. SIGTERM or Ctrl-C stops it: "
       "requests\n"
       "in flight finish first, and every upload is stored whole or not at all.\n\n"
+      "Agents (perfledger agent) claim the jobs plans queue: POST /api/v1/projects/P/jobs/claim.\n"
+      "With --repo the server plans by itself: at start and every --plan-every, and when a\n"
+      "webhook posts to /api/v1/projects/P/push. Several servers may share one PostgreSQL\n"
+      "store (--db postgresql://...): they answer as one.\n\n"
       "Example:\n"
       "  perfledger serve --db perf.db --port 8080\n"
       "  perfledger serve --bind 0.0.0.0 --private --web-root web/dist\n"
-      "  perfledger serve --bind 127.0.0.1 --allowed-host perf.example.org  (behind a proxy)");
+      "  perfledger serve --bind 127.0.0.1 --allowed-host perf.example.org  (behind a proxy)\n"
+      "  perfledger serve --db postgresql://perf@db/perf --repo /srv/repo.git --branch main \\\n"
+      "      --platform x86-64-linux --plan-every 15m");
   cmd->add_option("--bind", flags->bind, "Address to listen on (default 127.0.0.1)");
   cmd->add_option("--port", flags->port, "Port (default 8080; 0 picks a free one)");
   cmd->add_flag("--private", flags->private_reads, "Every API request needs a token");
@@ -139,6 +198,21 @@ void AddServeVerb(CLI::App& app, Shell* shell) {
                   "(default 120)");
   cmd->add_option("--max-connections", flags->max_connections,
                   "Connections open at once; more are closed on arrival (default 10000)");
+  cmd->add_option("--repo", flags->repo,
+                  "Plan from this repository (the server's own clone; fetched from its origin "
+                  "before each plan): on POST /api/v1/projects/P/push, and with --plan-every");
+  cmd->add_option("--branch", flags->branch, "With --repo: the branch to plan (default: HEAD's)");
+  cmd->add_option("--platform", flags->platforms,
+                  "With --repo: plan for this platform (repeatable; default: every platform the "
+                  "store knows)");
+  cmd->add_option("--plan-every", flags->plan_every,
+                  "With --repo: plan at start and then on this interval, like 15m");
+  flags->policy.AddTo(cmd);
+  cmd->add_option("--lease", flags->lease,
+                  "How long an agent's job claim holds without a heartbeat (default 5m); an "
+                  "expired one returns the job to the queue");
+  cmd->add_option("--max-attempts", flags->max_attempts,
+                  "Attempts a job gets before it fails for good with its log (default 3)");
   cmd->callback([flags, shell] { RunServe(*flags, shell); });
 }
 

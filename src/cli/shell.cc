@@ -22,20 +22,25 @@ void Shell::UsageError(const std::string& message) {
 }
 
 base::Result<std::unique_ptr<store::Store>> Shell::OpenStore(bool create) const {
+  return OpenStoreAt(db, create);
+}
+
+base::Result<std::unique_ptr<store::Store>> Shell::OpenStoreAt(const std::string& location,
+                                                               bool create) {
   store::OpenOptions options;
   options.create_if_missing = create;
   options.clock = [] { return env::Env::Default()->Now(); };
   // A migration that builds the series layer of a large store takes a while: say so on a
   // terminal, one line rewritten in place (nothing on a pipe, so scripts see no noise).
   if (::isatty(STDERR_FILENO) == 1) {
-    options.progress = [path = store::PrintableLocation(db)](std::string_view step, int64_t done,
-                                                             int64_t total) {
+    options.progress = [path = store::PrintableLocation(location)](std::string_view step,
+                                                                   int64_t done, int64_t total) {
       fmt::print(stderr, "\rperfledger: migrating {}: {}: {} / {}{}", path, step, done, total,
                  done == total ? "\n" : "");
       std::fflush(stderr);
     };
   }
-  return store::OpenStore(db, options);
+  return store::OpenStore(location, options);
 }
 
 void RunFilterOptions::AddTo(CLI::App* cmd) {

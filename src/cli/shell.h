@@ -28,6 +28,9 @@ struct Shell {
 
   // Opens the store; reading verbs pass create=false so a mistyped path is an error.
   base::Result<std::unique_ptr<store::Store>> OpenStore(bool create) const;
+  // The same for a store named otherwise than by --db (migrate-store's --from and --to).
+  static base::Result<std::unique_ptr<store::Store>> OpenStoreAt(const std::string& location,
+                                                                 bool create);
 };
 
 // --platform and --project, shared by the verbs that read runs.
@@ -65,6 +68,8 @@ void AddAlertsVerb(CLI::App& app, Shell* shell);
 void AddIndexVerb(CLI::App& app, Shell* shell);
 void AddTokenVerb(CLI::App& app, Shell* shell);
 void AddServeVerb(CLI::App& app, Shell* shell);
+void AddAgentVerb(CLI::App& app, Shell* shell);
+void AddMigrateStoreVerb(CLI::App& app, Shell* shell);
 
 // Parses the command line and runs the verb; returns the process exit code.
 int Main(int argc, char** argv);

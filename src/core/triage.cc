@@ -47,10 +47,12 @@ constexpr std::array<std::pair<AlertStatus, std::string_view>, 4> kStatuses = {{
     {AlertStatus::kFalsePositive, "false-positive"},
 }};
 
-constexpr std::array<std::pair<JobState, std::string_view>, 3> kJobStates = {{
+constexpr std::array<std::pair<JobState, std::string_view>, 5> kJobStates = {{
     {JobState::kQueued, "queued"},
     {JobState::kSuperseded, "superseded"},
     {JobState::kDone, "done"},
+    {JobState::kRunning, "running"},
+    {JobState::kFailed, "failed"},
 }};
 
 }  // namespace

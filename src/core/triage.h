@@ -29,10 +29,13 @@ std::string AlertStatusList();
 
 // A planned job: queued until a later plan supersedes it; done once a run of its commit on
 // its platform is stored (read from the runs, never stored).
-enum class JobState { kQueued, kSuperseded, kDone };
-std::string_view JobStateName(JobState s);  // "queued", "superseded", "done"
+// Queued until an agent claims it (running, under a lease) or a later plan supersedes it;
+// done once a run of it is stored; failed after its last attempt failed (DESIGN.md "serve").
+enum class JobState { kQueued, kSuperseded, kDone, kRunning, kFailed };
+// "queued", "superseded", "done", "running", "failed"
+std::string_view JobStateName(JobState s);
 std::optional<JobState> ParseJobState(std::string_view name);
-// "queued, superseded or done", for messages.
+// "queued, superseded, done, running or failed", for messages.
 std::string JobStateList();
 
 }  // namespace perfledger::core

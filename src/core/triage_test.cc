@@ -14,13 +14,14 @@ TEST(TriageTest, NamesRoundTripAndArePinned) {
                         AlertStatus::kFalsePositive}) {
     EXPECT_EQ(ParseAlertStatus(AlertStatusName(s)), s);
   }
-  for (JobState s : {JobState::kQueued, JobState::kSuperseded, JobState::kDone}) {
+  for (JobState s : {JobState::kQueued, JobState::kSuperseded, JobState::kDone, JobState::kRunning,
+                     JobState::kFailed}) {
     EXPECT_EQ(ParseJobState(JobStateName(s)), s);
   }
   EXPECT_EQ(AlertStatusName(AlertStatus::kFalsePositive), "false-positive");
   EXPECT_EQ(AlertKindList(), "regression, improvement or environment");
   EXPECT_EQ(AlertStatusList(), "open, acknowledged, resolved or false-positive");
-  EXPECT_EQ(JobStateList(), "queued, superseded or done");
+  EXPECT_EQ(JobStateList(), "queued, superseded, done, running or failed");
 }
 
 TEST(TriageTest, UnknownAndMisspelledWordsAreRefused) {
@@ -28,7 +29,8 @@ TEST(TriageTest, UnknownAndMisspelledWordsAreRefused) {
   EXPECT_EQ(ParseAlertStatus("Open"), std::nullopt);
   EXPECT_EQ(ParseAlertStatus("false_positive"), std::nullopt);
   EXPECT_EQ(ParseAlertKind(""), std::nullopt);
-  EXPECT_EQ(ParseJobState("running"), std::nullopt);
+  EXPECT_EQ(ParseJobState("claimed"), std::nullopt);
+  EXPECT_EQ(ParseJobState("Running"), std::nullopt);
 }
 
 }  // namespace

@@ -78,6 +78,11 @@ class Executor {
 // counter for it (most virtual machines do not) and perf_event_paranoid allows it. Probed once.
 bool PerfInstructionsAvailable();
 
+// Kills (SIGKILL) the process group of every child an Executor of this process is running
+// now; each such Run returns as killed by signal 9. For work that must stop at once (an agent
+// whose job was taken away, or that is told twice to exit). Returns how many groups it killed.
+int KillMeasuredProcesses();
+
 // Nanoseconds on the monotonic clock.
 int64_t MonotonicNanos();
 

@@ -519,4 +519,27 @@ base::Result<CommitDescription> DescribeCommit(const std::string& path, const st
   return out;
 }
 
+base::Result<bool> FetchBranch(const std::string& repo_path, const std::string& branch) {
+  ASSIGN_OR_RETURN(Repository repo, OpenRepository(repo_path));
+  git_remote* raw = nullptr;
+  const int rc = git_remote_lookup(&raw, repo.get(), "origin");
+  if (rc == GIT_ENOTFOUND) return false;
+  if (rc < 0) return GitFailure(repo_path, "cannot read the remote 'origin'");
+  std::unique_ptr<git_remote, decltype(&git_remote_free)> remote(raw, git_remote_free);
+  // Into the local branch itself: the planner reads local branches. Forced, since a
+  // force-push upstream is history the planner must see (it reports commits that left).
+  const std::string spec = branch.empty() ? std::string("+refs/heads/*:refs/heads/*")
+                                          : "+refs/heads/" + branch + ":refs/heads/" + branch;
+  char* specs[] = {const_cast<char*>(spec.c_str())};
+  git_strarray refspecs{specs, 1};
+  git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
+  options.update_fetchhead = 0;
+  if (git_remote_fetch(remote.get(), &refspecs, &options, "perfledger: fetch") < 0) {
+    const char* url = git_remote_url(remote.get());
+    return base::IoError(repo_path + ": cannot fetch from origin (" +
+                         std::string(url != nullptr ? url : "?") + "): " + LastGitError());
+  }
+  return true;
+}
+
 }  // namespace perfledger::schedule

@@ -41,6 +41,13 @@ struct BranchHistory {
 // object) is kInternal.
 base::Result<BranchHistory> ReadBranch(const std::string& repo_path, const ReadOptions& options);
 
+// Brings branch `branch` of the repository up to date with its remote "origin", when it has
+// one (a server's own clone: `git clone --mirror URL`): fetches origin's branch into the local
+// branch of that name (forced, as a mirror does). Returns whether there was a remote to fetch
+// from. A repository without "origin" is left as it is (false). Fetch errors (an unreachable
+// remote) are kIoError naming the remote's URL.
+base::Result<bool> FetchBranch(const std::string& repo_path, const std::string& branch);
+
 // Resolves a full or abbreviated (>= 4 hex digits) commit id, or any revision git accepts
 // ("HEAD~3", a tag), to the full 40-digit sha. kInvalidInput, one line each:
 // "<path>: no commit 'x'", "<path>: 'abcd' is ambiguous", "<path>: 'x' is not a commit"

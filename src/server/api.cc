@@ -151,6 +151,16 @@ Api::Impl::Impl(Api* api)
   add("PATCH", "/api/v1/alerts/{id}", &Impl::PatchAlert, Access::kWrite, kMaxTriageBody);
   add("GET", "/api/v1/index", &Impl::GetIndex);
   add("GET", "/api/v1/plan/jobs", &Impl::GetJobs);
+  add("POST", "/api/v1/projects/{project}/jobs/claim", &Impl::PostClaim, Access::kWrite,
+      kMaxJobBody);
+  add("POST", "/api/v1/projects/{project}/jobs/{job}/heartbeat", &Impl::PostHeartbeat,
+      Access::kWrite, kMaxJobBody);
+  add("POST", "/api/v1/projects/{project}/jobs/{job}/complete", &Impl::PostComplete, Access::kWrite,
+      kMaxJobBody);
+  add("POST", "/api/v1/projects/{project}/jobs/{job}/fail", &Impl::PostFail, Access::kWrite,
+      kMaxJobBody);
+  add("GET", "/api/v1/queue", &Impl::GetQueue);
+  add("POST", "/api/v1/projects/{project}/push", &Impl::PostPush, Access::kWrite, kMaxJobBody);
 }
 
 base::Result<int64_t> Api::Impl::IntParam(const Ctx& c, const std::string& name, int64_t fallback,
@@ -603,6 +613,11 @@ Response Api::ErrorResponse(int status, std::string_view code, std::string_view 
 }
 
 void Api::WarmUp(const std::function<bool()>& cancelled) { impl_->WarmUp(cancelled); }
+
+base::Result<service::PlanOutcome> Api::PlanNow() {
+  ASSIGN_OR_RETURN(auto lease, impl_->pool_.Acquire());
+  return impl_->PlanNow(*lease);
+}
 
 std::vector<Route> Api::Routes() {
   ApiOptions options;

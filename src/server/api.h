@@ -19,6 +19,7 @@
 #include "base/status.h"
 #include "env/env.h"
 #include "server/metrics.h"
+#include "service/plan.h"
 #include "store/store.h"
 
 namespace perfledger::server {
@@ -80,6 +81,14 @@ struct ApiOptions {
   // "localhost": a name that resolves to a loopback address only for an attacker's page (DNS
   // rebinding) is refused. "*" allows every name (behind a proxy that checks Host itself).
   std::vector<std::string> allowed_hosts;
+  // Job hand-out: how long an agent's claim holds without a heartbeat, and how many attempts
+  // a job gets (service::HandoutPolicy).
+  int64_t lease_nanos = 5LL * 60 * 1'000'000'000;
+  int max_attempts = 3;
+  // Planning by the server itself (serve --repo, --plan-every; POST .../push): the repository,
+  // branch, platforms and policy of every plan (`now` and `record` are set per plan). None:
+  // the server plans nothing and POST .../push is refused.
+  std::optional<service::PlanRequest> planning;
   // The files of --web-root and the clock (when an alert was triaged, a token last used, the
   // time gaps are measured to); tests pass an env::FakeEnv.
   env::Env* env = env::Env::Default();
@@ -87,6 +96,10 @@ struct ApiOptions {
 
 // The largest body of an alert's triage (PATCH /api/v1/alerts/{id}).
 inline constexpr size_t kMaxTriageBody = 64u << 10;
+
+// The largest body of a job hand-out call (claim, heartbeat, complete; a failed attempt's log is
+// cut to its last 16 KiB by the server).
+inline constexpr size_t kMaxJobBody = 256u << 10;
 
 // The largest max_points of GET /api/v1/series: four points per pixel column of a chart wider
 // than any screen, and then some. Every point is had by leaving max_points out.
@@ -152,6 +165,11 @@ class Api {
   // Computes the documents a first visitor would wait for on a large store (the benchmark
   // catalog, the headline index); returns early once `cancelled` says so.
   void WarmUp(const std::function<bool()>& cancelled);
+
+  // Fetches the planning repository and records a plan now (ApiOptions::planning; kNotFound
+  // when the server does not plan). One plan at a time in this process; other servers on the
+  // same store are kept from planning a commit twice by the store (PlanRecord::after_plan).
+  base::Result<service::PlanOutcome> PlanNow();
 
   // Every route the API serves (not the dashboard's files).
   static std::vector<Route> Routes();

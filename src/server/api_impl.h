@@ -3,7 +3,8 @@
 //   api.cc         routing, parameters, admission (Host, token, limits), the document cache
 //   api_runs.cc    uploads, projects, platforms, benchmarks, runs, series, compare
 //   api_triage.cc  coverage, gaps, skips, jobs, alerts and their triage, the headline index
-//   api_ops.cc     /healthz, /metrics and the dashboard's files
+//   api_jobs.cc    job hand-out to agents and the queue
+//   api_ops.cc     /healthz, /readyz, /metrics and the dashboard's files
 // Every handler parses its request, calls one service function (src/service/) and encodes.
 #pragma once
 
@@ -23,6 +24,7 @@
 #include "base/time.h"
 #include "server/api.h"
 #include "server/heap_trim.h"
+#include "service/handout.h"
 #include "service/index.h"
 #include "service/plan.h"
 #include "store/group_commit.h"
@@ -267,6 +269,19 @@ struct Api::Impl {
   void WarmUp(const std::function<bool()>& cancelled);
 
   Response GetJobs(Ctx& c);
+
+  // Job hand-out (api_jobs.cc): POST /api/v1/projects/{project}/jobs/claim,
+  // .../jobs/{job}/heartbeat, .../complete, .../fail; GET /api/v1/queue.
+  service::HandoutPolicy Handout() const;
+  Response PostClaim(Ctx& c);
+  Response PostHeartbeat(Ctx& c);
+  Response PostComplete(Ctx& c);
+  Response PostFail(Ctx& c);
+  Response GetQueue(Ctx& c);
+  // POST /api/v1/projects/{project}/push: a webhook's push; plans at once.
+  Response PostPush(Ctx& c);
+  std::mutex plan_mu_;
+  base::Result<service::PlanOutcome> PlanNow(store::Store& s);
 };
 
 }  // namespace perfledger::server

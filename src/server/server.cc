@@ -527,6 +527,26 @@ base::Status Serve(const ServeOptions& options, const std::function<void(int por
   }
   std::atomic<bool> done{false};
   std::thread warm_up([&] { api.WarmUp([&] { return done.load(); }); });
+  // The server's own planner (serve --plan-every): at start, then on the interval.
+  std::thread planner([&] {
+    if (!effective.api.planning || effective.plan_every_nanos <= 0) return;
+    for (;;) {
+      auto outcome = api.PlanNow();
+      if (outcome.ok()) {
+        size_t jobs = 0;
+        for (const auto& j : outcome->plan.jobs) jobs += j.platforms.size();
+        fmt::print(stderr, "perfledger: planned {} at {}: {} job{} queued\n", outcome->branch,
+                   outcome->head.substr(0, 12), jobs, jobs == 1 ? "" : "s");
+      } else {
+        fmt::print(stderr, "perfledger: planning failed: {}\n", outcome.status().message());
+      }
+      const auto next = Clock::now() + std::chrono::nanoseconds(effective.plan_every_nanos);
+      while (Clock::now() < next) {
+        if (done.load()) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  });
 
   for (;;) {
     timespec tick{0, 200'000'000};
@@ -555,6 +575,7 @@ base::Status Serve(const ServeOptions& options, const std::function<void(int por
   for (auto& t : io_threads) t.join();
   workers.join();
   warm_up.join();
+  planner.join();
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return base::Status::Ok();
 }

@@ -31,6 +31,9 @@ struct ServeOptions {
   // Connections open at once; more are closed as they arrive. Lowered to what the process's
   // file descriptor limit allows (which Serve raises to its hard limit).
   int max_connections = 10'000;
+  // With ApiOptions::planning: plan at start and then every this many nanoseconds (0: only
+  // on POST .../push). Each plan's outcome is a line on stderr.
+  int64_t plan_every_nanos = 0;
 };
 
 // The largest request head (request line and headers) a connection may send: 431 above it.

@@ -25,7 +25,7 @@ base::Result<core::Run> NewRun(const RunMetadata& m) {
         fmt::format("--reason: expected one of {}, got '{}'", core::ReasonList(), m.reason));
   }
   run.reason = *parsed;
-  auto described = schedule::DescribeCommit(".", m.commit.empty() ? "HEAD" : m.commit);
+  auto described = schedule::DescribeCommit(m.repo, m.commit.empty() ? "HEAD" : m.commit);
   if (described.ok()) {
     run.commit.sha = described->sha;
     run.commit.branch = described->branch;

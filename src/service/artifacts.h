@@ -21,12 +21,14 @@ namespace perfledger::service {
 struct RunMetadata {
   std::string platform, commit, project, reason = "push", suite, range_from;
   int64_t suite_revision = 0, range_count = 1;
+  std::string repo = ".";  // where the commit is described (`perfledger agent --repo`)
 };
 
-// A run with a new run_id, the commit (described from the git repository in the working
-// directory when there is one, else taken as given), the project (default: that repository's
-// directory name), platform (default: this machine's arch-os), reason, suite and this
-// machine's environment with its fingerprint. Measurements and times are the caller's.
+// A run with a new run_id, the commit (described from the git repository at `repo`, the
+// working directory unless told, when there is one, else taken as given), the project
+// (default: that repository's directory name), platform (default: this machine's arch-os),
+// reason, suite and this machine's environment with its fingerprint. Measurements and times
+// are the caller's.
 base::Result<core::Run> NewRun(const RunMetadata& metadata);
 
 // This machine as an artifact's environment (fingerprint not yet computed).

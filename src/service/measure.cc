@@ -38,8 +38,9 @@ base::Result<SuiteMeasurement> MeasureSuite(const SuiteMeasureRequest& request,
   if (auto s = core::CheckEnvironmentClass(run); !s.ok()) out.warning = s.message();
   runner::SuiteRunOptions options{run.platform, request.only, request.fail_fast, "valgrind"};
   run.started_at = env->Now();
-  ASSIGN_OR_RETURN(out.result,
-                   runner::RunSuite(suite, options, *env::Executor::Default(), progress));
+  env::Executor* executor =
+      request.executor != nullptr ? request.executor : env::Executor::Default();
+  ASSIGN_OR_RETURN(out.result, runner::RunSuite(suite, options, *executor, progress));
   run.finished_at = env->Now();
   run.benchmarks = std::move(out.result.benchmarks);
   out.result.benchmarks.clear();

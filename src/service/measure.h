@@ -28,6 +28,7 @@ struct SuiteMeasureRequest {
   std::vector<std::string> only;  // benchmark names; empty: all
   bool fail_fast = false;
   RunMetadata metadata;
+  env::Executor* executor = nullptr;  // runs the benchmarks; null: the real one
 };
 
 struct SuiteMeasurement {

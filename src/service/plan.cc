@@ -30,7 +30,14 @@ std::map<std::string, PlatformState> StateFromStore(const std::vector<store::Run
   for (const store::JobRecord& j : schedule.jobs) {
     auto it = state.find(j.platform);
     const bool measured = it != state.end() && it->second.measured.contains(j.sha);
-    if (JobStateOf(j, measured) == core::JobState::kQueued) state[j.platform].queued.insert(j.sha);
+    const core::JobState job_state = JobStateOf(j, measured);
+    // A job an agent runs is still queued for the planner; one that failed its last attempt is
+    // accounted for (on the dashboard's Queue page) and not planned again.
+    if (job_state == core::JobState::kQueued || job_state == core::JobState::kRunning) {
+      state[j.platform].queued.insert(j.sha);
+    } else if (job_state == core::JobState::kFailed) {
+      state[j.platform].skipped.insert(j.sha);
+    }
   }
   for (const store::SkipRecord& k : schedule.skips) state[k.platform].skipped.insert(k.sha);
   return state;
@@ -44,19 +51,22 @@ std::vector<std::string> KnownPlatforms(const std::vector<store::RunSummary>& ru
   return {names.begin(), names.end()};
 }
 
-base::Result<PlanOutcome> PlanBranch(store::Store* store, const PlanRequest& request) {
-  ReadOptions read;
-  read.branch = request.branch;
-  ASSIGN_OR_RETURN(BranchHistory history, ReadBranch(request.repo, read));
+namespace {}  // namespace
 
-  PlannerInput in;
-  in.now = request.now;
-  in.policy = request.policy;
-  for (const std::string& rev : request.manual) {
-    ASSIGN_OR_RETURN(std::string sha, ResolveCommit(request.repo, rev));
-    in.manual.push_back(std::move(sha));
-  }
+base::Result<PlanOutcome> FetchAndPlan(store::Store& store, const PlanRequest& request,
+                                       bool* fetched) {
+  ASSIGN_OR_RETURN(*fetched, schedule::FetchBranch(request.repo, request.branch));
+  PlanRequest recorded = request;
+  recorded.record = true;
+  return PlanBranch(&store, recorded);
+}
 
+namespace {
+
+// One attempt of PlanBranch: reads the store's state, plans, records (refused as stale when
+// another planner recorded in between).
+base::Result<PlanOutcome> PlanOnce(store::Store* store, const PlanRequest& request, PlannerInput in,
+                                   const std::string& branch) {
   std::vector<store::RunSummary> runs;
   store::ScheduleState schedule;
   if (store != nullptr) {
@@ -92,8 +102,6 @@ base::Result<PlanOutcome> PlanBranch(store::Store* store, const PlanRequest& req
                            a.id, fmt::format("{} {}", a.benchmark, a.metric)});
     }
   }
-  in.commits = std::move(history.commits);
-
   PlanOutcome out;
   ASSIGN_OR_RETURN(out.plan, MakePlan(in));
   out.off_branch = OffBranch(in);
@@ -104,7 +112,7 @@ base::Result<PlanOutcome> PlanBranch(store::Store* store, const PlanRequest& req
       ++it;
     }
   }
-  out.branch = history.branch;
+  out.branch = branch;
   out.platforms = in.platforms;
   out.commit_count = static_cast<int64_t>(in.commits.size());
   if (!in.commits.empty()) out.head = in.commits.back().sha;
@@ -118,6 +126,8 @@ base::Result<PlanOutcome> PlanBranch(store::Store* store, const PlanRequest& req
     rec.queue_depth = out.plan.queue_depth;
     rec.degradation = std::string(DegradationName(out.plan.degradation));
     rec.window_nanos = out.plan.window_nanos;
+    // A plan another planner records meanwhile makes this one stale.
+    rec.after_plan = schedule.plan_id;
     rec.commits.reserve(in.commits.size());
     for (const BranchCommit& c : in.commits) {
       store::CommitRecord r;
@@ -150,6 +160,31 @@ base::Result<PlanOutcome> PlanBranch(store::Store* store, const PlanRequest& req
     RETURN_IF_ERROR(store->RecordPlan(rec));
   }
   return out;
+}
+
+}  // namespace
+
+base::Result<PlanOutcome> PlanBranch(store::Store* store, const PlanRequest& request) {
+  ReadOptions read;
+  read.branch = request.branch;
+  ASSIGN_OR_RETURN(BranchHistory history, ReadBranch(request.repo, read));
+
+  PlannerInput in;
+  in.now = request.now;
+  in.policy = request.policy;
+  for (const std::string& rev : request.manual) {
+    ASSIGN_OR_RETURN(std::string sha, ResolveCommit(request.repo, rev));
+    in.manual.push_back(std::move(sha));
+  }
+  in.commits = std::move(history.commits);
+  // Several planners on one store (two servers, a server and a CLI): one that recorded while
+  // this one planned makes this plan stale; plan again from what it recorded, so the same
+  // commit and platform is never queued twice.
+  constexpr int kAttempts = 10;
+  for (int attempt = 1;; ++attempt) {
+    auto out = PlanOnce(store, request, in, history.branch);
+    if (out.ok() || !store::IsStaleSchedule(out.status()) || attempt == kAttempts) return out;
+  }
 }
 
 namespace {
@@ -258,8 +293,12 @@ base::Result<CoverageReport> CoverageOf(store::Store& store, const CoverageReque
   ASSIGN_OR_RETURN(store::ScheduleState schedule, ScheduleOf(store, h));
   for (const auto& j : schedule.jobs) {
     auto& rec = records[j.platform];
-    if (j.state == core::JobState::kQueued)
+    if (j.state == core::JobState::kQueued || j.state == core::JobState::kRunning) {
       rec.ranges.push_back({j.range_from, j.sha, j.range_count});
+    } else if (j.state == core::JobState::kFailed && !rec.measured.contains(j.sha)) {
+      // Its agent runs failed max_attempts times: accounted for, with the reason to look at.
+      rec.skipped.emplace(j.sha, "job-failed");
+    }
   }
   for (const auto& k : schedule.skips) records[k.platform].skipped[k.sha] = k.reason;
   if (request.platform) {

@@ -41,6 +41,12 @@ struct PlanOutcome {
 // `store` may be null (no store yet): then nothing is measured, queued or skipped.
 base::Result<PlanOutcome> PlanBranch(store::Store* store, const PlanRequest& request);
 
+// PlanBranch for a server that plans by itself (serve --plan-every, POST .../push): brings the
+// branch up to date from the repository's "origin" first, when it has one (`*fetched` says
+// whether it did), then plans and records.
+base::Result<PlanOutcome> FetchAndPlan(store::Store& store, const PlanRequest& request,
+                                       bool* fetched);
+
 // The planner's per-platform view of the store: measured runs, queued jobs that have not
 // run (and were not superseded), recorded skips.
 std::map<std::string, schedule::PlatformState> StateFromStore(

@@ -48,8 +48,10 @@ std::string RedactedUri(std::string_view uri) {
   return fmt::format("{}***{}", uri.substr(0, colon + 1), uri.substr(at));
 }
 
-Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& uri) {
+Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& uri,
+                                                         std::string setup) {
   std::unique_ptr<PgConnection> c(new PgConnection());
+  c->setup_ = std::move(setup);
   c->where_ = RedactedUri(uri);
   c->conn_ = PQconnectdb(uri.c_str());
   if (c->conn_ == nullptr) return base::IoError(fmt::format("{}: cannot connect", c->where_));
@@ -65,7 +67,31 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& uri)
   // The server's notices ("relation already exists, skipping") are not for the user.
   PQsetNoticeProcessor(
       c->conn_, [](void*, const char*) {}, nullptr);
+  if (!c->setup_.empty()) RETURN_IF_ERROR(c->Exec(c->setup_, "configure the connection"));
   return c;
+}
+
+Status PgConnection::Reconnect() {
+  if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
+  in_transaction_ = false;
+  PQreset(conn_);
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(conn_);
+    for (char& ch : message) {
+      if (ch == '\n') ch = ' ';
+    }
+    while (!message.empty() && message.back() == ' ') message.pop_back();
+    return base::IoError(
+        fmt::format("{}: lost the connection and cannot connect again: {}", where_, message));
+  }
+  if (!setup_.empty()) {
+    PGresult* r = PQexec(conn_, setup_.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    Status s = ok ? Status::Ok() : FromResult(r, conn_, where_, "configure the connection");
+    PQclear(r);
+    return s;
+  }
+  return Status::Ok();
 }
 
 PgConnection::~PgConnection() {
@@ -74,6 +100,7 @@ PgConnection::~PgConnection() {
 
 Result<PgRows> PgConnection::Query(std::string_view sql, std::span<const PgParam> params,
                                    std::string_view doing) {
+  if (!in_transaction_) RETURN_IF_ERROR(Reconnect());
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const PgParam& p : params) values.push_back(p ? p->c_str() : nullptr);
@@ -108,6 +135,7 @@ Result<PgRows> PgConnection::Query(std::string_view sql, std::span<const PgParam
 }
 
 Status PgConnection::Exec(std::string_view sql, std::string_view doing) {
+  if (!in_transaction_) RETURN_IF_ERROR(Reconnect());
   const std::string text(sql);
   PGresult* r = PQexec(conn_, text.c_str());
   const ExecStatusType status = r == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r);
@@ -115,6 +143,14 @@ Status PgConnection::Exec(std::string_view sql, std::string_view doing) {
                  ? Status::Ok()
                  : FromResult(r, conn_, where_, doing);
   PQclear(r);
+  // Whether a transaction is open decides whether a dropped connection may be opened again
+  // (PQtransactionStatus cannot tell once the connection is gone). Every transaction here
+  // starts and ends with Exec.
+  if (text.starts_with("BEGIN")) {
+    in_transaction_ = s.ok();
+  } else if (text.starts_with("COMMIT") || text.starts_with("ROLLBACK")) {
+    in_transaction_ = false;
+  }
   return s;
 }
 

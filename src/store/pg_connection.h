@@ -30,8 +30,12 @@ using PgParam = std::optional<std::string>;
 
 class PgConnection {
  public:
-  // Connects to `uri` (postgresql://...). A failure names the address without its password.
-  static base::Result<std::unique_ptr<PgConnection>> Open(const std::string& uri);
+  // Connects to `uri` (postgresql://...) and runs `setup` (session settings; may be empty). A
+  // failure names the address without its password. A connection the server dropped (a
+  // restart, a failover, an idle timeout) is opened again, with `setup`, at the next
+  // statement outside a transaction; the statement that found it dropped fails (kIoError).
+  static base::Result<std::unique_ptr<PgConnection>> Open(const std::string& uri,
+                                                          std::string setup = "");
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
@@ -58,8 +62,12 @@ class PgConnection {
 
  private:
   PgConnection() = default;
+  // Opens the connection again when the server dropped it (outside a transaction only: a
+  // transaction the server lost is lost, and its caller must see that).
+  base::Status Reconnect();
   pg_conn* conn_ = nullptr;
-  std::string where_;
+  std::string where_, setup_;
+  bool in_transaction_ = false;
 };
 
 // `uri` with any password replaced by "***".

@@ -127,5 +127,42 @@ TEST_F(PgConnectionTest, MigrationsApplyOnceEvenWhenEightConnectionsMigrateAtOnc
   EXPECT_EQ(rows->rows[0][1], "t");
 }
 
+// A server that drops the connection (a restart, a failover, an administrator): the next
+// statement outside a transaction connects again, with the session's settings; a transaction
+// whose connection was dropped is never reported committed.
+TEST_F(PgConnectionTest, ADroppedConnectionIsOpenedAgainButALostTransactionFails) {
+  auto opened = PgConnection::Open(server_->uri(), "SET application_name = 'perfledger-test'");
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto c = std::move(*opened);
+  auto admin = Connect();
+  ASSERT_NE(admin, nullptr);
+  ASSERT_TRUE(c->Exec("CREATE TABLE kept (n integer)", "make a table").ok());
+  auto kill = [&] {
+    auto killed = admin->Query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+        "'perfledger-test'",
+        {}, "drop the connection");
+    ASSERT_TRUE(killed.ok()) << killed.status().ToString();
+    ASSERT_EQ(killed->rows.size(), 1u);
+  };
+  kill();
+  // The statement that finds the connection gone may fail; the next one works again.
+  (void)c->Query("SELECT 1", {}, "probe");
+  auto again = c->Query("SELECT current_setting('application_name')", {}, "read a setting");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->rows.at(0).at(0), "perfledger-test");
+  // Dropped inside a transaction: the insert and the commit fail; nothing was written.
+  ASSERT_TRUE(c->Exec("BEGIN", "begin").ok());
+  ASSERT_TRUE(c->Exec("INSERT INTO kept VALUES (1)", "insert").ok());
+  kill();
+  const base::Status commit = c->Exec("COMMIT", "commit");
+  EXPECT_FALSE(commit.ok());
+  EXPECT_EQ(commit.code(), StatusCode::kIoError) << commit.ToString();
+  auto rows = admin->Query("SELECT count(*) FROM kept", {}, "count");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->rows.at(0).at(0), "0");
+  EXPECT_TRUE(c->Query("SELECT 1", {}, "probe").ok());
+}
+
 }  // namespace
 }  // namespace perfledger::store

@@ -1,7 +1,8 @@
-// The PostgreSQL back end's schema (pg_store.h), numbered from 1 on its own: the tables of
-// SQLite's schema 12 (sqlite_migrations.cc says what each holds) without SQLite's storage
-// devices (median blocks, staged points), in PostgreSQL's types. Times are Unix nanoseconds
-// (bigint), samples bytea in the format of sample_codec.h, every text COLLATE "C".
+// The PostgreSQL back end's schema (pg_store.h), numbered from 1 on its own: migration 1 has
+// the tables of SQLite's schema 12 (sqlite_migrations.cc says what each holds) without
+// SQLite's storage devices (median blocks, staged points), later ones follow SQLite's (2 is
+// its 13), in PostgreSQL's types. Times are Unix nanoseconds (bigint), samples bytea in the
+// format of sample_codec.h, every text COLLATE "C".
 // Long texts that must be unique (an environment's description, a benchmark set's names) are
 // indexed by their md5, since a b-tree entry holds at most about 2.7 kB.
 
@@ -248,8 +249,28 @@ CREATE TABLE checkpoints (
 );
 )sql";
 
+// Job hand-out (SQLite's migration 13 says what each column holds; pg_jobs.cc).
+constexpr std::string_view kMigration2 = R"sql(
+ALTER TABLE jobs ADD COLUMN attempt integer NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN agent text COLLATE "C";
+ALTER TABLE jobs ADD COLUMN claimed_at bigint;
+ALTER TABLE jobs ADD COLUMN lease_expires_at bigint;
+ALTER TABLE jobs ADD COLUMN finished_at bigint;
+ALTER TABLE jobs ADD COLUMN run_id text COLLATE "C";
+ALTER TABLE jobs ADD COLUMN log_tail text COLLATE "C";
+CREATE INDEX jobs_by_platform_state ON jobs (platform, state);
+CREATE INDEX jobs_by_lease ON jobs (lease_expires_at) WHERE state = 'running';
+CREATE TABLE agents (
+  name text COLLATE "C" PRIMARY KEY,
+  platform text COLLATE "C" NOT NULL,
+  last_seen bigint NOT NULL,
+  job bigint
+);
+)sql";
+
 constexpr PgConnection::Migration kMigrations[] = {
     {1, kMigration1},
+    {2, kMigration2},
 };
 
 }  // namespace

@@ -111,6 +111,12 @@ Status PgStore::RecordPlan(const PlanRecord& plan) {
                         PgInt(plan.queue_depth)},
                        "look up a plan"));
     if (!same.rows.empty()) return Status::Ok();
+    if (plan.after_plan) {
+      ASSIGN_OR_RETURN(PgRows newest,
+                       Q("SELECT coalesce(max(id), 0) FROM plans", {}, "read the newest plan"));
+      const int64_t newest_id = PgToInt(newest.rows.at(0), 0);
+      if (newest_id != *plan.after_plan) return StaleSchedule(*plan.after_plan, newest_id);
+    }
     ASSIGN_OR_RETURN(
         PgRows inserted,
         Q("INSERT INTO plans (planned_at, recorded_at, branch, head_sha, "
@@ -193,13 +199,14 @@ Status PgStore::RecordPlan(const PlanRecord& plan) {
 Result<ScheduleState> PgStore::LoadSchedule() {
   ScheduleState out;
   RETURN_IF_ERROR(InRead([&]() -> Status {
-    ASSIGN_OR_RETURN(PgRows plan_q, Q("SELECT branch, head_sha, planned_at FROM plans "
+    ASSIGN_OR_RETURN(PgRows plan_q, Q("SELECT branch, head_sha, planned_at, id FROM plans "
                                       "ORDER BY id DESC LIMIT 1",
                                       {}, "read the last plan"));
     if (!plan_q.rows.empty()) {
       out.branch = PgToText(plan_q.rows[0], 0);
       out.head = PgToText(plan_q.rows[0], 1);
       out.last_plan = base::Timestamp{PgToInt(plan_q.rows[0], 2)};
+      out.plan_id = PgToInt(plan_q.rows[0], 3);
     }
     ASSIGN_OR_RETURN(PgRows jobs_q,
                      Q("SELECT j.plan_id, j.sha, j.platform, j.reason, j.reason_detail, "

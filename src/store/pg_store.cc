@@ -90,14 +90,15 @@ Result<std::string> PgToBytes(const PgRow& row, size_t c, std::string_view what)
 }
 
 Status PgStore::Open() {
-  ASSIGN_OR_RETURN(conn_, PgConnection::Open(uri_));
   // A writer waits for the others at most busy_timeout (the advisory lock, kBusy after); the
-  // server's answers in UTC and with every digit of a double.
+  // server's answers in UTC and with every digit of a double. Set again on a new connection.
   const auto wait = std::max<int64_t>(1, options_.busy_timeout.count());
-  RETURN_IF_ERROR(conn_->Exec(fmt::format("SET lock_timeout = {}; SET extra_float_digits = 3; "
-                                          "SET TimeZone = 'UTC'; SET client_encoding = 'UTF8'",
-                                          wait),
-                              "configure the connection"));
+  ASSIGN_OR_RETURN(conn_,
+                   PgConnection::Open(uri_, fmt::format("SET lock_timeout = {}; "
+                                                        "SET extra_float_digits = 3; SET "
+                                                        "TimeZone = 'UTC'; SET client_encoding = "
+                                                        "'UTF8'",
+                                                        wait)));
   ASSIGN_OR_RETURN(PgRows v, Q("SHOW server_version", {}, "read the server's version"));
   if (!v.rows.empty()) server_version_ = PgToText(v.rows[0], 0);
   if (!options_.create_if_missing) {
@@ -185,8 +186,11 @@ Result<int64_t> PgStore::RunCount() {
 }
 
 Result<int64_t> PgStore::ScheduleMark() {
+  // Plans are never deleted and hand-out bumps its mark (pg_jobs.cc): the sum only grows.
   return SingleInt(
-      Q("SELECT coalesce(max(id), 0) FROM plans", {}, "read the schedule's change mark"));
+      Q("SELECT coalesce((SELECT max(id) FROM plans), 0) + "
+        "coalesce((SELECT value FROM marks WHERE name = 'jobs'), 0)",
+        {}, "read the schedule's change mark"));
 }
 
 Result<int64_t> PgStore::AlertsMark() {

@@ -12,7 +12,8 @@
 // Split by concern as the SQLite back end is: opening, transactions and marks (pg_store.cc),
 // the schema (pg_migrations.cc), writing runs and points (pg_ingest.cc), reading runs, epochs
 // and benchmarks (pg_runs.cc), series (pg_series.cc), the scheduler's records, alerts and
-// tokens (pg_records.cc). No domain rule lives here.
+// tokens (pg_records.cc), job hand-out (pg_jobs.cc), every record at once for a copy
+// (pg_copy.cc). No domain rule lives here.
 //
 // Every text column is COLLATE "C", so ORDER BY sorts bytes as SQLite does whatever the
 // database's locale. Values travel as text (libpq's text format): integers in decimal,
@@ -107,6 +108,21 @@ class PgStore final : public Store, private IngestTransaction {
   base::Result<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) override;
   base::Status MarkTokenUsed(int64_t id, base::Timestamp now) override;
 
+  // pg_copy.cc
+  base::Result<StoreRecords> ReadRecords() override;
+
+  // pg_jobs.cc
+  base::Result<std::optional<JobHandout>> ClaimJob(const ClaimRequest& request) override;
+  base::Result<JobHandout> RenewJobLease(int64_t id, const std::string& agent, base::Timestamp now,
+                                         int64_t lease_nanos) override;
+  base::Result<JobHandout> FinishJob(int64_t id, const std::string& agent,
+                                     const std::optional<std::string>& run_id,
+                                     const std::string& log_tail, base::Timestamp now,
+                                     int max_attempts) override;
+  base::Result<std::vector<JobHandout>> ListJobHandouts(
+      const std::optional<std::string>& platform) override;
+  base::Result<std::vector<AgentRecord>> ListAgents() override;
+
   // pg_store.cc
   base::Result<int64_t> RunCount() override;
   base::Result<int64_t> ScheduleMark() override;
@@ -137,6 +153,8 @@ class PgStore final : public Store, private IngestTransaction {
   base::Status WriteAlertsAtomically(const AlertDecision& decide,
                                      std::vector<AlertRecord>* inserts) override;
   base::Result<int64_t> WriteToken(const TokenRecord& token) override;
+  // pg_copy.cc
+  base::Status InsertRecords(const StoreRecords& records) override;
 
  private:
   // IngestTransaction (pg_ingest.cc).
@@ -213,6 +231,17 @@ class PgStore final : public Store, private IngestTransaction {
   base::Status BumpAlertsMark();
   base::Status WriteAlertRows(const std::vector<AlertRecord>& inserts,
                               const std::vector<AlertRecord>& narrowed, std::vector<int64_t>* ids);
+
+  // Private helpers of pg_jobs.cc.
+  // Runs `body` in one READ COMMITTED transaction without the writers' lock (claims never
+  // wait behind an ingest; FOR UPDATE SKIP LOCKED keeps concurrent claims apart); inside a
+  // transaction already, in it.
+  base::Status InJobTransaction(const std::function<base::Status()>& body);
+  // The refusal of an agent that does not hold job `id`.
+  base::Status RefuseNotHeld(int64_t id, const std::string& agent);
+  // Notes an agent as seen (holding `job` when given) and moves the hand-out mark.
+  base::Status NoteAgent(const std::string& agent, const std::string& platform, base::Timestamp now,
+                         std::optional<int64_t> job);
 
   // Private helpers of pg_series.cc.
   // A series `query` selects, with its row id and without points.

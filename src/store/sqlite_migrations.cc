@@ -364,10 +364,36 @@ CREATE TABLE points_staged (
 );
 )sql";
 
+// Job hand-out (DESIGN.md "serve"; sqlite_jobs.cc): agents claim queued jobs under a lease
+// they renew, then finish them with the run they stored or a failed attempt's log. A job's
+// state is also 'running', 'done' (finished by an agent with `run_id`) or 'failed' (its last
+// attempt failed or its lease expired); `agent` is the agent holding it, or the last one to.
+// `agents` keeps each agent as last seen, with the job it last claimed or renewed (listed
+// while it still holds it). Claims read the queued jobs of one platform.
+constexpr std::string_view kMigration13 = R"sql(
+ALTER TABLE jobs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN agent TEXT;
+ALTER TABLE jobs ADD COLUMN claimed_at INTEGER;
+ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;
+ALTER TABLE jobs ADD COLUMN finished_at INTEGER;
+ALTER TABLE jobs ADD COLUMN run_id TEXT;
+ALTER TABLE jobs ADD COLUMN log_tail TEXT;
+CREATE INDEX jobs_by_platform_state ON jobs(platform, state);
+-- Every claim first expires the running jobs whose lease ran out.
+CREATE INDEX jobs_by_lease ON jobs(lease_expires_at) WHERE state = 'running';
+CREATE TABLE agents (
+  name TEXT PRIMARY KEY,
+  platform TEXT NOT NULL,
+  last_seen INTEGER NOT NULL,
+  job INTEGER
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kMigration1}, {2, kMigration2},   {3, kMigration3},   {4, kMigration4},
-    {5, kMigration5}, {6, kMigration6},   {7, kMigration7},   {8, kMigration8},
-    {9, kMigration9}, {10, kMigration10}, {11, kMigration11}, {12, kMigration12},
+    {1, kMigration1},   {2, kMigration2},   {3, kMigration3},   {4, kMigration4},
+    {5, kMigration5},   {6, kMigration6},   {7, kMigration7},   {8, kMigration8},
+    {9, kMigration9},   {10, kMigration10}, {11, kMigration11}, {12, kMigration12},
+    {13, kMigration13},
 };
 
 }  // namespace

@@ -38,6 +38,14 @@ Status SqliteStore::RecordPlan(const PlanRecord& plan) {
     same->Reset();
     if (found == SQLITE_ROW) return Commit();
     if (found != SQLITE_DONE) return Error(found, "look up a plan");
+    if (plan.after_plan) {
+      ASSIGN_OR_RETURN(Stmt * newest, Prepared("SELECT ifnull(max(id), 0) FROM plans"));
+      const int step = newest->Step();
+      const int64_t newest_id = step == SQLITE_ROW ? newest->Int(0) : 0;
+      newest->Reset();
+      if (step != SQLITE_ROW) return Error(step, "read the newest plan");
+      if (newest_id != *plan.after_plan) return StaleSchedule(*plan.after_plan, newest_id);
+    }
     ASSIGN_OR_RETURN(Stmt * ins_plan,
                      Prepared("INSERT INTO plans (planned_at, recorded_at, branch, head_sha, "
                               "queue_depth, degradation, window_nanos) "
@@ -104,12 +112,13 @@ Result<ScheduleState> SqliteStore::LoadSchedule() {
   auto body = [&]() -> Result<ScheduleState> {
     ScheduleState out;
     int rc;
-    ASSIGN_OR_RETURN(Stmt * plan_q, Prepared("SELECT branch, head_sha, planned_at FROM plans "
+    ASSIGN_OR_RETURN(Stmt * plan_q, Prepared("SELECT branch, head_sha, planned_at, id FROM plans "
                                              "ORDER BY id DESC LIMIT 1"));
     if ((rc = plan_q->Step()) == SQLITE_ROW) {
       out.branch = plan_q->Text(0);
       out.head = plan_q->Text(1);
       out.last_plan = base::Timestamp{plan_q->Int(2)};
+      out.plan_id = plan_q->Int(3);
     }
     plan_q->Reset();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error(rc, "read the last plan");

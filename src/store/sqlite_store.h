@@ -4,7 +4,8 @@
 //
 // Split by concern: the connection (sqlite_connection.cc), writing runs (sqlite_ingest.cc),
 // reading runs, epochs and benchmarks (sqlite_runs.cc, sqlite_catalog.cc), the scheduler's
-// records (sqlite_schedule.cc), alerts (sqlite_alerts.cc) and tokens (sqlite_tokens.cc). No
+// records (sqlite_schedule.cc), job hand-out (sqlite_jobs.cc), alerts (sqlite_alerts.cc),
+// tokens (sqlite_tokens.cc) and every record at once for a copy (sqlite_records.cc). No
 // domain rule lives here: the rules are store/ingest.cc's and store/store.cc's.
 #pragma once
 
@@ -47,6 +48,17 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   base::Status RecordPlan(const PlanRecord& plan) override;
   base::Result<ScheduleState> LoadSchedule() override;
   base::Result<std::vector<CommitRecord>> RecordedHistory(const std::string& head) override;
+  // sqlite_jobs.cc
+  base::Result<std::optional<JobHandout>> ClaimJob(const ClaimRequest& request) override;
+  base::Result<JobHandout> RenewJobLease(int64_t id, const std::string& agent, base::Timestamp now,
+                                         int64_t lease_nanos) override;
+  base::Result<JobHandout> FinishJob(int64_t id, const std::string& agent,
+                                     const std::optional<std::string>& run_id,
+                                     const std::string& log_tail, base::Timestamp now,
+                                     int max_attempts) override;
+  base::Result<std::vector<JobHandout>> ListJobHandouts(
+      const std::optional<std::string>& platform) override;
+  base::Result<std::vector<AgentRecord>> ListAgents() override;
   base::Result<std::vector<AlertRecord>> ListAlerts(const AlertFilter& filter) override;
   base::Status SetAlertStatus(int64_t id, core::AlertStatus status,
                               const std::optional<std::string>& note, base::Timestamp now) override;
@@ -55,6 +67,7 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   base::Status RevokeToken(int64_t id, base::Timestamp now) override;
   base::Result<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) override;
   base::Status MarkTokenUsed(int64_t id, base::Timestamp now) override;
+  base::Result<StoreRecords> ReadRecords() override;  // sqlite_records.cc
   base::Result<std::vector<BenchmarkInfo>> ListBenchmarks(const RunFilter& filter,
                                                           int64_t runs_after) override;
   base::Result<int64_t> RunCount() override;
@@ -86,6 +99,7 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   base::Status WriteAlertsAtomically(const AlertDecision& decide,
                                      std::vector<AlertRecord>* inserts) override;
   base::Result<int64_t> WriteToken(const TokenRecord& token) override;
+  base::Status InsertRecords(const StoreRecords& records) override;  // sqlite_records.cc
 
  private:
   // IngestTransaction (sqlite_ingest.cc).
@@ -114,6 +128,13 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   base::Status WritePoint(int64_t series, const std::optional<RunOrder>& replaces,
                           std::span<const RunOrder> runs, const core::PointSummary& point) override;
   base::Status BumpAlertsMark();
+  // Job hand-out's helpers (sqlite_jobs.cc): the job of row `id` as agents see it; the
+  // refusal of an agent that does not hold job `id`; noting an agent as seen (holding `job`
+  // when given) with the hand-out mark moved.
+  base::Result<JobHandout> ReadHandout(int64_t id);
+  base::Status RefuseNotHeld(int64_t id, const std::string& agent);
+  base::Status NoteAgent(const std::string& agent, const std::string& platform, base::Timestamp now,
+                         std::optional<int64_t> job);
   // The row id of a stored run.
   base::Result<int64_t> RunRow(const std::string& run_id);
   // The series a query selects, by key, without points; `id` is the series' row.

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "base/json_writer.h"
@@ -106,7 +107,96 @@ bool IsTokenHash(std::string_view hash) {
   return hash.size() == 64 && hash.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
+Status CheckToken(const TokenRecord& token) {
+  if (token.project.empty()) return base::InvalidInput("a token needs a project");
+  if (token.name && token.name->empty()) {
+    return base::InvalidInput("a token's name must not be empty (leave it out for none)");
+  }
+  if (!IsTokenHash(token.hash)) {
+    return base::InvalidInput(
+        "a token's hash must be its SHA-256 as 64 lower-case hex digits; the token itself is "
+        "never stored");
+  }
+  if (token.prefix.empty()) return base::InvalidInput("a token needs its display prefix");
+  if (token.scope != "read" && token.scope != "write") {
+    return base::InvalidInput(
+        fmt::format("a token's scope is read or write, not '{}'", token.scope));
+  }
+  return Status::Ok();
+}
+
+// Ids of one kind of record that WriteRecords keeps: each positive and given once.
+template <typename Record>
+Status CheckIds(const std::vector<Record>& records, std::string_view kind) {
+  std::unordered_set<int64_t> seen;
+  for (const Record& r : records) {
+    if (r.id <= 0) return base::InvalidInput(fmt::format("{} id {} is not positive", kind, r.id));
+    if (!seen.insert(r.id).second) {
+      return base::InvalidInput(fmt::format("{} id {} is given twice", kind, r.id));
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckRecords(const StoreRecords& records) {
+  RETURN_IF_ERROR(CheckIds(records.plans, "plan"));
+  RETURN_IF_ERROR(CheckIds(records.jobs, "job"));
+  RETURN_IF_ERROR(CheckIds(records.alerts, "alert"));
+  RETURN_IF_ERROR(CheckIds(records.tokens, "token"));
+  std::unordered_set<int64_t> plans;
+  for (const PlanRow& p : records.plans) plans.insert(p.id);
+  for (const JobHandout& j : records.jobs) {
+    if (!plans.contains(j.plan_id)) {
+      return base::InvalidInput(fmt::format("the job of {} on {} names plan {}, which is not given",
+                                            j.sha, j.platform, j.plan_id));
+    }
+  }
+  for (const SkipRecord& k : records.skips) {
+    if (!plans.contains(k.plan_id)) {
+      return base::InvalidInput(fmt::format(
+          "the skip of {} on {} names plan {}, which is not given", k.sha, k.platform, k.plan_id));
+    }
+  }
+  for (const AlertRecord& a : records.alerts) RETURN_IF_ERROR(CheckAlertNumbers(a));
+  for (const TokenRecord& t : records.tokens) {
+    Status s = CheckToken(t);
+    if (!s.ok()) return base::InvalidInput(fmt::format("token {}: {}", t.id, s.message()));
+  }
+  return Status::Ok();
+}
+
+std::string Count(int64_t n, std::string_view noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
 }  // namespace
+
+namespace {
+constexpr std::string_view kStaleSchedule = "another plan was recorded while this one was made";
+}  // namespace
+
+Status StaleSchedule(int64_t planned_from, int64_t now_at) {
+  return base::Conflict(fmt::format("{} (made after plan {}, now plan {}): plan again",
+                                    kStaleSchedule, planned_from, now_at));
+}
+
+bool IsStaleSchedule(const Status& status) {
+  return status.code() == base::StatusCode::kConflict &&
+         status.message().starts_with(kStaleSchedule);
+}
+
+Status JobNotHeld(int64_t id, std::string_view agent, std::string_view state,
+                  const std::optional<std::string>& holder) {
+  std::string where;
+  if (holder && *holder != agent) {
+    where =
+        fmt::format(", {} agent '{}'", state == "running" ? "held by" : "last held by", *holder);
+  }
+  return base::Conflict(fmt::format(
+      "job {} is not held by agent '{}': it is {}{} (its lease expired, or it was finished); "
+      "the agent gives it up",
+      id, agent, state, where));
+}
 
 Status Store::RecordAlerts(std::vector<AlertRecord>& inserts,
                            const std::vector<AlertRecord>& narrowed) {
@@ -127,21 +217,21 @@ Status Store::RecordAlertsAtomically(const AlertDecision& decide,
 }
 
 Result<int64_t> Store::CreateToken(const TokenRecord& token) {
-  if (token.project.empty()) return base::InvalidInput("a token needs a project");
-  if (token.name && token.name->empty()) {
-    return base::InvalidInput("a token's name must not be empty (leave it out for none)");
-  }
-  if (!IsTokenHash(token.hash)) {
-    return base::InvalidInput(
-        "a token's hash must be its SHA-256 as 64 lower-case hex digits; the token itself is "
-        "never stored");
-  }
-  if (token.prefix.empty()) return base::InvalidInput("a token needs its display prefix");
-  if (token.scope != "read" && token.scope != "write") {
-    return base::InvalidInput(
-        fmt::format("a token's scope is read or write, not '{}'", token.scope));
-  }
+  RETURN_IF_ERROR(CheckToken(token));
   return WriteToken(token);
+}
+
+Status Store::WriteRecords(const StoreRecords& records) {
+  RETURN_IF_ERROR(CheckRecords(records));
+  return InsertRecords(records);
+}
+
+Status Store::RecordsPresent(std::string_view where, int64_t plans, int64_t alerts,
+                             int64_t tokens) {
+  return base::Conflict(fmt::format(
+      "{} already holds records ({}, {}, {}): records are written only into a store without "
+      "any plan, alert or token, such as a new one",
+      where, Count(plans, "plan"), Count(alerts, "alert"), Count(tokens, "token")));
 }
 
 base::Result<std::optional<core::Run>> Store::ReadRun(const std::string& run_id) {

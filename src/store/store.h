@@ -139,11 +139,53 @@ struct JobRecord {
   std::optional<std::string> range_from;
   int64_t range_count = 1;
   int priority = 1;
-  // Queued until a later plan supersedes it (queue reset, or a re-plan of the same commit).
-  // Whether it has run (done) is read from the runs, never stored here.
+  // Queued until a later plan supersedes it (queue reset, or a re-plan of the same commit) or
+  // an agent claims it (running; then done or failed: JobHandout). Whether a job without an
+  // agent has run (done) is read from the runs.
   core::JobState state = core::JobState::kQueued;
   base::Timestamp planned_at;  // filled when read back: the plan's `now`
+  bool operator==(const JobRecord&) const = default;
 };
+
+// A job as agents see it (DESIGN.md "serve": the server hands out jobs to agents): its row,
+// and what hand-out did with it. Superseded jobs are never handed out.
+struct JobHandout {
+  int64_t id = 0;  // the job's row: what agents name it by
+  int64_t plan_id = 0;
+  std::string sha, platform, reason, reason_detail;
+  std::optional<std::string> range_from;
+  int64_t range_count = 1;
+  int priority = 1;
+  core::JobState state = core::JobState::kQueued;  // queued, running, done or failed
+  int attempt = 0;                                 // claims so far
+  std::optional<std::string> agent;                // holding it, or the last to hold it
+  std::optional<base::Timestamp> claimed_at, lease_expires_at, finished_at;
+  std::optional<std::string> run_id;    // done by an agent: the run it stored
+  std::optional<std::string> log_tail;  // the last failed attempt's log
+  base::Timestamp planned_at;
+  bool operator==(const JobHandout&) const = default;
+};
+
+// An agent as the store last saw it (a claim or a heartbeat).
+struct AgentRecord {
+  std::string name, platform;
+  base::Timestamp last_seen;
+  std::optional<int64_t> job;  // the job it holds, if any
+  bool operator==(const AgentRecord&) const = default;
+};
+
+// ClaimJob's request: who asks, for which platform, when, and the rule's figures.
+struct ClaimRequest {
+  std::string platform, agent;
+  base::Timestamp now;
+  int64_t lease_nanos = 0;  // how long the claim holds without a heartbeat
+  int max_attempts = 3;     // an expired lease on the last attempt fails the job
+};
+
+// RenewJobLease's and FinishJob's refusal (kConflict) when `agent` does not hold job `id`: the
+// job is in `state` (a stored state's name), last held by `holder`. The same for every back end.
+base::Status JobNotHeld(int64_t id, std::string_view agent, std::string_view state,
+                        const std::optional<std::string>& holder);
 
 struct SkipRecord {
   int64_t plan_id = 0;  // filled when read back
@@ -152,6 +194,7 @@ struct SkipRecord {
   int queue_depth = 0;
   std::optional<std::string> superseded_by;
   base::Timestamp planned_at;  // filled when read back
+  bool operator==(const SkipRecord&) const = default;
 };
 
 struct PlanRecord {
@@ -164,7 +207,18 @@ struct PlanRecord {
   std::vector<CommitRecord> commits;  // oldest first; at least those the plan looked at
   std::vector<JobRecord> jobs;
   std::vector<SkipRecord> skips;
+  // The newest plan the planner read (ScheduleState::plan_id), when it read the schedule:
+  // RecordPlan then refuses the plan (kConflict, StaleSchedule) if another plan was recorded
+  // since, so two planners deciding at once never both queue the same commit and platform;
+  // the refused one plans again from what the other recorded. Job hand-out does not make a
+  // plan stale (a running job counts as queued for the planner).
+  std::optional<int64_t> after_plan;
 };
+
+// Whether `status` is RecordPlan's refusal of a plan made from a schedule another plan changed.
+bool IsStaleSchedule(const base::Status& status);
+// That refusal.
+base::Status StaleSchedule(int64_t planned_from, int64_t now_at);
 
 struct ScheduleState {
   std::vector<JobRecord> jobs;    // every recorded job, oldest plan first
@@ -172,6 +226,7 @@ struct ScheduleState {
   // The newest recorded plan, if any.
   std::optional<std::string> branch, head;
   std::optional<base::Timestamp> last_plan;
+  int64_t plan_id = 0;  // the newest recorded plan's; 0 before the first
 };
 
 // One epoch of one platform (DESIGN.md "epoch"), as the first run to declare it fixed it,
@@ -204,6 +259,7 @@ struct AlertRecord {
   core::AlertStatus status = core::AlertStatus::kOpen;
   std::optional<std::string> note;
   base::Timestamp created_at, updated_at;
+  bool operator==(const AlertRecord&) const = default;
 };
 
 struct AlertFilter {
@@ -228,6 +284,35 @@ struct TokenRecord {
   base::Timestamp created_at;
   std::optional<base::Timestamp> last_used_at;
   std::optional<base::Timestamp> revoked_at;  // set once by RevokeToken
+  bool operator==(const TokenRecord&) const = default;
+};
+
+// A recorded plan's own row: RecordPlan's PlanRecord without what it lists, with its id and
+// when the store recorded it.
+struct PlanRow {
+  int64_t id = 0;
+  base::Timestamp planned_at;   // the plan's `now`
+  base::Timestamp recorded_at;  // the store clock's time when it was recorded
+  std::string branch, head;
+  int queue_depth = 0;
+  std::string degradation;
+  int64_t window_nanos = 0;
+  bool operator==(const PlanRow&) const = default;
+};
+
+// Everything a store keeps besides its runs and what it derives from them (series, points,
+// checkpoints): the records `perfledger migrate-store` copies as they are, ids, states and
+// times included (Store::ReadRecords, Store::WriteRecords).
+struct StoreRecords {
+  std::vector<PlanRow> plans;            // by id
+  std::vector<JobHandout> jobs;          // by id, superseded ones included
+  std::vector<AgentRecord> agents;       // by name
+  std::vector<SkipRecord> skips;         // by plan_id, sha, platform, with planned_at
+  std::vector<CommitRecord> commits;     // by sha
+  std::vector<AlertRecord> alerts;       // by id
+  std::vector<TokenRecord> tokens;       // by id
+  std::map<std::string, int64_t> marks;  // Store::ReadMark's; "alerts" (AlertsMark) and such
+  bool operator==(const StoreRecords&) const = default;
 };
 
 // Where a run sits in store order (ListRuns' order: commit time, the start time where unknown,
@@ -416,8 +501,8 @@ class Store {
   // How many runs the store holds. Runs are never deleted, so a cache of anything derived from
   // runs is current while this stays the same.
   virtual base::Result<int64_t> RunCount() = 0;
-  // A mark that moves whenever a plan is recorded (RecordPlan is the schedule's only writer):
-  // with RunCount, what is derived from runs and the schedule is current while both stay.
+  // A mark that moves whenever a plan is recorded or a job handed out, renewed or finished:
+  // with ChangeMark, what is derived from runs and the schedule is current while both stay.
   virtual base::Result<int64_t> ScheduleMark() = 0;
   // A mark that moves whenever an alert is recorded, narrowed or triaged: with ChangeMark, what
   // shows runs and alerts together (a benchmark's series) is current while both stay.
@@ -432,8 +517,12 @@ class Store {
                                                             bool with_benchmarks = true) = 0;
 
   // Stores a plan in one transaction: its commits (known ones are kept), its jobs as queued
-  // and its skips. A job or skip for a commit and platform supersedes any queued job there.
-  // The same plan again (same now, branch, head and queue depth) is a no-op.
+  // and its skips. A job or skip for a commit and platform supersedes any queued job there;
+  // a job an agent holds (running) or ended (done, failed) is left as it is, so a job this plan
+  // queues for the same commit and platform waits beside a running one (ClaimJob hands it out
+  // only while no run of it is stored).
+  // The same plan again (same now, branch, head and queue depth) is a no-op. A plan whose
+  // `after_plan` is not the newest plan's id is refused (StaleSchedule), writing nothing.
   virtual base::Status RecordPlan(const PlanRecord& plan) = 0;
 
   // Everything RecordPlan stored, for the planner and the coverage report.
@@ -442,6 +531,33 @@ class Store {
   // The recorded first-parent history ending at `head`, oldest first; stops where the chain
   // leaves the recorded commits. Empty when `head` was never recorded.
   virtual base::Result<std::vector<CommitRecord>> RecordedHistory(const std::string& head) = 0;
+
+  // Job hand-out (DESIGN.md "serve"). Every call moves ScheduleMark.
+  // Expires every lease older than `now` (the job goes back to queued, keeping its attempt
+  // count, or to failed when that was attempt max_attempts), then gives `agent` the next queued
+  // job of `platform` that no stored run of its commit and platform has measured (highest
+  // priority, then oldest plan, then row) as running, attempt + 1, leased until now +
+  // lease_nanos; none when nothing waits. Concurrent claims never get the same job (PostgreSQL:
+  // FOR UPDATE SKIP LOCKED; SQLite: one write transaction). Notes the agent as seen.
+  virtual base::Result<std::optional<JobHandout>> ClaimJob(const ClaimRequest& request) = 0;
+  // Extends the lease of job `id` held by `agent` to now + lease_nanos and notes the agent as
+  // seen. kNotFound for an unknown id; kConflict when `agent` does not hold it (its lease
+  // expired and the job was handed out again, or it finished): the agent gives the job up.
+  virtual base::Result<JobHandout> RenewJobLease(int64_t id, const std::string& agent,
+                                                 base::Timestamp now, int64_t lease_nanos) = 0;
+  // Ends job `id` held by `agent`: with `run_id`, done (the run is stored); without, a failed
+  // attempt with `log_tail`: queued again, or failed when it was attempt max_attempts. Errors
+  // as RenewJobLease: a job is finished by the agent holding it only, so no job is ever done
+  // twice.
+  virtual base::Result<JobHandout> FinishJob(int64_t id, const std::string& agent,
+                                             const std::optional<std::string>& run_id,
+                                             const std::string& log_tail, base::Timestamp now,
+                                             int max_attempts) = 0;
+  // Jobs that are not superseded (of `platform` when given), newest plan first, then row.
+  virtual base::Result<std::vector<JobHandout>> ListJobHandouts(
+      const std::optional<std::string>& platform) = 0;
+  // Agents seen, by name.
+  virtual base::Result<std::vector<AgentRecord>> ListAgents() = 0;
 
   // Alerts, oldest first (by id).
   virtual base::Result<std::vector<AlertRecord>> ListAlerts(const AlertFilter& filter) = 0;
@@ -497,6 +613,18 @@ class Store {
   // unknown id.
   virtual base::Status MarkTokenUsed(int64_t id, base::Timestamp now) = 0;
 
+  // Every record the store keeps besides runs (StoreRecords), from one snapshot.
+  virtual base::Result<StoreRecords> ReadRecords() = 0;
+  // Writes `records` as they are (ids, states, times) in one transaction, into a store that
+  // holds no plan, alert or token yet: otherwise kConflict naming what it holds, and nothing
+  // is written. Plans, jobs, alerts and tokens stored later get ids after the written ones.
+  // Marks never move back (WriteMark); written alerts move the alerts mark (AlertsMark), to
+  // at least its value in `records.marks`.
+  // kInvalidInput, writing nothing, for records no store could hold: an id that is not
+  // positive or is repeated, a job or skip of a plan not among them, an alert or token that
+  // RecordAlerts or CreateToken would refuse.
+  base::Status WriteRecords(const StoreRecords& records);
+
   // "sqlite 3.40.1, schema 1, /path/to/perfledger.db": for messages and `--version`.
   virtual std::string Describe() const = 0;
 
@@ -515,6 +643,13 @@ class Store {
                                              std::vector<AlertRecord>* inserts) = 0;
   // Stores a checked token; kConflict when its name (not revoked) or hash is taken.
   virtual base::Result<int64_t> WriteToken(const TokenRecord& token) = 0;
+  // WriteRecords' write (the records are checked), in one write transaction that first
+  // refuses a store holding any plan, alert or token with RecordsPresent.
+  virtual base::Status InsertRecords(const StoreRecords& records) = 0;
+  // That refusal, the same for every back end: `where` (the store's location as messages show
+  // it) and what it holds.
+  static base::Status RecordsPresent(std::string_view where, int64_t plans, int64_t alerts,
+                                     int64_t tokens);
 };
 
 struct OpenOptions {

@@ -315,7 +315,7 @@ TEST_F(SqliteStoreTest, AVersion3StoreIsMigratedKeepingItsRunsAndAddingAlertsAnd
   ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 3));
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_NE(store->Describe().find("schema 12"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 13"), std::string::npos) << store->Describe();
   auto back = All(*store);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0], old);

@@ -82,6 +82,37 @@ TEST_P(StoreTest, ASkipOrNewJobSupersedesAQueuedJob) {
   EXPECT_EQ(store->RecordedHistory(Sha(5))->size(), 6u);
 }
 
+// Two planners read the schedule at once and both decide to queue the newest commit: the
+// second to record is refused as stale and writes nothing (not even its commits), so the
+// commit is queued once; planned again from the current mark, it is accepted.
+TEST_P(StoreTest, APlanMadeFromAScheduleAnotherPlanChangedIsRefusedWhole) {
+  auto store = Open();
+  auto other = Open();
+  const int64_t mark = store->LoadSchedule()->plan_id;
+  PlanRecord a = SamplePlan(0, 3, base::Timestamp{10});
+  a.jobs.push_back({0, Sha(3), "linux", "schedule", "", Sha(0), 3, 1, core::JobState::kQueued, {}});
+  a.after_plan = mark;
+  PlanRecord b = SamplePlan(0, 4, base::Timestamp{11});
+  b.jobs.push_back({0, Sha(4), "linux", "schedule", "", Sha(0), 4, 1, core::JobState::kQueued, {}});
+  b.after_plan = mark;
+  ASSERT_TRUE(store->RecordPlan(a).ok());
+  const base::Status refused = other->RecordPlan(b);
+  EXPECT_TRUE(IsStaleSchedule(refused)) << refused.ToString();
+  EXPECT_EQ(refused.code(), base::StatusCode::kConflict);
+  auto state = store->LoadSchedule();
+  ASSERT_TRUE(state.ok());
+  ASSERT_EQ(state->jobs.size(), 1u);
+  EXPECT_EQ(state->jobs[0].sha, Sha(3));
+  EXPECT_TRUE(store->RecordedHistory(Sha(4))->empty()) << "the refused plan stored a commit";
+  // The same plan again (a retried record) is still a no-op, whatever its mark.
+  EXPECT_TRUE(store->RecordPlan(a).ok());
+  b.after_plan = other->LoadSchedule()->plan_id;
+  EXPECT_NE(*b.after_plan, mark);
+  ASSERT_TRUE(other->RecordPlan(b).ok());
+  EXPECT_EQ(store->LoadSchedule()->jobs.size(), 2u);
+  EXPECT_FALSE(IsStaleSchedule(base::Conflict("run x conflicts")));
+}
+
 TEST_P(StoreTest, RecordedHistoryFollowsTheHeadAfterAForcePush) {
   auto store = Open();
   ASSERT_TRUE(store->RecordPlan(SamplePlan(0, 5, base::Timestamp{1})).ok());

@@ -34,6 +34,12 @@ inline ::testing::AssertionResult UndoSchemasDownTo(const std::string& path, int
     std::string_view sql;
   };
   static constexpr Undo kUndo[] = {
+      {13,
+       "DROP TABLE agents; DROP INDEX jobs_by_platform_state; DROP INDEX jobs_by_lease; "
+       "ALTER TABLE jobs DROP COLUMN attempt; ALTER TABLE jobs DROP COLUMN agent; "
+       "ALTER TABLE jobs DROP COLUMN claimed_at; ALTER TABLE jobs DROP COLUMN lease_expires_at; "
+       "ALTER TABLE jobs DROP COLUMN finished_at; ALTER TABLE jobs DROP COLUMN run_id; "
+       "ALTER TABLE jobs DROP COLUMN log_tail;"},
       {12, "DROP TABLE points_staged;"},
       {11,
        "DROP TABLE median_blocks; ALTER TABLE series DROP COLUMN sealed_t; "

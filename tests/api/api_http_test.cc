@@ -34,6 +34,7 @@
 #include "base/time.h"
 #include "base/uuid.h"
 #include "git_fixture.h"
+#include "serve_process.h"
 #include "subprocess.h"
 
 namespace perfledger {
@@ -41,6 +42,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using serve_process::From;
+using serve_process::NumberAfter;
+using serve_process::ReadFile;
+using serve_process::Reply;
+using serve_process::Server;
+using serve_process::Spawn;
 using subprocess::Outcome;
 
 const std::string kBin = PERFLEDGER_BIN;
@@ -72,13 +79,6 @@ std::string Spec(const std::string& bench, double median) {
 // The commit-to-commit wobble of a median: +-0.4%, deterministic.
 double Wobble(int i) { return 1 + 0.004 * (((i * 7) % 5) - 2) / 2.0; }
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // A value for a query string: everything but RFC 3986's unreserved characters escaped.
 std::string Encode(const std::string& v) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -103,185 +103,6 @@ std::string Query(const std::string& path,
   }
   return out;
 }
-
-// The number that follows `marker` in `text`, if any.
-std::optional<int> NumberAfter(const std::string& text, const std::string& marker) {
-  const size_t at = text.find(marker);
-  if (at == std::string::npos) return std::nullopt;
-  size_t end = at + marker.size();
-  while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
-  if (end == at + marker.size()) return std::nullopt;
-  return std::stoi(text.substr(at + marker.size(), end - at - marker.size()));
-}
-
-// One answer of the server; status 0 when the request itself failed (then `error` says why).
-struct Reply {
-  int status = 0;
-  std::string body;
-  httplib::Headers headers;
-  std::string error;
-
-  json Json() const {
-    json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-    EXPECT_FALSE(j.is_discarded()) << "not JSON (status " << status << "): " << body.substr(0, 300);
-    return j;
-  }
-  std::string Header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-  std::string Code() const {
-    json j = Json();
-    return j.is_object() && j.contains("error") ? j["error"].value("code", "") : "";
-  }
-};
-
-Reply From(const httplib::Result& r) {
-  Reply out;
-  if (!r) {
-    out.error = httplib::to_string(r.error());
-    return out;
-  }
-  out.status = r->status;
-  out.body = r->body;
-  out.headers = r->headers;
-  return out;
-}
-
-// Starts argv with stdout and stderr sent to files, as subprocess::Start does, and so that it
-// is killed when this process dies: a crashed test leaves no server behind.
-pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
-            const std::string& err_path) {
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);  // the parent died already
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(out, 1);
-    dup2(err, 2);
-    close(out);
-    close(err);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-// `perfledger serve` as a child process on a free loopback port.
-class Server {
- public:
-  Server(const fs::path& dir, const std::string& db, std::vector<std::string> extra = {}) {
-    static int serial = 0;
-    const std::string name = "serve-" + std::to_string(++serial);
-    out_ = dir / (name + ".out");
-    err_ = dir / (name + ".err");
-    std::vector<std::string> argv = {kBin, "--db", db, "serve", "--port", "0"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    pid_ = Spawn(argv, out_.string(), err_.string());
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      // "perfledger: serving ... on http://127.0.0.1:PORT/ (...)"
-      if (auto port = NumberAfter(ReadFile(out_), " on http://127.0.0.1:")) {
-        port_ = *port;
-        return;
-      }
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        ADD_FAILURE() << "perfledger serve exited early: " << ReadFile(err_);
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ADD_FAILURE() << "perfledger serve did not say where it listens: " << ReadFile(out_)
-                  << ReadFile(err_);
-  }
-
-  ~Server() {
-    if (pid_ > 0) {
-      ADD_FAILURE() << "a server was left running: killed";
-      kill(pid_, SIGKILL);
-      subprocess::Wait(pid_);
-    }
-  }
-
-  int port() const { return port_; }
-  pid_t pid() const { return pid_; }
-
-  // Sends SIGTERM and waits (at most 30 s) for the server to exit.
-  Outcome Stop() {
-    Outcome o;
-    if (pid_ <= 0) return o;
-    kill(pid_, SIGTERM);
-    o = WaitExit(std::chrono::seconds(30));
-    return o;
-  }
-
-  // Stops the server and checks it stopped the way it should: exit status 0, said so.
-  void StopCleanly() {
-    Outcome o = Stop();
-    EXPECT_EQ(o.exit_code, 0) << "signal " << o.signal << ", stderr: " << o.err;
-    EXPECT_NE(o.out.find("perfledger: stopped"), std::string::npos) << o.out;
-  }
-
-  Outcome WaitExit(std::chrono::seconds limit) {
-    Outcome o;
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    int status = 0;
-    while (waitpid(pid_, &status, WNOHANG) != pid_) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "perfledger serve did not exit within " << limit.count() << " s";
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    pid_ = -1;
-    if (WIFEXITED(status)) o.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) o.signal = WTERMSIG(status);
-    o.out = ReadFile(out_);
-    o.err = ReadFile(err_);
-    return o;
-  }
-
-  std::unique_ptr<httplib::Client> Client() const {
-    auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
-    c->set_connection_timeout(10);
-    c->set_read_timeout(60);
-    c->set_write_timeout(60);
-    return c;
-  }
-
-  Reply Get(const std::string& path, const std::optional<std::string>& token = std::nullopt) {
-    return From(Client()->Get(path, Auth(token)));
-  }
-  Reply Post(const std::string& path, const std::string& body,
-             const std::optional<std::string>& token = std::nullopt) {
-    return From(Client()->Post(path, Auth(token), body, "application/json"));
-  }
-  Reply Patch(const std::string& path, const std::string& body,
-              const std::optional<std::string>& token = std::nullopt) {
-    return From(Client()->Patch(path, Auth(token), body, "application/json"));
-  }
-  Reply Delete(const std::string& path) { return From(Client()->Delete(path)); }
-
-  static httplib::Headers Auth(const std::optional<std::string>& token) {
-    httplib::Headers h;
-    if (token) h.emplace("Authorization", "Bearer " + *token);
-    return h;
-  }
-
- private:
-  fs::path out_, err_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 // One sample of a Prometheus text: the value of the line that starts with `series ` (exactly
 // that name and labels); -1 when there is none.
@@ -950,7 +771,7 @@ TEST_F(ApiHttpTest, BadQueryParametersAre400AndNameTheParameter) {
       {"/api/v1/skips?limit=0", "limit"},
       {"/api/v1/alerts?status=closed", "status"},
       {"/api/v1/alerts?kind=slower", "kind"},
-      {"/api/v1/plan/jobs?state=running", "state"},
+      {"/api/v1/plan/jobs?state=claimed", "state"},
   };
   for (const auto& [path, name] : cases) {
     Reply r = s.Get(path);

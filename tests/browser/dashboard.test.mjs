@@ -2,9 +2,9 @@
 // web/node_modules; it never downloads a browser) against `perfledger serve` on a store made by
 // the real CLI (fixture.mjs). Every page loads without console errors and fetches nothing from
 // elsewhere, charts draw, hover and zoom work, two chart points open Compare, an alert is
-// acknowledged, and a private server asks for a token. The dashboard is served from the binary,
-// and (the private server) from the built directory. Screenshots go to
-// $PERFLEDGER_SCREENSHOTS (CTest: <build>/tests/browser/screenshots).
+// acknowledged, a private server asks for a token, and the Queue page shows what agents do.
+// The dashboard is served from the binary, and (the private server) from the built directory.
+// Screenshots go to $PERFLEDGER_SCREENSHOTS (CTest: <build>/tests/browser/screenshots).
 //
 // Environment: PERFLEDGER_BIN (the perfledger binary), PERFLEDGER_WEB_DIST (the built
 // dashboard), CHROMIUM (default /usr/bin/chromium), PERFLEDGER_SCREENSHOTS, PERFLEDGER_KEEP_TMP.
@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Fixture, kPlatforms } from "./fixture.mjs";
+import { Fixture, commitTime, kCommits, kPlatforms } from "./fixture.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const webDir = path.resolve(here, "../../web");
@@ -101,6 +101,7 @@ test("every page loads without console errors and fetches only from its server",
     ["cross-platform", "#/cross?name=parse", ".chart canvas"],
     ["coverage", "#/coverage", "canvas.strip"],
     ["alerts", "#/alerts", "tr[data-alert-id]"],
+    ["queue", "#/queue", ".queue-summary"],
   ];
   for (const [name, route, ready] of pages) {
     await t.test(name, async () => {
@@ -366,5 +367,89 @@ test("a private server: the page says a token is needed, and works with one", as
     assert.equal(await page.evaluate(() => localStorage.getItem("perfledger.token")), token);
   } finally {
     await context.close();
+  }
+});
+
+test("the Queue page: jobs waiting, running with their agent, failed with their log; the agents", async () => {
+  // A store of its own, of plans alone: every job waits until an agent claims it.
+  const queue = new Fixture(bin);
+  try {
+    queue.makeRepository();
+    const base = await queue.serve(null);
+    const { page, context, errors, foreign } = await open("#/queue", base);
+    try {
+      // Before any plan: the hint says where jobs come from.
+      await page.locator(".queue-summary").waitFor();
+      assert.match(await page.locator("main").innerText(), /No jobs: plans recorded by perfledger plan --record/);
+
+      for (const i of [20, kCommits]) queue.plan(commitTime(i) + 20 * 60_000);
+      const token = queue.createToken();
+      const post = async (verb, body) => {
+        const r = await fetch(`${base}api/v1/projects/demo/jobs/${verb}`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        const text = await r.text();
+        assert.ok(r.status === 200, `POST jobs/${verb}: HTTP ${r.status} ${text}`);
+        return JSON.parse(text).job;
+      };
+      // runner-linux-1 runs a job; runner-mac-1 fails jobs until one fails for good (its last
+      // attempt: some job has had every attempt after 3 per job at most), with a log that is
+      // markup, to be shown as text.
+      const running = await post("claim", { platform: "x86-64-linux", agent: "runner-linux-1" });
+      const queued = async () => (await (await fetch(`${base}api/v1/queue`)).json()).jobs;
+      const macJobs = (await queued()).filter((j) => j.platform === "aarch64-macos").length;
+      const log = 'make: *** [bench] Error 1\n<script>alert("log")</script> & <b>not bold</b>\n';
+      let failed = null;
+      for (let n = 0; n < 3 * macJobs && !failed; ++n) {
+        const job = await post("claim", { platform: "aarch64-macos", agent: "runner-mac-1" });
+        const after = await post(`${job.id}/fail`, { agent: "runner-mac-1", log });
+        if (after.state === "failed") failed = after;
+      }
+      assert.ok(failed, "a job failed after its last attempt");
+      const waiting = (await queued()).filter((j) => j.platform === "x86-64-linux" && j.state === "queued");
+      assert.ok(waiting.length > 0, "jobs still wait on x86-64-linux");
+
+      await page.locator("button", { hasText: "Refresh" }).click();
+      const linux = page.locator('section.queue-platform[data-platform="x86-64-linux"]');
+      await linux.locator('[data-state="running"]').waitFor();
+      const waitingText = await linux.locator('[data-state="queued"]').innerText();
+      for (const j of waiting) assert.ok(waitingText.includes(j.sha.slice(0, 10)), `waiting: ${j.sha} in ${waitingText}`);
+      const runningText = await linux.locator('[data-state="running"]').innerText();
+      assert.ok(runningText.includes(running.sha.slice(0, 10)), `running: ${running.sha} in ${runningText}`);
+      assert.match(runningText, /runner-linux-1/);
+      assert.match(runningText, /ends in \d+ (s|min)/);
+
+      const mac = page.locator('section.queue-platform[data-platform="aarch64-macos"]');
+      const details = mac.locator('[data-state="failed"] tbody tr', { hasText: failed.sha.slice(0, 10) }).locator("details");
+      await details.waitFor();
+      assert.equal(await details.locator("pre").isVisible(), false, "the log is closed until asked for");
+      await details.locator("summary").click();
+      assert.equal(await details.locator("pre").isVisible(), true);
+      assert.equal(await details.locator("pre").textContent(), log, "the log as the agent sent it");
+      assert.equal(await details.locator("pre *").count(), 0, "the log is text, never markup");
+
+      const agents = page.locator(".queue-agents tbody tr");
+      const linuxAgent = await agents.filter({ hasText: "runner-linux-1" }).innerText();
+      assert.match(linuxAgent, /x86-64-linux/);
+      assert.ok(linuxAgent.includes(`#${running.id}`), `the job it holds: ${linuxAgent}`);
+      assert.match(await agents.filter({ hasText: "runner-mac-1" }).innerText(), /aarch64-macos/);
+      await shot(page, "queue-jobs");
+
+      // One platform at a time.
+      await page.selectOption('select[aria-label="platform"]', "aarch64-macos");
+      await page.waitForFunction(() => /platform=aarch64-macos/.test(location.hash));
+      await linux.waitFor({ state: "detached" });
+      await mac.waitFor();
+      assert.equal(await page.locator("section.queue-platform").count(), 1);
+      assert.equal(await page.locator(".error").count(), 0, `an error box: ${await page.locator(".error").allTextContents()}`);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(foreign, []);
+    } finally {
+      await context.close();
+    }
+  } finally {
+    await queue.close();
   }
 });

@@ -8,6 +8,7 @@
 // - `micro/BM_Sort/4096` gets 15% faster at commit 30 on x86-64-linux (an improvement);
 // - aarch64-macos runs 1.6x slower and misses the jobs of commits 9..16 (a gap in its chart);
 // - aarch64-macos's machine changes (CPU) from commit 34 on (an environment change).
+// A fixture of plans alone (makeRepository, then plan) is a queue: every job waits for an agent.
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -28,7 +29,7 @@ function localEnv(extra = {}) {
 }
 
 const iso = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
-const commitTime = (i) => kT0 + i * kMinutesApart * 60_000;
+export const commitTime = (i) => kT0 + i * kMinutesApart * 60_000;
 
 // Ten samples whose median is `median`, 0.3% apart; deterministic.
 function samples(median) {
@@ -97,10 +98,7 @@ export class Fixture {
     this.jobs = [];
     for (let n = 1; n <= kCommits + 1; ++n) {
       // One more plan after the last push, when its window has closed.
-      const now = iso(n <= kCommits ? commitTime(n) + 30_000 : commitTime(kCommits) + 20 * 60_000);
-      const planArgs = ["plan", "--repo", this.repo, "--branch", "main", "--now", now, "--format", "json", "--record"];
-      for (const p of kPlatforms) planArgs.push("--platform", p);
-      const plan = JSON.parse(this.pl(planArgs));
+      const plan = this.plan(n <= kCommits ? commitTime(n) + 30_000 : commitTime(kCommits) + 20 * 60_000);
       if (plan.jobs.length === 0) continue;
       fs.rmSync(out, { recursive: true, force: true });
       fs.mkdirSync(out);
@@ -115,6 +113,13 @@ export class Fixture {
       if (fs.readdirSync(out).length > 0) this.pl(["ingest", out]);
     }
     this.pl(["detect", "--record"], { allow: [0, 3] });  // 3: a regression was found
+  }
+
+  // `perfledger plan --record` for every platform at `now` (milliseconds): the plan as JSON.
+  plan(now) {
+    const args = ["plan", "--repo", this.repo, "--branch", "main", "--now", iso(now), "--format", "json", "--record"];
+    for (const p of kPlatforms) args.push("--platform", p);
+    return JSON.parse(this.pl(args));
   }
 
   write(job, i, platform, out) {

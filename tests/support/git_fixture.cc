@@ -186,6 +186,21 @@ std::string GitRepo::Merge(const std::string& message, base::Timestamp time,
   return impl_->CreateCommit(message, time, &other_branch);
 }
 
+void GitRepo::AddFile(const std::string& relative, const std::string& contents) {
+  const fs::path file = fs::path(impl_->path) / relative;
+  fs::create_directories(file.parent_path());
+  {
+    std::ofstream out(file, std::ios::trunc | std::ios::binary);
+    out << contents;
+    if (!out) throw std::runtime_error("GitRepo: cannot write " + file.string());
+  }
+  git_index* raw_index = nullptr;
+  Check(git_repository_index(&raw_index, impl_->repo.get()), "open the index");
+  Index index(raw_index);
+  Check(git_index_add_bypath(index.get(), relative.c_str()), "add " + relative + " to the index");
+  Check(git_index_write(index.get()), "write the index");
+}
+
 void GitRepo::Branch(const std::string& name) {
   CommitPtr head = impl_->Head();
   if (head == nullptr) throw std::runtime_error("GitRepo: Branch before the first commit");

@@ -43,6 +43,10 @@ class GitRepo {
   std::string Merge(const std::string& message, base::Timestamp time,
                     const std::string& other_branch);
 
+  // Writes `contents` to the file `relative` in the working tree (making its directories) and
+  // stages it: the next Commit or Merge includes it.
+  void AddFile(const std::string& relative, const std::string& contents);
+
   // Creates branch `name` at the current head (which must have a commit).
   void Branch(const std::string& name);
 

@@ -265,6 +265,44 @@ export interface IndexSeries {
   points: { sha: string; run_id: string; commit_time: string | null; index: number; benchmarks: number }[];
 }
 
+export type JobState = "queued" | "running" | "done" | "failed";
+
+// A planned job as agents run it (GET /api/v1/queue): its state, the agent holding it (or the
+// last to), its lease, and what came of it: the run stored, or the end of a failed attempt's log.
+export interface QueueJob {
+  id: number;
+  sha: string;
+  platform: string;
+  reason: string;
+  reason_detail: string;
+  commit_range: CommitRange;
+  priority: number;
+  state: JobState;
+  attempt: number;
+  agent: string | null;
+  claimed_at: string | null;
+  lease_expires_at: string | null;
+  finished_at: string | null;
+  run_id: string | null;
+  log_tail: string | null;
+  plan_id: number;
+  planned_at: string;
+}
+
+export interface QueueAgent {
+  name: string;
+  platform: string;
+  last_seen: string;
+  job: number | null;  // the id of the job it holds
+}
+
+// Jobs newest plan first; `now` is the server's clock, which every age on the page is read against.
+export interface QueueResponse {
+  now: string;
+  jobs: QueueJob[];
+  agents: QueueAgent[];
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -382,6 +420,7 @@ export const api = {
     request<Alert>("PATCH", `alerts/${id}`, {}, note === undefined ? { status } : { status, note }),
   index: (platform = "", metric = "", maxPoints?: number) =>
     get<{ indexes: IndexSeries[] }>("index", { platform, metric, max_points: maxPoints }),
+  queue: (platform = "") => get<QueueResponse>("queue", { platform }),
 };
 
 export function compareRows(c: CompareResponse): CompareRow[] {

@@ -12,6 +12,7 @@ import { mountCompare } from "./pages/compare";
 import { mountCross } from "./pages/cross";
 import { mountCoverage } from "./pages/coverage";
 import { mountAlerts } from "./pages/alerts";
+import { mountQueue } from "./pages/queue";
 
 const pages: Record<string, { title: string; mount: Mount }> = {
   overview: { title: "Overview", mount: mountOverview },
@@ -19,6 +20,7 @@ const pages: Record<string, { title: string; mount: Mount }> = {
   compare: { title: "Compare", mount: mountCompare },
   cross: { title: "Cross-platform", mount: mountCross },
   coverage: { title: "Coverage", mount: mountCoverage },
+  queue: { title: "Queue", mount: mountQueue },
   alerts: { title: "Alerts", mount: mountAlerts },
 };
 
