@@ -16,6 +16,8 @@
 #include <memory>
 #include <string_view>
 
+#include "schedule/git_origin.h"
+
 namespace perfledger::schedule {
 namespace {
 
@@ -70,14 +72,16 @@ bool SameDirectory(const std::string& a, const std::string& b) {
 
 base::Status Fetch(const std::string& repo_path, git_repository* repo, const git_oid& id,
                    bool* fetched) {
-  git_remote* raw = nullptr;
-  int rc = git_remote_lookup(&raw, repo, "origin");
+  ASSIGN_OR_RETURN(git_remote * raw, OpenOrigin(repo, repo_path));
+  if (raw == nullptr) return base::Status::Ok();
   Remote remote(raw);
-  if (rc == GIT_ENOTFOUND) return base::Status::Ok();
-  if (rc < 0) return GitFailure(repo_path, "cannot read remote 'origin'");
   *fetched = true;
   git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
-  if (git_remote_fetch(remote.get(), nullptr, &options, "perfledger agent: fetch") < 0) {
+  // The branches as a clone keeps them (origin's remote-tracking refs).
+  char branches[] = "+refs/heads/*:refs/remotes/origin/*";
+  char* branch_specs[] = {branches};
+  const git_strarray branch_refspecs = {branch_specs, 1};
+  if (git_remote_fetch(remote.get(), &branch_refspecs, &options, "perfledger agent: fetch") < 0) {
     return base::IoError(fmt::format("{}: cannot fetch from origin ({}): {}", repo_path,
                                      git_remote_url(remote.get()), LastGitError()));
   }

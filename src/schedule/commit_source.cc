@@ -35,6 +35,8 @@
 #include <utility>
 #include <vector>
 
+#include "schedule/git_origin.h"
+
 namespace perfledger::schedule {
 namespace {
 
@@ -519,12 +521,30 @@ base::Result<CommitDescription> DescribeCommit(const std::string& path, const st
   return out;
 }
 
+base::Result<git_remote*> OpenOrigin(git_repository* repo, const std::string& repo_path) {
+  git_config* raw_config = nullptr;
+  if (git_repository_config_snapshot(&raw_config, repo) < 0) {
+    return GitFailure(repo_path, "cannot read the repository's configuration");
+  }
+  std::unique_ptr<git_config, decltype(&git_config_free)> config(raw_config, git_config_free);
+  const char* url = nullptr;
+  const int rc = git_config_get_string(&url, config.get(), "remote.origin.url");
+  if (rc == GIT_ENOTFOUND) return static_cast<git_remote*>(nullptr);
+  if (rc < 0) return GitFailure(repo_path, "cannot read the remote 'origin'");
+  git_remote_create_options options = GIT_REMOTE_CREATE_OPTIONS_INIT;
+  options.repository = repo;
+  options.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+  git_remote* remote = nullptr;
+  if (git_remote_create_with_opts(&remote, url, &options) < 0) {
+    return GitFailure(repo_path, "cannot use the remote 'origin'");
+  }
+  return remote;
+}
+
 base::Result<bool> FetchBranch(const std::string& repo_path, const std::string& branch) {
   ASSIGN_OR_RETURN(Repository repo, OpenRepository(repo_path));
-  git_remote* raw = nullptr;
-  const int rc = git_remote_lookup(&raw, repo.get(), "origin");
-  if (rc == GIT_ENOTFOUND) return false;
-  if (rc < 0) return GitFailure(repo_path, "cannot read the remote 'origin'");
+  ASSIGN_OR_RETURN(git_remote * raw, OpenOrigin(repo.get(), repo_path));
+  if (raw == nullptr) return false;
   std::unique_ptr<git_remote, decltype(&git_remote_free)> remote(raw, git_remote_free);
   // Into the local branch itself: the planner reads local branches. Forced, since a
   // force-push upstream is history the planner must see (it reports commits that left).
