@@ -297,6 +297,15 @@ Outcome JobRun::Run() {
       core::ReadArtifact(core::WriteArtifact(run), "the run of job " + std::to_string(job_.id));
   if (!checked.ok()) return Fail(checked.status().message());
   const std::string artifact = core::WriteArtifact(*checked);
+  // The lease, renewed just before the upload: an agent that stalled past its lease (a
+  // suspended machine) learns here that the job went to another agent, instead of at its next
+  // heartbeat, and stores no second run of the job's commit.
+  if (auto renewed = agent_.server_.Heartbeat(job_.id, agent_.opt_.name);
+      !renewed.ok() && !IsTransient(renewed.status())) {
+    agent_.Log(
+        fmt::format("{}: lease lost ({}); nothing uploaded", Label(), renewed.status().message()));
+    return Outcome::kLost;
+  }
   base::Status up = Send("upload", [&] { return agent_.server_.Upload(artifact); });
   if (heartbeat_.lost()) return Lost("nothing more sent");
   if (!up.ok() && IsTransient(up)) return GaveUp(up, "run " + run.run_id + " not uploaded");

@@ -358,6 +358,22 @@ runs = 1
   EXPECT_NE(Logged().find("lease lost"), std::string::npos) << Logged();
 }
 
+// Regression: an agent that stalled past its lease (the heartbeat thread had no chance to
+// notice) uploaded a second run of a job another agent had taken over. The lease is renewed
+// just before the upload; refused, nothing is uploaded.
+TEST_F(AgentTest, ALeaseLostBeforeTheUploadUploadsNothing) {
+  const std::string sha = CommitSuite(SuiteToml(), "Add the suite", 0);
+  server_.claims.push_back(Job(7, sha));
+  server_.heartbeat_error = base::Conflict("agent-1 does not hold job 7");
+  options_.heartbeat_nanos = 3'600'000'000'000;  // the thread never renews in this test
+  auto summary = RunAgent(server_, options_);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->lost, 1);
+  EXPECT_EQ(server_.calls(), std::vector<std::string>{"claim"});
+  EXPECT_EQ(server_.heartbeats(), 1);
+  EXPECT_NE(Logged().find("nothing uploaded"), std::string::npos) << Logged();
+}
+
 TEST_F(AgentTest, AStopFinishesTheJobInHandThenReturns) {
   const std::string sha = CommitSuite(SuiteToml(), "Add the suite", 0);
   options_.once = false;
