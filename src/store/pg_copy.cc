@@ -19,43 +19,6 @@ using base::Status;
 
 namespace {
 
-// Parameters one statement binds at most (libpq's limit is 65,535).
-constexpr size_t kMaxParams = 30000;
-
-// Runs `head` VALUES (...), (...) over `params`, types.size() of them a row, in as few
-// statements as kMaxParams allows, in order; `run` runs one statement. Every value is cast to its
-// column's type, since PostgreSQL infers no type for a parameter in VALUES.
-template <typename Run>
-Status InsertInChunks(std::string_view head, std::span<const std::string_view> types,
-                      std::span<const PgParam> params, Run&& run) {
-  const size_t width = types.size();
-  const size_t rows_per_chunk = kMaxParams / width;
-  const size_t rows = params.size() / width;
-  for (size_t first = 0; first < rows; first += rows_per_chunk) {
-    const size_t n = std::min(rows_per_chunk, rows - first);
-    std::string sql(head);
-    sql += " VALUES ";
-    for (size_t r = 0; r < n; ++r) {
-      sql += r > 0 ? ", (" : "(";
-      for (size_t c = 0; c < width; ++c) {
-        sql += fmt::format("{}${}::{}", c > 0 ? ", " : "", r * width + c + 1, types[c]);
-      }
-      sql += ')';
-    }
-    RETURN_IF_ERROR(run(sql, params.subspan(first * width, n * width)));
-  }
-  return Status::Ok();
-}
-
-PgParam PgOptTime(const std::optional<base::Timestamp>& t) {
-  return t ? PgInt(t->unix_nanos) : PgParam();
-}
-
-std::optional<base::Timestamp> OptTime(const PgRow& row, size_t c) {
-  if (PgIsNull(row, c)) return std::nullopt;
-  return base::Timestamp{PgToInt(row, c)};
-}
-
 constexpr std::array<std::string_view, 5> kCommitTypes = {"text", "text", "integer", "bigint",
                                                           "text"};
 constexpr std::array<std::string_view, 8> kPlanTypes = {"bigint", "bigint",  "bigint", "text",
@@ -113,40 +76,14 @@ Result<StoreRecords> PgStore::ReadRecords() {
       out.plans.push_back(std::move(p));
     }
 
-    ASSIGN_OR_RETURN(
-        PgRows jobs,
-        Q("SELECT j.id, j.plan_id, j.sha, j.platform, j.reason, j.reason_detail, j.range_from, "
-          "j.range_count, j.priority, j.state, j.attempt, j.agent, j.claimed_at, "
-          "j.lease_expires_at, j.finished_at, j.run_id, j.log_tail, p.planned_at "
-          "FROM jobs j JOIN plans p ON p.id = j.plan_id ORDER BY j.id",
-          {}, "read jobs"));
+    ASSIGN_OR_RETURN(PgRows jobs,
+                     Q(fmt::format("SELECT {} FROM jobs j JOIN plans p ON p.id = j.plan_id "
+                                   "ORDER BY j.id",
+                                   kPgJobColumns),
+                       {}, "read jobs"));
     out.jobs.reserve(jobs.rows.size());
     for (const PgRow& row : jobs.rows) {
-      JobHandout j;
-      j.id = PgToInt(row, 0);
-      j.plan_id = PgToInt(row, 1);
-      j.sha = PgToText(row, 2);
-      j.platform = PgToText(row, 3);
-      j.reason = PgToText(row, 4);
-      j.reason_detail = PgToText(row, 5);
-      j.range_from = PgToOptText(row, 6);
-      j.range_count = PgToInt(row, 7);
-      j.priority = static_cast<int>(PgToInt(row, 8));
-      const std::string state = PgToText(row, 9);
-      const auto parsed = core::ParseJobState(state);
-      if (!parsed) {
-        return base::Internal(
-            fmt::format("{}: job {} has the unknown state '{}'", conn_->where(), j.id, state));
-      }
-      j.state = *parsed;
-      j.attempt = static_cast<int>(PgToInt(row, 10));
-      j.agent = PgToOptText(row, 11);
-      j.claimed_at = OptTime(row, 12);
-      j.lease_expires_at = OptTime(row, 13);
-      j.finished_at = OptTime(row, 14);
-      j.run_id = PgToOptText(row, 15);
-      j.log_tail = PgToOptText(row, 16);
-      j.planned_at = base::Timestamp{PgToInt(row, 17)};
+      ASSIGN_OR_RETURN(JobHandout j, PgReadJob(row, conn_->where()));
       out.jobs.push_back(std::move(j));
     }
 
@@ -214,7 +151,7 @@ Status PgStore::InsertRecords(const StoreRecords& records) {
 
     auto insert = [&](std::string_view head, std::span<const std::string_view> types,
                       const std::vector<PgParam>& params, std::string_view doing) {
-      return InsertInChunks(head, types, params,
+      return PgInsertChunks(head, types, "", params,
                             [&](const std::string& sql, std::span<const PgParam> p) {
                               return Q(sql, p, doing).status();
                             });
@@ -324,7 +261,7 @@ Status PgStore::InsertRecords(const StoreRecords& records) {
     for (const auto& [name, value] : records.marks) {
       params.insert(params.end(), {PgText(name), PgInt(value)});
     }
-    RETURN_IF_ERROR(InsertInChunks("INSERT INTO marks (name, value)", kMarkTypes, params,
+    RETURN_IF_ERROR(PgInsertChunks("INSERT INTO marks (name, value)", kMarkTypes, "", params,
                                    [&](const std::string& sql, std::span<const PgParam> p) {
                                      return Q(sql +
                                                   " ON CONFLICT (name) DO UPDATE SET "

@@ -16,20 +16,12 @@ namespace perfledger::store {
 using base::Result;
 using base::Status;
 
-namespace {
-
-// The columns ReadJob reads, from the first (`j` is jobs, `p` plans).
-constexpr std::string_view kHandoutColumns =
+const std::string_view kPgJobColumns =
     "j.id, j.plan_id, j.sha, j.platform, j.reason, j.reason_detail, j.range_from, "
     "j.range_count, j.priority, j.state, j.attempt, j.agent, j.claimed_at, j.lease_expires_at, "
     "j.finished_at, j.run_id, j.log_tail, p.planned_at";
 
-std::optional<base::Timestamp> OptTime(const PgRow& row, size_t c) {
-  if (PgIsNull(row, c)) return std::nullopt;
-  return base::Timestamp{PgToInt(row, c)};
-}
-
-Result<JobHandout> ReadJob(const PgRow& row, const std::string& where) {
+Result<JobHandout> PgReadJob(const PgRow& row, const std::string& where) {
   JobHandout j;
   j.id = PgToInt(row, 0);
   j.plan_id = PgToInt(row, 1);
@@ -48,16 +40,14 @@ Result<JobHandout> ReadJob(const PgRow& row, const std::string& where) {
   j.state = *parsed;
   j.attempt = static_cast<int>(PgToInt(row, 10));
   j.agent = PgToOptText(row, 11);
-  j.claimed_at = OptTime(row, 12);
-  j.lease_expires_at = OptTime(row, 13);
-  j.finished_at = OptTime(row, 14);
+  j.claimed_at = PgToOptTime(row, 12);
+  j.lease_expires_at = PgToOptTime(row, 13);
+  j.finished_at = PgToOptTime(row, 14);
   j.run_id = PgToOptText(row, 15);
   j.log_tail = PgToOptText(row, 16);
   j.planned_at = base::Timestamp{PgToInt(row, 17)};
   return j;
 }
-
-}  // namespace
 
 Status PgStore::InJobTransaction(const std::function<Status()>& body) {
   if (in_transaction_) return body();
@@ -119,13 +109,13 @@ Result<std::optional<JobHandout>> PgStore::ClaimJob(const ClaimRequest& request)
               "r.commit_sha = q.sha AND r.platform = q.platform) "
               "ORDER BY q.priority DESC, q.plan_id, q.id LIMIT 1 FOR UPDATE OF q SKIP LOCKED) "
               "RETURNING {}",
-              kHandoutColumns),
+              kPgJobColumns),
           {PgText(request.platform), PgText(request.agent), PgInt(now),
            PgInt(now + request.lease_nanos)},
           "claim a job"));
     std::optional<int64_t> id;
     if (!claimed.rows.empty()) {
-      ASSIGN_OR_RETURN(out, ReadJob(claimed.rows[0], conn_->where()));
+      ASSIGN_OR_RETURN(out, PgReadJob(claimed.rows[0], conn_->where()));
       id = out->id;
     }
     return NoteAgent(request.agent, request.platform, request.now, id);
@@ -143,10 +133,10 @@ Result<JobHandout> PgStore::RenewJobLease(int64_t id, const std::string& agent, 
         Q(fmt::format("UPDATE jobs AS j SET lease_expires_at = $3::bigint FROM plans p "
                       "WHERE p.id = j.plan_id AND j.id = $1::bigint AND j.agent = $2 AND "
                       "j.state = 'running' RETURNING {}",
-                      kHandoutColumns),
+                      kPgJobColumns),
           {PgInt(id), PgText(agent), PgInt(now.unix_nanos + lease_nanos)}, "renew a job's lease"));
     if (renewed.rows.empty()) return RefuseNotHeld(id, agent);
-    ASSIGN_OR_RETURN(out, ReadJob(renewed.rows[0], conn_->where()));
+    ASSIGN_OR_RETURN(out, PgReadJob(renewed.rows[0], conn_->where()));
     return NoteAgent(agent, out.platform, now, id);
   };
   RETURN_IF_ERROR(InJobTransaction(body));
@@ -174,12 +164,12 @@ Result<JobHandout> PgStore::FinishJob(int64_t id, const std::string& agent,
               "THEN $5::bigint END "
               "FROM plans p WHERE p.id = j.plan_id AND j.id = $1::bigint AND j.agent = $2 AND "
               "j.state = 'running' RETURNING {}",
-              kHandoutColumns),
+              kPgJobColumns),
           {PgInt(id), PgText(agent), PgOptText(run_id), PgText(log_tail), PgInt(now.unix_nanos),
            PgInt(max_attempts)},
           "finish a job"));
     if (finished.rows.empty()) return RefuseNotHeld(id, agent);
-    ASSIGN_OR_RETURN(out, ReadJob(finished.rows[0], conn_->where()));
+    ASSIGN_OR_RETURN(out, PgReadJob(finished.rows[0], conn_->where()));
     return NoteAgent(agent, out.platform, now, std::nullopt);
   };
   RETURN_IF_ERROR(InJobTransaction(body));
@@ -192,12 +182,12 @@ Result<std::vector<JobHandout>> PgStore::ListJobHandouts(
                                            "WHERE j.state <> 'superseded' AND "
                                            "($1::text IS NULL OR j.platform = $1::text) "
                                            "ORDER BY j.plan_id DESC, j.id",
-                                           kHandoutColumns),
+                                           kPgJobColumns),
                                {PgOptText(platform)}, "list jobs"));
   std::vector<JobHandout> out;
   out.reserve(r.rows.size());
   for (const PgRow& row : r.rows) {
-    ASSIGN_OR_RETURN(JobHandout j, ReadJob(row, conn_->where()));
+    ASSIGN_OR_RETURN(JobHandout j, PgReadJob(row, conn_->where()));
     out.push_back(std::move(j));
   }
   return out;

@@ -20,52 +20,6 @@ using base::Status;
 
 namespace {
 
-// Parameters a multi-row statement binds at most (libpq's limit is 65,535).
-constexpr size_t kMaxParams = 30000;
-
-// A text[] literal of `items` ("{"a","b"}"), every element quoted so that any text reads back.
-std::string TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
-
-// Runs `head` VALUES (...), (...) `tail` over `params`, types.size() of them a row, in as few
-// statements as kMaxParams allows, in order; `run` runs one statement. Every value is cast to
-// its column's type, since PostgreSQL infers no type for a parameter in VALUES.
-template <typename Run>
-Status ForEachChunk(std::string_view head, std::span<const std::string_view> types,
-                    std::string_view tail, std::span<const PgParam> params, Run&& run) {
-  const size_t width = types.size();
-  const size_t rows_per_chunk = kMaxParams / width;
-  const size_t rows = params.size() / width;
-  for (size_t first = 0; first < rows; first += rows_per_chunk) {
-    const size_t n = std::min(rows_per_chunk, rows - first);
-    std::string sql(head);
-    sql += " VALUES ";
-    for (size_t r = 0; r < n; ++r) {
-      sql += r > 0 ? ", (" : "(";
-      for (size_t c = 0; c < width; ++c) {
-        sql += fmt::format("{}${}::{}", c > 0 ? ", " : "", r * width + c + 1, types[c]);
-      }
-      sql += ')';
-    }
-    sql += ' ';
-    sql += tail;
-    RETURN_IF_ERROR(run(sql, params.subspan(first * width, n * width)));
-  }
-  return Status::Ok();
-}
-
 constexpr std::array<std::string_view, 5> kCommitTypes = {"text", "text", "integer", "bigint",
                                                           "text"};
 constexpr std::array<std::string_view, 6> kSkipTypes = {"text", "text",    "bigint",
@@ -86,7 +40,7 @@ Status PgStore::RecordPlan(const PlanRecord& plan) {
       shas.reserve(plan.commits.size());
       for (const CommitRecord& c : plan.commits) shas.push_back(c.sha);
       ASSIGN_OR_RETURN(PgRows known_rows, Q("SELECT sha FROM commits WHERE sha = ANY($1::text[])",
-                                            {TextArray(shas)}, "look up recorded commits"));
+                                            {PgTextArray(shas)}, "look up recorded commits"));
       std::unordered_set<std::string> seen;
       for (const PgRow& row : known_rows.rows) seen.insert(PgToText(row, 0));
       for (auto it = plan.commits.rbegin(); it != plan.commits.rend(); ++it) {
@@ -96,12 +50,12 @@ Status PgStore::RecordPlan(const PlanRecord& plan) {
                               PgInt(it->time.unix_nanos), PgText(it->subject)});
       }
     }
-    RETURN_IF_ERROR(
-        ForEachChunk("INSERT INTO commits (sha, first_parent, parent_count, commit_time, subject)",
-                     kCommitTypes, "ON CONFLICT (sha) DO NOTHING", commit_params,
-                     [&](const std::string& sql, std::span<const PgParam> p) {
-                       return Q(sql, p, "record commits").status();
-                     }));
+    RETURN_IF_ERROR(PgInsertChunks(
+        "INSERT INTO commits (sha, first_parent, parent_count, commit_time, subject)", kCommitTypes,
+        "ON CONFLICT (sha) DO NOTHING", commit_params,
+        [&](const std::string& sql, std::span<const PgParam> p) {
+          return Q(sql, p, "record commits").status();
+        }));
 
     // The same plan recorded again (a retried collect job) changes nothing.
     ASSIGN_OR_RETURN(PgRows same,
@@ -145,7 +99,8 @@ Status PgStore::RecordPlan(const PlanRecord& plan) {
       RETURN_IF_ERROR(Q("UPDATE jobs SET state = 'superseded' WHERE state = 'queued' AND "
                         "(sha, platform) IN (SELECT k.sha, k.platform FROM "
                         "unnest($1::text[], $2::text[]) AS k(sha, platform))",
-                        {TextArray(key_shas), TextArray(key_platforms)}, "supersede queued jobs")
+                        {PgTextArray(key_shas), PgTextArray(key_platforms)},
+                        "supersede queued jobs")
                           .status());
     }
 
@@ -163,7 +118,7 @@ Status PgStore::RecordPlan(const PlanRecord& plan) {
                          {PgText(k.sha), PgText(k.platform), PgInt(plan_id), PgText(k.reason),
                           PgInt(k.queue_depth), PgOptText(k.superseded_by)});
     }
-    RETURN_IF_ERROR(ForEachChunk(
+    RETURN_IF_ERROR(PgInsertChunks(
         "INSERT INTO skips (sha, platform, plan_id, reason, queue_depth, superseded_by)",
         kSkipTypes,
         "ON CONFLICT (sha, platform) DO UPDATE SET plan_id = excluded.plan_id, "
@@ -187,7 +142,7 @@ Status PgStore::RecordPlan(const PlanRecord& plan) {
                          PgInt(j.priority), PgText(superseded ? "superseded" : "queued")});
     }
     // Rows in the order given, so job ids follow the plan's order as SQLite's do.
-    return ForEachChunk(
+    return PgInsertChunks(
         "INSERT INTO jobs (plan_id, sha, platform, reason, reason_detail, "
         "range_from, range_count, priority, state)",
         kJobTypes, "", job_params, [&](const std::string& sql, std::span<const PgParam> p) {
@@ -408,7 +363,7 @@ Status PgStore::WriteAlertRows(const std::vector<AlertRecord>& inserts,
                      PgReal(a.confidence), PgInt(pick.second)});
     }
     std::unordered_set<int64_t> found;
-    RETURN_IF_ERROR(ForEachChunk(
+    RETURN_IF_ERROR(PgInsertChunks(
         "UPDATE alerts a SET range_from = v.range_from, range_to = v.range_to, "
         "range_count = v.range_count, before_median = v.before_median, "
         "after_median = v.after_median, change = v.change, confidence = v.confidence, "
@@ -438,7 +393,7 @@ Status PgStore::WriteAlertRows(const std::vector<AlertRecord>& inserts,
          PgInt(a.updated_at.unix_nanos)});
   }
   const size_t ids_before = ids->size();
-  RETURN_IF_ERROR(ForEachChunk(
+  RETURN_IF_ERROR(PgInsertChunks(
       "INSERT INTO alerts (project, platform, benchmark, metric, unit, epoch, range_from, "
       "range_to, range_count, before_median, after_median, change, confidence, noise, kind, "
       "status, note, created_at, updated_at)",

@@ -80,22 +80,6 @@ core::Reason ReasonOrPush(const std::string& name) {
   return core::ParseReason(name).value_or(core::Reason::kPush);
 }
 
-std::optional<base::Timestamp> OptTime(const PgRow& row, size_t c) {
-  if (PgIsNull(row, c)) return std::nullopt;
-  return base::Timestamp{PgToInt(row, c)};
-}
-
-// A bigint[] parameter: "{1,2,3}".
-PgParam IdArray(const std::vector<int64_t>& ids) {
-  std::string out = "{";
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(ids[i]);
-  }
-  out += '}';
-  return out;
-}
-
 // Where each run's rows are in `rows` (sorted by the run, column 0): [first, last).
 std::unordered_map<int64_t, std::pair<size_t, size_t>> RowsByRun(const PgRows& rows) {
   std::unordered_map<int64_t, std::pair<size_t, size_t>> out;
@@ -174,7 +158,7 @@ Result<std::vector<RunSummary>> PgStore::ListRuns(const RunFilter& filter) {
     r.run_id = PgToText(row, 1);
     r.project = PgToText(row, 2);
     r.sha = PgToText(row, 3);
-    r.commit_time = OptTime(row, 5);
+    r.commit_time = PgToOptTime(row, 5);
     r.reason = ReasonOrPush(PgToText(row, 9));
     r.platform = PgToText(row, 11);
     r.started_at = base::Timestamp{PgToInt(row, 15)};
@@ -230,10 +214,10 @@ Status PgStore::ForEachRunIn(const RunFilter& filter,
                              new_environments.end());
       ASSIGN_OR_RETURN(PgRows e, Q("SELECT id, description FROM environments "
                                    "WHERE id = ANY($1::bigint[])",
-                                   {IdArray(new_environments)}, "read environments"));
+                                   {PgIntArray(new_environments)}, "read environments"));
       for (PgRow& row : e.rows) descriptions.emplace(PgToInt(row, 0), PgToText(row, 1));
     }
-    std::vector<PgParam> params = {IdArray(ids)};
+    std::vector<PgParam> params = {PgIntArray(ids)};
     if (filter.benchmark) params.push_back(PgText(*filter.benchmark));
     ASSIGN_OR_RETURN(PgRows failed, Q(failures_sql, params, "read failed benchmarks"));
     ASSIGN_OR_RETURN(PgRows measured, Q(measurements_sql, params, "read measurements"));
@@ -247,7 +231,7 @@ Status PgStore::ForEachRunIn(const RunFilter& filter,
       run.project = PgToText(row, 2);
       run.commit.sha = PgToText(row, 3);
       run.commit.branch = PgToOptText(row, 4);
-      run.commit.time = OptTime(row, 5);
+      run.commit.time = PgToOptTime(row, 5);
       run.commit.subject = PgToOptText(row, 6);
       run.commit_range.from = PgToOptText(row, 7);
       run.commit_range.to = run.commit.sha;
@@ -325,7 +309,7 @@ Result<std::vector<RunPoint>> PgStore::ListRunPoints(const RunFilter& filter,
       p.run_id = PgToText(row, 1);
       p.project = PgToText(row, 2);
       p.sha = PgToText(row, 3);
-      p.commit_time = OptTime(row, 5);
+      p.commit_time = PgToOptTime(row, 5);
       p.range_from = PgToOptText(row, 7);
       p.range_count = PgToInt(row, 8);
       p.platform = PgToText(row, 11);
@@ -349,7 +333,7 @@ Result<std::vector<RunPoint>> PgStore::ListRunPoints(const RunFilter& filter,
     if (!set_ids.empty()) {
       ASSIGN_OR_RETURN(PgRows s, Q("SELECT id, names FROM benchmark_sets "
                                    "WHERE id = ANY($1::bigint[])",
-                                   {IdArray(set_ids)}, "list benchmark sets"));
+                                   {PgIntArray(set_ids)}, "list benchmark sets"));
       for (const PgRow& row : s.rows) {
         sets.emplace(PgToInt(row, 0), SplitBenchmarkSet(PgToText(row, 1)));
       }
@@ -400,14 +384,14 @@ Result<std::vector<EpochInfo>> PgStore::ListEpochs(const RunFilter& filter) {
     ASSIGN_OR_RETURN(PgRows r, Q("SELECT DISTINCT m.run, b.name FROM measurements m "
                                  "JOIN benchmarks b ON b.id = m.benchmark "
                                  "WHERE m.run = ANY($1::bigint[]) ORDER BY m.run, b.name",
-                                 {IdArray(ids)}, "list the benchmarks of runs"));
+                                 {PgIntArray(ids)}, "list the benchmarks of runs"));
     for (const PgRow& row : r.rows) names[PgToInt(row, 0)].push_back(PgToText(row, 1));
     return names;
   };
   auto set_complete = [](EpochInfo& info, const PgRow& row, size_t c) {
     info.first_complete_run_id = PgToText(row, c);
     info.first_complete_sha = PgToText(row, c + 1);
-    info.first_complete_commit_time = OptTime(row, c + 2);
+    info.first_complete_commit_time = PgToOptTime(row, c + 2);
   };
 
   std::vector<EpochInfo> out;
@@ -432,7 +416,7 @@ Result<std::vector<EpochInfo>> PgStore::ListEpochs(const RunFilter& filter) {
       if (!PgIsNull(row, 9)) {
         info.first_run_id = PgToText(row, 9);
         info.first_sha = PgToText(row, 10);
-        info.first_commit_time = OptTime(row, 11);
+        info.first_commit_time = PgToOptTime(row, 11);
       }
       if (!PgIsNull(row, 12)) {
         if (declared.definitions.empty()) {

@@ -49,18 +49,6 @@ class BatchSizer {
   size_t series_ = 0, rows_ = 0;
 };
 
-// "{1,2,3}": a bigint[] parameter.
-template <typename Ids>
-PgParam IdArray(const Ids& ids) {
-  std::string out = "{";
-  for (int64_t id : ids) {
-    if (out.size() > 1) out += ',';
-    out += std::to_string(id);
-  }
-  out += '}';
-  return out;
-}
-
 // Where each series' rows are among `rows` (ordered by series): [first, second).
 std::unordered_map<int64_t, std::pair<size_t, size_t>> RowsBySeries(const PgRows& rows) {
   std::unordered_map<int64_t, std::pair<size_t, size_t>> out;
@@ -155,7 +143,7 @@ Result<PgRows> PgStore::PointRows(std::span<const SeriesHead> heads, std::string
     return Q(fmt::format("SELECT series, t, run, median{} FROM points "
                          "WHERE series = ANY($1::bigint[]) ORDER BY series, t, run",
                          columns),
-             {IdArray(ids)}, "read series points");
+             {PgIntArray(ids)}, "read series points");
   }
   // Each series' tail through the primary key, backwards (a window function over the batch
   // would read every point of it). A negative count is no limit, as SQLite's LIMIT -1.
@@ -164,7 +152,7 @@ Result<PgRows> PgStore::PointRows(std::span<const SeriesHead> heads, std::string
                        "WHERE series = s.id ORDER BY t DESC, run DESC LIMIT $2::bigint) p "
                        "ORDER BY s.id, p.t, p.run",
                        columns),
-           {IdArray(ids), *last_points < 0 ? PgParam() : PgInt(*last_points)},
+           {PgIntArray(ids), *last_points < 0 ? PgParam() : PgInt(*last_points)},
            "read series points");
 }
 
@@ -202,7 +190,7 @@ Status PgStore::ForEachSeries(const SeriesQuery& query,
           Q("SELECT r.id, r.run_id, r.commit_sha, r.range_from, r.range_count, r.commit_time, "
             "r.commit_subject, r.reason, e.fingerprint FROM runs r "
             "LEFT JOIN environments e ON e.id = r.environment_id WHERE r.id = ANY($1::bigint[])",
-            {IdArray(missing)}, "read series points' runs"));
+            {PgIntArray(missing)}, "read series points' runs"));
       for (const PgRow& row : r.rows) {
         RunInfo info;
         info.run_id = PgToText(row, 1);
@@ -348,7 +336,7 @@ Status PgStore::ForEachSeriesMedians(
       if (!missing.empty()) {
         ASSIGN_OR_RETURN(PgRows r, Q("SELECT id, run_id, commit_sha, commit_time FROM runs "
                                      "WHERE id = ANY($1::bigint[])",
-                                     {IdArray(missing)}, "read series points' runs"));
+                                     {PgIntArray(missing)}, "read series points' runs"));
         for (const PgRow& row : r.rows) {
           PointRun run;
           run.run_id = PgToText(row, 1);

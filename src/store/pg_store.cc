@@ -43,6 +43,49 @@ PgParam PgBytes(std::string_view bytes) {
   return out;
 }
 
+PgParam PgTextArray(std::span<const std::string> items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+Status PgInsertChunks(
+    std::string_view head, std::span<const std::string_view> types, std::string_view tail,
+    std::span<const PgParam> params,
+    const std::function<Status(const std::string& sql, std::span<const PgParam>)>& run) {
+  constexpr size_t kMaxParams = 30000;
+  const size_t width = types.size();
+  const size_t rows_per_chunk = kMaxParams / width;
+  const size_t rows = params.size() / width;
+  for (size_t first = 0; first < rows; first += rows_per_chunk) {
+    const size_t n = std::min(rows_per_chunk, rows - first);
+    std::string sql(head);
+    sql += " VALUES ";
+    for (size_t r = 0; r < n; ++r) {
+      sql += r > 0 ? ", (" : "(";
+      for (size_t c = 0; c < width; ++c) {
+        sql += fmt::format("{}${}::{}", c > 0 ? ", " : "", r * width + c + 1, types[c]);
+      }
+      sql += ')';
+    }
+    if (!tail.empty()) {
+      sql += ' ';
+      sql += tail;
+    }
+    RETURN_IF_ERROR(run(sql, params.subspan(first * width, n * width)));
+  }
+  return Status::Ok();
+}
+
 int64_t PgToInt(const PgRow& row, size_t c) {
   const auto& v = row.at(c);
   if (!v) return 0;

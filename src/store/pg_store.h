@@ -68,6 +68,42 @@ std::optional<double> PgToOptReal(const PgRow& row, size_t c);
 // A bytea column (hex output, "\x0a1b") as its bytes; kInternal naming `what` when malformed.
 base::Result<std::string> PgToBytes(const PgRow& row, size_t c, std::string_view what);
 
+inline PgParam PgOptTime(const std::optional<base::Timestamp>& t) {
+  return t ? PgInt(t->unix_nanos) : PgParam();
+}
+inline std::optional<base::Timestamp> PgToOptTime(const PgRow& row, size_t c) {
+  if (PgIsNull(row, c)) return std::nullopt;
+  return base::Timestamp{PgToInt(row, c)};
+}
+
+// Array parameters for `= ANY($1::bigint[])`, `unnest($1::text[])`: "{1,2,3}", and
+// "{"a","b"}" with every element quoted, so that any text reads back.
+template <typename Ids>
+PgParam PgIntArray(const Ids& ids) {
+  std::string out = "{";
+  for (int64_t id : ids) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(id);
+  }
+  out += '}';
+  return out;
+}
+PgParam PgTextArray(std::span<const std::string> items);
+
+// Runs `head` VALUES ($1::type, ...), (...) `tail` over `params`, types.size() of them a row,
+// in as few statements as 30,000 parameters a statement allow (libpq's limit is 65,535), in
+// order; `run` runs one statement. Every value is cast to its column's type, since PostgreSQL
+// infers no type for a parameter in VALUES.
+base::Status PgInsertChunks(
+    std::string_view head, std::span<const std::string_view> types, std::string_view tail,
+    std::span<const PgParam> params,
+    const std::function<base::Status(const std::string& sql, std::span<const PgParam>)>& run);
+
+// The jobs columns PgReadJob reads, from the first (`j` is jobs, `p` plans), and one row of
+// them as a JobHandout (pg_jobs.cc); `where` names the store in errors.
+extern const std::string_view kPgJobColumns;
+base::Result<JobHandout> PgReadJob(const PgRow& row, const std::string& where);
+
 // The measurements columns PgReadMetric reads, from the first: metric name, unit,
 // higher_is_better, samples, n, mean, stddev, median, min, max, lower, upper (`m` is
 // measurements, `mt` metrics) (pg_runs.cc).
