@@ -389,10 +389,16 @@ int InProcesses(int n, const std::function<base::Status()>& fn, std::string* fir
 
 // Eight processes ingest at once (parallel CI jobs, or two servers' uploads into one
 // database): each batch holds runs of its own and runs every batch shares (the same run
-// uploaded by several jobs); one batch also holds a shared run with other content. Every run is
+// uploaded by several jobs); one batch also holds a stored run with other content. Every run is
 // stored exactly once, the conflicting batch stores nothing, and no process fails otherwise.
+// (Regression of the test itself: the conflicting run was first one of the shared runs, so
+// when its batch won the race the others were the conflicting ones. It is stored first now.)
 TEST_P(StoreTest, EightConcurrentIngestsLoseNothingDuplicateNothingAndRefuseConflictsWhole) {
-  { auto store = Open(); }
+  const core::Run stored = MakeRun(2000);
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->Ingest({&stored, 1}).ok());
+  }
   constexpr int kProcesses = 8, kOwn = 10, kShared = 5, kConflicting = 3;
   std::vector<core::Run> shared;
   for (int i = 0; i < kShared; ++i) shared.push_back(MakeRun(1000 + i));
@@ -401,7 +407,9 @@ TEST_P(StoreTest, EightConcurrentIngestsLoseNothingDuplicateNothingAndRefuseConf
     for (int i = 0; i < kOwn; ++i) batches[p].push_back(MakeRun(p * 100 + i));
     batches[p].insert(batches[p].end(), shared.begin(), shared.end());
   }
-  batches[kConflicting].back().benchmarks[0].metrics[1].samples[0] += 1;
+  core::Run changed = stored;
+  changed.benchmarks[0].metrics[1].samples[0] += 1;
+  batches[kConflicting].push_back(changed);
   int gate[2];
   ASSERT_EQ(::pipe(gate), 0);
   std::vector<pid_t> pids;
@@ -430,13 +438,14 @@ TEST_P(StoreTest, EightConcurrentIngestsLoseNothingDuplicateNothingAndRefuseConf
   }
   auto store = Open();
   std::vector<core::Run> all = All(*store);
-  EXPECT_EQ(all.size(), static_cast<size_t>((kProcesses - 1) * kOwn + kShared));
+  EXPECT_EQ(all.size(), static_cast<size_t>((kProcesses - 1) * kOwn + kShared + 1));
   std::set<std::string> ids;
   for (const core::Run& r : all) EXPECT_TRUE(ids.insert(r.run_id).second) << r.run_id;
   for (int i = 0; i < kOwn; ++i) {
     EXPECT_EQ(ids.count(batches[kConflicting][i].run_id), 0u)
         << "the refused batch stored run " << i;
   }
+  shared.push_back(stored);
   for (const core::Run& want : shared) {
     auto got = store->ReadRun(want.run_id);
     ASSERT_TRUE(got.ok() && got->has_value());
