@@ -2,12 +2,16 @@
 //
 //   server_client get PORT PATH WARMUP REPEAT
 //       GETs PATH on 127.0.0.1:PORT over one keep-alive connection, WARMUP times untimed, then
-//       REPEAT times timed (request sent to body read). Every response must be 200.
-//   server_client upload PORT PROJECT TOKEN DIR CLIENTS SECONDS
+//       REPEAT times timed (request sent to body read). Every response must be 200. "{i}" in
+//       PATH becomes the request's number (from 0, warm-ups included): a query parameter the
+//       server ignores, `&nocache={i}`, makes each request a new key of its document cache.
+//   server_client upload PORT[,PORT...] PROJECT TOKEN DIR CLIENTS SECONDS
 //       POSTs every artifact file in DIR to /api/v1/projects/PROJECT/runs, one per request,
-//       from CLIENTS threads at once (file i goes to thread i % CLIENTS; one connection each).
+//       from CLIENTS threads at once (file i goes to thread i % CLIENTS; one connection each,
+//       thread t to the (t % ports)-th port: several servers of one store share the clients).
 //       A thread stops early when SECONDS have passed. Then reads the project's runs back
-//       (GET /api/v1/runs) and checks that exactly the run_ids sent are stored, each once.
+//       (GET /api/v1/runs, from the first port) and checks that exactly the run_ids sent are
+//       stored, each once.
 //
 // Each prints one JSON line on stdout (times in milliseconds; quantiles by nearest rank) and
 // exits 1 when a request failed or, for upload, anything sent is missing, unexpected or
@@ -77,12 +81,16 @@ int Get(int port, const std::string& path, long warmup, long repeat) {
   std::vector<double> ms;
   size_t bytes = 0;
   for (long i = 0; i < warmup + repeat; ++i) {
+    std::string target = path;
+    if (const size_t at = target.find("{i}"); at != std::string::npos) {
+      target.replace(at, 3, std::to_string(i));
+    }
     const auto start = Clock::now();
-    auto res = client.Get(path);
+    auto res = client.Get(target);
     const double elapsed = Ms(start);
-    if (!res) Die("GET " + path + ": " + httplib::to_string(res.error()));
+    if (!res) Die("GET " + target + ": " + httplib::to_string(res.error()));
     if (res->status != 200) {
-      Die("GET " + path + ": status " + std::to_string(res->status) + ": " + res->body);
+      Die("GET " + target + ": status " + std::to_string(res->status) + ": " + res->body);
     }
     bytes = res->body.size();
     if (i >= warmup) ms.push_back(elapsed);
@@ -103,8 +111,8 @@ struct UploadTotals {
   std::vector<std::string> errors;
 };
 
-int Upload(int port, const std::string& project, const std::string& token, const std::string& dir,
-           long clients, long seconds) {
+int Upload(const std::vector<int>& ports, const std::string& project, const std::string& token,
+           const std::string& dir, long clients, long seconds) {
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     if (e.path().extension() == ".json") files.push_back(e.path());
@@ -124,7 +132,7 @@ int Upload(int port, const std::string& project, const std::string& token, const
   std::vector<std::thread> threads;
   for (long t = 0; t < clients; ++t) {
     threads.emplace_back([&, t] {
-      httplib::Client client("127.0.0.1", port);
+      httplib::Client client("127.0.0.1", ports[static_cast<size_t>(t) % ports.size()]);
       client.set_keep_alive(true);
       client.set_tcp_nodelay(kNoDelay);
       client.set_read_timeout(120, 0);
@@ -162,7 +170,7 @@ int Upload(int port, const std::string& project, const std::string& token, const
   const double wall_ms = Ms(start);
 
   // Count afterwards: exactly the run_ids sent, each once.
-  httplib::Client reader("127.0.0.1", port);
+  httplib::Client reader("127.0.0.1", ports.front());
   reader.set_read_timeout(120, 0);
   reader.set_bearer_token_auth(token);
   auto res = reader.Get("/api/v1/runs?project=" + project + "&limit=10000");
@@ -194,16 +202,18 @@ int Upload(int port, const std::string& project, const std::string& token, const
                      totals.ingested == static_cast<int64_t>(sent.size()) &&
                      totals.already_present == 0;
   std::printf(
-      "{\"clients\": %ld, \"files\": %zu, \"attempted\": %lld, \"statuses\": {%s}, "
+      "{\"servers\": %zu, \"clients\": %ld, \"files\": %zu, \"attempted\": %lld, \"statuses\": "
+      "{%s}, "
       "\"ingested\": %lld, \"already_present\": %lld, \"seconds\": %.3f, \"runs_per_s\": %.1f, "
       "\"p50_ms\": %.3f, \"p99_ms\": %.3f, \"stored_total\": %lld, \"missing\": %lld, "
       "\"unexpected\": %lld, \"duplicated\": %lld, \"exact\": %s}\n",
-      clients, bodies.size(), static_cast<long long>(totals.attempted), statuses.c_str(),
-      static_cast<long long>(totals.ingested), static_cast<long long>(totals.already_present),
-      wall_ms / 1e3, static_cast<double>(totals.ingested) / (wall_ms / 1e3),
-      Quantile(totals.ms, 0.5), Quantile(totals.ms, 0.99), static_cast<long long>(total),
-      static_cast<long long>(missing), static_cast<long long>(unexpected),
-      static_cast<long long>(duplicated), exact ? "true" : "false");
+      ports.size(), clients, bodies.size(), static_cast<long long>(totals.attempted),
+      statuses.c_str(), static_cast<long long>(totals.ingested),
+      static_cast<long long>(totals.already_present), wall_ms / 1e3,
+      static_cast<double>(totals.ingested) / (wall_ms / 1e3), Quantile(totals.ms, 0.5),
+      Quantile(totals.ms, 0.99), static_cast<long long>(total), static_cast<long long>(missing),
+      static_cast<long long>(unexpected), static_cast<long long>(duplicated),
+      exact ? "true" : "false");
   for (size_t i = 0; i < totals.errors.size() && i < 5; ++i) {
     std::fprintf(stderr, "server_client: %s\n", totals.errors[i].c_str());
   }
@@ -212,6 +222,17 @@ int Upload(int port, const std::string& project, const std::string& token, const
                  static_cast<long long>(totals.attempted), bodies.size());
   }
   return exact ? 0 : 1;
+}
+
+// "PORT[,PORT...]"
+std::vector<int> Ports(const std::string& text) {
+  std::vector<int> ports;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ','))
+    ports.push_back(static_cast<int>(Number(item.c_str(), "PORT")));
+  if (ports.empty()) Die("PORT: expected a port, or ports separated by commas");
+  return ports;
 }
 
 }  // namespace
@@ -223,11 +244,11 @@ int main(int argc, char** argv) {
                Number(argv[5], "REPEAT"));
   }
   if (mode == "upload" && argc == 8) {
-    return Upload(static_cast<int>(Number(argv[2], "PORT")), argv[3], argv[4], argv[5],
+    return Upload(Ports(argv[2]), argv[3], argv[4], argv[5],
                   std::max(1L, Number(argv[6], "CLIENTS")), Number(argv[7], "SECONDS"));
   }
   std::fprintf(stderr,
                "usage: server_client get PORT PATH WARMUP REPEAT\n"
-               "       server_client upload PORT PROJECT TOKEN DIR CLIENTS SECONDS\n");
+               "       server_client upload PORT[,PORT...] PROJECT TOKEN DIR CLIENTS SECONDS\n");
   return 2;
 }

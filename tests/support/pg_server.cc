@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -87,6 +88,10 @@ Result<pid_t> Spawn(const std::vector<std::string>& argv, const RunAs& as, const
     if (as.change && (setgroups(0, nullptr) != 0 || setgid(as.gid) != 0 || setuid(as.uid) != 0)) {
       _exit(126);
     }
+    // A test that crashes (an ASan abort) never runs PgServer's destructor: the server stops
+    // with it (immediate shutdown; its backends follow the postmaster). Set after setuid,
+    // which clears it.
+    prctl(PR_SET_PDEATHSIG, SIGQUIT);
     execv(args[0], args.data());
     _exit(127);
   }
@@ -132,7 +137,7 @@ std::string PgBinDir() {
   return fs::exists(dir + "/postgres") && fs::exists(dir + "/initdb") ? dir : "";
 }
 
-Result<std::unique_ptr<PgServer>> PgServer::Start() {
+Result<std::unique_ptr<PgServer>> PgServer::Start(const std::vector<std::string>& settings) {
   const std::string bin = PgBinDir();
   if (bin.empty()) {
     return base::NotFound(
@@ -166,11 +171,16 @@ Result<std::unique_ptr<PgServer>> PgServer::Start() {
   // The port may be taken between choosing it and the server binding it: a few tries.
   for (int attempt = 0; attempt < 5; ++attempt) {
     ASSIGN_OR_RETURN(const int port, FreePort());
-    ASSIGN_OR_RETURN(const pid_t pid,
-                     Spawn({bin + "/postgres", "-D", data, "-p", std::to_string(port), "-k", tmpl,
-                            "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
-                            "synchronous_commit=off", "-c", "full_page_writes=off"},
-                           as, log));
+    std::vector<std::string> argv = {bin + "/postgres",    "-D", data, "-p",
+                                     std::to_string(port), "-k", tmpl};
+    std::vector<std::string> all = {"listen_addresses=127.0.0.1", "fsync=off",
+                                    "synchronous_commit=off", "full_page_writes=off"};
+    all.insert(all.end(), settings.begin(), settings.end());
+    for (const std::string& setting : all) {
+      argv.push_back("-c");
+      argv.push_back(setting);
+    }
+    ASSIGN_OR_RETURN(const pid_t pid, Spawn(argv, as, log));
     server->pid_ = pid;
     server->port_ = port;
     const std::string admin = fmt::format(

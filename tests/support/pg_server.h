@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -19,8 +20,11 @@ namespace perfledger::testing {
 class PgServer {
  public:
   // Starts a server with one database, `perfledger`, owned by the superuser `perfledger`
-  // (trust authentication on loopback). Fails with a message naming the step and its log.
-  static base::Result<std::unique_ptr<PgServer>> Start();
+  // (trust authentication on loopback). `settings` ("name=value", passed as -c after the
+  // defaults, so they win) change the server's configuration: bench/pg_up turns fsync back on.
+  // Fails with a message naming the step and its log.
+  static base::Result<std::unique_ptr<PgServer>> Start(
+      const std::vector<std::string>& settings = {});
   ~PgServer();
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
