@@ -1,10 +1,13 @@
 #include "base/strings.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <set>
 #include <string>
 
 #include "base/json_writer.h"
@@ -30,6 +33,52 @@ TEST(StringsTest, Uuid) {
     EXPECT_EQ(u[14], '4');
   }
   EXPECT_NE(NewUuidV4(), NewUuidV4());
+}
+
+// Regression (issue 15): run ids came from a Mersenne Twister seeded with one 32-bit value,
+// so a process forked after its first id (a server's workers, parallel test children) repeated
+// its parent's ids, and only 2^32 sequences existed. Ids are drawn from the kernel now.
+TEST(StringsTest, ForkedProcessesNeverRepeatEachOthersUuids) {
+  const std::string before = NewUuidV4();  // the generator, if any, is in use before the fork
+  int pipes[2];
+  ASSERT_EQ(pipe(pipes), 0);
+  constexpr int kChildren = 4;
+  for (int c = 0; c < kChildren; ++c) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      const std::string id = NewUuidV4() + "\n";
+      const bool ok = write(pipes[1], id.data(), id.size()) == static_cast<ssize_t>(id.size());
+      _exit(ok ? 0 : 1);
+    }
+  }
+  close(pipes[1]);
+  std::set<std::string> ids = {before, NewUuidV4()};
+  std::string text;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(pipes[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  close(pipes[0]);
+  for (int c = 0; c < kChildren; ++c) {
+    int status = 0;
+    wait(&status);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  size_t lines = 0;
+  for (size_t at = 0, end; (end = text.find('\n', at)) != std::string::npos; at = end + 1) {
+    const std::string id = text.substr(at, end - at);
+    EXPECT_TRUE(IsUuid(id)) << id;
+    EXPECT_TRUE(ids.insert(id).second) << "repeated after fork: " << id;
+    ++lines;
+  }
+  EXPECT_EQ(lines, static_cast<size_t>(kChildren));
+  // And many at once: no repeat, every one version 4 with RFC 4122's variant.
+  for (int i = 0; i < 100000; ++i) {
+    const std::string u = NewUuidV4();
+    ASSERT_TRUE(ids.insert(u).second) << u;
+    ASSERT_EQ(u[14], '4');
+    ASSERT_NE(std::string("89ab").find(u[19]), std::string::npos) << u;
+  }
 }
 
 TEST(StringsTest, JsonPointerTokensAreEscaped) {
