@@ -173,8 +173,16 @@ void RunDetect(const DetectOptions& opt, Shell* shell) {
   auto report = service::DetectInStore(**store, req);
   if (!report.ok()) return shell->Fail(report.status());
   if (report->series == 0 && report->skipped.empty() && !report->since_mark) {
-    return shell->Fail(base::NotFound(
-        "no series to analyse: no stored run matches the platform, benchmark and metric given"));
+    const bool filtered = !opt.filter.platform.empty() || !opt.filter.project.empty() ||
+                          !opt.benchmark.empty() || !opt.metrics.empty();
+    if (filtered) {
+      return shell->Fail(base::NotFound(
+          "no series to analyse: no stored run matches the platform, benchmark and metric "
+          "given"));
+    }
+    // A young store (only failed runs, or none): nothing to find yet, which is not an error
+    // for the collect job that runs detect after every ingest.
+    fmt::print(stderr, "no series to analyse yet: no stored run has a measurement\n");
   }
   if (opt.format == "json") {
     PrintDetectJson(*report, opt.record);

@@ -1,11 +1,7 @@
 // perfledger init github-actions: writes a GitHub Actions workflow that runs the pipeline of
-// DESIGN.md: plan → bench (one job per commit × platform, in parallel) → collect (one ingest,
-// the store's only writer) → the stall gate.
-//
-// The workflow is written as text, not through a YAML emitter, so that it reads like a file a
-// person wrote: comments, a fixed key order and block scalars for the scripts. Every value put
-// into it (platforms, branch, output path) is checked against a small character set first, so
-// nothing needs escaping in YAML, in a GitHub expression or on a shell command line.
+// DESIGN.md (workflow_template.cc). Every value put into it (platforms, branches, paths, the
+// action and URL) is checked here against a small character set first, so nothing needs
+// escaping in YAML, in a GitHub expression or on a shell command line.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,18 +10,11 @@
 
 #include "base/strings.h"
 #include "cli/shell.h"
+#include "cli/workflow_template.h"
 #include "env/env.h"
 
 namespace perfledger::cli {
 namespace {
-
-struct InitOptions {
-  std::vector<std::string> platforms = {"linux-x86_64"};
-  std::string out = ".github/workflows/benchmarks.yml";
-  std::string branch = "main";
-  bool force = false;
-  bool to_stdout = false;
-};
 
 bool IsPlatformChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -40,246 +29,31 @@ bool IsPlatformName(std::string_view s) {
 }
 
 // A narrower set than git allows, so the name is safe unquoted in `branches:` (no glob
-// characters) and on a shell command line (no leading '-').
+// characters) and on a shell command line (no leading '-'). Paths (--suite) follow it too.
 bool IsBranchName(std::string_view s) {
   return !s.empty() && s.front() != '-' &&
          std::all_of(s.begin(), s.end(), [](char c) { return IsPlatformChar(c) || c == '/'; });
 }
 
-// The `runs-on` value for a platform, as JSON (a string or an array of labels).
-std::string RunnerJson(std::string_view platform) {
-  if (base::StartsWith(platform, "linux")) return "\"ubuntu-latest\"";
-  if (base::StartsWith(platform, "macos")) return "\"macos-latest\"";
-  if (base::StartsWith(platform, "windows")) return "\"windows-latest\"";
-  return fmt::format("[\"self-hosted\",\"{}\"]", platform);
+// owner/repo@ref or ./local/path: safe unquoted after `uses:`.
+bool IsActionRef(std::string_view s) {
+  return !s.empty() && s.front() != '-' && std::all_of(s.begin(), s.end(), [](char c) {
+    return IsPlatformChar(c) || c == '/' || c == '@';
+  });
 }
 
-// {"linux-x86_64":"ubuntu-latest","gpu":["self-hosted","gpu"]}: the bench job looks its
-// runner up in this by matrix.platform, since the matrix itself comes from the plan.
-std::string RunnerMapJson(const std::vector<std::string>& platforms) {
-  std::string json = "{";
-  for (const auto& p : platforms) {
-    if (json.size() > 1) json += ',';
-    json += fmt::format("\"{}\":{}", p, RunnerJson(p));
-  }
-  return json + "}";
+// An http(s) or file URL without quotes, spaces, '$', '#' or backquotes: safe unquoted in
+// YAML and never expanded by a shell.
+bool IsInstallUrl(std::string_view s) {
+  const bool scheme = base::StartsWith(s, "https://") || base::StartsWith(s, "http://") ||
+                      base::StartsWith(s, "file:///");
+  return scheme && s.size() <= 2048 && std::all_of(s.begin(), s.end(), [](char c) {
+           return IsPlatformChar(c) ||
+                  std::string_view(":/?&=%+@~,").find(c) != std::string_view::npos;
+         });
 }
 
-std::string Join(const std::vector<std::string>& parts, std::string_view prefix,
-                 std::string_view sep) {
-  std::string out;
-  for (const auto& p : parts) {
-    if (!out.empty()) out += sep;
-    out += prefix;
-    out += p;
-  }
-  return out;
-}
-
-// The steps that put perfledger on PATH; every job that runs perfledger repeats it.
-constexpr std::string_view kInstallStep = R"yaml(      - name: Install perfledger
-        # EDIT: put the perfledger binary on PATH (build it or download a release).
-        run: |
-          command -v perfledger >/dev/null || {
-            echo "::error::perfledger is not on PATH: edit the 'Install perfledger' step"
-            exit 1
-          }
-)yaml";
-
-// The store lives in the Actions cache. Only the collect job saves it (under a new key each
-// run, since cache entries are immutable); restoring by prefix takes the newest entry.
-constexpr std::string_view kRestoreStoreStep = R"yaml(      - name: Restore the store
-        uses: actions/cache/restore@v4
-        with:
-          path: .perfledger
-          key: perfledger-db-${{ github.run_id }}-${{ github.run_attempt }}
-          restore-keys: perfledger-db-
-)yaml";
-
-std::string GenerateWorkflow(const InitOptions& opt) {
-  const std::string& branch = opt.branch;
-  std::string regenerate = fmt::format("perfledger init github-actions --platforms {} --branch {}",
-                                       Join(opt.platforms, "", " "), branch);
-  if (opt.to_stdout) {
-    regenerate += " --stdout";
-  } else {
-    regenerate += fmt::format(" --out {} --force", opt.out);
-  }
-
-  std::string y;
-  y += fmt::format(
-      R"yaml(# Generated by `perfledger init github-actions`. Regenerate with:
-#   {regenerate}
-# Regenerating overwrites this file: carry over your edits to the steps marked EDIT.
-#
-# The pipeline: `plan` picks the commits to benchmark (a 15-minute window, manual requests
-# always) and emits one job per commit × platform; `bench` runs them in parallel, each
-# uploading one artifact benchmark-results-{{sha}}-{{platform}}.json; `collect` ingests all
-# of them in one transaction (it is the only writer of the store, and never cancelled), then
-# fails while a platform has stalled.
-name: benchmarks
-
-on:
-  push:
-    branches: ['{branch}']
-  schedule:
-    - cron: '*/15 * * * *'
-  workflow_dispatch:
-    inputs:
-      sha:
-        description: Commit to benchmark now, whatever the queue (empty for a normal plan)
-        required: false
-        type: string
-
-permissions:
-  contents: read
-
-defaults:
-  run:
-    shell: bash
-
-jobs:
-  plan:
-    runs-on: ubuntu-latest
-    env:
-      PERFLEDGER_DB: .perfledger/perfledger.db
-    outputs:
-      matrix: ${{{{ steps.plan.outputs.matrix }}}}
-      has_jobs: ${{{{ steps.plan.outputs.has_jobs }}}}
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          fetch-depth: 0
-)yaml",
-      fmt::arg("regenerate", regenerate), fmt::arg("branch", branch));
-  y += kRestoreStoreStep;
-  y += kInstallStep;
-  y += fmt::format(
-      R"yaml(      - name: Plan
-        id: plan
-        env:
-          MANUAL_SHA: ${{{{ inputs.sha }}}}
-        run: |
-          mkdir -p .perfledger
-          args=(--repo . --branch {branch} {platform_flags} --format json --record)
-          # A manual request always runs, whatever the queue.
-          if [ -n "$MANUAL_SHA" ]; then args+=(--manual "$MANUAL_SHA"); fi
-          perfledger plan "${{args[@]}}" > plan.json
-          echo "matrix=$(jq -c .matrix plan.json)" >> "$GITHUB_OUTPUT"
-          echo "has_jobs=$(jq -c '.matrix.include | length > 0' plan.json)" >> "$GITHUB_OUTPUT"
-      # This job does not save the store: collect records the plan from this artifact.
-      - name: Upload the plan
-        uses: actions/upload-artifact@v4
-        with:
-          name: perfledger-plan
-          path: plan.json
-          overwrite: true
-
-  bench:
-    name: bench ${{{{ matrix.platform }}}} ${{{{ matrix.sha }}}}
-    needs: plan
-    if: needs.plan.outputs.has_jobs == 'true'
-    runs-on: ${{{{ fromJSON('{runner_map}')[matrix.platform] }}}}
-    strategy:
-      fail-fast: false
-      matrix: ${{{{ fromJSON(needs.plan.outputs.matrix) }}}}
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          ref: ${{{{ matrix.sha }}}}
-)yaml",
-      fmt::arg("branch", branch),
-      fmt::arg("platform_flags", Join(opt.platforms, "--platform ", " ")),
-      fmt::arg("runner_map", RunnerMapJson(opt.platforms)));
-  y += kInstallStep;
-  y += fmt::format(
-      R"yaml(      - name: Run the benchmarks
-        # EDIT: run your suite here and write exactly one artifact,
-        # results/benchmark-results-$SHA-$PLATFORM.json: with a suite file, replace the
-        # `perfledger write` below by `perfledger run --suite perfledger.toml` with the same
-        # --project, --commit, --platform, --reason and range options and --out results/.
-        # Until then the run is recorded as a failed benchmark, which is never a data point.
-        env:
-          PROJECT: ${{{{ github.event.repository.name }}}}
-          SHA: ${{{{ matrix.sha }}}}
-          PLATFORM: ${{{{ matrix.platform }}}}
-          REASON: ${{{{ matrix.reason }}}}
-          RANGE_FROM: ${{{{ matrix.commit_range_from }}}}
-          RANGE_COUNT: ${{{{ matrix.commit_range_count }}}}
-        run: |
-          perfledger write --project "$PROJECT" --commit "$SHA" --platform "$PLATFORM" \
-            --branch {branch} --reason "$REASON" \
-            ${{RANGE_FROM:+--range-from "$RANGE_FROM"}} --range-count "$RANGE_COUNT" \
-            --error "replace-me=edit the 'Run the benchmarks' step of this workflow" \
-            --out results/
-      - name: Upload the result artifact
-        uses: actions/upload-artifact@v4
-        with:
-          name: benchmark-results-${{{{ matrix.sha }}}}-${{{{ matrix.platform }}}}
-          path: results/benchmark-results-${{{{ matrix.sha }}}}-${{{{ matrix.platform }}}}.json
-          if-no-files-found: error
-          overwrite: true
-
-  collect:
-    needs: [plan, bench]
-    # Also after some bench jobs failed: what did finish is kept.
-    if: always() && needs.plan.outputs.has_jobs == 'true'
-    runs-on: ubuntu-latest
-    # One collect at a time, across workflow runs; a running one is never cancelled.
-    concurrency:
-      group: perfledger-collect
-      cancel-in-progress: false
-    env:
-      PERFLEDGER_DB: .perfledger/perfledger.db
-    steps:
-      # The plan's branch history and the stall gate read the repository.
-      - uses: actions/checkout@v4
-        with:
-          fetch-depth: 0
-      - name: Download the result artifacts
-        uses: actions/download-artifact@v4
-        with:
-          pattern: benchmark-results-*
-          merge-multiple: true
-          path: .perfledger-results
-      - name: Download the plan
-        uses: actions/download-artifact@v4
-        with:
-          name: perfledger-plan
-          path: .perfledger-plan
-)yaml",
-      fmt::arg("branch", branch));
-  y += kRestoreStoreStep;
-  y += kInstallStep;
-  y += fmt::format(
-      R"yaml(      - name: Ingest (one transaction for every platform)
-        id: ingest
-        run: |
-          mkdir -p .perfledger .perfledger-results
-          if ! compgen -G '.perfledger-results/*.json' >/dev/null; then
-            echo "::warning::no result artifacts to ingest"
-            exit 0
-          fi
-          # The plan's jobs and skips go in too, so the next plan and coverage see them.
-          PLAN=.perfledger-plan/plan.json
-          [ -f "$PLAN" ] || PLAN=
-          perfledger ingest .perfledger-results ${{PLAN:+--plan "$PLAN" --repo . --branch {branch}}}
-          echo "ingested=true" >> "$GITHUB_OUTPUT"
-      - name: Save the store
-        if: steps.ingest.outputs.ingested == 'true'
-        uses: actions/cache/save@v4
-        with:
-          path: .perfledger
-          key: perfledger-db-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}
-      - name: Stall gate
-        # Exit status 3: some platform has gone too many commits without a complete point.
-        run: perfledger gaps --repo . --branch {branch} --format table
-)yaml",
-      fmt::arg("branch", branch));
-  return y;
-}
-
-void RunInitGitHubActions(InitOptions opt, Shell* shell) {
+void RunInitGitHubActions(WorkflowOptions opt, Shell* shell) {
   std::vector<std::string> platforms;
   for (const auto& p : opt.platforms) {
     if (!IsPlatformName(p)) {
@@ -297,6 +71,28 @@ void RunInitGitHubActions(InitOptions opt, Shell* shell) {
     return shell->UsageError(
         fmt::format("--branch: {} is not supported: use letters, digits, '.', '_', '-' and '/'",
                     base::Quote(opt.branch)));
+  }
+  if (!IsBranchName(opt.history_branch) || opt.history_branch == opt.branch) {
+    return shell->UsageError(fmt::format(
+        "--history-branch: {} is not supported: use letters, digits, '.', '_', '-' and '/', "
+        "and not the benchmarked branch",
+        base::Quote(opt.history_branch)));
+  }
+  if (!opt.suite.empty() && !IsBranchName(opt.suite)) {
+    return shell->UsageError(
+        fmt::format("--suite: {} is not supported: use a relative path of letters, digits, "
+                    "'.', '_', '-' and '/'",
+                    base::Quote(opt.suite)));
+  }
+  if (!IsActionRef(opt.action)) {
+    return shell->UsageError(fmt::format("--action: expected owner/repo@ref or ./path, got {}",
+                                         base::Quote(opt.action)));
+  }
+  if (!opt.install_url.empty() && !IsInstallUrl(opt.install_url)) {
+    return shell->UsageError(fmt::format(
+        "--install-url: expected an https://, http:// or file:/// URL without spaces, quotes, "
+        "'$' or '#', got {}",
+        base::Quote(opt.install_url)));
   }
   if (opt.to_stdout) {
     fmt::print("{}", GenerateWorkflow(opt));
@@ -336,17 +132,22 @@ void AddInitVerb(CLI::App& app, Shell* shell) {
       "Example:\n"
       "  perfledger init github-actions --platforms linux-x86_64 macos-arm64");
 
-  auto opt = std::make_shared<InitOptions>();
+  auto opt = std::make_shared<WorkflowOptions>();
+  opt->action = kDefaultSetupAction;
   CLI::App* gha = init->add_subcommand(
       "github-actions", "Write a GitHub Actions workflow: plan, parallel bench jobs, collect");
   gha->fallthrough();
   gha->footer(
       "Platforms map to runners by name: linux* to ubuntu-latest, macos* to macos-latest,\n"
-      "windows* to windows-latest, anything else to [self-hosted, <platform>]. The store is\n"
-      "kept in the Actions cache; only the collect job writes it. Edit the steps marked EDIT\n"
-      "(installing perfledger, running your suite) before committing the file.\n\n"
+      "windows* to windows-latest, anything else to [self-hosted, <platform>]. Every result\n"
+      "is kept in git, in --history-branch (history/<platform>.jsonl), written only by the\n"
+      "collect job with one push; the store is rebuilt from it and cached in the Actions\n"
+      "cache to save time. perfledger is set up on each runner by --action (built from\n"
+      "source and cached, or installed from --install-url). Without --suite, edit the step\n"
+      "marked EDIT that runs your benchmarks before committing the file.\n\n"
       "Example:\n"
-      "  perfledger init github-actions --platforms linux-x86_64 macos-arm64 windows-x86_64\n"
+      "  perfledger init github-actions --platforms linux-x86_64 --suite perfledger.toml \\\n"
+      "      --pr-gate --pages\n"
       "  perfledger init github-actions --branch trunk --stdout | less");
   gha->add_option("--platforms", opt->platforms,
                   "Platform labels, one or more (default: linux-x86_64)")
@@ -354,6 +155,20 @@ void AddInitVerb(CLI::App& app, Shell* shell) {
   CLI::Option* out =
       gha->add_option("--out", opt->out, "Workflow file to write")->capture_default_str();
   gha->add_option("--branch", opt->branch, "Branch to benchmark")->capture_default_str();
+  gha->add_option("--history-branch", opt->history_branch,
+                  "Branch that keeps every result (history files, pushed by collect)")
+      ->capture_default_str();
+  gha->add_option("--suite", opt->suite,
+                  "Suite file the bench jobs run (default: a placeholder step to edit)");
+  gha->add_option("--action", opt->action, "The setup action (owner/repo@ref)")
+      ->capture_default_str();
+  gha->add_option("--install-url", opt->install_url,
+                  "A release asset (.deb or .tar.gz) the setup action installs (default: it "
+                  "builds perfledger from source, cached)");
+  gha->add_flag("--pr-gate", opt->pr_gate,
+                "Add a pull-request job: the head against its merge base, a sticky comment, "
+                "failing on a regression");
+  gha->add_flag("--pages", opt->pages, "Publish the dashboard to GitHub Pages after collect");
   gha->add_flag("--force", opt->force, "Overwrite an existing --out file");
   gha->add_flag("--stdout", opt->to_stdout, "Print the workflow instead of writing it")
       ->excludes(out);

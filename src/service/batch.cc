@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <memory>
+
 #include "core/artifact.h"
 #include "core/epoch.h"
 #include "core/limits.h"
@@ -138,17 +140,15 @@ base::Result<UploadBatch> ReadUploadBody(std::string_view body, const std::strin
   return out;
 }
 
-base::Result<std::vector<base::Status>> CheckAgainstSuiteFile(
-    const std::vector<store::SourcedRun>& runs, const std::string& suite_file) {
-  ASSIGN_OR_RETURN(runner::Suite suite, runner::LoadSuite(suite_file));
-  std::vector<base::Status> refused;
-  for (const auto& r : runs) {
+base::Result<RunCheck> SuiteFileCheck(const std::string& suite_file) {
+  ASSIGN_OR_RETURN(runner::Suite loaded, runner::LoadSuite(suite_file));
+  auto suite = std::make_shared<runner::Suite>(std::move(loaded));
+  return RunCheck([suite, suite_file](const core::Run& run) {
     base::Status s =
-        core::CheckAgainstDeclared(r.run, suite.DeclarationFor(r.run.platform), suite_file);
-    if (s.ok()) s = core::CheckEnvironmentClass(r.run);
-    if (!s.ok()) refused.push_back(s.WithPrefix(r.source));
-  }
-  return refused;
+        core::CheckAgainstDeclared(run, suite->DeclarationFor(run.platform), suite_file);
+    if (s.ok()) s = core::CheckEnvironmentClass(run);
+    return s;
+  });
 }
 
 }  // namespace perfledger::service

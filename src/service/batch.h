@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,11 +41,12 @@ struct UploadBatch {
 // expected 'web' (the project in the URL), got 'api'").
 base::Result<UploadBatch> ReadUploadBody(std::string_view body, const std::string& project);
 
-// Checks every run against what the suite file `suite_file` declares for its platform (the
-// revision, the definitions, the epoch) and against its epoch's environment class: one error
-// per refused run, prefixed with its source. kInvalidInput (and no list) when the file cannot
-// be read.
-base::Result<std::vector<base::Status>> CheckAgainstSuiteFile(
-    const std::vector<store::SourcedRun>& runs, const std::string& suite_file);
+// A check of one run, refusing it with the reason (kInvalidInput, kConflict) or ok.
+using RunCheck = std::function<base::Status(const core::Run&)>;
+
+// Checks a run against what the suite file `suite_file` declares for its platform (the
+// revision, the definitions, the epoch) and against its epoch's environment class.
+// kInvalidInput when the file cannot be read.
+base::Result<RunCheck> SuiteFileCheck(const std::string& suite_file);
 
 }  // namespace perfledger::service

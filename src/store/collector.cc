@@ -8,7 +8,7 @@
 
 namespace perfledger::store {
 
-base::Result<PreparedBatch> PrepareBatch(std::vector<SourcedRun> runs) {
+base::Result<PreparedBatch> PrepareBatch(std::vector<SourcedRun> runs, size_t* conflicting) {
   std::vector<RunEncoding> encodings;
   encodings.reserve(runs.size());
   for (const auto& r : runs) encodings.push_back(EncodeRun(r.run));
@@ -21,6 +21,7 @@ base::Result<PreparedBatch> PrepareBatch(std::vector<SourcedRun> runs) {
     auto [it, inserted] = seen.emplace(runs[i].run.run_id, i);
     if (inserted) continue;
     if (encodings[i].content_hash != encodings[it->second].content_hash) {
+      if (conflicting != nullptr) *conflicting = i;
       return base::Conflict(fmt::format(
           "{}: run {} is also in {} with different content (runs are immutable: give a new "
           "run a new run_id)",

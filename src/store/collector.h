@@ -29,7 +29,9 @@ struct PreparedBatch {
 // The in-batch half of Collect: drops duplicates (the same run_id and content), refuses
 // conflicts within the batch (same run_id, other content) naming both sources, and encodes
 // each run (EncodeRun: its content hash, sample blobs and points; outside any transaction).
-base::Result<PreparedBatch> PrepareBatch(std::vector<SourcedRun> runs);
+// On a conflict, `conflicting` (when given) is set to the index in `runs` of the later run.
+base::Result<PreparedBatch> PrepareBatch(std::vector<SourcedRun> runs,
+                                         size_t* conflicting = nullptr);
 
 // The store half of Collect: writes a prepared batch in one transaction; duplicates count as
 // already present. A conflict with a stored run names the source that brought it.

@@ -347,6 +347,14 @@ TEST_F(DetectCliTest, BadInputIsOneLineAndNeverANumberThatIsNot) {
   Outcome no_match = Pl({"detect", "--platform", "vax"});
   EXPECT_EQ(no_match.exit_code, 2);
   EXPECT_NE(no_match.err.find("no series to analyse"), std::string::npos);
+  // Without a filter, a store with no measurement yet is not an error (a young project's
+  // collect job runs detect after every ingest).
+  Outcome young = RunCommand({kBin, "--db", (dir_ / "young.db").string(), "ingest", "--history",
+                              (dir_ / "no-history").string()});
+  ASSERT_EQ(young.exit_code, 0) << young.err;
+  young = RunCommand({kBin, "--db", (dir_ / "young.db").string(), "detect", "--record"});
+  EXPECT_EQ(young.exit_code, 0) << young.err;
+  EXPECT_NE(young.err.find("no series to analyse yet"), std::string::npos) << young.err;
   Outcome no_index = Pl({"index", "--metric", "instructions"});
   EXPECT_EQ(no_index.exit_code, 2);
   Outcome no_store = RunCommand({kBin, "--db", (dir_ / "missing.db").string(), "alerts"});

@@ -14,140 +14,12 @@
 #include <optional>
 #include <sstream>
 
-#include "subprocess.h"
+#include "workflow_fixture.h"
 
 namespace perfledger {
 namespace {
 
-namespace fs = std::filesystem;
-using subprocess::Outcome;
-using subprocess::RunCommand;
-
-const std::string kBin = PERFLEDGER_BIN;
-const std::string kDefaultOut = ".github/workflows/benchmarks.yml";
-const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
-
-std::string ReadText(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteText(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-size_t Count(const std::string& haystack, const std::string& needle) {
-  size_t n = 0;
-  for (size_t pos = haystack.find(needle); pos != std::string::npos;
-       pos = haystack.find(needle, pos + needle.size())) {
-    ++n;
-  }
-  return n;
-}
-
-// The steps of a job whose `run` script contains `needle`, by index.
-std::vector<size_t> StepsRunning(const YAML::Node& job, const std::string& needle) {
-  std::vector<size_t> found;
-  for (size_t i = 0; i < job["steps"].size(); ++i) {
-    const YAML::Node run = job["steps"][i]["run"];
-    if (run && run.as<std::string>().find(needle) != std::string::npos) found.push_back(i);
-  }
-  return found;
-}
-
-// Every step of a job that runs a script, in order.
-std::vector<size_t> Scripts(const YAML::Node& job) {
-  std::vector<size_t> found;
-  for (size_t i = 0; i < job["steps"].size(); ++i) {
-    if (job["steps"][i]["run"]) found.push_back(i);
-  }
-  return found;
-}
-
-// The first step of a job that uses `action`; nullopt when none does.
-std::optional<YAML::Node> StepUsing(const YAML::Node& job, const std::string& action) {
-  for (const auto& step : job["steps"]) {
-    if (step["uses"] && step["uses"].as<std::string>() == action) return step;
-  }
-  return std::nullopt;
-}
-
-class WorkflowTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("perfledger-workflow-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "bin");
-    log_ = dir_ / "perfledger-calls.log";
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  Outcome Init(std::vector<std::string> args) {
-    args.insert(args.begin(), {kBin, "init", "github-actions"});
-    return RunCommand(args, dir_.string());
-  }
-
-  // Runs init with `args`, expects success, and parses the file it wrote.
-  YAML::Node Generate(const std::vector<std::string>& args = {}) {
-    Outcome o = Init(args);
-    EXPECT_EQ(o.exit_code, 0) << o.err;
-    text_ = ReadText(dir_ / kDefaultOut);
-    return YAML::Load(text_);
-  }
-
-  // bin/perfledger: a fake that appends its arguments to the log; `plan` prints $PLAN_JSON,
-  // `gaps` exits with $GAPS_EXIT.
-  void InstallFakePerfledger() {
-    fs::path fake = dir_ / "bin" / "perfledger";
-    WriteText(fake,
-              "#!/bin/bash\n"
-              "echo \"$*\" >> \"$PERFLEDGER_LOG\"\n"
-              "case \"$1\" in\n"
-              "  plan) printf '%s\\n' \"$PLAN_JSON\" ;;\n"
-              "  gaps) exit \"${GAPS_EXIT:-0}\" ;;\n"
-              "esac\n");
-    fs::permissions(fake, fs::perms::owner_all);
-  }
-
-  void InstallRealPerfledger() { fs::create_symlink(kBin, dir_ / "bin" / "perfledger"); }
-
-  // Runs the `run` scripts of `steps` in order, as GitHub does with `shell: bash`, in a work
-  // folder under the test's directory; stops at the first failing one and returns it.
-  Outcome RunSteps(const YAML::Node& job, const std::vector<size_t>& steps,
-                   std::map<std::string, std::string> env) {
-    const fs::path work = dir_ / "work";
-    fs::create_directories(work);
-    env["PATH"] = (dir_ / "bin").string() + ":" + std::getenv("PATH");
-    env["PERFLEDGER_LOG"] = log_.string();
-    env["GITHUB_OUTPUT"] = (dir_ / "github-output").string();
-    Outcome o;
-    for (size_t i : steps) {
-      const std::string script = job["steps"][i]["run"].as<std::string>();
-      o = RunCommand({"/bin/bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script},
-                     work.string(), env);
-      if (o.exit_code != 0) return o;
-    }
-    return o;
-  }
-
-  std::vector<std::string> Calls() { return Lines(ReadText(log_)); }
-  std::string GitHubOutput() { return ReadText(dir_ / "github-output"); }
-
-  fs::path dir_, log_;
-  std::string text_;
-};
+using namespace workflow_testing;  // NOLINT: the fixture's helpers
 
 TEST_F(WorkflowTest, WritesTheDefaultPathAndNamesItOnStdout) {
   Outcome o = Init({});
@@ -195,8 +67,14 @@ TEST_F(WorkflowTest, PlanBenchCollectWithTheirNeedsAndReadOnlyPermissions) {
   EXPECT_EQ(collect_needs[0].as<std::string>(), "plan");
   EXPECT_EQ(collect_needs[1].as<std::string>(), "bench");
   EXPECT_EQ(jobs["bench"]["if"].as<std::string>(), "needs.plan.outputs.has_jobs == 'true'");
-  EXPECT_EQ(jobs["collect"]["if"].as<std::string>(),
-            "always() && needs.plan.outputs.has_jobs == 'true'");
+  // Collect runs after failed bench jobs too, and when none ran: earlier artifacts wait.
+  EXPECT_EQ(jobs["collect"]["if"].as<std::string>(), "${{ !cancelled() }}");
+  // No job runs without a bound (GitHub's default is six hours).
+  for (const auto& job : jobs) {
+    ASSERT_TRUE(job.second["timeout-minutes"]) << job.first.as<std::string>();
+    EXPECT_GT(job.second["timeout-minutes"].as<int>(), 0);
+    EXPECT_LE(job.second["timeout-minutes"].as<int>(), 120);
+  }
   EXPECT_EQ(w["permissions"]["contents"].as<std::string>(), "read");
   // A top-level concurrency group would cancel or drop whole runs, collects included.
   EXPECT_FALSE(w["concurrency"]);
@@ -283,13 +161,19 @@ TEST_F(WorkflowTest, BenchJobsUploadOneArtifactNamedByShaAndPlatform) {
   EXPECT_EQ((*upload)["with"]["name"].as<std::string>(), name);
   EXPECT_EQ((*upload)["with"]["path"].as<std::string>(), "results/" + name + ".json");
   EXPECT_EQ((*upload)["with"]["if-no-files-found"].as<std::string>(), "error");
+  // A suite with a failing benchmark exits 1: what finished is still uploaded.
+  EXPECT_EQ((*upload)["if"].as<std::string>(), "${{ !cancelled() }}");
 
   // The placeholder step, run with the real perfledger, writes exactly the file uploaded.
   const std::vector<size_t> run_steps = StepsRunning(bench, "perfledger write");
   ASSERT_EQ(run_steps.size(), 1u);
   InstallRealPerfledger();
+  // The project is the repository's name: github.repository is set on every event
+  // (github.event.repository.name is empty on schedule runs).
+  EXPECT_EQ(bench["steps"][run_steps[0]]["env"]["REPOSITORY"].as<std::string>(),
+            "${{ github.repository }}");
   Outcome o = RunSteps(bench, run_steps,
-                       {{"PROJECT", "gruel"},
+                       {{"REPOSITORY", "someone/gruel"},
                         {"SHA", kSha},
                         {"PLATFORM", "linux-x86_64"},
                         {"REASON", "schedule"},
@@ -304,6 +188,7 @@ TEST_F(WorkflowTest, BenchJobsUploadOneArtifactNamedByShaAndPlatform) {
       1);
   nlohmann::json a = nlohmann::json::parse(ReadText(artifact));
   EXPECT_EQ(a["commit"]["sha"], kSha);
+  EXPECT_EQ(a["project"], "gruel");
   EXPECT_EQ(a["reason"], "schedule");
   EXPECT_EQ(a["commit_range"]["count"], 3);
   EXPECT_EQ(a["commit_range"]["from"], nullptr);
@@ -313,42 +198,46 @@ TEST_F(WorkflowTest, BenchJobsUploadOneArtifactNamedByShaAndPlatform) {
   EXPECT_TRUE(a["benchmarks"][0]["metrics"].empty());
 }
 
-TEST_F(WorkflowTest, CollectIngestsOnceUnderANonCancellingGroupThenGates) {
+TEST_F(WorkflowTest, CollectIsTheOnlyWriterUnderANonCancellingGroup) {
   YAML::Node w = Generate();
   const YAML::Node collect = w["jobs"]["collect"];
   EXPECT_EQ(collect["concurrency"]["group"].as<std::string>(), "perfledger-collect");
   EXPECT_FALSE(collect["concurrency"]["cancel-in-progress"].as<bool>());
+  // It pushes the history branch and reads earlier runs' artifacts; nothing else writes.
+  EXPECT_EQ(collect["permissions"]["contents"].as<std::string>(), "write");
+  EXPECT_EQ(collect["permissions"]["actions"].as<std::string>(), "read");
+  for (const char* job : {"plan", "bench"}) EXPECT_FALSE(w["jobs"][job]["permissions"]) << job;
 
   const std::optional<YAML::Node> download = StepUsing(collect, "actions/download-artifact@v4");
   ASSERT_TRUE(download);
   EXPECT_EQ((*download)["with"]["pattern"].as<std::string>(), "benchmark-results-*");
   EXPECT_TRUE((*download)["with"]["merge-multiple"].as<bool>());
-  const std::string folder = (*download)["with"]["path"].as<std::string>();
-  // The gate reads the branch from a full checkout.
   const std::optional<YAML::Node> checkout = StepUsing(collect, "actions/checkout@v4");
   ASSERT_TRUE(checkout);
   EXPECT_EQ((*checkout)["with"]["fetch-depth"].as<int>(), 0);
 
-  size_t ingests = 0;
-  for (const auto& step : collect["steps"]) {
-    if (step["run"]) ingests += Count(step["run"].as<std::string>(), "perfledger ingest");
-  }
-  EXPECT_EQ(ingests, 1u);
-  const std::vector<size_t> ingest = StepsRunning(collect, "perfledger ingest " + folder);
+  // One ingest writes new artifacts (with a quarantine); plan only rebuilds from history.
+  const std::vector<size_t> collecting = StepsRunning(collect, "--quarantine");
+  ASSERT_EQ(collecting.size(), 1u);
+  EXPECT_EQ(Count(text_, "--quarantine"), 1u);
   const std::vector<size_t> gaps = StepsRunning(collect, "perfledger gaps");
-  ASSERT_EQ(ingest.size(), 1u);
+  const std::vector<size_t> detect = StepsRunning(collect, "perfledger detect --record");
   ASSERT_EQ(gaps.size(), 1u);
-  EXPECT_LT(ingest[0], gaps[0]);
+  ASSERT_EQ(detect.size(), 1u);
+  EXPECT_LT(collecting[0], detect[0]);
+  EXPECT_LT(detect[0], gaps[0]);
+  ASSERT_EQ(StepsRunning(w["jobs"]["plan"], "perfledger ingest --history").size(), 1u);
 
-  // The store: restored before the ingest, saved after it, under the key plan restores from.
+  // The store is a cache: restored before the collect, saved after it, under the key plan
+  // restores from; only collect saves it.
   size_t restore = collect["steps"].size(), save = collect["steps"].size();
   for (size_t i = 0; i < collect["steps"].size(); ++i) {
     const YAML::Node uses = collect["steps"][i]["uses"];
     if (uses && uses.as<std::string>() == "actions/cache/restore@v4") restore = i;
     if (uses && uses.as<std::string>() == "actions/cache/save@v4") save = i;
   }
-  ASSERT_LT(restore, ingest[0]);
-  ASSERT_LT(ingest[0], save);
+  ASSERT_LT(restore, collecting[0]);
+  ASSERT_LT(collecting[0], save);
   ASSERT_LT(save, collect["steps"].size());
   const std::optional<YAML::Node> plan_restore =
       StepUsing(w["jobs"]["plan"], "actions/cache/restore@v4");
@@ -357,29 +246,43 @@ TEST_F(WorkflowTest, CollectIngestsOnceUnderANonCancellingGroupThenGates) {
   EXPECT_EQ(collect["steps"][save]["with"]["key"].as<std::string>().rfind("perfledger-db-", 0), 0u);
   EXPECT_FALSE(StepUsing(w["jobs"]["plan"], "actions/cache/save@v4"));
   EXPECT_FALSE(StepUsing(w["jobs"]["bench"], "actions/cache/save@v4"));
-
-  // Run every script of the job in order: ingest once, then the gate, whose exit 3 fails it.
-  const std::vector<size_t> scripts = Scripts(collect);
-  InstallFakePerfledger();
-  WriteText(dir_ / "work" / folder / ("benchmark-results-" + kSha + "-linux-x86_64.json"), "{}");
-  Outcome o = RunSteps(collect, scripts, {});
-  ASSERT_EQ(o.exit_code, 0) << o.err;
-  EXPECT_EQ(Calls(), (std::vector<std::string>{"ingest " + folder,
-                                               "gaps --repo . --branch main --format table"}));
-  EXPECT_EQ(GitHubOutput(), "ingested=true\n");
-  o = RunSteps(collect, scripts, {{"GAPS_EXIT", "3"}});
-  EXPECT_EQ(o.exit_code, 3);
 }
 
-TEST_F(WorkflowTest, CollectWithNoArtifactsSkipsTheIngestButStillGates) {
-  YAML::Node w = Generate();
-  const YAML::Node collect = w["jobs"]["collect"];
-  const std::vector<size_t> scripts = Scripts(collect);
-  InstallFakePerfledger();
-  Outcome o = RunSteps(collect, scripts, {});
-  ASSERT_EQ(o.exit_code, 0) << o.err;
-  EXPECT_EQ(Calls(), (std::vector<std::string>{"gaps --repo . --branch main --format table"}));
-  EXPECT_EQ(GitHubOutput(), "");  // so the store is not saved again
+TEST_F(WorkflowTest, EveryJobSetsPerfledgerUpWithTheSetupAction) {
+  YAML::Node w = Generate({"--pr-gate", "--install-url", "https://example.com/p.deb"});
+  for (const char* job : {"plan", "bench", "collect", "pr-gate"}) {
+    const std::optional<YAML::Node> setup =
+        StepUsing(w["jobs"][job], "perfledger/perfledger@v0.1.0");
+    ASSERT_TRUE(setup) << job;
+    EXPECT_EQ((*setup)["with"]["url"].as<std::string>(), "https://example.com/p.deb") << job;
+  }
+  EXPECT_EQ(text_.find("EDIT: put the perfledger binary on PATH"), std::string::npos);
+  w = Generate({"--force", "--action", "./", "--platforms", "gpu"});
+  ASSERT_TRUE(StepUsing(w["jobs"]["bench"], "./"));
+  EXPECT_FALSE((*StepUsing(w["jobs"]["bench"], "./"))["with"]);
+}
+
+TEST_F(WorkflowTest, BadActionOrInstallUrlIsExit2) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--action", "x y"},
+                                               {"--install-url", "ftp://x"},
+                                               {"--install-url", "https://x/$(id)"},
+                                               {"--suite", "-rf"},
+                                               {"--history-branch", "main"}}) {
+    Outcome o = Init(args);
+    EXPECT_EQ(o.exit_code, 2) << args[0] << " " << args[1];
+    EXPECT_EQ(Lines(o.err).size(), 1u) << o.err;
+    EXPECT_NE(o.err.find(args[0]), std::string::npos) << o.err;
+  }
+  EXPECT_FALSE(fs::exists(dir_ / kDefaultOut));
+}
+
+TEST_F(WorkflowTest, WithASuiteTheBenchJobRunsIt) {
+  YAML::Node w = Generate({"--suite", "bench/perfledger.toml"});
+  const std::vector<size_t> run = StepsRunning(w["jobs"]["bench"], "perfledger run");
+  ASSERT_EQ(run.size(), 1u);
+  EXPECT_NE(Script(w["jobs"]["bench"], run[0]).find("--suite bench/perfledger.toml"),
+            std::string::npos);
+  EXPECT_TRUE(StepsRunning(w["jobs"]["bench"], "perfledger write").empty());
 }
 
 // The three jobs run one after the other on this machine with the real perfledger and a real
@@ -388,29 +291,15 @@ TEST_F(WorkflowTest, ThePipelineRunsEndToEndWithTheRealBinary) {
   if (!fs::exists("/usr/bin/git") || !fs::exists("/usr/bin/jq")) GTEST_SKIP() << "needs git, jq";
   YAML::Node w = Generate({"--platforms", "linux-x86_64", "macos-arm64"});
   InstallRealPerfledger();
+  InstallFakeGh();  // lists no earlier artifacts
   const fs::path work = dir_ / "work";
-  fs::create_directories(work);
-  const std::map<std::string, std::string> git_env = {{"GIT_AUTHOR_NAME", "a"},
-                                                      {"GIT_AUTHOR_EMAIL", "a@example.com"},
-                                                      {"GIT_COMMITTER_NAME", "a"},
-                                                      {"GIT_COMMITTER_EMAIL", "a@example.com"}};
-  ASSERT_EQ(RunCommand({"/usr/bin/git", "init", "-q", "-b", "main"}, work.string()).exit_code, 0);
-  for (int i = 0; i < 3; ++i) {
-    auto env = git_env;
-    env["GIT_COMMITTER_DATE"] = env["GIT_AUTHOR_DATE"] =
-        "2024-01-01T10:0" + std::to_string(i) + ":00Z";
-    ASSERT_EQ(
-        RunCommand({"/usr/bin/git", "commit", "-q", "--allow-empty", "-m", "c" + std::to_string(i)},
-                   work.string(), env)
-            .exit_code,
-        0);
-  }
-  const std::string db = w["jobs"]["plan"]["env"]["PERFLEDGER_DB"].as<std::string>();
-  ASSERT_EQ(db, w["jobs"]["collect"]["env"]["PERFLEDGER_DB"].as<std::string>());
+  MakeRepoWithOrigin(work, 3);
+  const std::string db = w["env"]["PERFLEDGER_DB"].as<std::string>();
 
   // plan
   const YAML::Node plan = w["jobs"]["plan"];
-  Outcome o = RunSteps(plan, Scripts(plan), {{"PERFLEDGER_DB", db}, {"MANUAL_SHA", ""}});
+  Outcome o = RunSteps(plan, Scripts(plan),
+                       {{"PERFLEDGER_DB", db}, {"HISTORY_BRANCH", "perf"}, {"MANUAL_SHA", ""}});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   const std::vector<std::string> out = Lines(GitHubOutput());
   ASSERT_EQ(out.size(), 2u) << GitHubOutput();
@@ -429,7 +318,7 @@ TEST_F(WorkflowTest, ThePipelineRunsEndToEndWithTheRealBinary) {
     const std::string sha = job["sha"], platform = job["platform"];
     o = RunSteps(
         bench, Scripts(bench),
-        {{"PROJECT", "gruel"},
+        {{"REPOSITORY", "someone/gruel"},
          {"SHA", sha},
          {"PLATFORM", platform},
          {"REASON", job["reason"]},
@@ -450,13 +339,20 @@ TEST_F(WorkflowTest, ThePipelineRunsEndToEndWithTheRealBinary) {
   fs::copy_file(work / "plan.json",
                 work / plan_download["with"]["path"].as<std::string>() / "plan.json");
 
-  // collect, from an empty cache: ingests both platforms, and the gate passes.
+  // collect, from an empty cache: ingests both platforms, pushes the history branch, and
+  // the gate passes.
   fs::remove_all(work / fs::path(db).parent_path());
   fs::remove(dir_ / "github-output");
   const YAML::Node collect = w["jobs"]["collect"];
-  o = RunSteps(collect, Scripts(collect), {{"PERFLEDGER_DB", db}});
+  o = RunSteps(collect, Scripts(collect), {{"PERFLEDGER_DB", db}, {"HISTORY_BRANCH", "perf"}});
   ASSERT_EQ(o.exit_code, 0) << o.out << o.err;
-  EXPECT_EQ(GitHubOutput(), "ingested=true\n");
+  EXPECT_EQ(GitHubOutput(), "pushed=true\n");
+  for (const char* platform : {"linux-x86_64", "macos-arm64"}) {
+    o = Git({"show", "perf:history/" + std::string(platform) + ".jsonl"}, dir_ / "origin.git");
+    ASSERT_EQ(o.exit_code, 0) << o.err;
+    EXPECT_EQ(Lines(o.out).size(), 1u) << o.out;
+  }
+  EXPECT_NE(ReadText(dir_ / "step-summary.md").find("### Stalls"), std::string::npos);
   o = RunCommand({kBin, "--db", db, "runs", "--format", "json"}, work.string());
   ASSERT_EQ(o.exit_code, 0) << o.err;
   const nlohmann::json runs = nlohmann::json::parse(o.out);
@@ -477,7 +373,9 @@ TEST_F(WorkflowTest, ThePipelineRunsEndToEndWithTheRealBinary) {
   const std::string first =
       RunCommand({"/usr/bin/git", "rev-list", "--max-parents=0", "HEAD"}, work.string()).out;
   fs::remove(dir_ / "github-output");
-  o = RunSteps(plan, Scripts(plan), {{"PERFLEDGER_DB", db}, {"MANUAL_SHA", first.substr(0, 40)}});
+  o = RunSteps(
+      plan, Scripts(plan),
+      {{"PERFLEDGER_DB", db}, {"HISTORY_BRANCH", "perf"}, {"MANUAL_SHA", first.substr(0, 40)}});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   const std::string manual = Lines(GitHubOutput())[0];
   const nlohmann::json again = nlohmann::json::parse(manual.substr(manual.find('=') + 1));
