@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Installs the Debian packages perfledger needs to build, test and run its demo.
+# Installs the Debian packages perfledger needs to build, test and run its demo
+# (--build-only: to build it, as the setup action does on a CI runner).
 # Idempotent: only missing packages are installed. Needs root (or sudo) the first time.
 set -euo pipefail
 
+# What a release build needs (the setup action on a CI runner: scripts/setup-deps.sh --build-only).
 packages=(
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates help2man
   libfmt-dev libsimdjson-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev libssl-dev
-  libgit2-dev libtomlplusplus-dev libyaml-cpp-dev libpugixml-dev
-  libgtest-dev libgmock-dev libboost-dev libboost-math-dev zlib1g-dev libbenchmark-dev
-  sqlite3 python3 python3-jsonschema clang-format hyperfine jq valgrind
-  catch2 golang-go python3-pytest python3-pytest-benchmark
-  libcpp-httplib-dev chromium
-  clang-14 libclang-rt-14-dev
-  postgresql-15 libpq-dev
+  libgit2-dev libtomlplusplus-dev libpugixml-dev libboost-dev libboost-math-dev zlib1g-dev
+  libcpp-httplib-dev libpq-dev
 )
+# And what the tests, the benchmarks and the demo need.
+if [ "${1:-}" != "--build-only" ]; then
+  packages+=(
+    libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
+    sqlite3 python3 python3-jsonschema clang-format hyperfine jq valgrind shellcheck zip unzip
+    catch2 golang-go python3-pytest python3-pytest-benchmark
+    chromium clang-14 libclang-rt-14-dev postgresql-15
+  )
+fi
 
 missing=()
 # The dashboard (web/) is built with Node.js and npm; a machine without them gets Debian's.
