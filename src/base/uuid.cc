@@ -1,57 +1,25 @@
 #include "base/uuid.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include <array>
 #include <cstdint>
 #include <cstdlib>
 
+#include "base/random.h"
+
 namespace perfledger::base {
 
-namespace {
-
-// Fills `out` from the kernel's random number generator (getrandom(2); /dev/urandom where the
-// kernel lacks it). Every id is drawn afresh, with no generator state of our own: 122 random
-// bits an id, so a collision is as unlikely as RFC 4122 says (about one in 2^61 ids), and a
-// forked process never repeats its parent's ids. (The ids were from a Mersenne Twister seeded
-// with one 32-bit random_device() value: 2^32 sequences in all, about even odds of a collision
-// after 77,000 runs, and a child forked after the first id repeated its parent's next ones.)
-void FillRandom(uint8_t* out, size_t n) {
-  size_t got = 0;
-  while (got < n) {
-    const ssize_t r = getrandom(out + got, n - got, 0);
-    if (r > 0) {
-      got += static_cast<size_t>(r);
-    } else if (r < 0 && errno == EINTR) {
-      continue;
-    } else {
-      break;
-    }
-  }
-  if (got == n) return;
-  const int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  while (fd >= 0 && got < n) {
-    const ssize_t r = read(fd, out + got, n - got);
-    if (r > 0) {
-      got += static_cast<size_t>(r);
-    } else if (!(r < 0 && errno == EINTR)) {
-      break;
-    }
-  }
-  if (fd >= 0) close(fd);
-  // Without any source of randomness an id could repeat one already stored: refuse to make one.
-  if (got != n) std::abort();
-}
-
-}  // namespace
-
+// Every id is drawn afresh from the kernel's random number generator (base/random.h), with no
+// generator state of our own: 122 random bits an id, so a collision is as unlikely as RFC 4122
+// says (about one in 2^61 ids), and a forked process never repeats its parent's ids. (The ids
+// were from a Mersenne Twister seeded with one 32-bit random_device() value: 2^32 sequences in
+// all, about even odds of a collision after 77,000 runs, and a child forked after the first id
+// repeated its parent's next ones.)
 std::string NewUuidV4() {
   std::array<uint8_t, 16> b;
-  FillRandom(b.data(), b.size());
+  // Without any source of randomness an id could repeat one already stored: refuse to make one.
+  if (!FillRandomBytes(b.data(), b.size())) std::abort();
   b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
   b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
   return fmt::format(

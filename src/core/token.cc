@@ -2,13 +2,13 @@
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
-#include <sys/random.h>
 
 #include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 
+#include "base/random.h"
 #include "core/artifact.h"
 
 namespace perfledger::core {
@@ -40,15 +40,9 @@ std::string EncodeBase64Url(std::string_view bytes) {
 
 base::Result<std::string> NewApiToken() {
   std::array<uint8_t, kRandomBytes> bytes;
-  size_t filled = 0;
-  while (filled < bytes.size()) {
-    ssize_t n = ::getrandom(bytes.data() + filled, bytes.size() - filled, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return base::IoError(
-          fmt::format("cannot read random bytes for a token: {}", std::strerror(errno)));
-    }
-    filled += static_cast<size_t>(n);
+  if (!base::FillRandomBytes(bytes.data(), bytes.size())) {
+    return base::IoError(
+        fmt::format("cannot read random bytes for a token: {}", std::strerror(errno)));
   }
   std::string token(kApiTokenPrefix);
   token +=

@@ -17,7 +17,7 @@ inline constexpr std::string_view kApiTokenPrefix = "plt_";
 // How many of a token's first characters are kept for lists: "plt_" and four more.
 inline constexpr size_t kApiTokenDisplayLength = 8;
 
-// A new token: "plt_" and 32 random bytes from getrandom(2) in unpadded base64url (43
+// A new token: "plt_" and 32 random bytes from the OS (base/random.h) in unpadded base64url (43
 // characters). kIoError when the kernel gives no randomness.
 base::Result<std::string> NewApiToken();
 

@@ -2,6 +2,9 @@
 
 #include <sys/utsname.h>
 #include <unistd.h>
+#if defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
 
 #include <algorithm>
 #include <cctype>
@@ -45,6 +48,14 @@ HostInfo ReadHostInfo() {
       break;
     }
   }
+#if defined(__APPLE__)
+  // No /proc on macOS: "Apple M2", "Intel(R) Core(TM) i7-9750H CPU @ 2.60GHz".
+  char brand[256] = {};
+  size_t size = sizeof brand - 1;
+  if (::sysctlbyname("machdep.cpu.brand_string", brand, &size, nullptr, 0) == 0) {
+    h.cpu = Trim(brand);
+  }
+#endif
   long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
   h.cores = cores > 0 ? cores : 0;
   long pages = ::sysconf(_SC_PHYS_PAGES), page_size = ::sysconf(_SC_PAGESIZE);

@@ -1,30 +1,31 @@
 #include "env/process.h"
 
+// The executor, in portable POSIX; what differs between Linux and other systems is behind
+// process_platform.h (process_linux.cc or process_posix.cc).
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <linux/perf_event.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <set>
+#include <system_error>
+#include <thread>
 #include <tuple>
 #include <vector>
 
-#include "base/strings.h"
-#include "base/time.h"
+#include "env/process_platform.h"
 
 extern char** environ;
 
@@ -61,22 +62,64 @@ int64_t TimevalNanos(const timeval& tv) {
 
 std::string Errno(int e) { return std::strerror(e); }
 
-// A counter of user-space instructions, opened on this process disabled, inherited by the
-// child spawned next and enabled in it by its exec; the child's count is folded into this
-// counter when it exits. Nothing else runs in this process meanwhile, and this process never
-// execs, so the count is the child's (and its own children's).
-int OpenInstructionCounter() {
-  perf_event_attr attr{};
-  attr.type = PERF_TYPE_HARDWARE;
-  attr.size = sizeof attr;
-  attr.config = PERF_COUNT_HW_INSTRUCTIONS;
-  attr.disabled = 1;
-  attr.inherit = 1;
-  attr.enable_on_exec = 1;
-  attr.exclude_kernel = 1;
-  attr.exclude_hv = 1;
-  return static_cast<int>(::syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
+// ru_maxrss is in bytes on macOS, in KiB on Linux and the BSDs.
+int64_t MaxRssBytes(const rusage& ru) {
+#if defined(__APPLE__)
+  return static_cast<int64_t>(ru.ru_maxrss);
+#else
+  return static_cast<int64_t>(ru.ru_maxrss) * 1024;
+#endif
 }
+
+// A thread blocked in wait4 for the child (exact, no polling, any POSIX system); it writes a
+// byte to a pipe once it has reaped the child, which the executor polls with the output pipes.
+class ThreadWatch final : public platform::ChildWatch {
+ public:
+  ThreadWatch(pid_t pid, int read_fd, int write_fd) : pid_(pid), read_(read_fd), write_(write_fd) {}
+  ~ThreadWatch() override {
+    if (!thread_.joinable()) return;
+    // Not reaped through Reap (a failure after the spawn): the child must end for the join.
+    if (!done_.load()) ::kill(-pid_, SIGKILL);
+    thread_.join();
+  }
+  bool Start() {
+    try {
+      thread_ = std::thread([this] {
+        pid_t waited;
+        do {
+          waited = ::wait4(pid_, &status_, 0, &usage_);
+        } while (waited < 0 && errno == EINTR);
+        wait_errno_ = waited == pid_ ? 0 : errno;
+        done_.store(true);
+        const char byte = 1;
+        while (::write(write_.get(), &byte, 1) < 0 && errno == EINTR) {
+        }
+      });
+    } catch (const std::system_error& e) {
+      errno = e.code().value();
+      return false;
+    }
+    return true;
+  }
+  int fd() const override { return read_.get(); }
+  bool Reap(int* status, rusage* usage) override {
+    if (thread_.joinable()) thread_.join();
+    *status = status_;
+    *usage = usage_;
+    errno = wait_errno_;
+    return wait_errno_ == 0;
+  }
+
+ private:
+  pid_t pid_;
+  Fd read_, write_;
+  std::thread thread_;
+  std::atomic<bool> done_{false};
+  // Written by the thread before it ends, read after the join.
+  int status_ = 0;
+  rusage usage_{};
+  int wait_errno_ = 0;
+};
 
 class PosixExecutor final : public Executor {
  public:
@@ -89,58 +132,6 @@ std::mutex active_mu;
 std::set<pid_t>& Active() {
   static std::set<pid_t> active;
   return active;
-}
-
-// Orphans of a benchmark come back to this process instead of init.
-void BecomeSubreaperOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { (void)::prctl(PR_SET_CHILD_SUBREAPER, 1); });
-}
-
-// This process's children: the orphans reparented here and any child still running. From
-// /proc/self/task/*/children where the kernel has it (cheap: one small file per thread), else
-// from every process's parent field.
-std::vector<pid_t> ChildrenOfThisProcess() {
-  std::vector<pid_t> out;
-  std::error_code ec;
-  bool listed = false;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
-    const int fd = ::open((task.path() / "children").c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) break;  // no CONFIG_PROC_CHILDREN
-    listed = true;
-    std::string text;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-    ::close(fd);
-    for (const auto& word : base::Split(text, ' ')) {
-      if (!word.empty() && word.find_first_not_of("0123456789\n") == std::string::npos) {
-        out.push_back(static_cast<pid_t>(std::stol(word)));
-      }
-    }
-  }
-  if (listed) return out;
-  const pid_t self = ::getpid();
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const int fd = ::open((entry.path() / "stat").c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    char buf[512];
-    const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-    ::close(fd);
-    if (n <= 0) continue;
-    buf[n] = '\0';
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses; the last ')' ends it.
-    const char* close = std::strrchr(buf, ')');
-    if (close == nullptr) continue;
-    char state = 0;
-    int ppid = 0;
-    if (std::sscanf(close + 1, " %c %d", &state, &ppid) == 2 && ppid == self) {
-      out.push_back(static_cast<pid_t>(std::stol(name)));
-    }
-  }
-  return out;
 }
 
 // Kills what the run left behind: its process group, then (a few rounds, as killing a parent
@@ -157,7 +148,7 @@ int KillStrays(pid_t group) {
     std::vector<pid_t> strays;
     {
       std::lock_guard<std::mutex> lock(active_mu);
-      for (pid_t p : ChildrenOfThisProcess()) {
+      for (pid_t p : platform::ChildrenOfThisProcess()) {
         if (!Active().contains(p)) strays.push_back(p);
       }
     }
@@ -227,18 +218,36 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
+  if (!spec.cwd.empty()) {
+    // Checked here, as glibc reports a failed chdir like a failed exec.
+    std::error_code ec;
+    if (!std::filesystem::is_directory(spec.cwd, ec)) {
+      return base::InvalidInput(
+          fmt::format("cannot enter its working directory '{}': {}", spec.cwd, Errno(ENOENT)));
+    }
+  }
+  Fd counter;
+  if (spec.count_instructions && PerfInstructionsAvailable()) {
+    counter = Fd(platform::OpenInstructionCounter());
+    if (counter.get() < 0) return base::IoError("perf_event_open: " + Errno(errno));
+  }
+  platform::AdoptOrphans();
 
+  // The pipes are made, the child spawned, watched and registered under the lock: no other
+  // executor's child inherits a pipe end (where making one takes two calls), and another
+  // thread's stray hunt never sees this child unregistered.
+  std::unique_lock<std::mutex> lock(active_mu);
   Fd out_read, out_write, err_read, err_write;
   for (auto [mode, r, w] : {std::tuple{spec.stdout_mode, &out_read, &out_write},
                             std::tuple{spec.stderr_mode, &err_read, &err_write}}) {
     if (mode != Output::kCapture) continue;
     int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return base::IoError("pipe: " + Errno(errno));
+    if (platform::MakePipe(p) != 0) return base::IoError("pipe: " + Errno(errno));
     *r = Fd(p[0]);
     *w = Fd(p[1]);
   }
-  // posix_spawn (vfork-like in glibc: no copy of this process's page tables, and a failed
-  // exec is reported by its return value) in a new process group, stdin from /dev/null.
+  // posix_spawn (no copy of this process's page tables in glibc, and a failed exec is
+  // reported by its return value) in a new process group, stdin from /dev/null.
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&actions);
@@ -260,15 +269,8 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
       posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_WRONLY, 0);
     }
   }
-  if (!spec.cwd.empty()) {
-    // Checked here, as glibc reports a failed chdir like a failed exec.
-    std::error_code ec;
-    if (!std::filesystem::is_directory(spec.cwd, ec)) {
-      return base::InvalidInput(
-          fmt::format("cannot enter its working directory '{}': {}", spec.cwd, Errno(ENOENT)));
-    }
-    posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
-  }
+  // Not in POSIX before 2024, but in glibc (2.29), musl, macOS (10.15) and FreeBSD (13.1).
+  if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
   sigset_t none, defaults;
   sigemptyset(&none);
   sigemptyset(&defaults);
@@ -278,40 +280,38 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_USEVFORK);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-  Fd counter;
-  if (spec.count_instructions && PerfInstructionsAvailable()) {
-    counter = Fd(OpenInstructionCounter());
-    if (counter.get() < 0) return base::IoError("perf_event_open: " + Errno(errno));
-  }
-  BecomeSubreaperOnce();
   const int64_t start = MonotonicNanos();
   pid_t pid = 0;
   const bool has_slash = program.find('/') != std::string::npos;
-  int rc_spawn;
-  {
-    // Spawned and registered under the lock, so another thread's stray hunt never sees this
-    // child unregistered.
-    std::lock_guard<std::mutex> lock(active_mu);
-    rc_spawn =
-        has_slash
-            ? ::posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data())
-            : ::posix_spawnp(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data());
-    if (rc_spawn == 0) Active().insert(pid);
-  }
+  const int rc_spawn =
+      has_slash ? ::posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data())
+                : ::posix_spawnp(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data());
   if (rc_spawn != 0) {
     if (rc_spawn == ENOMEM || rc_spawn == EAGAIN) {
       return base::IoError(fmt::format("cannot start '{}': {}", program, Errno(rc_spawn)));
     }
     return base::InvalidInput(fmt::format("cannot start '{}': {}", program, Errno(rc_spawn)));
   }
+  std::unique_ptr<platform::ChildWatch> watch = platform::WatchChild(pid);
+  if (watch == nullptr) {
+    const int e = errno;
+    ::kill(-pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return base::IoError(fmt::format("cannot wait for '{}': {}", program, Errno(e)));
+  }
+  Active().insert(pid);
+  lock.unlock();
   out_write.Reset();
   err_write.Reset();
 
   ProcessResult result;
-  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  // An OS failure after the spawn: the child is killed and reaped, then this is returned.
+  base::Status failure;
   const int64_t deadline = spec.timeout_nanos ? start + *spec.timeout_nanos : INT64_MAX;
   bool exited = false;
   char buffer[65536];
@@ -319,9 +319,9 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
     pollfd fds[3];
     int n = 0;
     int pid_index = -1, out_index = -1, err_index = -1;
-    if (!exited && pidfd.get() >= 0) {
+    if (!exited) {
       pid_index = n;
-      fds[n++] = {pidfd.get(), POLLIN, 0};
+      fds[n++] = {watch->fd(), POLLIN, 0};
     }
     if (out_read.get() >= 0) {
       out_index = n;
@@ -333,32 +333,24 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
     }
     if (exited && n == 0) break;
     int wait_ms = exited ? 100 : -1;
-    if (!exited) {
-      if (pidfd.get() < 0) {
-        wait_ms = 1;  // no pidfd (old kernel): poll the child
+    if (!exited && spec.timeout_nanos) {
+      const int64_t left = deadline - MonotonicNanos();
+      if (left <= 0) {
+        ::kill(-pid, SIGKILL);
+        result.timed_out = true;
+        exited = true;  // reaped below
+        continue;
       }
-      if (spec.timeout_nanos) {
-        const int64_t left = deadline - MonotonicNanos();
-        if (left <= 0) {
-          ::kill(-pid, SIGKILL);
-          result.timed_out = true;
-          exited = true;  // reaped below
-          continue;
-        }
-        const int left_ms = static_cast<int>(std::min<int64_t>(left / 1'000'000 + 1, 1'000'000));
-        wait_ms = wait_ms < 0 ? left_ms : std::min(wait_ms, left_ms);
-      }
+      wait_ms = static_cast<int>(std::min<int64_t>(left / 1'000'000 + 1, 1'000'000));
     }
-    int rc = ::poll(fds, static_cast<nfds_t>(n), wait_ms);
-    if (rc < 0 && errno != EINTR) return base::IoError("poll: " + Errno(errno));
-    if (pid_index >= 0 && (fds[pid_index].revents & POLLIN)) exited = true;
-    if (pidfd.get() < 0 && !exited) {
-      siginfo_t info{};
-      if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-          info.si_pid == pid) {
-        exited = true;
-      }
+    const int rc = ::poll(fds, static_cast<nfds_t>(n), wait_ms);
+    if (rc < 0) {
+      if (errno == EINTR) continue;
+      failure = base::IoError("poll: " + Errno(errno));
+      ::kill(-pid, SIGKILL);
+      break;
     }
+    if (pid_index >= 0 && (fds[pid_index].revents & (POLLIN | POLLHUP))) exited = true;
     // After the child exited, output still open (held by something it left running) is read
     // only while it keeps coming.
     if (exited && rc == 0 && pid_index < 0) break;
@@ -387,25 +379,24 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
   }
   int status = 0;
   rusage ru{};
-  pid_t waited;
-  do {
-    waited = ::wait4(pid, &status, 0, &ru);
-  } while (waited < 0 && errno == EINTR);
+  const bool reaped = watch->Reap(&status, &ru);
   result.wall_nanos = MonotonicNanos() - start;
   const int wait_errno = errno;
+  watch.reset();
   {
-    std::lock_guard<std::mutex> lock(active_mu);
+    std::lock_guard<std::mutex> active_lock(active_mu);
     Active().erase(pid);
   }
   // Anything the run started and left running: its group, and orphans reparented here.
   result.strays_killed = KillStrays(pid);
-  if (waited < 0) return base::IoError("wait4: " + Errno(wait_errno));
+  if (!failure.ok()) return failure;
+  if (!reaped) return base::IoError("wait4: " + Errno(wait_errno));
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   if (result.timed_out) result.signal = 0;
   result.user_nanos = TimevalNanos(ru.ru_utime);
   result.system_nanos = TimevalNanos(ru.ru_stime);
-  result.max_rss_bytes = static_cast<int64_t>(ru.ru_maxrss) * 1024;
+  result.max_rss_bytes = MaxRssBytes(ru);
   if (counter.get() >= 0) {
     uint64_t count = 0;
     if (::read(counter.get(), &count, sizeof count) == static_cast<ssize_t>(sizeof count)) {
@@ -417,12 +408,31 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
 
 bool PerfInstructionsAvailable() {
   static const bool available = [] {
-    const int fd = OpenInstructionCounter();
-    if (fd < 0) return false;  // ENOENT: no hardware counter; EACCES: paranoid setting
+    const int fd = platform::OpenInstructionCounter();
+    // ENOENT: no hardware counter; EACCES: paranoid setting; ENOSYS: not Linux.
+    if (fd < 0) return false;
     ::close(fd);
     return true;
   }();
   return available;
 }
 
+bool KillsOrphansThatLeftTheGroup() { return platform::AdoptOrphans(); }
+
+namespace platform {
+
+std::unique_ptr<ChildWatch> WatchChildOnThread(pid_t pid) {
+  int p[2];
+  if (MakePipe(p) != 0) return nullptr;
+  auto watch = std::make_unique<ThreadWatch>(pid, p[0], p[1]);
+  if (!watch->Start()) {
+    const int e = errno;
+    watch.reset();
+    errno = e;
+    return nullptr;
+  }
+  return watch;
+}
+
+}  // namespace platform
 }  // namespace perfledger::env

@@ -4,14 +4,19 @@
 //
 // Nothing a benchmark starts outlives its run: the child gets a process group of its own,
 // which is killed when the child ends (a background job it left behind, `sleep 300 &`, would
-// disturb the next measurement), and perfledger is a child subreaper (prctl
+// disturb the next measurement), and on Linux perfledger is a child subreaper (prctl
 // PR_SET_CHILD_SUBREAPER), so a process that left the group (setsid, setpgid, a daemon's
 // double fork) is reparented to perfledger when its parent dies and killed too. Not caught:
 // processes handed to another manager (systemd-run, a container runtime, ssh to another
-// host), a descendant that makes itself a subreaper and keeps its own orphans, and processes
-// started after the run ended by something outside its tree (cron). The runner measures benchmarks
-// through Executor, so its tests can use a fake with exact timings while these functions are tested
-// against real processes.
+// host), a descendant that makes itself a subreaper and keeps its own orphans, processes
+// started after the run ended by something outside its tree (cron), and elsewhere than Linux
+// any process that left the group (KillsOrphansThatLeftTheGroup). The runner measures
+// benchmarks through Executor, so its tests can use a fake with exact timings while these
+// functions are tested against real processes.
+//
+// Linux-only calls (pidfd_open, perf_event_open, prctl, /proc) are in process_linux.cc; other
+// POSIX systems, and Linux built with PERFLEDGER_PORTABLE, get process_posix.cc: the child is
+// waited for by a thread blocked in wait4, and there is no hardware instruction counter.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +39,7 @@ struct ProcessSpec {
   Output stdout_mode = Output::kDiscard;
   Output stderr_mode = Output::kDiscard;
   // Count the child's user-space instructions with perf_event_open (only where
-  // PerfInstructionsAvailable(); ignored elsewhere).
+  // PerfInstructionsAvailable(); ignored elsewhere, which includes every system but Linux).
   bool count_instructions = false;
   // The most bytes kept of each captured stream: a child printing more is killed (with its
   // group) and the result says so, instead of perfledger holding gigabytes.
@@ -77,6 +82,11 @@ class Executor {
 // Whether perf_event_open can count a child's instructions here: the kernel has a hardware
 // counter for it (most virtual machines do not) and perf_event_paranoid allows it. Probed once.
 bool PerfInstructionsAvailable();
+
+// Whether a process that left the child's process group (setsid, a daemon's double fork) is
+// still found and killed after the run: where perfledger can be a child subreaper (Linux).
+// Elsewhere only the child's process group is killed.
+bool KillsOrphansThatLeftTheGroup();
 
 // Kills (SIGKILL) the process group of every child an Executor of this process is running
 // now; each such Run returns as killed by signal 9. For work that must stop at once (an agent

@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 namespace perfledger::env {
 namespace {
@@ -141,8 +143,11 @@ TEST(Process, MeasuresCpuTimeAndPeakMemory) {
   ProcessResult big =
       MustRun(Cmd({"sh", "-c", "head -c 67108864 /dev/zero | tail -c 1 >/dev/null"}));
   EXPECT_GT(big.max_rss_bytes, 0);
+  // One thread: its CPU time fits in its wall time (give or take the clock's tick).
+  EXPECT_LE(busy.user_nanos + busy.system_nanos, busy.wall_nanos + 20 * kMillis);
   ProcessResult sleeper = MustRun(Cmd({"sleep", "0.05"}));
   EXPECT_GE(sleeper.wall_nanos, 50 * kMillis);
+  EXPECT_LT(sleeper.wall_nanos, 2000 * kMillis);
   EXPECT_LT(sleeper.user_nanos, 50 * kMillis);
 }
 
@@ -155,6 +160,28 @@ namespace {
 bool Gone(pid_t pid) {
   for (int i = 0; i < 200; ++i) {
     if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// Killed: gone, or a zombie waiting for whoever adopted it to reap it (where perfledger is no
+// subreaper that is init, which may take seconds). The state from /proc, else from ps.
+bool Killed(pid_t pid) {
+  for (int i = 0; i < 200; ++i) {
+    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+    std::string state;
+    if (std::ifstream stat("/proc/" + std::to_string(pid) + "/stat"); stat) {
+      std::string line;
+      std::getline(stat, line);
+      const size_t paren = line.rfind(')');
+      if (paren != std::string::npos && paren + 2 < line.size()) state = line.substr(paren + 2, 1);
+    } else if (FILE* ps = ::popen(("ps -o stat= -p " + std::to_string(pid)).c_str(), "r")) {
+      char buf[16] = {};
+      if (std::fgets(buf, sizeof buf, ps) != nullptr) state = buf;
+      ::pclose(ps);
+    }
+    if (state.find('Z') != std::string::npos) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return false;
@@ -178,23 +205,92 @@ TEST(Process, ABackgroundChildLeftInTheGroupIsKilledAfterTheRun) {
   EXPECT_GE(r.strays_killed, 1);
   const pid_t background = ReadPid(pidfile);
   ASSERT_GT(background, 0);
-  // Killed and reaped (perfledger is its subreaper): no process, not even a zombie.
-  EXPECT_TRUE(Gone(background)) << "pid " << background;
+  if (KillsOrphansThatLeftTheGroup()) {
+    // Killed and reaped (perfledger is its subreaper): no process, not even a zombie.
+    EXPECT_TRUE(Gone(background)) << "pid " << background;
+  } else {
+    // Killed with the group; init reaps it.
+    EXPECT_TRUE(Killed(background)) << "pid " << background;
+  }
 }
 
 // A process that left the group (setsid) is reparented to perfledger when its parent exits,
-// and killed too.
+// and killed too, where perfledger can be a subreaper (Linux). Elsewhere it escapes, but the
+// run still ends when the child does and reports the child's own status.
 TEST(Process, AnOrphanThatLeftTheGroupIsKilledAfterTheRun) {
   const auto pidfile =
       std::filesystem::temp_directory_path() / ("perfledger-orphan-" + std::to_string(::getpid()));
+  const int64_t t0 = MonotonicNanos();
   ProcessResult r =
       MustRun(Cmd({"sh", "-c", "setsid sleep 300 & echo $! > " + pidfile.string() + "; exit 0"}));
+  EXPECT_LT(MonotonicNanos() - t0, 3000 * kMillis);
   EXPECT_TRUE(r.ok()) << r.Describe();
   const pid_t orphan = ReadPid(pidfile);
   ASSERT_GT(orphan, 0);
-  EXPECT_TRUE(Gone(orphan)) << "pid " << orphan;
+  if (KillsOrphansThatLeftTheGroup()) {
+    EXPECT_TRUE(Gone(orphan)) << "pid " << orphan;
+  } else {
+    ::kill(orphan, SIGKILL);  // not ours to reap: init does
+  }
   // And a clean run kills nothing.
   EXPECT_EQ(MustRun(Cmd({"true"})).strays_killed, 0);
+}
+
+// Several threads measuring at once each get their own child's status and usage, timeouts
+// included: a child is never reaped by another run's wait.
+TEST(Process, ConcurrentRunsEachGetTheirOwnChild) {
+  constexpr int kThreads = 6;
+  std::vector<ProcessResult> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([i, &results] {
+      ProcessSpec spec =
+          i == 0 ? Cmd({"sleep", "30"}) : Cmd({"sh", "-c", "sleep 0.1; exit " + std::to_string(i)});
+      if (i == 0) spec.timeout_nanos = 200 * kMillis;
+      auto r = Executor::Default()->Run(spec);
+      if (r.ok()) results[static_cast<size_t>(i)] = *r;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_TRUE(results[0].timed_out);
+  EXPECT_GE(results[0].wall_nanos, 200 * kMillis);
+  EXPECT_LT(results[0].wall_nanos, 5000 * kMillis);
+  for (int i = 1; i < kThreads; ++i) {
+    EXPECT_EQ(results[static_cast<size_t>(i)].exit_code, i);
+    EXPECT_FALSE(results[static_cast<size_t>(i)].timed_out);
+    EXPECT_GE(results[static_cast<size_t>(i)].wall_nanos, 100 * kMillis);
+  }
+}
+
+// An agent whose job was taken away kills what it is measuring: the run ends at once as killed
+// by SIGKILL (not as a timeout).
+TEST(Process, KillMeasuredProcessesEndsARunningChild) {
+  base::Result<ProcessResult> r = base::Internal("not run");
+  std::thread runner([&r] { r = Executor::Default()->Run(Cmd({"sleep", "30"})); });
+  int killed = 0;
+  for (int i = 0; i < 500 && killed == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    killed = KillMeasuredProcesses();
+  }
+  runner.join();
+  EXPECT_EQ(killed, 1);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->signal, SIGKILL);
+  EXPECT_FALSE(r->timed_out);
+  EXPECT_LT(r->wall_nanos, 10'000 * kMillis);
+}
+
+// ru_maxrss is KiB on Linux and bytes on macOS: max_rss_bytes is bytes everywhere. A shell that
+// holds a 32 MiB string peaks above 32 MiB and far below 32 GiB; `true` stays under 64 MiB.
+TEST(Process, PeakMemoryIsInBytes) {
+  ProcessResult big = MustRun(
+      Cmd({"sh", "-c", "x=$(head -c 33554432 /dev/zero | tr '\\0' a); echo ${#x} >/dev/null"}));
+  EXPECT_EQ(big.exit_code, 0);
+  EXPECT_GT(big.max_rss_bytes, int64_t{32} << 20);
+  EXPECT_LT(big.max_rss_bytes, int64_t{4} << 30);
+  ProcessResult small = MustRun(Cmd({"true"}));
+  EXPECT_GT(small.max_rss_bytes, int64_t{64} << 10);
+  EXPECT_LT(small.max_rss_bytes, int64_t{64} << 20);
 }
 
 // A harness that prints 1 GB made perfledger hold about 2 GB: capture is capped, the child

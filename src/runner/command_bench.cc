@@ -61,6 +61,14 @@ base::Result<int64_t> CountInstructions(const CommandBenchOptions& options, env:
   env::Env* env = env::Env::Default();
   if (!r.ok()) {
     if (r.status().message().starts_with("cannot start '" + options.valgrind + "'")) {
+      if (options.instruction_counter == CommandBenchOptions::Counter::kAuto) {
+        // Where the kernel gives no counter (a VM, not Linux) valgrind was the only way left.
+        return base::InvalidInput(fmt::format(
+            "--measure instructions: neither perf_event_open nor valgrind is available here (no "
+            "instruction counter from the kernel; {}): install valgrind, or measure without "
+            "instructions",
+            r.status().message()));
+      }
       return base::InvalidInput(
           "--measure instructions: needs valgrind (apt-get install valgrind): " +
           r.status().message());

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -16,7 +17,12 @@ using nlohmann::json;
 using subprocess::Outcome;
 using subprocess::RunCommand;
 
-const std::string kBin = PERFLEDGER_BIN;
+// The binary under test: perfledger, or another build of it named by $PERFLEDGER_TEST_BIN
+// (CTest runs these cases again on perfledger_portable, which has the POSIX fallbacks).
+const std::string kBin = [] {
+  const char* other = std::getenv("PERFLEDGER_TEST_BIN");
+  return std::string(other != nullptr && *other != '\0' ? other : PERFLEDGER_BIN);
+}();
 const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
 
 class RunTest : public ::testing::Test {
@@ -112,6 +118,29 @@ TEST_F(RunTest, InstructionCountsComeFromValgrindAndRepeatExactly) {
   EXPECT_GT(ir["samples"][0].get<double>(), 10000);
   EXPECT_EQ(a["environment"]["metric_sources"]["instructions"], "valgrind cachegrind (Ir)");
   EXPECT_EQ(a["environment"]["metric_sources"]["wall_time"], "clock_gettime(CLOCK_MONOTONIC)");
+}
+
+// Where the kernel gives no instruction counter (every system but Linux, most virtual
+// machines) and valgrind is not installed (here: not on PATH), --measure instructions fails
+// with one line naming both and the fix, as bad input, with no artifact.
+TEST_F(RunTest, InstructionsWithNeitherPerfNorValgrindIsOneClearLine) {
+  fs::create_directories(dir_ / "empty-bin");
+  std::vector<std::string> argv = {kBin, "run",     "--project", "demo",      "--commit",
+                                   kSha, "--runs",  "1",         "--measure", "wall,instructions",
+                                   "--", "/bin/sh", "-c",        "exit 0"};
+  Outcome o = RunCommand(argv, dir_.string(), {{"PATH", (dir_ / "empty-bin").string()}});
+  if (o.exit_code == 0) {
+    // A kernel with the counter: perf_event_open counted every measured run, no valgrind.
+    EXPECT_EQ(json::parse(o.out)["environment"]["metric_sources"]["instructions"],
+              "perf_event_open (instructions:u)");
+    return;
+  }
+  EXPECT_EQ(o.exit_code, 2) << o.err;
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(o.err,
+            "error: --measure instructions: neither perf_event_open nor valgrind is available here "
+            "(no instruction counter from the kernel; cannot start 'valgrind': No such file or "
+            "directory): install valgrind, or measure without instructions\n");
 }
 
 TEST_F(RunTest, ACommitThatIsNotAShaIsRefusedBeforeAnythingIsWritten) {
