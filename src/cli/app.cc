@@ -42,6 +42,7 @@ int Main(int argc, char** argv) {
   AddIndexVerb(app, &shell);
   AddTokenVerb(app, &shell);
   AddServeVerb(app, &shell);
+  AddPublishVerb(app, &shell);
   AddAgentVerb(app, &shell);
   AddMigrateStoreVerb(app, &shell);
   AddInitVerb(app, &shell);

@@ -70,6 +70,7 @@ void AddTokenVerb(CLI::App& app, Shell* shell);
 void AddServeVerb(CLI::App& app, Shell* shell);
 void AddAgentVerb(CLI::App& app, Shell* shell);
 void AddMigrateStoreVerb(CLI::App& app, Shell* shell);
+void AddPublishVerb(CLI::App& app, Shell* shell);
 
 // Parses the command line and runs the verb; returns the process exit code.
 int Main(int argc, char** argv);

@@ -48,6 +48,13 @@ class Env {
   // Removes a file; one that does not exist is not an error.
   virtual base::Status RemoveFile(const std::string& path) = 0;
 
+  // Renames a file or a directory (rename(2): atomic; `to` must be on the same file system,
+  // and when it is a directory, an empty one).
+  virtual base::Status Rename(const std::string& from, const std::string& to) = 0;
+  // Removes `path` and, when it is a directory, everything below it; a symbolic link is
+  // removed, never followed. One that does not exist is not an error.
+  virtual base::Status RemoveTree(const std::string& path) = 0;
+
   // Regular files under `dir` (recursively) whose names end in `suffix`, sorted by path.
   virtual base::Result<std::vector<std::string>> ListFiles(const std::string& dir,
                                                            std::string_view suffix) = 0;

@@ -37,6 +37,10 @@ class FakeEnv final : public Env {
     return files_->CreateDirectories(path);
   }
   base::Status RemoveFile(const std::string& path) override { return files_->RemoveFile(path); }
+  base::Status Rename(const std::string& from, const std::string& to) override {
+    return files_->Rename(from, to);
+  }
+  base::Status RemoveTree(const std::string& path) override { return files_->RemoveTree(path); }
   base::Result<std::vector<std::string>> ListFiles(const std::string& dir,
                                                    std::string_view suffix) override {
     return files_->ListFiles(dir, suffix);

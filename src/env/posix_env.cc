@@ -131,6 +131,21 @@ class PosixEnv final : public Env {
     return Status::Ok();
   }
 
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return base::IoError(
+          fmt::format("{}: cannot rename to {}: {}", from, to, std::strerror(errno)));
+    }
+    return Status::Ok();
+  }
+
+  Status RemoveTree(const std::string& path) override {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+    if (ec) return base::IoError(fmt::format("{}: cannot remove: {}", path, ec.message()));
+    return Status::Ok();
+  }
+
   Status CreateDirectories(const std::string& path) override {
     std::error_code ec;
     fs::create_directories(path, ec);

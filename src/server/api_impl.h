@@ -237,8 +237,6 @@ struct Api::Impl {
                       const std::function<Response()>& compute,
                       DependsOn depends_on = DependsOn::kRuns);
 
-  static bool Matches(const std::string& q, const std::string& name);
-
   Response GetBenchmarks(Ctx& c);
 
   Response GetRuns(Ctx& c);

@@ -104,63 +104,17 @@ base::Result<std::shared_ptr<const std::vector<store::BenchmarkInfo>>> Api::Impl
   return catalog_;
 }
 
-bool Api::Impl::Matches(const std::string& q, const std::string& name) {
-  if (q.find_first_of("*?[") != std::string::npos) return analysis::GlobMatch(q, name);
-  return base::ToLower(name).find(base::ToLower(q)) != std::string::npos;
-}
-
 Response Api::Impl::GetBenchmarks(Ctx& c) {
   auto limit = IntParam(c, "limit", 1000, 1, 100000);
   if (!limit.ok()) return FromStatus(limit.status());
   auto catalog = Catalog(*c.store);
   if (!catalog.ok()) return FromStatus(catalog.status());
-  const auto q = Param(c, "q");
-  const auto platform = Param(c, "platform");
-  const auto project = Param(c, "project");
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("benchmarks").BeginArray();
-  int64_t total = 0;
-  const auto& list = **catalog;
-  for (size_t i = 0; i < list.size();) {
-    // One entry per (project, benchmark): its metrics follow each other in the catalog.
-    size_t j = i;
-    while (j < list.size() && list[j].project == list[i].project &&
-           list[j].benchmark == list[i].benchmark) {
-      ++j;
-    }
-    const store::BenchmarkInfo& first = list[i];
-    std::set<std::string> platforms;
-    for (size_t k = i; k < j; ++k)
-      platforms.insert(list[k].platforms.begin(), list[k].platforms.end());
-    const bool keep = (!q || Matches(*q, first.benchmark)) &&
-                      (!project || first.project == *project) &&
-                      (!platform || platforms.contains(*platform));
-    if (keep && total++ < *limit) {
-      w.BeginObject();
-      w.Key("name").String(first.benchmark);
-      w.Key("project").String(first.project);
-      w.Key("platforms").BeginArray();
-      for (const auto& p : platforms) w.String(p);
-      w.EndArray();
-      w.Key("metrics").BeginArray();
-      for (size_t k = i; k < j; ++k) {
-        w.BeginObject();
-        w.Key("name").String(list[k].metric);
-        w.Key("unit").String(list[k].unit);
-        w.Key("direction").String(core::DirectionName(list[k].direction));
-        w.EndObject();
-      }
-      w.EndArray();
-      w.EndObject();
-    }
-    i = j;
-  }
-  w.EndArray();
-  w.Key("total").Int(total);
-  w.Key("limit").Int(*limit);
-  w.EndObject();
-  return Json(200, w.Take());
+  service::BenchmarksQuery query;
+  query.q = Param(c, "q");
+  query.platform = Param(c, "platform");
+  query.project = Param(c, "project");
+  query.limit = *limit;
+  return Json(200, service::BenchmarksJson(**catalog, query));
 }
 
 Response Api::Impl::GetRuns(Ctx& c) {
@@ -219,8 +173,6 @@ Response Api::Impl::Compare(Ctx& c) {
   if (!base_param || !head_param) {
     return Error(400, "bad_request", "base and head: required, commit shas or prefixes");
   }
-  const std::string platform = Param(c, "platform").value_or("");
-  const std::string where = "the store";
   service::CompareRequest request;
   request.options.metrics = Params(c, "metric");
   if (auto alpha = Param(c, "alpha")) {
@@ -231,18 +183,10 @@ Response Api::Impl::Compare(Ctx& c) {
                    fmt::format("alpha: expected a probability like 0.05, got '{}'", *alpha));
     }
   }
-  if (auto s = service::CheckCompareRequest(request); !s.ok()) return FromStatus(s);
-  auto base_run = service::RunOfCommit(*c.store, *base_param, platform, where);
-  if (!base_run.ok()) return FromStatus(base_run.status());
-  auto head_run = service::RunOfCommit(*c.store, *head_param, platform, where);
-  if (!head_run.ok()) return FromStatus(head_run.status());
-  auto history = service::LoadNoiseHistory(head_run->run, *c.store, where);
-  if (!history.ok()) return FromStatus(history.status());
-  auto outcome = service::CompareRunsOf(base_run->run, head_run->run, request, *history);
-  if (!outcome.ok()) return FromStatus(outcome.status());
-  return Json(200, service::ComparisonJson(outcome->comparison, {base_run->run, base_run->source},
-                                           {head_run->run, head_run->source}, outcome->advisory, "",
-                                           *history));
+  auto doc = service::CompareCommitsDocument(*c.store, *base_param, *head_param,
+                                             Param(c, "platform").value_or(""), request);
+  if (!doc.ok()) return FromStatus(doc.status());
+  return Json(200, std::move(*doc));
 }
 
 }  // namespace perfledger::server

@@ -49,30 +49,7 @@ Response Api::Impl::Coverage(Ctx& c) {
   req.since = *since;
   auto report = service::CoverageOf(*c.store, req);
   if (!report.ok()) return FromStatus(report.status());
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("branch").String(report->branch);
-  w.Key("head").String(report->head);
-  w.Key("platforms").BeginArray();
-  for (const auto& r : report->rows) service::WriteCoverageRow(w, r);
-  w.EndArray();
-  w.Key("commits").BeginArray();
-  for (size_t i = 0; i < report->commits.size(); ++i) {
-    const auto& commit = report->commits[i];
-    w.BeginObject();
-    w.Key("sha").String(commit.sha);
-    w.Key("time").String(base::FormatRfc3339(commit.time));
-    w.Key("subject").String(commit.subject);
-    w.Key("status").BeginObject();
-    for (const auto& r : report->rows) {
-      if (i < r.states.size()) w.Key(r.platform).String(analysis::CommitStateName(r.states[i]));
-    }
-    w.EndObject();
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return Json(200, w.Take());
+  return Json(200, service::CoverageJson(*report));
 }
 
 Response Api::Impl::GetGaps(Ctx& c) {

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace perfledger::server {
 
@@ -14,5 +15,8 @@ struct WebAsset {
 };
 
 std::optional<WebAsset> FindWebAsset(std::string_view path);
+
+// Every file, sorted by path (`perfledger publish` writes them out); none without a dashboard.
+std::vector<WebAsset> WebAssets();
 
 }  // namespace perfledger::server

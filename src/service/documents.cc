@@ -1,5 +1,9 @@
 #include "service/documents.h"
 
+#include <set>
+
+#include "base/strings.h"
+
 namespace perfledger::service {
 
 void WriteCommitRange(base::JsonWriter& w, const std::optional<std::string>& from,
@@ -205,6 +209,90 @@ std::string GapsJson(const GapsReport& report) {
   return w.Take();
 }
 
+std::string CoverageJson(const CoverageReport& report) {
+  base::JsonWriter w;
+  w.BeginObject();
+  w.Key("branch").String(report.branch);
+  w.Key("head").String(report.head);
+  w.Key("platforms").BeginArray();
+  for (const auto& r : report.rows) WriteCoverageRow(w, r);
+  w.EndArray();
+  w.Key("commits").BeginArray();
+  for (size_t i = 0; i < report.commits.size(); ++i) {
+    const auto& commit = report.commits[i];
+    w.BeginObject();
+    w.Key("sha").String(commit.sha);
+    w.Key("time").String(base::FormatRfc3339(commit.time));
+    w.Key("subject").String(commit.subject);
+    w.Key("status").BeginObject();
+    for (const auto& r : report.rows) {
+      if (i < r.states.size()) w.Key(r.platform).String(analysis::CommitStateName(r.states[i]));
+    }
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return w.Take();
+}
+
+namespace {
+
+bool NameMatches(const std::string& q, const std::string& name) {
+  if (q.find_first_of("*?[") != std::string::npos) return base::GlobMatch(q, name);
+  return base::ToLower(name).find(base::ToLower(q)) != std::string::npos;
+}
+
+}  // namespace
+
+std::string BenchmarksJson(const std::vector<store::BenchmarkInfo>& list,
+                           const BenchmarksQuery& query) {
+  base::JsonWriter w;
+  w.BeginObject();
+  w.Key("benchmarks").BeginArray();
+  int64_t total = 0;
+  for (size_t i = 0; i < list.size();) {
+    // One entry per (project, benchmark): its metrics follow each other in the catalog.
+    size_t j = i;
+    while (j < list.size() && list[j].project == list[i].project &&
+           list[j].benchmark == list[i].benchmark) {
+      ++j;
+    }
+    const store::BenchmarkInfo& first = list[i];
+    std::set<std::string> platforms;
+    for (size_t k = i; k < j; ++k) {
+      platforms.insert(list[k].platforms.begin(), list[k].platforms.end());
+    }
+    const bool keep = (!query.q || NameMatches(*query.q, first.benchmark)) &&
+                      (!query.project || first.project == *query.project) &&
+                      (!query.platform || platforms.contains(*query.platform));
+    if (keep && total++ < query.limit) {
+      w.BeginObject();
+      w.Key("name").String(first.benchmark);
+      w.Key("project").String(first.project);
+      w.Key("platforms").BeginArray();
+      for (const auto& p : platforms) w.String(p);
+      w.EndArray();
+      w.Key("metrics").BeginArray();
+      for (size_t k = i; k < j; ++k) {
+        w.BeginObject();
+        w.Key("name").String(list[k].metric);
+        w.Key("unit").String(list[k].unit);
+        w.Key("direction").String(core::DirectionName(list[k].direction));
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
+    i = j;
+  }
+  w.EndArray();
+  w.Key("total").Int(total);
+  w.Key("limit").Int(query.limit);
+  w.EndObject();
+  return w.Take();
+}
+
 namespace {
 
 void WriteSide(base::JsonWriter& w, const ComparedSide& s) {
@@ -281,6 +369,20 @@ std::string ComparisonJson(const analysis::Comparison& c, const ComparedSide& ba
   w.EndObject();
   w.EndObject();
   return w.Take();
+}
+
+base::Result<std::string> CompareCommitsDocument(store::Store& store, const std::string& base,
+                                                 const std::string& head,
+                                                 const std::string& platform,
+                                                 const CompareRequest& request) {
+  const std::string where = "the store";
+  RETURN_IF_ERROR(CheckCompareRequest(request));
+  ASSIGN_OR_RETURN(auto base_run, RunOfCommit(store, base, platform, where));
+  ASSIGN_OR_RETURN(auto head_run, RunOfCommit(store, head, platform, where));
+  ASSIGN_OR_RETURN(auto history, LoadNoiseHistory(head_run.run, store, where));
+  ASSIGN_OR_RETURN(auto outcome, CompareRunsOf(base_run.run, head_run.run, request, history));
+  return ComparisonJson(outcome.comparison, {base_run.run, base_run.source},
+                        {head_run.run, head_run.source}, outcome.advisory, "", history);
 }
 
 namespace {

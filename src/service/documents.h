@@ -48,6 +48,22 @@ std::string IndexJson(const std::vector<analysis::IndexSeries>& index);
 // {"branch", "head", "expected_benchmarks", "stalled", "platforms": [...]}
 std::string GapsJson(const GapsReport& report);
 
+// GET /api/v1/coverage: {"branch", "head", "platforms": [row, ...], "commits": [{"sha", "time",
+// "subject", "status": {platform: state}}]} (commits oldest first).
+std::string CoverageJson(const CoverageReport& report);
+
+// Which benchmarks GET /api/v1/benchmarks lists: `q` a case-insensitive substring, or a shell
+// glob when it has *?[; the project and a platform it ran on; at most `limit` (total counts all).
+struct BenchmarksQuery {
+  std::optional<std::string> q, project, platform;
+  int64_t limit = 1000;
+};
+// {"benchmarks": [{"name", "project", "platforms", "metrics": [{"name", "unit", "direction"}]}],
+// "total", "limit"}: one entry per project and benchmark of `catalog` (sorted as
+// Store::ListBenchmarks sorts it: its metrics follow each other).
+std::string BenchmarksJson(const std::vector<store::BenchmarkInfo>& catalog,
+                           const BenchmarksQuery& query);
+
 // One side of a comparison: the run and where it came from ("commit abc in perf.db").
 struct ComparedSide {
   const core::Run& run;
@@ -58,5 +74,13 @@ struct ComparedSide {
 std::string ComparisonJson(const analysis::Comparison& c, const ComparedSide& base,
                            const ComparedSide& head, bool advisory, const std::string& why,
                            const NoiseHistory& history);
+
+// GET /api/v1/compare: the newest runs of commits `base` and `head` (shas or prefixes of at
+// least 4 hex digits) on `platform` (empty: the one both have), compared with `request`, the
+// noise learned from the store's history of head's series.
+base::Result<std::string> CompareCommitsDocument(store::Store& store, const std::string& base,
+                                                 const std::string& head,
+                                                 const std::string& platform,
+                                                 const CompareRequest& request);
 
 }  // namespace perfledger::service

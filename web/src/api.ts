@@ -4,6 +4,10 @@
 // A bearer token, when one is saved in the settings box, goes with every request (a --private
 // server needs it for reads too; alert triage needs it there). Errors become ApiError with the
 // server's one-line message.
+//
+// This is the dashboard's one data-access seam: a page published with `perfledger publish`
+// (index.html carries <meta name="perfledger-static">) reads the same documents from files
+// under data/ instead (staticGet below; docs/publish.md), and refuses every write.
 import { withQuery, type Params } from "./query";
 
 export interface CommitRange {
@@ -354,6 +358,12 @@ export function url(path: string, params: Params = {}): string {
 }
 
 async function request<T>(method: string, path: string, params: Params, body?: unknown): Promise<T> {
+  if (publishedAt !== null) {
+    if (method !== "GET") {
+      throw new ApiError(405, "read_only", "This is a published, read-only copy of the dashboard: change the record on the server (perfledger serve) or with the CLI.");
+    }
+    return staticGet<T>(path, params);
+  }
   const headers: Record<string, string> = { Accept: "application/json" };
   const t = token();
   if (t) headers["Authorization"] = `Bearer ${t}`;
@@ -425,4 +435,226 @@ export const api = {
 
 export function compareRows(c: CompareResponse): CompareRow[] {
   return c.results ?? c.rows ?? [];
+}
+
+// ---- The published (static) dashboard ------------------------------------------------------
+
+// When the page is a published copy: the time `perfledger publish` wrote it; else null.
+export const publishedAt: string | null =
+  typeof document === "undefined" ? null : document.querySelector<HTMLMetaElement>('meta[name="perfledger-static"]')?.content ?? null;
+export const isStatic = publishedAt !== null;
+
+// A comparison `perfledger publish` wrote (data/compare.json): why it was chosen, and its file.
+export interface PublishedComparison {
+  base: string;
+  head: string;
+  platform: string;
+  why: string;
+  file: string;
+}
+
+// One benchmark's published series (data/series/<key>/metrics.json).
+interface PublishedMetrics {
+  benchmark: string;
+  default_metric: string;
+  metrics: { name: string; file: string; full: boolean }[];
+}
+
+const files = new Map<string, Promise<unknown>>();
+
+function notPublished(message: string): ApiError {
+  return new ApiError(404, "not_published", message);
+}
+
+// A file of the published site, fetched once per page load. A file holding {"error": ...} is
+// what the API answered with an error when it was published (coverage before any plan).
+function file<T>(path: string): Promise<T> {
+  let p = files.get(path);
+  if (!p) {
+    p = (async () => {
+      let res: Response;
+      try {
+        res = await fetch(path, { headers: { Accept: "application/json" } });
+      } catch (e) {
+        throw new ApiError(0, "network", `cannot read ${path} (${(e as Error).message})`);
+      }
+      if (res.status === 404) throw notPublished(`${path}: not in this published dashboard`);
+      if (!res.ok) throw new ApiError(res.status, "http_" + res.status, `${path}: HTTP ${res.status} ${res.statusText}`);
+      const json = (await res.json()) as { error?: { code?: string; message?: string } };
+      if (json && typeof json === "object" && json.error) {
+        const code = json.error.code ?? "error";
+        throw new ApiError(code === "not_found" ? 404 : code === "bad_request" ? 400 : 500, code, json.error.message ?? code);
+      }
+      return json;
+    })();
+    files.set(path, p);
+    p.catch(() => files.delete(path));
+  }
+  return p as Promise<T>;
+}
+
+// The file name a benchmark, metric or platform is published under (service::StaticKey in
+// src/service/publish.cc is the same function): UTF-8 bytes, [A-Za-z0-9_-] kept, any other byte
+// "~xx"; longer than 150 characters: its first 100, "~~" and the name's 64-bit FNV-1a hash.
+export function staticKey(name: string): string {
+  const bytes = new TextEncoder().encode(name);
+  let key = "";
+  for (const b of bytes) {
+    const c = String.fromCharCode(b);
+    key += /[A-Za-z0-9_-]/.test(c) ? c : "~" + b.toString(16).padStart(2, "0");
+  }
+  if (key.length <= 150) return key;
+  let hash = 0xcbf29ce484222325n;
+  for (const b of bytes) hash = ((hash ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  let cut = 100;
+  if (key[cut - 1] === "~") cut -= 1;
+  if (key[cut - 2] === "~") cut -= 2;
+  return `${key.slice(0, cut)}~~${hash.toString(16).padStart(16, "0")}`;
+}
+
+// A shell glob as fnmatch(3) without flags reads it (the server's q= with *?[): "*" and "?"
+// match any character, "/" too; "[...]" a set, "[!...]" its complement; "\x" is x.
+function globRegExp(glob: string): RegExp {
+  let re = "";
+  for (let i = 0; i < glob.length; ++i) {
+    const c = glob[i];
+    if (c === "*") re += "[\\s\\S]*";
+    else if (c === "?") re += "[\\s\\S]";
+    else if (c === "\\" && i + 1 < glob.length) re += glob[++i].replace(/[.*+?^${}()|[\]\\\/-]/g, "\\$&");
+    else if (c === "[") {
+      const close = glob.indexOf("]", i + 2);
+      if (close < 0) {
+        re += "\\[";
+        continue;
+      }
+      let set = glob.slice(i + 1, close);
+      if (set.startsWith("!")) set = "^" + set.slice(1);
+      re += "[" + set.replace(/\\/g, "\\\\") + "]";
+      i = close;
+    } else re += c.replace(/[.*+?^${}()|[\]\\\/-]/g, "\\$&");
+  }
+  return new RegExp("^" + re + "$");
+}
+
+const str = (v: Params[string]) => (v === null || v === undefined ? "" : String(v));
+
+function platformFile(dir: string, platform: string): string {
+  return platform ? `data/${dir}/${staticKey(platform)}.json` : `data/${dir}.json`;
+}
+
+// A series file's points within [from, to] (commit times, inclusive), as the API's from/to:
+// a point without a commit time is left out. Every point of the range is kept.
+function inRange(s: SeriesResponse, from: string, to: string): SeriesResponse {
+  const lo = from ? Date.parse(from) : -Infinity;
+  const hi = to ? Date.parse(to) : Infinity;
+  return {
+    ...s,
+    series: s.series.map((e) => ({
+      ...e,
+      points: e.points.filter((p) => p.commit_time !== null && Date.parse(p.commit_time) >= lo && Date.parse(p.commit_time) <= hi),
+    })),
+  };
+}
+
+// Every point of a line: the form the API answers without max_points (no points_total, elided).
+function whole(s: SeriesResponse): SeriesResponse {
+  return {
+    ...s,
+    series: s.series.map((e) => {
+      const { points_total: _total, ...rest } = e;
+      return { ...rest, points: e.points.map(({ elided: _elided, ...p }) => p) };
+    }),
+  };
+}
+
+async function staticSeries(params: Params): Promise<SeriesResponse> {
+  const benchmark = str(params.benchmark);
+  const dir = `data/series/${staticKey(benchmark)}`;
+  const index = await file<PublishedMetrics>(`${dir}/metrics.json`).catch((e: unknown) => {
+    throw e instanceof ApiError && e.status === 404 ? notPublished(`no benchmark named '${benchmark}' in this published dashboard`) : e;
+  });
+  const metric = str(params.metric) || index.default_metric;
+  const m = index.metrics.find((x) => x.name === metric);
+  if (!m) throw new ApiError(404, "not_found", `benchmark '${benchmark}' has no metric '${metric}'`);
+  const from = str(params.from);
+  const to = str(params.to);
+  const display = params.max_points !== undefined && params.max_points !== null && params.max_points !== "" && !from && !to;
+  let s = await file<SeriesResponse>(`${dir}/${m.file}${m.full && !display ? ".full" : ""}.json`);
+  if (!display) s = whole(from || to ? inRange(s, from, to) : s);
+  const platform = str(params.platform);
+  if (platform) s = { ...s, series: s.series.filter((e) => e.platform === platform), alerts: s.alerts.filter((a) => a.platform === platform) };
+  return s;
+}
+
+async function staticCompare(params: Params): Promise<CompareResponse> {
+  const base = str(params.base).toLowerCase();
+  const head = str(params.head).toLowerCase();
+  const platform = str(params.platform);
+  if (str(params.metric)) {
+    throw notPublished("A published comparison covers every metric: clear the metric field to see it.");
+  }
+  const { comparisons } = await publishedComparisons();
+  const found = comparisons.find((c) => c.base.startsWith(base) && c.head.startsWith(head) && (!platform || c.platform === platform));
+  if (!base || !head || !found) {
+    throw notPublished(
+      "This comparison is not in the published dashboard: it has those of every alert's range and of each platform's latest two commits (listed below). " +
+        "Any two commits compare with `perfledger compare BASE HEAD` or on a server.",
+    );
+  }
+  return file<CompareResponse>(found.file);
+}
+
+// The comparisons a published dashboard holds (static mode only).
+export function publishedComparisons(): Promise<{ comparisons: PublishedComparison[] }> {
+  return file<{ comparisons: PublishedComparison[] }>("data/compare.json");
+}
+
+async function staticGet<T>(path: string, params: Params): Promise<T> {
+  const platform = str(params.platform);
+  const limit = Number(str(params.limit)) || Infinity;
+  switch (path) {
+    case "platforms":
+      return file<T>("data/platforms.json");
+    case "benchmarks": {
+      const all = await file<{ benchmarks: Benchmark[]; total: number; limit: number }>("data/benchmarks.json");
+      const q = str(params.q);
+      const glob = /[*?[]/.test(q) ? globRegExp(q) : null;
+      const matches = all.benchmarks.filter(
+        (b) => (!q || (glob ? glob.test(b.name) : b.name.toLowerCase().includes(q.toLowerCase()))) && (!platform || b.platforms.includes(platform)),
+      );
+      const cap = Number.isFinite(limit) ? limit : 1000;
+      return { benchmarks: matches.slice(0, cap), total: matches.length, limit: cap } as T;
+    }
+    case "runs": {
+      const doc = await file<{ total: number; runs: RunSummary[] }>("data/runs.json");
+      const runs = platform ? doc.runs.filter((r) => r.platform === platform) : doc.runs;
+      return { total: platform ? runs.length : doc.total, runs: runs.slice(0, limit) } as T;
+    }
+    case "series":
+      return (await staticSeries(params)) as T;
+    case "compare":
+      return (await staticCompare(params)) as T;
+    case "coverage":
+      if (str(params.since)) throw notPublished("A published dashboard has the coverage of the whole branch only.");
+      return file<T>(platformFile("coverage", platform));
+    case "gaps":
+      return file<T>("data/gaps.json");
+    case "skips": {
+      const doc = await file<{ total: number; skips: Skip[] }>(platformFile("skips", platform));
+      return { total: doc.total, skips: doc.skips.slice(0, limit) } as T;
+    }
+    case "alerts": {
+      const p = platform ? `/${staticKey(platform)}` : "";
+      return file<T>(`data/alerts/${str(params.status) || "any"}/${str(params.kind) || "any"}${p}.json`);
+    }
+    case "index": {
+      const doc = await file<{ indexes: IndexSeries[] }>("data/index.json");
+      const metric = str(params.metric);
+      return { indexes: doc.indexes.filter((s) => (!platform || s.platform === platform) && (!metric || s.metric === metric)) } as T;
+    }
+    case "queue":
+      throw notPublished("The queue is what a server's agents are doing now: a published dashboard has none. See it on `perfledger serve`.");
+    default:
+      throw notPublished(`${path}: not in a published dashboard`);
+  }
 }

@@ -1,8 +1,10 @@
 // The dashboard's shell: header and navigation, the project and token settings, and the router
-// that mounts one page at a time into <main>.
+// that mounts one page at a time into <main>. A published copy (api.ts isStatic) has neither
+// settings nor the Queue, and says when it was published.
 import "./style.css";
-import { api, project, setProject, setToken, token } from "./api";
+import { api, isStatic, project, publishedAt, setProject, setToken, token } from "./api";
 import { h } from "./dom";
+import * as fmt from "./format";
 import * as router from "./router";
 import type { Mount, Page } from "./ui";
 import { errorBox } from "./ui";
@@ -24,15 +26,23 @@ const pages: Record<string, { title: string; mount: Mount }> = {
   alerts: { title: "Alerts", mount: mountAlerts },
 };
 
-const nav = h("nav", null, Object.entries(pages).map(([id, p]) => h("a", { href: router.href(id), "data-page": id }, p.title)));
+// A published dashboard has no queue (what a live server's agents are doing): no link to it;
+// its page says why.
+const nav = h("nav", null, Object.entries(pages)
+  .filter(([id]) => !(isStatic && id === "queue"))
+  .map(([id, p]) => h("a", { href: router.href(id), "data-page": id }, p.title)));
 const projectSelect = h("select", { "aria-label": "project", hidden: true });
 const tokenButton = h("button", { type: "button", class: "token-button" }, "Token");
+const publishedNote = isStatic
+  ? h("span", { class: "muted small published", title: "a static copy made by perfledger publish: read-only" }, `published ${fmt.time(publishedAt)}`)
+  : null;
 const settings = buildSettings();
 const banner = h("div", { class: "banner", hidden: true });
 const main = h("main", { id: "page" });
 document.body.replaceChildren(
-  h("header", null, h("a", { class: "brand", href: "#/" }, "perfledger"), nav, h("span", { class: "spacer" }), projectSelect, tokenButton),
-  settings,
+  h("header", null, h("a", { class: "brand", href: "#/" }, "perfledger"), nav, h("span", { class: "spacer" }), publishedNote, projectSelect,
+    isStatic ? null : tokenButton),
+  ...(isStatic ? [] : [settings]),
   banner,
   main,
 );
@@ -141,10 +151,13 @@ window.addEventListener("unhandledrejection", (e) => {
 window.addEventListener("hashchange", render);
 updateTokenButton();
 const projectBefore = project();
-void loadProjects().then(() => {
-  if (project() !== projectBefore) {
-    pageId = "";
-    render();
-  }
-});
+// A published dashboard is one project's: its files answer whatever project is asked for.
+if (!isStatic) {
+  void loadProjects().then(() => {
+    if (project() !== projectBefore) {
+      pageId = "";
+      render();
+    }
+  });
+}
 render();

@@ -1,8 +1,9 @@
 // Alerts: grouped by commit range (a range that regressed several benchmarks on several
 // platforms is one thing to look at), filtered by status, platform, kind and name; each alert,
 // or a whole group, can be acknowledged, resolved or marked a false positive, with a note
-// (PATCH /api/v1/alerts/{id}; a private server needs a token).
-import { ApiError, api, type Alert, type AlertGroup, type AlertStatus } from "../api";
+// (PATCH /api/v1/alerts/{id}; a private server needs a token). A published dashboard shows the
+// alerts and their notes without any of that.
+import { ApiError, api, isStatic, type Alert, type AlertGroup, type AlertStatus } from "../api";
 import { h } from "../dom";
 import * as fmt from "../format";
 import { href, setParams } from "../router";
@@ -116,8 +117,10 @@ function groupBox(summary: string, range: Alert["commit_range"] | null, alerts: 
       range?.from
         ? h("a", { href: href("compare", { base: range.from, head: range.to, platform: alerts[0].platform }) }, "compare the ends")
         : null,
-      h("span", { class: "actions" }, noteInput,
-        kActions.slice(0, 3).map(([s, label]) => h("button", { type: "button", onclick: () => void setAll(s) }, `${label} all`))),
+      isStatic
+        ? null
+        : h("span", { class: "actions" }, noteInput,
+            kActions.slice(0, 3).map(([s, label]) => h("button", { type: "button", onclick: () => void setAll(s) }, `${label} all`))),
     ),
     msg,
     h(
@@ -156,9 +159,11 @@ function alertRow(a: Alert): HTMLElement {
       h("td", { class: "num" }, fmt.share(a.confidence)),
       h("td", { class: "num" }, fmt.share(a.noise)),
       h("td", { class: "status" }, badge(a.status), h("div", { class: "muted small" }, fmt.time(a.updated_at))),
-      h("td", null, noteInput),
-      h("td", null, h("span", { class: "actions" },
-        kActions.filter(([s]) => s !== a.status).map(([s, label]) => h("button", { type: "button", "data-action": s, onclick: () => void act(s) }, label))), msg),
+      h("td", null, isStatic ? h("span", { class: "muted small" }, a.note ?? "") : noteInput),
+      isStatic
+        ? h("td")
+        : h("td", null, h("span", { class: "actions" },
+            kActions.filter(([s]) => s !== a.status).map(([s, label]) => h("button", { type: "button", "data-action": s, onclick: () => void act(s) }, label))), msg),
     );
   };
   draw();

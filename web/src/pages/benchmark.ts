@@ -6,7 +6,7 @@
 // Display resolution: the charts ask for about two points per pixel of their width
 // (max_points), which the server picks so the lines look the same (docs/api.md); a zoom asks
 // for the zoomed range again (from/to), and a reset shows the overview again (followZoom).
-import { api, type Alert, type Point, type SeriesEntry, type SeriesQuery, type SeriesResponse } from "../api";
+import { api, isStatic, type Alert, type Point, type SeriesEntry, type SeriesQuery, type SeriesResponse } from "../api";
 import { type ChartGroup, kPalette, stretchLabel, type TrendChart, trendChart } from "../chart";
 import { h } from "../dom";
 import * as fmt from "../format";
@@ -237,7 +237,7 @@ function alertsTable(alerts: Alert[]): HTMLElement {
       { title: "before → after", cls: "num", cell: (a) => `${fmt.value(a.before_median, a.unit)} → ${fmt.value(a.after_median, a.unit)}` },
       { title: "kind", cell: (a) => badge(a.kind), sort: (a) => a.kind },
       { title: "status", cell: (a) => badge(a.status), sort: (a) => a.status },
-      { title: "", cell: (a) => h("a", { href: href("alerts", { status: a.status, range: a.commit_range.to }) }, "triage") },
+      { title: "", cell: (a) => h("a", { href: href("alerts", { status: a.status, range: a.commit_range.to }) }, isStatic ? "in Alerts" : "triage") },
     ]),
   );
 }

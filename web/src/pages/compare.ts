@@ -1,11 +1,12 @@
 // Compare: two commits on one platform, every benchmark and metric, with the change, its
 // interval and the verdict (/api/v1/compare, the same statistics as `perfledger compare`).
-// The table sorts by any column and filters to regressions.
-import { api, compareRows, type CompareResponse, type CompareRow } from "../api";
+// The table sorts by any column and filters to regressions. A published dashboard lists the
+// comparisons it holds (alert ranges, each platform's latest two commits) below the form.
+import { api, compareRows, isStatic, publishedComparisons, type CompareResponse, type CompareRow } from "../api";
 import { h } from "../dom";
 import * as fmt from "../format";
 import { href, setParams } from "../router";
-import { badge, fill, note, sortableTable, type Page } from "../ui";
+import { badge, errorBox, fill, loading, note, sortableTable, type Page } from "../ui";
 
 const kVerdictRank: Record<string, number> = { regression: 0, improvement: 1, inconclusive: 2, unchanged: 3 };
 
@@ -32,6 +33,7 @@ export function mountCompare(root: HTMLElement, params: URLSearchParams): Page {
   });
   const result = h("div");
   root.append(h("h1", null, "Compare"), form, result);
+  if (isStatic) root.append(publishedList());
 
   // Platforms for the select, recent runs for the sha suggestions; neither blocks the result.
   void api.platforms().then(({ platforms }) => {
@@ -74,6 +76,24 @@ export function mountCompare(root: HTMLElement, params: URLSearchParams): Page {
       return true;
     },
   };
+}
+
+// The comparisons a published dashboard holds, as links.
+function publishedList(): HTMLElement {
+  const slot = h("div", { class: "published-comparisons" }, loading());
+  void publishedComparisons().then(
+    ({ comparisons }) =>
+      slot.replaceChildren(
+        h("h2", null, "Published comparisons"),
+        comparisons.length
+          ? h("ul", { class: "moved" }, comparisons.map((c) => h("li", null,
+              h("a", { href: href("compare", { base: c.base, head: c.head, platform: c.platform }) }, `${fmt.sha(c.base)} → ${fmt.sha(c.head)}`),
+              ` on ${c.platform} `, h("span", { class: "muted small" }, c.why))))
+          : note("None: no alert has a commit range, and no platform has two measured commits."),
+      ),
+    (err: unknown) => slot.replaceChildren(errorBox(err, "published comparisons")),
+  );
+  return slot;
 }
 
 function renderResult(c: CompareResponse, only: string): Node[] {

@@ -1,7 +1,7 @@
 // Coverage: how every commit of the branch is accounted for per platform (measured, represented
 // by some run's commit_range, skipped and why, pending, unaccounted) over time, the gaps, and the
 // skip log with the queue depth at each decision.
-import { ApiError, api, type CommitStatus, type CoverageResponse, type GapsResponse, type Skip } from "../api";
+import { ApiError, api, isStatic, type CommitStatus, type CoverageResponse, type GapsResponse, type Skip } from "../api";
 import { ChartGroup, lineChart } from "../chart";
 import { h } from "../dom";
 import * as fmt from "../format";
@@ -21,7 +21,7 @@ const kSince: [string, string][] = [["", "all commits"], ["1", "last 24 h"], ["7
 export function mountCoverage(root: HTMLElement, params: URLSearchParams): Page {
   const days = params.get("days") ?? "";
   const platform = params.get("platform") ?? "";
-  const since = days ? new Date(Date.now() - Number(days) * 86400e3).toISOString().replace(/\.\d+Z$/, "Z") : "";
+  const since = days && !isStatic ? new Date(Date.now() - Number(days) * 86400e3).toISOString().replace(/\.\d+Z$/, "Z") : "";
   const sinceSelect = h(
     "select",
     { "aria-label": "since", onchange: (e: Event) => setParams({ days: (e.target as HTMLSelectElement).value || null }, false) },
@@ -37,7 +37,8 @@ export function mountCoverage(root: HTMLElement, params: URLSearchParams): Page 
   const skipsSlot = h("div", null, loading());
   root.append(
     h("h1", null, "Coverage"),
-    h("div", { class: "toolbar" }, h("label", null, "platform ", platformSelect), h("label", null, "commits ", sinceSelect)),
+    // A published dashboard holds the coverage of the whole branch (a window depends on "now").
+    h("div", { class: "toolbar" }, h("label", null, "platform ", platformSelect), isStatic ? null : h("label", null, "commits ", sinceSelect)),
     summary,
     h("h2", null, "Over time"),
     strips,

@@ -3,7 +3,7 @@
 // the most recent done; then the agents seen and their last heartbeat. Every age is read
 // against the document's `now` (the server's clock, not this browser's); the page asks again
 // every 30 s while it is shown.
-import { api, type JobState, type QueueAgent, type QueueJob, type QueueResponse } from "../api";
+import { api, isStatic, type JobState, type QueueAgent, type QueueJob, type QueueResponse } from "../api";
 import { h } from "../dom";
 import * as fmt from "../format";
 import { href, setParams } from "../router";
@@ -14,6 +14,11 @@ const kDoneShown = 20;
 const kRefreshMs = 30_000;
 
 export function mountQueue(root: HTMLElement, params: URLSearchParams): Page {
+  if (isStatic) {
+    root.append(h("h1", null, "Queue"),
+      note(h("span", null, "The queue is what a server's agents are doing now: a published dashboard has none. See it on ", h("code", null, "perfledger serve"), ".")));
+    return {};
+  }
   const platform = params.get("platform") ?? "";
   const platformSelect = h(
     "select",
