@@ -15,6 +15,7 @@
 #include "base/time.h"
 #include "cli/shell.h"
 #include "env/process.h"
+#include "env/signals.h"
 #include "service/job_server.h"
 
 namespace perfledger::cli {
@@ -53,8 +54,7 @@ class SignalWatcher {
  private:
   void Watch() {
     while (!done_) {
-      timespec tick{0, 100'000'000};
-      const int sig = sigtimedwait(&signals_, nullptr, &tick);
+      const int sig = env::WaitForSignal(signals_, std::chrono::milliseconds(100));
       if (sig != SIGTERM && sig != SIGINT) continue;
       if (!stop_->exchange(true)) {
         Print(fmt::format("{}: finishing the job in hand, then exiting (again to exit now)",

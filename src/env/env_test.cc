@@ -11,6 +11,7 @@
 
 #include "env/fake_env.h"
 #include "env/host.h"
+#include "env/signals.h"
 
 namespace perfledger::env {
 namespace {
@@ -129,6 +130,19 @@ TEST(HostTest, DetectsTheCiProviderAndRunner) {
   EXPECT_FALSE(h.ci) << "a local run is never CI";
   EXPECT_FALSE(h.provider.has_value());
   EXPECT_FALSE(h.runner.has_value());
+}
+
+// The server and the agent stop on SIGTERM through WaitForSignal, on every system.
+TEST(SignalsTest, WaitForSignalTakesABlockedPendingSignalOrTimesOut) {
+  sigset_t set, previous;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR2);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &set, &previous), 0);
+  EXPECT_EQ(WaitForSignal(set, std::chrono::milliseconds(20)), 0);
+  ASSERT_EQ(kill(getpid(), SIGUSR2), 0);
+  EXPECT_EQ(WaitForSignal(set, std::chrono::milliseconds(2000)), SIGUSR2);
+  EXPECT_EQ(WaitForSignal(set, std::chrono::milliseconds(20)), 0);  // taken, not left pending
+  ASSERT_EQ(pthread_sigmask(SIG_SETMASK, &previous, nullptr), 0);
 }
 
 }  // namespace

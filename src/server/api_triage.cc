@@ -1,7 +1,9 @@
 // The API's coverage and triage: coverage, gaps, skips, planned jobs, alerts and their
 // status, the headline index.
 #include <fmt/format.h>
-#include <malloc.h>
+#if defined(__GLIBC__)
+#include <malloc.h>  // mallopt, malloc_trim, mallinfo2: glibc only
+#endif
 #include <simdjson.h>
 
 #include <algorithm>
@@ -215,7 +217,9 @@ void Api::Impl::WarmUp(const std::function<bool()>& cancelled) {
   CachedJson(**lease, CacheKey(req), [&] { return Index(c, &cancelled); });
   if (cancelled()) return;
   (void)Catalog(**lease);
+#if defined(__GLIBC__)
   malloc_trim(0);  // reading every series freed far more than it kept
+#endif
 }
 
 Response Api::Impl::GetJobs(Ctx& c) {

@@ -1,6 +1,8 @@
 #include "server/heap_trim.h"
 
-#include <malloc.h>
+#if defined(__GLIBC__)
+#include <malloc.h>  // mallopt, malloc_trim, mallinfo2: glibc only
+#endif
 
 namespace perfledger::server {
 
@@ -41,8 +43,12 @@ void HeapTrimmer::Run() {
     if (stop_) return;
     asked_ = false;
     lock.unlock();
+#if defined(__GLIBC__)
     const bool trim = mallinfo2().fordblks >= above_free_bytes_;
     if (trim) malloc_trim(0);
+#else
+    const bool trim = false;  // other C libraries return freed memory on their own terms
+#endif
     lock.lock();
     ++checks_;
     if (trim) ++trims_;

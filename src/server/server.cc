@@ -1,7 +1,9 @@
 #include "server/server.h"
 
 #include <fmt/format.h>
-#include <malloc.h>
+#if defined(__GLIBC__)
+#include <malloc.h>  // mallopt, malloc_trim, mallinfo2: glibc only
+#endif
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -20,6 +22,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "env/signals.h"
 #include "server/http_codec.h"
 
 namespace perfledger::server {
@@ -475,7 +478,9 @@ base::Status Serve(const ServeOptions& options, const std::function<void(int por
   // Two malloc arenas, not glibc's default of eight per core: each worker thread's arena kept
   // what a large answer had freed (a year's series, the index), and on the year store of
   // bench/run_scale_bench.sh peak RSS went from 490 MB to 1.45 GB over the same requests.
+#if defined(__GLIBC__)
   mallopt(M_ARENA_MAX, 2);
+#endif
   // The store connections' page caches, together (each may hold 64 MB on its own).
   store::LimitCacheMemory(kStoreCacheMemory);
   // SIGTERM and SIGINT are taken with sigtimedwait below, never by a handler: every thread
@@ -549,8 +554,7 @@ base::Status Serve(const ServeOptions& options, const std::function<void(int por
   });
 
   for (;;) {
-    timespec tick{0, 200'000'000};
-    const int sig = sigtimedwait(&signals, nullptr, &tick);
+    const int sig = env::WaitForSignal(signals, std::chrono::milliseconds(200));
     if (sig == SIGTERM || sig == SIGINT || (stop && stop())) break;
   }
   // Stop accepting, close the connections waiting for a request, let the requests in flight
