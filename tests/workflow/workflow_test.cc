@@ -289,7 +289,7 @@ TEST_F(WorkflowTest, WithASuiteTheBenchJobRunsIt) {
 // git repository: what GitHub would do, minus the runners, the cache and the artifact store.
 TEST_F(WorkflowTest, ThePipelineRunsEndToEndWithTheRealBinary) {
   if (!fs::exists("/usr/bin/git") || !fs::exists("/usr/bin/jq")) GTEST_SKIP() << "needs git, jq";
-  YAML::Node w = Generate({"--platforms", "linux-x86_64", "macos-arm64"});
+  YAML::Node w = Generate({"--platforms", "linux-x86_64", "macos-arm64", "--pages"});
   InstallRealPerfledger();
   InstallFakeGh();  // lists no earlier artifacts
   const fs::path work = dir_ / "work";
@@ -344,9 +344,18 @@ TEST_F(WorkflowTest, ThePipelineRunsEndToEndWithTheRealBinary) {
   fs::remove_all(work / fs::path(db).parent_path());
   fs::remove(dir_ / "github-output");
   const YAML::Node collect = w["jobs"]["collect"];
-  o = RunSteps(collect, Scripts(collect), {{"PERFLEDGER_DB", db}, {"HISTORY_BRANCH", "perf"}});
+  o = RunSteps(
+      collect, Scripts(collect),
+      {{"PERFLEDGER_DB", db}, {"HISTORY_BRANCH", "perf"}, {"REPOSITORY", "someone/gruel"}});
   ASSERT_EQ(o.exit_code, 0) << o.out << o.err;
-  EXPECT_EQ(GitHubOutput(), "pushed=true\n");
+  EXPECT_EQ(GitHubOutput(), "pushed=true\npublished=true\n");
+  // The dashboard for GitHub Pages, served under /gruel/; the pages job deploys what the
+  // collect job uploads.
+  const std::string site =
+      (*StepUsing(collect, "actions/upload-pages-artifact@v3"))["with"]["path"].as<std::string>();
+  EXPECT_NE(ReadText(work / site / "index.html").find("<base href=\"/gruel/\""), std::string::npos);
+  EXPECT_TRUE(StepUsing(w["jobs"]["pages"], "actions/deploy-pages@v4"));
+  EXPECT_EQ(w["jobs"]["pages"]["needs"].as<std::string>(), "collect");
   for (const char* platform : {"linux-x86_64", "macos-arm64"}) {
     o = Git({"show", "perf:history/" + std::string(platform) + ".jsonl"}, dir_ / "origin.git");
     ASSERT_EQ(o.exit_code, 0) << o.err;
