@@ -187,13 +187,23 @@ class WorkflowTest : public ::testing::Test {
 
   // bin/gh: a stand-in for GitHub's artifact API (GitHub itself cannot run here) with the
   // same output as `gh api`: the listing the workflow asks for prints $GH_LISTING's lines
-  // ("<artifact id> <workflow run id>"), an artifact's zip is $GH_ZIPS/<id>.zip.
+  // ("<artifact id> <workflow run id>"), an artifact's zip is $GH_ZIPS/<id>.zip; `gh pr
+  // comment` appends its arguments and body to $GH_COMMENTS.
   void InstallFakeGh() {
     fs::path fake = dir_ / "bin" / "gh";
     WriteText(
         fake,
         "#!/bin/bash\n"
-        "[ \"$1\" = api ] || { echo \"gh stand-in: only 'gh api'\" >&2; exit 1; }\n"
+        "if [ \"$1 $2\" = 'pr comment' ]; then\n"
+        "  echo \"$*\" >> \"$GH_COMMENTS\"\n"
+        "  while [ $# -gt 0 ]; do\n"
+        "    if [ \"$1\" = --body-file ]; then cat \"$2\" >> \"$GH_COMMENTS\"; fi\n"
+        "    shift\n"
+        "  done\n"
+        "  exit 0\n"
+        "fi\n"
+        "[ \"$1\" = api ] || { echo \"gh stand-in: only 'gh api', 'gh pr comment'\" >&2; exit 1; "
+        "}\n"
         "case \"$*\" in\n"
         "  *actions/artifacts\\?*) cat \"${GH_LISTING:-/dev/null}\" ;;\n"
         "  *actions/artifacts/*/zip) id=${2%/zip}; id=${id##*/}; cat \"$GH_ZIPS/$id.zip\" ;;\n"
