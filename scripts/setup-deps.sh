@@ -15,7 +15,7 @@ packages=(
 if [ "${1:-}" != "--build-only" ]; then
   packages+=(
     libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
-    sqlite3 python3 python3-jsonschema clang-format hyperfine jq valgrind shellcheck zip unzip
+    sqlite3 python3 python3-jsonschema clang-format hyperfine jq valgrind shellcheck zip unzip time
     catch2 golang-go python3-pytest python3-pytest-benchmark
     chromium clang-14 libclang-rt-14-dev postgresql-15
   )

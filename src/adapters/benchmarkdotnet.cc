@@ -111,10 +111,11 @@ Result<std::string> BaseName(const Ctx& ctx, simdjson::dom::object obj) {
 
 // wall_time from Measurements, else Statistics; nullopt when there is neither.
 Result<std::optional<core::Metric>> ReadWallTime(Ctx& ctx, simdjson::dom::object obj) {
-  core::Metric m;
-  m.name = "wall_time";
-  m.unit = "ns";
-  m.direction = core::DefaultDirection(m.name);
+  core::Metric m{.name = "wall_time",
+                 .unit = "ns",
+                 .direction = core::DefaultDirection("wall_time"),
+                 .samples = {},
+                 .summary = std::nullopt};
   element v;
   if (LookupValue(obj, "Measurements", &v)) {
     Ctx::Scope scope(&ctx, "Measurements");

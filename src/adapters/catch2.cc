@@ -208,12 +208,11 @@ Result<core::BenchmarkResult> ReadBenchmark(const Where& where, pugi::xml_node b
       summary.stddev = OptionalNumber(sd, "value");
     }
   }
-  core::Metric m;
-  m.name = "wall_time";
-  m.unit = "ns";
-  m.direction = core::Direction::kLower;
-  m.summary = summary;
-  b.metrics.push_back(std::move(m));
+  b.metrics.push_back(core::Metric{.name = "wall_time",
+                                   .unit = "ns",
+                                   .direction = core::Direction::kLower,
+                                   .samples = {},
+                                   .summary = summary});
   return b;
 }
 

@@ -179,7 +179,7 @@ Parsed ParseGo(std::string_view text, const std::string& source) {
   std::optional<std::string_view> pending;  // a name whose numbers are still to come
   // The first indented line after `pending`: with -v, go test logs a failing or skipped
   // benchmark's message there, before "--- FAIL:"/"--- SKIP:", instead of after it.
-  std::optional<std::string_view> pending_message;
+  std::string_view pending_message;     // empty: none (a message line is never blank)
   std::optional<size_t> wants_message;  // the failure whose message is the next line
   int line_no = 0;
   size_t pos = 0;
@@ -204,9 +204,9 @@ Parsed ParseGo(std::string_view text, const std::string& source) {
     if (f.size() >= 3 && f[0] == "---" && (f[1] == "FAIL:" || f[1] == "SKIP:") &&
         IsBenchmarkName(f[2])) {
       failures.push_back({line_no, f[2], f[1] == "FAIL:" ? "failed" : "skipped"});
-      if (pending == f[2] && pending_message) {
+      if (pending == f[2] && !pending_message.empty()) {
         failures.back().error += ": ";
-        failures.back().error += *pending_message;
+        failures.back().error += pending_message;
       } else {
         wants_message = failures.size() - 1;
       }
@@ -214,7 +214,7 @@ Parsed ParseGo(std::string_view text, const std::string& source) {
     }
     if (IsBenchmarkName(f[0])) {
       pending.reset();
-      pending_message.reset();
+      pending_message = {};
       if (f.size() >= 2 && IsInteger(f[1])) {
         results.push_back({line_no, f[0], {f.begin() + 2, f.end()}});
         if (results.back().pairs.empty()) {
@@ -231,8 +231,8 @@ Parsed ParseGo(std::string_view text, const std::string& source) {
     if (pending && f.size() >= 3 && IsInteger(f[0]) && HasNsPerOp(f, 1)) {
       results.push_back({line_no, *pending, {f.begin() + 1, f.end()}});
       pending.reset();
-      pending_message.reset();
-    } else if (pending && message && !pending_message) {
+      pending_message = {};
+    } else if (pending && message && pending_message.empty()) {
       pending_message = Trim(line);
     }
   }

@@ -46,15 +46,14 @@ Status ReadMeanTime(Ctx& ctx, simdjson::dom::object obj, std::string_view key,
   if (!Lookup(obj, key, &v) || v.is_null()) return Status::Ok();
   Ctx::Scope scope(&ctx, key);
   ASSIGN_OR_RETURN(double mean, GetSeconds(ctx, v));
-  core::Metric m;
-  m.name = std::string(metric_name);
-  m.unit = "s";
-  m.direction = core::DefaultDirection(m.name);
   core::Summary summary;
   summary.n = runs;
   summary.mean = mean;
-  m.summary = summary;
-  b->metrics.push_back(std::move(m));
+  b->metrics.push_back(core::Metric{.name = std::string(metric_name),
+                                    .unit = "s",
+                                    .direction = core::DefaultDirection(metric_name),
+                                    .samples = {},
+                                    .summary = summary});
   return Status::Ok();
 }
 
@@ -104,10 +103,11 @@ Result<core::BenchmarkResult> ReadResult(Ctx& ctx, element e) {
   if (!Lookup(obj, "times", &v)) {
     return ctx.Missing("times", "an array of run times in seconds (hyperfine 1.5 or later)");
   }
-  core::Metric wall;
-  wall.name = "wall_time";
-  wall.unit = "s";
-  wall.direction = core::DefaultDirection(wall.name);
+  core::Metric wall{.name = "wall_time",
+                    .unit = "s",
+                    .direction = core::DefaultDirection("wall_time"),
+                    .samples = {},
+                    .summary = std::nullopt};
   {
     Ctx::Scope scope(&ctx, "times");
     if (v.type() != element_type::ARRAY) return Expected(ctx, "an array of run times", v);

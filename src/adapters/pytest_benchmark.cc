@@ -98,10 +98,11 @@ Result<core::BenchmarkResult> ReadBenchmark(Ctx& ctx, element e) {
   Ctx::Scope scope(&ctx, "stats");
   if (v.type() != element_type::OBJECT) return Expected(ctx, "an object", v);
   auto stats = v.get_object().value_unsafe();
-  core::Metric m;
-  m.name = "wall_time";
-  m.unit = "s";
-  m.direction = core::DefaultDirection(m.name);
+  core::Metric m{.name = "wall_time",
+                 .unit = "s",
+                 .direction = core::DefaultDirection("wall_time"),
+                 .samples = {},
+                 .summary = std::nullopt};
   element data;
   if (Lookup(stats, "data", &data) && !data.is_null()) {
     Ctx::Scope data_scope(&ctx, "data");

@@ -59,6 +59,74 @@ TEST(Coverage, RangeFromAnOffBranchCommitUsesItsCount) {
   EXPECT_EQ(rows[0].unaccounted, 4);
 }
 
+// Issue 16: without a recorded plan a commit in no range is unknown, not pending or a hole.
+TEST(Coverage, WithoutAPlanCommitsInNoRangeAreUnknown) {
+  PlatformRecords rec;
+  rec.measured = {Sha(2), Sha(5)};
+  rec.ranges = {{Sha(1), Sha(2), 1}, {Sha(3), Sha(5), 2}};
+  auto rows = Coverage(Branch(7), 0, 7, {{"linux", rec}}, /*planned=*/false);
+  const CoverageRow& r = rows[0];
+  EXPECT_EQ(r.commits, 7);
+  EXPECT_EQ(r.measured, 2);
+  EXPECT_EQ(r.represented, 1);  // c104
+  EXPECT_EQ(r.unknown, 4);      // c100, c101, c103 (a hole), c106 (newer)
+  EXPECT_EQ(r.pending, 0);
+  EXPECT_EQ(r.unaccounted, 0);
+  EXPECT_TRUE(r.unaccounted_shas.empty());
+  EXPECT_EQ(r.states[0], CommitState::kUnknown);
+  EXPECT_EQ(r.states[4], CommitState::kRepresented);
+  EXPECT_EQ(CommitStateName(r.states[6]), "unknown");
+}
+
+// A branch pieced together from the runs alone: the measured commits, and between them the
+// commits the ranges stand for, counted.
+TEST(Coverage, ABranchFromTheRunsCommitRanges) {
+  // linux: a baseline at c105 standing for 6 commits, then c108 for 3 and c109 for 1.
+  // macos: c108 only, standing for 3 commits (c106..c108).
+  std::vector<BranchPoint> points = {{Sha(9), base::Timestamp{9 * kMinute}},
+                                     {Sha(5), base::Timestamp{5 * kMinute}},
+                                     {Sha(8), base::Timestamp{8 * kMinute}}};
+  std::vector<RangeRef> linux = {
+      {std::nullopt, Sha(5), 6}, {Sha(5), Sha(8), 3}, {Sha(8), Sha(9), 1}};
+  std::vector<RangeRef> macos = {{Sha(5), Sha(8), 3}};
+  std::vector<RangeRef> all = linux;
+  all.insert(all.end(), macos.begin(), macos.end());
+  auto branch = BranchFromRanges(points, all);
+  ASSERT_EQ(branch.size(), 3u);
+  EXPECT_EQ(branch[0].sha, Sha(5));
+  EXPECT_EQ(branch[0].unlisted_before, 5);
+  EXPECT_EQ(branch[1].sha, Sha(8));
+  EXPECT_EQ(branch[1].unlisted_before, 2);
+  EXPECT_EQ(branch[2].unlisted_before, 0);
+
+  PlatformRecords l, m;
+  l.measured = {Sha(5), Sha(8), Sha(9)};
+  l.ranges = linux;
+  m.measured = {Sha(8)};
+  m.ranges = macos;
+  auto rows = Coverage(branch, 0, 3, {{"linux", l}, {"macos", m}}, /*planned=*/false);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].commits, 10);
+  EXPECT_EQ(rows[0].measured, 3);
+  EXPECT_EQ(rows[0].represented, 7);
+  EXPECT_EQ(rows[0].unknown, 0);
+  EXPECT_EQ(rows[1].platform, "macos");
+  EXPECT_EQ(rows[1].commits, 10);
+  EXPECT_EQ(rows[1].measured, 1);
+  EXPECT_EQ(rows[1].represented, 2);
+  EXPECT_EQ(rows[1].unknown, 7);  // c100..c105 and c109
+  EXPECT_EQ(rows[1].states, (std::vector<CommitState>{CommitState::kUnknown, CommitState::kMeasured,
+                                                      CommitState::kUnknown}));
+
+  // Gaps count the unlisted commits after the last complete point too.
+  std::map<std::string, std::vector<RunBenchmarks>> runs;
+  auto names = std::make_shared<const std::vector<std::string>>(std::vector<std::string>{"a"});
+  auto none = std::make_shared<const std::vector<std::string>>();
+  runs["linux"] = {{Sha(5), std::nullopt, 0, names, none}};
+  auto gaps = Gaps(branch, runs, {"linux"}, {"a"}, base::Timestamp{10 * kMinute}, {});
+  EXPECT_EQ(gaps[0].commits_since, 4);  // c106, c107 (unlisted), c108, c109
+}
+
 TEST(Coverage, NoCommitsGivesNullCoverage) {
   auto rows = Coverage({}, 0, 0, {{"linux", {}}});
   EXPECT_EQ(rows[0].commits, 0);

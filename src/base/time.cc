@@ -67,7 +67,7 @@ Result<Timestamp> ParseRfc3339(std::string_view s) {
         "expected an RFC 3339 date-time such as \"2026-11-22T10:04:00Z\", got \"{}\"", s));
   };
   size_t pos = 0;
-  int year, month, day, hour, minute, second;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!Digits(s, &pos, 4, &year) || !Expect(s, &pos, '-') || !Digits(s, &pos, 2, &month) ||
       !Expect(s, &pos, '-') || !Digits(s, &pos, 2, &day)) {
     return bad();
@@ -227,9 +227,11 @@ Timestamp SystemNow() {
 }
 
 ScaledTime ScaleNanos(double nanos) {
-  static constexpr std::pair<const char*, double> kUnits[] = {{"s", 1e9}, {"ms", 1e6}, {"us", 1e3}};
+  static constexpr std::pair<const char*, double> kUnits[] = {
+      {"s", 1e9}, {"ms", 1e6}, {"\xC2\xB5s", 1e3}};
   for (const auto& [unit, scale] : kUnits) {
-    if (nanos >= scale) return {nanos / scale, unit};
+    // 999.97 us is "1 ms" at the 4 significant digits tables print, not "1000 us".
+    if (nanos >= scale * (1 - 5e-5)) return {nanos / scale, unit};
   }
   return {nanos, "ns"};
 }

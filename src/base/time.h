@@ -33,8 +33,9 @@ Result<int64_t> ParseDuration(std::string_view text);
 // given its clock through store::OpenOptions::clock.
 Timestamp SystemNow();
 
-// A time in nanoseconds in the unit that reads best: the largest of s, ms, us with at least
-// one whole unit, else ns. Callers format the value at their precision ("41.71 ms").
+// A time in nanoseconds in the unit that reads best: the largest of s, ms, µs (UTF-8) with at
+// least one whole unit (0.99995 counts: it rounds to 1 at 4 digits), else ns. Callers format
+// the value at their precision ("41.71 ms"); base/units.h formats any metric's value.
 struct ScaledTime {
   double value = 0;
   const char* unit = "ns";

@@ -89,7 +89,8 @@ TEST(ScaleNanosTest, PicksTheLargestUnitWithAWholeOne) {
   };
   EXPECT_EQ(scaled(812.4), "812.40 ns");
   EXPECT_EQ(scaled(999.9), "999.90 ns");
-  EXPECT_EQ(scaled(1000), "1.0000 us");
+  EXPECT_EQ(scaled(1000), "1.0000 \xC2\xB5s");
+  EXPECT_EQ(scaled(999.97), "0.9999 \xC2\xB5s");  // 1.000 at 4 digits
   EXPECT_EQ(scaled(51'317'000), "51.317 ms");
   EXPECT_EQ(scaled(2.5e9), "2.5000 s");
   EXPECT_EQ(scaled(7200e9), "7200.0 s");  // no unit above seconds

@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <pugixml.hpp>
+#include <sstream>
 
 #include "analysis/parameters.h"
 #include "base/json_writer.h"
 #include "base/strings.h"
+#include "base/units.h"
 #include "core/artifact.h"
 #include "core/limits.h"
 #include "env/env.h"
@@ -30,10 +33,8 @@ std::string Percent(std::optional<double> v) {
   return fmt::format("{:+.1f}%", *v * 100);
 }
 
-std::string Number(double v) {
-  if (v != 0 && (std::abs(v) >= 1e7 || std::abs(v) < 1e-3)) return fmt::format("{:.4g}", v);
-  return fmt::format("{:.6g}", v);
-}
+// A median in the unit that reads best: "97.2 ms", "1.5 MiB", "6.25M" (base/units.h).
+std::string Value(double v, const std::string& unit) { return base::FormatQuantity(v, unit); }
 
 std::string PValue(std::optional<double> p) {
   if (!p) return "-";
@@ -78,7 +79,7 @@ void PrintTable(const Comparison& c, const Side& base, const Side& head, bool ad
     std::string verdict(analysis::VerdictName(r.verdict));
     if (!r.note.empty()) verdict += " (" + r.note + ")";
     fmt::print("{:<32} {:<12} {:>12} {:>12} {:>8} {:>18} {:>9} {:>9} {:>7} {:>7}  {:<25}  {}\n",
-               r.benchmark, r.metric, Number(r.base_median), Number(r.head_median),
+               r.benchmark, r.metric, Value(r.base_median, r.unit), Value(r.head_median, r.unit),
                Percent(r.change), Interval(r), PValue(r.p_value), PValue(r.q_value),
                Share(r.threshold), r.noise > 0 ? Share(r.noise) : "-", r.noise_source, verdict);
   }
@@ -127,10 +128,9 @@ void PrintMarkdown(const Comparison& c, const Side& base, const Side& head, bool
       if (r->verdict == Verdict::kRegression) verdict = ":red_circle: regression";
       if (r->verdict == Verdict::kImprovement) verdict = ":green_circle: improvement";
       if (!r->note.empty()) verdict += " (" + r->note + ")";
-      fmt::print("| `{}` | {} | {} {} | {} {} | {} | {} | {} | {} | {} | {} |\n", r->benchmark,
-                 r->metric, Number(r->base_median), r->unit, Number(r->head_median), r->unit,
-                 Percent(r->change), Interval(*r), PValue(r->q_value), Share(r->threshold),
-                 NoiseText(*r), verdict);
+      fmt::print("| `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", r->benchmark, r->metric,
+                 Value(r->base_median, r->unit), Value(r->head_median, r->unit), Percent(r->change),
+                 Interval(*r), PValue(r->q_value), Share(r->threshold), NoiseText(*r), verdict);
     }
   };
   std::vector<const ComparisonRow*> moved, rest;
@@ -166,52 +166,77 @@ void PrintJson(const Comparison& c, const Side& base, const Side& head, bool adv
                                              advisory, why, history));
 }
 
-std::string Xml(std::string_view s) {
+// Text that XML 1.0 can carry (its Char production: tab, LF, CR, U+0020..U+D7FF,
+// U+E000..U+FFFD, U+10000..U+10FFFF), whatever a benchmark is called: a control character
+// becomes its JSON-style escape ("\u0001"; not even "&#1;" is allowed), a byte that is not
+// UTF-8, and U+FFFE and U+FFFF, become U+FFFD. pugixml escapes the rest (&, <, >, quotes), and
+// "]]>" needs nothing: it is never written as CDATA.
+std::string XmlText(std::string_view s) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
   std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += ch;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const int n = base::Utf8SequenceAt(s, i);
+    if (n < 0) {
+      out += kReplacement;
+      i += static_cast<size_t>(-n);
+      continue;
     }
+    const std::string_view seq = s.substr(i, static_cast<size_t>(n));
+    const auto ch = static_cast<unsigned char>(seq[0]);
+    if (n == 1 && ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(ch));
+    } else if (seq == "\xEF\xBF\xBE" || seq == "\xEF\xBF\xBF") {
+      out += kReplacement;
+    } else {
+      out += seq;
+    }
+    i += static_cast<size_t>(n);
   }
   return out;
 }
 
+void SetAttribute(pugi::xml_node node, const char* name, std::string_view value) {
+  node.append_attribute(name).set_value(XmlText(value).c_str());
+}
+
+// One testcase per benchmark x metric: a regression is a failure, an inconclusive row is
+// skipped, the others pass with what was measured as their output.
 void PrintJunit(const Comparison& c, const Side& base, const Side& head) {
-  fmt::print("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-  fmt::print(
-      "<testsuite name=\"perfledger compare {} {}\" tests=\"{}\" failures=\"{}\" "
-      "skipped=\"{}\">\n",
-      Xml(base.run.commit.sha.substr(0, 12)), Xml(head.run.commit.sha.substr(0, 12)), c.rows.size(),
-      c.regressions, c.inconclusive);
+  pugi::xml_document doc;
+  pugi::xml_node declaration = doc.append_child(pugi::node_declaration);
+  declaration.append_attribute("version").set_value("1.0");
+  declaration.append_attribute("encoding").set_value("UTF-8");
+  pugi::xml_node suite = doc.append_child("testsuite");
+  SetAttribute(suite, "name",
+               fmt::format("perfledger compare {} {}", base.run.commit.sha.substr(0, 12),
+                           head.run.commit.sha.substr(0, 12)));
+  suite.append_attribute("tests").set_value(static_cast<unsigned long long>(c.rows.size()));
+  suite.append_attribute("failures").set_value(static_cast<long long>(c.regressions));
+  suite.append_attribute("skipped").set_value(static_cast<long long>(c.inconclusive));
   for (const auto& r : c.rows) {
-    fmt::print("  <testcase classname=\"{}\" name=\"{}\">", Xml(r.benchmark), Xml(r.metric));
+    pugi::xml_node testcase = suite.append_child("testcase");
+    SetAttribute(testcase, "classname", r.benchmark);
+    SetAttribute(testcase, "name", r.metric);
     const std::string what =
-        fmt::format("{} -> {} {} ({} {}, q {}; min effect {}, noise {})", Number(r.base_median),
-                    Number(r.head_median), r.unit, Percent(r.change), Interval(r),
-                    PValue(r.q_value), Share(r.threshold), NoiseText(r));
+        fmt::format("{} -> {} ({} {}, q {}; min effect {}, noise {})", Value(r.base_median, r.unit),
+                    Value(r.head_median, r.unit), Percent(r.change), Interval(r), PValue(r.q_value),
+                    Share(r.threshold), NoiseText(r));
     if (r.verdict == Verdict::kRegression) {
-      fmt::print("<failure message=\"regression: {}\"/>", Xml(what));
+      SetAttribute(testcase.append_child("failure"), "message", "regression: " + what);
     } else if (r.verdict == Verdict::kInconclusive) {
-      fmt::print("<skipped message=\"inconclusive: {}\"/>", Xml(r.note.empty() ? what : r.note));
+      SetAttribute(testcase.append_child("skipped"), "message",
+                   "inconclusive: " + (r.note.empty() ? what : r.note));
     } else {
-      fmt::print("<system-out>{}: {}</system-out>", analysis::VerdictName(r.verdict), Xml(what));
+      const std::string text = fmt::format("{}: {}", analysis::VerdictName(r.verdict), what);
+      testcase.append_child("system-out").text().set(XmlText(text).c_str());
     }
-    fmt::print("</testcase>\n");
   }
-  fmt::print("</testsuite>\n");
+  std::ostringstream out;
+  doc.save(out, "  ", pugi::format_indent, pugi::encoding_utf8);
+  std::string text = out.str();
+  if (!text.ends_with('\n')) text += '\n';
+  fmt::print("{}", text);
 }
 
 }  // namespace

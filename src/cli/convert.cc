@@ -25,7 +25,7 @@ void RunConvert(const ConvertOptions& opt, Shell* shell) {
   service::ConvertRequest request;
   request.file = opt.file;
   request.adapter = opt.adapter;
-  request.metadata = opt.metadata.Metadata();
+  request.metadata = opt.metadata.Metadata(*shell);
   auto run = service::ConvertHarnessOutput(request);
   if (!run.ok()) return shell->Fail(run.status());
   // Whatever the adapter produced must be an artifact ingest accepts: EmitArtifact reads it
@@ -45,8 +45,10 @@ void AddConvertVerb(CLI::App& app, Shell* shell) {
       app.add_subcommand("convert", "Turn a benchmark harness's output file into an artifact");
   cmd->footer("Adapters (--adapter NAME, or auto to detect the format):\n" + AdapterList() +
               "\nThe commit is --commit, described from the git repository in the working\n"
-              "directory when there is one (else taken as given); the project defaults to\n"
-              "that repository's directory name; the platform to this machine's arch-os.\n\n"
+              "directory when there is one (else taken as given; outside a repository and\n"
+              "without --commit it is unknown, which ingest refuses); the project defaults to\n"
+              "that repository's directory name (else the working directory's); the platform\n"
+              "to this machine's arch-os (x86-64-linux, aarch64-macos).\n\n"
               "Example:\n"
               "  ./bench --benchmark_format=json --benchmark_repetitions=10 > out.json\n"
               "  perfledger convert --adapter google-benchmark --platform x86-64-linux \\\n"

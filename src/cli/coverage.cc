@@ -2,6 +2,8 @@
 // falling behind?
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "base/json_writer.h"
 #include "base/time.h"
 #include "cli/schedule_options.h"
@@ -16,11 +18,15 @@ struct HistoryOptions {
   std::string repo, branch;
   void AddTo(CLI::App* cmd) {
     cmd->add_option("--repo", repo,
-                    "Read the branch from this git repository (default: the history the last "
-                    "recorded plan saw)");
-    cmd->add_option("--branch", branch, "With --repo: the branch (default: its HEAD)");
+                    "Read the branch from this git repository (default: the one the working "
+                    "directory is in; outside one, the history the last recorded plan saw, "
+                    "else the runs' commit ranges)");
+    cmd->add_option("--branch", branch, "The repository's branch (default: its HEAD)");
   }
-  service::HistorySource Source() const { return {repo, branch}; }
+  service::HistorySource Source() const {
+    if (!repo.empty()) return {repo, branch};
+    return {service::WorkingRepository().value_or(""), branch};
+  }
 };
 
 struct CoverageOptions {
@@ -54,21 +60,47 @@ void RunCoverage(const CoverageOptions& opt, Shell* shell) {
     fmt::print("{}\n", w.str());
     return;
   }
-  fmt::print("coverage of {} at {}\n", report->branch, report->head.substr(0, 12));
+  if (report->history == "runs") {
+    fmt::print("coverage from the runs' commit ranges (no repository, no recorded plan) at {}\n",
+               report->head.substr(0, 12));
+  } else {
+    fmt::print("coverage of {} at {}\n", report->branch, report->head.substr(0, 12));
+  }
   size_t pw = 8;
   for (const auto& r : report->rows) pw = std::max(pw, r.platform.size());
-  fmt::print("{:<{}}  {:>7}  {:>8}  {:>11}  {:>7}  {:>7}  {:>11}  {:>9}  {:>12}  {}\n", "PLATFORM",
-             pw, "COMMITS", "MEASURED", "REPRESENTED", "SKIPPED", "PENDING", "UNACCOUNTED",
-             "%MEASURED", "%REPRESENTED", "SKIP REASONS");
+  const bool unknown = !report->planned;  // the UNKNOWN column, instead of PENDING, UNACCOUNTED
+  if (unknown) {
+    fmt::print("{:<{}}  {:>7}  {:>8}  {:>11}  {:>7}  {:>7}  {:>9}  {:>12}  {}\n", "PLATFORM", pw,
+               "COMMITS", "MEASURED", "REPRESENTED", "SKIPPED", "UNKNOWN", "%MEASURED",
+               "%REPRESENTED", "SKIP REASONS");
+  } else {
+    fmt::print("{:<{}}  {:>7}  {:>8}  {:>11}  {:>7}  {:>7}  {:>11}  {:>9}  {:>12}  {}\n",
+               "PLATFORM", pw, "COMMITS", "MEASURED", "REPRESENTED", "SKIPPED", "PENDING",
+               "UNACCOUNTED", "%MEASURED", "%REPRESENTED", "SKIP REASONS");
+  }
   for (const auto& r : report->rows) {
     std::string reasons;
     for (const auto& [reason, n] : r.skipped_by_reason) {
       reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", n, reason);
     }
-    fmt::print("{:<{}}  {:>7}  {:>8}  {:>11}  {:>7}  {:>7}  {:>11}  {:>9}  {:>12}  {}\n",
-               r.platform, pw, r.commits, r.measured, r.represented, r.skipped, r.pending,
-               r.unaccounted, PercentText(r.coverage_measured), PercentText(r.coverage_represented),
-               reasons.empty() ? "-" : reasons);
+    if (unknown) {
+      fmt::print("{:<{}}  {:>7}  {:>8}  {:>11}  {:>7}  {:>7}  {:>9}  {:>12}  {}\n", r.platform, pw,
+                 r.commits, r.measured, r.represented, r.skipped, r.unknown,
+                 PercentText(r.coverage_measured), PercentText(r.coverage_represented),
+                 reasons.empty() ? "-" : reasons);
+    } else {
+      fmt::print("{:<{}}  {:>7}  {:>8}  {:>11}  {:>7}  {:>7}  {:>11}  {:>9}  {:>12}  {}\n",
+                 r.platform, pw, r.commits, r.measured, r.represented, r.skipped, r.pending,
+                 r.unaccounted, PercentText(r.coverage_measured),
+                 PercentText(r.coverage_represented), reasons.empty() ? "-" : reasons);
+    }
+  }
+  if (unknown && std::any_of(report->rows.begin(), report->rows.end(),
+                             [](const auto& r) { return r.unknown > 0; })) {
+    fmt::print(
+        "unknown: commits no run's range covers; with no plan recorded nothing says whether they "
+        "were left out on purpose{}\n",
+        report->history == "runs" ? " (pass --repo PATH to list the branch's commits)" : "");
   }
   for (const auto& r : report->rows) {
     if (r.unaccounted == 0) continue;
@@ -103,7 +135,8 @@ void RunGaps(const GapsOptions& opt, Shell* shell) {
   if (opt.format == "json") {
     fmt::print("{}\n", service::GapsJson(*report));
   } else {
-    fmt::print("gaps on {} at {}: {} expected benchmark{} per platform\n", report->branch,
+    fmt::print("gaps on {} at {}: {} expected benchmark{} per platform\n",
+               report->history == "runs" ? "the runs' commit ranges" : report->branch,
                report->head.substr(0, 12), report->expected.size(),
                report->expected.size() == 1 ? "" : "s");
     size_t pw = 8;
@@ -135,9 +168,14 @@ void AddCoverageVerb(CLI::App& app, Shell* shell) {
       "Per platform, each commit is exactly one of: measured (a run measured it), represented\n"
       "(inside a run's or queued job's commit range), skipped (logged as left out, in no range),\n"
       "pending (newer than anything recorded: arrived after the last plan) or unaccounted (a\n"
-      "hole: should be 0). skipped_by_reason counts every skip record, represented ones too.\n\n"
+      "hole: should be 0). skipped_by_reason counts every skip record, represented ones too.\n"
+      "Before any plan is recorded, a commit in no run's range is unknown instead. The branch\n"
+      "is read from --repo (default: the repository of the working directory), else the\n"
+      "history the last recorded plan saw, else pieced together from the runs' commits and\n"
+      "commit ranges (the commits between them counted, not listed).\n\n"
       "JSON fields: platform, commits, measured, represented, skipped, skipped_by_reason,\n"
-      "pending, unaccounted, unaccounted_shas, coverage_measured, coverage_represented.\n\n"
+      "pending, unaccounted, unaccounted_shas, coverage_measured, coverage_represented,\n"
+      "unknown.\n\n"
       "Example:\n"
       "  perfledger coverage --since 2026-11-01T00:00:00Z --format json");
   cmd->add_option("--platform", opt->platform, "Only this platform");
@@ -158,8 +196,10 @@ void AddGapsVerb(CLI::App& app, Shell* shell) {
       "benchmarks, over all platforms), so a partial run or a platform falling behind is a gap.\n"
       "Exits 3 when a platform has more than --max-commits branch commits after its last\n"
       "complete point, or (with --max-age) when the oldest of them waited longer.\n\n"
-      "JSON: branch, head, expected_benchmarks, stalled, platforms [{platform, last_complete,\n"
-      "commits_since, age_seconds, missing_benchmarks, stalled, why}].\n\n"
+      "The branch is read as coverage reads it (--repo, default: the working directory's\n"
+      "repository; else the last recorded plan's history; else the runs' commit ranges).\n\n"
+      "JSON: branch, head, history, expected_benchmarks, stalled, platforms [{platform,\n"
+      "last_complete, commits_since, age_seconds, missing_benchmarks, stalled, why}].\n\n"
       "Example (a CI stall gate):\n"
       "  perfledger gaps --max-commits 5 --max-age 2h");
   cmd->add_option("--max-commits", opt->max_commits,

@@ -6,10 +6,13 @@
 #include "base/json_writer.h"
 #include "base/strings.h"
 #include "base/time.h"
+#include "base/units.h"
 #include "cli/schedule_options.h"
 #include "cli/shell.h"
+#include "schedule/commit_source.h"
 #include "service/detection.h"
 #include "service/documents.h"
+#include "service/notify.h"
 
 namespace perfledger::cli {
 namespace {
@@ -18,19 +21,8 @@ std::string Short(const std::string& sha) { return sha.substr(0, 10); }
 
 std::string Percent(double v) { return fmt::format("{:+.1f}%", v * 100); }
 
-std::string Value(double v) { return fmt::format("{:.4g}", v); }
-
-// A value with its unit, times in the unit that reads best: "41.71 ms", "1.2e+06 count".
-std::string WithUnit(double v, const std::string& unit) {
-  static constexpr std::pair<const char*, double> kTimes[] = {
-      {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
-  for (const auto& [name, scale] : kTimes) {
-    if (unit != name || v < 0) continue;
-    const base::ScaledTime t = base::ScaleNanos(v * scale);
-    return fmt::format("{:.4g} {}", t.value, t.unit);
-  }
-  return Value(v) + (unit.empty() ? "" : " " + unit);
-}
+// A value with its unit in the unit that reads best: "41.71 ms", "1.2M" (base/units.h).
+std::string WithUnit(double v, const std::string& unit) { return base::FormatQuantity(v, unit); }
 
 // ---- detect ----
 
@@ -42,7 +34,18 @@ struct DetectOptions {
   int min_segment = 3;
   bool record = false;
   bool all = false;
+  std::vector<std::string> notify;
+  std::string public_url;
+  bool notify_required = false;
 };
+
+// --repo's default: the repository the working directory is in (searched upward, as git
+// does), else none (the history the last recorded plan saw).
+std::string DefaultRepo() {
+  auto here = schedule::DescribeCommit(".");
+  if (!here.ok()) return "";
+  return here->repo_root.empty() ? "." : here->repo_root;  // "": a bare repository
+}
 
 void PrintDetectJson(const service::DetectReport& r, bool record) {
   base::JsonWriter w;
@@ -151,7 +154,19 @@ void RunDetect(const DetectOptions& opt, Shell* shell) {
   req.runs = opt.filter.Filter();
   if (!opt.benchmark.empty()) req.series.benchmark_glob = opt.benchmark;
   req.series.metrics = opt.metrics;
-  req.history = {opt.repo, opt.branch};
+  service::NotifyOptions notify;
+  notify.urls = opt.notify;
+  notify.public_url = opt.public_url;
+  if (!opt.notify.empty() && !opt.record) {
+    return shell->UsageError("--notify posts the alerts --record keeps: add --record");
+  }
+  if (opt.notify_required && opt.notify.empty()) {
+    return shell->UsageError("--notify-required: give the webhook with --notify URL");
+  }
+  if (auto s = service::CheckNotifyOptions(notify, "--notify"); !s.ok()) {
+    return shell->UsageError(s.message());
+  }
+  req.history = {opt.repo.empty() ? DefaultRepo() : opt.repo, opt.branch};
   req.record = opt.record;
   req.all = opt.all;
   if (auto s = analysis::CheckAlpha(opt.alpha, "--alpha"); !s.ok()) return shell->Fail(s);
@@ -190,6 +205,19 @@ void RunDetect(const DetectOptions& opt, Shell* shell) {
     PrintDetectTable(*report, opt.record);
   }
   if (report->regressions() > 0) shell->exit_code = kExitFound;
+  if (notify.urls.empty()) return;
+  // What this pass kept as new, posted; a webhook that fails is a warning (the notifier
+  // printed it), an error only with --notify-required.
+  auto sent = service::NotifyRecorded(**store, *report, notify);
+  if (!sent.ok()) {
+    fmt::print(stderr, "perfledger: warning: notify: {}\n", sent.status().message());
+  } else if (sent->messages > 0) {
+    fmt::print(stderr, "perfledger: notified {} alert group message{}, {} given up\n",
+               sent->messages, sent->messages == 1 ? "" : "s", sent->failed);
+  }
+  if (opt.notify_required && (!sent.ok() || sent->failed > 0)) {
+    shell->exit_code = 1;
+  }
 }
 
 // ---- alerts ----
@@ -244,6 +272,7 @@ void RunAlerts(const AlertsOptions& opt, Shell* shell) {
   auto alerts = (*store)->ListAlerts(filter);
   if (!alerts.ok()) return shell->Fail(alerts.status());
   auto groups = service::GroupAlerts(*alerts);
+  if (auto s = service::AddGroupSubjects(**store, *alerts, groups); !s.ok()) return shell->Fail(s);
   if (opt.format == "json") {
     PrintAlertsJson(*alerts, groups);
   } else {
@@ -348,13 +377,18 @@ void AddDetectVerb(CLI::App& app, Shell* shell) {
       "not alert for noise. A change at an environment fingerprint change is `environment`,\n"
       "never a regression. The range runs from the last measured commit before the change to\n"
       "the first after it; commits in it are counted from the runs' commit ranges, else the\n"
-      "branch history (--repo, or the history the last recorded plan saw).\n\n"
+      "branch history (--repo, by default the repository the working directory is in; outside\n"
+      "one, the history the last recorded plan saw).\n\n"
       "--record keeps new changes as alerts (perfledger alerts), deduplicated against those\n"
       "kept before; a change found again over a narrower range (bisection measured commits in\n"
       "it) narrows its alert. A recorded pass after the first looks only at the series that\n"
       "received points since the last recorded pass, over their newest 512 points (the store\n"
       "keeps the mark); --all analyses every series in full. Exit 3 when a regression is\n"
       "reported.\n\n"
+      "--notify URL posts each alert group this pass kept as new to the webhook (JSON with a\n"
+      "Slack-compatible text), once per store and webhook even with serve --notify on the same\n"
+      "store, retried with back-off (1s, 2s, 4s, 8s). A webhook that still fails is a warning;\n"
+      "the exit status stays as above unless --notify-required (then 1).\n\n"
       "JSON: {series, since_mark (an incremental pass), changes [{platform, benchmark, metric, "
       "unit, epoch, environment,\n"
       "commit_range {from, to, count}, before_median, after_median, change, confidence, kind,\n"
@@ -373,9 +407,21 @@ void AddDetectVerb(CLI::App& app, Shell* shell) {
   cmd->add_option("--min-segment", opt->min_segment,
                   "Measured commits needed on each side of a change (default 3; 2 finds changes "
                   "sooner and alerts on shorter excursions)");
-  cmd->add_option("--repo", opt->repo, "Count commits in ranges from this git repository");
-  cmd->add_option("--branch", opt->branch, "With --repo: the branch (default: its HEAD)");
+  cmd->add_option("--repo", opt->repo,
+                  "Count commits in ranges from this git repository (default: the one the "
+                  "working directory is in, if any; else the history the last recorded plan "
+                  "saw)");
+  cmd->add_option("--branch", opt->branch, "The repository's branch (default: its HEAD)");
   cmd->add_flag("--record", opt->record, "Keep new changes as alerts");
+  cmd->add_option("--notify", opt->notify,
+                  "With --record: post the alert groups this pass kept as new to this webhook "
+                  "(repeatable; docs/api.md \"Webhooks\")");
+  cmd->add_flag("--notify-required", opt->notify_required,
+                "Exit 1 when a --notify webhook could not be reached after its retries "
+                "(default: a warning on stderr, the exit status unchanged)");
+  cmd->add_option("--public-url", opt->public_url,
+                  "The dashboard's address, e.g. https://perf.example.org: notifications link "
+                  "to it");
   cmd->add_flag("--all", opt->all,
                 "With --record: every series in full, not only those with points since the "
                 "last recorded pass");

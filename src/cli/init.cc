@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "base/strings.h"
+#include "cli/run_metadata.h"
 #include "cli/shell.h"
 #include "cli/workflow_template.h"
 #include "env/env.h"
@@ -59,11 +60,12 @@ void RunInitGitHubActions(WorkflowOptions opt, Shell* shell) {
     if (!IsPlatformName(p)) {
       return shell->UsageError(
           fmt::format("--platforms: {} is not a platform name: use letters, digits, '.', '_' "
-                      "and '-' (not first), such as linux-x86_64",
+                      "and '-' (not first), such as x86-64-linux",
                       base::Quote(p)));
     }
-    if (std::find(platforms.begin(), platforms.end(), p) == platforms.end()) {
-      platforms.push_back(p);
+    const std::string name = ResolvePlatformName(p, "--platforms", *shell);
+    if (std::find(platforms.begin(), platforms.end(), name) == platforms.end()) {
+      platforms.push_back(name);
     }
   }
   opt.platforms = std::move(platforms);
@@ -130,7 +132,7 @@ void AddInitVerb(CLI::App& app, Shell* shell) {
   init->require_subcommand(1);
   init->footer(
       "Example:\n"
-      "  perfledger init github-actions --platforms linux-x86_64 macos-arm64");
+      "  perfledger init github-actions --platforms x86-64-linux aarch64-macos");
 
   auto opt = std::make_shared<WorkflowOptions>();
   opt->action = kDefaultSetupAction;
@@ -138,19 +140,22 @@ void AddInitVerb(CLI::App& app, Shell* shell) {
       "github-actions", "Write a GitHub Actions workflow: plan, parallel bench jobs, collect");
   gha->fallthrough();
   gha->footer(
-      "Platforms map to runners by name: linux* to ubuntu-latest, macos* to macos-latest,\n"
-      "windows* to windows-latest, anything else to [self-hosted, <platform>]. Every result\n"
+      "Platforms are named arch-os (x86-64-linux, aarch64-macos, x86-64-windows; the other\n"
+      "order, linux-x86_64, is taken as an alias unless a store or CI keeps it) and map\n"
+      "to runners by name: *-linux to ubuntu-latest, *-macos to macos-latest, *-windows to\n"
+      "windows-latest (also linux*, macos*, windows*), anything else to [self-hosted,\n"
+      "<platform>]. Every result\n"
       "is kept in git, in --history-branch (history/<platform>.jsonl), written only by the\n"
       "collect job with one push; the store is rebuilt from it and cached in the Actions\n"
       "cache to save time. perfledger is set up on each runner by --action (built from\n"
       "source and cached, or installed from --install-url). Without --suite, edit the step\n"
       "marked EDIT that runs your benchmarks before committing the file.\n\n"
       "Example:\n"
-      "  perfledger init github-actions --platforms linux-x86_64 --suite perfledger.toml \\\n"
+      "  perfledger init github-actions --platforms x86-64-linux --suite perfledger.toml \\\n"
       "      --pr-gate --pages\n"
       "  perfledger init github-actions --branch trunk --stdout | less");
   gha->add_option("--platforms", opt->platforms,
-                  "Platform labels, one or more (default: linux-x86_64)")
+                  "Platform labels, one or more (default: x86-64-linux)")
       ->delimiter(',');
   CLI::Option* out =
       gha->add_option("--out", opt->out, "Workflow file to write")->capture_default_str();

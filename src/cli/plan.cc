@@ -15,7 +15,8 @@ namespace perfledger::cli {
 namespace {
 
 struct PlanOptions {
-  std::string repo, branch, now, format = "table";
+  std::string repo = ".", branch, now, format = "table";
+  bool repo_given = false;  // --repo on the command line (else the working directory's)
   std::vector<std::string> platforms, manual;
   std::optional<int> queue_depth;
   PolicyOptions policy;
@@ -105,7 +106,19 @@ void RunPlan(const PlanOptions& opt, Shell* shell) {
     return shell->Fail(opened.status());
   }
   auto outcome = service::PlanBranch(store.get(), req);
-  if (!outcome.ok()) return shell->Fail(outcome.status());
+  if (!outcome.ok()) {
+    // The repository was the working directory's by default, and there is none there.
+    if (!opt.repo_given && outcome.status().code() == base::StatusCode::kInvalidInput &&
+        outcome.status().message() == opt.repo + ": not a git repository") {
+      std::error_code ec;
+      const std::filesystem::path cwd = std::filesystem::current_path(ec);
+      return shell->UsageError(fmt::format(
+          "the working directory ({}) is not a git repository: run plan in one, or pass --repo "
+          "PATH",
+          ec ? opt.repo : cwd.string()));
+    }
+    return shell->Fail(outcome.status());
+  }
   if (opt.format == "json") {
     PrintJson(*outcome, req.policy, opt.record);
   } else {
@@ -135,9 +148,10 @@ void AddPlanVerb(CLI::App& app, Shell* shell) {
       "not-planned), sha, commits, detail}], off_branch, and matrix.include (one entry per sha x\n"
       "platform) for a CI job matrix.\n\n"
       "Example:\n"
-      "  perfledger plan --repo . --branch main --platform linux-x86_64 --platform macos-arm64 \\\n"
+      "  perfledger plan --branch main --platform linux-x86_64 --platform macos-arm64 \\\n"
       "      --format json --record");
-  cmd->add_option("--repo", opt->repo, "Path of the git repository")->required();
+  CLI::Option* repo = cmd->add_option(
+      "--repo", opt->repo, "Path of the git repository (default: the working directory)");
   cmd->add_option("--branch", opt->branch, "Branch to plan for (default: the repository's HEAD)");
   cmd->add_option("--platform", opt->platforms,
                   "A platform to plan for; repeat for several (default: those the store knows)");
@@ -151,7 +165,10 @@ void AddPlanVerb(CLI::App& app, Shell* shell) {
   cmd->add_flag("--record", opt->record,
                 "Store the jobs (as queued) and skips so the next plan sees them");
   opt->policy.AddTo(cmd);
-  cmd->callback([opt, shell] { RunPlan(*opt, shell); });
+  cmd->callback([opt, shell, repo] {
+    opt->repo_given = repo->count() > 0;
+    RunPlan(*opt, shell);
+  });
 }
 
 }  // namespace perfledger::cli

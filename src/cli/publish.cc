@@ -8,6 +8,7 @@
 #include "cli/shell.h"
 #include "env/env.h"
 #include "server/web_assets.h"
+#include "service/catalog.h"
 
 namespace perfledger::cli {
 namespace {
@@ -17,6 +18,7 @@ struct PublishOptions {
   std::string base_url;
   std::string project;
   std::string web_root;
+  std::string repo_url;
 };
 
 // The dashboard's files: those built into the binary, or the built directory --web-root names.
@@ -48,6 +50,8 @@ base::Result<std::vector<service::WebFile>> DashboardFiles(const std::string& we
 
 void RunPublish(const PublishOptions& opt, Shell* shell) {
   if (opt.out.empty()) return shell->UsageError("--out: required, the directory to write");
+  auto links = service::RepositoryLinksFor(opt.repo_url, "");
+  if (!links.ok()) return shell->Fail(links.status());
   std::vector<std::string> contents;
   auto web = DashboardFiles(opt.web_root, &contents);
   if (!web.ok()) return shell->Fail(web.status());
@@ -58,6 +62,7 @@ void RunPublish(const PublishOptions& opt, Shell* shell) {
   request.base_url = opt.base_url;
   if (!opt.project.empty()) request.project = opt.project;
   request.web = std::move(*web);
+  request.repository = std::move(*links);
   env::Env* env = env::Env::Default();
   request.now = env->Now();
   auto outcome = service::Publish(**store, request, *env);
@@ -94,6 +99,9 @@ void AddPublishVerb(CLI::App& app, Shell* shell) {
                   "repository (default: relative, works under any path)");
   cmd->add_option("--project", opt->project,
                   "Project to publish (default: the store's only project)");
+  cmd->add_option("--repo-url", opt->repo_url,
+                  "The repository's web address, like https://github.com/OWNER/REPO: the pages "
+                  "link every commit to its page there");
   cmd->add_option("--web-root", opt->web_root,
                   "Publish the built dashboard in this directory instead of the one in the binary");
   cmd->callback([opt, shell] { RunPublish(*opt, shell); });

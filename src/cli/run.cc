@@ -54,7 +54,8 @@ void PrintProgress(const std::string& name, const runner::RunProgress& p) {
              static_cast<double>(p.eta_nanos) / 1e9);
 }
 
-void PrintSummary(const core::BenchmarkResult& b) {
+// The one-line summary on stderr when stdout is a file or a pipe (it carries the artifact).
+void PrintSummaryLine(const core::BenchmarkResult& b) {
   for (const auto& m : b.metrics) {
     if (m.name != "wall_time" || m.samples.empty() || m.unit != "ns") continue;
     std::vector<double> v = m.samples;
@@ -63,6 +64,113 @@ void PrintSummary(const core::BenchmarkResult& b) {
                Millis(v[v.size() / 2]), Millis(v.front()), Millis(v.back()));
   }
 }
+
+struct SampleStats {
+  size_t n = 0;
+  double mean = 0, stddev = 0, median = 0, min = 0, max = 0;
+};
+
+// Fewer than two samples: stddev 0. The median of an even count is the mean of the middle two.
+SampleStats Describe(std::vector<double> v) {
+  SampleStats s;
+  s.n = v.size();
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  s.min = v.front();
+  s.max = v.back();
+  s.median = v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  double sum = 0;
+  for (double x : v) sum += x;
+  s.mean = sum / static_cast<double>(v.size());
+  if (v.size() > 1) {
+    double squares = 0;
+    for (double x : v) squares += (x - s.mean) * (x - s.mean);
+    s.stddev = std::sqrt(squares / static_cast<double>(v.size() - 1));
+  }
+  return s;
+}
+
+const core::Metric* FindMetric(const core::BenchmarkResult& b, std::string_view name) {
+  for (const auto& m : b.metrics) {
+    if (m.name == name && !m.samples.empty()) return &m;
+  }
+  return nullptr;
+}
+
+// "1.7 MiB", "812 KiB".
+std::string Bytes(double bytes) {
+  if (bytes >= 1024.0 * 1024 * 1024) return fmt::format("{:.2f} GiB", bytes / (1 << 30));
+  if (bytes >= 1024.0 * 1024) return fmt::format("{:.1f} MiB", bytes / (1 << 20));
+  if (bytes >= 1024.0) return fmt::format("{:.0f} KiB", bytes / 1024);
+  return fmt::format("{:.0f} B", bytes);
+}
+
+std::string Value(double v, const std::string& unit) {
+  if (unit == "ns") return Millis(v);
+  if (unit == "bytes") return Bytes(v);
+  return fmt::format("{:.6g} {}", v, unit);
+}
+
+// On a terminal, like hyperfine:
+//   Benchmark: sleep 0.02
+//     Time (mean ± σ):     20.512 ms ±  0.214 ms    [User: 0.612 ms, System: 0.402 ms]
+//     Time (median):       20.497 ms
+//     Range (min … max):   20.105 ms … 21.034 ms    24 runs
+//     Peak RSS (median):   1.7 MiB
+// A harness's metrics other than wall time get a median line each.
+void PrintTerminalSummary(const core::BenchmarkResult& b) {
+  fmt::print("Benchmark: {}\n", b.name);
+  if (b.error) {
+    fmt::print("  failed: {}\n", *b.error);
+    return;
+  }
+  if (const core::Metric* wall = FindMetric(b, "wall_time");
+      wall != nullptr && wall->unit == "ns") {
+    const SampleStats t = Describe(wall->samples);
+    std::string cpu;
+    const core::Metric* user = FindMetric(b, "user_time");
+    const core::Metric* sys = FindMetric(b, "system_time");
+    if (user != nullptr && sys != nullptr) {
+      cpu = fmt::format("    [User: {}, System: {}]", Millis(Describe(user->samples).mean),
+                        Millis(Describe(sys->samples).mean));
+    }
+    fmt::print("  Time (mean ± σ):     {:>10} ± {:>10}{}\n", Millis(t.mean), Millis(t.stddev), cpu);
+    fmt::print("  Time (median):       {:>10}\n", Millis(t.median));
+    fmt::print("  Range (min … max):   {:>10} … {:>10}    {} run{}\n", Millis(t.min), Millis(t.max),
+               t.n, t.n == 1 ? "" : "s");
+  }
+  for (const auto& m : b.metrics) {
+    if (m.samples.empty() || m.name == "wall_time" || m.name == "user_time" ||
+        m.name == "system_time") {
+      continue;
+    }
+    const std::string label = m.name == "max_rss" ? "Peak RSS" : m.name;
+    fmt::print("  {:<21}{}\n", label + " (median):", Value(Describe(m.samples).median, m.unit));
+  }
+}
+
+// Where the artifact and the summaries go: with --out, to the file; else JSON to stdout when it
+// is a file or a pipe, and nothing (a summary instead) when it is a terminal.
+struct Output {
+  bool terminal = ::isatty(STDOUT_FILENO) == 1;
+  bool write_artifact = true;
+  explicit Output(const std::string& out_dir) { write_artifact = !out_dir.empty() || !terminal; }
+  void Summarize(const core::BenchmarkResult& b) const {
+    if (terminal) {
+      PrintTerminalSummary(b);
+    } else {
+      PrintSummaryLine(b);
+    }
+  }
+  // Says once, on a terminal without --out, that no artifact was written.
+  void NoteNoArtifact() const {
+    if (!write_artifact) {
+      fmt::print(stderr,
+                 "note: no artifact written (stdout is a terminal): pass --out DIR, or pipe "
+                 "stdout, to keep one\n");
+    }
+  }
+};
 
 // perfledger run --suite FILE: every (or each --benchmark) benchmark of the suite, one artifact.
 void RunSuiteFile(const RunOptions& opt, Shell* shell) {
@@ -85,7 +193,7 @@ void RunSuiteFile(const RunOptions& opt, Shell* shell) {
   request.suite_file = opt.suite_file;
   request.only = opt.only;
   request.fail_fast = opt.fail_fast;
-  request.metadata = opt.metadata.Metadata();
+  request.metadata = opt.metadata.Metadata(*shell);
   const bool terminal = ::isatty(2) == 1;
   auto measured =
       service::MeasureSuite(request, [&](const std::string& name, const runner::RunProgress& p) {
@@ -108,16 +216,22 @@ void RunSuiteFile(const RunOptions& opt, Shell* shell) {
     shell->exit_code = kExitError;
     return;
   }
-  auto path = EmitArtifact(*run, opt.out_dir, "perfledger run --suite " + opt.suite_file);
-  if (!path.ok()) return shell->Fail(path.status());
+  const Output output(opt.out_dir);
+  std::string path;
+  if (output.write_artifact) {
+    auto written = EmitArtifact(*run, opt.out_dir, "perfledger run --suite " + opt.suite_file);
+    if (!written.ok()) return shell->Fail(written.status());
+    path = *written;
+  }
   for (const auto& b : run->benchmarks) {
     if (b.error) {
       fmt::print(stderr, "error: {}: {}\n", b.name, *b.error);
     } else {
-      PrintSummary(b);
+      output.Summarize(b);
     }
   }
-  if (!path->empty()) fmt::print(stderr, "wrote {}\n", *path);
+  if (!path.empty()) fmt::print(stderr, "wrote {}\n", path);
+  output.NoteNoArtifact();
   if (!result->failed.empty()) {
     fmt::print(stderr, "{} of the suite's benchmarks failed; the run is partial\n",
                result->failed.size());
@@ -142,7 +256,7 @@ void RunAdapter(const RunOptions& opt, Shell* shell) {
   request.command = opt.command;
   request.adapter = opt.adapter;
   request.name = opt.name;
-  request.metadata = opt.metadata.Metadata();
+  request.metadata = opt.metadata.Metadata(*shell);
   if (!opt.timeout.empty()) {
     auto timeout = base::ParseDuration(opt.timeout);
     if (!timeout.ok() || *timeout <= 0) {
@@ -159,19 +273,27 @@ void RunAdapter(const RunOptions& opt, Shell* shell) {
     return;
   }
   const core::Run* run = &measured->run;
-  auto path = EmitArtifact(*run, opt.out_dir, "perfledger run --adapter " + opt.adapter);
-  if (!path.ok()) return shell->Fail(path.status());
+  const Output output(opt.out_dir);
+  std::string path;
+  if (output.write_artifact) {
+    auto written = EmitArtifact(*run, opt.out_dir, "perfledger run --adapter " + opt.adapter);
+    if (!written.ok()) return shell->Fail(written.status());
+    path = *written;
+  }
   int failures = 0;
   for (const auto& b : run->benchmarks) {
     if (b.error) {
       ++failures;
       fmt::print(stderr, "error: {}: {}\n", b.name, *b.error);
+    } else if (output.terminal) {
+      PrintTerminalSummary(b);
     }
   }
-  if (!path->empty()) {
-    fmt::print(stderr, "wrote {} ({} benchmark{})\n", *path, run->benchmarks.size(),
+  if (!path.empty()) {
+    fmt::print(stderr, "wrote {} ({} benchmark{})\n", path, run->benchmarks.size(),
                run->benchmarks.size() == 1 ? "" : "s");
   }
+  output.NoteNoArtifact();
   if (failures > 0) shell->exit_code = kExitError;
 }
 
@@ -203,11 +325,11 @@ void RunRun(const RunOptions& opt, Shell* shell) {
     }
     bench.process.timeout_nanos = *timeout;
   }
-  bool wall = false;
+  // Wall time is always measured: "--measure instructions" means wall and instructions.
   bench.measure_cpu = bench.measure_rss = false;
   for (const std::string& m : base::Split(opt.measure, ',')) {
     if (m == "wall") {
-      wall = true;
+      continue;
     } else if (m == "cpu") {
       bench.measure_cpu = true;
     } else if (m == "rss") {
@@ -219,26 +341,30 @@ void RunRun(const RunOptions& opt, Shell* shell) {
                                m + "'");
     }
   }
-  if (!wall) return shell->UsageError("--measure: wall is always measured; include it");
 
   const bool terminal = ::isatty(2) == 1;
-  auto measured = service::MeasureCommand(
-      bench, opt.metadata.Metadata(), [&](const std::string& name, const runner::RunProgress& p) {
-        if (terminal) PrintProgress(name, p);
-      });
+  auto measured =
+      service::MeasureCommand(bench, opt.metadata.Metadata(*shell),
+                              [&](const std::string& name, const runner::RunProgress& p) {
+                                if (terminal) PrintProgress(name, p);
+                              });
   if (terminal) fmt::print(stderr, "\r\033[K");
   if (!measured.ok()) return shell->Fail(measured.status());
   const core::Run* run = &measured->run;
   const core::BenchmarkResult* result = &measured->result;
-  auto path = EmitArtifact(*run, opt.out_dir, "perfledger run");
-  if (!path.ok()) return shell->Fail(path.status());
-  if (!path->empty()) fmt::print(stderr, "wrote {}\n", *path);
+  const Output output(opt.out_dir);
+  if (output.write_artifact) {
+    auto path = EmitArtifact(*run, opt.out_dir, "perfledger run");
+    if (!path.ok()) return shell->Fail(path.status());
+    if (!path->empty()) fmt::print(stderr, "wrote {}\n", *path);
+  }
   if (result->error) {
     fmt::print(stderr, "error: {}: {}\n", bench.name, *result->error);
     shell->exit_code = kExitError;
     return;
   }
-  PrintSummary(*result);
+  output.Summarize(*result);
+  output.NoteNoArtifact();
 }
 
 }  // namespace
@@ -258,20 +384,28 @@ void AddRunVerb(CLI::App& app, Shell* shell) {
       "  --suite FILE          run the suite file's benchmarks (or each --benchmark NAME) with\n"
       "                        the sampling of this platform's epoch; the artifact carries the\n"
       "                        suite revision and epoch, which ingest checks.\n"
-      "Measures wall time (monotonic clock), user and system CPU time and peak RSS (wait4);\n"
+      "Measures wall time (monotonic clock), user and system CPU time and peak RSS (wait4) of\n"
+      "the command alone;\n"
       "--measure instructions counts instructions (deterministic) with perf_event_open where\n"
       "the kernel has the counter, else under valgrind's cachegrind (--instruction-runs).\n"
       "A run that exits non-zero, is killed or exceeds --timeout makes the benchmark a\n"
       "structured failure in the artifact and the exit status 1 (unless --ignore-failure);\n"
-      "with --suite --fail-fast the first failure stops the suite and no artifact is written.\n\n"
+      "with --suite --fail-fast the first failure stops the suite and no artifact is written.\n"
+      "Without --out the artifact goes to stdout when it is a file or a pipe; on a terminal a\n"
+      "summary (mean ± σ, median, min … max, user and system time) is printed instead.\n"
+      "Outside a git repository the commit is unknown (ingest refuses such an artifact: pass\n"
+      "--commit SHA) and the project is the directory's name; a note says so.\n\n"
       "Examples:\n"
+      "  perfledger run -- sleep 0.1\n"
       "  perfledger run --platform x86-64-linux --name parse/large --out results/ \\\n"
       "      -- ./build/parser testdata/large.json\n"
       "  perfledger run --adapter google-benchmark --out results/ \\\n"
       "      -- ./build/micro --benchmark_format=json --benchmark_repetitions=10\n"
       "  perfledger run --suite perfledger.toml --platform x86-64-linux --out results/");
   opt->metadata.AddTo(cmd, /*with_suite_name=*/false);
-  cmd->add_option("--out", opt->out_dir, "Directory for the artifact (default: stdout)");
+  cmd->add_option("--out", opt->out_dir,
+                  "Directory for the artifact (default: stdout when it is a file or a pipe; on "
+                  "a terminal, a summary and no artifact)");
   cmd->add_option("--name", opt->name,
                   "Benchmark name (default: the command line); with --adapter, a prefix");
   cmd->add_option("--suite", opt->suite_file, "Run the benchmarks of this suite file");
@@ -294,7 +428,8 @@ void AddRunVerb(CLI::App& app, Shell* shell) {
   cmd->add_option("--timeout", opt->timeout, "Kill a run (and its process group) after this");
   auto* measure = cmd->add_option("--measure", opt->measure,
                                   "Comma-separated: wall,cpu,rss,instructions (default "
-                                  "wall,cpu,rss); instructions: perf_event_open, else valgrind");
+                                  "wall,cpu,rss; wall is always measured); instructions: "
+                                  "perf_event_open, else valgrind");
   auto* instruction_runs = cmd->add_option("--instruction-runs", opt->instruction_runs,
                                            "With instructions: runs under valgrind (default 3)");
   auto* ignore =

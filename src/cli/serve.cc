@@ -13,6 +13,8 @@
 #include "env/env.h"
 #include "schedule/commit_source.h"
 #include "server/server.h"
+#include "service/catalog.h"
+#include "service/notify.h"
 #include "service/plan.h"
 
 namespace perfledger::cli {
@@ -33,8 +35,12 @@ struct ServeFlags {
   int max_attempts = 3;
   // The server's own planner.
   std::string repo, branch, plan_every;
+  std::string repo_url;  // where the dashboard links commits
   std::vector<std::string> platforms;
   PolicyOptions policy;
+  // Webhooks.
+  std::vector<std::string> notify;
+  std::string public_url;
 };
 
 // A timeout flag's value as a duration: 0.1 to 3600 seconds.
@@ -114,6 +120,16 @@ void RunServe(const ServeFlags& flags, Shell* shell) {
     }
     options.plan_every_nanos = *every;
   }
+  auto links = service::RepositoryLinksFor(flags.repo_url, flags.repo);
+  if (!links.ok()) return shell->Fail(links.status());
+  options.api.repository = std::move(*links);
+  options.notify.urls = flags.notify;
+  options.notify.public_url = flags.public_url;
+  if (auto s = service::CheckNotifyOptions(options.notify, "--notify"); !s.ok()) {
+    return shell->UsageError(s.message());
+  }
+  // Stalls are measured against the branch the server plans, else the recorded history.
+  options.watch.stalls = service::HistorySource{flags.repo, flags.branch};
   options.api.lease_nanos = *lease;
   options.api.max_attempts = flags.max_attempts;
   if (!ParseTimeout("--header-timeout", flags.header_timeout, &options.header_timeout, shell) ||
@@ -169,12 +185,17 @@ void AddServeVerb(CLI::App& app, Shell* shell) {
       "With --repo the server plans by itself: at start and every --plan-every, and when a\n"
       "webhook posts to /api/v1/projects/P/push. Several servers may share one PostgreSQL\n"
       "store (--db postgresql://...): they answer as one.\n\n"
+      "With --notify URL the server posts each new alert group (alerts detect --record kept)\n"
+      "and each newly stalled platform to the webhook once, retried with back-off in the\n"
+      "background; alerts kept before the first start with that URL are not posted.\n\n"
       "Example:\n"
       "  perfledger serve --db perf.db --port 8080\n"
       "  perfledger serve --bind 0.0.0.0 --private --web-root web/dist\n"
       "  perfledger serve --bind 127.0.0.1 --allowed-host perf.example.org  (behind a proxy)\n"
       "  perfledger serve --db postgresql://perf@db/perf --repo /srv/repo.git --branch main \\\n"
-      "      --platform x86-64-linux --plan-every 15m");
+      "      --platform x86-64-linux --plan-every 15m\n"
+      "  perfledger serve --notify https://hooks.slack.com/services/T000/B000/XXXX \\\n"
+      "      --public-url https://perf.example.org");
   cmd->add_option("--bind", flags->bind, "Address to listen on (default 127.0.0.1)");
   cmd->add_option("--port", flags->port, "Port (default 8080; 0 picks a free one)");
   cmd->add_flag("--private", flags->private_reads, "Every API request needs a token");
@@ -201,6 +222,10 @@ void AddServeVerb(CLI::App& app, Shell* shell) {
   cmd->add_option("--repo", flags->repo,
                   "Plan from this repository (the server's own clone; fetched from its origin "
                   "before each plan): on POST /api/v1/projects/P/push, and with --plan-every");
+  cmd->add_option("--repo-url", flags->repo_url,
+                  "The repository's web address, like https://github.com/OWNER/REPO: the "
+                  "dashboard links every commit to its page there (default: from --repo's "
+                  "origin remote)");
   cmd->add_option("--branch", flags->branch, "With --repo: the branch to plan (default: HEAD's)");
   cmd->add_option("--platform", flags->platforms,
                   "With --repo: plan for this platform (repeatable; default: every platform the "
@@ -208,6 +233,12 @@ void AddServeVerb(CLI::App& app, Shell* shell) {
   cmd->add_option("--plan-every", flags->plan_every,
                   "With --repo: plan at start and then on this interval, like 15m");
   flags->policy.AddTo(cmd);
+  cmd->add_option("--notify", flags->notify,
+                  "Post new alert groups and stalled platforms to this webhook as JSON with a "
+                  "Slack-compatible text (repeatable; docs/api.md \"Webhooks\")");
+  cmd->add_option("--public-url", flags->public_url,
+                  "The dashboard's address as people reach it, e.g. https://perf.example.org: "
+                  "notifications link to it");
   cmd->add_option("--lease", flags->lease,
                   "How long an agent's job claim holds without a heartbeat (default 5m); an "
                   "expired one returns the job to the queue");

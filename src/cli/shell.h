@@ -60,6 +60,7 @@ void AddGapsVerb(CLI::App& app, Shell* shell);
 void AddSimulateVerb(CLI::App& app, Shell* shell);
 void AddRunVerb(CLI::App& app, Shell* shell);
 void AddConvertVerb(CLI::App& app, Shell* shell);
+void AddImportVerb(CLI::App& app, Shell* shell);
 void AddCalibrateVerb(CLI::App& app, Shell* shell);
 void AddCompareVerb(CLI::App& app, Shell* shell);
 void AddCheckVerb(CLI::App& app, Shell* shell);

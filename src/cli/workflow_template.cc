@@ -13,15 +13,20 @@
 namespace perfledger::cli {
 namespace {
 
-// The `runs-on` value for a platform, as JSON (a string or an array of labels).
+// The `runs-on` value for a platform, as JSON (a string or an array of labels), by the system
+// the name ends with (x86-64-linux, aarch64-macos: core/platform_name.h) or, the other order of
+// older workflows, starts with (linux-x86_64, macos-arm64).
 std::string RunnerJson(std::string_view platform) {
-  if (base::StartsWith(platform, "linux")) return "\"ubuntu-latest\"";
-  if (base::StartsWith(platform, "macos")) return "\"macos-latest\"";
-  if (base::StartsWith(platform, "windows")) return "\"windows-latest\"";
+  auto is = [platform](std::string_view os) {
+    return base::StartsWith(platform, os) || base::EndsWith(platform, "-" + std::string(os));
+  };
+  if (is("linux")) return "\"ubuntu-latest\"";
+  if (is("macos")) return "\"macos-latest\"";
+  if (is("windows")) return "\"windows-latest\"";
   return fmt::format("[\"self-hosted\",\"{}\"]", platform);
 }
 
-// {"linux-x86_64":"ubuntu-latest","gpu":["self-hosted","gpu"]}: the bench job looks its
+// {"x86-64-linux":"ubuntu-latest","gpu":["self-hosted","gpu"]}: the bench job looks its
 // runner up in this by matrix.platform, since the matrix itself comes from the plan.
 std::string RunnerMapJson(const std::vector<std::string>& platforms) {
   std::string json = "{";

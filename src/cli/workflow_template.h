@@ -10,7 +10,7 @@
 namespace perfledger::cli {
 
 struct WorkflowOptions {
-  std::vector<std::string> platforms = {"linux-x86_64"};
+  std::vector<std::string> platforms = {"x86-64-linux"};
   std::string out = ".github/workflows/benchmarks.yml";
   std::string branch = "main";
   std::string history_branch = "perf";  // where the results live in git

@@ -162,7 +162,8 @@ base::Result<core::Run> BuildRun(const WriteOptions& opt) {
   return run;
 }
 
-void RunWrite(const WriteOptions& opt, Shell* shell) {
+void RunWrite(WriteOptions opt, Shell* shell) {
+  opt.platform = ResolvePlatformName(opt.platform, "--platform", *shell);
   auto run = BuildRun(opt);
   if (!run.ok()) return shell->Fail(run.status());
   auto path = EmitArtifact(*run, opt.out_dir, "perfledger write");
@@ -186,7 +187,9 @@ void AddWriteVerb(CLI::App& app, Shell* shell) {
       "    --reason push --sample 'parse/small:wall_time:ns=1200,1180,1210' --out results/");
   cmd->add_option("--project", opt->project, "Project name")->required();
   cmd->add_option("--commit", opt->commit, "Commit sha (40 hex digits)")->required();
-  cmd->add_option("--platform", opt->platform, "Platform label, e.g. x86-64-linux")->required();
+  cmd->add_option("--platform", opt->platform,
+                  "Platform label, arch-os: x86-64-linux, aarch64-macos")
+      ->required();
   cmd->add_option("--branch", opt->branch, "Branch of the commit");
   cmd->add_option("--commit-time", opt->commit_time, "Commit time, RFC 3339");
   cmd->add_option("--subject", opt->subject, "Commit subject");

@@ -73,4 +73,13 @@ int64_t Run::sample_count() const {
   return n;
 }
 
+base::Status CheckStorable(const Run& run) {
+  if (run.commit.sha != kUnknownCommit) return base::Status::Ok();
+  return base::InvalidInput(
+      "run " + run.run_id +
+      ": its commit is unknown (the artifact was made outside a git repository, commit "
+      "0000000...): a store needs the commit measured; make it again with --commit SHA, or "
+      "in the repository being measured");
+}
+
 }  // namespace perfledger::core

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "base/time.h"
 
 namespace perfledger::core {
@@ -123,5 +124,15 @@ struct Run {
   // Raw samples over all benchmarks and metrics (summaries count as none).
   int64_t sample_count() const;
 };
+
+// The commit of a run made where no git repository describes one (a quick timing in a scratch
+// directory, `perfledger run -- CMD` with no --commit): git's null object id. Such an artifact
+// is fine in a file or on a terminal, but no store takes it (CheckStorable), since a series
+// point needs a commit.
+inline constexpr std::string_view kUnknownCommit = "0000000000000000000000000000000000000000";
+
+// Whether `run` may go into a store: kInvalidInput naming the fix when its commit is
+// kUnknownCommit. Store::Ingest calls it for every run, whichever way the run arrives.
+base::Status CheckStorable(const Run& run);
 
 }  // namespace perfledger::core

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -121,6 +122,67 @@ class ThreadWatch final : public platform::ChildWatch {
   int wait_errno_ = 0;
 };
 
+// Set once the OS refused to run perfledger-spawn (vm.memfd_noexec, /proc not mounted): from
+// then on children are spawned directly.
+std::atomic<bool> helper_refused{false};
+
+// What perfledger-spawn wrote on its report descriptor (spawn_helper.cc), parsed.
+struct HelperReport {
+  enum class Kind { kNone, kOk, kSpawnError, kWaitError } kind = Kind::kNone;
+  int status = 0, error = 0;
+  int64_t start = 0, end = 0, user = 0, system = 0, max_rss_kib = 0, instructions = -1;
+};
+
+HelperReport ReadHelperReport(int fd) {
+  std::string text;
+  char buf[256];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) != 0) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    text.append(buf, static_cast<size_t>(n));
+  }
+  HelperReport r;
+  long long start, end, user, system, rss, instructions;
+  int status, error;
+  if (std::sscanf(text.c_str(), "ok %d %lld %lld %lld %lld %lld %lld", &status, &start, &end, &user,
+                  &system, &rss, &instructions) == 7) {
+    r.kind = HelperReport::Kind::kOk;
+    r.status = status;
+    r.start = start;
+    r.end = end;
+    r.user = user;
+    r.system = system;
+    r.max_rss_kib = rss;
+    r.instructions = instructions;
+  } else if (std::sscanf(text.c_str(), "spawn-error %d", &error) == 1) {
+    r.kind = HelperReport::Kind::kSpawnError;
+    r.error = error;
+  } else if (std::sscanf(text.c_str(), "wait-error %d", &error) == 1) {
+    r.kind = HelperReport::Kind::kWaitError;
+    r.error = error;
+  }
+  return r;
+}
+
+// posix_spawn's file actions and attributes for one child, destroyed with it.
+struct SpawnSetup {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  SpawnSetup() {
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+  }
+  ~SpawnSetup() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
+
 class PosixExecutor final : public Executor {
  public:
   base::Result<ProcessResult> Run(const ProcessSpec& spec) override;
@@ -226,11 +288,24 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
           fmt::format("cannot enter its working directory '{}': {}", spec.cwd, Errno(ENOENT)));
     }
   }
+  const bool count_instructions = spec.count_instructions && PerfInstructionsAvailable();
+  // Through perfledger-spawn where there is one, so the child's peak RSS is its own
+  // (spawn_helper.cc says why); it counts the child's instructions itself.
+  const char* helper = helper_refused.load() ? nullptr : platform::SpawnHelperPath();
+  std::vector<char*> helper_argv;
+  if (helper != nullptr) {
+    helper_argv = {const_cast<char*>(helper), const_cast<char*>(count_instructions ? "i" : "-"),
+                   const_cast<char*>("--")};
+    helper_argv.insert(helper_argv.end(), argv.begin(), argv.end());
+  }
   Fd counter;
-  if (spec.count_instructions && PerfInstructionsAvailable()) {
+  auto open_counter = [&]() -> base::Status {
+    if (!count_instructions || counter.get() >= 0) return base::Status::Ok();
     counter = Fd(platform::OpenInstructionCounter());
     if (counter.get() < 0) return base::IoError("perf_event_open: " + Errno(errno));
-  }
+    return base::Status::Ok();
+  };
+  if (helper == nullptr) RETURN_IF_ERROR(open_counter());
   platform::AdoptOrphans();
 
   // The pipes are made, the child spawned, watched and registered under the lock: no other
@@ -246,49 +321,70 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
     *r = Fd(p[0]);
     *w = Fd(p[1]);
   }
-  // posix_spawn (no copy of this process's page tables in glibc, and a failed exec is
-  // reported by its return value) in a new process group, stdin from /dev/null.
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  struct Cleanup {
-    posix_spawn_file_actions_t* a;
-    posix_spawnattr_t* t;
-    ~Cleanup() {
-      posix_spawn_file_actions_destroy(a);
-      posix_spawnattr_destroy(t);
-    }
-  } cleanup{&actions, &attr};
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  for (auto [mode, target, write_end] :
-       {std::tuple{spec.stdout_mode, 1, &out_write}, std::tuple{spec.stderr_mode, 2, &err_write}}) {
-    if (mode == Output::kCapture) {
-      posix_spawn_file_actions_adddup2(&actions, write_end->get(), target);
-    } else if (mode == Output::kDiscard) {
-      posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_WRONLY, 0);
+  // The helper's report descriptor: 3 in the helper, close-on-exec there (never 3 here, where
+  // dup2 onto itself would leave it close-on-exec).
+  Fd report_read, report_write;
+  if (helper != nullptr) {
+    int p[2];
+    if (platform::MakePipe(p) != 0) return base::IoError("pipe: " + Errno(errno));
+    report_read = Fd(p[0]);
+    report_write = Fd(p[1]);
+    if (report_write.get() <= 3) {
+      report_write = Fd(::fcntl(report_write.get(), F_DUPFD_CLOEXEC, 4));
+      if (report_write.get() < 0) return base::IoError("fcntl: " + Errno(errno));
     }
   }
-  // Not in POSIX before 2024, but in glibc (2.29), musl, macOS (10.15) and FreeBSD (13.1).
-  if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGTERM);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // posix_spawn (no copy of this process's page tables in glibc, and a failed exec is
+  // reported by its return value) in a new process group, stdin from /dev/null.
+  auto spawn = [&](bool via_helper, pid_t* pid) {
+    SpawnSetup setup;
+    posix_spawn_file_actions_t* actions = &setup.actions;
+    posix_spawnattr_t* attr = &setup.attr;
+    posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0);
+    for (auto [mode, target, write_end] : {std::tuple{spec.stdout_mode, 1, &out_write},
+                                           std::tuple{spec.stderr_mode, 2, &err_write}}) {
+      if (mode == Output::kCapture) {
+        posix_spawn_file_actions_adddup2(actions, write_end->get(), target);
+      } else if (mode == Output::kDiscard) {
+        posix_spawn_file_actions_addopen(actions, target, "/dev/null", O_WRONLY, 0);
+      }
+    }
+    if (via_helper) posix_spawn_file_actions_adddup2(actions, report_write.get(), 3);
+    // Not in POSIX before 2024, but in glibc (2.29), musl, macOS (10.15) and FreeBSD (13.1).
+    if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(actions, spec.cwd.c_str());
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    posix_spawnattr_setsigmask(attr, &none);
+    posix_spawnattr_setsigdefault(attr, &defaults);
+    posix_spawnattr_setpgroup(attr, 0);
+    posix_spawnattr_setflags(
+        attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    if (via_helper) {
+      return ::posix_spawn(pid, helper, actions, attr, helper_argv.data(), envp.data());
+    }
+    return program.find('/') != std::string::npos
+               ? ::posix_spawn(pid, program.c_str(), actions, attr, argv.data(), envp.data())
+               : ::posix_spawnp(pid, program.c_str(), actions, attr, argv.data(), envp.data());
+  };
 
-  const int64_t start = MonotonicNanos();
+  int64_t start = MonotonicNanos();
   pid_t pid = 0;
-  const bool has_slash = program.find('/') != std::string::npos;
-  const int rc_spawn =
-      has_slash ? ::posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data())
-                : ::posix_spawnp(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data());
+  bool via_helper = helper != nullptr;
+  int rc_spawn = spawn(via_helper, &pid);
+  if (rc_spawn != 0 && via_helper && rc_spawn != ENOMEM && rc_spawn != EAGAIN) {
+    // The OS would not run the helper from its memfd: spawn directly, now and from now on.
+    helper_refused.store(true);
+    via_helper = false;
+    report_read.Reset();
+    report_write.Reset();
+    RETURN_IF_ERROR(open_counter());
+    start = MonotonicNanos();
+    rc_spawn = spawn(false, &pid);
+  }
   if (rc_spawn != 0) {
     if (rc_spawn == ENOMEM || rc_spawn == EAGAIN) {
       return base::IoError(fmt::format("cannot start '{}': {}", program, Errno(rc_spawn)));
@@ -308,6 +404,7 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
   lock.unlock();
   out_write.Reset();
   err_write.Reset();
+  report_write.Reset();
 
   ProcessResult result;
   // An OS failure after the spawn: the child is killed and reaped, then this is returned.
@@ -391,6 +488,30 @@ base::Result<ProcessResult> PosixExecutor::Run(const ProcessSpec& spec) {
   result.strays_killed = KillStrays(pid);
   if (!failure.ok()) return failure;
   if (!reaped) return base::IoError("wait4: " + Errno(wait_errno));
+  // The helper's report, when it lived to write one: the child's own status and usage. Killed
+  // (a timeout, KillMeasuredProcesses), it wrote none, and its own status stands.
+  const HelperReport report = via_helper ? ReadHelperReport(report_read.get()) : HelperReport{};
+  switch (report.kind) {
+    case HelperReport::Kind::kNone:
+      break;
+    case HelperReport::Kind::kSpawnError:
+      if (report.error == ENOMEM || report.error == EAGAIN) {
+        return base::IoError(fmt::format("cannot start '{}': {}", program, Errno(report.error)));
+      }
+      return base::InvalidInput(fmt::format("cannot start '{}': {}", program, Errno(report.error)));
+    case HelperReport::Kind::kWaitError:
+      return base::IoError("wait4: " + Errno(report.error));
+    case HelperReport::Kind::kOk:
+      status = report.status;
+      result.wall_nanos = report.end - report.start;
+      ru.ru_utime = {static_cast<time_t>(report.user / 1'000'000'000),
+                     static_cast<suseconds_t>(report.user % 1'000'000'000 / 1000)};
+      ru.ru_stime = {static_cast<time_t>(report.system / 1'000'000'000),
+                     static_cast<suseconds_t>(report.system % 1'000'000'000 / 1000)};
+      ru.ru_maxrss = static_cast<long>(report.max_rss_kib);
+      if (report.instructions >= 0) result.instructions = report.instructions;
+      break;
+  }
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   if (result.timed_out) result.signal = 0;
@@ -418,6 +539,10 @@ bool PerfInstructionsAvailable() {
 }
 
 bool KillsOrphansThatLeftTheGroup() { return platform::AdoptOrphans(); }
+
+bool MeasuresChildRssAlone() {
+  return !helper_refused.load() && platform::SpawnHelperPath() != nullptr;
+}
 
 namespace platform {
 

@@ -1,6 +1,6 @@
 // Running a child process and measuring it: wall time on the monotonic clock, user and system
-// CPU time and peak RSS from wait4, exit status, and a timeout that kills the child's whole
-// process group.
+// CPU time and peak RSS from wait4 (the child's own, through a trampoline on Linux), exit status,
+// and a timeout that kills the child's whole process group.
 //
 // Nothing a benchmark starts outlives its run: the child gets a process group of its own,
 // which is killed when the child ends (a background job it left behind, `sleep 300 &`, would
@@ -82,6 +82,11 @@ class Executor {
 // Whether perf_event_open can count a child's instructions here: the kernel has a hardware
 // counter for it (most virtual machines do not) and perf_event_paranoid allows it. Probed once.
 bool PerfInstructionsAvailable();
+
+// Whether a child's peak RSS (ProcessResult::max_rss_bytes) is its own: on Linux, where the
+// child is started through perfledger-spawn (spawn_helper.cc). Elsewhere it is at least this
+// process's peak, which the child's exec carries over.
+bool MeasuresChildRssAlone();
 
 // Whether a process that left the child's process group (setsid, a daemon's double fork) is
 // still found and killed after the run: where perfledger can be a child subreaper (Linux).

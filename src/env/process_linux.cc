@@ -2,6 +2,7 @@
 // subreaper and /proc. Built unless PERFLEDGER_PORTABLE; process_posix.cc otherwise.
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,6 +17,7 @@
 
 #include "base/strings.h"
 #include "env/process_platform.h"
+#include "env/spawn_helper_image.h"
 
 namespace perfledger::env::platform {
 namespace {
@@ -71,6 +73,37 @@ bool AdoptOrphans() {
   static bool adopted = false;
   std::call_once(once, [] { adopted = ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0; });
   return adopted;
+}
+
+// The embedded image in a sealed memfd, run as /proc/self/fd/N: a spawned child resolves that
+// path in its copy of the descriptor table before its exec closes the descriptor. Where the
+// kernel refuses (no memfd_create, vm.memfd_noexec) the executor spawns directly.
+const char* SpawnHelperPath() {
+  static std::once_flag once;
+  static std::string path;
+  std::call_once(once, [] {
+    const std::string_view image = SpawnHelperImage();
+    const int fd = ::memfd_create("perfledger-spawn", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return;
+    size_t done = 0;
+    while (done < image.size()) {
+      const ssize_t n = ::write(fd, image.data() + done, image.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ::close(fd);
+        return;
+      }
+      done += static_cast<size_t>(n);
+    }
+    ::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+    // Above the descriptors a child's file actions set (0-2, and 3 for the helper's report),
+    // which would otherwise replace it before the exec.
+    const int high = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
+    ::close(fd);
+    if (high < 0) return;
+    path = "/proc/self/fd/" + std::to_string(high);  // kept open for the process's life
+  });
+  return path.empty() ? nullptr : path.c_str();
 }
 
 // From /proc/self/task/*/children where the kernel has it (cheap: one small file per thread),

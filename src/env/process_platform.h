@@ -2,8 +2,10 @@
 // BSDs), for process.cc alone. process.cc holds the executor and everything portable; exactly
 // one of these files defines everything declared here, chosen in src/env/CMakeLists.txt:
 //   process_linux.cc  pidfd_open to wait, perf_event_open to count instructions, a child
-//                     subreaper (prctl) and /proc to find orphans a benchmark left behind;
-//   process_posix.cc  a thread blocked in wait4 to wait, no instruction counter, no subreaper
+//                     subreaper (prctl) and /proc to find orphans a benchmark left behind,
+//                     and perfledger-spawn run from a memfd to measure a child's own RSS;
+//   process_posix.cc  a thread blocked in wait4 to wait, no instruction counter, no subreaper,
+//                     no trampoline (a child's peak RSS includes perfledger's)
 //                     (CMake option PERFLEDGER_PORTABLE: always off Linux, on demand on Linux
 //                     so that the fallbacks are tested there too).
 // Both files define the same symbols, so a test binary can link process_posix.o ahead of the
@@ -49,6 +51,11 @@ int OpenInstructionCounter();
 // are cheap). False where the OS has no such thing: a process that leaves the child's process
 // group then escapes the stray hunt after a run.
 bool AdoptOrphans();
+
+// The path of perfledger-spawn (spawn_helper.cc), the trampoline that makes a child's peak RSS
+// its own, or nullptr where there is none (not Linux, or the OS would not run it from a memfd):
+// then children are spawned directly and their peak RSS includes this process's. Made once.
+const char* SpawnHelperPath();
 
 // This process's children (running or zombie), for finding orphans adopted after a run. Empty
 // where they cannot be listed; without AdoptOrphans the only ones are children being run.

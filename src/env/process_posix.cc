@@ -1,8 +1,9 @@
 // The portable side of process.cc (process_platform.h), for macOS, the BSDs and any POSIX
 // system, and for Linux with PERFLEDGER_PORTABLE: only POSIX calls. A child is waited for by a
 // thread blocked in wait4 (exact, no polling), there is no instruction counter (the runner
-// counts under valgrind instead) and no subreaper (strays are killed through the child's
-// process group only).
+// counts under valgrind instead), no subreaper (strays are killed through the child's
+// process group only) and no trampoline: a child's peak RSS includes this process's, as Linux
+// (and, by the same exec rule, other systems) carry a vfork child's peak across exec.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -36,6 +37,8 @@ int OpenInstructionCounter() {
 }
 
 bool AdoptOrphans() { return false; }
+
+const char* SpawnHelperPath() { return nullptr; }
 
 std::vector<pid_t> ChildrenOfThisProcess() { return {}; }
 

@@ -1,6 +1,6 @@
 #include "runner/environment.h"
 
-#include <algorithm>
+#include "core/platform_name.h"
 
 namespace perfledger::runner {
 
@@ -18,9 +18,7 @@ core::Environment HostEnvironment(const env::HostInfo& host) {
 }
 
 std::string HostPlatform(const env::HostInfo& host) {
-  std::string label = host.arch + "-" + host.os;
-  std::replace(label.begin(), label.end(), '_', '-');
-  return label;
+  return core::CanonicalPlatform(host.arch, host.os);
 }
 
 }  // namespace perfledger::runner

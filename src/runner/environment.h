@@ -12,7 +12,8 @@ namespace perfledger::runner {
 // This machine as an artifact's environment (fingerprint not yet computed).
 core::Environment HostEnvironment(const env::HostInfo& host);
 
-// The default platform label: "<arch>-<os>" with '_' as '-', e.g. "x86-64-linux".
+// The default platform label, canonical (core/platform_name.h): "x86-64-linux",
+// "aarch64-macos".
 std::string HostPlatform(const env::HostInfo& host);
 
 }  // namespace perfledger::runner

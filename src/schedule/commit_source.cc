@@ -541,6 +541,20 @@ base::Result<git_remote*> OpenOrigin(git_repository* repo, const std::string& re
   return remote;
 }
 
+base::Result<std::optional<std::string>> OriginUrl(const std::string& repo_path) {
+  ASSIGN_OR_RETURN(Repository repo, OpenRepository(repo_path));
+  git_config* raw_config = nullptr;
+  if (git_repository_config_snapshot(&raw_config, repo.get()) < 0) {
+    return GitFailure(repo_path, "cannot read the repository's configuration");
+  }
+  std::unique_ptr<git_config, decltype(&git_config_free)> config(raw_config, git_config_free);
+  const char* url = nullptr;
+  const int rc = git_config_get_string(&url, config.get(), "remote.origin.url");
+  if (rc == GIT_ENOTFOUND) return std::optional<std::string>();
+  if (rc < 0) return GitFailure(repo_path, "cannot read the remote 'origin'");
+  return std::optional<std::string>(url);
+}
+
 base::Result<bool> FetchBranch(const std::string& repo_path, const std::string& branch) {
   ASSIGN_OR_RETURN(Repository repo, OpenRepository(repo_path));
   ASSIGN_OR_RETURN(git_remote * raw, OpenOrigin(repo.get(), repo_path));

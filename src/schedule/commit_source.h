@@ -48,6 +48,10 @@ base::Result<BranchHistory> ReadBranch(const std::string& repo_path, const ReadO
 // remote) are kIoError naming the remote's URL.
 base::Result<bool> FetchBranch(const std::string& repo_path, const std::string& branch);
 
+// The URL of the repository's remote "origin" as configured (remote.origin.url), or none when
+// it has no origin. Errors as ReadBranch's.
+base::Result<std::optional<std::string>> OriginUrl(const std::string& repo_path);
+
 // Resolves a full or abbreviated (>= 4 hex digits) commit id, or any revision git accepts
 // ("HEAD~3", a tag), to the full 40-digit sha. kInvalidInput, one line each:
 // "<path>: no commit 'x'", "<path>: 'abcd' is ambiguous", "<path>: 'x' is not a commit"

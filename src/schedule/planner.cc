@@ -143,6 +143,23 @@ std::vector<Choice> ChooseBySampling(const PlannerInput& in, int64_t lo, int64_t
 std::vector<Choice> ChooseBaseline(const PlannerInput& in, int64_t window_nanos,
                                    WindowTexts& texts) {
   const int64_t n = static_cast<int64_t>(in.commits.size());
+  // The first plan of all: the head, whatever its window (see PlannerInput::first_plan).
+  const bool window_rule =
+      in.policy.sampling == Sampling::kLatestInWindow || in.policy.sampling == Sampling::kTagged;
+  if (in.first_plan && window_rule && n > 0) {
+    // The head as of `now`: a replay with --now in the past does not see later commits.
+    int64_t head = n - 1;
+    while (head >= 0 && in.commits[static_cast<size_t>(head)].time.unix_nanos > in.now.unix_nanos) {
+      --head;
+    }
+    if (head >= 0) {
+      return {{head, "push",
+               fmt::format("first plan: the branch head at once, standing for the {} commits "
+                           "up to it",
+                           head + 1),
+               kPriorityNormal}};
+    }
+  }
   // Only the tail matters: scan back to the first commit the rule picks. The rule looks at
   // whole windows, so start from the newest closed window's first commit.
   const int64_t now_window = WindowIndex(in.now, window_nanos);

@@ -86,6 +86,11 @@ struct PlannerInput {
   base::Timestamp now;
   // Whether Plan::pending lists the commits left for later (the simulator does not need it).
   bool list_pending = true;
+  // No plan was recorded before this one (an empty store's first plan). A platform with
+  // nothing measured, queued or skipped then gets its baseline job at the branch head at once
+  // (reason push), under the window rules (latest-in-window, tagged) too: they would wait for
+  // the head's window to close, planning nothing on a young branch.
+  bool first_plan = false;
 };
 
 struct CommitRange {

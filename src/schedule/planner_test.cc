@@ -175,6 +175,35 @@ TEST(Planner, FirstPlanOnAPlatformIsOneBaselineJob) {
   EXPECT_EQ(p.pending["linux"].size(), 10u);
 }
 
+// Issue 16: the very first plan on an empty store planned nothing until the head's window
+// closed (a young branch had no closed window at all).
+TEST(Planner, TheFirstPlanOfAllBenchmarksTheHeadAtOnce) {
+  PlannerInput in = Input(Linear({0, 3, 5}), {"linux", "macos"}, At(7));
+  EXPECT_TRUE(MustPlan(in).jobs.empty());  // not the first plan: the window [10:00, 10:15) waits
+  in.first_plan = true;
+  Plan p = MustPlan(in);
+  ASSERT_EQ(p.jobs.size(), 1u);
+  EXPECT_EQ(p.jobs[0].sha, Sha(2));
+  EXPECT_EQ(p.jobs[0].platforms, (Shas{"linux", "macos"}));
+  EXPECT_EQ(p.jobs[0].reason, "push");
+  EXPECT_EQ(p.jobs[0].commit_range, (CommitRange{std::nullopt, Sha(2), 3}));
+  EXPECT_TRUE(p.skips.empty());
+  EXPECT_TRUE(p.pending.empty());
+  // The head too when older windows have closed, and under the tagged rule.
+  in.now = At(40);
+  EXPECT_EQ(JobShas(MustPlan(in)), Shas{Sha(2)});
+  in.policy.sampling = Sampling::kTagged;
+  EXPECT_EQ(JobShas(MustPlan(in)), Shas{Sha(2)});
+  // A platform with something stored plans by its rule as always.
+  in.policy.sampling = Sampling::kLatestInWindow;
+  in.now = At(7);
+  in.state["linux"].measured = {Sha(0)};
+  p = MustPlan(in);
+  ASSERT_EQ(p.jobs.size(), 1u);
+  EXPECT_EQ(p.jobs[0].platforms, Shas{"macos"});
+  EXPECT_EQ(p.pending["linux"], (Shas{Sha(1), Sha(2)}));
+}
+
 TEST(Planner, EveryCommit) {
   PlannerInput in = Input(Linear({0, 1, 2, 3}), {"linux"}, At(4));
   in.policy.sampling = Sampling::kEveryCommit;

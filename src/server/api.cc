@@ -138,6 +138,7 @@ Api::Impl::Impl(Api* api)
   };
   add("POST", "/api/v1/projects/{project}/runs", &Impl::PostRuns, Access::kWrite,
       api->options_.max_body);
+  add("GET", "/api/v1/projects/{project}/runs", &Impl::GetProjectRuns);
   add("GET", "/api/v1/projects", &Impl::GetProjects);
   add("GET", "/api/v1/platforms", &Impl::GetPlatforms);
   add("GET", "/api/v1/benchmarks", &Impl::GetBenchmarks);

@@ -19,6 +19,7 @@
 #include "base/status.h"
 #include "env/env.h"
 #include "server/metrics.h"
+#include "service/catalog.h"
 #include "service/plan.h"
 #include "store/store.h"
 
@@ -89,6 +90,9 @@ struct ApiOptions {
   // branch, platforms and policy of every plan (`now` and `record` are set per plan). None:
   // the server plans nothing and POST .../push is refused.
   std::optional<service::PlanRequest> planning;
+  // Where the dashboard links commits (serve --repo-url, or --repo's origin): GET
+  // /api/v1/projects's repository_url and commit_url.
+  service::RepositoryLinks repository;
   // The files of --web-root and the clock (when an alert was triaged, a token last used, the
   // time gaps are measured to); tests pass an env::FakeEnv.
   env::Env* env = env::Env::Default();

@@ -240,6 +240,7 @@ struct Api::Impl {
   Response GetBenchmarks(Ctx& c);
 
   Response GetRuns(Ctx& c);
+  Response GetProjectRuns(Ctx& c);  // GET /api/v1/runs with the path's project
 
   Response GetSeries(Ctx& c);
 

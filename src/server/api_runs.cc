@@ -62,7 +62,7 @@ Response Api::Impl::PostRuns(Ctx& c) {
 // index, while the store's change mark stays the same.
 Response Api::Impl::GetProjects(Ctx& c) {
   return CachedJson(*c.store, CacheKey(c.req), [&] {
-    auto doc = service::ProjectsDocument(*c.store);
+    auto doc = service::ProjectsDocument(*c.store, api_->options_.repository);
     if (!doc.ok()) return FromStatus(doc.status());
     return Json(200, std::move(*doc));
   });
@@ -117,9 +117,20 @@ Response Api::Impl::GetBenchmarks(Ctx& c) {
   return Json(200, service::BenchmarksJson(**catalog, query));
 }
 
+Response Api::Impl::GetProjectRuns(Ctx& c) {
+  const std::string& project = c.params["project"];
+  if (auto query = Param(c, "project"); query && *query != project) {
+    return Error(
+        400, "bad_request",
+        fmt::format("project: the path names '{}', the query '{}': give one", project, *query));
+  }
+  return GetRuns(c);
+}
+
 Response Api::Impl::GetRuns(Ctx& c) {
   service::RunsRequest req;
   req.runs = FilterOf(c);
+  if (auto it = c.params.find("project"); it != c.params.end()) req.runs.project = it->second;
   auto limit = IntParam(c, "limit", 100, 1, 10000);
   if (!limit.ok()) return FromStatus(limit.status());
   req.limit = *limit;

@@ -298,7 +298,8 @@ TEST_F(ApiTest, Issue_AnOffsetNearInt64MaxIsAnEmptyPage) {
 TEST_F(ApiTest, HeadIsGetWithoutTheBody) {
   Api api = MakeApi();
   EXPECT_EQ(Call(api, "HEAD", "/api/v1/projects").status, 200);
-  EXPECT_EQ(Call(api, "HEAD", "/api/v1/projects/gruel/runs").status, 405);
+  EXPECT_EQ(Call(api, "HEAD", "/api/v1/projects/gruel/runs").status, 200);  // GET lists there
+  EXPECT_EQ(Call(api, "HEAD", "/api/v1/projects/gruel/push").status, 405);
 }
 
 TEST_F(ApiTest, PrivateServersNeedATokenForReads) {
@@ -513,11 +514,60 @@ TEST_F(ApiTest, PatchingAnUnknownAlertIs404AndABadStatus400) {
   EXPECT_EQ(Call(api, "PATCH", "/api/v1/alerts/42", R"({"status":"gone"})", token_).status, 404);
 }
 
-TEST_F(ApiTest, CoverageWithoutARecordedPlanIs404) {
+// Issue 16: coverage and gaps were 404 ("no branch history in the store") until a plan was
+// recorded; they answer from the runs' own commits and commit ranges.
+TEST_F(ApiTest, CoverageAndGapsWithoutARecordedPlanComeFromTheRuns) {
   Api api = MakeApi();
+  Response empty = Call(api, "GET", "/api/v1/coverage");
+  ASSERT_EQ(empty.status, 200) << empty.text();
+  EXPECT_EQ(Body(empty)["history"], "runs");
+  EXPECT_TRUE(Body(empty)["platforms"].empty());
+  core::Run run = MakeRun(3, "linux", 100, "gruel");
+  run.commit_range = {Sha(1), Sha(3), 2};
+  ASSERT_EQ(
+      Call(api, "POST", "/api/v1/projects/gruel/runs", core::WriteArtifact(run), token_).status,
+      201);
   Response r = Call(api, "GET", "/api/v1/coverage");
-  EXPECT_EQ(r.status, 404);
-  EXPECT_NE(Body(r)["error"]["message"].get<std::string>().find("plan"), std::string::npos);
+  ASSERT_EQ(r.status, 200) << r.text();
+  const json cov = Body(r);
+  EXPECT_EQ(cov["head"], Sha(3));
+  ASSERT_EQ(cov["platforms"].size(), 1u);
+  EXPECT_EQ(cov["platforms"][0]["commits"], 2);
+  EXPECT_EQ(cov["platforms"][0]["measured"], 1);
+  EXPECT_EQ(cov["platforms"][0]["represented"], 1);
+  EXPECT_EQ(cov["platforms"][0]["unknown"], 0);
+  ASSERT_EQ(cov["commits"].size(), 1u);
+  EXPECT_EQ(cov["commits"][0]["status"]["linux"], "measured");
+  Response g = Call(api, "GET", "/api/v1/gaps");
+  ASSERT_EQ(g.status, 200) << g.text();
+  EXPECT_EQ(Body(g)["history"], "runs");
+  EXPECT_EQ(Body(g)["platforms"][0]["last_complete"], Sha(3));
+}
+
+// Issue 16: GET /api/v1/projects/{p}/runs was 405 while POST there uploads.
+TEST_F(ApiTest, RunsAreListedAtTheProjectsUploadPathToo) {
+  Api api = MakeApi();
+  ASSERT_EQ(Call(api, "POST", "/api/v1/projects/gruel/runs",
+                 core::WriteArtifact(MakeRun(1, "linux", 100, "gruel")), token_)
+                .status,
+            201);
+  ASSERT_EQ(Call(api, "POST", "/api/v1/projects/other/runs",
+                 core::WriteArtifact(MakeRun(1, "linux", 100, "other")), other_token_)
+                .status,
+            201);
+  Response r = Call(api, "GET", "/api/v1/projects/gruel/runs");
+  ASSERT_EQ(r.status, 200) << r.text();
+  Response same = Call(api, "GET", "/api/v1/runs", "", std::nullopt, {{"project", "gruel"}});
+  EXPECT_EQ(r.body, same.body);
+  EXPECT_EQ(Body(r)["total"], 1);
+  EXPECT_EQ(Body(r)["runs"][0]["project"], "gruel");
+  Response paged =
+      Call(api, "GET", "/api/v1/projects/gruel/runs", "", std::nullopt, {{"limit", "0"}});
+  EXPECT_EQ(paged.status, 400);
+  Response conflict =
+      Call(api, "GET", "/api/v1/projects/gruel/runs", "", std::nullopt, {{"project", "other"}});
+  EXPECT_EQ(conflict.status, 400);
+  EXPECT_EQ(Call(api, "GET", "/api/v1/runs").status, 200);
 }
 
 // Coverage is cached: a plan recorded (no run stored) and a run stored must each show at once.

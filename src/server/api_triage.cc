@@ -112,7 +112,9 @@ Response Api::Impl::GetAlerts(Ctx& c) {
   }
   auto alerts = c.store->ListAlerts(filter);
   if (!alerts.ok()) return FromStatus(alerts.status());
-  return Json(200, service::AlertsJson(*alerts, service::GroupAlerts(*alerts)));
+  auto groups = service::GroupAlerts(*alerts);
+  if (auto s = service::AddGroupSubjects(*c.store, *alerts, groups); !s.ok()) return FromStatus(s);
+  return Json(200, service::AlertsJson(*alerts, groups));
 }
 
 Response Api::Impl::PatchAlert(Ctx& c) {

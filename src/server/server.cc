@@ -471,6 +471,49 @@ rlim_t RaiseFileLimit() {
   return limit.rlim_cur;
 }
 
+// The webhooks' watch (serve --notify) until `done`: its own store connection (opened again
+// after a failure), a warning per failure that differs from the last. The notifier is stopped
+// when this returns: what it had not sent yet is dropped with a warning.
+void WatchForNotifications(const ServeOptions& options, const std::atomic<bool>& done) {
+  if (options.notify.urls.empty()) return;
+  auto notifier = service::Notifier::Start(options.notify);
+  if (!notifier.ok()) {
+    fmt::print(stderr, "perfledger: warning: {}\n", notifier.status().message());
+    return;
+  }
+  service::NotifyWatcher watcher(notifier->get(), options.watch);
+  std::unique_ptr<store::Store> store;
+  std::string last_error;
+  while (!done.load()) {
+    base::Status s = base::Status::Ok();
+    if (!store) {
+      store::OpenOptions open;
+      open.busy_timeout = std::chrono::seconds(30);
+      open.clock = [env = options.api.env] { return env->Now(); };
+      auto opened = store::OpenStore(options.api.db, open);
+      if (opened.ok()) {
+        store = std::move(*opened);
+      } else {
+        s = opened.status();
+      }
+    }
+    if (store) s = watcher.Pass(*store, options.api.env->Now());
+    if (!s.ok()) {
+      store.reset();
+      if (s.message() != last_error) {
+        fmt::print(stderr, "perfledger: warning: notify: {}\n", s.message());
+      }
+      last_error = s.message();
+    } else {
+      last_error.clear();
+    }
+    const auto next = Clock::now() + options.notify_every;
+    while (Clock::now() < next && !done.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
 }  // namespace
 
 base::Status Serve(const ServeOptions& options, const std::function<void(int port)>& on_listening,
@@ -553,6 +596,10 @@ base::Status Serve(const ServeOptions& options, const std::function<void(int por
     }
   });
 
+  // Webhooks (serve --notify): a pass over the store every notify_every; the posting is the
+  // notifier's, on threads of its own.
+  std::thread notify_watch([&] { WatchForNotifications(effective, done); });
+
   for (;;) {
     const int sig = env::WaitForSignal(signals, std::chrono::milliseconds(200));
     if (sig == SIGTERM || sig == SIGINT || (stop && stop())) break;
@@ -580,6 +627,7 @@ base::Status Serve(const ServeOptions& options, const std::function<void(int por
   workers.join();
   warm_up.join();
   planner.join();
+  notify_watch.join();
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return base::Status::Ok();
 }

@@ -12,6 +12,7 @@
 
 #include "base/status.h"
 #include "server/api.h"
+#include "service/notify.h"
 
 namespace perfledger::server {
 
@@ -34,6 +35,11 @@ struct ServeOptions {
   // With ApiOptions::planning: plan at start and then every this many nanoseconds (0: only
   // on POST .../push). Each plan's outcome is a line on stderr.
   int64_t plan_every_nanos = 0;
+  // Webhooks (serve --notify): new alert groups and stalls, looked for every `notify_every`
+  // on a store connection of their own and posted from the notifier's threads.
+  service::NotifyOptions notify;
+  service::WatchOptions watch;
+  std::chrono::milliseconds notify_every{2'000};
 };
 
 // The largest request head (request line and headers) a connection may send: 431 above it.

@@ -70,6 +70,8 @@ struct AlertGroup {
   std::vector<std::string> platforms;  // sorted
   int regressions = 0, improvements = 0, environment = 0;
   std::vector<int64_t> alert_ids;
+  // The subject of range_to, the commit that did it, when known (AddGroupSubjects).
+  std::optional<std::string> subject;
   std::string Summary() const;  // the sentence above
 };
 

@@ -113,7 +113,58 @@ void WriteCoverageRow(base::JsonWriter& w, const analysis::CoverageRow& r) {
   WriteOptional(w, r.coverage_measured);
   w.Key("coverage_represented");
   WriteOptional(w, r.coverage_represented);
+  w.Key("unknown").Int(r.unknown);
   w.EndObject();
+}
+
+base::Status AddGroupSubjects(store::Store& store, const std::vector<store::AlertRecord>& alerts,
+                              std::vector<AlertGroup>& groups, SubjectCache* cache) {
+  SubjectCache local;
+  if (cache == nullptr) cache = &local;
+  std::map<int64_t, const store::AlertRecord*> by_id;
+  for (const auto& a : alerts) by_id[a.id] = &a;
+  // Per project and platform: a run of each commit (run summaries only, read once).
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> runs_of;
+  for (auto& g : groups) {
+    if (auto hit = cache->find(g.range_to); hit != cache->end()) {
+      g.subject = hit->second;
+      continue;
+    }
+    std::optional<std::string> subject;
+    // A run of the commit, read with one benchmark alone: the first alert's.
+    for (int64_t id : g.alert_ids) {
+      auto it = by_id.find(id);
+      if (it == by_id.end()) continue;
+      const store::AlertRecord& a = *it->second;
+      auto [runs, fresh] = runs_of.try_emplace({a.project, a.platform});
+      if (fresh) {
+        store::RunFilter filter;
+        filter.project = a.project;
+        filter.platform = a.platform;
+        ASSIGN_OR_RETURN(auto list, store.ListRuns(filter));
+        for (const auto& r : list) runs->second.emplace(r.sha, r.run_id);
+      }
+      if (auto run = runs->second.find(g.range_to); run != runs->second.end()) {
+        store::RunFilter filter;
+        filter.run_id = run->second;
+        filter.benchmark = a.benchmark;
+        RETURN_IF_ERROR(store.ForEachRun(filter, [&](const core::Run& r) {
+          if (r.commit.subject && !r.commit.subject->empty()) subject = r.commit.subject;
+          return base::Status::Ok();
+        }));
+      }
+      break;
+    }
+    if (!subject) {
+      ASSIGN_OR_RETURN(auto history, store.RecordedHistory(g.range_to));
+      if (!history.empty() && history.back().sha == g.range_to && !history.back().subject.empty()) {
+        subject = history.back().subject;
+      }
+    }
+    (*cache)[g.range_to] = subject;
+    g.subject = std::move(subject);
+  }
+  return base::Status::Ok();
 }
 
 std::string AlertsJson(const std::vector<store::AlertRecord>& alerts,
@@ -137,6 +188,8 @@ std::string AlertsJson(const std::vector<store::AlertRecord>& alerts,
     for (int64_t id : g.alert_ids) w.Int(id);
     w.EndArray();
     w.Key("summary").String(g.Summary());
+    w.Key("subject");
+    WriteOptional(w, g.subject);
     w.EndObject();
   }
   w.EndArray();
@@ -187,6 +240,7 @@ std::string GapsJson(const GapsReport& report) {
   w.BeginObject();
   w.Key("branch").String(report.branch);
   w.Key("head").String(report.head);
+  w.Key("history").String(report.history);
   w.Key("expected_benchmarks").Int(static_cast<int64_t>(report.expected.size()));
   w.Key("stalled").Bool(report.stalled());
   w.Key("platforms").BeginArray();
@@ -214,6 +268,7 @@ std::string CoverageJson(const CoverageReport& report) {
   w.BeginObject();
   w.Key("branch").String(report.branch);
   w.Key("head").String(report.head);
+  w.Key("history").String(report.history);
   w.Key("platforms").BeginArray();
   for (const auto& r : report.rows) WriteCoverageRow(w, r);
   w.EndArray();

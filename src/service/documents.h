@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,16 +41,30 @@ void WriteEpoch(base::JsonWriter& w, const store::EpochInfo& e);
 std::string EpochsJson(const std::vector<store::EpochInfo>& epochs);
 void WriteCoverageRow(base::JsonWriter& w, const analysis::CoverageRow& r);
 
-// {"alerts": [...], "groups": [...]}
+// Sets each group's subject: that of its range_to commit, from a run of that commit (on the
+// platform of one of its alerts) or else from the commits a plan recorded. `cache` (sha to
+// subject) may be shared by several calls over one store.
+using SubjectCache = std::map<std::string, std::optional<std::string>>;
+base::Status AddGroupSubjects(store::Store& store, const std::vector<store::AlertRecord>& alerts,
+                              std::vector<AlertGroup>& groups, SubjectCache* cache = nullptr);
+
+// {"alerts": [...], "groups": [...]}; a group's "subject" is null when AddGroupSubjects did
+// not find it.
 std::string AlertsJson(const std::vector<store::AlertRecord>& alerts,
                        const std::vector<AlertGroup>& groups);
 // {"indexes": [...]}
 std::string IndexJson(const std::vector<analysis::IndexSeries>& index);
-// {"branch", "head", "expected_benchmarks", "stalled", "platforms": [...]}
+// {"branch", "head", "history", "expected_benchmarks", "stalled", "platforms": [...]}
+// ("history": where the branch came from, "repository", "plan" or "runs")
 std::string GapsJson(const GapsReport& report);
 
-// GET /api/v1/coverage: {"branch", "head", "platforms": [row, ...], "commits": [{"sha", "time",
-// "subject", "status": {platform: state}}]} (commits oldest first).
+// GET /api/v1/coverage: {"branch", "head", "history", "platforms": [row, ...], "commits":
+// [{"sha", "time", "subject", "status": {platform: state}}]} (commits oldest first; without a
+// repository or a recorded plan, "history" is "runs" and only measured commits are listed,
+// the rows counting the commits the runs' ranges stand for too).
+// A row: {"platform", "commits", "measured", "represented", "skipped", "skipped_by_reason",
+// "pending", "unaccounted", "unaccounted_shas", "coverage_measured", "coverage_represented",
+// "unknown"}.
 std::string CoverageJson(const CoverageReport& report);
 
 // Which benchmarks GET /api/v1/benchmarks lists: `q` a case-insensitive substring, or a shell

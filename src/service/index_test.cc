@@ -195,12 +195,13 @@ TEST_F(IndexCacheTest, AnEpochsBaseMovesOnlyForACompleteRunBeforeIt) {
   EXPECT_EQ(cache.counts().updated, 1);
   EXPECT_EQ(cache.counts().epochs_read, 1) << "a round after the base leaves the bases be";
   // A complete run of an older commit is now the epoch's first.
-  Ingest({suite_run(-1, {{"a", 80}, {"b", 40}})});
+  // (Commit -2, not -1: Sha(-1) is all zeros, the unknown commit no store takes.)
+  Ingest({suite_run(-2, {{"a", 80}, {"b", 40}})});
   ExpectCurrent(cache);
   EXPECT_EQ(cache.counts().rebuilt, 2);
   auto moved = cache.Get(*store_);
   ASSERT_TRUE(moved.ok());
-  EXPECT_EQ((*moved->index)[0].base_sha, Sha(-1));
+  EXPECT_EQ((*moved->index)[0].base_sha, Sha(-2));
 }
 
 // A restarted server: a new cache named like the old one starts from the state the old one

@@ -51,7 +51,11 @@ std::vector<std::string> KnownPlatforms(const std::vector<store::RunSummary>& ru
   return {names.begin(), names.end()};
 }
 
-namespace {}  // namespace
+std::optional<std::string> WorkingRepository(const std::string& dir) {
+  auto commit = schedule::DescribeCommit(dir);
+  if (!commit.ok() || commit->repo_root.empty()) return std::nullopt;
+  return commit->repo_root;
+}
 
 base::Result<PlanOutcome> FetchAndPlan(store::Store& store, const PlanRequest& request,
                                        bool* fetched) {
@@ -74,6 +78,7 @@ base::Result<PlanOutcome> PlanOnce(store::Store* store, const PlanRequest& reque
     ASSIGN_OR_RETURN(schedule, store->LoadSchedule());
   }
   in.state = StateFromStore(runs, schedule);
+  in.first_plan = !schedule.head;  // no plan recorded yet: see PlannerInput::first_plan
   in.platforms = request.platforms;
   if (in.platforms.empty()) in.platforms = KnownPlatforms(runs, schedule);
   if (in.platforms.empty()) {
@@ -191,6 +196,8 @@ namespace {
 
 struct LoadedHistory {
   std::string branch, head;
+  std::string history;   // "repository", "plan" or "runs"
+  bool planned = false;  // the store has a recorded plan
   std::vector<analysis::BranchPoint> points;
   std::vector<std::string> subjects;             // per point
   std::optional<store::ScheduleState> schedule;  // when read for the history: not read twice
@@ -204,33 +211,49 @@ base::Result<store::ScheduleState> ScheduleOf(store::Store& store, LoadedHistory
 
 base::Result<LoadedHistory> LoadHistory(store::Store& store, const HistorySource& source) {
   LoadedHistory out;
+  ASSIGN_OR_RETURN(store::ScheduleState st, store.LoadSchedule());
+  out.planned = st.head.has_value();
   if (!source.repo.empty()) {
     ReadOptions read;
     read.branch = source.branch;
     ASSIGN_OR_RETURN(BranchHistory h, ReadBranch(source.repo, read));
     out.branch = h.branch;
+    out.history = "repository";
     out.points.reserve(h.commits.size());
     for (auto& c : h.commits) {
       out.points.push_back({std::move(c.sha), c.time});
       out.subjects.push_back(std::move(c.subject));
     }
-  } else {
-    ASSIGN_OR_RETURN(store::ScheduleState st, store.LoadSchedule());
-    if (!st.head) {
-      // No plan was ever recorded: nothing to report coverage of (the API's 404).
-      return base::NotFound(
-          "no branch history in the store: record a plan first (perfledger plan --record) or "
-          "pass --repo PATH");
-    }
+  } else if (st.head) {
     ASSIGN_OR_RETURN(auto recorded, store.RecordedHistory(*st.head));
     out.branch = *st.branch;
-    out.schedule = std::move(st);
+    out.history = "plan";
     out.points.reserve(recorded.size());
     for (auto& c : recorded) {
       out.points.push_back({std::move(c.sha), c.time});
       out.subjects.push_back(std::move(c.subject));
     }
+  } else {
+    // No repository and no plan recorded: the commits the runs measured, in commit time order,
+    // with the commits their ranges stand for counted between them.
+    ASSIGN_OR_RETURN(auto runs, store.ListRunPoints({}, /*with_benchmarks=*/false));
+    std::map<std::string, base::Timestamp> times;
+    std::vector<analysis::RangeRef> ranges;
+    ranges.reserve(runs.size());
+    for (auto& r : runs) {
+      const base::Timestamp t = r.commit_time.value_or(r.started_at);
+      auto [it, added] = times.emplace(r.sha, t);
+      if (!added && t < it->second) it->second = t;
+      ranges.push_back({std::move(r.range_from), std::move(r.sha), r.range_count});
+    }
+    std::vector<analysis::BranchPoint> points;
+    points.reserve(times.size());
+    for (auto& [sha, t] : times) points.push_back({sha, t});
+    out.points = analysis::BranchFromRanges(std::move(points), ranges);
+    out.subjects.assign(out.points.size(), "");
+    out.history = "runs";
   }
+  out.schedule = std::move(st);
   if (!out.points.empty()) out.head = out.points.back().sha;
   return out;
 }
@@ -310,7 +333,9 @@ base::Result<CoverageReport> CoverageOf(store::Store& store, const CoverageReque
   CoverageReport out;
   out.branch = h.branch;
   out.head = h.head;
-  out.rows = analysis::Coverage(h.points, first, last, records);
+  out.history = h.history;
+  out.planned = h.planned;
+  out.rows = analysis::Coverage(h.points, first, last, records, h.planned);
   for (size_t i = first; i < last && i < h.points.size(); ++i) {
     store::CommitRecord c;
     c.sha = h.points[i].sha;
@@ -362,6 +387,7 @@ GapsReport GapsFrom(const GapsInputs& in, const GapsRequest& request) {
   GapsReport out;
   out.branch = in.history.branch;
   out.head = in.history.head;
+  out.history = in.history.history;
   out.expected = in.expected;
   out.rows = analysis::Gaps(in.history.points, in.by_platform, in.platforms, out.expected,
                             request.now, request.bounds);

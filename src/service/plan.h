@@ -57,11 +57,17 @@ std::vector<std::string> KnownPlatforms(const std::vector<store::RunSummary>& ru
                                         const store::ScheduleState& schedule);
 
 // Where coverage and gaps read the branch from: a git repository, or else the history the
-// last recorded plan saw (`plan --record` stores it).
+// last recorded plan saw (`plan --record` stores it), or else (no plan recorded) the commits
+// the runs measured and their commit ranges (analysis::BranchFromRanges).
 struct HistorySource {
-  std::string repo;    // empty: the store's recorded history
+  std::string repo;    // empty: the store's recorded history, else the runs'
   std::string branch;  // with repo; empty: HEAD
 };
+
+// The top directory of the git repository `dir` is in (searching upward, as git does), when it
+// is in one with a commit: the repository a verb reads when --repo is not given. nullopt
+// otherwise (not an error: the verb then does without).
+std::optional<std::string> WorkingRepository(const std::string& dir = ".");
 
 struct CoverageRequest {
   HistorySource source;
@@ -71,8 +77,12 @@ struct CoverageRequest {
 };
 
 struct CoverageReport {
-  std::string branch;
+  std::string branch;  // empty for a history pieced together from runs
   std::string head;
+  // Where the branch came from: "repository" (git), "plan" (the history the last recorded plan
+  // saw) or "runs" (pieced together from the runs' commit ranges).
+  std::string history;
+  bool planned = true;  // a plan was recorded: else commits in no range are "unknown"
   std::vector<store::CommitRecord>
       commits;  // the reported commits, oldest first (sha, time, subject)
   std::vector<analysis::CoverageRow> rows;
@@ -89,6 +99,7 @@ struct GapsRequest {
 struct GapsReport {
   std::string branch;
   std::string head;
+  std::string history;  // "repository", "plan" or "runs"
   std::set<std::string> expected;
   std::vector<analysis::GapRow> rows;
   bool stalled() const;

@@ -289,5 +289,69 @@ TEST_F(SchedulerTest, NoStoreNoBisect) {
   EXPECT_TRUE(out->plan.unplanned_bisect.empty());
 }
 
+// Issue 16: the first plan on an empty store planned nothing while the head's window was open.
+TEST_F(SchedulerTest, TheFirstPlanOnAnEmptyStoreBenchmarksTheHeadAtOnce) {
+  PlanOutcome first = Plan(12);  // c0..c11 all in the open window [10:00, 10:15)
+  ASSERT_EQ(first.plan.jobs.size(), 1u);
+  EXPECT_EQ(first.plan.jobs[0].sha, shas_[11]);
+  EXPECT_EQ(first.plan.jobs[0].reason, "push");
+  EXPECT_EQ(first.plan.jobs[0].commit_range.count, 12);
+  EXPECT_EQ(QueuedJobs(shas_[11]).size(), 1u);
+  // Recorded: the next plan is not the first, and the head is queued already.
+  EXPECT_TRUE(Plan(13, /*record=*/false).plan.jobs.empty());
+}
+
+TEST_F(SchedulerTest, AStoreWithRunsButNoPlanLaterPlansByTheRule) {
+  Measure(2);
+  PlanRequest req;
+  req.repo = repo_.path();
+  req.platforms = {"linux"};
+  req.now = At(12);
+  req.record = true;
+  ASSERT_TRUE(PlanBranch(store_.get(), req).ok());  // the first plan: linux has a run
+  req.platforms = {"linux", "macos"};
+  auto out = PlanBranch(store_.get(), req);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(out->plan.jobs.empty());  // not the first plan: macos waits for the window
+}
+
+// Issue 16: coverage and gaps answered "no branch history in the store" without a plan.
+TEST_F(SchedulerTest, CoverageWithoutAPlanComesFromTheRunsOrTheRepository) {
+  Measure(3);
+  Measure(7);
+  Measure(7, "macos");
+  auto runs = CoverageOf(*store_, {});
+  ASSERT_TRUE(runs.ok()) << runs.status().ToString();
+  EXPECT_EQ(runs->history, "runs");
+  EXPECT_FALSE(runs->planned);
+  EXPECT_EQ(runs->head, shas_[7]);
+  ASSERT_EQ(runs->commits.size(), 2u);
+  ASSERT_EQ(runs->rows.size(), 2u);
+  EXPECT_EQ(runs->rows[0].platform, "linux");
+  EXPECT_EQ(runs->rows[0].measured, 2);
+  EXPECT_EQ(runs->rows[1].measured, 1);
+  EXPECT_EQ(runs->rows[1].unknown, 1);  // c3: no macos run covers it
+
+  CoverageRequest req;
+  req.source.repo = repo_.path();
+  auto repo = CoverageOf(*store_, req);
+  ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+  EXPECT_EQ(repo->history, "repository");
+  EXPECT_EQ(repo->rows[0].commits, 12);
+  EXPECT_EQ(repo->rows[0].measured, 2);
+  EXPECT_EQ(repo->rows[0].unknown, 10);
+  EXPECT_EQ(repo->rows[0].unaccounted, 0);
+  EXPECT_EQ(repo->rows[0].pending, 0);
+
+  GapsRequest gaps;
+  gaps.now = At(20);
+  auto g = GapsOf(*store_, gaps);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(g->history, "runs");
+  ASSERT_EQ(g->rows.size(), 2u);
+  EXPECT_EQ(g->rows[0].last_complete, shas_[7]);
+  EXPECT_EQ(g->rows[0].commits_since, 0);
+}
+
 }  // namespace
 }  // namespace perfledger::service

@@ -159,6 +159,7 @@ base::Status WriteAlerts(store::Store& store, const Scope& scope, SiteWriter& si
                                                        core::AlertKind::kEnvironment};
   std::vector<std::optional<std::string>> platforms = {std::nullopt};
   for (const auto& p : scope.platforms) platforms.push_back(p);
+  SubjectCache subjects;  // every file's groups are of the same few commits
   for (const auto& status : statuses) {
     for (const auto& kind : kinds) {
       for (const auto& platform : platforms) {
@@ -171,10 +172,13 @@ base::Status WriteAlerts(store::Store& store, const Scope& scope, SiteWriter& si
         for (auto& a : all) {
           if (a.project == scope.project) alerts.push_back(std::move(a));
         }
-        const std::string file = fmt::format(
-            "data/alerts/{}/{}{}.json", status ? core::AlertStatusName(*status) : "any",
-            kind ? core::AlertKindName(*kind) : "any", platform ? "/" + StaticKey(*platform) : "");
-        RETURN_IF_ERROR(site.Write(file, AlertsJson(alerts, GroupAlerts(alerts))));
+        const std::string file =
+            fmt::format("data/alerts/{}/{}{}.json", status ? core::AlertStatusName(*status) : "any",
+                        kind ? core::AlertKindName(*kind) : "any",
+                        platform ? fmt::format("/{}", StaticKey(*platform)) : std::string());
+        auto groups = GroupAlerts(alerts);
+        RETURN_IF_ERROR(AddGroupSubjects(store, alerts, groups, &subjects));
+        RETURN_IF_ERROR(site.Write(file, AlertsJson(alerts, groups)));
       }
     }
   }
@@ -335,6 +339,8 @@ base::Status WriteSite(store::Store& store, const PublishRequest& request,
   const std::optional<std::string> project =
       scope.project.empty() ? std::nullopt : std::optional<std::string>(scope.project);
 
+  RETURN_IF_ERROR(
+      site.WriteDocument("data/projects.json", ProjectsDocument(store, request.repository)));
   RETURN_IF_ERROR(site.WriteDocument("data/platforms.json", PlatformsDocument(store, project)));
   RunsRequest runs;
   runs.runs.project = project;

@@ -20,6 +20,7 @@
 #include "base/status.h"
 #include "base/time.h"
 #include "env/env.h"
+#include "service/catalog.h"
 #include "store/store.h"
 
 namespace perfledger::service {
@@ -43,6 +44,9 @@ struct PublishRequest {
   // The built dashboard; it must hold /index.html.
   std::vector<WebFile> web;
   base::Timestamp now;  // "as of" for gaps' ages, and the published time
+  // Where the pages link commits (publish --repo-url): data/projects.json's repository_url
+  // and commit_url.
+  RepositoryLinks repository;
 };
 
 struct PublishOutcome {

@@ -70,6 +70,10 @@ Result<IngestStats> Store::IngestEncoded(std::span<const core::Run> runs,
     if (written != nullptr) written->assign(runs.size(), false);
     for (size_t i = 0; i < runs.size(); ++i) {
       const core::Run& run = runs[i];
+      if (Status storable = core::CheckStorable(run); !storable.ok()) {
+        if (conflicting != nullptr) *conflicting = i;
+        return storable;
+      }
       ASSIGN_OR_RETURN(std::optional<std::string> stored, tx.StoredContentHash(run.run_id));
       if (stored) {
         if (*stored == encodings[i].content_hash) {

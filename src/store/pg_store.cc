@@ -262,6 +262,25 @@ Status PgStore::WriteMark(const std::string& name, int64_t value) {
   });
 }
 
+Result<bool> PgStore::ClaimMark(const std::string& name, std::optional<int64_t> expected,
+                                int64_t value) {
+  // Writers are serialised (InWrite's advisory lock), so the read and the write are one step
+  // for every server on the database.
+  bool claimed = false;
+  const Status s = InWrite([&]() -> Status {
+    ASSIGN_OR_RETURN(std::optional<int64_t> current, ReadMark(name));
+    if (current != expected) return Status::Ok();
+    RETURN_IF_ERROR(Q("INSERT INTO marks(name, value) VALUES ($1, $2) ON CONFLICT (name) DO "
+                      "UPDATE SET value = excluded.value",
+                      {PgText(name), PgInt(value)}, "claim a mark")
+                        .status());
+    claimed = true;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return claimed;
+}
+
 Result<std::optional<Store::Checkpoint>> PgStore::ReadCheckpoint(const std::string& name) {
   ASSIGN_OR_RETURN(PgRows r, Q("SELECT mark, data FROM checkpoints WHERE name = $1", {PgText(name)},
                                "read a checkpoint"));

@@ -349,6 +349,24 @@ Status SqliteStore::WriteMark(const std::string& name, int64_t value) {
   });
 }
 
+Result<bool> SqliteStore::ClaimMark(const std::string& name, std::optional<int64_t> expected,
+                                    int64_t value) {
+  bool claimed = false;
+  const Status s = InTransaction(/*write=*/true, [&]() -> Status {
+    ASSIGN_OR_RETURN(std::optional<int64_t> current, ReadMark(name));
+    if (current != expected) return Status::Ok();
+    ASSIGN_OR_RETURN(Stmt * q, Prepared("INSERT INTO marks(name, value) VALUES (?1, ?2) "
+                                        "ON CONFLICT(name) DO UPDATE SET value = excluded.value"));
+    q->Bind(1, name);
+    q->Bind(2, value);
+    RETURN_IF_ERROR(StepDone(q, "claim a mark"));
+    claimed = true;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return claimed;
+}
+
 Result<std::vector<SqliteStore::SeriesHead>> SqliteStore::ListSeriesHeads(
     const SeriesQuery& query) {
   std::vector<SeriesHead> heads;

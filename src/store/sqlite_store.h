@@ -86,6 +86,8 @@ class SqliteStore final : public Store, private IngestTransaction, private Sqlit
   base::Result<int64_t> ChangeMark() override;
   base::Result<std::optional<int64_t>> ReadMark(const std::string& name) override;
   base::Status WriteMark(const std::string& name, int64_t value) override;
+  base::Result<bool> ClaimMark(const std::string& name, std::optional<int64_t> expected,
+                               int64_t value) override;
   base::Result<std::optional<Checkpoint>> ReadCheckpoint(const std::string& name) override;
   base::Status WriteCheckpoint(const std::string& name, int64_t mark,
                                std::string_view data) override;

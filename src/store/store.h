@@ -486,6 +486,12 @@ class Store {
   // passes racing leave the later one.
   virtual base::Result<std::optional<int64_t>> ReadMark(const std::string& name) = 0;
   virtual base::Status WriteMark(const std::string& name, int64_t value) = 0;
+  // Moves mark `name` from `expected` (nullopt: no such mark yet) to `value` in one write
+  // transaction and says whether it did: false, changing nothing, when the mark holds
+  // something else. Of several processes claiming the same step of a mark, one succeeds (the
+  // webhooks' marks, service/notify.h: what was posted). Unlike WriteMark it may move back.
+  virtual base::Result<bool> ClaimMark(const std::string& name, std::optional<int64_t> expected,
+                                       int64_t value) = 0;
 
   // A document a reader derived from the store at change mark `mark` and keeps in it, so that
   // a restart continues from there (the server's index, service::IndexCache). Opaque to the

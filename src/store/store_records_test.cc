@@ -341,6 +341,37 @@ TEST_P(StoreRecordsTest, RecordsNoStoreCouldHoldAreRefusedWritingNothing) {
   ASSERT_TRUE(target->WriteRecords(good).ok());
 }
 
+// Two processes claiming the same step of a mark (two servers posting one alert to a
+// webhook): one wins, the other is told and changes nothing; the mark survives a reopen.
+TEST_P(StoreRecordsTest, AMarkIsClaimedByOneConnectionOnly) {
+  auto first = Open();
+  auto second = Open();
+  auto claimed = first->ClaimMark("notify/x/alerts", std::nullopt, 5);
+  ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+  EXPECT_TRUE(*claimed);
+  auto again = second->ClaimMark("notify/x/alerts", std::nullopt, 6);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);  // the mark exists already
+  auto stale = second->ClaimMark("notify/x/alerts", 4, 9);
+  ASSERT_TRUE(stale.ok());
+  EXPECT_FALSE(*stale);
+  auto next = second->ClaimMark("notify/x/alerts", 5, 9);
+  ASSERT_TRUE(next.ok());
+  EXPECT_TRUE(*next);
+  auto lost = first->ClaimMark("notify/x/alerts", 5, 7);
+  ASSERT_TRUE(lost.ok());
+  EXPECT_FALSE(*lost);
+  first.reset();
+  second.reset();
+  auto reopened = Open();
+  auto value = reopened->ReadMark("notify/x/alerts");
+  ASSERT_TRUE(value.ok());
+  EXPECT_EQ(*value, std::optional<int64_t>(9));
+  auto records = reopened->ReadRecords();
+  ASSERT_TRUE(records.ok());
+  EXPECT_EQ(records->marks.at("notify/x/alerts"), 9);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreRecordsTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
 

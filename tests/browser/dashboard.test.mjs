@@ -9,6 +9,7 @@
 // Environment: PERFLEDGER_BIN (the perfledger binary), PERFLEDGER_WEB_DIST (the built
 // dashboard), CHROMIUM (default /usr/bin/chromium), PERFLEDGER_SCREENSHOTS, PERFLEDGER_KEEP_TMP.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -53,8 +54,8 @@ after(async () => {
 
 // A fresh browser context (its own localStorage) on `route`; console errors, page errors and
 // requests to other origins are collected. `prepare(page)` runs before the page loads.
-async function open(route, base = url, prepare = async () => {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+async function open(route, base = url, prepare = async () => {}, contextOptions = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...contextOptions });
   const page = await context.newPage();
   const errors = [];
   const foreign = [];
@@ -382,7 +383,11 @@ test("the Queue page: jobs waiting, running with their agent, failed with their 
       await page.locator(".queue-summary").waitFor();
       assert.match(await page.locator("main").innerText(), /No jobs: plans recorded by perfledger plan --record/);
 
-      for (const i of [20, kCommits]) queue.plan(commitTime(i) + 20 * 60_000);
+      // Two pushes: the branch at commit 20 (its first plan takes the head at once), then at 40.
+      for (const i of [20, kCommits]) {
+        queue.git(["update-ref", "refs/heads/main", queue.shas[i - 1]]);
+        queue.plan(commitTime(i) + 20 * 60_000);
+      }
       const token = queue.createToken();
       const post = async (verb, body) => {
         const r = await fetch(`${base}api/v1/projects/demo/jobs/${verb}`, {
@@ -451,5 +456,270 @@ test("the Queue page: jobs waiting, running with their agent, failed with their 
     }
   } finally {
     await queue.close();
+  }
+});
+
+// The pages and what shows each one has drawn, for the checks that go over all of them.
+const everyPage = () => [
+  ["overview", "#/", ".card[data-platform] canvas.sparkline"],
+  ["benchmark", "#/benchmark?name=parse", ".chart[data-platform] canvas"],
+  ["benchmark-list", "#/benchmark?q=micro", ".bench-list li"],
+  ["compare", `#/compare?base=${sha(10)}&head=${sha(32)}&platform=x86-64-linux`, "table.grid tbody tr"],
+  ["compare-offers", "#/compare", "a.compare-offer"],
+  ["cross-platform", "#/cross?name=parse", ".chart canvas"],
+  ["coverage", "#/coverage", "canvas.strip"],
+  ["alerts", "#/alerts", "tr[data-alert-id]"],
+  ["queue", "#/queue", ".queue-summary"],
+];
+
+test("every commit links to its page in the repository: --repo-url, or the origin of --repo", async (t) => {
+  // The origin remote in both forms a clone has: scp-like ssh and https with .git.
+  const clone = path.join(fixture.dir, "clone");
+  fixture.git(["clone", "-q", fixture.repo, clone]);
+  const withOrigin = async (origin) => {
+    fixture.git(["-C", clone, "remote", "set-url", "origin", origin]);
+    return fixture.serve(null, ["--repo", clone]);
+  };
+  for (const [name, base] of [
+    ["--repo-url", await fixture.serve(null, ["--repo-url", "https://github.com/o/r/"])],
+    ["origin git@github.com:o/r.git", await withOrigin("git@github.com:o/r.git")],
+    ["origin https://github.com/o/r.git", await withOrigin("https://user:secret@github.com/o/r.git")],
+  ]) {
+    await t.test(name, async () => {
+      const doc = await (await fetch(`${base}api/v1/projects`)).json();
+      assert.equal(doc.repository_url, "https://github.com/o/r");
+      assert.equal(doc.commit_url, "https://github.com/o/r/commit/{sha}");
+      assert.ok(Array.isArray(doc.projects) && doc.projects.length === 1, "the projects are still listed");
+    });
+  }
+  const base = await fixture.serve(null, ["--repo-url", "https://github.com/o/r"]);
+  const isCommitPage = (href) => {
+    const m = /^https:\/\/github\.com\/o\/r\/commit\/([0-9a-f]{40})$/.exec(href ?? "");
+    return m !== null && fixture.shas.includes(m[1]);
+  };
+  const linksIn = async (page, selector) => {
+    const hrefs = await page.locator(`${selector} a.commit`).evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+    assert.ok(hrefs.length > 0, `commit links in ${selector}`);
+    for (const href of hrefs) assert.ok(isCommitPage(href), `${selector}: ${href} is a commit page of the fixture`);
+    return hrefs;
+  };
+  for (const [name, route, ready, where] of [
+    ["overview: the latest runs and what moved", "#/", ".card[data-platform] canvas.sparkline", "main"],
+    ["alerts: each group's range", "#/alerts", "tr[data-alert-id]", "section.group .group-head"],
+    ["coverage: the branch head and the skip log", "#/coverage", "canvas.strip", "main"],
+    ["compare: base and head", `#/compare?base=${sha(10)}&head=${sha(32)}&platform=x86-64-linux`, "table.grid tbody tr", ".card"],
+    ["benchmark: the alerts' ranges and the latest point", "#/benchmark?name=parse", ".chart[data-platform] canvas", ".bench-content"],
+    ["queue: every job's commit", "#/queue", ".queue-summary", "main"],
+  ]) {
+    await t.test(name, async () => {
+      const { page, context, errors, foreign } = await open(route, base);
+      try {
+        await page.waitForSelector(ready, { timeout: 20_000 });
+        await page.waitForFunction((sel) => [...document.querySelectorAll(`${sel} a.commit`)].some((a) => a.href), where);
+        await linksIn(page, where);
+        assert.deepEqual(errors, []);
+        assert.deepEqual(foreign, [], "a link is not a request");
+      } finally {
+        await context.close();
+      }
+    });
+  }
+  await t.test("series: the hovered point and the picked points", async () => {
+    const { page, context } = await open("#/benchmark?name=parse&platform=x86-64-linux", base);
+    try {
+      const chart = '.chart[data-platform="x86-64-linux"]';
+      await page.waitForSelector(`${chart} canvas`);
+      const over = await page.locator(`${chart} .u-over`).boundingBox();
+      await page.mouse.move(over.x + over.width * 0.5, over.y + over.height / 2);
+      await page.locator(`${chart} .tooltip`).waitFor({ state: "visible" });
+      await linksIn(page, `${chart} .tooltip`);
+      await page.mouse.click(over.x + over.width * 0.1, over.y + over.height / 2);
+      await page.mouse.click(over.x + over.width * 0.95, over.y + over.height / 2);
+      await page.locator("a.compare-link").waitFor();
+      const [first, second] = await linksIn(page, ".pick-bar");
+      assert.notEqual(first, second);
+      await shot(page, "commit-links");
+    } finally {
+      await context.close();
+    }
+  });
+  await t.test("without a repository URL a commit is plain text", async () => {
+    const { page, context } = await open("#/alerts");
+    try {
+      await page.waitForSelector("section.group a.commit");
+      await page.waitForLoadState("networkidle");
+      assert.equal(await page.locator("a.commit[href]").count(), 0);
+    } finally {
+      await context.close();
+    }
+  });
+  await t.test("a --repo-url that is no web address is refused (exit 2)", () => {
+    for (const bad of ["/srv/repo.git", "file:///srv/repo.git", "ftp://example.org/r"]) {
+      const r = spawnSync(bin, ["--db", fixture.db, "serve", "--port", "0", "--repo-url", bad], { encoding: "utf8", timeout: 20_000 });
+      assert.equal(r.status, 2, `serve --repo-url ${bad}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /--repo-url: expected the repository's web address/, bad);
+    }
+  });
+});
+
+test("alert groups name the commit that did it by its subject", async () => {
+  const { groups } = await (await fetch(`${url}api/v1/alerts`)).json();
+  assert.ok(groups.length > 0);
+  const subjectOf = (s) => fixture.subjects[fixture.shas.indexOf(s)];
+  for (const g of groups) assert.equal(g.subject, subjectOf(g.commit_range.to), `the subject of ${g.commit_range.to}`);
+  const { page, context, errors } = await open("#/alerts?status=");
+  try {
+    await page.waitForSelector("section.group");
+    for (const g of groups) {
+      const head = page.locator(`section.group[data-range="${g.commit_range.to}"] .group-head`);
+      assert.match(await head.innerText(), new RegExp(subjectOf(g.commit_range.to)));
+    }
+    await page.goto(`${url}#/`);
+    await page.waitForSelector(".card[data-platform]");
+    const open = groups.filter((g) => g.alert_ids.length > 0);
+    const moved = await page.locator("main").innerText();
+    assert.ok(open.some((g) => moved.includes(subjectOf(g.commit_range.to))), `the overview's groups name a subject: ${moved}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("the x axis by commit order: every measured commit one step, remembered in the URL", async () => {
+  const { page, context, errors } = await open("#/benchmark?name=parse&platform=x86-64-linux");
+  try {
+    const chart = '.chart[data-platform="x86-64-linux"]';
+    await page.waitForSelector(`${chart} canvas`);
+    assert.equal(await page.locator(chart).getAttribute("data-x-axis"), "time");
+    const { series } = await (await fetch(`${url}api/v1/series?benchmark=parse&platform=x86-64-linux`)).json();
+    const points = series.flatMap((e) => e.points);
+    const times = points.map((p) => Date.parse(p.commit_time) / 1000);
+    const byTime = await xRange(page, chart);
+    assert.equal(byTime.span, Math.max(...times) - Math.min(...times), "by time: the x axis spans the commit times");
+
+    await page.selectOption('select[aria-label="x axis"]', "order");
+    await page.waitForFunction(() => /[?&]x=order/.test(location.hash));
+    await page.waitForSelector(`${chart}[data-x-axis="order"] canvas`);
+    const byOrder = await xRange(page, chart);
+    const commits = new Set(points.map((p) => p.sha)).size;
+    assert.deepEqual([byOrder.min, byOrder.max], [0, commits - 1], "by order: one step per measured commit");
+    assert.ok((await drawnPixels(page, `${chart} canvas`)) > 1000, "the line is drawn");
+    // The axis names commits: hover shows the same point as by time.
+    const over = await page.locator(`${chart} .u-over`).boundingBox();
+    await page.mouse.move(over.x + over.width * 0.5, over.y + over.height / 2);
+    await page.locator(`${chart} .tooltip`).waitFor({ state: "visible" });
+    await shot(page, "benchmark-by-commit-order");
+
+    // Remembered: the URL opens the page that way again, on Cross-platform too.
+    const again = await context.newPage();
+    await again.goto(page.url());
+    await again.waitForSelector(`${chart}[data-x-axis="order"] canvas`);
+    assert.equal(await again.locator('select[aria-label="x axis"]').inputValue(), "order");
+    await again.goto(`${url}#/cross?name=parse&x=order`);
+    await again.waitForSelector('.chart[data-x-axis="order"] canvas');
+    assert.equal(await again.locator('select[aria-label="x axis"]').inputValue(), "order");
+
+    await page.selectOption('select[aria-label="x axis"]', "");
+    await page.waitForFunction(() => !/[?&]x=/.test(location.hash));
+    await page.waitForSelector(`${chart}[data-x-axis="time"] canvas`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("no page is wider than a 390 px phone screen", async (t) => {
+  for (const [name, route, ready] of everyPage()) {
+    await t.test(name, async () => {
+      const { page, context, errors } = await open(route, url, async () => {}, { viewport: { width: 390, height: 844 } });
+      try {
+        await page.waitForSelector(ready, { timeout: 20_000 });
+        await page.waitForLoadState("networkidle");
+        const width = await page.evaluate(() => document.scrollingElement.scrollWidth);
+        assert.ok(width <= 390, `${route}: the page is ${width} px wide`);
+        assert.deepEqual(errors, []);
+        await shot(page, `phone-${name}`);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});
+
+// Relative luminance, 0 (black) to 1 (white), of a CSS rgb() colour.
+function luminance(css) {
+  const [r, g, b] = css.match(/[\d.]+/g).slice(0, 3).map(Number);
+  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+}
+
+test("a dark theme when the system asks for one: dark background, light text, charts too", async (t) => {
+  for (const scheme of ["dark", "light"]) {
+    await t.test(scheme, async () => {
+      const { page, context, errors } = await open("#/benchmark?name=parse&platform=x86-64-linux", url, async () => {}, { colorScheme: scheme });
+      try {
+        const chart = '.chart[data-platform="x86-64-linux"]';
+        await page.waitForSelector(`${chart} canvas`);
+        const colours = await page.evaluate(() => ({
+          body: getComputedStyle(document.body).backgroundColor,
+          text: getComputedStyle(document.querySelector("main h1")).color,
+          header: getComputedStyle(document.querySelector("header")).backgroundColor,
+          select: getComputedStyle(document.querySelector("main select")).backgroundColor,
+        }));
+        // The chart's own colours: near-white pixels (the light theme's grid) and light grey
+        // ones (the dark theme's axis labels).
+        const { white, grey } = await page.$eval(`${chart} canvas`, (canvas) => {
+          const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+          let w = 0;
+          let g = 0;
+          for (let i = 0; i < data.length; i += 4) {
+            if (data[i + 3] < 200) continue;
+            const [r, gr, b] = [data[i], data[i + 1], data[i + 2]];
+            if (r > 200 && gr > 200 && b > 200) ++w;
+            else if (r > 130 && gr > 130 && b > 130 && Math.max(r, gr, b) - Math.min(r, gr, b) < 40) ++g;
+          }
+          return { white: w, grey: g };
+        });
+        if (scheme === "dark") {
+          assert.ok(luminance(colours.body) < 0.15, `a dark background: ${colours.body}`);
+          assert.ok(luminance(colours.header) < 0.2, `a dark header: ${colours.header}`);
+          assert.ok(luminance(colours.select) < 0.2, `dark controls: ${colours.select}`);
+          assert.ok(luminance(colours.text) > 0.75, `light text: ${colours.text}`);
+          assert.ok(white < 50, `no light grid on the dark chart (${white} near-white pixels)`);
+          assert.ok(grey > 50, `the chart's axes are labelled in light grey (${grey} pixels)`);
+          await shot(page, "benchmark-dark");
+        } else {
+          assert.ok(luminance(colours.body) > 0.9, `a light background: ${colours.body}`);
+          assert.ok(luminance(colours.text) < 0.3, `dark text: ${colours.text}`);
+          assert.ok(white > 50, `the light chart has its light grid (${white} pixels)`);
+        }
+        assert.deepEqual(errors, []);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});
+
+test("Compare without two commits offers each platform's newest two measured commits", async () => {
+  const { page, context, errors } = await open("#/compare");
+  try {
+    await page.waitForSelector("a.compare-offer");
+    assert.equal(await page.locator(".error").count(), 0);
+    for (const p of kPlatforms) {
+      const { runs } = await (await fetch(`${url}api/v1/runs?platform=${p}&limit=50`)).json();
+      const shas = [...new Set(runs.map((r) => r.sha))].slice(0, 2);
+      const link = page.locator(`.compare-offers li[data-platform="${p}"] a.compare-offer`);
+      const target = new URL((await link.getAttribute("href")).replace(/^#\/compare/, "http://x/"));
+      assert.deepEqual([target.searchParams.get("base"), target.searchParams.get("head"), target.searchParams.get("platform")], [shas[1], shas[0], p]);
+    }
+    // The form holds the first pair; following an offer compares it.
+    assert.match(await page.locator('input[name="base"]').inputValue(), /^[0-9a-f]{40}$/);
+    await page.locator("a.compare-offer").first().click();
+    await page.waitForSelector("table.grid tbody tr");
+    assert.match(page.url(), /#\/compare\?base=[0-9a-f]{40}&head=[0-9a-f]{40}&platform=/);
+    assert.equal(await page.locator(".error").count(), 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
   }
 });

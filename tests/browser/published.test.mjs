@@ -64,7 +64,7 @@ before(async () => {
   fixture.makeRepository();
   fixture.measure();
   site = path.join(fixture.dir, "site");
-  fixture.pl(["publish", "--out", site, "--base-url", kBase]);
+  fixture.pl(["publish", "--out", site, "--base-url", kBase, "--repo-url", "git@github.com:o/r.git"]);
   server = staticServer(site);
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${server.address().port}`;
@@ -86,8 +86,8 @@ const sha = (i) => fixture.shas[i - 1];
 const readJson = (relative) => JSON.parse(fs.readFileSync(path.join(site, relative), "utf8"));
 
 // A fresh context on kBase + route; console errors, page errors and requests that leave kBase.
-async function open(route, prepare = async () => {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+async function open(route, prepare = async () => {}, contextOptions = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...contextOptions });
   const page = await context.newPage();
   const errors = [];
   const outside = [];
@@ -283,5 +283,71 @@ test("a long line: the chart shows the display file, a zoom reads the full one",
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
+  }
+});
+
+test("commits link to the repository given with publish --repo-url; alert groups name their subject", async () => {
+  const doc = readJson("data/projects.json");
+  assert.equal(doc.repository_url, "https://github.com/o/r");
+  assert.equal(doc.commit_url, "https://github.com/o/r/commit/{sha}");
+  const { groups } = readJson("data/alerts/any/any.json");
+  const subjectOf = (s) => fixture.subjects[fixture.shas.indexOf(s)];
+  for (const g of groups) assert.equal(g.subject, subjectOf(g.commit_range.to));
+  const { page, context, errors, outside } = await open("#/alerts?status=");
+  try {
+    await page.waitForFunction(() => [...document.querySelectorAll("section.group a.commit")].some((a) => a.href));
+    const hrefs = await page.locator("section.group .group-head a.commit").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+    for (const href of hrefs) {
+      const m = /^https:\/\/github\.com\/o\/r\/commit\/([0-9a-f]{40})$/.exec(href);
+      assert.ok(m && fixture.shas.includes(m[1]), href);
+    }
+    for (const g of groups) {
+      assert.match(await page.locator(`section.group[data-range="${g.commit_range.to}"] .group-head`).innerText(), new RegExp(subjectOf(g.commit_range.to)));
+    }
+    assert.deepEqual(errors, []);
+    assert.deepEqual(outside, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("Compare without two commits offers the newest two of each platform: published comparisons", async () => {
+  const { page, context, errors } = await open("#/compare");
+  try {
+    await page.waitForSelector("a.compare-offer");
+    assert.equal(await page.locator("a.compare-offer").count(), kPlatforms.length);
+    await page.locator("a.compare-offer").first().click();
+    await page.waitForSelector("table.grid tbody tr");
+    assert.equal(await page.locator(".error").count(), 0, "the offered pair is published");
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("on a 390 px phone, in the dark: no page is wider than the screen", async (t) => {
+  for (const [name, route, ready] of [
+    ["overview", "#/", ".card[data-platform] canvas.sparkline"],
+    ["benchmark", "#/benchmark?name=parse", ".chart[data-platform] canvas"],
+    ["compare", "#/compare", "a.compare-offer"],
+    ["coverage", "#/coverage", "canvas.strip"],
+    ["alerts", "#/alerts", "tr[data-alert-id]"],
+  ]) {
+    await t.test(name, async () => {
+      const { page, context, errors } = await open(route, async () => {}, { viewport: { width: 390, height: 844 }, colorScheme: "dark" });
+      try {
+        await page.waitForSelector(ready, { timeout: 20_000 });
+        await page.waitForLoadState("networkidle");
+        const width = await page.evaluate(() => document.scrollingElement.scrollWidth);
+        assert.ok(width <= 390, `${route}: the page is ${width} px wide`);
+        const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        const [r, g, b] = bg.match(/\d+/g).map(Number);
+        assert.ok(r + g + b < 3 * 60, `a dark background: ${bg}`);
+        assert.deepEqual(errors, []);
+        await page.screenshot({ path: path.join(shots, `published-phone-dark-${name}.png`), fullPage: true });
+      } finally {
+        await context.close();
+      }
+    });
   }
 });

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -431,6 +432,75 @@ TEST_F(CliTest, EveryVerbHasHelpWithAnExample) {
   EXPECT_EQ(unknown.exit_code, 2);
   Outcome none = RunCommand({kBin});
   EXPECT_EQ(none.exit_code, 2);
+}
+
+// Issue 16: "perfledger bogus" said "A subcommand is required". An unknown verb is named as
+// such in one line, with the nearest verbs by edit distance, and exit status 2.
+TEST_F(CliTest, AnUnknownVerbIsNamedWithTheNearestOnes) {
+  auto lines = [](const std::string& s) { return std::count(s.begin(), s.end(), '\n'); };
+  Outcome typo = RunCommand({kBin, "compre", "a.json", "b.json"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_EQ(typo.err, "error: unknown verb \"compre\"; did you mean \"compare\"?\n");
+  EXPECT_EQ(typo.out, "");
+  Outcome swapped = RunCommand({kBin, "--db", "x.db", "chekc"});
+  EXPECT_EQ(swapped.exit_code, 2);
+  EXPECT_EQ(swapped.err, "error: unknown verb \"chekc\"; did you mean \"check\"?\n");
+  Outcome two = RunCommand({kBin, "rn"});
+  EXPECT_EQ(two.exit_code, 2);
+  EXPECT_EQ(two.err, "error: unknown verb \"rn\"; did you mean \"run\"?\n");
+  Outcome prefix = RunCommand({kBin, "migrate"});
+  EXPECT_EQ(prefix.err, "error: unknown verb \"migrate\"; did you mean \"migrate-store\"?\n");
+  // Nothing near: every verb, still on one line.
+  Outcome bogus = RunCommand({kBin, "bogus"});
+  EXPECT_EQ(bogus.exit_code, 2);
+  EXPECT_EQ(lines(bogus.err), 1) << bogus.err;
+  EXPECT_TRUE(bogus.err.starts_with("error: unknown verb \"bogus\"; the verbs are ")) << bogus.err;
+  EXPECT_NE(bogus.err.find("compare, convert, coverage"), std::string::npos) << bogus.err;
+  EXPECT_EQ(bogus.err.find("subcommand"), std::string::npos) << bogus.err;
+  // A known verb with a bad option keeps its own message.
+  Outcome option = RunCommand({kBin, "runs", "--bogus"});
+  EXPECT_EQ(option.exit_code, 2);
+  EXPECT_EQ(option.err.find("unknown verb"), std::string::npos) << option.err;
+}
+
+// Issue 16: `plan` required --repo while compare and check default to ".". It plans the
+// repository in the working directory, and says so clearly where there is none.
+TEST_F(CliTest, PlanDefaultsToTheRepositoryInTheWorkingDirectory) {
+  const fs::path repo = dir_ / "repo";
+  const fs::path elsewhere = dir_ / "not-a-repo";
+  fs::create_directories(elsewhere);
+  const std::map<std::string, std::string> git_env = {
+      {"GIT_AUTHOR_NAME", "t"},           {"GIT_AUTHOR_EMAIL", "t@example.com"},
+      {"GIT_COMMITTER_NAME", "t"},        {"GIT_COMMITTER_EMAIL", "t@example.com"},
+      {"GIT_CONFIG_GLOBAL", "/dev/null"}, {"GIT_CONFIG_NOSYSTEM", "1"}};
+  ASSERT_EQ(
+      RunCommand({"/usr/bin/env", "git", "init", "-q", "-b", "main", repo.string()}, "", git_env)
+          .exit_code,
+      0);
+  ASSERT_EQ(RunCommand({"/usr/bin/env", "git", "commit", "-q", "--allow-empty", "-m", "first"},
+                       repo.string(), git_env)
+                .exit_code,
+            0);
+  const std::vector<std::string> plan = {
+      kBin,    "--db",     db_,    "plan",  "--platform",
+      "linux", "--format", "json", "--now", "2099-01-01T00:00:00Z"};
+  Outcome here = RunCommand(plan, repo.string());
+  EXPECT_EQ(here.exit_code, 0) << here.err;
+  const auto j = nlohmann::json::parse(here.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(j.is_object()) << here.out;
+  ASSERT_EQ(j["matrix"]["include"].size(), 1u) << here.out;
+  EXPECT_EQ(j["matrix"]["include"][0]["platform"], "linux");
+
+  Outcome none = RunCommand(plan, elsewhere.string());
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_EQ(none.err, "error: the working directory (" + elsewhere.string() +
+                          ") is not a git repository: run plan in one, or pass --repo PATH\n");
+  // An explicit --repo keeps its own message.
+  std::vector<std::string> given = plan;
+  given.insert(given.end(), {"--repo", elsewhere.string()});
+  Outcome explicit_repo = RunCommand(given);
+  EXPECT_EQ(explicit_repo.exit_code, 2);
+  EXPECT_EQ(explicit_repo.err, "error: " + elsewhere.string() + ": not a git repository\n");
 }
 
 // 8 collectors at once on one store, each with an overlapping share of 200 artifacts.

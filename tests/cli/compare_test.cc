@@ -180,7 +180,7 @@ TEST_F(CompareCliTest, ARegressionBetweenTwoArtifactsIsExitThreeInEveryFormat) {
   Outcome junit = Pl({"compare", base, head, "--format", "junit"});
   EXPECT_EQ(junit.exit_code, 3);
   EXPECT_NE(junit.out.find("tests=\"2\" failures=\"1\""), std::string::npos) << junit.out;
-  EXPECT_NE(junit.out.find("<failure message=\"regression: 100 -&gt; 120 ns"), std::string::npos)
+  EXPECT_NE(junit.out.find("<failure message=\"regression: 100 ns -> 120 ns"), std::string::npos)
       << junit.out;
 
   Outcome table = Pl({"compare", base, head});
@@ -243,6 +243,116 @@ TEST_F(CompareCliTest, BadInputIsOneLineAndExitTwo) {
   EXPECT_EQ(few.exit_code, 0);
   EXPECT_EQ(json::parse(few.out)["results"][0]["note"],
             "needs at least 4 samples a side, has 3 and 3");
+}
+
+// Issue 16: compare and check printed "9.102e+07" where run and detect print "91.02 ms". Every
+// text format chooses the unit (times, bytes, counts); JSON keeps the raw numbers.
+TEST_F(CompareCliTest, ValuesAreShownInTheUnitThatReadsBest) {
+  const std::vector<std::string> base_samples = {
+      "big:wall_time:ns=91020000,91010000,91030000,91020000,91000000,91040000",
+      "big:max_rss:bytes=1572864,1572864,1576960,1572864,1568768,1572864",
+      "big:instructions:count=5000000,5000100,4999900,5000000,5000050,4999950"};
+  const std::vector<std::string> head_samples = {
+      "big:wall_time:ns=91020000,91010000,91030000,91020000,91000000,91040000",
+      "big:max_rss:bytes=1572864,1572864,1576960,1572864,1568768,1572864",
+      "big:instructions:count=6250000,6250100,6249900,6250000,6250050,6249950"};
+  const std::string base = Write(kBase, "a", base_samples);
+  const std::string head = Write(kHead, "b", head_samples);
+  Outcome table = Pl({"compare", base, head});
+  EXPECT_EQ(table.exit_code, 3) << table.err;
+  EXPECT_EQ(table.out.find("e+0"), std::string::npos) << table.out;
+  for (const char* value : {"91.02 ms", "1.5 MiB", "5M", "6.25M"}) {
+    EXPECT_NE(table.out.find(value), std::string::npos) << value << "\n" << table.out;
+  }
+  Outcome md = Pl({"compare", base, head, "--format", "markdown"});
+  EXPECT_NE(md.out.find("| `big` | instructions | 5M | 6.25M | +25.0% |"), std::string::npos)
+      << md.out;
+  EXPECT_NE(md.out.find("| `big` | wall_time | 91.02 ms | 91.02 ms |"), std::string::npos)
+      << md.out;
+  EXPECT_NE(md.out.find("| `big` | max_rss | 1.5 MiB | 1.5 MiB |"), std::string::npos) << md.out;
+  EXPECT_EQ(md.out.find("e+0"), std::string::npos) << md.out;
+  Outcome junit = Pl({"compare", base, head, "--format", "junit"});
+  EXPECT_NE(junit.out.find("regression: 5M -> 6.25M (+25.0%"), std::string::npos) << junit.out;
+  Outcome j = Pl({"compare", base, head, "--format", "json"});
+  const json parsed = Parse(j);
+  for (const json& r : parsed["results"]) {
+    if (r["metric"] == "wall_time") {
+      EXPECT_EQ(r["base_median"], 91020000) << j.out;
+    } else if (r["metric"] == "max_rss") {
+      EXPECT_EQ(r["base_median"], 1572864) << j.out;
+    }
+  }
+}
+
+// Issue 16: JUnit was assembled with fmt and an escaper that let control characters through,
+// so some benchmark names made XML no parser accepts. Any name gives well-formed XML 1.0,
+// checked with Python's expat (not the writer's own parser).
+TEST_F(CompareCliTest, JunitIsWellFormedWhateverTheBenchmarksAreCalled) {
+  const std::vector<std::string> names = {std::string("ctl\x01\x08\x0b\x1f\x7f end"),
+                                          "quotes \" ' <tag> & amp;",
+                                          "cdata ]]> end",
+                                          "tab\tnew\nline\rreturn",
+                                          "nonchar \xEF\xBF\xBF \xEF\xBF\xBE",
+                                          "emoji \xF0\x9F\x90\x8C and \xC3\xA9"};
+  const std::vector<std::string> expected = {"ctl\\u0001\\u0008\\u000b\\u001f\x7f end",
+                                             "quotes \" ' <tag> & amp;",
+                                             "cdata ]]> end",
+                                             "tab\tnew\nline\rreturn",
+                                             "nonchar \xEF\xBF\xBD \xEF\xBF\xBD",
+                                             "emoji \xF0\x9F\x90\x8C and \xC3\xA9"};
+  // Artifacts whose benchmarks have those names, a regression among them.
+  auto rename = [&](const std::string& path) {
+    std::ifstream in(path);
+    json a = json::parse(in);
+    for (size_t i = 0; i < names.size(); ++i) a["benchmarks"][i]["name"] = names[i];
+    a["benchmarks"][0]["metrics"]["odd \"metric\"\x02"] =
+        a["benchmarks"][0]["metrics"]["wall_time"];
+    std::ofstream(path) << a.dump();
+  };
+  std::vector<std::string> steady, slower;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string b = "b" + std::to_string(i);
+    steady.push_back(b + ":wall_time:ns=100,101,99,100,102,98,100,101");
+    slower.push_back(b + (i == 0 ? ":wall_time:ns=120,121,119,120,122,118,120,121"
+                                 : ":wall_time:ns=100,101,99,100,102,98,100,101"));
+  }
+  const std::string base = Write(kBase, "a", steady);
+  const std::string head = Write(kHead, "b", slower);
+  rename(base);
+  rename(head);
+  Outcome junit = Pl({"compare", base, head, "--format", "junit"});
+  EXPECT_EQ(junit.exit_code, 3) << junit.err;
+  const fs::path xml = dir_ / "junit.xml";
+  std::ofstream(xml, std::ios::binary) << junit.out;
+  const std::string script =
+      "import json, sys, xml.etree.ElementTree as et\n"
+      "root = et.parse(sys.argv[1]).getroot()\n"
+      "print(json.dumps({'suite': root.tag, 'tests': root.get('tests'),\n"
+      "  'failures': root.get('failures'), 'cases': [[c.get('classname'), c.get('name'),\n"
+      "  [x.tag for x in c]] for c in root]}))\n";
+  Outcome parsed = subprocess::RunCommand({"/usr/bin/env", "python3", "-c", script, xml.string()});
+  ASSERT_EQ(parsed.exit_code, 0) << "not well-formed XML: " << parsed.err << "\n" << junit.out;
+  const json doc = json::parse(parsed.out);
+  EXPECT_EQ(doc["suite"], "testsuite");
+  EXPECT_EQ(doc["tests"], std::to_string(names.size() + 1));
+  EXPECT_EQ(doc["failures"], "2");  // the first benchmark's two metrics
+  std::vector<std::string> classnames;
+  for (const json& c : doc["cases"]) {
+    const std::string classname = c[0];
+    if (std::find(classnames.begin(), classnames.end(), classname) == classnames.end()) {
+      classnames.push_back(classname);
+    }
+    if (classname == expected[0]) {
+      EXPECT_EQ(c[2], json::array({"failure"})) << c;
+    }
+  }
+  std::vector<std::string> sorted_expected = expected;
+  std::sort(sorted_expected.begin(), sorted_expected.end());
+  std::sort(classnames.begin(), classnames.end());
+  EXPECT_EQ(classnames, sorted_expected);
+  bool odd_metric = false;
+  for (const json& c : doc["cases"]) odd_metric = odd_metric || c[1] == "odd \"metric\"\\u0002";
+  EXPECT_TRUE(odd_metric) << doc;
 }
 
 // Regression: compare --alpha 1e-17 aborted (Boost.Math's Student-t quantile overflowed and
@@ -454,7 +564,7 @@ TEST_F(CompareCliTest, TheHistorysNoiseSetsEachSeriesMinimumEffect) {
   EXPECT_NE(md.out.find("% run-to-run over 9 runs | :red_circle: regression |"), std::string::npos)
       << md.out;
   Outcome junit = Check(repo, head, {"--format", "junit"});
-  EXPECT_NE(junit.out.find("run-to-run over 9 runs)\"/>"), std::string::npos) << junit.out;
+  EXPECT_NE(junit.out.find("run-to-run over 9 runs)\" />"), std::string::npos) << junit.out;
 
   // compare learns the same history from the store, for commits and artifact files alike.
   json by_commit = Parse(Pl({"compare", shas[8], head, "--format", "json"}));

@@ -92,6 +92,22 @@ TEST_F(ConvertTest, AutoDetectsAndWritesToStdout) {
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
 }
 
+// Issue 16: outside a git repository convert said "no project name: pass --project NAME". The
+// project is the directory's name and the commit unknown (which ingest refuses), each noted.
+TEST_F(ConvertTest, WorksOutsideAGitRepositoryWithoutCommitOrProject) {
+  const fs::path scratch = dir_ / "scratch";
+  fs::create_directories(scratch);
+  Outcome o = RunCommand({kBin, "convert", "--platform", "linux-test", Harness("go/sample.txt")},
+                         scratch.string());
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.err,
+            "note: no git repository here: commit unknown (ingest refuses the artifact; pass "
+            "--commit SHA); project 'scratch' from the directory name\n");
+  json a = json::parse(o.out);
+  EXPECT_EQ(a["commit"]["sha"], "0000000000000000000000000000000000000000");
+  EXPECT_EQ(a["project"], "scratch");
+}
+
 TEST_F(ConvertTest, BadInputIsExitTwoWithOneLine) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"--adapter", "nunit", Harness("go/sample.txt")}, "unknown adapter 'nunit' (known: "},

@@ -13,6 +13,7 @@
 #include "base/time.h"
 #include "git_fixture.h"
 #include "subprocess.h"
+#include "webhook_receiver.h"
 
 namespace perfledger {
 namespace {
@@ -83,15 +84,17 @@ class DetectCliTest : public ::testing::Test {
                                      "cpu=" + cpu,
                                      "--reason",
                                      reason,
-                                     "--range-count",
-                                     std::to_string(i - from),
                                      "--sample",
                                      Spec("parse", 1000 * parse_factor * Wobble(i)),
                                      "--sample",
                                      Spec("lex", 300 * Wobble(i + 3)),
                                      "--out",
                                      (dir_ / "runs").string()};
-    if (from > 0) {
+    if (with_ranges_) {
+      args.push_back("--range-count");
+      args.push_back(std::to_string(i - from));
+    }
+    if (from > 0 && with_ranges_) {
       args.push_back("--range-from");
       args.push_back(Sha(from));
     }
@@ -117,6 +120,7 @@ class DetectCliTest : public ::testing::Test {
   fs::path dir_;
   GitRepo repo_;
   std::vector<std::string> shas_;
+  bool with_ranges_ = true;  // runs say which commits they stand for (--range-count)
 };
 
 TEST_F(DetectCliTest, FindsTheRegressionBetweenTheMeasuredCommitsAroundIt) {
@@ -233,6 +237,81 @@ TEST_F(DetectCliTest, AlertsAreKeptOnceGroupedByRangeAndTriaged) {
   EXPECT_EQ(none.out,
             "no false-positive alerts (perfledger detect --record keeps the changes it "
             "finds)\n");
+}
+
+// Issue 16: detect counted a range's commits in the branch only with --repo; run inside the
+// repository (a subdirectory of it too) it reads the branch there, and elsewhere the counts
+// stay unknown as before.
+TEST_F(DetectCliTest, RangesAreCountedInTheRepositoryOfTheWorkingDirectory) {
+  with_ranges_ = false;  // the runs do not say how many commits they stand for
+  for (int i = 2; i <= kCommits; i += 2) Measure(i, i - 2, "linux");
+  const std::string db = (dir_ / "perf.db").string();
+  fs::create_directories(fs::path(repo_.path()) / "sub");
+  for (const std::string& cwd : {repo_.path(), repo_.path() + "/sub"}) {
+    Outcome in_repo = RunCommand({kBin, "--db", db, "detect", "--format", "json"}, cwd,
+                                 subprocess::LocalMachineEnv());
+    ASSERT_EQ(in_repo.exit_code, 3) << in_repo.err;
+    json r = Json(in_repo);
+    ASSERT_EQ(r["changes"].size(), 1u) << in_repo.out;
+    EXPECT_EQ(r["changes"][0]["commit_range"]["to"], Sha(16));
+    EXPECT_EQ(r["changes"][0]["commit_range"]["count"], 2) << cwd;
+  }
+  Outcome elsewhere = Pl({"detect", "--format", "json"});  // in dir_, no repository
+  ASSERT_EQ(elsewhere.exit_code, 3) << elsewhere.err;
+  EXPECT_TRUE(Json(elsewhere)["changes"][0]["commit_range"]["count"].is_null()) << elsewhere.out;
+}
+
+// Issue 16: detect --record --notify posts the alert groups it kept as new to a webhook, once.
+TEST_F(DetectCliTest, NewAlertGroupsArePostedToTheWebhookOnce) {
+  MeasureEverySecondCommit();
+  testing::WebhookReceiver hook;
+  Outcome first = Pl({"detect", "--record", "--notify", hook.url(), "--public-url",
+                      "https://perf.example.org", "--format", "json"});
+  EXPECT_EQ(first.exit_code, 3) << first.err;  // a regression, as without --notify
+  const auto bodies = hook.bodies();           // detect waits for its posts
+  ASSERT_EQ(bodies.size(), 1u) << first.err;
+  const json m = json::parse(bodies[0]);
+  EXPECT_EQ(m["event"], "alert_group");
+  EXPECT_EQ(m["project"], "demo");
+  EXPECT_EQ(m["platforms"], json::array({"linux", "mac"}));
+  EXPECT_EQ(m["kind"], "regression");
+  EXPECT_EQ(m["commit_range"]["from"], Sha(14));
+  EXPECT_EQ(m["commit_range"]["to"], Sha(16));
+  EXPECT_EQ(m["commit_range"]["count"], 2);
+  EXPECT_NEAR(m["effect"].get<double>(), 0.2, 0.01);
+  ASSERT_EQ(m["benchmarks"].size(), 2u);
+  EXPECT_EQ(m["benchmarks"][0]["benchmark"], "parse");
+  EXPECT_EQ(m["url"], "https://perf.example.org/#/alerts?status=&range=" + Sha(16));
+  const std::string text = m["text"];
+  EXPECT_NE(text.find("demo: this range regressed 2 benchmarks on linux and mac"),
+            std::string::npos)
+      << text;
+  // Found again, they are the same alerts: nothing new to post.
+  Outcome again = Pl({"detect", "--record", "--all", "--notify", hook.url()});
+  EXPECT_EQ(again.exit_code, 3) << again.err;
+  EXPECT_EQ(hook.bodies().size(), 1u);
+  Outcome without_record = Pl({"detect", "--notify", hook.url()});
+  EXPECT_EQ(without_record.exit_code, 2);
+  EXPECT_EQ(without_record.err, "error: --notify posts the alerts --record keeps: add --record\n");
+}
+
+// A webhook that refuses is a warning and the exit status stays, unless --notify-required.
+TEST_F(DetectCliTest, AFailingWebhookIsAWarningUnlessRequired) {
+  MeasureEverySecondCommit();
+  testing::WebhookReceiver refusing(403);  // a client error: not retried
+  Outcome required = Pl({"detect", "--record", "--platform", "linux", "--notify", refusing.url(),
+                         "--notify-required"});
+  EXPECT_EQ(required.exit_code, 1) << required.err;
+  EXPECT_NE(required.err.find("given up: HTTP 403"), std::string::npos) << required.err;
+  EXPECT_EQ(required.err.find("secret"), std::string::npos) << required.err;
+  Outcome warned =
+      Pl({"detect", "--record", "--all", "--platform", "mac", "--notify", refusing.url()});
+  EXPECT_EQ(warned.exit_code, 3) << warned.err;
+  EXPECT_NE(warned.err.find("warning: notify http://127.0.0.1:"), std::string::npos) << warned.err;
+  EXPECT_EQ(refusing.bodies().size(), 2u);
+  Outcome bad_url = Pl({"detect", "--record", "--notify", "hooks.example.com/x"});
+  EXPECT_EQ(bad_url.exit_code, 2);
+  EXPECT_TRUE(bad_url.err.starts_with("error: --notify: ")) << bad_url.err;
 }
 
 TEST_F(DetectCliTest, BisectionNarrowsTheAlertToTheCulprit) {

@@ -150,9 +150,10 @@ TEST_F(PublishTest, WritesTheDashboardAndADocumentForEveryRequestItsPagesMake) {
   ASSERT_EQ(series["series"].size(), 2u);  // one line per platform
   EXPECT_EQ(series["series"][0]["points"].size(), 3u);
   EXPECT_EQ(series["series"][0]["points_total"], 3);
-  // Coverage before any recorded plan: the API's 404, as a file.
+  // Coverage before any recorded plan: from the runs' own commits and ranges (issue 16).
   const auto coverage = nlohmann::json::parse(Read(site / "data/coverage.json"));
-  EXPECT_EQ(coverage["error"]["code"], "not_found");
+  EXPECT_EQ(coverage["history"], "runs") << coverage;
+  EXPECT_EQ(coverage["platforms"].size(), 2u);
   // Each platform's latest two commits are compared.
   const auto compare = nlohmann::json::parse(Read(site / "data/compare.json"));
   ASSERT_EQ(compare["comparisons"].size(), 2u);

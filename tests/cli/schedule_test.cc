@@ -40,9 +40,11 @@ class ScheduleTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Outcome Run(std::vector<std::string> args) {
+  // Runs perfledger in `cwd` (default: the test's directory, in no git repository, so that
+  // coverage and gaps do not read the repository the build directory is in).
+  Outcome Run(std::vector<std::string> args, const std::string& cwd = "") {
     args.insert(args.begin(), {kBin, "--db", db_});
-    return subprocess::RunCommand(args);
+    return subprocess::RunCommand(args, cwd.empty() ? dir_.string() : cwd);
   }
 
   json Json(std::vector<std::string> args, int expected_exit = 0) {
@@ -137,7 +139,7 @@ TEST_F(ScheduleTest, FirstPlanIsOneBaselineJobPerPlatformAndAMatrix) {
   const json& job = p["jobs"][0];
   EXPECT_EQ(job["sha"], shas[4]);
   EXPECT_EQ(job["platforms"], json::array({"linux", "macos"}));
-  EXPECT_EQ(job["reason"], "schedule");
+  EXPECT_EQ(job["reason"], "push");  // the first plan of the store: the head
   EXPECT_EQ(job["priority"], 1);
   EXPECT_TRUE(job["commit_range"]["from"].is_null());
   EXPECT_EQ(job["commit_range"]["to"], shas[4]);
@@ -200,6 +202,92 @@ TEST_F(ScheduleTest, RecordedPlansAccountForEveryCommit) {
   // --range A..B is after A up to B; --since by committer time.
   EXPECT_EQ(CoverageOf("linux", {"--range", shas[0] + ".." + shas[6]})["commits"], 6);
   EXPECT_EQ(CoverageOf("linux", {"--since", Iso(30)})["commits"], 2);
+}
+
+// Issue 16: the very first plan on an empty store planned nothing until the newest commit's
+// window closed.
+TEST_F(ScheduleTest, TheFirstPlanBenchmarksTheHeadAtOnce) {
+  GitRepo repo;
+  std::vector<std::string> shas;
+  for (int i = 0; i < 3; ++i) shas.push_back(repo.Commit("c", At(i)));
+  json p = Plan(repo, 4, {"--record"});  // the window [10:00, 10:15) is open
+  ASSERT_EQ(p["jobs"].size(), 1u) << p;
+  EXPECT_EQ(p["jobs"][0]["sha"], shas[2]);
+  EXPECT_EQ(p["jobs"][0]["reason"], "push");
+  EXPECT_EQ(p["jobs"][0]["commit_range"]["count"], 3);
+  EXPECT_TRUE(p["pending"].empty()) << p;
+  // Later plans follow the window rule.
+  RunJobs(p);
+  shas.push_back(repo.Commit("c", At(5)));
+  p = Plan(repo, 6, {"--record"});
+  EXPECT_TRUE(p["jobs"].empty()) << p;
+  EXPECT_EQ(p["pending"]["linux"], json::array({shas[3]}));
+}
+
+// Issue 16: coverage and gaps said "no branch history in the store" (exit 2) until a plan was
+// recorded; they answer from the runs' commit ranges, and commits no run covers are unknown.
+TEST_F(ScheduleTest, CoverageAndGapsWithoutAPlanAnswerFromTheRuns) {
+  GitRepo repo;
+  std::vector<std::string> shas;
+  for (int i = 0; i < 6; ++i) shas.push_back(repo.Commit("c", At(i)));
+  Measure(shas[2], "linux", std::nullopt, 3);
+  Measure(shas[5], "linux", shas[2], 3);
+  Measure(shas[5], "macos", shas[4], 1);
+
+  json rows = Json({"coverage"});
+  ASSERT_EQ(rows.size(), 2u) << rows;
+  EXPECT_EQ(rows[0]["platform"], "linux");
+  EXPECT_EQ(rows[0]["commits"], 6);
+  EXPECT_EQ(rows[0]["measured"], 2);
+  EXPECT_EQ(rows[0]["represented"], 4);
+  EXPECT_EQ(rows[0]["unknown"], 0);
+  EXPECT_EQ(rows[1]["platform"], "macos");
+  EXPECT_EQ(rows[1]["measured"], 1);
+  EXPECT_EQ(rows[1]["unknown"], 5) << rows;  // the runs say there are 6 commits; macos covers one
+  EXPECT_EQ(rows[1]["skipped"], 0);
+  EXPECT_EQ(rows[1]["unaccounted"], 0);
+  Outcome table = Run({"coverage"});
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("UNKNOWN"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("runs' commit ranges"), std::string::npos) << table.out;
+
+  json g = Json({"gaps", "--now", Iso(10)});
+  EXPECT_EQ(g["history"], "runs");
+  EXPECT_EQ(g["head"], shas[5]);
+  EXPECT_EQ(g["stalled"], false);
+  EXPECT_EQ(g["platforms"].size(), 2u);
+
+  // With the repository (--repo or the working directory's), the branch's own commits.
+  json with_repo = Json({"coverage", "--repo", repo.path()});
+  EXPECT_EQ(with_repo[1]["commits"], 6);
+  EXPECT_EQ(with_repo[1]["unknown"], 5);
+  Outcome in_repo = Run({"coverage", "--format", "json"}, repo.path());
+  ASSERT_EQ(in_repo.exit_code, 0) << in_repo.err;
+  EXPECT_EQ(json::parse(in_repo.out), with_repo);
+}
+
+// Issue 16: coverage and gaps needed --repo . to know the branch; they read the repository
+// the working directory is in by default (and do without outside one).
+TEST_F(ScheduleTest, CoverageAndGapsReadTheWorkingDirectorysRepository) {
+  GitRepo repo;
+  std::vector<std::string> shas;
+  for (int i = 0; i < 5; ++i) shas.push_back(repo.Commit("c", At(i)));
+  Measure(shas[3], "linux", shas[2], 1);
+  // Outside a repository: the runs' own commits (one).
+  EXPECT_EQ(Json({"coverage"})[0]["commits"], 1);
+  const fs::path sub = fs::path(repo.path()) / "src";
+  fs::create_directories(sub);
+  Outcome o = Run({"coverage", "--format", "json"}, sub.string());
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  json rows = json::parse(o.out);
+  EXPECT_EQ(rows[0]["commits"], 5);
+  EXPECT_EQ(rows[0]["unknown"], 4);
+  Outcome table = Run({"coverage"}, repo.path());
+  EXPECT_NE(table.out.find("coverage of refs/heads/"), std::string::npos) << table.out;
+  Outcome gaps =
+      Run({"gaps", "--max-commits", "0", "--format", "json", "--now", Iso(10)}, repo.path());
+  ASSERT_EQ(gaps.exit_code, 3) << gaps.err;  // the repository's newest commit waits
+  EXPECT_EQ(json::parse(gaps.out)["history"], "repository");
 }
 
 TEST_F(ScheduleTest, QueueResetSupersedesQueuedJobsAndManualStillRuns) {
@@ -345,7 +433,7 @@ TEST_F(ScheduleTest, GapsIsTheStallGate) {
   GitRepo repo;
   std::vector<std::string> shas;
   for (int i = 0; i < 8; ++i) shas.push_back(repo.Commit("c", At(i)));
-  json first = Plan(repo, 2, {"--record"});  // nothing closed yet: commits pending
+  json first = Plan(repo, 2, {"--record"});  // the first plan: the head, queued
   Measure(shas[1], "linux", std::nullopt, 2);
   Measure(shas[1], "macos", std::nullopt, 2);
   Plan(repo, 9, {"--record"});

@@ -134,7 +134,7 @@ last=$(commit_time "$kCommits")
 # plan NOW: plan --record as of NOW for both platforms, then write and ingest the artifacts of
 # its jobs (the next plan reads which jobs a run measured).
 plan() {
-  local args=() p
+  local args=("${@:2}") p
   for p in "${kPlatforms[@]}"; do args+=(--platform "$p"); done
   "$pl" plan --repo "$repo" --branch main --now "$(iso "$1")" --format json --record \
     "${args[@]}" > "$dir/plan.json"
@@ -144,8 +144,13 @@ plan() {
 }
 
 # As CI does: after every push (two commits each) a plan, whose jobs run at once on each
-# platform; one more plan after the last push, once its window has closed.
-for ((n = 2; n <= kCommits; n += 2)); do plan $(($(commit_time "$n") + 30)); done
+# platform; one more plan after the last push, once its window has closed. The first plan
+# samples merges only, so it plans nothing, as every first plan did before the first plan of
+# a store benchmarked the head at once (issue 16): the store stays the one
+# tests/data/stores/golden-schema6.db holds (the migration test answers from both). A plan
+# records no sampling rule, so the store cannot tell.
+plan $(($(commit_time 2) + 30)) --sampling merges-only
+for ((n = 4; n <= kCommits; n += 2)); do plan $(($(commit_time "$n") + 30)); done
 plan $((last + 20 * 60))
 "$pl" ingest "$source_dir/tests/data/artifacts/good/suite-with-epoch.json" > /dev/null
 

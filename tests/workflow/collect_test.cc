@@ -44,7 +44,7 @@ class CollectTest : public WorkflowTest {
                             "--commit",
                             shas_[i],
                             "--platform",
-                            "linux-x86_64",
+                            "x86-64-linux",
                             "--branch",
                             "main",
                             "--run-id",

@@ -24,7 +24,7 @@ class LintTest : public WorkflowTest {
         {"--install-url", "https://example.com/perfledger_0.1.0_amd64.deb"},
         {"--branch", "release/2.x", "--history-branch", "results"}};
     const std::vector<std::vector<std::string>> platforms = {
-        {"linux-x86_64"}, {"linux-x86_64", "macos-arm64", "windows-x86_64", "gpu-runner"}};
+        {"x86-64-linux"}, {"x86-64-linux", "aarch64-macos", "x86-64-windows", "gpu-runner"}};
     std::vector<fs::path> files;
     for (size_t p = 0; p < platforms.size(); ++p) {
       for (unsigned mask = 0; mask < (1u << toggles.size()); ++mask) {

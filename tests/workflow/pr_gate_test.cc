@@ -42,7 +42,7 @@ class PrGateTest : public WorkflowTest {
 
   void Write(const std::string& sha, const std::string& values, const fs::path& out) {
     Outcome o = RunCommand({kBin, "write", "--project", "work", "--commit", sha, "--platform",
-                            "linux-x86_64", "--branch", "main", "--sample",
+                            "x86-64-linux", "--branch", "main", "--sample",
                             "parse:wall_time:ns=" + values, "--out", out.string()});
     ASSERT_EQ(o.exit_code, 0) << o.err;
   }

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -101,7 +102,7 @@ TEST_F(WorkflowTest, BenchMatrixComesFromThePlanOutput) {
   InstallFakePerfledger();
   const std::string matrix =
       R"({"include":[{"sha":")" + kSha +
-      R"(","platform":"linux-x86_64","reason":"schedule","commit_range_from":null,"commit_range_count":3}]})";
+      R"(","platform":"x86-64-linux","reason":"schedule","commit_range_from":null,"commit_range_count":3}]})";
   const std::string plan_json = "{\n  \"jobs\": [],\n  \"matrix\": " + matrix + "\n}";
   Outcome o = RunSteps(plan, plan_steps, {{"PLAN_JSON", plan_json}, {"MANUAL_SHA", ""}});
   ASSERT_EQ(o.exit_code, 0) << o.err;
@@ -113,7 +114,7 @@ TEST_F(WorkflowTest, BenchMatrixComesFromThePlanOutput) {
   EXPECT_EQ(out[1], "has_jobs=true");
   ASSERT_EQ(Calls().size(), 1u);
   EXPECT_EQ(Calls()[0],
-            "plan --repo . --branch main --platform linux-x86_64 --format json --record");
+            "plan --repo . --branch main --platform x86-64-linux --format json --record");
 }
 
 TEST_F(WorkflowTest, EmptyPlanGivesHasJobsFalse) {
@@ -175,13 +176,13 @@ TEST_F(WorkflowTest, BenchJobsUploadOneArtifactNamedByShaAndPlatform) {
   Outcome o = RunSteps(bench, run_steps,
                        {{"REPOSITORY", "someone/gruel"},
                         {"SHA", kSha},
-                        {"PLATFORM", "linux-x86_64"},
+                        {"PLATFORM", "x86-64-linux"},
                         {"REASON", "schedule"},
                         {"RANGE_FROM", ""},
                         {"RANGE_COUNT", "3"}});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   const fs::path artifact =
-      dir_ / "work" / "results" / ("benchmark-results-" + kSha + "-linux-x86_64.json");
+      dir_ / "work" / "results" / ("benchmark-results-" + kSha + "-x86-64-linux.json");
   ASSERT_TRUE(fs::is_regular_file(artifact)) << o.out;
   EXPECT_EQ(
       std::distance(fs::directory_iterator(dir_ / "work" / "results"), fs::directory_iterator()),
@@ -289,7 +290,7 @@ TEST_F(WorkflowTest, WithASuiteTheBenchJobRunsIt) {
 // git repository: what GitHub would do, minus the runners, the cache and the artifact store.
 TEST_F(WorkflowTest, ThePipelineRunsEndToEndWithTheRealBinary) {
   if (!fs::exists("/usr/bin/git") || !fs::exists("/usr/bin/jq")) GTEST_SKIP() << "needs git, jq";
-  YAML::Node w = Generate({"--platforms", "linux-x86_64", "macos-arm64", "--pages"});
+  YAML::Node w = Generate({"--platforms", "x86-64-linux", "aarch64-macos", "--pages"});
   InstallRealPerfledger();
   InstallFakeGh();  // lists no earlier artifacts
   const fs::path work = dir_ / "work";
@@ -356,7 +357,7 @@ TEST_F(WorkflowTest, ThePipelineRunsEndToEndWithTheRealBinary) {
   EXPECT_NE(ReadText(work / site / "index.html").find("<base href=\"/gruel/\""), std::string::npos);
   EXPECT_TRUE(StepUsing(w["jobs"]["pages"], "actions/deploy-pages@v4"));
   EXPECT_EQ(w["jobs"]["pages"]["needs"].as<std::string>(), "collect");
-  for (const char* platform : {"linux-x86_64", "macos-arm64"}) {
+  for (const char* platform : {"x86-64-linux", "aarch64-macos"}) {
     o = Git({"show", "perf:history/" + std::string(platform) + ".jsonl"}, dir_ / "origin.git");
     ASSERT_EQ(o.exit_code, 0) << o.err;
     EXPECT_EQ(Lines(o.out).size(), 1u) << o.out;
@@ -414,7 +415,7 @@ TEST_F(WorkflowTest, ExistingOutWithoutForceIsExit2AndLeavesTheFile) {
 
 TEST_F(WorkflowTest, BadPlatformNameIsExit2WithOneLine) {
   for (const std::string bad : {"linux x86", "mac$os", ".linux", ""}) {
-    Outcome o = Init({"--platforms", "linux-x86_64", bad});
+    Outcome o = Init({"--platforms", "x86-64-linux", bad});
     EXPECT_EQ(o.exit_code, 2) << bad;
     ASSERT_EQ(Lines(o.err).size(), 1u) << o.err;
     EXPECT_EQ(o.err.rfind("error: --platforms: \"" + bad + "\"", 0), 0u) << o.err;
@@ -441,37 +442,75 @@ nlohmann::json RunnerMap(const YAML::Node& bench) {
 }
 
 TEST_F(WorkflowTest, ThreePlatformsEachGetARunnerAndAPlanFlag) {
-  YAML::Node w = Generate({"--platforms", "linux-x86_64", "macos-arm64", "windows-x86_64"});
+  YAML::Node w = Generate({"--platforms", "x86-64-linux", "aarch64-macos", "x86-64-windows"});
   EXPECT_EQ(RunnerMap(w["jobs"]["bench"]), nlohmann::json::parse(R"({
-      "linux-x86_64": "ubuntu-latest",
-      "macos-arm64": "macos-latest",
-      "windows-x86_64": "windows-latest"})"));
+      "x86-64-linux": "ubuntu-latest",
+      "aarch64-macos": "macos-latest",
+      "x86-64-windows": "windows-latest"})"));
   EXPECT_EQ(StepsRunning(w["jobs"]["plan"],
-                         "--platform linux-x86_64 --platform macos-arm64 --platform "
-                         "windows-x86_64 ")
+                         "--platform x86-64-linux --platform aarch64-macos --platform "
+                         "x86-64-windows ")
                 .size(),
             1u);
 }
 
 TEST_F(WorkflowTest, OtherPlatformsRunSelfHostedAndCommasSeparateNames) {
-  YAML::Node w = Generate({"--platforms", "gpu-box,linux-arm64", "gpu-box"});
+  YAML::Node w = Generate({"--platforms", "gpu-box,aarch64-linux", "gpu-box"});
   EXPECT_EQ(RunnerMap(w["jobs"]["bench"]), nlohmann::json::parse(R"({
       "gpu-box": ["self-hosted", "gpu-box"],
-      "linux-arm64": "ubuntu-latest"})"));
+      "aarch64-linux": "ubuntu-latest"})"));
+}
+
+// Issue 16: init used linux-x86_64 while run names platforms x86-64-linux. The default is the
+// canonical name now, and the old order is an alias: mapped with a note where no store or CI
+// keeps it (a user typing), kept on CI, where the names are an existing pipeline's.
+TEST_F(WorkflowTest, TheDefaultPlatformIsTheOneRunUses) {
+  YAML::Node w = Generate();
+  EXPECT_EQ(RunnerMap(w["jobs"]["bench"]),
+            nlohmann::json::parse(R"({"x86-64-linux":"ubuntu-latest"})"));
+}
+
+TEST_F(WorkflowTest, TheOldOrderIsAnAliasOfTheCanonicalName) {
+  std::map<std::string, std::string> local = subprocess::LocalMachineEnv();
+  Outcome o = RunCommand({kBin, "init", "github-actions", "--stdout", "--platforms", "linux-x86_64",
+                          "macos-arm64", "gpu"},
+                         dir_.string(), local);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(RunnerMap(YAML::Load(o.out)["jobs"]["bench"]), nlohmann::json::parse(R"({
+      "x86-64-linux": "ubuntu-latest",
+      "aarch64-macos": "macos-latest",
+      "gpu": ["self-hosted", "gpu"]})"));
+  EXPECT_NE(o.err.find("note: --platforms linux-x86_64: perfledger names platforms arch-os: "
+                       "using x86-64-linux\n"),
+            std::string::npos)
+      << o.err;
+  EXPECT_EQ(Lines(o.err).size(), 2u) << o.err;
+
+  std::map<std::string, std::string> ci = local;
+  ci["CI"] = "true";
+  o = RunCommand({kBin, "init", "github-actions", "--stdout", "--platforms", "linux-x86_64",
+                  "macos-arm64", "windows-x86_64"},
+                 dir_.string(), ci);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(RunnerMap(YAML::Load(o.out)["jobs"]["bench"]), nlohmann::json::parse(R"({
+      "linux-x86_64": "ubuntu-latest",
+      "macos-arm64": "macos-latest",
+      "windows-x86_64": "windows-latest"})"));
+  EXPECT_NE(o.err.find("kept as given on CI"), std::string::npos) << o.err;
 }
 
 TEST_F(WorkflowTest, StdoutPrintsTheWorkflowAndWritesNothing) {
-  Outcome o = Init({"--stdout", "--platforms", "macos-arm64"});
+  Outcome o = Init({"--stdout", "--platforms", "aarch64-macos"});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_FALSE(fs::exists(dir_ / ".github"));
   YAML::Node w = YAML::Load(o.out);
   EXPECT_EQ(RunnerMap(w["jobs"]["bench"]),
-            nlohmann::json::parse(R"({"macos-arm64":"macos-latest"})"));
+            nlohmann::json::parse(R"({"aarch64-macos":"macos-latest"})"));
   EXPECT_EQ(Init({"--stdout", "--out", "x.yml"}).exit_code, 2);
 }
 
 TEST_F(WorkflowTest, TheHeaderSaysHowToRegenerateTheSameFile) {
-  Generate({"--platforms", "linux-x86_64", "gpu", "--branch", "trunk", "--out", kDefaultOut});
+  Generate({"--platforms", "x86-64-linux", "gpu", "--branch", "trunk", "--out", kDefaultOut});
   const std::string first = text_;
   const std::vector<std::string> lines = Lines(first);
   ASSERT_GE(lines.size(), 2u);

@@ -23,6 +23,14 @@ export interface Project {
   latest_run_at: string | null;
 }
 
+// GET /api/v1/projects: the projects, and where the repository shows a commit ("{sha}" stands
+// for its full sha; null when the server was given no repository URL).
+export interface ProjectsResponse {
+  projects: Project[];
+  repository_url?: string | null;
+  commit_url?: string | null;
+}
+
 // A JSON value as the server wrote it (an epoch's settings are whatever the suite declared).
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -150,6 +158,7 @@ export type AlertStatus = "open" | "acknowledged" | "resolved" | "false-positive
 
 export interface AlertGroup {
   commit_range: CommitRange;
+  subject?: string | null;  // of commit_range.to, when the store knows it
   platforms: string[];
   regressions: number;
   improvements: number;
@@ -221,11 +230,13 @@ export interface CoveragePlatform {
   unaccounted_shas: string[];
   coverage_measured: number | null;
   coverage_represented: number | null;
+  unknown?: number;  // commits no run's range covers, when no plan recorded the branch
 }
 
 export interface CoverageResponse {
   branch: string;
   head: string;
+  history?: string;  // what the branch's history was read from ("plan", ...)
   platforms: CoveragePlatform[];
   commits: { sha: string; time: string | null; subject: string | null; status: Record<string, CommitStatus> }[];
 }
@@ -233,6 +244,7 @@ export interface CoverageResponse {
 export interface GapsResponse {
   branch: string;
   head: string;
+  history?: string;  // what the branch's history was read from ("plan", ...)
   expected_benchmarks: number;
   stalled: boolean;
   platforms: {
@@ -404,7 +416,7 @@ export const getP = <T>(path: string, params: Params = {}) =>
   request<T>("GET", path, { project: project(), ...params });
 
 export const api = {
-  projects: () => get<{ projects: Project[] }>("projects"),
+  projects: () => get<ProjectsResponse>("projects"),
   platforms: () => getP<{ platforms: Platform[] }>("platforms"),
   // `total` counts every match; `limit` caps the list.
   benchmarks: (q: string, limit = 1000, platform = "") =>
@@ -613,6 +625,8 @@ async function staticGet<T>(path: string, params: Params): Promise<T> {
   const platform = str(params.platform);
   const limit = Number(str(params.limit)) || Infinity;
   switch (path) {
+    case "projects":
+      return file<T>("data/projects.json");
     case "platforms":
       return file<T>("data/platforms.json");
     case "benchmarks": {

@@ -1,7 +1,8 @@
 // Charts: the trend chart of one benchmark on one platform (uPlot), a line chart of several
 // normalised series (cross-platform, index), and a canvas sparkline.
 //
-// The trend chart's x axis is the commit time; one line (with its spread band) per epoch and
+// The trend chart's x axis is the commit time, or the commit order (every measured commit one
+// step: commits that landed minutes apart are not squashed together); one line (with its spread band) per epoch and
 // environment class, so stretches never join. Drawn on top: shaded gaps, epoch boundaries,
 // environment changes and alert ranges. Hover shows the point; drag selects a range to zoom,
 // the wheel zooms, shift+drag pans, a double click resets; a click picks the point for compare.
@@ -10,6 +11,7 @@ import "uplot/dist/uPlot.min.css";
 import type { Alert, Point, SeriesEntry } from "./api";
 import { h } from "./dom";
 import * as fmt from "./format";
+import { commit } from "./links";
 
 export const kPalette = ["#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2", "#dc2626", "#65a30d"];
 
@@ -160,8 +162,44 @@ function dataRange(u: uPlot): [number, number] {
   if (xs.length === 0) return [0, 1];
   const lo = xs[0];
   const hi = xs[xs.length - 1];
-  if (lo === hi) return [lo - 3600, hi + 3600];
+  const pad = u.scales.x.time === false ? 1 : 3600;
+  if (lo === hi) return [lo - pad, hi + pad];
   return [lo, hi];
+}
+
+// The x axis by commit order: every commit measured on any line shown gets the next whole
+// number, oldest first (commit time, then the order the lines list them), and the axis names
+// commits by their sha.
+export interface CommitOrder {
+  index: Map<string, number>;
+  shas: string[];
+}
+
+export function commitOrder(lines: { points: { sha: string; commit_time: string | null }[] }[]): CommitOrder {
+  const first = new Map<string, number>();
+  let n = 0;
+  for (const l of lines) {
+    let last = -Infinity;
+    for (const p of l.points) {
+      const t = fmt.epochSeconds(p.commit_time);
+      last = t === null ? last : t;
+      const key = last + n++ * 1e-9;  // stable among equal times
+      if (!first.has(p.sha) || key < first.get(p.sha)!) first.set(p.sha, key);
+    }
+  }
+  const shas = [...first.keys()].sort((a, b) => first.get(a)! - first.get(b)!);
+  return { index: new Map(shas.map((s, i) => [s, i])), shas };
+}
+
+function orderAxis(order: CommitOrder): uPlot.Axis {
+  return {
+    space: 64,
+    stroke: resolved("--muted", "#555"),
+    grid: { stroke: resolved("--grid", "#eee"), width: 1 },
+    ticks: { stroke: resolved("--grid", "#eee"), width: 1 },
+    incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000],
+    values: (_u, splits) => splits.map((v) => (Number.isInteger(v) && order.shas[v] ? order.shas[v].slice(0, 7) : "")),
+  };
 }
 
 // Axes in UTC, like every time the dashboard prints.
@@ -188,7 +226,8 @@ function valueAxis(format: (v: number) => string): uPlot.Axis {
 
 // The time of a point on the x axis (seconds). Points without a commit time (a run written
 // without one) are placed just after the previous point so the line stays in commit order.
-function pointTimes(points: Point[]): number[] {
+function pointTimes(points: Point[], order?: CommitOrder): number[] {
+  if (order) return points.map((p) => order.index.get(p.sha) ?? 0);
   const out: number[] = [];
   let last = 0;
   for (const p of points) {
@@ -208,6 +247,8 @@ export interface TrendOptions {
   group: ChartGroup;
   onPick?: (p: Point) => void;
   picked?: () => string[]; // shas marked as picked for compare
+  // The x axis by commit order instead of time (the page's "x axis" choice).
+  order?: CommitOrder;
 }
 
 interface Marker {
@@ -243,8 +284,8 @@ interface Drawn {
 // The columns and overlays of `lines` (the chart's lines, in order), over their points. An
 // epoch boundary is marked where a line (after the first) starts: at `starts[i]`, the sha of
 // line i's first point, when only part of it is drawn.
-function drawn(lines: SeriesEntry[], alerts: Alert[], platform: string, starts?: string[]): Drawn {
-  const times = lines.map((e) => pointTimes(e.points));
+function drawn(lines: SeriesEntry[], alerts: Alert[], platform: string, starts?: string[], order?: CommitOrder): Drawn {
+  const times = lines.map((e) => pointTimes(e.points, order));
   const xs = [...new Set(times.flat())].sort((a, b) => a - b);
   const xIndex = new Map(xs.map((x, i) => [x, i]));
 
@@ -314,10 +355,11 @@ function drawn(lines: SeriesEntry[], alerts: Alert[], platform: string, starts?:
 // One trend chart in `parent` (its uPlot owned by opts.group).
 export function trendChart(parent: HTMLElement, opts: TrendOptions): TrendChart {
   const lines = opts.entries.filter((e) => e.points.length > 0);
-  let d = drawn(lines, opts.alerts, opts.platform);
+  let d = drawn(lines, opts.alerts, opts.platform, undefined, opts.order);
   const xs0 = d.data[0] as number[];
+  const pad = opts.order ? 1 : 3600;
   const extent: [number, number] =
-    xs0.length === 0 ? [0, 1] : xs0[0] === xs0[xs0.length - 1] ? [xs0[0] - 3600, xs0[0] + 3600] : [xs0[0], xs0[xs0.length - 1]];
+    xs0.length === 0 ? [0, 1] : xs0[0] === xs0[xs0.length - 1] ? [xs0[0] - pad, xs0[0] + pad] : [xs0[0], xs0[xs0.length - 1]];
 
   const series: uPlot.Series[] = [{}];
   const bands: uPlot.Band[] = [];
@@ -379,7 +421,7 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): TrendChart 
     }
     ctx.setLineDash([]);
     const picked = opts.picked?.() ?? [];
-    ctx.strokeStyle = "#111";
+    ctx.strokeStyle = resolved("--fg", "#111");
     ctx.lineWidth = 2 * dpr;
     d.pointAt.forEach((at) =>
       at.forEach((p, i) => {
@@ -419,7 +461,7 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): TrendChart 
     }
     const r = p.commit_range;
     tooltip.replaceChildren(
-      h("div", { class: "tt-head" }, h("code", null, fmt.sha(p.sha)), " ", p.subject ?? ""),
+      h("div", { class: "tt-head" }, commit(p.sha), " ", p.subject ?? ""),
       h("div", null, fmt.time(p.commit_time), " · ", p.reason),
       h("div", null, h("b", null, format(p.median)), ` ± ${fmt.pct(p.spread).replace("+", "")}`,
         ` · ${p.samples} samples` + (p.runs > 1 ? ` in ${p.runs} runs` : "")),
@@ -427,7 +469,7 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): TrendChart 
         ": ", fmt.range(r)),
       p.fingerprint_changed ? h("div", { class: "warn" }, "environment changed here") : "",
       p.elided && p.elided.points > 0 ? h("div", { class: "muted" }, `${p.elided.points} more before it: zoom in to see them`) : "",
-      opts.onPick ? h("div", { class: "muted" }, "click: pick for compare") : "",
+      opts.onPick ? h("div", { class: "muted" }, "click: pick for compare (and a link to the commit)") : "",
     );
     tooltip.hidden = false;
     const w = u.over.clientWidth;
@@ -443,9 +485,9 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): TrendChart 
       height: opts.height ?? 260,
       series,
       bands,
-      scales: { x: { time: true } },
+      scales: { x: { time: !opts.order } },
       tzDate: utc,
-      axes: [timeAxis(), valueAxis(format)],
+      axes: [opts.order ? orderAxis(opts.order) : timeAxis(), valueAxis(format)],
       legend: { show: false },
       cursor: {
         sync: { key: opts.group.syncKey },
@@ -473,6 +515,7 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): TrendChart 
     parent,
   );
   parent.dataset.points = String(d.points);
+  parent.dataset.xAxis = opts.order ? "order" : "time";
   u.over.appendChild(tooltip);
   u.over.addEventListener("mouseleave", () => (tooltip.hidden = true));
   if (opts.onPick) {
@@ -493,6 +536,7 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): TrendChart 
       opts.alerts,
       opts.platform,
       lines.map((l) => l.points[0].sha),
+      opts.order,
     );
     if (next.points === 0) return;  // nothing to draw there: what is shown stays
     const { min, max } = u.scales.x;
@@ -522,6 +566,7 @@ export function lineChart(
   yFormat: (v: number) => string = (v) => v.toFixed(3),
   height = 300,
   fromZero = false,  // a count: the y axis starts at 0
+  order?: CommitOrder,  // the points' x are commit order (commitOrder), not times
 ): uPlot {
   const xs = [...new Set(lines.flatMap((l) => l.points.map((p) => p.x)))].sort((a, b) => a - b);
   const xIndex = new Map(xs.map((x, i) => [x, i]));
@@ -547,11 +592,11 @@ export function lineChart(
       height,
       series,
       scales: {
-        x: { time: true },
+        x: { time: !order },
         ...(fromZero ? { y: { range: (_u: uPlot, _min: number, max: number): uPlot.Range.MinMax => [0, Math.max(1, Math.ceil(max * 1.15))] } } : {}),
       },
       tzDate: utc,
-      axes: [timeAxis(), valueAxis(yFormat)],
+      axes: [order ? orderAxis(order) : timeAxis(), valueAxis(yFormat)],
       legend: { show: true, live: false },
       cursor: { drag: { x: true, y: false, setScale: true }, sync: { key: group.syncKey } },
       hooks: {

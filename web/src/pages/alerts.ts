@@ -6,6 +6,7 @@
 import { ApiError, api, isStatic, type Alert, type AlertGroup, type AlertStatus } from "../api";
 import { h } from "../dom";
 import * as fmt from "../format";
+import { commit, range as commitRange } from "../links";
 import { href, setParams } from "../router";
 import { askForToken, badge, errorBox, loading, note, type Page } from "../ui";
 
@@ -48,7 +49,7 @@ export function mountAlerts(root: HTMLElement, params: URLSearchParams): Page {
   root.append(
     h("h1", null, "Alerts"),
     h("div", { class: "toolbar" }, select("status", "status", kStatuses, status), platformLabel, select("kind", "kind", kKinds, kind), search,
-      range ? h("span", null, "range ending ", h("code", null, fmt.sha(range)), " ", h("a", { href: href("alerts", { status, platform, kind }) }, "show all")) : null),
+      range ? h("span", null, "range ending ", commit(range), " ", h("a", { href: href("alerts", { status, platform, kind }) }, "show all")) : null),
     list,
   );
 
@@ -71,7 +72,7 @@ export function mountAlerts(root: HTMLElement, params: URLSearchParams): Page {
     list.replaceChildren(
       h("div", { class: "muted small" }, `${total} alert${total === 1 ? "" : "s"} in ${groups.length} commit range${groups.length === 1 ? "" : "s"}`),
       ...(total === 0 ? [note(status === "open" ? "No open alerts: nothing to triage." : "No alerts match.")] : []),
-      ...groups.map(({ g, alerts }) => groupBox(g.summary, g.commit_range, alerts, render)),
+      ...groups.map(({ g, alerts }) => groupBox(g.summary, g.commit_range, alerts, render, g.subject ?? null)),
       ...(loose.length ? [groupBox("not grouped", null, loose, render)] : []),
     );
   };
@@ -88,7 +89,7 @@ export function mountAlerts(root: HTMLElement, params: URLSearchParams): Page {
   return {};
 }
 
-function groupBox(summary: string, range: Alert["commit_range"] | null, alerts: Alert[], rerender: () => void): HTMLElement {
+function groupBox(summary: string, range: Alert["commit_range"] | null, alerts: Alert[], rerender: () => void, subject: string | null = null): HTMLElement {
   const noteInput = h("input", { type: "text", placeholder: "note (optional)", "aria-label": "note for the group" });
   const msg = h("div");
   const setAll = async (to: AlertStatus) => {
@@ -111,7 +112,8 @@ function groupBox(summary: string, range: Alert["commit_range"] | null, alerts: 
     h(
       "div",
       { class: "group-head" },
-      range ? h("code", null, fmt.range(range)) : null,
+      range ? commitRange(range) : null,
+      subject ? h("span", { class: "subject", title: `the subject of ${range?.to ?? ""}, the range's last commit` }, subject) : null,
       h("b", null, summary),
       h("span", { class: "muted small" }, `${alerts.length} alert${alerts.length === 1 ? "" : "s"}, ${regressions} regression${regressions === 1 ? "" : "s"}`),
       range?.from

@@ -7,12 +7,13 @@
 // (max_points), which the server picks so the lines look the same (docs/api.md); a zoom asks
 // for the zoomed range again (from/to), and a reset shows the overview again (followZoom).
 import { api, isStatic, type Alert, type Point, type SeriesEntry, type SeriesQuery, type SeriesResponse } from "../api";
-import { type ChartGroup, kPalette, stretchLabel, type TrendChart, trendChart } from "../chart";
+import { type ChartGroup, commitOrder, kPalette, stretchLabel, type TrendChart, trendChart } from "../chart";
 import { h } from "../dom";
 import * as fmt from "../format";
+import { commit, range } from "../links";
 import { href, setParams } from "../router";
 import { badge, errorBox, loading, note, sortableTable, type Page } from "../ui";
-import { metricChoice, mountSeriesPage, type SeriesRoute } from "./series";
+import { metricChoice, mountSeriesPage, type SeriesRoute, xAxisChoice } from "./series";
 
 interface Pick {
   platform: string;
@@ -22,7 +23,11 @@ interface Pick {
 export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page {
   let picks: Pick[] = [];
 
-  const render = (content: HTMLElement, s: SeriesResponse, group: ChartGroup, { platform }: SeriesRoute, query: SeriesQuery) => {
+  const render = (content: HTMLElement, s: SeriesResponse, group: ChartGroup, route: SeriesRoute, query: SeriesQuery) => {
+    const { platform } = route;
+    // By commit order, every chart's x is the rank among the commits of every line shown, so
+    // the charts still zoom together.
+    const order = route.x === "order" ? commitOrder(s.series.filter((e) => !platform || e.platform === platform)) : undefined;
     const platforms = [...new Set(s.series.map((e) => e.platform))].sort();
     const metricSelect = metricChoice(s);
     const platformSelect = h(
@@ -42,6 +47,7 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
         { class: "toolbar" },
         h("label", null, "metric ", metricSelect),
         h("label", null, "platform ", platformSelect),
+        h("label", null, "x axis ", xAxisChoice(route)),
         h("span", { class: "muted small" }, `${s.direction} is better`),
         resolution,
         h("a", { href: href("cross", { name: s.benchmark, metric: s.metric }) }, "all platforms normalised →"),
@@ -68,7 +74,7 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
           "div",
           { class: "chart-block" },
           h("h3", null, p,
-            last ? h("span", { class: "muted small" }, `latest ${fmt.value(last.median, s.unit)} at ${fmt.sha(last.sha)} · ${total} points`) : null),
+            last ? h("span", { class: "muted small" }, `latest ${fmt.value(last.median, s.unit)} at `, commit(last.sha), ` · ${total} points`) : null),
           box,
         ),
       );
@@ -78,6 +84,7 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
         entries,
         alerts: s.alerts,
         group,
+        order,
         onPick: (pt) => {
           picks = picks.filter((k) => k.platform === p && k.point.sha !== pt.sha).slice(-1);
           picks.push({ platform: p, point: pt });
@@ -99,8 +106,10 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
     const sorted = [...picks].sort((a, b) => (a.point.commit_time ?? "").localeCompare(b.point.commit_time ?? ""));
     const [base, head] = sorted.length === 2 ? sorted : [sorted[0], undefined];
     bar.replaceChildren(
-      h("span", null, "base ", h("code", null, fmt.sha(base.point.sha))),
-      head ? h("span", null, "head ", h("code", null, fmt.sha(head.point.sha))) : h("span", { class: "muted" }, "pick a second point"),
+      h("span", { class: "pick" }, "base ", commit(base.point.sha), " ", h("span", { class: "muted small" }, base.point.subject ?? "")),
+      head
+        ? h("span", { class: "pick" }, "head ", commit(head.point.sha), " ", h("span", { class: "muted small" }, head.point.subject ?? ""))
+        : h("span", { class: "muted" }, "pick a second point"),
       head
         ? h("a", { class: "compare-link", href: href("compare", { base: base.point.sha, head: head.point.sha, platform: base.platform }) }, `Compare on ${base.platform} →`)
         : "",
@@ -109,11 +118,13 @@ export function mountBenchmark(root: HTMLElement, params: URLSearchParams): Page
   };
 
   return mountSeriesPage(root, params, {
-    keys: ["platform"],
+    keys: ["platform", "x"],
     contentClass: "bench-content",
     titleClass: "bench-name",
     choose: (b, { platform }) => ({ name: b.name, metric: null, platform: platform || null }),
-    maxPoints: (content) => Math.min(kMaxPoints, Math.max(400, 2 * Math.round(content.clientWidth || 800))),
+    // By commit order every point is drawn (the server's downsampling buckets time).
+    maxPoints: (content, route) =>
+      route.x === "order" ? undefined : Math.min(kMaxPoints, Math.max(400, 2 * Math.round(content.clientWidth || 800))),
     empty: () => [h("h1", null, "Benchmarks"), note("Choose a benchmark on the left, or search for one."), movedHint()],
     render,
     reset: () => (picks = []),
@@ -232,7 +243,7 @@ function alertsTable(alerts: Alert[]): HTMLElement {
     h("h2", null, `Alerts (${alerts.length})`),
     sortableTable(alerts, [
       { title: "platform", cell: (a) => a.platform, sort: (a) => a.platform },
-      { title: "range", cell: (a) => h("code", null, fmt.range(a.commit_range)) },
+      { title: "range", cell: (a) => range(a.commit_range) },
       { title: "change", cls: "num", cell: (a) => h("span", { class: a.kind === "regression" ? "bad" : a.kind === "improvement" ? "good" : "warn" }, fmt.pct(a.change)), sort: (a) => a.change },
       { title: "before → after", cls: "num", cell: (a) => `${fmt.value(a.before_median, a.unit)} → ${fmt.value(a.after_median, a.unit)}` },
       { title: "kind", cell: (a) => badge(a.kind), sort: (a) => a.kind },

@@ -2,9 +2,12 @@
 // interval and the verdict (/api/v1/compare, the same statistics as `perfledger compare`).
 // The table sorts by any column and filters to regressions. A published dashboard lists the
 // comparisons it holds (alert ranges, each platform's latest two commits) below the form.
+// Opened without two commits, it offers each platform's newest two measured commits (the
+// platform asked for first), the pair a published dashboard holds too.
 import { api, compareRows, isStatic, publishedComparisons, type CompareResponse, type CompareRow } from "../api";
 import { h } from "../dom";
 import * as fmt from "../format";
+import { commit } from "../links";
 import { href, setParams } from "../router";
 import { badge, errorBox, fill, loading, note, sortableTable, type Page } from "../ui";
 
@@ -58,7 +61,7 @@ export function mountCompare(root: HTMLElement, params: URLSearchParams): Page {
     const b = p.get("base") ?? "";
     const hd = p.get("head") ?? "";
     if (!b || !hd) {
-      result.replaceChildren(note("Enter two commits, or pick two points on a benchmark's chart."));
+      result.replaceChildren(note("Enter two commits, or pick two points on a benchmark's chart."), newestPairs(p.get("platform") ?? "", base, head));
       return;
     }
     void fill(result, async () => {
@@ -76,6 +79,36 @@ export function mountCompare(root: HTMLElement, params: URLSearchParams): Page {
       return true;
     },
   };
+}
+
+// Each platform's newest two measured commits (distinct shas of its newest runs), as links to
+// their comparison; the first pair (of `want` when it has one) fills the form's fields.
+function newestPairs(want: string, base: HTMLInputElement, head: HTMLInputElement): HTMLElement {
+  const slot = h("div", { class: "compare-offers" }, loading("Looking for the newest measured commits…"));
+  void (async () => {
+    const { platforms } = await api.platforms();
+    const names = platforms.map((p) => p.name).sort((a, b) => Number(b === want) - Number(a === want) || a.localeCompare(b));
+    const pairs: { platform: string; base: string; head: string }[] = [];
+    for (const platform of names) {
+      const { runs } = await api.runs(50, platform);
+      const shas: string[] = [];
+      for (const r of runs) if (r.platform === platform && !shas.includes(r.sha) && shas.length < 2) shas.push(r.sha);
+      if (shas.length === 2) pairs.push({ platform, base: shas[1], head: shas[0] });
+    }
+    if (pairs.length === 0) {
+      slot.replaceChildren(note("No platform has two measured commits yet."));
+      return;
+    }
+    if (!base.value && !head.value) [base.value, head.value] = [pairs[0].base, pairs[0].head];
+    slot.replaceChildren(
+      h("h2", null, "Newest measured commits"),
+      h("ul", { class: "moved" }, pairs.map((p) => h("li", { "data-platform": p.platform },
+        h("a", { class: "compare-offer", href: href("compare", { base: p.base, head: p.head, platform: p.platform }) },
+          `Compare ${fmt.sha(p.base)} → ${fmt.sha(p.head)} on ${p.platform}`),
+        " ", h("span", { class: "muted small" }, "the newest two commits measured there · "), commit(p.base), " ", commit(p.head)))),
+    );
+  })().catch((err: unknown) => slot.replaceChildren(errorBox(err, "newest commits")));
+  return slot;
 }
 
 // The comparisons a published dashboard holds, as links.
@@ -135,7 +168,7 @@ function renderResult(c: CompareResponse, only: string): Node[] {
     h(
       "div",
       { class: "card" },
-      h("div", null, "base ", h("code", null, fmt.sha(c.base.sha)), " → head ", h("code", null, fmt.sha(c.head.sha)), ` on ${c.head.platform}`,
+      h("div", null, "base ", commit(c.base.sha), " → head ", commit(c.head.sha), ` on ${c.head.platform}`,
         " · ", h("a", { href: href("compare", { base: c.head.sha, head: c.base.sha, platform: c.head.platform }) }, "swap")),
       c.advisory
         ? h("div", { class: "warn" }, "Advisory: the two runs are on different environments (fingerprints differ), so no change counts as a regression.")

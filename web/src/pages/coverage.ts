@@ -5,6 +5,7 @@ import { ApiError, api, isStatic, type CommitStatus, type CoverageResponse, type
 import { ChartGroup, lineChart } from "../chart";
 import { h } from "../dom";
 import * as fmt from "../format";
+import { commit } from "../links";
 import { setParams } from "../router";
 import { badge, errorBox, loading, note, sortableTable, type Page } from "../ui";
 
@@ -87,7 +88,7 @@ function summaryTable(cov: CoverageResponse, gaps: GapsResponse | null): Node {
   return h(
     "div",
     null,
-    note(h("span", null, `Branch ${cov.branch} at `, h("code", null, fmt.sha(cov.head)), `: ${cov.commits.length} commits.`,
+    note(h("span", null, `Branch ${cov.branch} at `, commit(cov.head), `: ${cov.commits.length} commits.`,
       gaps ? ` Expected: ${gaps.expected_benchmarks} benchmarks on every platform.` : "")),
     sortableTable(cov.platforms, [
       { title: "platform", cell: (r) => r.platform, sort: (r) => r.platform },
@@ -141,7 +142,7 @@ function commitStrips(cov: CoverageResponse): Node[] {
       const rect = canvas.getBoundingClientRect();
       const i = Math.min(commits.length - 1, Math.max(0, Math.floor(((e.clientX - rect.left) / rect.width) * commits.length)));
       const c = commits[i];
-      info.replaceChildren(h("code", null, fmt.sha(c.sha)), ` ${fmt.time(c.time)} `, c.subject ?? "", " — ", p.platform, ": ", badge(c.status[p.platform] ?? "unknown"));
+      info.replaceChildren(commit(c.sha), ` ${fmt.time(c.time)} `, c.subject ?? "", " — ", p.platform, ": ", badge(c.status[p.platform] ?? "unknown"));
     });
     return h("div", { class: "strip-row" }, h("span", null, p.platform), canvas);
   });
@@ -164,11 +165,11 @@ function skipLog(skips: Skip[], group: ChartGroup): Node[] {
     tableSlot.replaceChildren(
       sortableTable(shown, [
         { title: "planned", cell: (s) => fmt.time(s.planned_at), sort: (s) => s.planned_at },
-        { title: "commit", cell: (s) => h("code", null, fmt.sha(s.sha)) },
+        { title: "commit", cell: (s) => commit(s.sha) },
         { title: "platform", cell: (s) => s.platform, sort: (s) => s.platform },
         { title: "reason", cell: (s) => s.reason, sort: (s) => s.reason },
         { title: "queue depth", cls: "num", cell: (s) => String(s.queue_depth), sort: (s) => s.queue_depth },
-        { title: "superseded by", cell: (s) => (s.superseded_by ? h("code", null, fmt.sha(s.superseded_by)) : "–") },
+        { title: "superseded by", cell: (s) => (s.superseded_by ? commit(s.superseded_by) : "–") },
       ], 200),
     );
   };

@@ -3,12 +3,13 @@
 // is faster for a lower-is-better metric). Only the shape is compared across machines: alerts
 // and verdicts stay within one platform and epoch (Benchmarks, Compare).
 import type { SeriesEntry, SeriesResponse } from "../api";
-import { type ChartGroup, kPalette, lineChart, stretchLabel, type Line } from "../chart";
+import { type ChartGroup, commitOrder, kPalette, lineChart, stretchLabel, type Line } from "../chart";
 import { h } from "../dom";
 import * as fmt from "../format";
+import { commit } from "../links";
 import { href } from "../router";
 import { note, sortableTable, type Page } from "../ui";
-import { metricChoice, mountSeriesPage } from "./series";
+import { metricChoice, mountSeriesPage, type SeriesRoute, xAxisChoice } from "./series";
 
 interface Normalised {
   entry: SeriesEntry;
@@ -44,19 +45,21 @@ function normalise(s: SeriesResponse): { lines: Normalised[]; common: string | n
 
 export function mountCross(root: HTMLElement, params: URLSearchParams): Page {
   return mountSeriesPage(root, params, {
+    keys: ["x"],
     choose: (b) => ({ name: b.name, metric: null }),
     empty: () => [h("h1", null, "Cross-platform"), note("Choose a benchmark: its trend on every platform, normalised so they read together.")],
     render,
   });
 }
 
-function render(content: HTMLElement, s: SeriesResponse, group: ChartGroup): void {
+function render(content: HTMLElement, s: SeriesResponse, group: ChartGroup, route: SeriesRoute): void {
   const { lines, common } = normalise(s);
+  const order = route.x === "order" ? commitOrder(lines.map((l) => l.entry)) : undefined;
   const metricSelect = metricChoice(s);
   const box = h("div", { class: "chart" });
   content.replaceChildren(
     h("h1", null, s.benchmark),
-    h("div", { class: "toolbar" }, h("label", null, "metric ", metricSelect),
+    h("div", { class: "toolbar" }, h("label", null, "metric ", metricSelect), h("label", null, "x axis ", xAxisChoice(route)),
       h("a", { href: href("benchmark", { name: s.benchmark, metric: s.metric }) }, "per-platform trends and alerts →")),
     note(
       common
@@ -74,18 +77,19 @@ function render(content: HTMLElement, s: SeriesResponse, group: ChartGroup): voi
     label: l.label,
     color: kPalette[i % kPalette.length],
     points: l.entry.points
-      .filter((pt) => pt.commit_time)
+      .filter((pt) => order || pt.commit_time)
       .map((pt) => ({
-        x: fmt.epochSeconds(pt.commit_time)!,
+        x: order ? order.index.get(pt.sha)! : fmt.epochSeconds(pt.commit_time)!,
         y: pt.median / l.reference.median,
         title: `${fmt.sha(pt.sha)} ${fmt.value(pt.median, s.unit)}`,
       })),
   }));
-  lineChart(box, chartLines, group, (v) => v.toFixed(3));
+  lineChart(box, chartLines, group, (v) => v.toFixed(3), 300, false, order);
+  box.dataset.xAxis = order ? "order" : "time";
   content.append(
     sortableTable(lines, [
       { title: "platform", cell: (l) => l.label, sort: (l) => l.label },
-      { title: "reference", cell: (l) => h("span", null, h("code", null, fmt.sha(l.reference.sha)), " ", fmt.value(l.reference.median, s.unit)) },
+      { title: "reference", cell: (l) => h("span", null, commit(l.reference.sha), " ", fmt.value(l.reference.median, s.unit)) },
       { title: "latest", cls: "num", cell: (l) => fmt.value(l.entry.points[l.entry.points.length - 1].median, s.unit) },
       {
         title: "index now",

@@ -13,6 +13,7 @@ import {
 import { sparkline } from "../chart";
 import { h } from "../dom";
 import * as fmt from "../format";
+import { commit, range } from "../links";
 import { href } from "../router";
 import { badge, errorBox, loading, note, type Page } from "../ui";
 
@@ -67,7 +68,7 @@ function platformCard(
         "dd",
         null,
         run
-          ? [h("code", null, fmt.sha(run.sha)), " ", badge(run.status), h("div", { class: "muted small" }, `${fmt.time(run.started_at)} (${fmt.ago(run.started_at)})`)]
+          ? [commit(run.sha), " ", badge(run.status), h("div", { class: "muted small" }, `${fmt.time(run.started_at)} (${fmt.ago(run.started_at)})`)]
           : "none",
       ),
       h("dt", null, "runs"),
@@ -134,7 +135,7 @@ function moved(alerts: Alert[], groups: AlertGroup[]): HTMLElement {
           h("a", { href: href("benchmark", { name: a.benchmark, metric: a.metric }) }, a.benchmark),
           ` ${a.metric} on ${a.platform}: `,
           h("b", { class: a.kind === "regression" ? "bad" : a.kind === "improvement" ? "good" : "warn" }, fmt.pct(a.change)),
-          h("span", { class: "muted small" }, ` ${fmt.value(a.before_median, a.unit)} → ${fmt.value(a.after_median, a.unit)} in ${fmt.range(a.commit_range)}`),
+          h("span", { class: "muted small" }, ` ${fmt.value(a.before_median, a.unit)} → ${fmt.value(a.after_median, a.unit)} in `, range(a.commit_range)),
         ),
       ),
       top.length > n ? h("li", null, h("button", { onclick: () => renderList(top.length) }, `show all ${top.length}`)) : "",
@@ -153,6 +154,8 @@ function moved(alerts: Alert[], groups: AlertGroup[]): HTMLElement {
           "li",
           null,
           h("a", { href: href("alerts", { status: "open", range: g.commit_range.to }) }, fmt.range(g.commit_range)),
+          " ", commit(g.commit_range.to, "commit"),
+          g.subject ? [" ", h("span", { class: "subject" }, `“${g.subject}”`)] : null,
           ": ", g.summary,
           names.length ? h("span", { class: "muted small" }, ` (${names.slice(0, 3).join(", ")}${names.length > 3 ? ", …" : ""})`) : null,
         );
@@ -200,7 +203,7 @@ export function mountOverview(root: HTMLElement): Page {
     } else if (coverage instanceof Error) {
       notes.push(errorBox(coverage, "coverage"));
     } else if (coverage) {
-      notes.push(note(h("span", null, `Branch ${coverage.branch} at `, h("code", null, fmt.sha(coverage.head)), ". ", h("a", { href: href("coverage") }, "Coverage details"))));
+      notes.push(note(h("span", null, `Branch ${coverage.branch} at `, commit(coverage.head), ". ", h("a", { href: href("coverage") }, "Coverage details"))));
     }
     if (gaps instanceof Error && !(gaps instanceof ApiError && gaps.status === 404)) notes.push(errorBox(gaps, "gaps"));
     if (index instanceof Error) notes.push(errorBox(index, "index"));

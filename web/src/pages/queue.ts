@@ -6,6 +6,7 @@
 import { api, isStatic, type JobState, type QueueAgent, type QueueJob, type QueueResponse } from "../api";
 import { h } from "../dom";
 import * as fmt from "../format";
+import { commit } from "../links";
 import { href, setParams } from "../router";
 import { badge, errorBox, loading, note, sortableTable, type Page } from "../ui";
 
@@ -101,7 +102,7 @@ function render(q: QueueResponse): Node[] {
   ];
 }
 
-const commitCell = (j: QueueJob) => h("code", { title: j.sha }, fmt.sha(j.sha));
+const commitCell = (j: QueueJob) => commit(j.sha);
 const reasonCell = (j: QueueJob) => h("span", null, j.reason, j.reason_detail ? h("div", { class: "muted small" }, j.reason_detail) : null);
 const ageCell = (t: string | null, at: number) => h("span", { title: fmt.time(t) }, fmt.ago(t, at));
 const seconds = (t: string | null, at: number) => (t ? (Date.parse(t) - at) / 1000 : NaN);

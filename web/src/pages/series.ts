@@ -23,7 +23,7 @@ export interface SeriesPage {
   empty: () => Node[];
   // The display resolution to ask for (max_points), given the content box the charts go in;
   // undefined: every point.
-  maxPoints?: (content: HTMLElement) => number | undefined;
+  maxPoints?: (content: HTMLElement, route: SeriesRoute) => number | undefined;
   // Draws the series into `content`, its charts in `group`; `query` is what was asked for.
   render: (content: HTMLElement, s: SeriesResponse, group: ChartGroup, route: SeriesRoute, query: SeriesQuery) => void;
   // Before each load (Benchmarks drops its picked points).
@@ -63,7 +63,7 @@ export function mountSeriesPage(root: HTMLElement, params: URLSearchParams, page
     // The chart first: the search's list (and the benchmark's other metrics) are asked for once
     // it is drawn.
     try {
-      const query: SeriesQuery = { maxPoints: page.maxPoints?.(content) };
+      const query: SeriesQuery = { maxPoints: page.maxPoints?.(content, route) };
       const s = await api.series(name, metric, "", query);
       if (mine !== seq) return;
       group = new ChartGroup();
@@ -109,4 +109,15 @@ export function metricChoice(s: SeriesResponse): HTMLSelectElement {
     })
     .catch(() => undefined);  // the select keeps the metric shown
   return select;
+}
+
+// The x axis: commit time (the default) or commit order, kept in the route as x=order.
+export function xAxisChoice(route: SeriesRoute): HTMLSelectElement {
+  const value = route.x === "order" ? "order" : "";
+  return h(
+    "select",
+    { "aria-label": "x axis", onchange: (e: Event) => setParams({ x: (e.target as HTMLSelectElement).value || null }) },
+    h("option", { value: "", selected: value === "" || null }, "by commit time"),
+    h("option", { value: "order", selected: value === "order" || null }, "by commit order"),
+  );
 }
