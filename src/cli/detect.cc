@@ -9,10 +9,10 @@
 #include "base/units.h"
 #include "cli/schedule_options.h"
 #include "cli/shell.h"
-#include "schedule/commit_source.h"
 #include "service/detection.h"
 #include "service/documents.h"
 #include "service/notify.h"
+#include "service/plan.h"
 
 namespace perfledger::cli {
 namespace {
@@ -38,14 +38,6 @@ struct DetectOptions {
   std::string public_url;
   bool notify_required = false;
 };
-
-// --repo's default: the repository the working directory is in (searched upward, as git
-// does), else none (the history the last recorded plan saw).
-std::string DefaultRepo() {
-  auto here = schedule::DescribeCommit(".");
-  if (!here.ok()) return "";
-  return here->repo_root.empty() ? "." : here->repo_root;  // "": a bare repository
-}
 
 void PrintDetectJson(const service::DetectReport& r, bool record) {
   base::JsonWriter w;
@@ -166,7 +158,10 @@ void RunDetect(const DetectOptions& opt, Shell* shell) {
   if (auto s = service::CheckNotifyOptions(notify, "--notify"); !s.ok()) {
     return shell->UsageError(s.message());
   }
-  req.history = {opt.repo.empty() ? DefaultRepo() : opt.repo, opt.branch};
+  // --repo's default: the repository the working directory is in (searched upward), else none
+  // (the history the last recorded plan saw).
+  req.history = {opt.repo.empty() ? service::WorkingRepository().value_or("") : opt.repo,
+                 opt.branch};
   req.record = opt.record;
   req.all = opt.all;
   if (auto s = analysis::CheckAlpha(opt.alpha, "--alpha"); !s.ok()) return shell->Fail(s);

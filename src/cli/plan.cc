@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "base/strings.h"
 #include "base/time.h"
@@ -77,7 +78,20 @@ void PrintTable(const service::PlanOutcome& o, bool recorded) {
   if (recorded) fmt::print("recorded: the next plan and `perfledger coverage` see these jobs\n");
 }
 
-void RunPlan(const PlanOptions& opt, Shell* shell) {
+void RunPlan(PlanOptions opt, Shell* shell) {
+  if (!opt.repo_given) {
+    // The repository the working directory is in (searched upward), as coverage and detect.
+    std::optional<std::string> here = service::WorkingRepository();
+    if (!here) {
+      std::error_code ec;
+      const std::filesystem::path cwd = std::filesystem::current_path(ec);
+      return shell->UsageError(fmt::format(
+          "the working directory ({}) is not a git repository: run plan in one, or pass --repo "
+          "PATH",
+          ec ? opt.repo : cwd.string()));
+    }
+    opt.repo = *here;
+  }
   service::PlanRequest req;
   req.repo = opt.repo;
   req.branch = opt.branch;
@@ -106,19 +120,7 @@ void RunPlan(const PlanOptions& opt, Shell* shell) {
     return shell->Fail(opened.status());
   }
   auto outcome = service::PlanBranch(store.get(), req);
-  if (!outcome.ok()) {
-    // The repository was the working directory's by default, and there is none there.
-    if (!opt.repo_given && outcome.status().code() == base::StatusCode::kInvalidInput &&
-        outcome.status().message() == opt.repo + ": not a git repository") {
-      std::error_code ec;
-      const std::filesystem::path cwd = std::filesystem::current_path(ec);
-      return shell->UsageError(fmt::format(
-          "the working directory ({}) is not a git repository: run plan in one, or pass --repo "
-          "PATH",
-          ec ? opt.repo : cwd.string()));
-    }
-    return shell->Fail(outcome.status());
-  }
+  if (!outcome.ok()) return shell->Fail(outcome.status());
   if (opt.format == "json") {
     PrintJson(*outcome, req.policy, opt.record);
   } else {
