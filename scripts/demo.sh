@@ -7,7 +7,8 @@
 #      it (5 benchmarks), a Makefile and a suite file (perfledger.toml), and 20 commits over a
 #      day and a half, several within the same 15-minute window. One commit in the middle
 #      makes one benchmark much slower: the account index drops its hash map for a linear
-#      scan. The others change nothing measurable. The files and the commits are those of
+#      scan; one on the second day makes it about 5x faster again (a binary search). The
+#      others change nothing measurable. The files and the commits are those of
 #      scripts/demo/ (README.md there);
 #   3. replays that history as CI would: on every push, `perfledger plan --record` (the real
 #      planner: the newest commit of each closed 15-minute window, the rest logged as skips)
