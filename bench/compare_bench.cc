@@ -6,29 +6,33 @@
 //  - detection: one of the 100 benchmarks is slower on the head side by `effect`; the share of
 //    trials in which it is a regression (and any false regression among the other 99).
 // Noise: relative Gaussian (sigma), or heavy-tailed: "outliers", 1% of samples with 3x the
-// noise deviation; "spikes", 1% of samples 3x the value (a pause). Optionally a run-level drift
+// noise deviation; "spikes", 1% of samples 3x the value (a pause); or "mixed": each benchmark
+// its own sigma, 0.25x to 4x the stated one (benchmark 0 has it). Optionally a run-level drift
 // (every sample of a run shifted alike), which only the run-to-run history sees. The minimum
-// effect comes from the two runs' within-run spread, or ("history") from 30 earlier runs of the
-// same model (HistoryNoise, as the CLI loads it from the store).
+// effect comes from the two runs' within-run spread, or ("history") from earlier runs of the
+// same model (30, or `history_runs`: RunToRunNoise of their medians, as `compare` and `check`
+// load it from the store).
+// Short histories (issue 17): A/A and a 10% regression at 2% noise, 10 samples a side, with 0,
+// 2, 3, 5, 8 and 30 stored runs, for suites of 1 and 100 benchmarks, with drift and mixed noise.
 // Speed: CompareRuns on 1,000 benchmarks x 30 samples a side.
-// run_compare_bench.sh prints the table.
+// run_compare_bench.sh prints the tables.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "analysis/changepoint.h"
 #include "analysis/compare.h"
 #include "analysis/stats.h"
 
 namespace perfledger::analysis {
 namespace {
 
-enum class Tail { kGaussian, kOutliers, kSpikes };
+enum class Tail { kGaussian, kOutliers, kSpikes, kMixed };
 
 const char* TailName(Tail t) {
   switch (t) {
@@ -38,6 +42,8 @@ const char* TailName(Tail t) {
       return "outliers";
     case Tail::kSpikes:
       return "spikes";
+    case Tail::kMixed:
+      return "mixed";
   }
   return "?";
 }
@@ -48,6 +54,7 @@ struct Scenario {
   double drift = 0;  // run-level relative shift (sd)
   Tail tail = Tail::kGaussian;
   bool history = false;
+  int history_runs = 30;  // with history: the stored runs of each benchmark (0: none)
   int samples = 10;
   int benchmarks = 100;
   int trials = 1000;
@@ -58,12 +65,15 @@ class Model {
  public:
   explicit Model(const Scenario& s) : s_(s), rng_(s.seed) {}
 
-  // One run's samples of one benchmark of true level `level`.
-  std::vector<double> Samples(double level) {
+  // One run's samples of benchmark `b` of true level `level`.
+  std::vector<double> Samples(double level, int b = 0) {
     const double shift = s_.drift > 0 ? 1 + s_.drift * normal_(rng_) : 1;
+    // Mixed: 0.25x, 0.5x, 1x, 2x, 4x the stated sigma, benchmark 0 at 1x.
+    const double sigma =
+        s_.tail == Tail::kMixed ? s_.sigma * std::ldexp(1.0, (b + 2) % 5 - 2) : s_.sigma;
     std::vector<double> out(static_cast<size_t>(s_.samples));
     for (double& v : out) {
-      double e = s_.sigma * normal_(rng_);
+      double e = sigma * normal_(rng_);
       const bool rare = unit_(rng_) < 0.01;
       if (rare && s_.tail == Tail::kOutliers) e *= 3;
       v = level * shift * std::max(0.05, 1 + e);
@@ -72,11 +82,12 @@ class Model {
     return out;
   }
 
-  // The run-to-run noise of a benchmark of the model, from 30 earlier runs' medians.
-  HistoryNoise History(double level) {
+  // The run-to-run noise of a benchmark of the model, from `history_runs` earlier runs'
+  // medians; nullopt when they give none (fewer than 3).
+  std::optional<HistoryNoise> History(double level, int b) {
     std::vector<double> medians;
-    for (int i = 0; i < 30; ++i) medians.push_back(Median(Samples(level)));
-    return {SeriesNoise(medians), 30};
+    for (int i = 0; i < s_.history_runs; ++i) medians.push_back(Median(Samples(level, b)));
+    return RunToRunNoise(medians);
   }
 
  private:
@@ -116,9 +127,11 @@ Tally RunTrials(const Scenario& s) {
     NoiseByMetric history;
     for (int b = 0; b < s.benchmarks; ++b) {
       const double level = 1e5 * (1 + b % 7);
-      base.push_back(model.Samples(level));
-      head.push_back(model.Samples(b == 0 ? level * (1 + s.effect) : level));
-      if (s.history) history[{Name(b), "wall_time"}] = model.History(level);
+      base.push_back(model.Samples(level, b));
+      head.push_back(model.Samples(b == 0 ? level * (1 + s.effect) : level, b));
+      if (s.history) {
+        if (auto noise = model.History(level, b)) history[{Name(b), "wall_time"}] = *noise;
+      }
     }
     const Comparison c = CompareRuns(MakeRun(std::move(base)), MakeRun(std::move(head)), {},
                                      s.history ? history : NoiseByMetric{});
@@ -152,6 +165,8 @@ void Accuracy(benchmark::State& state, Scenario s) {
   state.counters["drift"] = s.drift;
   state.counters["samples"] = s.samples;
   state.counters["history"] = s.history;
+  state.counters["history_runs"] = s.history ? s.history_runs : 0;
+  state.counters["benchmarks"] = s.benchmarks;
   // Trials with a false regression among the unchanged benchmarks.
   state.counters["any_false_rate"] = ratio(t.trials_with_regression, t.trials);
   state.counters["false_rate"] =
@@ -196,6 +211,34 @@ void RegisterAccuracy() {
       s.drift = drift;
       s.history = history;
       add("AA/" + label(s), s);
+    }
+  }
+  // Short histories (issue 17): history length x (power, A/A), 10% at 2% noise, n = 10.
+  for (int runs : {0, 2, 3, 5, 8, 30}) {
+    struct Variant {
+      const char* name;
+      int benchmarks;
+      double drift;
+      Tail tail;
+    };
+    for (const Variant& v :
+         {Variant{"suite:100", 100, 0, Tail::kGaussian}, Variant{"suite:1", 1, 0, Tail::kGaussian},
+          Variant{"suite:100/mixed", 100, 0, Tail::kMixed},
+          Variant{"suite:100/drift:1pc", 100, 0.01, Tail::kGaussian}}) {
+      for (double effect : {0.0, 0.10}) {
+        Scenario s;
+        s.effect = effect;
+        s.sigma = v.drift > 0 ? 0.01 : 0.02;
+        s.drift = v.drift;
+        s.tail = v.tail;
+        s.benchmarks = v.benchmarks;
+        s.history = runs > 0;
+        s.history_runs = runs;
+        if (v.benchmarks == 1) s.trials = 4000;
+        add("Short/" + std::string(effect > 0 ? "detect" : "AA") + "/" + v.name +
+                "/runs:" + std::to_string(runs),
+            s);
+      }
     }
   }
   // Detection of one regressed benchmark among 100.

@@ -4,9 +4,12 @@
 //
 // The method is seeded binary segmentation (Kovács, Li, Bühlmann, Haubner & Munk, "Seeded
 // binary segmentation", Biometrika 2023) on the log values, winsorized at a robust noise scale:
-//  1. noise: SeriesNoise below, from successive differences, so steps and outliers barely move
-//     it; every value is clipped to within 1.5 noise deviations of a running median of 7, so no
-//     outlier weighs more than a bounded amount;
+//  1. noise: an AR(1) noise model from trimmed second differences at lags 1-3, leaving out
+//     those that straddle a large jump (noise_model.h), so steps, outliers and a slow trend
+//     barely move it; tests use its long-run deviation. Every value is clipped to within 1.5
+//     noise deviations of a running median of 7, so no outlier weighs more than a bounded
+//     amount. Where the search finds a shift (or the noise looks autocorrelated), a periodic
+//     component of a daily or weekly load is looked for and taken out first (season.h);
 //  2. candidates: the CUSUM (two-sample z) statistic of every split of a fixed, deterministic
 //     set of intervals at all scales (about 2n/l intervals of each length l = n, n/2, n/4, ...),
 //     from prefix sums: O(n log n) in all. Greedily, the strongest split whose interval holds no
@@ -19,7 +22,11 @@
 //  4. refinement and pruning: each change is moved to the best split between its neighbours
 //     (the least-squares estimate, so it lands on the step), then re-tested on that stretch;
 //     a change that is no longer significant, or whose segment medians differ by less than the
-//     minimum effect, is dropped, and its neighbours are refined again.
+//     minimum effect, is dropped, and its neighbours are refined again;
+//  5. shape (changepoint.cc Classify): a shift is a step when constants either side fit at
+//     least as well as a line with one bend and about as well as a flat-ramp-flat move (trend.h);
+//     smooth shifts in one direction make one drift; regular alternating moves at a season's
+//     scale are nothing; a change of the spread is a noise change (its own segmentation).
 // Cost: O(n log n) time, O(n) memory. A change needs at least about 4 points on its short side:
 // a shorter excursion is indistinguishable from a burst of outliers and is clipped away.
 #pragma once
@@ -30,8 +37,21 @@
 
 namespace perfledger::analysis {
 
+// What moved: the level at once (a step), the level gradually over a stretch of points (a
+// drift), or the spread of the values around the level (noise).
+enum class ChangeShape { kStep, kDrift, kNoise };
+
 struct ChangePoint {
-  size_t index = 0;              // first point after the change: it lies between index-1 and index
+  size_t index = 0;  // first point after the change: it lies between index-1 and index
+  ChangeShape shape = ChangeShape::kStep;
+  // The points the change spans: it starts after point first - 1 and is complete at point
+  // last. A step and a noise change: first == last == index. A drift: the points first..last
+  // move from `before` to `after` (index == last + 1).
+  size_t first = 0, last = 0;
+  // A drift: the relative change per point, (after / before)^(1 / (last - first + 1)) - 1.
+  double rate = 0;
+  // A noise change: the spread after / the spread before (relative standard deviations).
+  double spread_ratio = 1;
   double before = 0, after = 0;  // the medians of the segments either side
   double change = 0;             // after / before - 1
   // 1 - the p-value of the split between its neighbours, corrected for every split tried (so

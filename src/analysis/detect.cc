@@ -3,7 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <numbers>
+#include <optional>
+
+#include "analysis/stats.h"
 
 namespace perfledger::analysis {
 
@@ -13,15 +18,98 @@ std::string ValueText(double v, const std::string& unit) {
   return fmt::format("{:.6g}{}{}", v, unit.empty() ? "" : " ", unit);
 }
 
+// The standard normal quantile z with P(|Z| > z) = p (bisection on erfc; p in (0, 1)).
+double TwoSidedZ(double p) {
+  double lo = 0, hi = 40;
+  for (int i = 0; i < 200 && hi - lo > 1e-12; ++i) {
+    const double mid = (lo + hi) / 2;
+    (std::erfc(mid / std::numbers::sqrt2) > p ? lo : hi) = mid;
+  }
+  return hi;
+}
+
+// A step with fewer than min_segment points on one side (kYoungSide at least): a young series
+// of 4-5 measured commits, or a change among the newest (or oldest) points of an older one,
+// which DetectChanges cannot see. The medians alone cannot tell such a step from noise, so the
+// test uses the runs' own samples, through each point's spread and sample count: the variance
+// of a point's median is (pi / 2) spread^2 / n (the sample median's asymptotic variance under
+// normal noise), raised to the run-to-run variance — the series' noise on the longer side when
+// it has 3 points or more, else the within-run spread itself (a run-to-run deviation as large
+// as the within-run one, so a young series does not alert for a machine's drift between runs).
+// The difference of the sides' mean log medians is then a z statistic, Bonferroni-corrected
+// for every position tried; and every point of the short side must lie beyond every point of
+// the other (a single slow run is not a step). Returns the first point after the step.
+constexpr size_t kYoungSide = 2;
+
+struct YoungStep {
+  size_t index = 0;
+  double confidence = 0;
+};
+
+// Tries the splits of points [begin, end) that leave kYoungSide to min_segment - 1 points on
+// the side at the end (`tail`) and at the beginning (`head`).
+std::optional<YoungStep> FindYoungStep(const std::vector<SeriesPoint>& points, size_t begin,
+                                       size_t end, bool head, bool tail, size_t min_segment,
+                                       double alpha, double min_effect) {
+  const size_t n = end - begin;
+  std::vector<size_t> candidates;
+  for (size_t k = kYoungSide; k < min_segment && 2 * k <= n; ++k) {
+    if (tail) candidates.push_back(end - k);
+    if (head && (!tail || begin + k != end - k)) candidates.push_back(begin + k);
+  }
+  if (candidates.empty()) return std::nullopt;
+  const double z_crit = TwoSidedZ(alpha / static_cast<double>(2 * candidates.size()));
+  std::optional<YoungStep> best;
+  double best_z = 0;
+  for (size_t t : candidates) {
+    std::vector<double> longer;
+    const bool short_after = end - t <= t - begin;
+    const size_t long_begin = short_after ? begin : t, long_end = short_after ? t : end;
+    for (size_t i = long_begin; i < long_end; ++i) longer.push_back(points[i].median);
+    const double history = longer.size() >= 3 ? SeriesNoise(longer) : 0;
+    double sum_before = 0, sum_after = 0, var_before = 0, var_after = 0;
+    double lo_before = INFINITY, hi_before = -INFINITY, lo_after = INFINITY, hi_after = -INFINITY;
+    bool usable = true;
+    for (size_t i = begin; i < end; ++i) {
+      const SeriesPoint& p = points[i];
+      if (!(p.median > 0) || !(p.spread > 0) || p.n < 2) usable = false;
+      const double within = std::numbers::pi / 2 * p.spread * p.spread / static_cast<double>(p.n);
+      const double run_to_run = history > 0 ? history * history : p.spread * p.spread;
+      const double v = std::max(within, run_to_run);
+      const double l = std::log(p.median);
+      if (i < t) {
+        sum_before += l, var_before += v;
+        lo_before = std::min(lo_before, l), hi_before = std::max(hi_before, l);
+      } else {
+        sum_after += l, var_after += v;
+        lo_after = std::min(lo_after, l), hi_after = std::max(hi_after, l);
+      }
+    }
+    if (!usable) return std::nullopt;  // no samples behind some point: nothing to test with
+    const double a = static_cast<double>(t - begin), b = static_cast<double>(end - t);
+    const double d = sum_after / b - sum_before / a;
+    const double z = std::abs(d) / std::sqrt(var_before / (a * a) + var_after / (b * b));
+    const bool apart = d > 0 ? lo_after > hi_before : hi_after < lo_before;
+    if (!apart || z < z_crit || std::abs(std::expm1(d)) <= min_effect) continue;
+    if (!best || z > best_z) {
+      best_z = z;
+      best = YoungStep{
+          t, 1 - std::erfc(z / std::numbers::sqrt2) * static_cast<double>(candidates.size())};
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
 SeriesDetection DetectInSeries(const Series& series, const SeriesDetectOptions& options) {
   SeriesDetection out;
   const auto& points = series.points;
   const size_t min_segment = std::max<size_t>(options.min_segment, 1);
-  if (points.size() < 2 * min_segment) {
+  const size_t shortest = 2 * std::min(min_segment, kYoungSide);
+  if (points.size() < shortest) {
     out.skipped = fmt::format("too short: {} measured commit{}, needs at least {}", points.size(),
-                              points.size() == 1 ? "" : "s", 2 * min_segment);
+                              points.size() == 1 ? "" : "s", shortest);
     return out;
   }
   std::vector<double> medians;
@@ -36,7 +124,35 @@ SeriesDetection DetectInSeries(const Series& series, const SeriesDetectOptions& 
   detect.min_effect = std::max(options.min_effect, kNoiseToEffect * out.noise);
   detect.alpha = options.alpha;
   detect.min_segment = min_segment;
-  for (const ChangePoint& cp : DetectChanges(medians, detect)) {
+  std::vector<ChangePoint> found = DetectChanges(medians, detect);
+  // Steps with fewer than min_segment points on one side, at the newest and oldest points.
+  auto young = [&](size_t begin, size_t end, bool head, bool tail) {
+    auto step = FindYoungStep(points, begin, end, head, tail, min_segment, options.alpha,
+                              detect.min_effect);
+    if (!step) return;
+    std::vector<double> side(medians.begin() + static_cast<ptrdiff_t>(begin),
+                             medians.begin() + static_cast<ptrdiff_t>(step->index));
+    ChangePoint cp;
+    cp.index = cp.first = cp.last = step->index;
+    cp.before = Median(side);
+    side.assign(medians.begin() + static_cast<ptrdiff_t>(step->index),
+                medians.begin() + static_cast<ptrdiff_t>(end));
+    cp.after = Median(side);
+    cp.change = cp.after / cp.before - 1;
+    cp.confidence = step->confidence;
+    found.push_back(cp);
+  };
+  const size_t n = points.size();
+  if (found.empty()) {
+    young(0, n, /*head=*/true, /*tail=*/true);
+  } else {
+    const size_t first = found.front().index, last = found.back().index;
+    young(0, first, /*head=*/true, /*tail=*/false);
+    young(last, n, /*head=*/false, /*tail=*/true);
+  }
+  std::sort(found.begin(), found.end(),
+            [](const ChangePoint& a, const ChangePoint& b) { return a.index < b.index; });
+  for (const ChangePoint& cp : found) {
     DetectedChange c;
     c.key = series.key;
     c.unit = series.unit;

@@ -47,6 +47,7 @@ std::string Share(double v) {
 }
 
 // The noise a row's minimum effect came from: "0.35% run-to-run over 12 runs",
+// "0.40% run-to-run over 3 runs, pooled with 20 series",
 // "1.20% within-run spread", "--threshold", "default (noise unknown)".
 std::string NoiseText(const ComparisonRow& r) {
   if (r.noise > 0) return fmt::format("{} {}", Share(r.noise), r.noise_source);
@@ -72,13 +73,13 @@ void PrintTable(const Comparison& c, const Side& base, const Side& head, bool ad
         "advisory: the two runs are on different environments; no verdict here is a "
         "regression of the code\n");
   }
-  fmt::print("\n{:<32} {:<12} {:>12} {:>12} {:>8} {:>18} {:>9} {:>9} {:>7} {:>7}  {:<25}  {}\n",
+  fmt::print("\n{:<32} {:<12} {:>12} {:>12} {:>8} {:>18} {:>9} {:>9} {:>7} {:>7}  {:<44}  {}\n",
              "BENCHMARK", "METRIC", "BASE", "HEAD", "CHANGE", "INTERVAL", "P", "Q", "MIN", "NOISE",
              "NOISE FROM", "VERDICT");
   for (const auto& r : c.rows) {
     std::string verdict(analysis::VerdictName(r.verdict));
     if (!r.note.empty()) verdict += " (" + r.note + ")";
-    fmt::print("{:<32} {:<12} {:>12} {:>12} {:>8} {:>18} {:>9} {:>9} {:>7} {:>7}  {:<25}  {}\n",
+    fmt::print("{:<32} {:<12} {:>12} {:>12} {:>8} {:>18} {:>9} {:>9} {:>7} {:>7}  {:<44}  {}\n",
                r.benchmark, r.metric, Value(r.base_median, r.unit), Value(r.head_median, r.unit),
                Percent(r.change), Interval(r), PValue(r.p_value), PValue(r.q_value),
                Share(r.threshold), r.noise > 0 ? Share(r.noise) : "-", r.noise_source, verdict);
@@ -89,10 +90,10 @@ void PrintTable(const Comparison& c, const Side& base, const Side& head, bool ad
   fmt::print(
       "MIN is the minimum effect that counts: --threshold, else a multiple of NOISE (1%..50%),\n"
       "or 10% where the noise is unknown. NOISE is the series' run-to-run noise in the stored\n"
-      "history (same platform, epoch and environment class, at least 5 runs; the multiple is\n"
-      "3, more when many metrics are compared: 6.4 for 100 with 30 runs), else the two runs' "
-      "within-run\n"
-      "spread (3x).\n");
+      "history (same platform, epoch and environment class; a short history is pooled with the\n"
+      "other series of the metric); the multiple is 3, more when many metrics are compared\n"
+      "(4.7 for 100 with a well-known noise, more with little history). Else the two runs'\n"
+      "within-run spread (3x).\n");
   if (!c.failed.empty()) fmt::print("failed on a side: {}\n", base::Join(c.failed, ", "));
   if (!c.only_base.empty()) fmt::print("only in base: {}\n", base::Join(c.only_base, ", "));
   if (!c.only_head.empty()) fmt::print("only in head: {}\n", base::Join(c.only_head, ", "));
@@ -156,8 +157,9 @@ void PrintMarkdown(const Comparison& c, const Side& base, const Side& head, bool
   }
   fmt::print(
       "\nA change counts when its q-value is at most --alpha and it is at least its min effect: "
-      "--threshold, else a multiple of the series' noise (run-to-run in the stored history: "
-      "3x, more when many metrics are compared; else 3x the within-run spread).\n");
+      "--threshold, else a multiple of the series' noise (run-to-run in the stored history, "
+      "pooled with the other series of the metric when short: 3x, more when many metrics are "
+      "compared; else 3x the within-run spread).\n");
 }
 
 void PrintJson(const Comparison& c, const Side& base, const Side& head, bool advisory,

@@ -43,6 +43,7 @@ void PrintDetectJson(const service::DetectReport& r, bool record) {
   base::JsonWriter w;
   w.BeginObject();
   w.Key("series").Int(r.series);
+  w.Key("open_regressions").Int(r.open_regressions());
   if (r.since_mark) {
     // An incremental recorded pass: only series that changed since the last one.
     w.Key("since_mark").Int(*r.since_mark);
@@ -66,6 +67,8 @@ void PrintDetectJson(const service::DetectReport& r, bool record) {
     w.Key("kind").String(analysis::ChangeKindName(c.kind));
     w.Key("noise").Number(c.noise);
     w.Key("min_effect").Number(c.min_effect);
+    // The kept alert's triage status, open for a new change: what the exit status counts.
+    w.Key("status").String(core::AlertStatusName(r.status.at(i)));
     if (c.kind == analysis::ChangeKind::kEnvironment) {
       w.Key("fingerprint_before").String(c.fingerprint_before);
       w.Key("fingerprint_after").String(c.fingerprint_after);
@@ -96,12 +99,15 @@ void PrintDetectJson(const service::DetectReport& r, bool record) {
 }
 
 void PrintDetectTable(const service::DetectReport& r, bool record) {
-  fmt::print("{} series analysed{}, {} skipped; {} change{} ({} regression{})\n", r.series,
+  // Regressions already triaged (acknowledged, resolved, a false positive) are said apart.
+  const int triaged = r.regressions() - r.open_regressions();
+  fmt::print("{} series analysed{}, {} skipped; {} change{} ({} regression{}{})\n", r.series,
              r.since_mark ? " (those with points since the last recorded pass; --all for every "
                             "series)"
                           : "",
              r.skipped.size(), r.changes.size(), r.changes.size() == 1 ? "" : "s", r.regressions(),
-             r.regressions() == 1 ? "" : "s");
+             r.regressions() == 1 ? "" : "s",
+             triaged > 0 ? fmt::format(", {} open", r.open_regressions()) : "");
   if (!r.changes.empty()) {
     size_t pw = 8, bw = 9, mw = 6;
     for (const auto& c : r.changes) {
@@ -122,7 +128,11 @@ void PrintDetectTable(const service::DetectReport& r, bool record) {
           c.count ? std::to_string(*c.count) : std::string("?"), WithUnit(c.before_median, c.unit),
           WithUnit(c.after_median, c.unit), Percent(c.change), fmt::format("{:.3f}", c.confidence),
           fmt::format("{:.1f}%", c.noise * 100),
-          record ? fmt::format("  #{} {}", r.alert_ids[i], r.recorded[i]) : "");
+          record ? fmt::format("  #{} {}{}", r.alert_ids[i], r.recorded[i],
+                               r.status[i] == core::AlertStatus::kOpen
+                                   ? ""
+                                   : fmt::format(" ({})", core::AlertStatusName(r.status[i])))
+                 : "");
     }
   }
   fmt::print(
@@ -199,7 +209,9 @@ void RunDetect(const DetectOptions& opt, Shell* shell) {
   } else {
     PrintDetectTable(*report, opt.record);
   }
-  if (report->regressions() > 0) shell->exit_code = kExitFound;
+  // Only what is still to look at fails the job: a regression that is new or whose alert is
+  // open, not one acknowledged, resolved or marked a false positive.
+  if (report->open_regressions() > 0) shell->exit_code = kExitFound;
   if (notify.urls.empty()) return;
   // What this pass kept as new, posted; a webhook that fails is a warning (the notifier
   // printed it), an error only with --notify-required.
@@ -218,7 +230,7 @@ void RunDetect(const DetectOptions& opt, Shell* shell) {
 // ---- alerts ----
 
 struct AlertsOptions {
-  std::string status, platform, kind, format = "table";
+  std::string status, platform, kind, format = "table", repo, branch;
 };
 
 struct AlertUpdateOptions {
@@ -241,10 +253,19 @@ void PrintAlertsTable(const std::vector<store::AlertRecord>& alerts,
   }
   std::map<int64_t, const store::AlertRecord*> by_id;
   for (const auto& a : alerts) by_id[a.id] = &a;
+  auto commits = [](int64_t n) {
+    return fmt::format("{} commit{}", n > 0 ? std::to_string(n) : std::string("?"),
+                       n == 1 ? "" : "s");
+  };
   for (const auto& g : groups) {
-    fmt::print("{}..{} ({} commit{}): {}\n", Short(g.range_from), Short(g.range_to),
-               g.range_count > 0 ? std::to_string(g.range_count) : std::string("?"),
-               g.range_count == 1 ? "" : "s", g.Summary());
+    fmt::print("{}..{} ({}): {}\n", Short(g.range_from), Short(g.range_to), commits(g.range_count),
+               g.Summary());
+    if (g.likely_from != g.range_from || g.likely_to != g.range_to) {
+      // Overlapping ranges: the commits every one of them holds.
+      fmt::print("  likely culprit: {}..{} ({}){}\n", Short(g.likely_from), Short(g.likely_to),
+                 commits(g.likely_count),
+                 g.likely_subject ? fmt::format(" \"{}\"", *g.likely_subject) : "");
+    }
     for (int64_t id : g.alert_ids) {
       const store::AlertRecord& a = *by_id.at(id);
       fmt::print("  #{:<5} {:<11} {:<14} {:<12} {} {}: {} -> {} ({}, confidence {:.3f}){}\n", a.id,
@@ -266,7 +287,13 @@ void RunAlerts(const AlertsOptions& opt, Shell* shell) {
   if (!store.ok()) return shell->Fail(store.status());
   auto alerts = (*store)->ListAlerts(filter);
   if (!alerts.ok()) return shell->Fail(alerts.status());
-  auto groups = service::GroupAlerts(*alerts);
+  // Ranges that overlap group in the branch's order: --repo, by default the repository the
+  // working directory is in, else the history a plan recorded, else the runs' commit times.
+  auto order = service::AlertCommitOrder(
+      **store, *alerts,
+      {opt.repo.empty() ? service::WorkingRepository().value_or("") : opt.repo, opt.branch});
+  if (!order.ok()) return shell->Fail(order.status());
+  auto groups = service::GroupAlerts(*alerts, *order);
   if (auto s = service::AddGroupSubjects(**store, *alerts, groups); !s.ok()) return shell->Fail(s);
   if (opt.format == "json") {
     PrintAlertsJson(*alerts, groups);
@@ -378,16 +405,21 @@ void AddDetectVerb(CLI::App& app, Shell* shell) {
       "kept before; a change found again over a narrower range (bisection measured commits in\n"
       "it) narrows its alert. A recorded pass after the first looks only at the series that\n"
       "received points since the last recorded pass, over their newest 512 points (the store\n"
-      "keeps the mark); --all analyses every series in full. Exit 3 when a regression is\n"
-      "reported.\n\n"
+      "keeps the mark); --all analyses every series in full.\n\n"
+      "Exit 3 when a regression is open: new (no kept alert is it) or one whose alert is still\n"
+      "open. A regression whose alert was acknowledged, resolved or marked a false positive\n"
+      "(perfledger alerts ack|resolve|false-positive) is reported with its status and does\n"
+      "not fail the job; exit 0 then. With or without --record, each change is matched\n"
+      "against the kept alerts the same way.\n\n"
       "--notify URL posts each alert group this pass kept as new to the webhook (JSON with a\n"
       "Slack-compatible text), once per store and webhook even with serve --notify on the same\n"
       "store, retried with back-off (1s, 2s, 4s, 8s). A webhook that still fails is a warning;\n"
       "the exit status stays as above unless --notify-required (then 1).\n\n"
-      "JSON: {series, since_mark (an incremental pass), changes [{platform, benchmark, metric, "
-      "unit, epoch, environment,\n"
-      "commit_range {from, to, count}, before_median, after_median, change, confidence, kind,\n"
-      "noise, min_effect, alert {id, recorded: new|narrowed|existing} with --record}],\n"
+      "JSON: {series, open_regressions, since_mark (an incremental pass), changes [{platform,\n"
+      "benchmark, metric, unit, epoch, environment, commit_range {from, to, count},\n"
+      "before_median, after_median, change, confidence, kind, noise, min_effect, status (the\n"
+      "kept alert's; open for a new change), alert {id, recorded: new|narrowed|existing} with\n"
+      "--record}],\n"
       "skipped [{platform, benchmark, metric, epoch, reason}]}.\n\n"
       "Example:\n"
       "  perfledger detect --platform x86-64-linux --benchmark 'sort/*' --record\n"
@@ -430,22 +462,36 @@ void AddAlertsVerb(CLI::App& app, Shell* shell) {
   auto opt = std::make_shared<AlertsOptions>();
   CLI::App* cmd = app.add_subcommand("alerts", "List alerts grouped by commit range; triage them");
   cmd->footer(
-      "Alerts are the changes perfledger detect --record kept. Alerts on the same commit range\n"
-      "are grouped across benchmarks and platforms. Triage with the subcommands; an open\n"
-      "regression alert whose range holds unmeasured commits gets bisect jobs from\n"
-      "perfledger plan until its range is one commit.\n\n"
+      "Alerts are the changes perfledger detect --record kept. Alerts whose commit ranges\n"
+      "overlap are grouped across benchmarks and platforms; the commits all their ranges hold\n"
+      "are the likely culprit range. Ranges are ordered by the branch (--repo, by default the\n"
+      "repository the working directory is in; else the history the last recorded plan saw;\n"
+      "else the runs' commit times); a range the order does not place groups only with ranges\n"
+      "of the same ends. Triage with the subcommands; an open regression alert whose range\n"
+      "holds unmeasured commits gets bisect jobs from perfledger plan until its range is one\n"
+      "commit.\n\n"
       "JSON: {alerts [{id, project, platform, benchmark, metric, unit, epoch, commit_range\n"
       "{from, to, count}, before_median, after_median, change, confidence, noise, kind, status,\n"
-      "note, created_at, updated_at}], groups [{commit_range, platforms, regressions,\n"
-      "improvements, environment, alert_ids, summary}]}.\n\n"
+      "note, created_at, updated_at}], groups [{commit_range (the range all its alerts lie\n"
+      "in), platforms, regressions, improvements, environment, alert_ids, summary, subject,\n"
+      "likely_range {from, to, count}, likely_subject, kinds {kind: alerts}}]}.\n\n"
       "Example:\n"
       "  perfledger alerts --status open\n"
       "  perfledger alerts ack 12 --note \"looking into it\"");
   cmd->add_option("--status", opt->status, "open, acknowledged, resolved or false-positive")
       ->check(CLI::IsMember({"open", "acknowledged", "resolved", "false-positive"}));
   cmd->add_option("--platform", opt->platform, "Only this platform's alerts");
-  cmd->add_option("--kind", opt->kind, "regression, improvement or environment")
-      ->check(CLI::IsMember({"regression", "improvement", "environment"}));
+  cmd->add_option("--kind", opt->kind, core::AlertKindList())
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return core::ParseAlertKind(v) ? std::string()
+                                           : fmt::format("expected {}", core::AlertKindList());
+          },
+          "KIND"));
+  cmd->add_option("--repo", opt->repo,
+                  "Order commit ranges by this git repository's branch (default: the one the "
+                  "working directory is in, if any)");
+  cmd->add_option("--branch", opt->branch, "The repository's branch (default: its HEAD)");
   cmd->add_option("--format", opt->format, "table or json")
       ->check(CLI::IsMember({"table", "json"}));
   AddAlertUpdate(cmd, "ack", core::AlertStatus::kAcknowledged,

@@ -112,7 +112,10 @@ Response Api::Impl::GetAlerts(Ctx& c) {
   }
   auto alerts = c.store->ListAlerts(filter);
   if (!alerts.ok()) return FromStatus(alerts.status());
-  auto groups = service::GroupAlerts(*alerts);
+  // Overlapping ranges grouped in the order of the history a plan recorded, else of the runs.
+  auto order = service::AlertCommitOrder(*c.store, *alerts);
+  if (!order.ok()) return FromStatus(order.status());
+  auto groups = service::GroupAlerts(*alerts, *order);
   if (auto s = service::AddGroupSubjects(*c.store, *alerts, groups); !s.ok()) return FromStatus(s);
   return Json(200, service::AlertsJson(*alerts, groups));
 }

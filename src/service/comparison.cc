@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <vector>
 
 #include "analysis/parameters.h"
 #include "base/strings.h"
@@ -115,13 +116,22 @@ base::Result<NoiseHistory> LoadNoiseHistory(const core::Run& head, store::Store&
     return base::Status::Ok();
   }));
   NoiseHistory out;
-  out.noise = analysis::HistoryNoiseOf(series, head.platform, epoch, ci);
+  // Every series with 3 points or more: how much its noise is trusted (alone, or pooled with
+  // the suite's) is CompareRuns' decision (analysis/compare.h).
+  for (const analysis::Series& s : series) {
+    std::vector<double> medians;
+    medians.reserve(s.points.size());
+    for (const analysis::SeriesPoint& p : s.points) medians.push_back(p.median);
+    if (auto noise = analysis::RunToRunNoise(medians)) {
+      out.noise[{s.key.benchmark, s.key.metric}] = *noise;
+    }
+  }
   out.runs = static_cast<int>(runs.size());
-  out.description = fmt::format(
-      "{} stored run{} of {} ({}{}) in {}; {} series with enough of them for a run-to-run noise",
-      out.runs, out.runs == 1 ? "" : "s", head.platform,
-      epoch ? fmt::format("epoch {}, ", *epoch) : std::string(), ci ? "CI" : "local", db,
-      out.noise.size());
+  out.description =
+      fmt::format("{} stored run{} of {} ({}{}) in {}; {} series with a run-to-run noise", out.runs,
+                  out.runs == 1 ? "" : "s", head.platform,
+                  epoch ? fmt::format("epoch {}, ", *epoch) : std::string(), ci ? "CI" : "local",
+                  db, out.noise.size());
   return out;
 }
 

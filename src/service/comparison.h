@@ -25,11 +25,14 @@ base::Result<core::Run> FindRunOfCommit(store::Store& store, const std::string& 
                                         const std::string& where);
 
 // The run-to-run noise of head's series, learned from the stored series of head's project,
-// platform, suite epoch and environment class (analysis::HistoryNoiseOf). Head's own run never
-// counts, even when it is stored (a point it is pooled into is left out); the base run may.
+// platform, suite epoch and environment class (analysis::RunToRunNoise of each series'
+// medians). Head's own run never counts, even when it is stored (a point it is pooled into is
+// left out); the base run may.
 struct NoiseHistory {
-  analysis::NoiseByMetric noise;  // the series with enough history (at least 5 runs)
-  int runs = 0;                   // the stored runs it was learned from (with a point in them)
+  // Every series with at least 3 points that vary; CompareRuns weighs each by its degrees of
+  // freedom, alone or pooled with the suite's (analysis::ModerateNoise).
+  analysis::NoiseByMetric noise;
+  int runs = 0;  // the stored runs it was learned from (with a point in them)
   // For people: "12 stored runs of linux (epoch 2, CI) in perf.db", or why there is none.
   std::string description;
 };

@@ -11,10 +11,12 @@
 #include <set>
 #include <system_error>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "analysis/coverage.h"
 #include "schedule/commit_source.h"
 
 namespace perfledger::service {
@@ -28,21 +30,35 @@ int DetectReport::regressions() const {
   }));
 }
 
+int DetectReport::open_regressions() const {
+  int n = 0;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const bool open = i >= status.size() || status[i] == core::AlertStatus::kOpen;
+    if (changes[i].kind == analysis::ChangeKind::kRegression && open) ++n;
+  }
+  return n;
+}
+
 namespace {
 
-// Positions of the branch's commits, oldest first, for counting commits in a range.
-base::Result<std::unordered_map<std::string, int64_t>> BranchPositions(
-    store::Store& store, const HistorySource& source) {
-  std::unordered_map<std::string, int64_t> out;
+// Positions of the branch's commits, oldest first, for counting commits in a range: the
+// repository's branch when given, else the history the last recorded plan saw, else none.
+base::Result<CommitOrder> HistoryOrder(store::Store& store, const HistorySource& source) {
+  CommitOrder out;
   if (!source.repo.empty()) {
     ASSIGN_OR_RETURN(BranchHistory history, ReadBranch(source.repo, {source.branch, true}));
-    for (size_t i = 0; i < history.commits.size(); ++i) out[history.commits[i].sha] = i;
+    for (size_t i = 0; i < history.commits.size(); ++i) out.position[history.commits[i].sha] = i;
+    out.counts_commits = true;
+    out.source = "repository";
     return out;
   }
   ASSIGN_OR_RETURN(store::ScheduleState state, store.LoadSchedule());
   if (!state.head) return out;
   ASSIGN_OR_RETURN(auto recorded, store.RecordedHistory(*state.head));
-  for (size_t i = 0; i < recorded.size(); ++i) out[recorded[i].sha] = i;
+  if (recorded.empty()) return out;
+  for (size_t i = 0; i < recorded.size(); ++i) out.position[recorded[i].sha] = i;
+  out.counts_commits = true;
+  out.source = "plan";
   return out;
 }
 
@@ -65,6 +81,44 @@ store::AlertRecord AlertOf(const analysis::DetectedChange& c, base::Timestamp no
   a.kind = c.kind;
   a.created_at = a.updated_at = now;
   return a;
+}
+
+// Per change, the kept alert it is, as MatchAlert decides among the alerts of its series.
+std::vector<analysis::AlertMatch> MatchChanges(
+    const std::vector<analysis::DetectedChange>& changes,
+    const std::vector<std::shared_ptr<const analysis::Series>>& series_of_change,
+    const std::vector<store::AlertRecord>& kept) {
+  std::vector<analysis::AlertMatch> out;
+  out.reserve(changes.size());
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const analysis::Series& s = *series_of_change[i];
+    const std::string& project = s.key.project;
+    std::vector<analysis::KnownAlert> known;
+    for (const store::AlertRecord& a : kept) {
+      // An alert recorded without its project (before detection went per project) still
+      // matches, so it is narrowed rather than raised again.
+      if ((!a.project.empty() && a.project != project) || a.platform != s.key.platform ||
+          a.benchmark != s.key.benchmark || a.metric != s.key.metric || a.epoch != s.key.epoch) {
+        continue;
+      }
+      known.push_back({a.id, s.key, a.range_from, a.range_to, a.kind});
+    }
+    out.push_back(analysis::MatchAlert(s, changes[i], known));
+  }
+  return out;
+}
+
+// Each change's status: that of the kept alert it matched, open for a new one.
+std::vector<core::AlertStatus> StatusOfMatches(const std::vector<analysis::AlertMatch>& matches,
+                                               const std::vector<store::AlertRecord>& kept) {
+  std::unordered_map<int64_t, core::AlertStatus> by_id;
+  for (const store::AlertRecord& a : kept) by_id.emplace(a.id, a.status);
+  std::vector<core::AlertStatus> out(matches.size(), core::AlertStatus::kOpen);
+  for (size_t i = 0; i < matches.size(); ++i) {
+    if (matches[i].action == analysis::AlertMatch::Action::kNew) continue;
+    if (auto it = by_id.find(matches[i].alert_id); it != by_id.end()) out[i] = it->second;
+  }
+  return out;
 }
 
 // Analyses series on a second thread while the store reads the next ones (reading a series and
@@ -219,7 +273,8 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
   // Count the commits of ranges the runs do not account for in the branch history.
   if (std::any_of(report.changes.begin(), report.changes.end(),
                   [](const auto& c) { return !c.count.has_value(); })) {
-    ASSIGN_OR_RETURN(auto positions, BranchPositions(store, request.history));
+    ASSIGN_OR_RETURN(CommitOrder order, HistoryOrder(store, request.history));
+    const auto& positions = order.position;
     for (auto& c : report.changes) {
       if (c.count) continue;
       auto from = positions.find(c.from), to = positions.find(c.to);
@@ -228,7 +283,16 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
       }
     }
   }
-  if (!request.record) return report;
+  report.status.assign(report.changes.size(), core::AlertStatus::kOpen);
+  if (!request.record) {
+    // Not recorded, a change is still looked up among the kept alerts: one that is an
+    // acknowledged, resolved or false-positive alert is not open.
+    if (!report.changes.empty()) {
+      ASSIGN_OR_RETURN(std::vector<store::AlertRecord> kept, store.ListAlerts({}));
+      report.status = StatusOfMatches(MatchChanges(report.changes, series_of_change, kept), kept);
+    }
+    return report;
+  }
   if (report.changes.empty()) {
     RETURN_IF_ERROR(store.WriteMark(std::string(kDetectMark), mark));
     return report;
@@ -246,21 +310,12 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
     report.recorded.assign(report.changes.size(), "existing");
     report.alert_ids.assign(report.changes.size(), 0);
     std::set<int64_t> narrowed_ids;
+    const std::vector<analysis::AlertMatch> matches =
+        MatchChanges(report.changes, series_of_change, kept);
+    report.status = StatusOfMatches(matches, kept);
     for (size_t i = 0; i < report.changes.size(); ++i) {
       const analysis::DetectedChange& c = report.changes[i];
-      const analysis::Series& s = *series_of_change[i];
-      const std::string& project = s.key.project;
-      std::vector<analysis::KnownAlert> known;
-      for (const store::AlertRecord& a : kept) {
-        // An alert recorded without its project (before detection went per project) still
-        // matches, so it is narrowed rather than raised again.
-        if ((!a.project.empty() && a.project != project) || a.platform != s.key.platform ||
-            a.benchmark != s.key.benchmark || a.metric != s.key.metric || a.epoch != s.key.epoch) {
-          continue;
-        }
-        known.push_back({a.id, s.key, a.range_from, a.range_to, a.kind});
-      }
-      analysis::AlertMatch m = analysis::MatchAlert(s, c, known);
+      const analysis::AlertMatch& m = matches[i];
       switch (m.action) {
         case analysis::AlertMatch::Action::kNew:
           report.recorded[i] = "new";
@@ -301,6 +356,10 @@ std::string AlertGroup::Summary() const {
     parts.push_back(fmt::format("moved {} benchmark{} with an environment change", environment,
                                 environment == 1 ? "" : "s"));
   }
+  for (const auto& [kind, n] : kinds) {  // the other kinds, by name: "showed drift on 2 ..."
+    if (kind == "regression" || kind == "improvement" || kind == "environment") continue;
+    add(n, "showed " + kind + " on");
+  }
   std::string where;
   for (size_t i = 0; i < platforms.size(); ++i) {
     where += (i == 0 ? "" : i + 1 == platforms.size() ? " and " : ", ") + platforms[i];
@@ -312,36 +371,166 @@ std::string AlertGroup::Summary() const {
   return fmt::format("this range {} on {}", what, where);
 }
 
-std::vector<AlertGroup> GroupAlerts(const std::vector<store::AlertRecord>& alerts) {
-  std::map<std::pair<std::string, std::string>, AlertGroup> groups;
-  std::map<std::pair<std::string, std::string>, std::set<std::string>> platforms;
+base::Result<CommitOrder> AlertCommitOrder(store::Store& store,
+                                           const std::vector<store::AlertRecord>& alerts,
+                                           const HistorySource& source) {
+  CommitOrder order;
+  std::set<std::pair<std::string, std::string>> ranges;
+  std::set<std::string> projects;
   for (const store::AlertRecord& a : alerts) {
-    auto key = std::make_pair(a.range_from, a.range_to);
-    AlertGroup& g = groups[key];
-    g.range_from = a.range_from;
-    g.range_to = a.range_to;
-    g.range_count = std::max(g.range_count, a.range_count);
-    platforms[key].insert(a.platform);
-    switch (a.kind) {
-      case core::AlertKind::kRegression:
-        ++g.regressions;
-        break;
-      case core::AlertKind::kImprovement:
-        ++g.improvements;
-        break;
-      case core::AlertKind::kEnvironment:
-        ++g.environment;
-        break;
-    }
-    g.alert_ids.push_back(a.id);
+    ranges.emplace(a.range_from, a.range_to);
+    projects.insert(a.project);
   }
+  if (ranges.size() < 2) return order;  // nothing to order
+  // The first source that places every range, else the one that places the most: a working
+  // repository the alerts are not of places none of them.
+  size_t best = 0;
+  auto consider = [&](CommitOrder o) {
+    size_t n = 0;
+    for (const auto& [from, to] : ranges) {
+      auto f = o.position.find(from), t = o.position.find(to);
+      if (f != o.position.end() && t != o.position.end() && f->second < t->second) ++n;
+    }
+    if (n > best) {
+      best = n;
+      order = std::move(o);
+    }
+    return best == ranges.size();
+  };
+  if (!source.repo.empty()) {
+    ASSIGN_OR_RETURN(CommitOrder repository, HistoryOrder(store, source));
+    if (consider(std::move(repository))) return order;
+  }
+  ASSIGN_OR_RETURN(CommitOrder plan, HistoryOrder(store, {}));
+  if (consider(std::move(plan))) return order;
+  // No branch history: the measured commits by commit time, the commits their runs' ranges
+  // stand for between them. A run without a commit time places nothing (its start time would
+  // put a bisection run of an old commit at the end).
+  store::RunFilter filter;
+  if (projects.size() == 1 && !projects.begin()->empty()) filter.project = *projects.begin();
+  ASSIGN_OR_RETURN(auto runs, store.ListRunPoints(filter, /*with_benchmarks=*/false));
+  std::map<std::string, base::Timestamp> times;
+  std::vector<analysis::RangeRef> refs;
+  refs.reserve(runs.size());
+  for (auto& r : runs) {
+    if (!r.commit_time) continue;
+    auto [it, added] = times.emplace(r.sha, *r.commit_time);
+    if (!added && *r.commit_time < it->second) it->second = *r.commit_time;
+    refs.push_back({std::move(r.range_from), std::move(r.sha), r.range_count});
+  }
+  std::vector<analysis::BranchPoint> points;
+  points.reserve(times.size());
+  for (auto& [sha, t] : times) points.push_back({sha, t});
+  CommitOrder by_time;
+  int64_t position = 0;
+  for (const analysis::BranchPoint& p : analysis::BranchFromRanges(std::move(points), refs)) {
+    position += 1 + p.unlisted_before;
+    by_time.position[p.sha] = position;
+  }
+  by_time.source = "runs";
+  consider(std::move(by_time));
+  return order;
+}
+
+std::vector<AlertGroup> GroupAlerts(const std::vector<store::AlertRecord>& alerts,
+                                    const CommitOrder& order) {
+  // An alert's range as positions, when the order places both its ends (and the right way).
+  struct Placed {
+    size_t alert;
+    int64_t from, to;
+  };
+  std::vector<Placed> placed;
+  std::vector<std::vector<size_t>> members;  // per group, indices into `alerts`, in their order
+  std::vector<std::optional<std::pair<int64_t, int64_t>>> likely;  // per group: the stab point
+  std::map<std::pair<std::string, std::string>, size_t> by_ends;   // unplaced ranges' groups
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    const store::AlertRecord& a = alerts[i];
+    auto from = order.position.find(a.range_from), to = order.position.find(a.range_to);
+    if (from != order.position.end() && to != order.position.end() && from->second < to->second) {
+      placed.push_back({i, from->second, to->second});
+      continue;
+    }
+    auto [it, fresh] = by_ends.try_emplace({a.range_from, a.range_to}, members.size());
+    if (fresh) {
+      members.emplace_back();
+      likely.emplace_back();
+    }
+    members[it->second].push_back(i);
+  }
+  // The fewest groups of ranges that each share a commit: a minimum clique cover of the ranges'
+  // interval graph, greedily by right end (F. Gavril, "Algorithms for minimum coloring, maximum
+  // clique, minimum covering by cliques, and maximum independent set of a chordal graph", SIAM
+  // J. Comput. 1(2), 1972): each group is the ranges holding the last commit of the first
+  // range not yet grouped.
+  std::sort(placed.begin(), placed.end(), [](const Placed& x, const Placed& y) {
+    return std::tie(x.to, x.from, x.alert) < std::tie(y.to, y.from, y.alert);
+  });
+  std::multimap<int64_t, size_t> waiting;  // from -> index into `placed`, not yet grouped
+  for (size_t k = 0; k < placed.size(); ++k) waiting.emplace(placed[k].from, k);
+  std::vector<bool> grouped(placed.size(), false);
+  for (size_t k = 0; k < placed.size(); ++k) {
+    if (grouped[k]) continue;
+    // Every range not grouped yet ends at or after this one's end: it holds that commit when
+    // it starts before it.
+    const int64_t point = placed[k].to;
+    int64_t latest_from = placed[k].from;
+    std::vector<size_t> group;
+    for (auto it = waiting.begin(); it != waiting.end() && it->first < point;) {
+      grouped[it->second] = true;
+      group.push_back(placed[it->second].alert);
+      latest_from = std::max(latest_from, it->first);
+      it = waiting.erase(it);
+    }
+    std::sort(group.begin(), group.end());
+    members.push_back(std::move(group));
+    likely.emplace_back(std::make_pair(latest_from, point));
+  }
+
+  // A placed range end's position.
+  auto pos = [&](const std::string& sha) { return order.position.at(sha); };
   std::vector<AlertGroup> out;
-  for (auto& [key, g] : groups) {
-    g.platforms.assign(platforms[key].begin(), platforms[key].end());
+  out.reserve(members.size());
+  for (size_t m = 0; m < members.size(); ++m) {
+    AlertGroup g;
+    std::set<std::string> platforms;
+    const store::AlertRecord& first = alerts[members[m].front()];
+    g.range_from = g.likely_from = first.range_from;
+    g.range_to = g.likely_to = first.range_to;
+    for (size_t i : members[m]) {
+      const store::AlertRecord& a = alerts[i];
+      if (likely[m]) {
+        if (pos(a.range_from) < pos(g.range_from)) g.range_from = a.range_from;
+        if (pos(a.range_to) > pos(g.range_to)) g.range_to = a.range_to;
+        if (pos(a.range_from) == likely[m]->first) g.likely_from = a.range_from;
+        if (pos(a.range_to) == likely[m]->second) g.likely_to = a.range_to;
+      }
+      platforms.insert(a.platform);
+      if (a.kind == core::AlertKind::kRegression) ++g.regressions;
+      if (a.kind == core::AlertKind::kImprovement) ++g.improvements;
+      if (a.kind == core::AlertKind::kEnvironment) ++g.environment;
+      ++g.kinds[std::string(core::AlertKindName(a.kind))];
+      g.alert_ids.push_back(a.id);
+    }
+    // A range's count: as its alerts say when one of them has exactly this range, else from
+    // branch positions, else unknown.
+    auto count = [&](const std::string& from, const std::string& to) {
+      int64_t n = 0;
+      for (size_t i : members[m]) {
+        if (alerts[i].range_from == from && alerts[i].range_to == to) {
+          n = std::max(n, alerts[i].range_count);
+        }
+      }
+      if (n == 0 && likely[m] && order.counts_commits) n = pos(to) - pos(from);
+      return n;
+    };
+    g.range_count = count(g.range_from, g.range_to);
+    g.likely_count = count(g.likely_from, g.likely_to);
+    g.platforms.assign(platforms.begin(), platforms.end());
     out.push_back(std::move(g));
   }
   std::sort(out.begin(), out.end(), [](const AlertGroup& a, const AlertGroup& b) {
-    return a.alert_ids.back() > b.alert_ids.back();
+    return *std::max_element(a.alert_ids.begin(), a.alert_ids.end()) >
+           *std::max_element(b.alert_ids.begin(), b.alert_ids.end());
   });
   return out;
 }

@@ -1,14 +1,17 @@
 // The analysis use cases over a store, shared by the CLI and (later) the server: change
-// detection over every series with alerts kept and narrowed, the alert list grouped by commit
-// range, and the headline index. The statistics are analysis's pure functions; this file only
-// loads runs, counts commits in the branch history and records what was found.
+// detection over every series with alerts kept and narrowed, the alert list grouped by
+// overlapping commit ranges, and the headline index. The statistics are analysis's pure
+// functions; this file only loads runs, counts commits in the branch history and records what
+// was found.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "analysis/detect.h"
@@ -57,25 +60,64 @@ struct DetectReport {
   // With `record`, per change: what became of it ("new", "narrowed", "existing") and the alert.
   std::vector<std::string> recorded;
   std::vector<int64_t> alert_ids;
+  // Per change, recorded or not: the triage status of the kept alert it is (matched as
+  // `record` matches), open when it is no kept alert's (a new change).
+  std::vector<core::AlertStatus> status;
   int regressions() const;
+  // The regressions still to look at: new ones and those whose alert is open (not
+  // acknowledged, resolved or a false positive). `detect` exits 3 when there is one.
+  int open_regressions() const;
 };
 
 base::Result<DetectReport> DetectInStore(store::Store& store, const DetectRequest& request);
 
-// Alerts on the same commit range, across benchmarks and platforms: "this range regressed 12
-// benchmarks on x86-64-linux and aarch64-linux".
+// Where the commits alerts name lie on the branch, to decide whether two alerts' commit ranges
+// overlap: positions, oldest first, of the commits it knows.
+struct CommitOrder {
+  std::unordered_map<std::string, int64_t> position;
+  // Positions are places in a branch history (a repository's, or the one a recorded plan
+  // saw), so a difference is a number of commits; else (the runs' commit times) they only
+  // order commits.
+  bool counts_commits = false;
+  std::string source;  // "repository", "plan", "runs", or empty: none
+};
+
+// The order of the commits `alerts` name, from the first of these that places every alert's
+// range (else the one placing the most): the branch of `source.repo` when given, the history the
+// last recorded plan saw, the measured commits by commit time (with the commits their runs'
+// ranges stand for between them, analysis::BranchFromRanges). Read only when the alerts name two
+// different ranges or more: empty otherwise.
+base::Result<CommitOrder> AlertCommitOrder(store::Store& store,
+                                           const std::vector<store::AlertRecord>& alerts,
+                                           const HistorySource& source = {});
+
+// Alerts whose commit ranges overlap, across benchmarks and platforms: "this range regressed 12
+// benchmarks on x86-64-linux and aarch64-linux". The commits every one of their ranges holds
+// are where the culprit likely is.
 struct AlertGroup {
+  // The range all its alerts lie in (from the oldest `from` to the newest `to`).
   std::string range_from, range_to;
-  int64_t range_count = 0;
+  int64_t range_count = 0;  // 0 when unknown
+  // The likely culprit range: (likely_from, likely_to], the intersection of its alerts' ranges
+  // (the group's range when they all share their ends).
+  std::string likely_from, likely_to;
+  int64_t likely_count = 0;            // 0 when unknown
   std::vector<std::string> platforms;  // sorted
   int regressions = 0, improvements = 0, environment = 0;
+  std::map<std::string, int> kinds;  // alerts per kind name, every kind
   std::vector<int64_t> alert_ids;
-  // The subject of range_to, the commit that did it, when known (AddGroupSubjects).
-  std::optional<std::string> subject;
+  // The subjects of range_to and of likely_to, the commit that did it, when known
+  // (AddGroupSubjects).
+  std::optional<std::string> subject, likely_subject;
   std::string Summary() const;  // the sentence above
 };
 
-// Groups by (range_from, range_to), newest range first (by the highest alert id).
-std::vector<AlertGroup> GroupAlerts(const std::vector<store::AlertRecord>& alerts);
+// Groups alerts whose ranges (from, to] share a commit by `order`, each with the fewest groups
+// (the greedy cover of intervals by points: each group is the alerts holding the newest commit
+// of the range that ends first), so every group has a likely culprit range. An alert a commit
+// of whose range `order` does not place groups with those of identical ends only. Newest group
+// first (by its highest alert id).
+std::vector<AlertGroup> GroupAlerts(const std::vector<store::AlertRecord>& alerts,
+                                    const CommitOrder& order = {});
 
 }  // namespace perfledger::service

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <span>
 #include <string>
 #include <thread>
@@ -223,6 +224,162 @@ TEST_F(DetectionTest, ConcurrentRecordingDetectionsRecordEachChangeOnce) {
     ASSERT_TRUE(alerts.ok());
     EXPECT_EQ(alerts->size(), 1u) << "round " << round;
   }
+}
+
+// Exit status: a change that is an acknowledged (resolved, false-positive) alert is not open,
+// recorded or not; a new one and one whose alert is open are.
+TEST_F(DetectionTest, AChangeWhoseAlertWasTriagedIsNotAnOpenRegression) {
+  const std::string path = StepStore("perf.db", 16, 8);
+  auto store = store::OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok());
+  DetectRequest look;  // not recorded
+  look.now = At(1000);
+  auto before = DetectInStore(**store, look);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  ASSERT_EQ(before->changes.size(), 1u);
+  EXPECT_EQ(before->status, std::vector<core::AlertStatus>{core::AlertStatus::kOpen});
+  EXPECT_EQ(before->open_regressions(), 1);  // new
+  auto first = DetectInStore(**store, RecordingRequest());
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->open_regressions(), 1);
+  const int64_t id = first->alert_ids.at(0);
+  auto again = DetectInStore(**store, RecordingRequest(/*all=*/true));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->open_regressions(), 1);  // still open
+  for (core::AlertStatus s : {core::AlertStatus::kAcknowledged, core::AlertStatus::kResolved,
+                              core::AlertStatus::kFalsePositive}) {
+    ASSERT_TRUE((*store)->SetAlertStatus(id, s, std::nullopt, At(1001)).ok());
+    for (bool record : {false, true}) {
+      DetectRequest req = record ? RecordingRequest(/*all=*/true) : look;
+      auto report = DetectInStore(**store, req);
+      ASSERT_TRUE(report.ok()) << report.status().ToString();
+      ASSERT_EQ(report->changes.size(), 1u);
+      EXPECT_EQ(report->regressions(), 1);
+      EXPECT_EQ(report->open_regressions(), 0) << core::AlertStatusName(s) << " " << record;
+      EXPECT_EQ(report->status, std::vector<core::AlertStatus>{s});
+    }
+  }
+  ASSERT_TRUE((*store)->SetAlertStatus(id, core::AlertStatus::kOpen, std::nullopt, At(1002)).ok());
+  auto reopened = DetectInStore(**store, look);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(reopened->open_regressions(), 1);
+}
+
+store::AlertRecord RangeAlert(int64_t id, const std::string& platform, int from, int to,
+                              core::AlertKind kind = core::AlertKind::kRegression) {
+  store::AlertRecord a;
+  a.id = id;
+  a.project = "demo";
+  a.platform = platform;
+  a.benchmark = "parse";
+  a.metric = "wall_time";
+  a.range_from = Sha(from);
+  a.range_to = Sha(to);
+  a.range_count = to - from;
+  a.kind = kind;
+  return a;
+}
+
+// Commits 0..n-1 in branch order, as a history a plan recorded.
+CommitOrder Branch(int n) {
+  CommitOrder order;
+  for (int i = 0; i < n; ++i) order.position[Sha(i)] = i;
+  order.counts_commits = true;
+  order.source = "plan";
+  return order;
+}
+
+TEST(GroupAlertsTest, OverlappingRangesAreOneGroupWithTheirIntersectionAsTheLikelyCulprit) {
+  // linux measured every 2nd commit, mac every 3rd: (14, 16] and (12, 15] share commit 15.
+  const std::vector<store::AlertRecord> alerts = {RangeAlert(1, "linux", 14, 16),
+                                                  RangeAlert(2, "mac", 12, 15)};
+  auto groups = GroupAlerts(alerts, Branch(40));
+  ASSERT_EQ(groups.size(), 1u);
+  const AlertGroup& g = groups[0];
+  EXPECT_EQ(g.platforms, (std::vector<std::string>{"linux", "mac"}));
+  EXPECT_EQ(g.alert_ids, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(g.regressions, 2);
+  EXPECT_EQ(g.kinds, (std::map<std::string, int>{{"regression", 2}}));
+  // The range all lie in, and the commits all hold.
+  EXPECT_EQ(g.range_from, Sha(12));
+  EXPECT_EQ(g.range_to, Sha(16));
+  EXPECT_EQ(g.range_count, 4);
+  EXPECT_EQ(g.likely_from, Sha(14));
+  EXPECT_EQ(g.likely_to, Sha(15));
+  EXPECT_EQ(g.likely_count, 1);
+  EXPECT_EQ(g.Summary(), "this range regressed 2 benchmarks on linux and mac");
+
+  // Without an order only identical ends group: two groups, each its own likely range.
+  auto unordered = GroupAlerts(alerts);
+  ASSERT_EQ(unordered.size(), 2u);
+  EXPECT_EQ(unordered[0].alert_ids, std::vector<int64_t>{2});  // newest first
+  EXPECT_EQ(unordered[0].likely_from, Sha(12));
+  EXPECT_EQ(unordered[0].likely_to, Sha(15));
+  EXPECT_EQ(unordered[0].likely_count, 3);
+  // An order that does not hold a range's ends (another branch) leaves it as unordered.
+  auto elsewhere = GroupAlerts(alerts, Branch(15));
+  EXPECT_EQ(elsewhere.size(), 2u);
+}
+
+TEST(GroupAlertsTest, RangesThatOnlyTouchOrChainAreNotOneGroup) {
+  // (10, 12] and (12, 14] share no commit: a range excludes its `from`.
+  auto touching =
+      GroupAlerts({RangeAlert(1, "linux", 10, 12), RangeAlert(2, "mac", 12, 14)}, Branch(40));
+  EXPECT_EQ(touching.size(), 2u);
+  // A chain: (10, 20] overlaps (15, 25] which overlaps (22, 30], but no commit is in all three.
+  // Two groups, each with a commit every range of it holds.
+  auto chain = GroupAlerts({RangeAlert(1, "a", 10, 20), RangeAlert(2, "b", 15, 25),
+                            RangeAlert(3, "c", 22, 30), RangeAlert(4, "d", 10, 20)},
+                           Branch(40));
+  ASSERT_EQ(chain.size(), 2u);
+  EXPECT_EQ(chain[0].alert_ids, (std::vector<int64_t>{1, 2, 4}));  // holds the newest alert
+  EXPECT_EQ(chain[0].likely_from, Sha(15));
+  EXPECT_EQ(chain[0].likely_to, Sha(20));
+  EXPECT_EQ(chain[0].likely_count, 5);
+  EXPECT_EQ(chain[0].range_from, Sha(10));
+  EXPECT_EQ(chain[0].range_to, Sha(25));
+  EXPECT_EQ(chain[0].range_count, 15);
+  EXPECT_EQ(chain[1].alert_ids, std::vector<int64_t>{3});
+  for (const AlertGroup& g : chain) {
+    EXPECT_LT(g.likely_from, g.likely_to);  // shas of 0..39 sort as their commits
+  }
+  // Kinds group together, each counted.
+  auto mixed = GroupAlerts({RangeAlert(1, "linux", 10, 12),
+                            RangeAlert(2, "linux", 11, 12, core::AlertKind::kImprovement),
+                            RangeAlert(3, "mac", 9, 12, core::AlertKind::kEnvironment)},
+                           Branch(40));
+  ASSERT_EQ(mixed.size(), 1u);
+  EXPECT_EQ(mixed[0].likely_from, Sha(11));
+  EXPECT_EQ(mixed[0].likely_to, Sha(12));
+  EXPECT_EQ(mixed[0].kinds, (std::map<std::string, int>{
+                                {"environment", 1}, {"improvement", 1}, {"regression", 1}}));
+}
+
+// Order by commit time: a store without a repository or a recorded plan places the measured
+// commits of its runs by their commit times, so overlapping ranges of two platforms group.
+TEST_F(DetectionTest, WithoutABranchHistoryRangesAreOrderedByTheRunsCommitTimes) {
+  const std::string path = (dir_ / "perf.db").string();
+  auto store = store::OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok());
+  std::vector<core::Run> runs;
+  for (int i = 2; i <= 30; i += 2) runs.push_back(test_support::MakeRun(i, "linux", {{"p", 1000}}));
+  for (int i = 3; i <= 30; i += 3) runs.push_back(test_support::MakeRun(i, "mac", {{"p", 1000}}));
+  ASSERT_TRUE((*store)->Ingest(std::span<const core::Run>(runs)).ok());
+  const std::vector<store::AlertRecord> alerts = {RangeAlert(1, "linux", 14, 16),
+                                                  RangeAlert(2, "mac", 12, 15)};
+  auto order = AlertCommitOrder(**store, alerts);
+  ASSERT_TRUE(order.ok()) << order.status().ToString();
+  EXPECT_EQ(order->source, "runs");
+  EXPECT_FALSE(order->counts_commits);
+  auto groups = GroupAlerts(alerts, *order);
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].likely_from, Sha(14));
+  EXPECT_EQ(groups[0].likely_to, Sha(15));
+  EXPECT_EQ(groups[0].likely_count, 0);  // commit times order commits, they do not count them
+  // One range: nothing to order, nothing read.
+  auto one = AlertCommitOrder(**store, {alerts[0]});
+  ASSERT_TRUE(one.ok());
+  EXPECT_TRUE(one->position.empty());
 }
 
 }  // namespace

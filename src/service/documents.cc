@@ -125,16 +125,15 @@ base::Status AddGroupSubjects(store::Store& store, const std::vector<store::Aler
   for (const auto& a : alerts) by_id[a.id] = &a;
   // Per project and platform: a run of each commit (run summaries only, read once).
   std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> runs_of;
-  for (auto& g : groups) {
-    if (auto hit = cache->find(g.range_to); hit != cache->end()) {
-      g.subject = hit->second;
-      continue;
-    }
+  // The subject of `sha`, the range_to of one of the group's alerts at least.
+  auto subject_of = [&](const AlertGroup& g,
+                        const std::string& sha) -> base::Result<std::optional<std::string>> {
+    if (auto hit = cache->find(sha); hit != cache->end()) return hit->second;
     std::optional<std::string> subject;
-    // A run of the commit, read with one benchmark alone: the first alert's.
+    // A run of the commit, read with one benchmark alone: that of the first alert ending there.
     for (int64_t id : g.alert_ids) {
       auto it = by_id.find(id);
-      if (it == by_id.end()) continue;
+      if (it == by_id.end() || it->second->range_to != sha) continue;
       const store::AlertRecord& a = *it->second;
       auto [runs, fresh] = runs_of.try_emplace({a.project, a.platform});
       if (fresh) {
@@ -144,7 +143,7 @@ base::Status AddGroupSubjects(store::Store& store, const std::vector<store::Aler
         ASSIGN_OR_RETURN(auto list, store.ListRuns(filter));
         for (const auto& r : list) runs->second.emplace(r.sha, r.run_id);
       }
-      if (auto run = runs->second.find(g.range_to); run != runs->second.end()) {
+      if (auto run = runs->second.find(sha); run != runs->second.end()) {
         store::RunFilter filter;
         filter.run_id = run->second;
         filter.benchmark = a.benchmark;
@@ -156,13 +155,21 @@ base::Status AddGroupSubjects(store::Store& store, const std::vector<store::Aler
       break;
     }
     if (!subject) {
-      ASSIGN_OR_RETURN(auto history, store.RecordedHistory(g.range_to));
-      if (!history.empty() && history.back().sha == g.range_to && !history.back().subject.empty()) {
+      ASSIGN_OR_RETURN(auto history, store.RecordedHistory(sha));
+      if (!history.empty() && history.back().sha == sha && !history.back().subject.empty()) {
         subject = history.back().subject;
       }
     }
-    (*cache)[g.range_to] = subject;
-    g.subject = std::move(subject);
+    (*cache)[sha] = subject;
+    return subject;
+  };
+  for (auto& g : groups) {
+    ASSIGN_OR_RETURN(g.subject, subject_of(g, g.range_to));
+    if (g.likely_to == g.range_to || g.likely_to.empty()) {
+      g.likely_subject = g.subject;
+    } else {
+      ASSIGN_OR_RETURN(g.likely_subject, subject_of(g, g.likely_to));
+    }
   }
   return base::Status::Ok();
 }
@@ -190,6 +197,19 @@ std::string AlertsJson(const std::vector<store::AlertRecord>& alerts,
     w.Key("summary").String(g.Summary());
     w.Key("subject");
     WriteOptional(w, g.subject);
+    // The likely culprit range (the commits every alert's range holds), its last commit's
+    // subject, and the alerts per kind (every kind, by name).
+    w.Key("likely_range").BeginObject();
+    w.Key("from").String(g.likely_from);
+    w.Key("to").String(g.likely_to);
+    w.Key("count");
+    WriteOptional(w, g.likely_count > 0 ? std::optional<int64_t>(g.likely_count) : std::nullopt);
+    w.EndObject();
+    w.Key("likely_subject");
+    WriteOptional(w, g.likely_subject);
+    w.Key("kinds").BeginObject();
+    for (const auto& [kind, n] : g.kinds) w.Key(kind).Int(n);
+    w.EndObject();
     w.EndObject();
   }
   w.EndArray();

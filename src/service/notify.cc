@@ -67,9 +67,17 @@ void WriteLink(base::JsonWriter& w, const std::string& link) {
 std::string AlertGroupMessage(const AlertGroup& g, const std::string& project,
                               const std::vector<const store::AlertRecord*>& alerts,
                               const std::string& public_url) {
-  const char* kind = g.regressions > 0    ? "regression"
-                     : g.improvements > 0 ? "improvement"
-                                          : "environment";
+  // A regression when there is one, else an improvement, else the kind of most of its alerts.
+  std::string kind = g.regressions > 0 ? "regression" : g.improvements > 0 ? "improvement" : "";
+  if (kind.empty()) {
+    int most = 0;
+    for (const auto& [name, n] : g.kinds) {
+      if (n > most) {
+        kind = name;
+        most = n;
+      }
+    }
+  }
   // The effect: the largest change among the regressions (else among all), by magnitude.
   double effect = 0;
   for (const store::AlertRecord* a : alerts) {
@@ -92,6 +100,13 @@ std::string AlertGroupMessage(const AlertGroup& g, const std::string& project,
                         : std::string("commits unknown"));
   std::string text = fmt::format("*perfledger*: {}: {} in `{}`", SlackEscape(project),
                                  SlackEscape(g.Summary()), range);
+  if (g.likely_from != g.range_from || g.likely_to != g.range_to) {
+    // Ranges that overlap: the commits all of them hold.
+    text += fmt::format("; likely culprit `{}..{} ({})`", Short(g.likely_from), Short(g.likely_to),
+                        g.likely_count > 0 ? fmt::format("{} commit{}", g.likely_count,
+                                                         g.likely_count == 1 ? "" : "s")
+                                           : std::string("commits unknown"));
+  }
   constexpr size_t kListed = 5;
   for (size_t i = 0; i < sorted.size() && i < kListed; ++i) {
     const store::AlertRecord& a = *sorted[i];
@@ -117,6 +132,12 @@ std::string AlertGroupMessage(const AlertGroup& g, const std::string& project,
   w.Key("environment").Int(g.environment);
   WriteCommitRange(w, g.range_from, g.range_to,
                    g.range_count > 0 ? std::optional<int64_t>(g.range_count) : std::nullopt);
+  w.Key("likely_range").BeginObject();
+  w.Key("from").String(g.likely_from);
+  w.Key("to").String(g.likely_to);
+  w.Key("count");
+  WriteOptional(w, g.likely_count > 0 ? std::optional<int64_t>(g.likely_count) : std::nullopt);
+  w.EndObject();
   w.Key("effect").Number(effect);
   w.Key("benchmarks").BeginArray();
   for (const store::AlertRecord* a : sorted) {
@@ -139,10 +160,10 @@ std::string AlertGroupMessage(const AlertGroup& g, const std::string& project,
   return w.str();
 }
 
-}  // namespace
-
-std::vector<std::string> AlertGroupMessages(const std::vector<store::AlertRecord>& alerts,
-                                            const std::string& public_url) {
+// AlertGroupMessages with overlapping ranges grouped by `order` (AlertCommitOrder).
+std::vector<std::string> OrderedAlertGroupMessages(const std::vector<store::AlertRecord>& alerts,
+                                                   const CommitOrder& order,
+                                                   const std::string& public_url) {
   // Per project, then by range as GroupAlerts groups them.
   std::map<std::string, std::vector<store::AlertRecord>> by_project;
   for (const auto& a : alerts) by_project[a.project].push_back(a);
@@ -150,7 +171,7 @@ std::vector<std::string> AlertGroupMessages(const std::vector<store::AlertRecord
   for (const auto& [project, list] : by_project) {
     std::map<int64_t, const store::AlertRecord*> by_id;
     for (const auto& a : list) by_id[a.id] = &a;
-    for (const AlertGroup& g : GroupAlerts(list)) {
+    for (const AlertGroup& g : GroupAlerts(list, order)) {
       std::vector<const store::AlertRecord*> members;
       for (int64_t id : g.alert_ids) members.push_back(by_id.at(id));
       const int64_t newest = *std::max_element(g.alert_ids.begin(), g.alert_ids.end());
@@ -162,6 +183,13 @@ std::vector<std::string> AlertGroupMessages(const std::vector<store::AlertRecord
   std::vector<std::string> out;
   for (auto& [id, m] : messages) out.push_back(std::move(m));
   return out;
+}
+
+}  // namespace
+
+std::vector<std::string> AlertGroupMessages(const std::vector<store::AlertRecord>& alerts,
+                                            const std::string& public_url) {
+  return OrderedAlertGroupMessages(alerts, {}, public_url);
 }
 
 std::string StallMessage(const analysis::GapRow& row, const std::string& branch,
@@ -428,7 +456,8 @@ base::Result<NotifyOutcome> NotifyRecorded(store::Store& store, const DetectRepo
   ASSIGN_OR_RETURN(std::unique_ptr<Notifier> notifier, Notifier::Start(options));
   for (const std::string& url : options.urls) {
     ASSIGN_OR_RETURN(auto claimed, ClaimAlerts(store, url, *low - 1, *high));
-    for (std::string& m : AlertGroupMessages(claimed, options.public_url)) {
+    ASSIGN_OR_RETURN(CommitOrder order, AlertCommitOrder(store, claimed));
+    for (std::string& m : OrderedAlertGroupMessages(claimed, order, options.public_url)) {
       ++outcome.messages;
       notifier->Post(url, std::move(m));
     }
@@ -450,7 +479,8 @@ base::Status NotifyWatcher::Pass(store::Store& store, base::Timestamp now) {
     for (const auto& a : all) newest = std::max(newest, a.id);
     for (const std::string& url : options.urls) {
       ASSIGN_OR_RETURN(auto claimed, ClaimAlerts(store, url, /*start=*/newest, newest));
-      for (std::string& m : AlertGroupMessages(claimed, options.public_url)) {
+      ASSIGN_OR_RETURN(CommitOrder order, AlertCommitOrder(store, claimed));
+      for (std::string& m : OrderedAlertGroupMessages(claimed, order, options.public_url)) {
         notifier_->Post(url, std::move(m));
       }
     }

@@ -160,6 +160,15 @@ base::Status WriteAlerts(store::Store& store, const Scope& scope, SiteWriter& si
   std::vector<std::optional<std::string>> platforms = {std::nullopt};
   for (const auto& p : scope.platforms) platforms.push_back(p);
   SubjectCache subjects;  // every file's groups are of the same few commits
+  // One commit order for every file (overlapping ranges group by it), read once.
+  std::vector<store::AlertRecord> of_project;
+  {
+    ASSIGN_OR_RETURN(auto all, store.ListAlerts({}));
+    for (auto& a : all) {
+      if (a.project == scope.project) of_project.push_back(std::move(a));
+    }
+  }
+  ASSIGN_OR_RETURN(const CommitOrder order, AlertCommitOrder(store, of_project));
   for (const auto& status : statuses) {
     for (const auto& kind : kinds) {
       for (const auto& platform : platforms) {
@@ -176,7 +185,7 @@ base::Status WriteAlerts(store::Store& store, const Scope& scope, SiteWriter& si
             fmt::format("data/alerts/{}/{}{}.json", status ? core::AlertStatusName(*status) : "any",
                         kind ? core::AlertKindName(*kind) : "any",
                         platform ? fmt::format("/{}", StaticKey(*platform)) : std::string());
-        auto groups = GroupAlerts(alerts);
+        auto groups = GroupAlerts(alerts, order);
         RETURN_IF_ERROR(AddGroupSubjects(store, alerts, groups, &subjects));
         RETURN_IF_ERROR(site.Write(file, AlertsJson(alerts, groups)));
       }

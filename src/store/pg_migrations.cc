@@ -268,9 +268,18 @@ CREATE TABLE agents (
 );
 )sql";
 
+// Alert kinds `drift` (a gradual change over a stretch of commits, reported once) and `noise`
+// (the spread of a series changed, not its level).
+constexpr std::string_view kMigration3 = R"sql(
+ALTER TABLE alerts DROP CONSTRAINT alerts_kind_check;
+ALTER TABLE alerts ADD CONSTRAINT alerts_kind_check
+  CHECK (kind IN ('regression', 'improvement', 'environment', 'drift', 'noise'));
+)sql";
+
 constexpr PgConnection::Migration kMigrations[] = {
     {1, kMigration1},
     {2, kMigration2},
+    {3, kMigration3},
 };
 
 }  // namespace

@@ -389,11 +389,46 @@ CREATE TABLE agents (
 ) WITHOUT ROWID;
 )sql";
 
+// Alert kinds `drift` (a gradual change over a stretch of commits, reported once) and `noise`
+// (the spread of a series changed, not its level): SQLite cannot change a CHECK constraint, so
+// the table is rebuilt with its rows, ids and indexes.
+constexpr std::string_view kMigration14 = R"sql(
+CREATE TABLE alerts_v14 (
+  id INTEGER PRIMARY KEY,
+  project TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  benchmark TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  epoch INTEGER,
+  range_from TEXT NOT NULL,
+  range_to TEXT NOT NULL,
+  range_count INTEGER NOT NULL,
+  before_median REAL NOT NULL,
+  after_median REAL NOT NULL,
+  change REAL NOT NULL,
+  confidence REAL NOT NULL,
+  noise REAL NOT NULL,
+  kind TEXT NOT NULL
+    CHECK (kind IN ('regression', 'improvement', 'environment', 'drift', 'noise')),
+  status TEXT NOT NULL
+    CHECK (status IN ('open', 'acknowledged', 'resolved', 'false-positive')),
+  note TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+INSERT INTO alerts_v14 SELECT * FROM alerts;
+DROP TABLE alerts;
+ALTER TABLE alerts_v14 RENAME TO alerts;
+CREATE INDEX alerts_by_status ON alerts(status);
+CREATE INDEX alerts_by_series ON alerts(platform, benchmark, metric);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kMigration1},   {2, kMigration2},   {3, kMigration3},   {4, kMigration4},
     {5, kMigration5},   {6, kMigration6},   {7, kMigration7},   {8, kMigration8},
     {9, kMigration9},   {10, kMigration10}, {11, kMigration11}, {12, kMigration12},
-    {13, kMigration13},
+    {13, kMigration13}, {14, kMigration14},
 };
 
 }  // namespace

@@ -100,6 +100,11 @@ class DetectCliTest : public ::testing::Test {
     }
     Outcome w = Pl(args);
     ASSERT_EQ(w.exit_code, 0) << w.err;
+    if (!batch_) IngestWritten();
+  }
+
+  // Ingests the runs written since the last ingest (all at once with batch_).
+  void IngestWritten() {
     Outcome in = Pl({"ingest", (dir_ / "runs").string()});
     ASSERT_EQ(in.exit_code, 0) << in.err;
     fs::remove_all(dir_ / "runs");
@@ -121,6 +126,7 @@ class DetectCliTest : public ::testing::Test {
   GitRepo repo_;
   std::vector<std::string> shas_;
   bool with_ranges_ = true;  // runs say which commits they stand for (--range-count)
+  bool batch_ = false;       // Measure only writes; IngestWritten ingests them at once
 };
 
 TEST_F(DetectCliTest, FindsTheRegressionBetweenTheMeasuredCommitsAroundIt) {
@@ -312,6 +318,97 @@ TEST_F(DetectCliTest, AFailingWebhookIsAWarningUnlessRequired) {
   Outcome bad_url = Pl({"detect", "--record", "--notify", "hooks.example.com/x"});
   EXPECT_EQ(bad_url.exit_code, 2);
   EXPECT_TRUE(bad_url.err.starts_with("error: --notify: ")) << bad_url.err;
+}
+
+// Issue 17: detect exits 3 only for a regression still to look at: a new one or one whose alert
+// is open. Acknowledged, resolved or a false positive, it is reported with its status, exit 0.
+TEST_F(DetectCliTest, ATriagedRegressionDoesNotFailDetect) {
+  batch_ = true;
+  MeasureEverySecondCommit();
+  IngestWritten();
+  ASSERT_EQ(Pl({"detect", "--record"}).exit_code, 3);
+  json alerts = Json(Pl({"alerts", "--format", "json"}))["alerts"];
+  ASSERT_EQ(alerts.size(), 2u);
+  const std::string linux_id = std::to_string(alerts[0]["id"].get<int>());
+  const std::string mac_id = std::to_string(alerts[1]["id"].get<int>());
+  ASSERT_EQ(Pl({"alerts", "ack", linux_id}).exit_code, 0);
+  // One of two acknowledged: the other is still open.
+  Outcome half = Pl({"detect"});
+  EXPECT_EQ(half.exit_code, 3) << half.out;
+  EXPECT_NE(half.out.find("2 changes (2 regressions, 1 open)"), std::string::npos) << half.out;
+  ASSERT_EQ(Pl({"alerts", "ack", mac_id}).exit_code, 0);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"detect", "--format", "json"},
+        std::vector<std::string>{"detect", "--record", "--all", "--format", "json"}}) {
+    Outcome acked = Pl(args);
+    EXPECT_EQ(acked.exit_code, 0) << args.size() << acked.err;
+    json r = Json(acked);
+    EXPECT_EQ(r["open_regressions"], 0);
+    ASSERT_EQ(r["changes"].size(), 2u);
+    for (const json& c : r["changes"]) {
+      EXPECT_EQ(c["kind"], "regression");
+      EXPECT_EQ(c["status"], "acknowledged");
+    }
+  }
+  Outcome table = Pl({"detect", "--record", "--all"});
+  EXPECT_EQ(table.exit_code, 0);
+  EXPECT_NE(table.out.find("existing (acknowledged)"), std::string::npos) << table.out;
+  // Resolved and a false positive alike; reopened, it fails again.
+  ASSERT_EQ(Pl({"alerts", "resolve", linux_id}).exit_code, 0);
+  ASSERT_EQ(Pl({"alerts", "false-positive", mac_id}).exit_code, 0);
+  EXPECT_EQ(Pl({"detect"}).exit_code, 0);
+  ASSERT_EQ(Pl({"alerts", "reopen", mac_id}).exit_code, 0);
+  Outcome reopened = Pl({"detect", "--format", "json"});
+  EXPECT_EQ(reopened.exit_code, 3);
+  EXPECT_EQ(Json(reopened)["open_regressions"], 1);
+  // --help says so.
+  Outcome help = Pl({"detect", "--help"});
+  EXPECT_NE(help.out.find("Exit 3 when a regression is open"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("acknowledged, resolved or marked a false positive"), std::string::npos);
+}
+
+// Issue 17: platforms that measure different commits see one change over different ranges;
+// ranges that overlap are one group, the commits all of them hold its likely culprit range.
+TEST_F(DetectCliTest, OverlappingRangesOfTwoPlatformsAreOneGroupWithTheLikelyCulprit) {
+  // linux every second commit: (14, 16]; mac every third: (12, 15]. The culprit is 15.
+  batch_ = true;
+  for (int i = 2; i <= kCommits; i += 2) Measure(i, i - 2, "linux");
+  for (int i = 3; i <= kCommits; i += 3) Measure(i, i - 3, "mac");
+  IngestWritten();
+  ASSERT_EQ(Pl({"detect", "--record", "--benchmark", "parse"}).exit_code, 3);
+  // Outside the repository, no plan recorded: ordered by the runs' commit times.
+  json doc = Json(Pl({"alerts", "--format", "json"}));
+  ASSERT_EQ(doc["alerts"].size(), 2u) << doc.dump();
+  ASSERT_EQ(doc["groups"].size(), 1u) << doc.dump();
+  const json& g = doc["groups"][0];
+  EXPECT_EQ(g["platforms"], json::array({"linux", "mac"}));
+  EXPECT_EQ(g["regressions"], 2);
+  EXPECT_EQ(g["kinds"], json({{"regression", 2}}));
+  EXPECT_EQ(g["commit_range"]["from"], Sha(12));
+  EXPECT_EQ(g["commit_range"]["to"], Sha(16));
+  EXPECT_EQ(g["likely_range"]["from"], Sha(14));
+  EXPECT_EQ(g["likely_range"]["to"], Sha(kCulprit));
+  EXPECT_TRUE(g["likely_range"]["count"].is_null());  // commit times do not count commits
+  // With the repository, the branch counts them.
+  json counted = Json(Pl({"alerts", "--format", "json", "--repo", repo_.path()}))["groups"];
+  ASSERT_EQ(counted.size(), 1u);
+  EXPECT_EQ(counted[0]["commit_range"]["count"], 4);
+  EXPECT_EQ(counted[0]["likely_range"]["count"], 1);
+  EXPECT_EQ(counted[0]["likely_range"]["to"], Sha(kCulprit));
+  Outcome table = Pl({"alerts", "--repo", repo_.path()});
+  EXPECT_NE(table.out.find(Sha(12).substr(0, 10) + ".." + Sha(16).substr(0, 10) +
+                           " (4 commits): this range regressed 2 benchmarks on linux and mac"),
+            std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("  likely culprit: " + Sha(14).substr(0, 10) + ".." +
+                           Sha(kCulprit).substr(0, 10) + " (1 commit)"),
+            std::string::npos)
+      << table.out;
+  // One platform's alert alone: its own range is the likely one.
+  json linux_only = Json(Pl({"alerts", "--platform", "linux", "--format", "json"}))["groups"];
+  ASSERT_EQ(linux_only.size(), 1u);
+  EXPECT_EQ(linux_only[0]["likely_range"]["from"], Sha(14));
+  EXPECT_EQ(linux_only[0]["likely_range"]["count"], 2);
 }
 
 TEST_F(DetectCliTest, BisectionNarrowsTheAlertToTheCulprit) {

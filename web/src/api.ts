@@ -157,7 +157,7 @@ export interface Alert {
 export type AlertStatus = "open" | "acknowledged" | "resolved" | "false-positive";
 
 export interface AlertGroup {
-  commit_range: CommitRange;
+  commit_range: CommitRange;  // the range all its alerts lie in
   subject?: string | null;  // of commit_range.to, when the store knows it
   platforms: string[];
   regressions: number;
@@ -165,6 +165,11 @@ export interface AlertGroup {
   environment: number;
   alert_ids: number[];
   summary: string;
+  // The likely culprit: the commits every alert's range holds (alerts whose ranges overlap are
+  // one group); commit_range itself when they all share their ends.
+  likely_range: { from: string; to: string; count: number | null };
+  likely_subject: string | null;  // of likely_range.to, when the store knows it
+  kinds: Record<string, number>;  // alerts per kind
 }
 
 export interface SeriesResponse {

@@ -1,5 +1,6 @@
 // Alerts: grouped by commit range (a range that regressed several benchmarks on several
-// platforms is one thing to look at), filtered by status, platform, kind and name; each alert,
+// platforms is one thing to look at; ranges that overlap are one group, with the commits they
+// all hold as the likely culprit), filtered by status, platform, kind and name; each alert,
 // or a whole group, can be acknowledged, resolved or marked a false positive, with a note
 // (PATCH /api/v1/alerts/{id}; a private server needs a token). A published dashboard shows the
 // alerts and their notes without any of that.
@@ -63,7 +64,7 @@ export function mountAlerts(root: HTMLElement, params: URLSearchParams): Page {
     const q = search.value.trim().toLowerCase();
     const byId = new Map(data.alerts.map((a) => [a.id, a]));
     const groups = data.groups
-      .filter((g) => !range || g.commit_range.to === range)
+      .filter((g) => !range || g.commit_range.to === range || g.likely_range?.to === range)
       .map((g) => ({ g, alerts: g.alert_ids.map((id) => byId.get(id)).filter((a): a is Alert => !!a && (!q || a.benchmark.toLowerCase().includes(q))) }))
       .filter((x) => x.alerts.length > 0);
     const grouped = new Set(data.groups.flatMap((g) => g.alert_ids));
@@ -72,7 +73,7 @@ export function mountAlerts(root: HTMLElement, params: URLSearchParams): Page {
     list.replaceChildren(
       h("div", { class: "muted small" }, `${total} alert${total === 1 ? "" : "s"} in ${groups.length} commit range${groups.length === 1 ? "" : "s"}`),
       ...(total === 0 ? [note(status === "open" ? "No open alerts: nothing to triage." : "No alerts match.")] : []),
-      ...groups.map(({ g, alerts }) => groupBox(g.summary, g.commit_range, alerts, render, g.subject ?? null)),
+      ...groups.map(({ g, alerts }) => groupBox(g.summary, g.commit_range, alerts, render, g.subject ?? null, g)),
       ...(loose.length ? [groupBox("not grouped", null, loose, render)] : []),
     );
   };
@@ -89,7 +90,20 @@ export function mountAlerts(root: HTMLElement, params: URLSearchParams): Page {
   return {};
 }
 
-function groupBox(summary: string, range: Alert["commit_range"] | null, alerts: Alert[], rerender: () => void, subject: string | null = null): HTMLElement {
+// Where the culprit likely is, when the group's ranges overlap rather than share their ends:
+// the commits all of them hold.
+function likelyCulprit(g: AlertGroup | null): HTMLElement | null {
+  const likely = g?.likely_range;
+  if (!g || !likely || (likely.from === g.commit_range.from && likely.to === g.commit_range.to)) return null;
+  return h(
+    "div",
+    { class: "likely", title: "the commits every alert's range in this group holds" },
+    "likely culprit ", commitRange(likely),
+    g.likely_subject ? [" ", h("span", { class: "subject" }, g.likely_subject)] : null,
+  );
+}
+
+function groupBox(summary: string, range: Alert["commit_range"] | null, alerts: Alert[], rerender: () => void, subject: string | null = null, group: AlertGroup | null = null): HTMLElement {
   const noteInput = h("input", { type: "text", placeholder: "note (optional)", "aria-label": "note for the group" });
   const msg = h("div");
   const setAll = async (to: AlertStatus) => {
@@ -116,9 +130,12 @@ function groupBox(summary: string, range: Alert["commit_range"] | null, alerts: 
       subject ? h("span", { class: "subject", title: `the subject of ${range?.to ?? ""}, the range's last commit` }, subject) : null,
       h("b", null, summary),
       h("span", { class: "muted small" }, `${alerts.length} alert${alerts.length === 1 ? "" : "s"}, ${regressions} regression${regressions === 1 ? "" : "s"}`),
-      range?.from
-        ? h("a", { href: href("compare", { base: range.from, head: range.to, platform: alerts[0].platform }) }, "compare the ends")
+      // The ends of one alert's range, both measured on its platform (a group of overlapping
+      // ranges spans commits another platform measured).
+      range?.from && alerts[0].commit_range.from
+        ? h("a", { href: href("compare", { base: alerts[0].commit_range.from, head: alerts[0].commit_range.to, platform: alerts[0].platform }) }, "compare the ends")
         : null,
+      likelyCulprit(group),
       isStatic
         ? null
         : h("span", { class: "actions" }, noteInput,
