@@ -33,12 +33,14 @@ double TwoSidedZ(double p) {
 // which DetectChanges cannot see. The medians alone cannot tell such a step from noise, so the
 // test uses the runs' own samples, through each point's spread and sample count: the variance
 // of a point's median is (pi / 2) spread^2 / n (the sample median's asymptotic variance under
-// normal noise), raised to the run-to-run variance — the series' noise on the longer side when
-// it has 3 points or more, else the within-run spread itself (a run-to-run deviation as large
-// as the within-run one, so a young series does not alert for a machine's drift between runs).
-// The difference of the sides' mean log medians is then a z statistic, Bonferroni-corrected
-// for every position tried; and every point of the short side must lie beyond every point of
-// the other (a single slow run is not a step). Returns the first point after the step.
+// normal noise), raised to the run-to-run variance: the larger of the series' noise on the
+// longer side (with 3 points or more) and the within-run spread itself (a young history says
+// little about how much a run's median moves between runs, so it is taken to move as much as
+// one sample does; pooled over the points). The step must exceed the minimum effect and 1.5 times
+// that deviation. The difference of the sides' mean log medians is then a z statistic,
+// Bonferroni-corrected for every position tried; and every point of the short side must lie beyond
+// every point of the other (a single slow run is not a step). Returns the first point after the
+// step.
 constexpr size_t kYoungSide = 2;
 
 struct YoungStep {
@@ -67,6 +69,11 @@ std::optional<YoungStep> FindYoungStep(const std::vector<SeriesPoint>& points, s
     const size_t long_begin = short_after ? begin : t, long_end = short_after ? t : end;
     for (size_t i = long_begin; i < long_end; ++i) longer.push_back(points[i].median);
     const double history = longer.size() >= 3 ? SeriesNoise(longer) : 0;
+    // The within-run spread pooled over the points (one run's MAD from 10 samples varies by
+    // about a third; pooled over the points much less).
+    double pooled = 0;
+    for (size_t i = begin; i < end; ++i) pooled += points[i].spread * points[i].spread;
+    pooled = std::sqrt(pooled / static_cast<double>(n));
     double sum_before = 0, sum_after = 0, var_before = 0, var_after = 0;
     double lo_before = INFINITY, hi_before = -INFINITY, lo_after = INFINITY, hi_after = -INFINITY;
     bool usable = true;
@@ -74,7 +81,7 @@ std::optional<YoungStep> FindYoungStep(const std::vector<SeriesPoint>& points, s
       const SeriesPoint& p = points[i];
       if (!(p.median > 0) || !(p.spread > 0) || p.n < 2) usable = false;
       const double within = std::numbers::pi / 2 * p.spread * p.spread / static_cast<double>(p.n);
-      const double run_to_run = history > 0 ? history * history : p.spread * p.spread;
+      const double run_to_run = std::max(history * history, pooled * pooled);
       const double v = std::max(within, run_to_run);
       const double l = std::log(p.median);
       if (i < t) {
@@ -86,11 +93,12 @@ std::optional<YoungStep> FindYoungStep(const std::vector<SeriesPoint>& points, s
       }
     }
     if (!usable) return std::nullopt;  // no samples behind some point: nothing to test with
+    const double floor = std::max(min_effect, kNoiseToEffect * std::max(history, pooled));
     const double a = static_cast<double>(t - begin), b = static_cast<double>(end - t);
     const double d = sum_after / b - sum_before / a;
     const double z = std::abs(d) / std::sqrt(var_before / (a * a) + var_after / (b * b));
     const bool apart = d > 0 ? lo_after > hi_before : hi_after < lo_before;
-    if (!apart || z < z_crit || std::abs(std::expm1(d)) <= min_effect) continue;
+    if (!apart || z < z_crit || std::abs(std::expm1(d)) <= floor) continue;
     if (!best || z > best_z) {
       best_z = z;
       best = YoungStep{
@@ -128,7 +136,7 @@ SeriesDetection DetectInSeries(const Series& series, const SeriesDetectOptions& 
   // Steps with fewer than min_segment points on one side, at the newest and oldest points.
   auto young = [&](size_t begin, size_t end, bool head, bool tail) {
     auto step = FindYoungStep(points, begin, end, head, tail, min_segment, options.alpha,
-                              detect.min_effect);
+                              options.min_effect);
     if (!step) return;
     std::vector<double> side(medians.begin() + static_cast<ptrdiff_t>(begin),
                              medians.begin() + static_cast<ptrdiff_t>(step->index));

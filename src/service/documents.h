@@ -42,14 +42,16 @@ std::string EpochsJson(const std::vector<store::EpochInfo>& epochs);
 void WriteCoverageRow(base::JsonWriter& w, const analysis::CoverageRow& r);
 
 // Sets each group's subject: that of its range_to commit, from a run of that commit (on the
-// platform of one of its alerts) or else from the commits a plan recorded. `cache` (sha to
-// subject) may be shared by several calls over one store.
+// platform of an alert ending there) or else from the commits a plan recorded; and its
+// likely_subject, that of likely_to, alike. `cache` (sha to subject) may be shared by several
+// calls over one store.
 using SubjectCache = std::map<std::string, std::optional<std::string>>;
 base::Status AddGroupSubjects(store::Store& store, const std::vector<store::AlertRecord>& alerts,
                               std::vector<AlertGroup>& groups, SubjectCache* cache = nullptr);
 
-// {"alerts": [...], "groups": [...]}; a group's "subject" is null when AddGroupSubjects did
-// not find it.
+// {"alerts": [...], "groups": [...]}; a group's "subject" ("likely_subject") is null when
+// AddGroupSubjects did not find it. A group also has "likely_range" {"from", "to", "count"} and
+// "kinds" {kind: alerts}.
 std::string AlertsJson(const std::vector<store::AlertRecord>& alerts,
                        const std::vector<AlertGroup>& groups);
 // {"indexes": [...]}

@@ -585,6 +585,47 @@ test("alert groups name the commit that did it by its subject", async () => {
   }
 });
 
+// Issue 17: platforms that measure different commits see one change over ranges that overlap;
+// the server groups them (tests/cli/detect_test.cc) with the commits all of them hold as the
+// likely culprit. The fixture's platforms measure the same commits, so the group here is the
+// real document with its likely range narrowed to the culprit, as the server writes it then.
+test("an alert group whose ranges overlap shows its likely culprit range and subject", async () => {
+  const doc = await (await fetch(`${url}api/v1/alerts?status=`)).json();
+  const g = doc.groups.find((x) => x.regressions > 0);
+  assert.ok(g, "a regression group");
+  assert.deepEqual(g.likely_range, g.commit_range, "identical ends: the likely range is the group's");
+  const subjectOf = (sha) => fixture.subjects[fixture.shas.indexOf(sha)];
+  const culprit = g.commit_range.to;
+  const at = fixture.shas.indexOf(culprit);
+  assert.ok(at > 0 && at + 1 < fixture.shas.length, "the regression lies inside the history");
+  g.likely_range = { from: fixture.shas[at - 1], to: culprit, count: 1 };
+  g.likely_subject = subjectOf(culprit);
+  g.commit_range = { ...g.commit_range, to: fixture.shas[at + 1], count: null };
+  g.subject = subjectOf(fixture.shas[at + 1]);
+  const prepare = (page) => page.route(/\/api\/v1\/alerts(\?|$)/, (route) => route.fulfill({ json: doc }));
+  // Linked by the likely culprit's commit (an older link names it), the group is shown.
+  const { page, context, errors } = await open(`#/alerts?status=&range=${culprit}`, url, prepare);
+  try {
+    const likely = page.locator("section.group .group-head .likely");
+    await likely.waitFor();
+    const text = await likely.innerText();
+    assert.match(text, /likely culprit/);
+    assert.match(text, /\(1 commit\)/);
+    assert.ok(text.includes(subjectOf(culprit)), text);
+    assert.equal(await page.locator("section.group").count(), 1);
+    // A group whose alerts share their ends says nothing more.
+    const others = doc.groups.filter((x) => x !== g).length;
+    await page.goto(`${url}#/alerts?status=`);
+    await page.waitForSelector("section.group");
+    assert.equal(await page.locator("section.group").count(), others + 1);
+    assert.equal(await page.locator("section.group .likely").count(), 1);
+    await shot(page, "alerts-likely-culprit");
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test("the x axis by commit order: every measured commit one step, remembered in the URL", async () => {
   const { page, context, errors } = await open("#/benchmark?name=parse&platform=x86-64-linux");
   try {

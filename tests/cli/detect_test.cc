@@ -284,6 +284,8 @@ TEST_F(DetectCliTest, NewAlertGroupsArePostedToTheWebhookOnce) {
   EXPECT_EQ(m["commit_range"]["from"], Sha(14));
   EXPECT_EQ(m["commit_range"]["to"], Sha(16));
   EXPECT_EQ(m["commit_range"]["count"], 2);
+  // Identical ends: the likely culprit range is the group's own.
+  EXPECT_EQ(m["likely_range"], m["commit_range"]);
   EXPECT_NEAR(m["effect"].get<double>(), 0.2, 0.01);
   ASSERT_EQ(m["benchmarks"].size(), 2u);
   EXPECT_EQ(m["benchmarks"][0]["benchmark"], "parse");
