@@ -6,9 +6,12 @@
 // binary segmentation", Biometrika 2023) on the log values, winsorized at a robust noise scale:
 //  1. noise: an AR(1) noise model from trimmed second differences at lags 1-3, leaving out
 //     those that straddle a large jump (noise_model.h), so steps, outliers and a slow trend
-//     barely move it; tests use its long-run deviation. Every value is clipped to within 1.5
-//     noise deviations of a running median of 7, so no outlier weighs more than a bounded
-//     amount. Where the search finds a shift (or the noise looks autocorrelated), a periodic
+//     barely move it; tests use its long-run deviation. In a series of up to 1,000 points,
+//     where phi is uncertain, it is checked on the residuals of the segments found at the
+//     white-noise scale (changepoint.cc, LevelSearch), so that a white series whose estimate
+//     comes out high still shows its steps. Every value is clipped to within 1.5 noise
+//     deviations of a running median of 7, so no outlier weighs more than a bounded amount.
+//     Where the noise looks autocorrelated (or the search finds a shift), a periodic
 //     component of a daily or weekly load is looked for and taken out first (season.h);
 //  2. candidates: the CUSUM (two-sample z) statistic of every split of a fixed, deterministic
 //     set of intervals at all scales (about 2n/l intervals of each length l = n, n/2, n/4, ...),
@@ -23,12 +26,14 @@
 //     (the least-squares estimate, so it lands on the step), then re-tested on that stretch;
 //     a change that is no longer significant, or whose segment medians differ by less than the
 //     minimum effect, is dropped, and its neighbours are refined again;
-//  5. shape (changepoint.cc Classify): a shift is a step when constants either side fit at
-//     least as well as a line with one bend and about as well as a flat-ramp-flat move (trend.h);
-//     smooth shifts in one direction make one drift; regular alternating moves at a season's
-//     scale are nothing; a change of the spread is a noise change (its own segmentation).
-// Cost: O(n log n) time, O(n) memory. A change needs at least about 4 points on its short side:
-// a shorter excursion is indistinguishable from a burst of outliers and is clipped away.
+//  5. shape (changepoint_shape.cc): a shift is a step when constants either side fit at least
+//     as well as a line with one bend and about as well as a flat-ramp-flat move (trend.h);
+//     smooth shifts in one direction make one drift (with the weak steps next to it);
+//     regular alternating moves at a season's scale are nothing; a change of the spread is a
+//     noise change (its own segmentation, changepoint_spread.cc).
+// Cost: O(n log n) time, O(n) memory (figures: bench/run_detect_corpus_bench.sh). A change needs
+// at least about 4 points on its short side: a shorter excursion is indistinguishable from a
+// burst of outliers and is clipped away.
 #pragma once
 
 #include <cstddef>
@@ -77,8 +82,10 @@ inline constexpr double kNoiseToEffect = 1.5;
 double SeriesNoise(std::span<const double> values);
 
 // Change points of a series of per-commit medians (oldest first), sorted by index, each at
-// least min_segment points from its neighbours and from the ends. Values must be positive and
-// finite (otherwise: none); a constant series or one shorter than 2*min_segment has none.
+// least min_segment points from its neighbours and from the ends (a move of only the newest or
+// oldest points, fewer than min_segment, is not reported: it cannot be placed). Values must be
+// positive and finite (otherwise: none); a constant series or one shorter than 2*min_segment has
+// none.
 std::vector<ChangePoint> DetectChanges(std::span<const double> values,
                                        const DetectOptions& options = {});
 

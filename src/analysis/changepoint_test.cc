@@ -273,6 +273,23 @@ TEST(ChangePoint, NoiseFloorHidesSignificantButTinyChanges) {
       << "min_effect only raises the floor";
 }
 
+TEST(ChangePoint, AMoveOfFewerThanMinSegmentNewestPointsWaitsForMore) {
+  // The newest 2 of 30 points drop by 15%: min_segment 3 cannot place the change between them,
+  // and the split it allows (3 from the end) would be misplaced, so nothing is reported (the
+  // caller tests the newest points with their samples); with a third point down it is found
+  // where it is.
+  std::mt19937_64 rng(12);
+  int quiet = 0, found = 0;
+  for (int s = 0; s < 100; ++s) {
+    auto v = Noisy(rng, 31, 100, 0.005);
+    for (size_t i = 28; i < 31; ++i) v[i] *= 0.85;
+    quiet += DetectChanges(std::span<const double>(v).first(30)).empty() ? 1 : 0;
+    found += Indexes(DetectChanges(v)) == std::vector<size_t>{28} ? 1 : 0;
+  }
+  EXPECT_GE(quiet, 98);
+  EXPECT_GE(found, 98);
+}
+
 TEST(ChangePoint, AlphaZeroFindsNothing) {
   std::mt19937_64 rng(9);
   auto v = Noisy(rng, 100, 100, 0.01);
@@ -460,6 +477,36 @@ TEST(ChangePointTrend, AutocorrelatedNoiseRarelyAlerts) {
   std::printf("AR(1) noise, phi 0.6, 200 and 1,000 points: %d of %d series alert\n", alerts,
               kSeries);
   EXPECT_LE(alerts, kSeries / 100);
+}
+
+TEST(ChangePointTrend, AClearStepInAShortWhiteSeriesIsFound) {
+  // 40 points of 0.5% white noise with a 3% step in the middle (6 deviations). phi estimated
+  // from 40 points comes out above 0.4 for about one series in eight, which alone would test
+  // the step against a long-run deviation several times the noise and miss it (355 of 400
+  // were found before the residual check); the residuals around the step show no
+  // autocorrelation, so it is found.
+  std::mt19937_64 rng(26);
+  int exact = 0;
+  for (int s = 0; s < 400; ++s) {
+    const auto v = Around(rng, 40, 0.005, 0, [](size_t i) { return i < 20 ? 100.0 : 103.0; });
+    const auto found = DetectChanges(v);
+    exact += found.size() == 1 && found[0].shape == ChangeShape::kStep && found[0].index == 20;
+  }
+  std::printf("3%% step in 40 points of 0.5%% white noise: found exactly in %d of 400\n", exact);
+  EXPECT_GE(exact, 390);
+}
+
+TEST(ChangePointTrend, ShortAutocorrelatedSeriesRarelyAlert) {
+  // The other side of the residual check: AR(1) noise in a series as short keeps its
+  // autocorrelation around any segments, so it does not pass for steps.
+  std::mt19937_64 rng(27);
+  int alerts = 0;
+  for (int s = 0; s < 1000; ++s) {
+    const auto v = Around(rng, 40, 0.02, 0.6, [](size_t) { return 100.0; });
+    alerts += DetectChanges(v).empty() ? 0 : 1;
+  }
+  std::printf("AR(1) noise, phi 0.6, 40 points: %d of 1000 series alert\n", alerts);
+  EXPECT_LE(alerts, 25);
 }
 
 TEST(ChangePointTrend, StepOnATrendIsOneStep) {

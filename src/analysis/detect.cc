@@ -108,6 +108,36 @@ std::optional<YoungStep> FindYoungStep(const std::vector<SeriesPoint>& points, s
   return best;
 }
 
+// The segmentation places a step at least min_segment points from either end, so a step among
+// the newest (or oldest) 2 points is placed where min_segment allows: one or more points too
+// early (late), with a commit of the old level in the new side. Moves such a step to the split
+// of [begin, end) between `lo` and `hi` (inclusive) that fits two levels best (least squares
+// of the log medians).
+void PlaceStepAtAnEnd(const std::vector<double>& medians, size_t begin, size_t end, size_t lo,
+                      size_t hi, ChangePoint* cp) {
+  double best_sse = INFINITY;
+  size_t best = cp->index;
+  for (size_t t = lo; t <= hi; ++t) {
+    double sse = 0;
+    for (auto [b, e] : {std::pair{begin, t}, std::pair{t, end}}) {
+      double sum = 0, sum2 = 0;
+      for (size_t i = b; i < e; ++i) {
+        const double l = std::log(medians[i]);
+        sum += l, sum2 += l * l;
+      }
+      sse += sum2 - sum * sum / static_cast<double>(e - b);
+    }
+    if (sse < best_sse) best_sse = sse, best = t;
+  }
+  if (best == cp->index) return;
+  cp->index = cp->first = cp->last = best;
+  cp->before = Median(std::vector<double>(medians.begin() + static_cast<ptrdiff_t>(begin),
+                                          medians.begin() + static_cast<ptrdiff_t>(best)));
+  cp->after = Median(std::vector<double>(medians.begin() + static_cast<ptrdiff_t>(best),
+                                         medians.begin() + static_cast<ptrdiff_t>(end)));
+  cp->change = cp->after / cp->before - 1;
+}
+
 }  // namespace
 
 SeriesDetection DetectInSeries(const Series& series, const SeriesDetectOptions& options) {
@@ -134,10 +164,13 @@ SeriesDetection DetectInSeries(const Series& series, const SeriesDetectOptions& 
   detect.min_segment = min_segment;
   std::vector<ChangePoint> found = DetectChanges(medians, detect);
   // Steps with fewer than min_segment points on one side, at the newest and oldest points.
+  // The false alarms of a series of pure noise are shared: half each for the segmentation
+  // and the young-step test, where the series is long enough for both.
+  const double young_alpha = points.size() >= 2 * min_segment ? options.alpha / 2 : options.alpha;
   auto young = [&](size_t begin, size_t end, bool head, bool tail) {
-    auto step = FindYoungStep(points, begin, end, head, tail, min_segment, options.alpha,
-                              options.min_effect);
-    if (!step) return;
+    auto step =
+        FindYoungStep(points, begin, end, head, tail, min_segment, young_alpha, options.min_effect);
+    if (!step) return std::optional<size_t>();
     std::vector<double> side(medians.begin() + static_cast<ptrdiff_t>(begin),
                              medians.begin() + static_cast<ptrdiff_t>(step->index));
     ChangePoint cp;
@@ -149,15 +182,48 @@ SeriesDetection DetectInSeries(const Series& series, const SeriesDetectOptions& 
     cp.change = cp.after / cp.before - 1;
     cp.confidence = step->confidence;
     found.push_back(cp);
+    return std::optional<size_t>(step->index);
   };
   const size_t n = points.size();
+  // A drift over at most min_segment of the newest (or oldest) points is a step there that the
+  // segmentation could not place: the runs' samples decide, and it stays a drift only when they
+  // show no step.
+  auto short_drift = [&](const ChangePoint& cp) {
+    return cp.shape == ChangeShape::kDrift && cp.last - cp.first < min_segment;
+  };
+  std::optional<ChangePoint> head_drift, tail_drift;
+  if (!found.empty() && short_drift(found.back()) && found.back().last + min_segment >= n) {
+    tail_drift = found.back();
+    found.pop_back();
+  }
+  if (!found.empty() && short_drift(found.front()) && found.front().first < min_segment) {
+    head_drift = found.front();
+    found.erase(found.begin());
+  }
+  // Steps at min_segment from an end may belong closer to it (PlaceStepAtAnEnd).
+  if (!found.empty() && min_segment > kYoungSide) {
+    ChangePoint& last = found.back();
+    if (last.shape == ChangeShape::kStep && last.index + min_segment == n) {
+      const size_t begin = found.size() > 1 ? found[found.size() - 2].index : 0;
+      PlaceStepAtAnEnd(medians, begin, n, last.index, n - kYoungSide, &last);
+    }
+    ChangePoint& first = found.front();
+    if (first.shape == ChangeShape::kStep && first.index == min_segment &&
+        (found.size() == 1 || found[1].index > min_segment)) {
+      const size_t end = found.size() > 1 ? found[1].index : n;
+      PlaceStepAtAnEnd(medians, 0, end, kYoungSide, first.index, &first);
+    }
+  }
+  std::optional<size_t> head_step, tail_step;
   if (found.empty()) {
-    young(0, n, /*head=*/true, /*tail=*/true);
+    head_step = tail_step = young(0, n, /*head=*/true, /*tail=*/true);
   } else {
     const size_t first = found.front().index, last = found.back().index;
-    young(0, first, /*head=*/true, /*tail=*/false);
-    young(last, n, /*head=*/false, /*tail=*/true);
+    head_step = young(0, first, /*head=*/true, /*tail=*/false);
+    tail_step = young(last, n, /*head=*/false, /*tail=*/true);
   }
+  if (tail_drift && !(tail_step && *tail_step + min_segment > n)) found.push_back(*tail_drift);
+  if (head_drift && !(head_step && *head_step < min_segment)) found.push_back(*head_drift);
   std::sort(found.begin(), found.end(),
             [](const ChangePoint& a, const ChangePoint& b) { return a.index < b.index; });
   for (const ChangePoint& cp : found) {
@@ -184,7 +250,35 @@ SeriesDetection DetectInSeries(const Series& series, const SeriesDetectOptions& 
         env_at = i;
       }
     }
-    if (env_at) {
+    if (cp.shape == ChangeShape::kDrift) {
+      // A drift spans points first..last: its range runs from the last commit before it to
+      // its last, and an environment change inside it does not make it one.
+      c.kind = ChangeKind::kDrift;
+      c.rate = cp.rate;
+      const size_t first = std::max<size_t>(cp.first, 1);
+      const size_t last = std::clamp(cp.last, first, points.size() - 1);
+      c.index = last;
+      c.first_index = first;
+      c.first = points[first].sha;
+      c.from = points[first - 1].sha;
+      c.to = points[last].sha;
+      // The commits in (from, to] when every run of the stretch says its range joins the last.
+      int64_t count = 0;
+      bool joined = true;
+      for (size_t i = first; i <= last && joined; ++i) {
+        joined = points[i].range_from && *points[i].range_from == points[i - 1].sha;
+        count += points[i].range_count;
+      }
+      if (joined) c.count = count;
+      out.changes.push_back(std::move(c));
+      continue;
+    }
+    if (cp.shape == ChangeShape::kNoise) {
+      // The spread changed, not the level: `change` is the spread's relative change.
+      c.kind = ChangeKind::kNoise;
+      c.spread_ratio = cp.spread_ratio;
+      c.change = cp.spread_ratio - 1;
+    } else if (env_at) {
       c.index = *env_at;
       c.kind = ChangeKind::kEnvironment;
       c.fingerprint_before = points[*env_at - 1].fingerprint;
@@ -194,6 +288,7 @@ SeriesDetection DetectInSeries(const Series& series, const SeriesDetectOptions& 
           series.direction == core::Direction::kLower ? cp.change > 0 : cp.change < 0;
       c.kind = worse ? ChangeKind::kRegression : ChangeKind::kImprovement;
     }
+    c.first_index = c.index;
     const SeriesPoint& before = points[c.index - 1];
     const SeriesPoint& after = points[c.index];
     c.from = before.sha;

@@ -24,10 +24,12 @@ struct DetectedChange {
   SeriesKey key;
   std::string unit;
   core::Direction direction = core::Direction::kLower;
-  size_t index = 0;  // the series point after the change
+  size_t index = 0;        // the series point after the change (a drift: its last point)
+  size_t first_index = 0;  // a drift: its first point; else index
   // The commit range the change lies in: after `from` (the last measured commit before it),
   // up to and including `to` (the first measured commit after it).
   std::string from, to;
+  std::string first;  // a drift: the first measured commit of its stretch (after `from`)
   // Commits in (from, to] when the runs say so (`to`'s own commit range starts at `from`);
   // nullopt otherwise: the caller counts them in the branch history.
   std::optional<int64_t> count;
@@ -36,7 +38,12 @@ struct DetectedChange {
   double confidence = 0;  // 1 - the corrected p-value of the split
   double noise = 0;       // the series' run-to-run noise (relative standard deviation)
   double min_effect = 0;  // the smallest change that counted in this series
+  // kRegression and kImprovement: a step of the level; kDrift: a gradual change of the level
+  // over first_index..index (worse or better by `change` and the series' direction); kNoise:
+  // the spread changed (`change` is the spread's relative change, the level may not have).
   ChangeKind kind = ChangeKind::kRegression;
+  double rate = 0;          // kDrift: the relative change per measured commit
+  double spread_ratio = 1;  // kNoise: the spread after / before
   // For kEnvironment: the fingerprints either side.
   std::string fingerprint_before, fingerprint_after;
 };

@@ -27,16 +27,26 @@ double TrimmedSecondMoment(double keep) {
   return 1 - 2 * q * std::exp(-q * q / 2) / std::sqrt(2 * std::numbers::pi) / keep;
 }
 
-// The variance of Gaussian differences from their smallest `keep` share of squares; reorders
-// `sq`.
-double TrimmedVariance(std::vector<double>& sq, double keep_share) {
+// The variance of Gaussian differences from their smallest `keep_share` of squares, `moment`
+// its TrimmedSecondMoment; reorders `sq`.
+double TrimmedVariance(std::vector<double>& sq, double keep_share, double moment) {
   if (sq.empty()) return 0;
   const size_t keep =
       std::max<size_t>(1, static_cast<size_t>(keep_share * static_cast<double>(sq.size())));
   std::nth_element(sq.begin(), sq.begin() + static_cast<ptrdiff_t>(keep - 1), sq.end());
   double sum = 0;
   for (size_t i = 0; i < keep; ++i) sum += sq[i];
-  return sum / static_cast<double>(keep) / TrimmedSecondMoment(keep_share);
+  return sum / static_cast<double>(keep) / moment;
+}
+
+// TrimmedSecondMoment of each share of kKeep, computed once.
+const std::array<double, kKeep.size()>& KeptMoments() {
+  static const std::array<double, kKeep.size()> moments = [] {
+    std::array<double, kKeep.size()> out{};
+    for (size_t i = 0; i < kKeep.size(); ++i) out[i] = TrimmedSecondMoment(kKeep[i]);
+    return out;
+  }();
+  return moments;
 }
 
 // Var(x[t+k] - 2 x[t] + x[t-k]) over x[begin, end), trimmed, leaving out the differences
@@ -46,6 +56,7 @@ double SecondDifferenceVariance(std::span<const double> x, size_t begin, size_t 
   scratch.clear();
   // In a long series every stride-th difference: kMaxDifferences are plenty.
   const size_t stride = std::max<size_t>(1, (end - begin) / kMaxDifferences);
+  scratch.reserve((end - begin) / stride + 1);
   size_t next = 0;  // the first jump after t - k
   for (size_t t = begin + k; t + k < end; t += stride) {
     // A jump at b (between b - 1 and b) lies in the window when t - k < b <= t + k.
@@ -54,7 +65,8 @@ double SecondDifferenceVariance(std::span<const double> x, size_t begin, size_t 
     const double d = x[t + k] - 2 * x[t] + x[t - k];
     scratch.push_back(d * d);
   }
-  return TrimmedVariance(scratch, kKeep[std::min(k, kKeep.size() - 1)]);
+  const size_t share = std::min(k, kKeep.size() - 1);
+  return TrimmedVariance(scratch, kKeep[share], KeptMoments()[share]);
 }
 
 // The jumps: the points b with |x[b] - x[b-1]| above kJumpDeviations robust deviations of the
@@ -88,10 +100,25 @@ double Factor(double phi, size_t k) {
   return 6 - 8 * pk + 2 * pk * pk;
 }
 
+// The grid of phi in [0, kMaxNoisePhi] EstimateNoise searches, and log Factor(phi, k) on it for
+// the lags k = 1, 2, 3, computed once.
+constexpr size_t kPhiGrid = 180;
+const std::array<std::array<double, 3>, kPhiGrid + 1>& LogFactors() {
+  static const auto table = [] {
+    std::array<std::array<double, 3>, kPhiGrid + 1> out{};
+    for (size_t g = 0; g <= kPhiGrid; ++g) {
+      const double phi = kMaxNoisePhi * static_cast<double>(g) / kPhiGrid;
+      for (size_t k = 1; k <= 3; ++k) out[g][k - 1] = std::log(Factor(phi, k));
+    }
+    return out;
+  }();
+  return table;
+}
+
 }  // namespace
 
 NoiseModel EstimateNoise(std::span<const double> x) {
-  constexpr std::array<size_t, 3> kLags{1, 2, 3};
+  constexpr std::array<size_t, 3> kLags{1, 2, 3};  // as LogFactors
   if (x.size() < 7) return {};
   std::vector<double> scratch;
   const std::vector<size_t> jumps = Jumps(x);
@@ -107,13 +134,15 @@ NoiseModel EstimateNoise(std::span<const double> x) {
   for (size_t t = 1; t + 1 < x.size(); ++t) zeros += x[t + 1] - 2 * x[t] + x[t - 1] == 0 ? 1 : 0;
   if (2 * zeros > x.size() - 2) return {};
   // phi by least squares on the log variances, s^2 profiled out: a grid is plenty.
+  std::array<double, kLags.size()> log_v{};
+  for (size_t j = 0; j < lags; ++j) log_v[j] = std::log(std::max(v[j], 1e-300));
   double best_phi = 0, best_loss = INFINITY;
-  for (int g = 0; g <= 180; ++g) {
-    const double phi = kMaxNoisePhi * g / 180.0;
+  for (size_t g = 0; g <= kPhiGrid; ++g) {
+    const double phi = kMaxNoisePhi * static_cast<double>(g) / kPhiGrid;
     double mean = 0;
     std::array<double, kLags.size()> r{};
     for (size_t j = 0; j < lags; ++j) {
-      r[j] = std::log(std::max(v[j], 1e-300) / Factor(phi, kLags[j]));
+      r[j] = log_v[j] - LogFactors()[g][j];
       mean += r[j] / static_cast<double>(lags);
     }
     double loss = 0;
@@ -123,10 +152,17 @@ NoiseModel EstimateNoise(std::span<const double> x) {
   NoiseModel model;
   model.phi = best_phi;
   model.sigma = std::sqrt(v[0] / Factor(best_phi, 1));
-  model.phi_upper = std::min(
-      kMaxNoisePhi, best_phi + kPhiMargin * kPhiSpread / std::sqrt(static_cast<double>(x.size())));
-  model.long_run = model.sigma * std::sqrt((1 + model.phi_upper) / (1 - model.phi_upper));
-  return model;
+  return WithPhi(model, best_phi,
+                 best_phi + kPhiMargin * kPhiSpread / std::sqrt(static_cast<double>(x.size())));
+}
+
+NoiseModel WithPhi(const NoiseModel& model, double phi, double phi_upper) {
+  NoiseModel out;
+  out.phi = std::clamp(phi, 0.0, kMaxNoisePhi);
+  out.sigma = model.sigma * std::sqrt(Factor(model.phi, 1) / Factor(out.phi, 1));
+  out.phi_upper = std::clamp(phi_upper, out.phi, kMaxNoisePhi);
+  out.long_run = out.sigma * std::sqrt((1 + out.phi_upper) / (1 - out.phi_upper));
+  return out;
 }
 
 double LocalNoise(std::span<const double> x, size_t begin, size_t end) {

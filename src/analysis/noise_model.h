@@ -44,6 +44,11 @@ struct NoiseModel {
 // the second differences are not 0 only because of steps and outliers (quantized series).
 NoiseModel EstimateNoise(std::span<const double> x);
 
+// `model` with phi set to `phi` (the variance of its lag-1 second differences kept, so sigma
+// follows) and the long-run deviation taken at `phi_upper`; both capped at kMaxNoisePhi. For a
+// phi estimated another way (changepoint.cc checks it on the residuals of the segments found).
+NoiseModel WithPhi(const NoiseModel& model, double phi, double phi_upper);
+
 // The standard deviation of the noise in x[begin, end), from its lag-1 second differences
 // (trimmed as EstimateNoise); 0 for fewer than 5 points.
 double LocalNoise(std::span<const double> x, size_t begin, size_t end);

@@ -93,8 +93,8 @@ std::vector<size_t> ScreenPositions(size_t from, size_t n) {
 // x starts at point `offset` of the series (phases count from the series' start). `scratch`
 // holds the residuals grouped by phase.
 std::vector<double> Profile(std::span<const double> x, size_t offset, size_t p,
-                            std::span<const double> prefix, std::vector<double>& scratch,
-                            std::vector<size_t>* cycles, double* residual_variance) {
+                            std::vector<double>& scratch, std::vector<size_t>* cycles,
+                            double* residual_variance) {
   const size_t n = x.size(), h = p / 2;
   if (n < 2 * h + (kMinSeasonCycles - 1) * p) return {};
   const size_t from = h, to = n - h;  // the moving average is defined on [from, to)
@@ -103,15 +103,16 @@ std::vector<double> Profile(std::span<const double> x, size_t offset, size_t p,
   for (size_t j = 0; j < p; ++j) start[j + 1] = start[j] + (to - from - j + p - 1) / p;
   scratch.resize(to - from);
   const double width = static_cast<double>(p);
-  for (size_t t = from; t < to; ++t) {
-    double sum = 0;
-    if (p % 2 == 1) {
-      sum = prefix[t + h + 1] - prefix[t - h];
-    } else {
-      sum = prefix[t + h] - prefix[t - h + 1] + (x[t - h] + x[t + h]) / 2;
-    }
-    const size_t j = (t - from) % p, k = (t - from) / p;
-    scratch[start[j] + k] = x[t] - sum / width;
+  // The moving sum, slid along: the p points around t for an odd p; for an even one the 2h - 1
+  // inner points, and the two ends at one half.
+  const size_t inner = p % 2 == 1 ? h : h - 1;
+  double sum = 0;
+  for (size_t i = from - inner; i <= from + inner; ++i) sum += x[i];
+  for (size_t t = from, j = 0, k = 0; t < to; ++t) {  // t = from + j + k p
+    if (t > from) sum += x[t + inner] - x[t - inner - 1];
+    const double total = p % 2 == 1 ? sum : sum + (x[t - h] + x[t + h]) / 2;
+    scratch[start[j] + k] = x[t] - total / width;
+    if (++j == p) j = 0, ++k;
   }
   std::vector<double> profile(p);
   cycles->assign(p, 0);
@@ -179,20 +180,32 @@ Season FindSeason(std::span<const double> x) {
   const size_t window = std::min(n, kWindowCycles * hi);
   const size_t offset = (n - window) / 2;
   const std::span<const double> part = x.subspan(offset, window);
-  std::vector<double> prefix(window + 1);
-  for (size_t i = 0; i < window; ++i) prefix[i + 1] = prefix[i] + part[i];
-  std::vector<double> adjusted(window);
-  Season best;
-  double best_residual = INFINITY, best_sigma = 0;
-  const double limit_alpha = kSeasonAlpha / static_cast<double>(max_period - 2);
-  for (size_t p = lo; p <= hi; ++p) {
+  // Every candidate's profile first (cheap); then the test, which estimates the noise of the
+  // series without the component (the costly part), in order of residual variance until one
+  // passes: the same answer as testing all, for a fraction of the cost.
+  struct Candidate {
+    size_t period = 0;
+    std::vector<double> profile;
     std::vector<size_t> cycles;
     double residual = 0;
-    std::vector<double> profile = Profile(part, offset, p, prefix, scratch, &cycles, &residual);
-    if (profile.empty()) continue;
+  };
+  std::vector<Candidate> candidates;
+  for (size_t p = lo; p <= hi; ++p) {
+    Candidate c{p, {}, {}, 0};
+    c.profile = Profile(part, offset, p, scratch, &c.cycles, &c.residual);
+    if (!c.profile.empty()) candidates.push_back(std::move(c));
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.residual < b.residual; });
+  std::vector<double> adjusted(window);
+  Season best;
+  double best_sigma = 0;
+  const double limit_alpha = kSeasonAlpha / static_cast<double>(max_period - 2);
+  for (Candidate& c : candidates) {
+    const size_t p = c.period;
     // The noise of the series without the component: a short period inflates the second
     // differences of the series itself (noise_model.h) and passes for AR(1) noise.
-    for (size_t t = 0; t < window; ++t) adjusted[t] = part[t] - profile[(offset + t) % p];
+    for (size_t t = 0; t < window; ++t) adjusted[t] = part[t] - c.profile[(offset + t) % p];
     const NoiseModel model = EstimateNoise(adjusted);
     const double sigma = model.sigma, phi = model.phi_upper;
     if (!(sigma > 0)) continue;
@@ -202,25 +215,21 @@ Season FindSeason(std::span<const double> x) {
     const double var = std::numbers::pi / 2 * sigma * sigma * (1 + rho) / (1 - rho);
     double q = 0;
     for (size_t j = 0; j < p; ++j) {
-      q += static_cast<double>(cycles[j]) * profile[j] * profile[j] / var;
+      q += static_cast<double>(c.cycles[j]) * c.profile[j] * c.profile[j] / var;
     }
     const double limit = ChiSquareQuantile(static_cast<double>(p - 1), limit_alpha);
-    if (q <= limit || Rms(profile) < kMinSeasonAmplitude * sigma) continue;
-    if (residual < best_residual) {
-      best_residual = residual;
-      best_sigma = sigma;
-      best.period = p;
-      best.profile = std::move(profile);
-    }
+    if (q <= limit || Rms(c.profile) < kMinSeasonAmplitude * sigma) continue;
+    best_sigma = sigma;
+    best.period = p;
+    best.profile = std::move(c.profile);
+    break;
   }
   if (best.period == 0 || window == n) return best;
   // The profile of the whole series. A period that is not a whole number of points drifts
   // against it over many cycles and smears it: then it is no season of this period.
-  prefix.resize(n + 1);
-  for (size_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + x[i];
   std::vector<size_t> cycles;
   double residual = 0;
-  best.profile = Profile(x, 0, best.period, prefix, scratch, &cycles, &residual);
+  best.profile = Profile(x, 0, best.period, scratch, &cycles, &residual);
   if (best.profile.empty() || Rms(best.profile) < kMinSeasonAmplitude * best_sigma) return {};
   return best;
 }

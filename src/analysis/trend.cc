@@ -16,8 +16,13 @@ constexpr size_t kKinkFullScan = 512;
 
 }  // namespace
 
-LocalFits::LocalFits(std::span<const double> y)
-    : y_(y.size() + 1), iy_(y.size() + 1), yy_(y.size() + 1) {
+LocalFits::LocalFits(std::span<const double> y) { Assign(y); }
+
+void LocalFits::Assign(std::span<const double> y) {
+  y_.assign(y.size() + 1, 0);
+  iy_.assign(y.size() + 1, 0);
+  yy_.assign(y.size() + 1, 0);
+  mean_ = 0;
   for (double v : y) mean_ += v / static_cast<double>(y.size());
   for (size_t i = 0; i < y.size(); ++i) {
     const double v = y[i] - mean_;

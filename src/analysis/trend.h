@@ -19,6 +19,8 @@ namespace perfledger::analysis {
 class LocalFits {
  public:
   explicit LocalFits(std::span<const double> y);
+  // Fits of `y` instead, reusing the memory (a long series' prefix sums are megabytes).
+  void Assign(std::span<const double> y);
 
   struct StepTest {
     // The residual sums of squares over [begin, end) of a constant either side of t, of a line

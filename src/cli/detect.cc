@@ -2,6 +2,9 @@
 // them, and the headline index per epoch. Thin shells over service/detection.h.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "analysis/parameters.h"
 #include "base/json_writer.h"
 #include "base/strings.h"
@@ -20,6 +23,25 @@ namespace {
 std::string Short(const std::string& sha) { return sha.substr(0, 10); }
 
 std::string Percent(double v) { return fmt::format("{:+.1f}%", v * 100); }
+
+// A drift's rate per commit: "+0.5%/commit", with a second digit below 0.1%.
+std::string RatePerCommit(double rate) {
+  return fmt::format("{:+.{}f}%/commit", rate * 100, std::abs(rate) >= 0.001 ? 1 : 2);
+}
+
+// "drift +20.3% over 40 commits (+0.5%/commit)": `measured` commits of the series moved by
+// `change`; `count` commits in its range when known (said when they are more than measured).
+std::string DriftText(double change, double rate, size_t measured, std::optional<int64_t> count) {
+  const bool all = count && *count == static_cast<int64_t>(measured);
+  return fmt::format("drift {} over {} {}commit{} ({})", Percent(change), measured,
+                     all || !count ? "" : "measured ", measured == 1 ? "" : "s",
+                     RatePerCommit(rate));
+}
+
+// "noise x2.1 spread"
+std::string NoiseText(double spread_ratio) {
+  return fmt::format("noise x{:.1f} spread", spread_ratio);
+}
 
 // A value with its unit in the unit that reads best: "41.71 ms", "1.2M" (base/units.h).
 std::string WithUnit(double v, const std::string& unit) { return base::FormatQuantity(v, unit); }
@@ -73,6 +95,10 @@ void PrintDetectJson(const service::DetectReport& r, bool record) {
       w.Key("fingerprint_before").String(c.fingerprint_before);
       w.Key("fingerprint_after").String(c.fingerprint_after);
     }
+    service::WriteKindFields(w, c.kind, c.first, c.rate, c.spread_ratio, service::IsRegression(c));
+    if (c.kind == analysis::ChangeKind::kDrift) {
+      w.Key("measured").Int(static_cast<int64_t>(c.index - c.first_index + 1));
+    }
     if (record) {
       w.Key("alert").BeginObject();
       w.Key("id").Int(r.alert_ids[i]);
@@ -121,23 +147,41 @@ void PrintDetectTable(const service::DetectReport& r, bool record) {
         "AFTER", "CHANGE", "CONF", "NOISE", record ? "  ALERT" : "");
     for (size_t i = 0; i < r.changes.size(); ++i) {
       const auto& c = r.changes[i];
+      const bool noise = c.kind == analysis::ChangeKind::kNoise;
       fmt::print(
           "{:<11}  {:<{}}  {:<{}}  {:<{}}  {:<22}  {:>7}  {:>11}  {:>11}  {:>8}  {:>6}  {:>6}{}\n",
           analysis::ChangeKindName(c.kind), c.key.platform, pw, c.key.benchmark, bw, c.key.metric,
           mw, Short(c.from) + ".." + Short(c.to),
           c.count ? std::to_string(*c.count) : std::string("?"), WithUnit(c.before_median, c.unit),
-          WithUnit(c.after_median, c.unit), Percent(c.change), fmt::format("{:.3f}", c.confidence),
-          fmt::format("{:.1f}%", c.noise * 100),
+          WithUnit(c.after_median, c.unit),
+          noise ? fmt::format("x{:.2f}", c.spread_ratio) : Percent(c.change),
+          fmt::format("{:.3f}", c.confidence), fmt::format("{:.1f}%", c.noise * 100),
           record ? fmt::format("  #{} {}{}", r.alert_ids[i], r.recorded[i],
                                r.status[i] == core::AlertStatus::kOpen
                                    ? ""
                                    : fmt::format(" ({})", core::AlertStatusName(r.status[i])))
                  : "");
+      // What a drift or a noise change is, under its row.
+      if (c.kind == analysis::ChangeKind::kDrift) {
+        fmt::print("{:<11}  {}, a {} from {}\n", "",
+                   DriftText(c.change, c.rate, c.index - c.first_index + 1, c.count),
+                   service::IsRegression(c) ? "regression" : "improvement", Short(c.first));
+      } else if (noise) {
+        fmt::print("{:<11}  {} (the spread changed, not the level: never a regression)\n", "",
+                   NoiseText(c.spread_ratio));
+      }
     }
   }
   fmt::print(
       "\nnoise: each series' own run-to-run variation (robust, from successive medians); a "
       "change counts only above max(min effect, 1.5 x noise)\n");
+  if (std::any_of(r.changes.begin(), r.changes.end(), [](const auto& c) {
+        return c.kind == analysis::ChangeKind::kDrift || c.kind == analysis::ChangeKind::kNoise;
+      })) {
+    fmt::print(
+        "drift: a gradual change over the commits of its range (a regression when it worsens "
+        "the series); noise: the spread changed (CHANGE: after / before), not the level\n");
+  }
   if (!r.skipped.empty()) {
     fmt::print("skipped:\n");
     size_t shown = 0;
@@ -268,10 +312,16 @@ void PrintAlertsTable(const std::vector<store::AlertRecord>& alerts,
     }
     for (int64_t id : g.alert_ids) {
       const store::AlertRecord& a = *by_id.at(id);
+      std::string what = Percent(a.change);
+      if (a.kind == core::AlertKind::kDrift && a.rate) {
+        what += fmt::format(" over {}, {}", commits(a.range_count), RatePerCommit(*a.rate));
+      } else if (a.kind == core::AlertKind::kNoise && a.spread_ratio) {
+        what = fmt::format("x{:.1f} spread", *a.spread_ratio);
+      }
       fmt::print("  #{:<5} {:<11} {:<14} {:<12} {} {}: {} -> {} ({}, confidence {:.3f}){}\n", a.id,
                  core::AlertKindName(a.kind), core::AlertStatusName(a.status), a.platform,
                  a.benchmark, a.metric, WithUnit(a.before_median, a.unit),
-                 WithUnit(a.after_median, a.unit), Percent(a.change), a.confidence,
+                 WithUnit(a.after_median, a.unit), what, a.confidence,
                  a.note ? " note: " + *a.note : "");
     }
   }
@@ -401,13 +451,20 @@ void AddDetectVerb(CLI::App& app, Shell* shell) {
       "the first after it; commits in it are counted from the runs' commit ranges, else the\n"
       "branch history (--repo, by default the repository the working directory is in; outside\n"
       "one, the history the last recorded plan saw).\n\n"
+      "A gradual change over a stretch of commits is one `drift`, reported once with its range\n"
+      "(from the commit before its first point to its last), its total change and its rate per\n"
+      "measured commit: a drift that worsens the series is a regression (a slow 20% slowdown\n"
+      "is real), one that improves it an improvement. A change of the spread (a benchmark\n"
+      "became bimodal or much noisier) is `noise`, reported at its range with the spread's\n"
+      "ratio, and never a regression.\n\n"
       "--record keeps new changes as alerts (perfledger alerts), deduplicated against those\n"
       "kept before; a change found again over a narrower range (bisection measured commits in\n"
       "it) narrows its alert. A recorded pass after the first looks only at the series that\n"
       "received points since the last recorded pass, over their newest 512 points (the store\n"
       "keeps the mark); --all analyses every series in full.\n\n"
-      "Exit 3 when a regression is open: new (no kept alert is it) or one whose alert is still\n"
-      "open. A regression whose alert was acknowledged, resolved or marked a false positive\n"
+      "Exit 3 when a regression is open (a step, or a drift that worsens the series): new (no\n"
+      "kept alert is it) or one whose alert is still open; a noise change never exits 3.\n"
+      "A regression whose alert was acknowledged, resolved or marked a false positive\n"
       "(perfledger alerts ack|resolve|false-positive) is reported with its status and does\n"
       "not fail the job; exit 0 then. With or without --record, each change is matched\n"
       "against the kept alerts the same way.\n\n"
@@ -419,7 +476,7 @@ void AddDetectVerb(CLI::App& app, Shell* shell) {
       "benchmark, metric, unit, epoch, environment, commit_range {from, to, count},\n"
       "before_median, after_median, change, confidence, kind, noise, min_effect, status (the\n"
       "kept alert's; open for a new change), alert {id, recorded: new|narrowed|existing} with\n"
-      "--record}],\n"
+      "--record; a drift: first, rate, worse, measured; a noise change: spread_ratio}],\n"
       "skipped [{platform, benchmark, metric, epoch, reason}]}.\n\n"
       "Example:\n"
       "  perfledger detect --platform x86-64-linux --benchmark 'sort/*' --record\n"
@@ -472,7 +529,8 @@ void AddAlertsVerb(CLI::App& app, Shell* shell) {
       "commit.\n\n"
       "JSON: {alerts [{id, project, platform, benchmark, metric, unit, epoch, commit_range\n"
       "{from, to, count}, before_median, after_median, change, confidence, noise, kind, status,\n"
-      "note, created_at, updated_at}], groups [{commit_range (the range all its alerts lie\n"
+      "note, created_at, updated_at; a drift: first, rate, worse; a noise change:\n"
+      "spread_ratio}], groups [{commit_range (the range all its alerts lie\n"
       "in), platforms, regressions, improvements, environment, alert_ids, summary, subject,\n"
       "likely_range {from, to, count}, likely_subject, kinds {kind: alerts}}]}.\n\n"
       "Example:\n"

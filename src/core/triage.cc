@@ -34,10 +34,12 @@ std::string ListOf(const std::array<std::pair<E, std::string_view>, N>& names) {
   return out;
 }
 
-constexpr std::array<std::pair<AlertKind, std::string_view>, 3> kKinds = {{
+constexpr std::array<std::pair<AlertKind, std::string_view>, 5> kKinds = {{
     {AlertKind::kRegression, "regression"},
     {AlertKind::kImprovement, "improvement"},
     {AlertKind::kEnvironment, "environment"},
+    {AlertKind::kDrift, "drift"},
+    {AlertKind::kNoise, "noise"},
 }};
 
 constexpr std::array<std::pair<AlertStatus, std::string_view>, 4> kStatuses = {{

@@ -11,12 +11,15 @@
 
 namespace perfledger::core {
 
-// What an alert says changed: a regression, an improvement, or a step on every benchmark of a
-// platform at once (the machine changed, not the code).
-enum class AlertKind { kRegression, kImprovement, kEnvironment };
-std::string_view AlertKindName(AlertKind k);  // "regression", "improvement", "environment"
+// What an alert says changed: a regression, an improvement, a step on every benchmark of a
+// platform at once (the machine changed, not the code), a gradual change of the level over a
+// stretch of commits (drift: worse or better by the series' direction), or a change of the
+// spread rather than the level (noise: a benchmark became bimodal or much noisier).
+enum class AlertKind { kRegression, kImprovement, kEnvironment, kDrift, kNoise };
+// "regression", "improvement", "environment", "drift", "noise"
+std::string_view AlertKindName(AlertKind k);
 std::optional<AlertKind> ParseAlertKind(std::string_view name);
-// "regression, improvement or environment", for messages.
+// "regression, improvement, environment, drift or noise", for messages.
 std::string AlertKindList();
 
 // Where triage stands on an alert.

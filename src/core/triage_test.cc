@@ -7,9 +7,12 @@ namespace {
 
 // The names are a contract (the store's CHECK constraints, the API, the dashboard): pinned.
 TEST(TriageTest, NamesRoundTripAndArePinned) {
-  for (AlertKind k : {AlertKind::kRegression, AlertKind::kImprovement, AlertKind::kEnvironment}) {
+  for (AlertKind k : {AlertKind::kRegression, AlertKind::kImprovement, AlertKind::kEnvironment,
+                      AlertKind::kDrift, AlertKind::kNoise}) {
     EXPECT_EQ(ParseAlertKind(AlertKindName(k)), k);
   }
+  EXPECT_EQ(AlertKindName(AlertKind::kDrift), "drift");
+  EXPECT_EQ(AlertKindName(AlertKind::kNoise), "noise");
   for (AlertStatus s : {AlertStatus::kOpen, AlertStatus::kAcknowledged, AlertStatus::kResolved,
                         AlertStatus::kFalsePositive}) {
     EXPECT_EQ(ParseAlertStatus(AlertStatusName(s)), s);
@@ -19,7 +22,7 @@ TEST(TriageTest, NamesRoundTripAndArePinned) {
     EXPECT_EQ(ParseJobState(JobStateName(s)), s);
   }
   EXPECT_EQ(AlertStatusName(AlertStatus::kFalsePositive), "false-positive");
-  EXPECT_EQ(AlertKindList(), "regression, improvement or environment");
+  EXPECT_EQ(AlertKindList(), "regression, improvement, environment, drift or noise");
   EXPECT_EQ(AlertStatusList(), "open, acknowledged, resolved or false-positive");
   EXPECT_EQ(JobStateList(), "queued, superseded, done, running or failed");
 }

@@ -24,17 +24,40 @@ namespace perfledger::service {
 using schedule::BranchHistory;
 using schedule::ReadBranch;
 
+namespace {
+
+bool Worse(core::Direction direction, double change) {
+  return direction == core::Direction::kLower ? change > 0 : change < 0;
+}
+
+}  // namespace
+
+bool IsRegression(const analysis::DetectedChange& c) {
+  return c.kind == analysis::ChangeKind::kRegression ||
+         (c.kind == analysis::ChangeKind::kDrift && Worse(c.direction, c.change));
+}
+
+bool IsRegression(const store::AlertRecord& a) {
+  return a.kind == core::AlertKind::kRegression ||
+         (a.kind == core::AlertKind::kDrift &&
+          Worse(a.direction.value_or(core::Direction::kLower), a.change));
+}
+
+bool IsImprovement(const store::AlertRecord& a) {
+  return a.kind == core::AlertKind::kImprovement ||
+         (a.kind == core::AlertKind::kDrift && !IsRegression(a));
+}
+
 int DetectReport::regressions() const {
-  return static_cast<int>(std::count_if(changes.begin(), changes.end(), [](const auto& c) {
-    return c.kind == analysis::ChangeKind::kRegression;
-  }));
+  return static_cast<int>(
+      std::count_if(changes.begin(), changes.end(), [](const auto& c) { return IsRegression(c); }));
 }
 
 int DetectReport::open_regressions() const {
   int n = 0;
   for (size_t i = 0; i < changes.size(); ++i) {
     const bool open = i >= status.size() || status[i] == core::AlertStatus::kOpen;
-    if (changes[i].kind == analysis::ChangeKind::kRegression && open) ++n;
+    if (IsRegression(changes[i]) && open) ++n;
   }
   return n;
 }
@@ -79,6 +102,13 @@ store::AlertRecord AlertOf(const analysis::DetectedChange& c, base::Timestamp no
   a.confidence = c.confidence;
   a.noise = c.noise;
   a.kind = c.kind;
+  a.direction = c.direction;
+  if (c.kind == analysis::ChangeKind::kDrift) {
+    a.first = c.first;
+    a.rate = c.rate;
+  } else if (c.kind == analysis::ChangeKind::kNoise) {
+    a.spread_ratio = c.spread_ratio;
+  }
   a.created_at = a.updated_at = now;
   return a;
 }
@@ -322,13 +352,24 @@ base::Result<DetectReport> DetectInStore(store::Store& store, const DetectReques
           insert_of_change[i] = inserts->size();
           inserts->push_back(AlertOf(c, request.now));
           break;
-        case analysis::AlertMatch::Action::kNarrow:
+        case analysis::AlertMatch::Action::kNarrow: {
           report.alert_ids[i] = m.alert_id;
           if (!narrowed_ids.insert(m.alert_id).second) break;  // narrowed once per call
           report.recorded[i] = "narrowed";
           narrowed->push_back(AlertOf(c, request.now));
-          narrowed->back().id = m.alert_id;
+          store::AlertRecord& n = narrowed->back();
+          n.id = m.alert_id;
+          // A change of another kind narrowing the alert (a step inside a kept drift) leaves
+          // what the alert's own kind carries.
+          auto it = std::find_if(kept.begin(), kept.end(),
+                                 [&](const store::AlertRecord& a) { return a.id == m.alert_id; });
+          if (it != kept.end() && it->kind != c.kind) {
+            n.first = it->first;
+            n.rate = it->rate;
+            n.spread_ratio = it->spread_ratio;
+          }
           break;
+        }
         case analysis::AlertMatch::Action::kExisting:
           report.alert_ids[i] = m.alert_id;
           break;
@@ -350,14 +391,24 @@ std::string AlertGroup::Summary() const {
   auto add = [&](int n, std::string_view verb) {
     if (n > 0) parts.push_back(fmt::format("{} {} benchmark{}", verb, n, n == 1 ? "" : "s"));
   };
+  // Drifts are among the regressions and improvements: how many of those were gradual.
+  auto gradually = [&](int n) {
+    if (n > 0) parts.back() += fmt::format(" ({} gradually)", n);
+  };
   add(regressions, "regressed");
+  if (regressions > 0) gradually(drift_regressions);
   add(improvements, "improved");
+  if (improvements > 0) gradually(drift_improvements);
   if (environment > 0) {
     parts.push_back(fmt::format("moved {} benchmark{} with an environment change", environment,
                                 environment == 1 ? "" : "s"));
   }
-  for (const auto& [kind, n] : kinds) {  // the other kinds, by name: "showed drift on 2 ..."
-    if (kind == "regression" || kind == "improvement" || kind == "environment") continue;
+  if (noise > 0) {
+    parts.push_back(
+        fmt::format("changed the spread of {} benchmark{}", noise, noise == 1 ? "" : "s"));
+  }
+  for (const auto& [kind, n] : kinds) {  // a kind this file does not name: by its name
+    if (core::ParseAlertKind(kind)) continue;
     add(n, "showed " + kind + " on");
   }
   std::string where;
@@ -505,9 +556,12 @@ std::vector<AlertGroup> GroupAlerts(const std::vector<store::AlertRecord>& alert
         if (pos(a.range_to) == likely[m]->second) g.likely_to = a.range_to;
       }
       platforms.insert(a.platform);
-      if (a.kind == core::AlertKind::kRegression) ++g.regressions;
-      if (a.kind == core::AlertKind::kImprovement) ++g.improvements;
+      if (IsRegression(a)) ++g.regressions;
+      if (IsImprovement(a)) ++g.improvements;
       if (a.kind == core::AlertKind::kEnvironment) ++g.environment;
+      if (a.kind == core::AlertKind::kDrift)
+        ++(IsRegression(a) ? g.drift_regressions : g.drift_improvements);
+      if (a.kind == core::AlertKind::kNoise) ++g.noise;
       ++g.kinds[std::string(core::AlertKindName(a.kind))];
       g.alert_ids.push_back(a.id);
     }

@@ -24,6 +24,15 @@
 
 namespace perfledger::service {
 
+// Whether a change is a regression to look at: a step regression, or a drift whose change is
+// worse for the series' direction (a slow 20% slowdown is as real as a sudden one). An
+// improving drift is an improvement; a noise change (the spread, not the level) never is
+// either. A kept alert without a direction (recorded before drifts were) is a drift of a
+// series where lower is better.
+bool IsRegression(const analysis::DetectedChange& c);
+bool IsRegression(const store::AlertRecord& a);
+bool IsImprovement(const store::AlertRecord& a);
+
 struct DetectRequest {
   store::RunFilter runs;  // platform, project
   analysis::SeriesFilter series;
@@ -63,7 +72,7 @@ struct DetectReport {
   // Per change, recorded or not: the triage status of the kept alert it is (matched as
   // `record` matches), open when it is no kept alert's (a new change).
   std::vector<core::AlertStatus> status;
-  int regressions() const;
+  int regressions() const;  // IsRegression: steps and worsening drifts
   // The regressions still to look at: new ones and those whose alert is open (not
   // acknowledged, resolved or a false positive). `detect` exits 3 when there is one.
   int open_regressions() const;
@@ -103,7 +112,10 @@ struct AlertGroup {
   std::string likely_from, likely_to;
   int64_t likely_count = 0;            // 0 when unknown
   std::vector<std::string> platforms;  // sorted
-  int regressions = 0, improvements = 0, environment = 0;
+  // Regressions and improvements count the drifts that worsen or improve the series
+  // (IsRegression), which the drift_ counts say apart; `noise`: alerts of kind noise.
+  int regressions = 0, improvements = 0, environment = 0, noise = 0;
+  int drift_regressions = 0, drift_improvements = 0;
   std::map<std::string, int> kinds;  // alerts per kind name, every kind
   std::vector<int64_t> alert_ids;
   // The subjects of range_to and of likely_to, the commit that did it, when known

@@ -355,6 +355,52 @@ TEST(GroupAlertsTest, RangesThatOnlyTouchOrChainAreNotOneGroup) {
                                 {"environment", 1}, {"improvement", 1}, {"regression", 1}}));
 }
 
+// Issue 17: a drift that worsens its series is a regression (in `regressions`, what makes
+// detect exit 3), one that improves it an improvement; a noise change is neither.
+TEST(GroupAlertsTest, AWorseningDriftIsARegressionAndNoiseNeverIs) {
+  store::AlertRecord slower = RangeAlert(1, "linux", 10, 50, core::AlertKind::kDrift);
+  slower.change = 0.2;
+  slower.direction = core::Direction::kLower;
+  store::AlertRecord faster = RangeAlert(2, "mac", 12, 48, core::AlertKind::kDrift);
+  faster.change = 0.2;
+  faster.direction = core::Direction::kHigher;  // more throughput: better
+  store::AlertRecord noisier = RangeAlert(3, "linux", 29, 30, core::AlertKind::kNoise);
+  noisier.change = 1.1;  // the spread's change, not the level's
+  EXPECT_TRUE(IsRegression(slower));
+  EXPECT_FALSE(IsImprovement(slower));
+  EXPECT_FALSE(IsRegression(faster));
+  EXPECT_TRUE(IsImprovement(faster));
+  EXPECT_FALSE(IsRegression(noisier));
+  EXPECT_FALSE(IsImprovement(noisier));
+  auto groups = GroupAlerts({slower, faster, noisier}, Branch(60));
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].regressions, 1);
+  EXPECT_EQ(groups[0].improvements, 1);
+  EXPECT_EQ(groups[0].noise, 1);
+  EXPECT_EQ(groups[0].kinds, (std::map<std::string, int>{{"drift", 2}, {"noise", 1}}));
+  EXPECT_EQ(groups[0].Summary(),
+            "this range regressed 1 benchmark (1 gradually), improved 1 benchmark (1 gradually) "
+            "and changed the spread of 1 benchmark on linux and mac");
+  EXPECT_EQ(GroupAlerts({noisier})[0].regressions, 0);
+
+  // A report counts a worsening drift among its open regressions, never a noise change.
+  DetectReport report;
+  analysis::DetectedChange drift;
+  drift.kind = analysis::ChangeKind::kDrift;
+  drift.direction = core::Direction::kLower;
+  drift.change = 0.2;
+  analysis::DetectedChange noise = drift;
+  noise.kind = analysis::ChangeKind::kNoise;
+  analysis::DetectedChange better = drift;
+  better.change = -0.2;
+  report.changes = {drift, noise, better};
+  EXPECT_EQ(report.regressions(), 1);
+  EXPECT_EQ(report.open_regressions(), 1);
+  report.status = {core::AlertStatus::kAcknowledged, core::AlertStatus::kOpen,
+                   core::AlertStatus::kOpen};
+  EXPECT_EQ(report.open_regressions(), 0);
+}
+
 // Order by commit time: a store without a repository or a recorded plan places the measured
 // commits of its runs by their commit times, so overlapping ranges of two platforms group.
 TEST_F(DetectionTest, WithoutABranchHistoryRangesAreOrderedByTheRunsCommitTimes) {

@@ -75,7 +75,23 @@ void WriteAlert(base::JsonWriter& w, const store::AlertRecord& a) {
   WriteOptional(w, a.note);
   w.Key("created_at").String(base::FormatRfc3339(a.created_at));
   w.Key("updated_at").String(base::FormatRfc3339(a.updated_at));
+  WriteKindFields(w, a.kind, a.first, a.rate, a.spread_ratio, IsRegression(a));
   w.EndObject();
+}
+
+void WriteKindFields(base::JsonWriter& w, core::AlertKind kind,
+                     const std::optional<std::string>& first, std::optional<double> rate,
+                     std::optional<double> spread_ratio, bool worse) {
+  if (kind == core::AlertKind::kDrift) {
+    w.Key("first");
+    WriteOptional(w, first);
+    w.Key("rate");
+    WriteOptional(w, rate);
+    w.Key("worse").Bool(worse);
+  } else if (kind == core::AlertKind::kNoise) {
+    w.Key("spread_ratio");
+    WriteOptional(w, spread_ratio);
+  }
 }
 
 void WriteRunSummary(base::JsonWriter& w, const store::RunSummary& r) {

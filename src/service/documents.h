@@ -30,6 +30,13 @@ void WriteOptional(base::JsonWriter& w, const std::optional<std::string>& v);
 void WriteOptional(base::JsonWriter& w, const std::optional<base::Timestamp>& v);
 
 void WriteAlert(base::JsonWriter& w, const store::AlertRecord& a);
+// What a kind carries beyond a step, as keys of the object being written: a drift's "first"
+// (its first measured commit), "rate" (relative change per measured commit) and "worse"
+// (whether it worsens the series: IsRegression); a noise change's "spread_ratio" (the spread
+// after / before). Nothing for the other kinds.
+void WriteKindFields(base::JsonWriter& w, core::AlertKind kind,
+                     const std::optional<std::string>& first, std::optional<double> rate,
+                     std::optional<double> spread_ratio, bool worse);
 void WriteRunSummary(base::JsonWriter& w, const store::RunSummary& r);
 // One epoch, as `perfledger epochs --format json` and GET /api/v1/platforms both write it:
 // {"project", "platform", "suite", "epoch", "number", "revision", "runs", "run_count",

@@ -67,7 +67,8 @@ void WriteLink(base::JsonWriter& w, const std::string& link) {
 std::string AlertGroupMessage(const AlertGroup& g, const std::string& project,
                               const std::vector<const store::AlertRecord*>& alerts,
                               const std::string& public_url) {
-  // A regression when there is one, else an improvement, else the kind of most of its alerts.
+  // A regression when there is one (a worsening drift is one), else an improvement, else the
+  // kind of most of its alerts.
   std::string kind = g.regressions > 0 ? "regression" : g.improvements > 0 ? "improvement" : "";
   if (kind.empty()) {
     int most = 0;
@@ -81,14 +82,14 @@ std::string AlertGroupMessage(const AlertGroup& g, const std::string& project,
   // The effect: the largest change among the regressions (else among all), by magnitude.
   double effect = 0;
   for (const store::AlertRecord* a : alerts) {
-    const bool counts = g.regressions == 0 || a->kind == core::AlertKind::kRegression;
+    const bool counts = g.regressions == 0 || IsRegression(*a);
     if (counts && std::abs(a->change) > std::abs(effect)) effect = a->change;
   }
   // Regressions first, largest first.
   std::vector<const store::AlertRecord*> sorted = alerts;
   std::stable_sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
-    const bool ra = a->kind == core::AlertKind::kRegression;
-    const bool rb = b->kind == core::AlertKind::kRegression;
+    const bool ra = IsRegression(*a);
+    const bool rb = IsRegression(*b);
     if (ra != rb) return ra;
     return std::abs(a->change) > std::abs(b->change);
   });
@@ -114,6 +115,11 @@ std::string AlertGroupMessage(const AlertGroup& g, const std::string& project,
                         SlackEscape(a.metric), SlackEscape(a.platform),
                         WithUnit(a.before_median, a.unit), WithUnit(a.after_median, a.unit),
                         a.change * 100);
+    if (a.kind == core::AlertKind::kDrift) {
+      text += a.rate ? fmt::format(", drift {:+.2f}%/commit", *a.rate * 100) : ", drift";
+    } else if (a.kind == core::AlertKind::kNoise) {
+      text += a.spread_ratio ? fmt::format(", noise x{:.1f} spread", *a.spread_ratio) : ", noise";
+    }
   }
   if (sorted.size() > kListed) text += fmt::format("\n… and {} more", sorted.size() - kListed);
   if (!link.empty()) text += fmt::format("\n<{}|Open in perfledger>", link);
@@ -130,6 +136,9 @@ std::string AlertGroupMessage(const AlertGroup& g, const std::string& project,
   w.Key("regressions").Int(g.regressions);
   w.Key("improvements").Int(g.improvements);
   w.Key("environment").Int(g.environment);
+  w.Key("kinds").BeginObject();  // alerts per kind, every kind ("drift", "noise", ...)
+  for (const auto& [name, n] : g.kinds) w.Key(name).Int(n);
+  w.EndObject();
   WriteCommitRange(w, g.range_from, g.range_to,
                    g.range_count > 0 ? std::optional<int64_t>(g.range_count) : std::nullopt);
   w.Key("likely_range").BeginObject();
@@ -152,6 +161,7 @@ std::string AlertGroupMessage(const AlertGroup& g, const std::string& project,
     w.Key("after_median").Number(a->after_median);
     w.Key("change").Number(a->change);
     w.Key("confidence").Number(a->confidence);
+    WriteKindFields(w, a->kind, a->first, a->rate, a->spread_ratio, IsRegression(*a));
     w.EndObject();
   }
   w.EndArray();

@@ -41,10 +41,12 @@ namespace perfledger::service {
 // One JSON document per group of `alerts` (alerts on one commit range of one project; the
 // group's alert ids say which), newest range first:
 //   {"text", "event": "alert_group", "project", "platforms", "kind", "regressions",
-//    "improvements", "environment", "commit_range" {from, to, count}, "effect",
-//    "benchmarks" [{id, platform, benchmark, metric, unit, kind, before_median,
-//    after_median, change, confidence}], "url"}
-// "kind" is regression when the group holds one, else improvement, else environment;
+//    "improvements", "environment", "kinds" {kind: alerts}, "commit_range" {from, to, count},
+//    "likely_range" {from, to, count}, "effect", "benchmarks" [{id, platform, benchmark,
+//    metric, unit, kind, before_median, after_median, change, confidence; a drift's first,
+//    rate, worse; a noise change's spread_ratio}], "url"}
+// "kind" is regression when the group holds one (a drift that worsens its series is one),
+// else improvement (an improving drift), else the kind of most of its alerts;
 // "effect" the change of largest magnitude among its regressions (else among all), as a
 // fraction (0.12 = 12% more); "url" the dashboard's alerts of the range under `public_url`
 // (null without one). "text" lists at most five benchmarks.

@@ -154,9 +154,12 @@ base::Status WriteAlerts(store::Store& store, const Scope& scope, SiteWriter& si
   std::vector<std::optional<core::AlertStatus>> statuses = {
       std::nullopt, core::AlertStatus::kOpen, core::AlertStatus::kAcknowledged,
       core::AlertStatus::kResolved, core::AlertStatus::kFalsePositive};
-  std::vector<std::optional<core::AlertKind>> kinds = {std::nullopt, core::AlertKind::kRegression,
+  std::vector<std::optional<core::AlertKind>> kinds = {std::nullopt,
+                                                       core::AlertKind::kRegression,
                                                        core::AlertKind::kImprovement,
-                                                       core::AlertKind::kEnvironment};
+                                                       core::AlertKind::kEnvironment,
+                                                       core::AlertKind::kDrift,
+                                                       core::AlertKind::kNoise};
   std::vector<std::optional<std::string>> platforms = {std::nullopt};
   for (const auto& p : scope.platforms) platforms.push_back(p);
   SubjectCache subjects;  // every file's groups are of the same few commits

@@ -61,6 +61,8 @@ void Downsample(SeriesViewLine& line, const std::vector<store::AlertRecord>& ale
       continue;
     }
     ranges.push_back({a.range_from, a.range_to, a.status == core::AlertStatus::kOpen});
+    // A drift's shaded range starts at its first commit: kept too.
+    if (a.first) ranges.push_back({a.range_from, *a.first, a.status == core::AlertStatus::kOpen});
   }
   const std::vector<size_t> kept =
       analysis::DownsampleLine(plot, ranges, static_cast<size_t>(max_points));

@@ -29,7 +29,7 @@ constexpr std::array<std::string_view, 17> kJobTypes = {
 constexpr std::array<std::string_view, 4> kAgentTypes = {"text", "text", "bigint", "bigint"};
 constexpr std::array<std::string_view, 6> kSkipTypes = {"text", "text",    "bigint",
                                                         "text", "integer", "text"};
-constexpr std::array<std::string_view, 20> kAlertTypes = {"bigint",
+constexpr std::array<std::string_view, 24> kAlertTypes = {"bigint",
                                                           "text",
                                                           "text",
                                                           "text",
@@ -48,7 +48,11 @@ constexpr std::array<std::string_view, 20> kAlertTypes = {"bigint",
                                                           "text",
                                                           "text",
                                                           "bigint",
-                                                          "bigint"};
+                                                          "bigint",
+                                                          "text",
+                                                          "double precision",
+                                                          "double precision",
+                                                          "text"};
 constexpr std::array<std::string_view, 9> kTokenTypes = {
     "bigint", "text", "text", "text", "text", "bigint", "bigint", "bigint", "text"};
 constexpr std::array<std::string_view, 2> kMarkTypes = {"text", "bigint"};
@@ -234,13 +238,17 @@ Status PgStore::InsertRecords(const StoreRecords& records) {
                                    PgText(core::AlertStatusName(a.status)),
                                    PgOptText(a.note),
                                    PgInt(a.created_at.unix_nanos),
-                                   PgInt(a.updated_at.unix_nanos)});
+                                   PgInt(a.updated_at.unix_nanos),
+                                   PgOptText(a.first),
+                                   PgOptReal(a.rate),
+                                   PgOptReal(a.spread_ratio),
+                                   PgOptDirection(a.direction)});
     }
     RETURN_IF_ERROR(
         insert("INSERT INTO alerts (id, project, platform, benchmark, metric, unit, "
                "epoch, range_from, range_to, range_count, before_median, "
                "after_median, change, confidence, noise, kind, status, note, "
-               "created_at, updated_at)",
+               "created_at, updated_at, first_commit, rate, spread_ratio, direction)",
                kAlertTypes, params, "copy alerts"));
     if (!records.alerts.empty()) RETURN_IF_ERROR(BumpAlertsMark());
 

@@ -269,11 +269,17 @@ CREATE TABLE agents (
 )sql";
 
 // Alert kinds `drift` (a gradual change over a stretch of commits, reported once) and `noise`
-// (the spread of a series changed, not its level).
+// (the spread of a series changed, not its level), with what they carry beyond a step (SQLite's
+// migration 14 says what each column holds).
 constexpr std::string_view kMigration3 = R"sql(
 ALTER TABLE alerts DROP CONSTRAINT alerts_kind_check;
 ALTER TABLE alerts ADD CONSTRAINT alerts_kind_check
   CHECK (kind IN ('regression', 'improvement', 'environment', 'drift', 'noise'));
+ALTER TABLE alerts ADD COLUMN first_commit text COLLATE "C";
+ALTER TABLE alerts ADD COLUMN rate double precision;
+ALTER TABLE alerts ADD COLUMN spread_ratio double precision;
+ALTER TABLE alerts ADD COLUMN direction text COLLATE "C"
+  CHECK (direction IN ('lower', 'higher'));
 )sql";
 
 constexpr PgConnection::Migration kMigrations[] = {

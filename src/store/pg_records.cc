@@ -253,7 +253,7 @@ Result<std::vector<AlertRecord>> PgStore::ListAlerts(const AlertFilter& filter) 
       PgRows q,
       Q("SELECT id, project, platform, benchmark, metric, unit, epoch, range_from, range_to, "
         "range_count, before_median, after_median, change, confidence, noise, kind, status, "
-        "note, created_at, updated_at FROM alerts "
+        "note, created_at, updated_at, first_commit, rate, spread_ratio, direction FROM alerts "
         "WHERE ($1::text IS NULL OR status = $1::text) AND "
         "($2::text IS NULL OR platform = $2::text) AND ($3::text IS NULL OR kind = $3::text) "
         "AND ($4::bigint IS NULL OR id = $4::bigint) ORDER BY id",
@@ -292,6 +292,12 @@ Result<std::vector<AlertRecord>> PgStore::ListAlerts(const AlertFilter& filter) 
     a.note = PgToOptText(row, 17);
     a.created_at = base::Timestamp{PgToInt(row, 18)};
     a.updated_at = base::Timestamp{PgToInt(row, 19)};
+    a.first = PgToOptText(row, 20);
+    a.rate = PgToOptReal(row, 21);
+    a.spread_ratio = PgToOptReal(row, 22);
+    if (auto d = PgToOptText(row, 23)) {
+      a.direction = *d == "higher" ? core::Direction::kHigher : core::Direction::kLower;
+    }
     out.push_back(std::move(a));
   }
   return out;
@@ -307,7 +313,25 @@ Status PgStore::BumpAlertsMark() {
 
 namespace {
 
-constexpr std::array<std::string_view, 9> kNarrowTypes = {"bigint",
+constexpr std::array<std::string_view, 13> kNarrowTypes = {"bigint",
+                                                           "text",
+                                                           "text",
+                                                           "bigint",
+                                                           "double precision",
+                                                           "double precision",
+                                                           "double precision",
+                                                           "double precision",
+                                                           "bigint",
+                                                           "text",
+                                                           "double precision",
+                                                           "double precision",
+                                                           "text"};
+constexpr std::array<std::string_view, 23> kAlertTypes = {"text",
+                                                          "text",
+                                                          "text",
+                                                          "text",
+                                                          "text",
+                                                          "bigint",
                                                           "text",
                                                           "text",
                                                           "bigint",
@@ -315,26 +339,16 @@ constexpr std::array<std::string_view, 9> kNarrowTypes = {"bigint",
                                                           "double precision",
                                                           "double precision",
                                                           "double precision",
-                                                          "bigint"};
-constexpr std::array<std::string_view, 19> kAlertTypes = {"text",
-                                                          "text",
-                                                          "text",
-                                                          "text",
-                                                          "text",
-                                                          "bigint",
-                                                          "text",
-                                                          "text",
-                                                          "bigint",
-                                                          "double precision",
-                                                          "double precision",
-                                                          "double precision",
-                                                          "double precision",
                                                           "double precision",
                                                           "text",
                                                           "text",
                                                           "text",
                                                           "bigint",
-                                                          "bigint"};
+                                                          "bigint",
+                                                          "text",
+                                                          "double precision",
+                                                          "double precision",
+                                                          "text"};
 
 }  // namespace
 
@@ -360,17 +374,22 @@ Status PgStore::WriteAlertRows(const std::vector<AlertRecord>& inserts,
       params.insert(params.end(),
                     {PgInt(id), PgText(a.range_from), PgText(a.range_to), PgInt(a.range_count),
                      PgReal(a.before_median), PgReal(a.after_median), PgReal(a.change),
-                     PgReal(a.confidence), PgInt(pick.second)});
+                     PgReal(a.confidence), PgInt(pick.second), PgOptText(a.first),
+                     PgOptReal(a.rate), PgOptReal(a.spread_ratio), PgOptDirection(a.direction)});
     }
     std::unordered_set<int64_t> found;
     RETURN_IF_ERROR(PgInsertChunks(
         "UPDATE alerts a SET range_from = v.range_from, range_to = v.range_to, "
         "range_count = v.range_count, before_median = v.before_median, "
         "after_median = v.after_median, change = v.change, confidence = v.confidence, "
-        "updated_at = greatest(a.updated_at, v.updated_at) FROM (",
+        "updated_at = greatest(a.updated_at, v.updated_at), first_commit = v.first_commit, "
+        "rate = v.rate, spread_ratio = v.spread_ratio, direction = coalesce(v.direction, "
+        "a.direction) FROM (",
         kNarrowTypes,
         ") AS v (id, range_from, range_to, range_count, before_median, after_median, change, "
-        "confidence, updated_at) WHERE a.id = v.id RETURNING a.id",
+        "confidence, updated_at, first_commit, rate, spread_ratio, direction) "
+        "WHERE a.id = v.id "
+        "RETURNING a.id",
         params, [&](const std::string& sql, std::span<const PgParam> p) -> Status {
           ASSIGN_OR_RETURN(PgRows r, Q(sql, p, "narrow alerts"));
           for (const PgRow& row : r.rows) found.insert(PgToInt(row, 0));
@@ -383,20 +402,35 @@ Status PgStore::WriteAlertRows(const std::vector<AlertRecord>& inserts,
   std::vector<PgParam> params;
   params.reserve(inserts.size() * kAlertTypes.size());
   for (const AlertRecord& a : inserts) {
-    params.insert(
-        params.end(),
-        {PgText(a.project), PgText(a.platform), PgText(a.benchmark), PgText(a.metric),
-         PgText(a.unit), PgOptInt(a.epoch), PgText(a.range_from), PgText(a.range_to),
-         PgInt(a.range_count), PgReal(a.before_median), PgReal(a.after_median), PgReal(a.change),
-         PgReal(a.confidence), PgReal(a.noise), PgText(core::AlertKindName(a.kind)),
-         PgText(core::AlertStatusName(a.status)), PgOptText(a.note), PgInt(a.created_at.unix_nanos),
-         PgInt(a.updated_at.unix_nanos)});
+    params.insert(params.end(), {PgText(a.project),
+                                 PgText(a.platform),
+                                 PgText(a.benchmark),
+                                 PgText(a.metric),
+                                 PgText(a.unit),
+                                 PgOptInt(a.epoch),
+                                 PgText(a.range_from),
+                                 PgText(a.range_to),
+                                 PgInt(a.range_count),
+                                 PgReal(a.before_median),
+                                 PgReal(a.after_median),
+                                 PgReal(a.change),
+                                 PgReal(a.confidence),
+                                 PgReal(a.noise),
+                                 PgText(core::AlertKindName(a.kind)),
+                                 PgText(core::AlertStatusName(a.status)),
+                                 PgOptText(a.note),
+                                 PgInt(a.created_at.unix_nanos),
+                                 PgInt(a.updated_at.unix_nanos),
+                                 PgOptText(a.first),
+                                 PgOptReal(a.rate),
+                                 PgOptReal(a.spread_ratio),
+                                 PgOptDirection(a.direction)});
   }
   const size_t ids_before = ids->size();
   RETURN_IF_ERROR(PgInsertChunks(
       "INSERT INTO alerts (project, platform, benchmark, metric, unit, epoch, range_from, "
       "range_to, range_count, before_median, after_median, change, confidence, noise, kind, "
-      "status, note, created_at, updated_at)",
+      "status, note, created_at, updated_at, first_commit, rate, spread_ratio, direction)",
       kAlertTypes, "RETURNING id", params,
       [&](const std::string& sql, std::span<const PgParam> p) -> Status {
         ASSIGN_OR_RETURN(PgRows r, Q(sql, p, "record alerts"));

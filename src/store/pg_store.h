@@ -54,6 +54,10 @@ inline PgParam PgBool(bool b) { return b ? "true" : "false"; }
 inline PgParam PgOptInt(const std::optional<int64_t>& v) { return v ? PgInt(*v) : PgParam(); }
 inline PgParam PgOptReal(const std::optional<double>& v) { return v ? PgReal(*v) : PgParam(); }
 inline PgParam PgOptText(const std::optional<std::string>& v) { return v; }
+// An alert's direction column: "lower", "higher" or NULL.
+inline PgParam PgOptDirection(const std::optional<core::Direction>& d) {
+  return d ? PgText(core::DirectionName(*d)) : PgParam();
+}
 
 // Column `c` of a row. A NULL reads as 0, "" or false; use IsNull/Opt* where NULL means
 // something.

@@ -10,12 +10,30 @@ namespace perfledger::store {
 using base::Result;
 using base::Status;
 
+namespace {
+
+// An alert's direction column: "lower", "higher" or NULL.
+void BindDirection(Stmt& q, int i, const std::optional<core::Direction>& d) {
+  if (d) {
+    q.Bind(i, core::DirectionName(*d));
+  } else {
+    q.BindNull(i);
+  }
+}
+
+core::Direction StoredDirection(std::string_view name) {
+  return name == "higher" ? core::Direction::kHigher : core::Direction::kLower;
+}
+
+}  // namespace
+
 Result<std::vector<AlertRecord>> SqliteStore::ListAlerts(const AlertFilter& filter) {
   ASSIGN_OR_RETURN(
       Stmt * q,
       Prepared("SELECT id, project, platform, benchmark, metric, unit, epoch, range_from, "
                "range_to, range_count, before_median, after_median, change, confidence, noise, "
-               "kind, status, note, created_at, updated_at FROM alerts "
+               "kind, status, note, created_at, updated_at, first_commit, rate, spread_ratio, "
+               "direction FROM alerts "
                "WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR platform = ?2) AND "
                "(?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR id = ?4) ORDER BY id"));
   if (filter.status) {
@@ -62,6 +80,11 @@ Result<std::vector<AlertRecord>> SqliteStore::ListAlerts(const AlertFilter& filt
     a.note = q->OptText(17);
     a.created_at = base::Timestamp{q->Int(18)};
     a.updated_at = base::Timestamp{q->Int(19)};
+    a.first = q->OptText(20);
+    a.rate = q->OptDouble(21);
+    a.spread_ratio = q->OptDouble(22);
+    const auto direction = q->OptText(23);
+    if (direction) a.direction = StoredDirection(*direction);
     out.push_back(std::move(a));
   }
   q->Reset();
@@ -90,10 +113,12 @@ Status SqliteStore::WriteAlertRows(const std::vector<AlertRecord>& inserts,
                                    std::vector<int64_t>* ids) {
   // Narrowed first, so an unknown id can never match an alert this call inserts. The
   // record's updated_at is the caller's clock; it never moves an alert's updated_at back.
-  ASSIGN_OR_RETURN(Stmt * narrow,
-                   Prepared("UPDATE alerts SET range_from = ?2, range_to = ?3, range_count = ?4, "
-                            "before_median = ?5, after_median = ?6, change = ?7, confidence = ?8, "
-                            "updated_at = MAX(updated_at, ?9) WHERE id = ?1"));
+  ASSIGN_OR_RETURN(
+      Stmt * narrow,
+      Prepared("UPDATE alerts SET range_from = ?2, range_to = ?3, range_count = ?4, "
+               "before_median = ?5, after_median = ?6, change = ?7, confidence = ?8, "
+               "updated_at = MAX(updated_at, ?9), first_commit = ?10, rate = ?11, "
+               "spread_ratio = ?12, direction = COALESCE(?13, direction) WHERE id = ?1"));
   for (const AlertRecord& a : narrowed) {
     narrow->Reset();
     narrow->Bind(1, a.id);
@@ -105,6 +130,10 @@ Status SqliteStore::WriteAlertRows(const std::vector<AlertRecord>& inserts,
     narrow->Bind(7, a.change);
     narrow->Bind(8, a.confidence);
     narrow->Bind(9, a.updated_at.unix_nanos);
+    narrow->BindOptional(10, a.first);
+    narrow->BindOptional(11, a.rate);
+    narrow->BindOptional(12, a.spread_ratio);
+    BindDirection(*narrow, 13, a.direction);
     RETURN_IF_ERROR(StepDone(narrow, "narrow an alert"));
     if (sqlite3_changes(db_) == 0) {
       return base::NotFound(fmt::format("no alert with id {}", a.id));
@@ -114,8 +143,9 @@ Status SqliteStore::WriteAlertRows(const std::vector<AlertRecord>& inserts,
       Stmt * ins,
       Prepared("INSERT INTO alerts (project, platform, benchmark, metric, unit, epoch, "
                "range_from, range_to, range_count, before_median, after_median, change, "
-               "confidence, noise, kind, status, note, created_at, updated_at) VALUES (?1, ?2, "
-               "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"));
+               "confidence, noise, kind, status, note, created_at, updated_at, first_commit, "
+               "rate, spread_ratio, direction) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+               "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"));
   for (const AlertRecord& a : inserts) {
     ins->Reset();
     ins->Bind(1, a.project);
@@ -137,6 +167,10 @@ Status SqliteStore::WriteAlertRows(const std::vector<AlertRecord>& inserts,
     ins->BindOptional(17, a.note);
     ins->Bind(18, a.created_at.unix_nanos);
     ins->Bind(19, a.updated_at.unix_nanos);
+    ins->BindOptional(20, a.first);
+    ins->BindOptional(21, a.rate);
+    ins->BindOptional(22, a.spread_ratio);
+    BindDirection(*ins, 23, a.direction);
     RETURN_IF_ERROR(StepDone(ins, "record an alert"));
     ids->push_back(sqlite3_last_insert_rowid(db_));
   }

@@ -391,7 +391,12 @@ CREATE TABLE agents (
 
 // Alert kinds `drift` (a gradual change over a stretch of commits, reported once) and `noise`
 // (the spread of a series changed, not its level): SQLite cannot change a CHECK constraint, so
-// the table is rebuilt with its rows, ids and indexes.
+// the table is rebuilt with its rows, ids and indexes. A drift keeps its first measured commit
+// (the one after range_from) and its relative change per measured commit (`rate`: not
+// derivable from range_count, which counts commits, measured or not); a noise change its
+// spread after / before (NULL for the other kinds and the rows kept before). `direction`: the
+// series' (lower or higher is better), which says whether a drift worsens it; NULL for the
+// rows kept before.
 constexpr std::string_view kMigration14 = R"sql(
 CREATE TABLE alerts_v14 (
   id INTEGER PRIMARY KEY,
@@ -415,9 +420,18 @@ CREATE TABLE alerts_v14 (
     CHECK (status IN ('open', 'acknowledged', 'resolved', 'false-positive')),
   note TEXT,
   created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  first_commit TEXT,
+  rate REAL,
+  spread_ratio REAL,
+  direction TEXT CHECK (direction IN ('lower', 'higher'))
 );
-INSERT INTO alerts_v14 SELECT * FROM alerts;
+INSERT INTO alerts_v14 (id, project, platform, benchmark, metric, unit, epoch, range_from,
+  range_to, range_count, before_median, after_median, change, confidence, noise, kind, status,
+  note, created_at, updated_at)
+SELECT id, project, platform, benchmark, metric, unit, epoch, range_from, range_to, range_count,
+  before_median, after_median, change, confidence, noise, kind, status, note, created_at,
+  updated_at FROM alerts;
 DROP TABLE alerts;
 ALTER TABLE alerts_v14 RENAME TO alerts;
 CREATE INDEX alerts_by_status ON alerts(status);

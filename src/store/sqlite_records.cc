@@ -251,9 +251,9 @@ Status SqliteStore::InsertRecords(const StoreRecords& records) {
         Stmt * alert,
         Prepared("INSERT INTO alerts (id, project, platform, benchmark, metric, unit, epoch, "
                  "range_from, range_to, range_count, before_median, after_median, change, "
-                 "confidence, noise, kind, status, note, created_at, updated_at) VALUES (?1, ?2, "
-                 "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-                 "?20)"));
+                 "confidence, noise, kind, status, note, created_at, updated_at, first_commit, "
+                 "rate, spread_ratio, direction) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                 "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"));
     for (const AlertRecord& a : records.alerts) {
       alert->Reset();
       alert->Bind(1, a.id);
@@ -276,6 +276,14 @@ Status SqliteStore::InsertRecords(const StoreRecords& records) {
       alert->BindOptional(18, a.note);
       alert->Bind(19, a.created_at.unix_nanos);
       alert->Bind(20, a.updated_at.unix_nanos);
+      alert->BindOptional(21, a.first);
+      alert->BindOptional(22, a.rate);
+      alert->BindOptional(23, a.spread_ratio);
+      if (a.direction) {
+        alert->Bind(24, core::DirectionName(*a.direction));
+      } else {
+        alert->BindNull(24);
+      }
       RETURN_IF_ERROR(StepDone(alert, "copy an alert"));
     }
     if (!records.alerts.empty()) RETURN_IF_ERROR(BumpAlertsMark());

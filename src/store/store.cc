@@ -93,6 +93,14 @@ Status CheckAlertNumbers(const AlertRecord& a) {
                                             a.benchmark, a.metric, a.platform, name, value));
     }
   }
+  const std::pair<const char*, std::optional<double>> optional_numbers[] = {
+      {"rate", a.rate}, {"spread_ratio", a.spread_ratio}};
+  for (const auto& [name, value] : optional_numbers) {
+    if (value && !std::isfinite(*value)) {
+      return base::InvalidInput(fmt::format("alert for {} {} on {}: {} is not a finite number ({})",
+                                            a.benchmark, a.metric, a.platform, name, *value));
+    }
+  }
   return Status::Ok();
 }
 

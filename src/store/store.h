@@ -256,6 +256,16 @@ struct AlertRecord {
   int64_t range_count = 0;  // commits in (range_from, range_to]; 0 when unknown
   double before_median = 0, after_median = 0, change = 0, confidence = 0, noise = 0;
   core::AlertKind kind = core::AlertKind::kRegression;
+  // A drift (kDrift): the first measured commit of its stretch (the one after range_from; the
+  // drift is complete at range_to) and its relative change per measured commit. None for
+  // other kinds (and for drifts recorded without them).
+  std::optional<std::string> first;
+  std::optional<double> rate;
+  // A noise change (kNoise): the spread after / the spread before. None for other kinds.
+  std::optional<double> spread_ratio;
+  // The series' direction (lower or higher is better), so a drift's change says whether it
+  // worsens the series. Every alert recorded since drifts were; none for those kept before.
+  std::optional<core::Direction> direction;
   core::AlertStatus status = core::AlertStatus::kOpen;
   std::optional<std::string> note;
   base::Timestamp created_at, updated_at;

@@ -66,6 +66,70 @@ TEST_P(StoreTest, AlertsComeBackWithEveryFieldAndIdsInOrder) {
   EXPECT_EQ((*back)[2].note, std::optional<std::string>(""));
 }
 
+// A drift keeps its first commit and its rate, a noise change its spread's ratio, through a
+// reopen, a kind filter and a narrowing (a later detection over more measured commits).
+TEST_P(StoreTest, DriftAndNoiseAlertsKeepTheirFirstCommitRateAndSpread) {
+  std::vector<AlertRecord> inserts = {SampleAlert(0, "x86-64-linux", "drift"),
+                                      SampleAlert(1, "x86-64-linux", "noise"), SampleAlert(2)};
+  inserts[0].first = Sha(1);
+  inserts[0].rate = 0.004627;
+  inserts[0].change = 0.2031;
+  inserts[0].range_count = 40;
+  inserts[0].direction = core::Direction::kLower;  // so the drift is a regression
+  inserts[1].spread_ratio = 2.0625;
+  inserts[1].change = 1.0625;
+  inserts[1].direction = core::Direction::kHigher;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->RecordAlerts(inserts, {}).ok());
+  }
+  auto store = Open();
+  auto back = store->ListAlerts({});
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->size(), 3u);
+  for (size_t i = 0; i < inserts.size(); ++i) {
+    SCOPED_TRACE(i);
+    ExpectSameAlert((*back)[i], inserts[i]);
+  }
+  EXPECT_EQ((*back)[0].kind, core::AlertKind::kDrift);
+  EXPECT_EQ((*back)[1].kind, core::AlertKind::kNoise);
+  EXPECT_EQ((*back)[2].first, std::nullopt);  // a step has none of them
+  EXPECT_EQ((*back)[2].rate, std::nullopt);
+  EXPECT_EQ((*back)[2].spread_ratio, std::nullopt);
+  EXPECT_EQ((*back)[2].direction, std::nullopt);
+
+  AlertFilter drifts;
+  drifts.kind = core::AlertKind::kDrift;
+  auto listed = store->ListAlerts(drifts);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(IdsOf(*listed), (std::vector<int64_t>{1}));
+  AlertFilter noise;
+  noise.kind = core::AlertKind::kNoise;
+  listed = store->ListAlerts(noise);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(IdsOf(*listed), (std::vector<int64_t>{2}));
+
+  AlertRecord narrower = inserts[0];
+  narrower.range_from = Sha(4);
+  narrower.first = Sha(5);
+  narrower.rate = 0.00625;
+  narrower.direction.reset();  // not said: kept
+  narrower.updated_at = base::Timestamp{narrower.updated_at.unix_nanos + 10};
+  std::vector<AlertRecord> none;
+  ASSERT_TRUE(store->RecordAlerts(none, {narrower}).ok());
+  back = store->ListAlerts({});
+  ASSERT_TRUE(back.ok());
+  narrower.direction = core::Direction::kLower;
+  ExpectSameAlert((*back)[0], narrower);
+
+  // Not finite is refused, as for the other numbers.
+  std::vector<AlertRecord> bad = {SampleAlert(3, "x86-64-linux", "drift")};
+  bad[0].rate = std::numeric_limits<double>::infinity();
+  auto s = store->RecordAlerts(bad, {});
+  EXPECT_EQ(s.code(), base::StatusCode::kInvalidInput);
+  EXPECT_TRUE(Contains(s.message(), "rate is not a finite number")) << s.message();
+}
+
 // The server keeps documents that show alerts (a benchmark's series) while AlertsMark stays.
 TEST_P(StoreTest, TheAlertsMarkMovesWithEveryAlertWriteAndOnlyThen) {
   auto store = Open();
@@ -301,6 +365,8 @@ TEST_P(StoreTest, TheAlertsTableRefusesUnknownKindsAndStatuses) {
       "created_at, updated_at) VALUES ('p', 'x', 'b', 'm', 'ns', 'a', 'b', 1, 1, 2, 1, 0.9, 0, ";
   std::string error;
   EXPECT_TRUE(ExecRaw(insert + "'regression', 'open', 1, 1)", &error)) << error;
+  EXPECT_TRUE(ExecRaw(insert + "'drift', 'open', 1, 1)", &error)) << error;
+  EXPECT_TRUE(ExecRaw(insert + "'noise', 'open', 1, 1)", &error)) << error;
   EXPECT_FALSE(ExecRaw(insert + "'slower', 'open', 1, 1)"));
   EXPECT_FALSE(ExecRaw(insert + "'regression', 'closed', 1, 1)"));
 }
@@ -315,7 +381,7 @@ TEST_F(SqliteStoreTest, AVersion3StoreIsMigratedKeepingItsRunsAndAddingAlertsAnd
   ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 3));
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_NE(store->Describe().find("schema 13"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 14"), std::string::npos) << store->Describe();
   auto back = All(*store);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0], old);
@@ -330,6 +396,89 @@ TEST_F(SqliteStoreTest, AVersion3StoreIsMigratedKeepingItsRunsAndAddingAlertsAnd
       store->SetAlertStatus(1, core::AlertStatus::kResolved, std::nullopt, base::Timestamp{2})
           .ok());
   EXPECT_TRUE(store->ListTokens(std::nullopt)->empty());
+}
+
+// The store the release before drift and noise left (schema 13): its alerts stay as they were,
+// and the new kinds are taken after the migration.
+TEST_F(SqliteStoreTest, AVersion13StoreKeepsItsAlertsAndTakesDriftAndNoise) {
+  std::vector<AlertRecord> alerts = {SampleAlert(0), SampleAlert(1, "macos", "environment")};
+  alerts[1].status = core::AlertStatus::kAcknowledged;
+  alerts[1].note = "new runner";
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->RecordAlerts(alerts, {}).ok());
+  }
+  ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 13));
+  EXPECT_FALSE(
+      ExecRaw("INSERT INTO alerts SELECT 9, project, platform, benchmark, metric, unit, epoch, "
+              "range_from, range_to, range_count, before_median, after_median, change, confidence, "
+              "noise, 'drift', status, note, created_at, updated_at FROM alerts WHERE id = 1"))
+      << "schema 13 takes no drift";
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_NE(store->Describe().find("schema 14"), std::string::npos) << store->Describe();
+  auto kept = store->ListAlerts({});
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  ASSERT_EQ(kept->size(), 2u);
+  ExpectSameAlert((*kept)[0], alerts[0]);
+  ExpectSameAlert((*kept)[1], alerts[1]);
+  std::vector<AlertRecord> more = {SampleAlert(2, "macos", "drift"), SampleAlert(3, "x", "noise")};
+  more[0].first = Sha(21);
+  more[0].rate = 0.01;
+  more[0].direction = core::Direction::kHigher;
+  more[1].spread_ratio = 3;
+  ASSERT_TRUE(store->RecordAlerts(more, {}).ok());
+  EXPECT_EQ(more[0].id, 3);
+  kept = store->ListAlerts({});
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 4u);
+  ExpectSameAlert((*kept)[2], more[0]);
+  ExpectSameAlert((*kept)[3], more[1]);
+}
+
+// PostgreSQL's store before drift and noise (schema 2): the same.
+class PgStoreTest : public StoreTestBase {
+ protected:
+  Backend backend() const override { return Backend::kPostgres; }
+};
+
+TEST_F(PgStoreTest, AVersion2StoreKeepsItsAlertsAndTakesDriftAndNoise) {
+  std::vector<AlertRecord> alerts = {SampleAlert(0), SampleAlert(1, "macos", "improvement")};
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->RecordAlerts(alerts, {}).ok());
+  }
+  // Back to schema 2 as the previous release left it.
+  std::string error;
+  ASSERT_TRUE(ExecRaw(
+      "ALTER TABLE alerts DROP COLUMN first_commit; ALTER TABLE alerts DROP COLUMN rate; "
+      "ALTER TABLE alerts DROP COLUMN spread_ratio; ALTER TABLE alerts DROP COLUMN direction; "
+      "ALTER TABLE alerts DROP CONSTRAINT alerts_kind_check; "
+      "ALTER TABLE alerts ADD CONSTRAINT alerts_kind_check "
+      "CHECK (kind IN ('regression', 'improvement', 'environment')); "
+      "DELETE FROM schema_version WHERE version = 3",
+      &error))
+      << error;
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_NE(store->Describe().find("schema 3"), std::string::npos) << store->Describe();
+  auto kept = store->ListAlerts({});
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  ASSERT_EQ(kept->size(), 2u);
+  ExpectSameAlert((*kept)[0], alerts[0]);
+  ExpectSameAlert((*kept)[1], alerts[1]);
+  std::vector<AlertRecord> more = {SampleAlert(2, "macos", "drift"), SampleAlert(3, "x", "noise")};
+  more[0].first = Sha(21);
+  more[0].rate = 0.01;
+  more[0].direction = core::Direction::kHigher;
+  more[1].spread_ratio = 3;
+  ASSERT_TRUE(store->RecordAlerts(more, {}).ok());
+  kept = store->ListAlerts({});
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 4u);
+  ExpectSameAlert((*kept)[2], more[0]);
+  ExpectSameAlert((*kept)[3], more[1]);
 }
 
 }  // namespace

@@ -245,7 +245,7 @@ TEST_F(SqliteStoreTest, AVersion2StoreIsMigratedKeepingItsRuns) {
   // Back to schema 2 as the previous release left it.
   ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 2));
   auto store = Open();
-  EXPECT_NE(store->Describe().find("schema 13"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 14"), std::string::npos) << store->Describe();
   auto back = All(*store);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0], old);  // its suite has neither definitions nor an epoch
@@ -263,7 +263,7 @@ TEST_F(SqliteStoreTest, AVersion1StoreIsMigratedKeepingItsRuns) {
   }
   ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 1));
   auto store = Open();
-  EXPECT_NE(store->Describe().find("schema 13"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 14"), std::string::npos) << store->Describe();
   EXPECT_EQ(All(*store).size(), 1u);
   EXPECT_TRUE(store->RecordPlan(SamplePlan(0, 1, base::Timestamp{1})).ok());
 }

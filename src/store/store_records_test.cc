@@ -44,8 +44,8 @@ class StoreRecordsTest : public StoreTest {
   }
 
   // Two plans (the second supersedes both jobs of the first: one planned again, one skipped),
-  // a job an agent failed once and then claimed again, three alerts (one triaged with a note),
-  // three tokens (one used, one revoked) and the detect mark.
+  // a job an agent failed once and then claimed again, three alerts (a drift, a noise change
+  // and one triaged with a note), three tokens (one used, one revoked) and the detect mark.
   void Fill(Store& store) {
     PlanRecord first = SamplePlan(0, 4, base::Timestamp{100});
     first.queue_depth = 1;
@@ -76,9 +76,13 @@ class StoreRecordsTest : public StoreTest {
     claimed = store.ClaimJob(claim);
     ASSERT_TRUE(claimed.ok() && claimed->has_value()) << claimed.status().ToString();
 
-    std::vector<AlertRecord> alerts = {SampleAlert(0), SampleAlert(1, "macos"),
-                                       SampleAlert(2, "linux", "improvement")};
+    std::vector<AlertRecord> alerts = {SampleAlert(0, "linux", "drift"), SampleAlert(1, "macos"),
+                                       SampleAlert(2, "linux", "noise")};
+    alerts[0].first = Sha(1);  // a drift carries its first commit and its rate
+    alerts[0].rate = 0.0375;
+    alerts[0].direction = core::Direction::kHigher;
     alerts[2].epoch = std::nullopt;
+    alerts[2].spread_ratio = 2.125;  // a noise change, its spread's ratio
     ASSERT_TRUE(store.RecordAlerts(alerts, {}).ok());
     ASSERT_TRUE(store
                     .SetAlertStatus(alerts[1].id, core::AlertStatus::kAcknowledged, "allocator",

@@ -453,7 +453,7 @@ TEST_F(SqliteStoreTest, AVersion6StoreMigratesBuildingTheSameSeriesWithProgress)
   };
   auto store = OpenStore(path_, options);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_NE((*store)->Describe().find("schema 13"), std::string::npos);
+  EXPECT_NE((*store)->Describe().find("schema 14"), std::string::npos);
   EXPECT_EQ(Read(**store), before);
   EXPECT_GT(CountRows(path_, "SELECT count(*) FROM median_blocks"), 0);
   EXPECT_EQ(LeanMedians(**store), FullMedians(**store));

@@ -34,6 +34,21 @@ inline ::testing::AssertionResult UndoSchemasDownTo(const std::string& path, int
     std::string_view sql;
   };
   static constexpr Undo kUndo[] = {
+      {14,
+       "CREATE TABLE alerts_v13 (id INTEGER PRIMARY KEY, project TEXT NOT NULL, "
+       "platform TEXT NOT NULL, benchmark TEXT NOT NULL, metric TEXT NOT NULL, "
+       "unit TEXT NOT NULL, epoch INTEGER, range_from TEXT NOT NULL, range_to TEXT NOT NULL, "
+       "range_count INTEGER NOT NULL, before_median REAL NOT NULL, after_median REAL NOT NULL, "
+       "change REAL NOT NULL, confidence REAL NOT NULL, noise REAL NOT NULL, kind TEXT NOT NULL "
+       "CHECK (kind IN ('regression', 'improvement', 'environment')), status TEXT NOT NULL "
+       "CHECK (status IN ('open', 'acknowledged', 'resolved', 'false-positive')), note TEXT, "
+       "created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL); "
+       "INSERT INTO alerts_v13 SELECT id, project, platform, benchmark, metric, unit, epoch, "
+       "range_from, range_to, range_count, before_median, after_median, change, confidence, "
+       "noise, kind, status, note, created_at, updated_at FROM alerts; DROP TABLE alerts; "
+       "ALTER TABLE alerts_v13 RENAME TO alerts; "
+       "CREATE INDEX alerts_by_status ON alerts(status); "
+       "CREATE INDEX alerts_by_series ON alerts(platform, benchmark, metric);"},
       {13,
        "DROP TABLE agents; DROP INDEX jobs_by_platform_state; DROP INDEX jobs_by_lease; "
        "ALTER TABLE jobs DROP COLUMN attempt; ALTER TABLE jobs DROP COLUMN agent; "
@@ -338,6 +353,10 @@ inline void ExpectSameAlert(const AlertRecord& got, const AlertRecord& want) {
   EXPECT_EQ(got.confidence, want.confidence);
   EXPECT_EQ(got.noise, want.noise);
   EXPECT_EQ(got.kind, want.kind);
+  EXPECT_EQ(got.first, want.first);
+  EXPECT_EQ(got.rate, want.rate);
+  EXPECT_EQ(got.spread_ratio, want.spread_ratio);
+  EXPECT_EQ(got.direction, want.direction);
   EXPECT_EQ(got.status, want.status);
   EXPECT_EQ(got.note, want.note);
   EXPECT_EQ(got.created_at, want.created_at);

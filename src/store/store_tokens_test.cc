@@ -187,7 +187,7 @@ TEST_F(SqliteStoreTest, AVersion4StoreIsMigratedKeepingItsRunsAndAlerts) {
   ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 4));
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_NE(store->Describe().find("schema 13"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 14"), std::string::npos) << store->Describe();
   auto back = All(*store);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0], old);
@@ -212,7 +212,7 @@ TEST_F(SqliteStoreTest, AVersion5StoresTokensKeepTheirRightToWrite) {
   ASSERT_TRUE(test_support::UndoSchemasDownTo(path_, 5));
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_NE(store->Describe().find("schema 13"), std::string::npos) << store->Describe();
+  EXPECT_NE(store->Describe().find("schema 14"), std::string::npos) << store->Describe();
   auto tokens = store->ListTokens(std::nullopt);
   ASSERT_TRUE(tokens.ok());
   ASSERT_EQ(tokens->size(), 1u);

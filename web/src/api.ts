@@ -147,12 +147,21 @@ export interface Alert {
   change: number;
   confidence: number;
   noise: number;
-  kind: "regression" | "improvement" | "environment";
+  kind: AlertKind;
   status: AlertStatus;
   note: string | null;
   created_at: string;
   updated_at: string;
+  // A drift (a gradual change over commit_range): its first measured commit, its relative
+  // change per measured commit, and whether it worsens the series (a regression) or not.
+  first?: string | null;
+  rate?: number | null;
+  worse?: boolean;
+  // A noise change (the spread changed, not the level): the spread after / before.
+  spread_ratio?: number | null;
 }
+
+export type AlertKind = "regression" | "improvement" | "environment" | "drift" | "noise";
 
 export type AlertStatus = "open" | "acknowledged" | "resolved" | "false-positive";
 

@@ -4,7 +4,8 @@
 // The trend chart's x axis is the commit time, or the commit order (every measured commit one
 // step: commits that landed minutes apart are not squashed together); one line (with its spread band) per epoch and
 // environment class, so stretches never join. Drawn on top: shaded gaps, epoch boundaries,
-// environment changes and alert ranges. Hover shows the point; drag selects a range to zoom,
+// environment changes, alert ranges (a drift: hatched from its first to its last commit) and
+// noise changes (a marker with its label). Hover shows the point; drag selects a range to zoom,
 // the wheel zooms, shift+drag pans, a double click resets; a click picks the point for compare.
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
@@ -253,7 +254,7 @@ export interface TrendOptions {
 
 interface Marker {
   x: number;
-  kind: "epoch" | "env";
+  kind: "epoch" | "env" | "noise";
   label: string;
 }
 
@@ -335,7 +336,8 @@ function drawn(lines: SeriesEntry[], alerts: Alert[], platform: string, starts?:
     });
   });
 
-  // Alert ranges, located by the points at their ends.
+  // Alert ranges, located by the points at their ends; a drift's from its first commit (the
+  // stretch that moved), a noise change's as a marker where its range ends.
   const shaX = new Map<string, number>();
   lines.forEach((e, ei) => e.points.forEach((p, pi) => shaX.set(p.sha, times[ei][pi])));
   const alertSpans = alerts
@@ -343,13 +345,26 @@ function drawn(lines: SeriesEntry[], alerts: Alert[], platform: string, starts?:
     .map((a) => {
       const to = shaX.get(a.commit_range.to);
       if (to === undefined) return null;
-      const from = a.commit_range.from ? shaX.get(a.commit_range.from) ?? to : to;
+      const before = a.commit_range.from ? shaX.get(a.commit_range.from) : undefined;
+      if (a.kind === "noise") {
+        markers.push({ x: to, kind: "noise", label: `noise ${fmt.alertChange(a)}` });
+        return null;
+      }
+      const from = a.kind === "drift" ? (a.first ? shaX.get(a.first) : undefined) ?? before ?? to : before ?? to;
       return { from, to, alert: a };
     })
     .filter((s): s is { from: number; to: number; alert: Alert } => s !== null);
 
   const points = lines.reduce((n, e) => n + e.points.length, 0);
   return { data, times, pointAt, gaps, markers, alertSpans, points };
+}
+
+// What the chart draws over its lines, as attributes of its container (the browser tests read
+// them): data-drifts "from-to ..." (x values of each drift's shaded range) and data-noise "x
+// ..." (x values of each noise marker).
+function exposeOverlays(parent: HTMLElement, d: Drawn): void {
+  parent.dataset.drifts = d.alertSpans.filter((s) => s.alert.kind === "drift").map((s) => `${s.from}-${s.to}`).join(" ");
+  parent.dataset.noise = d.markers.filter((m) => m.kind === "noise").map((m) => String(m.x)).join(" ");
 }
 
 // One trend chart in `parent` (its uPlot owned by opts.group).
@@ -390,13 +405,32 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): TrendChart 
     ctx.fillStyle = resolved("--gap", "rgba(120,120,120,0.16)");
     for (const [a, b] of d.gaps) ctx.fillRect(px(a), top, Math.max(1, px(b) - px(a)), height);
     for (const s of d.alertSpans) {
-      const color =
-        s.alert.kind === "regression" ? "220,38,38" : s.alert.kind === "improvement" ? "5,150,105" : "217,119,6";
+      const cls = fmt.alertClass(s.alert);
+      const color = cls === "bad" ? "220,38,38" : cls === "good" ? "5,150,105" : "217,119,6";
       const alpha = s.alert.status === "open" ? 0.18 : 0.07;
       const x0 = px(s.from);
       const w = Math.max(3 * dpr, px(s.to) - x0);
       ctx.fillStyle = `rgba(${color},${alpha})`;
       ctx.fillRect(x0, top, w, height);
+      if (s.alert.kind === "drift") {
+        // Hatched over its stretch, with what it is.
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(x0, top, w, height);
+        ctx.clip();
+        ctx.strokeStyle = `rgba(${color},${2 * alpha})`;
+        ctx.lineWidth = dpr;
+        ctx.beginPath();
+        for (let x = x0 - height; x < x0 + w; x += 8 * dpr) {
+          ctx.moveTo(x, top + height);
+          ctx.lineTo(x + height, top);
+        }
+        ctx.stroke();
+        ctx.restore();
+        ctx.fillStyle = `rgb(${color})`;
+        ctx.font = `${11 * dpr}px system-ui, sans-serif`;
+        ctx.fillText(`drift ${fmt.alertChange(s.alert)}`, x0 + 4 * dpr, top + 22 * dpr);
+      }
       ctx.fillStyle = `rgb(${color})`;
       const mx = x0 + w / 2;
       ctx.beginPath();
@@ -410,8 +444,8 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): TrendChart 
     ctx.font = `${11 * dpr}px system-ui, sans-serif`;
     for (const m of d.markers) {
       const x = px(m.x);
-      ctx.strokeStyle = m.kind === "epoch" ? "#7c3aed" : "#d97706";
-      ctx.setLineDash(m.kind === "epoch" ? [6 * dpr, 3 * dpr] : [2 * dpr, 3 * dpr]);
+      ctx.strokeStyle = m.kind === "epoch" ? "#7c3aed" : m.kind === "noise" ? "#0891b2" : "#d97706";
+      ctx.setLineDash(m.kind === "epoch" ? [6 * dpr, 3 * dpr] : m.kind === "noise" ? [] : [2 * dpr, 3 * dpr]);
       ctx.beginPath();
       ctx.moveTo(x, top);
       ctx.lineTo(x, top + height);
@@ -516,6 +550,7 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): TrendChart 
   );
   parent.dataset.points = String(d.points);
   parent.dataset.xAxis = opts.order ? "order" : "time";
+  exposeOverlays(parent, d);
   u.over.appendChild(tooltip);
   u.over.addEventListener("mouseleave", () => (tooltip.hidden = true));
   if (opts.onPick) {
@@ -542,6 +577,7 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): TrendChart 
     const { min, max } = u.scales.x;
     d = next;
     parent.dataset.points = String(d.points);
+    exposeOverlays(parent, d);
     opts.group.quietly(() =>
       u.batch(() => {
         u.setData(d.data as uPlot.AlignedData, false);

@@ -59,6 +59,24 @@ export function pct(v: number | null | undefined, digits = 1): string {
   return (v > 0 ? "+" : "") + s + "%";
 }
 
+// What an alert is, as a class of its colour: "bad" for a regression (a drift that worsens
+// its series is one), "good" for an improvement, "warn" for the rest (environment, noise).
+export function alertClass(a: { kind: string; worse?: boolean }): "bad" | "good" | "warn" {
+  if (a.kind === "regression" || (a.kind === "drift" && a.worse !== false)) return "bad";
+  if (a.kind === "improvement" || a.kind === "drift") return "good";
+  return "warn";
+}
+
+// An alert's change as people read it: "+12.0%"; a drift "+20.3% (+0.5%/commit)"; a noise
+// change "x2.1 spread" (its `change` is the spread's, not the level's).
+export function alertChange(a: { kind: string; change: number; rate?: number | null; spread_ratio?: number | null }): string {
+  if (a.kind === "noise" && a.spread_ratio !== null && a.spread_ratio !== undefined) return `x${a.spread_ratio.toFixed(1)} spread`;
+  if (a.kind === "drift" && a.rate !== null && a.rate !== undefined) {
+    return `${pct(a.change)} (${pct(a.rate, Math.abs(a.rate) >= 0.001 ? 1 : 2)}/commit)`;
+  }
+  return pct(a.change);
+}
+
 // A share (0.87) as "87.0%".
 export function share(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return "–";

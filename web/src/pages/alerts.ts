@@ -18,7 +18,14 @@ const kStatuses: [string, string][] = [
   ["false-positive", "false positive"],
   ["", "any status"],
 ];
-const kKinds: [string, string][] = [["", "any kind"], ["regression", "regressions"], ["improvement", "improvements"], ["environment", "environment changes"]];
+const kKinds: [string, string][] = [
+  ["", "any kind"],
+  ["regression", "regressions"],
+  ["improvement", "improvements"],
+  ["environment", "environment changes"],
+  ["drift", "drifts"],
+  ["noise", "noise changes"],
+];
 const kActions: [AlertStatus, string][] = [
   ["acknowledged", "Acknowledge"],
   ["resolved", "Resolve"],
@@ -119,7 +126,8 @@ function groupBox(summary: string, range: Alert["commit_range"] | null, alerts: 
     }
     if (msg.childNodes.length === 0) rerender();
   };
-  const regressions = alerts.filter((a) => a.kind === "regression").length;
+  // A drift that worsens its series counts as a regression.
+  const regressions = alerts.filter((a) => fmt.alertClass(a) === "bad").length;
   return h(
     "section",
     { class: "group", "data-range": range?.to ?? "" },
@@ -168,12 +176,13 @@ function alertRow(a: Alert): HTMLElement {
         if (err instanceof ApiError && err.status === 401) askForToken("Triage needs an API token of this project.");
       }
     };
-    const cls = a.kind === "regression" ? "bad" : a.kind === "improvement" ? "good" : "warn";
+    const cls = fmt.alertClass(a);
     row.replaceChildren(
       h("td", null, h("a", { href: href("benchmark", { name: a.benchmark, metric: a.metric, platform: a.platform }) }, a.benchmark),
         h("div", { class: "muted small" }, a.epoch === null ? `${a.metric} · ` : `${a.metric} · epoch ${a.epoch} · `, badge(a.kind))),
       h("td", null, a.platform),
-      h("td", { class: "num" }, h("b", { class: cls }, fmt.pct(a.change))),
+      h("td", { class: "num" }, h("b", { class: cls }, fmt.alertChange(a)),
+        a.kind === "drift" && a.first ? h("div", { class: "muted small" }, "from ", commit(a.first)) : null),
       h("td", { class: "num" }, `${fmt.value(a.before_median, a.unit)} → ${fmt.value(a.after_median, a.unit)}`),
       h("td", { class: "num" }, fmt.share(a.confidence)),
       h("td", { class: "num" }, fmt.share(a.noise)),

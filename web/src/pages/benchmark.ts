@@ -232,6 +232,8 @@ function legend(entries: SeriesEntry[]): HTMLElement {
     h("span", null, h("span", { class: "swatch epoch" }), " epoch boundary"),
     h("span", null, h("span", { class: "swatch env" }), " environment change"),
     h("span", null, h("span", { class: "swatch alert" }), " alert range (▼)"),
+    h("span", null, h("span", { class: "swatch drift" }), " drift (a gradual change: its first to last commit)"),
+    h("span", null, h("span", { class: "swatch noise" }), " noise (the spread changed)"),
   );
 }
 
@@ -244,7 +246,7 @@ function alertsTable(alerts: Alert[]): HTMLElement {
     sortableTable(alerts, [
       { title: "platform", cell: (a) => a.platform, sort: (a) => a.platform },
       { title: "range", cell: (a) => range(a.commit_range) },
-      { title: "change", cls: "num", cell: (a) => h("span", { class: a.kind === "regression" ? "bad" : a.kind === "improvement" ? "good" : "warn" }, fmt.pct(a.change)), sort: (a) => a.change },
+      { title: "change", cls: "num", cell: (a) => h("span", { class: fmt.alertClass(a) }, fmt.alertChange(a)), sort: (a) => a.change },
       { title: "before → after", cls: "num", cell: (a) => `${fmt.value(a.before_median, a.unit)} → ${fmt.value(a.after_median, a.unit)}` },
       { title: "kind", cell: (a) => badge(a.kind), sort: (a) => a.kind },
       { title: "status", cell: (a) => badge(a.status), sort: (a) => a.status },

@@ -134,7 +134,7 @@ function moved(alerts: Alert[], groups: AlertGroup[]): HTMLElement {
           badge(a.kind), " ",
           h("a", { href: href("benchmark", { name: a.benchmark, metric: a.metric }) }, a.benchmark),
           ` ${a.metric} on ${a.platform}: `,
-          h("b", { class: a.kind === "regression" ? "bad" : a.kind === "improvement" ? "good" : "warn" }, fmt.pct(a.change)),
+          h("b", { class: fmt.alertClass(a) }, fmt.alertChange(a)),
           h("span", { class: "muted small" }, ` ${fmt.value(a.before_median, a.unit)} → ${fmt.value(a.after_median, a.unit)} in `, range(a.commit_range)),
         ),
       ),
