@@ -14,6 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 bench_build detect_corpus_bench perfledger
+# Absolute paths: the whole-process runs happen in $tmp.
+build=$(cd "$build" && pwd)
+root=$PWD
 tmp=$(mktemp -d /tmp/detect-corpus-bench-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 bench="$build/bench/detect_corpus_bench"
@@ -50,7 +53,7 @@ asv_answer=$(/usr/bin/python3 bench/asv_step_detect_reference.py --values "$tmp/
 (cd "$tmp" && hyperfine -N --warmup 1 --runs "${RUNS:-5}" --export-json "$tmp/hyperfine.json" \
   --ignore-failure \
   "$perfledger detect --db $tmp/store.db --format json" \
-  "/usr/bin/python3 $PWD/bench/asv_step_detect_reference.py --values $tmp/values.txt" \
+  "/usr/bin/python3 $root/bench/asv_step_detect_reference.py --values $tmp/values.txt" \
   >/dev/null)
 
 /usr/bin/python3 - "$tmp/bench.json" "$tmp/hyperfine.json" "$truth" "$ours_answer" "$asv_answer" <<'PY'

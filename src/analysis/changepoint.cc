@@ -107,7 +107,8 @@ class LevelSearch {
     cusum_ = Cusum(clipped_);
     levels_ = SeedLevels(n, m);
     threshold_ = Threshold(test_.alpha, levels_, m);
-    white_ = model.sigma > 0 && n <= kResidualCheckPoints ? LocalNoise(logs, 0, n) : 0;
+    noise_ = model.sigma > 0 ? LocalNoise(logs, 0, n) : 0;
+    white_ = n <= kResidualCheckPoints ? noise_ : 0;
     check_ = white_ > 0 && white_ < test_.scale;
     // The best split of every interval does not depend on the scale: found once, and all kept
     // when the residual check may need them at another scale.
@@ -116,6 +117,9 @@ class LevelSearch {
   }
 
   bool AnySplit() const { return !at_.empty(); }
+  // The noise of the series searched from its lag-1 second differences (LocalNoise), when it
+  // has a noise model; else 0.
+  double LocalNoiseOfSeries() const { return noise_; }
 
   // The changes of the level, refined, pruned and classified into steps and drifts; `values`
   // are the exponentials of the logs searched.
@@ -147,7 +151,7 @@ class LevelSearch {
   std::vector<double> clipped_;
   Cusum cusum_;
   std::vector<Level> levels_;
-  double threshold_ = 0, white_ = 0;
+  double threshold_ = 0, noise_ = 0, white_ = 0;
   bool check_ = false;
   std::vector<Candidate> candidates_;
   std::vector<size_t> at_;
@@ -207,8 +211,8 @@ std::vector<ChangePoint> DetectChanges(std::span<const double> values,
   }
   if (!search) search.emplace(logs, model, options, m);
   std::vector<ChangePoint> out = search->Finish(values);
-  const std::vector<ChangePoint> spread = SpreadChanges(
-      values, logs, model.sigma > 0 ? LocalNoise(logs, 0, n) : 0, std::min(options.alpha, 1.0), m);
+  const std::vector<ChangePoint> spread =
+      SpreadChanges(values, logs, search->LocalNoiseOfSeries(), std::min(options.alpha, 1.0), m);
   if (spread.empty()) return out;
   DropLevelChangesOfNoisierStretches(logs, spread, &out);
   out.insert(out.end(), spread.begin(), spread.end());

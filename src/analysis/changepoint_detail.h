@@ -57,6 +57,11 @@ class Cusum {
     size_t t = 0;
     double statistic = 0;  // for unit noise, as At
   };
+  // The mean of z[begin, end).
+  double Mean(size_t begin, size_t end) const {
+    return (prefix_[end] - prefix_[begin]) / static_cast<double>(end - begin);
+  }
+
   // The split of [begin, end) with m points a side at least that maximizes At.
   Best Max(size_t begin, size_t end, size_t m) const;
 

@@ -11,10 +11,12 @@ namespace {
 
 // The seasonal differences of a lag are measured on at most this many points (quasi-random, so
 // that no stride lines up with a period): cheap at any length.
-constexpr size_t kScreenPoints = 512;
+constexpr size_t kScreenPoints = 256;
 // Squared lag differences are capped at this many times the median squared successive
 // difference (three times the typical difference: a step weighs little).
 constexpr double kScreenCap = 9;
+// The profile of a long series is the median over at most about this many of its cycles.
+constexpr size_t kProfileCycles = 128;
 // In a long series the candidate periods are compared on this many cycles in the middle.
 constexpr size_t kWindowCycles = 64;
 // A shorter period whose dip is at least this share of the deepest is the period (the deepest
@@ -90,18 +92,24 @@ std::vector<size_t> ScreenPositions(size_t from, size_t n) {
 // The profile of period p: the median over cycles of the residual from a centred moving average
 // over one period (2 x p for an even p: the ends weigh one half), centred on 0, and the
 // residual variance around it. Empty when a phase has fewer than kMinSeasonCycles - 1 cycles.
-// x starts at point `offset` of the series (phases count from the series' start). `scratch`
-// holds the residuals grouped by phase.
+// x starts at point `offset` of the series (phases count from the series' start). Of more than
+// kProfileCycles cycles, every stride-th one is used (spread over the whole series, so a
+// period that drifts against the profile still smears it). `scratch` holds the residuals
+// grouped by phase.
 std::vector<double> Profile(std::span<const double> x, size_t offset, size_t p,
                             std::vector<double>& scratch, std::vector<size_t>* cycles,
                             double* residual_variance) {
   const size_t n = x.size(), h = p / 2;
   if (n < 2 * h + (kMinSeasonCycles - 1) * p) return {};
   const size_t from = h, to = n - h;  // the moving average is defined on [from, to)
-  // Phase j holds the points from + j + k p: (to - from - j + p - 1) / p of them.
+  const size_t stride = ((to - from + p - 1) / p + kProfileCycles - 1) / kProfileCycles;
+  // Phase j holds the points from + j + k p of the cycles k kept: every stride-th one of the
+  // (to - from - j + p - 1) / p there are.
   std::vector<size_t> start(p + 1);
-  for (size_t j = 0; j < p; ++j) start[j + 1] = start[j] + (to - from - j + p - 1) / p;
-  scratch.resize(to - from);
+  for (size_t j = 0; j < p; ++j) {
+    start[j + 1] = start[j] + ((to - from - j + p - 1) / p + stride - 1) / stride;
+  }
+  scratch.resize(start[p]);
   const double width = static_cast<double>(p);
   // The moving sum, slid along: the p points around t for an odd p; for an even one the 2h - 1
   // inner points, and the two ends at one half.
@@ -110,8 +118,10 @@ std::vector<double> Profile(std::span<const double> x, size_t offset, size_t p,
   for (size_t i = from - inner; i <= from + inner; ++i) sum += x[i];
   for (size_t t = from, j = 0, k = 0; t < to; ++t) {  // t = from + j + k p
     if (t > from) sum += x[t + inner] - x[t - inner - 1];
-    const double total = p % 2 == 1 ? sum : sum + (x[t - h] + x[t + h]) / 2;
-    scratch[start[j] + k] = x[t] - total / width;
+    if (k % stride == 0) {
+      const double total = p % 2 == 1 ? sum : sum + (x[t - h] + x[t + h]) / 2;
+      scratch[start[j] + k / stride] = x[t] - total / width;
+    }
     if (++j == p) j = 0, ++k;
   }
   std::vector<double> profile(p);
@@ -133,7 +143,7 @@ std::vector<double> Profile(std::span<const double> x, size_t offset, size_t p,
     for (double r : phase) rss += (r - m) * (r - m);
   }
   for (double& v : profile) v -= mean;
-  *residual_variance = rss / std::max(1.0, static_cast<double>(to - from) - width);
+  *residual_variance = rss / std::max(1.0, static_cast<double>(start[p]) - width);
   return profile;
 }
 

@@ -576,6 +576,7 @@ test("alert groups name the commit that did it by its subject", async () => {
     }
     await page.goto(`${url}#/`);
     await page.waitForSelector(".card[data-platform]");
+    await page.waitForSelector("ul.moved");  // "What moved" loads after the cards
     const open = groups.filter((g) => g.alert_ids.length > 0);
     const moved = await page.locator("main").innerText();
     assert.ok(open.some((g) => moved.includes(subjectOf(g.commit_range.to))), `the overview's groups name a subject: ${moved}`);
@@ -663,6 +664,50 @@ test("the x axis by commit order: every measured commit one step, remembered in 
     await page.selectOption('select[aria-label="x axis"]', "");
     await page.waitForFunction(() => !/[?&]x=/.test(location.hash));
     await page.waitForSelector(`${chart}[data-x-axis="time"] canvas`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+// Issue 17: a drift is shaded from its first commit to its last, a noise change is a marker
+// with its label, and both are listed with what they are. The fixture's history has neither
+// (its changes are steps), so the series document gets one of each over its real commits.
+test("a drift is a shaded range from its first to its last commit, a noise change a marker", async () => {
+  const platform = "x86-64-linux";
+  const { series } = await (await fetch(`${url}api/v1/series?benchmark=parse&platform=${platform}`)).json();
+  const points = series.flatMap((e) => e.points);
+  assert.ok(points.length >= 8, "enough points for a drift");
+  const t = (p) => Date.parse(p.commit_time) / 1000;
+  const base = { project: "demo", platform, benchmark: "parse", metric: "wall_time", unit: "ns", epoch: series[0].epoch,
+                 before_median: 1000, after_median: 1200, confidence: 0.999, noise: 0.002, status: "open", note: null,
+                 created_at: "2026-11-24T12:00:00Z", updated_at: "2026-11-24T12:00:00Z" };
+  const [before, first, last, noisy] = [points[1], points[2], points[6], points[points.length - 2]];
+  const drift = { ...base, id: 9001, kind: "drift", change: 0.2, first: first.sha, rate: 0.0371, worse: true,
+                  commit_range: { from: before.sha, to: last.sha, count: 5 } };
+  const noise = { ...base, id: 9002, kind: "noise", change: 1.1, spread_ratio: 2.1, after_median: 1001,
+                  commit_range: { from: points[points.length - 3].sha, to: noisy.sha, count: 1 } };
+  const prepare = (page) =>
+    page.route(/\/api\/v1\/series\?/, async (route) => {
+      const response = await route.fetch();
+      const doc = await response.json();
+      doc.alerts = [...doc.alerts, drift, noise];
+      await route.fulfill({ response, json: doc });
+    });
+  const { page, context, errors } = await open(`#/benchmark?name=parse&platform=${platform}`, url, prepare);
+  try {
+    const chart = `.chart[data-platform="${platform}"]`;
+    await page.waitForSelector(`${chart} canvas`);
+    // Shaded from its first commit (not the commit before it) to its last; the marker at the
+    // noise change's last commit.
+    assert.equal(await page.locator(chart).getAttribute("data-drifts"), `${t(first)}-${t(last)}`);
+    assert.equal(await page.locator(chart).getAttribute("data-noise"), String(t(noisy)));
+    assert.ok((await drawnPixels(page, `${chart} canvas`)) > 1000, "the chart is drawn");
+    const table = await page.locator(".bench-content").innerText();
+    assert.ok(table.includes("+20.0% (+3.7%/commit)"), table);
+    assert.ok(table.includes("x2.1 spread"), table);
+    assert.ok(table.includes("drift (a gradual change"), "the legend names the drift's shading");
+    await shot(page, "benchmark-drift-and-noise");
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
