@@ -114,6 +114,11 @@ struct Context {
   size_t m = 1;
 };
 
+// Marks the shifts (sorted) that belong to an oscillation: at least 4 moves in a row, each
+// undoing the one before, of similar sizes and evenly spaced (a season or a periodic load cut
+// by the piecewise-constant search), and the shifts no larger than its moves.
+std::vector<bool> Oscillations(const std::vector<ChangePoint>& shifts);
+
 // Splits the level shifts (RefineAndPrune) into steps, drifts (one flat-ramp-flat move for a
 // run of smooth shifts in one direction) and oscillations (nothing). Sorted by index.
 std::vector<ChangePoint> Classify(std::span<const double> values, std::span<const double> clipped,

@@ -26,12 +26,14 @@ constexpr size_t kRunGap = 8;
 constexpr size_t kDriftEnds = 10;
 // Absorbing steps into drifts settles in one or two passes; this bounds it.
 constexpr int kMaxAbsorbPasses = 4;
-// Oscillations (see Oscillations below).
+// Oscillations (see Oscillations).
 constexpr size_t kOscillationMoves = 4;
 constexpr double kOscillationSize = 1.5;
 constexpr double kOscillationGap = 2;
 
-// Marks the shifts that belong to an oscillation. Consecutive shifts in one direction form a
+}  // namespace
+
+// Oscillations (changepoint_detail.h). Consecutive shifts in one direction form a
 // move (a season's slope is often cut twice); an oscillation is at least kOscillationMoves
 // moves in a row, each undoing the one before (sizes within a factor kOscillationSize), evenly
 // spaced (gaps within a factor kOscillationGap). A season cut by the piecewise-constant search
@@ -90,6 +92,8 @@ std::vector<bool> Oscillations(const std::vector<ChangePoint>& shifts) {
   }
   return out;
 }
+
+namespace {
 
 // The drifts: with the steps (abrupt) taken out of the series, each run of smooth shifts in
 // one direction is one drift, fitted as flat-ramp-flat (trend.h) between the smooth shifts

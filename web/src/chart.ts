@@ -426,10 +426,11 @@ export function trendChart(parent: HTMLElement, opts: TrendOptions): TrendChart 
           ctx.lineTo(x + height, top);
         }
         ctx.stroke();
-        ctx.restore();
         ctx.fillStyle = `rgb(${color})`;
         ctx.font = `${11 * dpr}px system-ui, sans-serif`;
+        ctx.textAlign = "left";  // uPlot's axes leave it as they drew their labels
         ctx.fillText(`drift ${fmt.alertChange(s.alert)}`, x0 + 4 * dpr, top + 22 * dpr);
+        ctx.restore();
       }
       ctx.fillStyle = `rgb(${color})`;
       const mx = x0 + w / 2;
