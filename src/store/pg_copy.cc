@@ -219,30 +219,8 @@ Status PgStore::InsertRecords(const StoreRecords& records) {
 
     params.clear();
     for (const AlertRecord& a : records.alerts) {
-      params.insert(params.end(), {PgInt(a.id),
-                                   PgText(a.project),
-                                   PgText(a.platform),
-                                   PgText(a.benchmark),
-                                   PgText(a.metric),
-                                   PgText(a.unit),
-                                   PgOptInt(a.epoch),
-                                   PgText(a.range_from),
-                                   PgText(a.range_to),
-                                   PgInt(a.range_count),
-                                   PgReal(a.before_median),
-                                   PgReal(a.after_median),
-                                   PgReal(a.change),
-                                   PgReal(a.confidence),
-                                   PgReal(a.noise),
-                                   PgText(core::AlertKindName(a.kind)),
-                                   PgText(core::AlertStatusName(a.status)),
-                                   PgOptText(a.note),
-                                   PgInt(a.created_at.unix_nanos),
-                                   PgInt(a.updated_at.unix_nanos),
-                                   PgOptText(a.first),
-                                   PgOptReal(a.rate),
-                                   PgOptReal(a.spread_ratio),
-                                   PgOptDirection(a.direction)});
+      params.push_back(PgInt(a.id));
+      AppendAlertParams(a, &params);
     }
     RETURN_IF_ERROR(
         insert("INSERT INTO alerts (id, project, platform, benchmark, metric, unit, "

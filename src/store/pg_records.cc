@@ -352,6 +352,32 @@ constexpr std::array<std::string_view, 23> kAlertTypes = {"text",
 
 }  // namespace
 
+void AppendAlertParams(const AlertRecord& a, std::vector<PgParam>* params) {
+  params->insert(params->end(), {PgText(a.project),
+                                 PgText(a.platform),
+                                 PgText(a.benchmark),
+                                 PgText(a.metric),
+                                 PgText(a.unit),
+                                 PgOptInt(a.epoch),
+                                 PgText(a.range_from),
+                                 PgText(a.range_to),
+                                 PgInt(a.range_count),
+                                 PgReal(a.before_median),
+                                 PgReal(a.after_median),
+                                 PgReal(a.change),
+                                 PgReal(a.confidence),
+                                 PgReal(a.noise),
+                                 PgText(core::AlertKindName(a.kind)),
+                                 PgText(core::AlertStatusName(a.status)),
+                                 PgOptText(a.note),
+                                 PgInt(a.created_at.unix_nanos),
+                                 PgInt(a.updated_at.unix_nanos),
+                                 PgOptText(a.first),
+                                 PgOptReal(a.rate),
+                                 PgOptReal(a.spread_ratio),
+                                 PgOptDirection(a.direction)});
+}
+
 Status PgStore::WriteAlertRows(const std::vector<AlertRecord>& inserts,
                                const std::vector<AlertRecord>& narrowed,
                                std::vector<int64_t>* ids) {
@@ -402,29 +428,7 @@ Status PgStore::WriteAlertRows(const std::vector<AlertRecord>& inserts,
   std::vector<PgParam> params;
   params.reserve(inserts.size() * kAlertTypes.size());
   for (const AlertRecord& a : inserts) {
-    params.insert(params.end(), {PgText(a.project),
-                                 PgText(a.platform),
-                                 PgText(a.benchmark),
-                                 PgText(a.metric),
-                                 PgText(a.unit),
-                                 PgOptInt(a.epoch),
-                                 PgText(a.range_from),
-                                 PgText(a.range_to),
-                                 PgInt(a.range_count),
-                                 PgReal(a.before_median),
-                                 PgReal(a.after_median),
-                                 PgReal(a.change),
-                                 PgReal(a.confidence),
-                                 PgReal(a.noise),
-                                 PgText(core::AlertKindName(a.kind)),
-                                 PgText(core::AlertStatusName(a.status)),
-                                 PgOptText(a.note),
-                                 PgInt(a.created_at.unix_nanos),
-                                 PgInt(a.updated_at.unix_nanos),
-                                 PgOptText(a.first),
-                                 PgOptReal(a.rate),
-                                 PgOptReal(a.spread_ratio),
-                                 PgOptDirection(a.direction)});
+    AppendAlertParams(a, &params);
   }
   const size_t ids_before = ids->size();
   RETURN_IF_ERROR(PgInsertChunks(

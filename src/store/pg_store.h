@@ -59,6 +59,10 @@ inline PgParam PgOptDirection(const std::optional<core::Direction>& d) {
   return d ? PgText(core::DirectionName(*d)) : PgParam();
 }
 
+// An alert's columns after its id, in the alerts table's order (project .. direction): the
+// insert of new alerts and the copy between stores write the same list.
+void AppendAlertParams(const AlertRecord& a, std::vector<PgParam>* params);
+
 // Column `c` of a row. A NULL reads as 0, "" or false; use IsNull/Opt* where NULL means
 // something.
 inline bool PgIsNull(const PgRow& row, size_t c) { return !row.at(c).has_value(); }
