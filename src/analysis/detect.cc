@@ -61,6 +61,11 @@ std::optional<YoungStep> FindYoungStep(const std::vector<SeriesPoint>& points, s
   }
   if (candidates.empty()) return std::nullopt;
   const double z_crit = TwoSidedZ(alpha / static_cast<double>(2 * candidates.size()));
+  // The within-run spread pooled over the points (one run's MAD from 10 samples varies by
+  // about a third; pooled over the points much less).
+  double pooled = 0;
+  for (size_t i = begin; i < end; ++i) pooled += points[i].spread * points[i].spread;
+  pooled = std::sqrt(pooled / static_cast<double>(n));
   std::optional<YoungStep> best;
   double best_z = 0;
   for (size_t t : candidates) {
@@ -69,11 +74,6 @@ std::optional<YoungStep> FindYoungStep(const std::vector<SeriesPoint>& points, s
     const size_t long_begin = short_after ? begin : t, long_end = short_after ? t : end;
     for (size_t i = long_begin; i < long_end; ++i) longer.push_back(points[i].median);
     const double history = longer.size() >= 3 ? SeriesNoise(longer) : 0;
-    // The within-run spread pooled over the points (one run's MAD from 10 samples varies by
-    // about a third; pooled over the points much less).
-    double pooled = 0;
-    for (size_t i = begin; i < end; ++i) pooled += points[i].spread * points[i].spread;
-    pooled = std::sqrt(pooled / static_cast<double>(n));
     double sum_before = 0, sum_after = 0, var_before = 0, var_after = 0;
     double lo_before = INFINITY, hi_before = -INFINITY, lo_after = INFINITY, hi_after = -INFINITY;
     bool usable = true;
@@ -108,36 +108,6 @@ std::optional<YoungStep> FindYoungStep(const std::vector<SeriesPoint>& points, s
   return best;
 }
 
-// The segmentation places a step at least min_segment points from either end, so a step among
-// the newest (or oldest) 2 points is placed where min_segment allows: one or more points too
-// early (late), with a commit of the old level in the new side. Moves such a step to the split
-// of [begin, end) between `lo` and `hi` (inclusive) that fits two levels best (least squares
-// of the log medians).
-void PlaceStepAtAnEnd(const std::vector<double>& medians, size_t begin, size_t end, size_t lo,
-                      size_t hi, ChangePoint* cp) {
-  double best_sse = INFINITY;
-  size_t best = cp->index;
-  for (size_t t = lo; t <= hi; ++t) {
-    double sse = 0;
-    for (auto [b, e] : {std::pair{begin, t}, std::pair{t, end}}) {
-      double sum = 0, sum2 = 0;
-      for (size_t i = b; i < e; ++i) {
-        const double l = std::log(medians[i]);
-        sum += l, sum2 += l * l;
-      }
-      sse += sum2 - sum * sum / static_cast<double>(e - b);
-    }
-    if (sse < best_sse) best_sse = sse, best = t;
-  }
-  if (best == cp->index) return;
-  cp->index = cp->first = cp->last = best;
-  cp->before = Median(std::vector<double>(medians.begin() + static_cast<ptrdiff_t>(begin),
-                                          medians.begin() + static_cast<ptrdiff_t>(best)));
-  cp->after = Median(std::vector<double>(medians.begin() + static_cast<ptrdiff_t>(best),
-                                         medians.begin() + static_cast<ptrdiff_t>(end)));
-  cp->change = cp->after / cp->before - 1;
-}
-
 }  // namespace
 
 SeriesDetection DetectInSeries(const Series& series, const SeriesDetectOptions& options) {
@@ -170,7 +140,7 @@ SeriesDetection DetectInSeries(const Series& series, const SeriesDetectOptions& 
   auto young = [&](size_t begin, size_t end, bool head, bool tail) {
     auto step =
         FindYoungStep(points, begin, end, head, tail, min_segment, young_alpha, options.min_effect);
-    if (!step) return std::optional<size_t>();
+    if (!step) return;
     std::vector<double> side(medians.begin() + static_cast<ptrdiff_t>(begin),
                              medians.begin() + static_cast<ptrdiff_t>(step->index));
     ChangePoint cp;
@@ -182,48 +152,15 @@ SeriesDetection DetectInSeries(const Series& series, const SeriesDetectOptions& 
     cp.change = cp.after / cp.before - 1;
     cp.confidence = step->confidence;
     found.push_back(cp);
-    return std::optional<size_t>(step->index);
   };
   const size_t n = points.size();
-  // A drift over at most min_segment of the newest (or oldest) points is a step there that the
-  // segmentation could not place: the runs' samples decide, and it stays a drift only when they
-  // show no step.
-  auto short_drift = [&](const ChangePoint& cp) {
-    return cp.shape == ChangeShape::kDrift && cp.last - cp.first < min_segment;
-  };
-  std::optional<ChangePoint> head_drift, tail_drift;
-  if (!found.empty() && short_drift(found.back()) && found.back().last + min_segment >= n) {
-    tail_drift = found.back();
-    found.pop_back();
-  }
-  if (!found.empty() && short_drift(found.front()) && found.front().first < min_segment) {
-    head_drift = found.front();
-    found.erase(found.begin());
-  }
-  // Steps at min_segment from an end may belong closer to it (PlaceStepAtAnEnd).
-  if (!found.empty() && min_segment > kYoungSide) {
-    ChangePoint& last = found.back();
-    if (last.shape == ChangeShape::kStep && last.index + min_segment == n) {
-      const size_t begin = found.size() > 1 ? found[found.size() - 2].index : 0;
-      PlaceStepAtAnEnd(medians, begin, n, last.index, n - kYoungSide, &last);
-    }
-    ChangePoint& first = found.front();
-    if (first.shape == ChangeShape::kStep && first.index == min_segment &&
-        (found.size() == 1 || found[1].index > min_segment)) {
-      const size_t end = found.size() > 1 ? found[1].index : n;
-      PlaceStepAtAnEnd(medians, 0, end, kYoungSide, first.index, &first);
-    }
-  }
-  std::optional<size_t> head_step, tail_step;
   if (found.empty()) {
-    head_step = tail_step = young(0, n, /*head=*/true, /*tail=*/true);
+    young(0, n, /*head=*/true, /*tail=*/true);
   } else {
     const size_t first = found.front().index, last = found.back().index;
-    head_step = young(0, first, /*head=*/true, /*tail=*/false);
-    tail_step = young(last, n, /*head=*/false, /*tail=*/true);
+    young(0, first, /*head=*/true, /*tail=*/false);
+    young(last, n, /*head=*/false, /*tail=*/true);
   }
-  if (tail_drift && !(tail_step && *tail_step + min_segment > n)) found.push_back(*tail_drift);
-  if (head_drift && !(head_step && *head_step < min_segment)) found.push_back(*head_drift);
   std::sort(found.begin(), found.end(),
             [](const ChangePoint& a, const ChangePoint& b) { return a.index < b.index; });
   for (const ChangePoint& cp : found) {
