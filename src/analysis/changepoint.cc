@@ -104,11 +104,19 @@ class LevelSearch {
     // Without a model (quantized) the noise is TestScale's, as white noise. A series constant
     // between its steps has scale 0: any step is then certain, so a tiny scale keeps the
     // statistic finite without changing any decision.
-    const double noise = model.sigma > 0 ? model.sigma : TestScale(logs);
-    const double long_run = model.sigma > 0 ? model.long_run : noise;
-    test_ = {std::max(long_run, 1e-12), std::min(options.alpha, 1.0),
-             std::max(std::log1p(std::max(options.min_effect, 0.0)), kNoiseToEffect * noise), m};
-    clipped_ = Winsorize(logs, kWinsorize * noise);
+    double noise = model.sigma > 0 ? model.sigma : TestScale(logs);
+    double long_run = model.sigma > 0 ? model.long_run : noise;
+    // A short series with samples behind its points: the samples bound the scale (see
+    // DetectOptions::run_noise), the series' own successive differences from below.
+    if (n < kShortSeries && options.run_noise > 0) {
+      const double bound = std::max(options.run_noise, TestScale(logs));
+      long_run = std::min(long_run, bound);
+      noise = std::min(noise, bound);
+    }
+    const double min_effect =
+        std::max(std::log1p(std::max(options.min_effect, 0.0)), kNoiseToEffect * noise);
+    test_ = {std::max(long_run, 1e-12), std::min(options.alpha, 1.0), min_effect, m};
+    clipped_ = Winsorize(logs, kWinsorize * noise, m);
     cusum_ = Cusum(clipped_);
     levels_ = SeedLevels(n, m);
     threshold_ = Threshold(test_.alpha, levels_, m);

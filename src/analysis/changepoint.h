@@ -70,7 +70,16 @@ struct DetectOptions {
   double min_effect = 0;
   double alpha = 0.01;     // significance of each split: false alarms per series of pure noise
   size_t min_segment = 3;  // points on each side of a change at least (0 counts as 1)
+  // How much a point moves between runs as the runs' own samples suggest (a relative standard
+  // deviation, such as one sample's, pooled over the points); 0 when the points carry no
+  // samples. A series of fewer than kShortSeries points is too short for its noise model (the
+  // autocorrelation is then unknown within +-0.5, and two close steps spoil most of its
+  // differences): its tests use at most the larger of this and SeriesNoise.
+  double run_noise = 0;
 };
+
+// See DetectOptions::run_noise.
+inline constexpr size_t kShortSeries = 30;
 
 // The minimum effect is at least this many times SeriesNoise, so noise never alerts.
 inline constexpr double kNoiseToEffect = 1.5;

@@ -14,7 +14,7 @@
 namespace perfledger::analysis {
 namespace {
 
-// The running median spans 2 * kMedianHalfWidth + 1 points.
+// The running median spans at most 2 * kMedianHalfWidth + 1 points.
 constexpr size_t kMedianHalfWidth = 3;
 // Refinement sweeps at most this often before it settles (it almost always does in 1-2).
 constexpr int kMaxRefineSweeps = 8;
@@ -153,14 +153,17 @@ std::vector<size_t> GreedySplits(std::span<const Candidate> candidates, double s
   return {taken.begin(), taken.end()};
 }
 
-std::vector<double> Winsorize(std::span<const double> logs, double clip) {
-  static_assert(kMedianHalfWidth == 3, "the median network is of 7 values");
+std::vector<double> Winsorize(std::span<const double> logs, double clip, size_t m) {
+  // A stretch of m points must hold the majority of the window centred in it, or the clipping
+  // would take a change of the shortest length allowed for an outlier burst: 2m - 1 points at
+  // most (5 for the default of 3), 7 at most (a burst of 3 outliers is clipped).
+  const size_t half = std::clamp<size_t>(m, 2, kMedianHalfWidth + 1) - 1;
   const size_t n = logs.size();
   std::vector<double> out(n);
-  // Near the ends the window is cut: a sorted copy of it.
-  auto edge = [&](size_t i) {
-    const size_t begin = i >= kMedianHalfWidth ? i - kMedianHalfWidth : 0;
-    const size_t end = std::min(n, i + kMedianHalfWidth + 1);
+  // Near the ends, or for a window other than 7, a sorted copy of the window.
+  auto sorted = [&](size_t i) {
+    const size_t begin = i >= half ? i - half : 0;
+    const size_t end = std::min(n, i + half + 1);
     double window[2 * kMedianHalfWidth + 1] = {};
     size_t size = 0;
     for (size_t j = begin; j < end && size < std::size(window); ++j) window[size++] = logs[j];
@@ -172,8 +175,8 @@ std::vector<double> Winsorize(std::span<const double> logs, double clip) {
   };
   for (size_t i = 0; i < n; ++i) {
     double center = 0;
-    if (i < kMedianHalfWidth || i + kMedianHalfWidth >= n) {
-      center = edge(i);
+    if (half != 3 || i < half || i + half >= n) {
+      center = sorted(i);
     } else {
       // The median of 7 by a network of 13 compare-exchanges, without branches (Devillard,
       // "Fast median search: an ANSI C implementation", 1998, opt_med7).

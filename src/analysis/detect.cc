@@ -43,6 +43,17 @@ double TwoSidedZ(double p) {
 // step.
 constexpr size_t kYoungSide = 2;
 
+// The within-run spread of a sample pooled over the points (root mean square), or 0 when a
+// point carries fewer than 2 samples.
+double PooledSpread(const std::vector<SeriesPoint>& points) {
+  double sum = 0;
+  for (const SeriesPoint& p : points) {
+    if (!(p.spread > 0) || p.n < 2) return 0;
+    sum += p.spread * p.spread;
+  }
+  return points.empty() ? 0 : std::sqrt(sum / static_cast<double>(points.size()));
+}
+
 struct YoungStep {
   size_t index = 0;
   double confidence = 0;
@@ -132,6 +143,7 @@ SeriesDetection DetectInSeries(const Series& series, const SeriesDetectOptions& 
   detect.min_effect = std::max(options.min_effect, kNoiseToEffect * out.noise);
   detect.alpha = options.alpha;
   detect.min_segment = min_segment;
+  detect.run_noise = PooledSpread(points);
   std::vector<ChangePoint> found = DetectChanges(medians, detect);
   // Steps with fewer than min_segment points on one side, at the newest and oldest points.
   // The false alarms of a series of pure noise are shared: half each for the segmentation

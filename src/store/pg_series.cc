@@ -25,8 +25,11 @@ using base::Status;
 namespace {
 
 // The columns of PointRows' rows.
-enum PointColumn : size_t { kSeries, kT, kRun, kMedian, kSpread, kMin, kMax, kN, kRuns, kPooled };
-constexpr std::string_view kFullColumns = ", spread, min, max, n, runs, pooled";
+// Spread and sample count always (detection tests a young series' steps with them), the rest
+// unless medians_only.
+enum PointColumn : size_t { kSeries, kT, kRun, kMedian, kSpread, kN, kMin, kMax, kRuns, kPooled };
+constexpr std::string_view kMedianColumns = ", spread, n";
+constexpr std::string_view kFullColumns = ", spread, n, min, max, runs, pooled";
 
 // How many series the next statement reads the points of: about kBatchRows rows, by the
 // points per series seen so far. The rows of one statement are held in memory at once, and a
@@ -219,7 +222,7 @@ Status PgStore::ForEachSeries(const SeriesQuery& query,
       }
       return &it->second;
     };
-    const std::string_view columns = query.medians_only ? "" : kFullColumns;
+    const std::string_view columns = query.medians_only ? kMedianColumns : kFullColumns;
     // One series is filled at a time, in place: a point's strings are assigned into those of
     // the series before, so a long series costs no allocation per point. A callee that keeps
     // a series moves it out; the next one is then built afresh.
@@ -250,16 +253,15 @@ Status PgStore::ForEachSeries(const SeriesQuery& query,
           core::SeriesPoint& p = points[n++];
           order.push_back(PgToInt(row, kT));
           p.median = PgToReal(row, kMedian);
+          p.spread = PgToReal(row, kSpread);
+          p.n = PgToInt(row, kN);
           if (query.medians_only) {
-            p.spread = p.min = p.max = 0;
-            p.n = 0;
+            p.min = p.max = 0;
             p.runs = 0;
             p.pooled_run_ids.clear();
           } else {
-            p.spread = PgToReal(row, kSpread);
             p.min = PgToReal(row, kMin);
             p.max = PgToReal(row, kMax);
-            p.n = PgToInt(row, kN);
             p.runs = static_cast<int>(PgToInt(row, kRuns));
             if (!PgIsNull(row, kPooled)) {
               p.pooled_run_ids = base::Split(PgToText(row, kPooled), ',');

@@ -492,7 +492,7 @@ Status SqliteStore::ForEachSeries(const SeriesQuery& query,
     // it measured.
     const std::string sql =
         fmt::format("SELECT t, median, run{} FROM points WHERE series = ?1 {}",
-                    query.medians_only ? "" : ", spread, min, max, n, runs, pooled",
+                    query.medians_only ? ", spread, n" : ", spread, n, min, max, runs, pooled",
                     query.last_points ? "ORDER BY t DESC, run DESC LIMIT ?2" : "ORDER BY t, run");
     ASSIGN_OR_RETURN(Stmt * pts, Prepared(sql));
     ASSIGN_OR_RETURN(
@@ -568,16 +568,15 @@ Status SqliteStore::ForEachSeries(const SeriesQuery& query,
         core::SeriesPoint& p = points[n++];
         order.push_back(t);
         p.median = median;
+        p.spread = spread;
+        p.n = samples;
         if (query.medians_only) {
-          p.spread = p.min = p.max = 0;
-          p.n = 0;
+          p.min = p.max = 0;
           p.runs = 0;
           p.pooled_run_ids.clear();
         } else {
-          p.spread = spread;
           p.min = min;
           p.max = max;
-          p.n = samples;
           p.runs = static_cast<int>(runs_n);
           if (pooled) {
             p.pooled_run_ids = base::Split(*pooled, ',');
@@ -622,8 +621,8 @@ Status SqliteStore::ForEachSeries(const SeriesQuery& query,
         Status added = add_staged(t, run);
         if (added.ok()) {
           const bool full = !query.medians_only;
-          added = add(t, run, pts->Double(1), full ? pts->Double(3) : 0, full ? pts->Double(4) : 0,
-                      full ? pts->Double(5) : 0, full ? pts->Int(6) : 0, full ? pts->Int(7) : 0,
+          added = add(t, run, pts->Double(1), pts->Double(3), full ? pts->Double(5) : 0,
+                      full ? pts->Double(6) : 0, pts->Int(4), full ? pts->Int(7) : 0,
                       full ? pts->OptText(8) : std::nullopt);
         }
         if (!added.ok()) {

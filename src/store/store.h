@@ -51,8 +51,8 @@ struct SeriesQuery {
   bool with_points = true;
   // Only each series' newest points, this many (a window for incremental work).
   std::optional<int64_t> last_points;
-  // Points with their median and run (sha, range, time, fingerprint...) only: spread, min,
-  // max, n and runs are 0 and pooled_run_ids empty. What change detection reads.
+  // Points with their median, spread, sample count and run (sha, range, time, fingerprint...)
+  // only: min, max and runs are 0 and pooled_run_ids empty. What change detection reads.
   bool medians_only = false;
 };
 

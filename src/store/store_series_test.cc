@@ -199,8 +199,10 @@ TEST_P(StoreTest, TheNewestPointsAndMediansOnlyAreTheFullSeriesTail) {
           EXPECT_EQ(got[i].range_from, want.range_from);
           EXPECT_EQ(got[i].commit_time, want.commit_time);
           EXPECT_EQ(got[i].fingerprint, want.fingerprint);
+          // Spread and sample count either way: detection tests young steps with them.
+          EXPECT_EQ(got[i].spread, want.spread);
+          EXPECT_EQ(got[i].n, want.n);
           if (medians_only) {
-            EXPECT_EQ(got[i].n, 0);
             EXPECT_EQ(got[i].runs, 0);
             EXPECT_TRUE(got[i].pooled_run_ids.empty());
           } else {
