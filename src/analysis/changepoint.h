@@ -31,9 +31,10 @@
 //     smooth shifts in one direction make one drift (with the weak steps next to it);
 //     regular alternating moves at a season's scale are nothing; a change of the spread is a
 //     noise change (its own segmentation, changepoint_spread.cc).
-// Cost: O(n log n) time, O(n) memory (figures: bench/run_detect_corpus_bench.sh). A change needs
-// at least about 4 points on its short side: a shorter excursion is indistinguishable from a
-// burst of outliers and is clipped away.
+// Cost: O(n log n) time, O(n) memory (figures: bench/run_detect_corpus_bench.sh). In a series
+// of kShortSeries points or more, a change needs at least about 4 points on its short side: a
+// shorter excursion is indistinguishable from a burst of outliers and is clipped away. A shorter
+// series keeps excursions of min_segment points.
 #pragma once
 
 #include <cstddef>
@@ -78,7 +79,8 @@ struct DetectOptions {
   double run_noise = 0;
 };
 
-// See DetectOptions::run_noise.
+// See DetectOptions::run_noise. A series this short also clips its outliers around a running
+// median of 2 min_segment - 1 points rather than 7, so a stretch of min_segment points stays.
 inline constexpr size_t kShortSeries = 30;
 
 // The minimum effect is at least this many times SeriesNoise, so noise never alerts.

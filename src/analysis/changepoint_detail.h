@@ -85,8 +85,8 @@ std::vector<Candidate> BestSplits(const Cusum& cusum, size_t n, size_t m, double
 // taken before lies inside the interval. Sorted by position.
 std::vector<size_t> GreedySplits(std::span<const Candidate> candidates, double statistic);
 
-// logs clipped to within `clip` of their running median: of 7 points, or 2m - 1 when a segment
-// may be shorter than 4 points (m, the minimum segment, below 4).
+// logs clipped to within `clip` of their running median: of 7 points, or in a series of fewer
+// than kShortSeries points of 2m - 1 when m (the minimum segment) is below 4.
 std::vector<double> Winsorize(std::span<const double> logs, double clip, size_t m);
 
 // What the level search tests against.

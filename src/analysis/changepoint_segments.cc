@@ -154,11 +154,14 @@ std::vector<size_t> GreedySplits(std::span<const Candidate> candidates, double s
 }
 
 std::vector<double> Winsorize(std::span<const double> logs, double clip, size_t m) {
-  // A stretch of m points must hold the majority of the window centred in it, or the clipping
-  // would take a change of the shortest length allowed for an outlier burst: 2m - 1 points at
-  // most (5 for the default of 3), 7 at most (a burst of 3 outliers is clipped).
-  const size_t half = std::clamp<size_t>(m, 2, kMedianHalfWidth + 1) - 1;
+  // In a short series a stretch of m points must hold the majority of the window centred in
+  // it, or the clipping would take a change of the shortest length allowed for an outlier
+  // burst: 2m - 1 points (5 for the default of 3). A longer series keeps 7, so that a burst of
+  // 3 outliers is clipped (a spike of 3 commits in a history of hundreds is more likely than
+  // two steps 3 commits apart).
   const size_t n = logs.size();
+  const size_t half =
+      n < kShortSeries ? std::clamp<size_t>(m, 2, kMedianHalfWidth + 1) - 1 : kMedianHalfWidth;
   std::vector<double> out(n);
   // Near the ends, or for a window other than 7, a sorted copy of the window.
   auto sorted = [&](size_t i) {

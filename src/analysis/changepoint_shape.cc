@@ -2,6 +2,7 @@
 // part of a drift (one flat-ramp-flat move, trend.h), or a part of an oscillation (nothing).
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "analysis/changepoint_detail.h"
 #include "analysis/season.h"
@@ -247,6 +248,7 @@ std::vector<ChangePoint> Classify(std::span<const double> values, std::span<cons
   // step. The ramp is then fitted again with it.
   std::vector<ChangePoint> drifts;
   std::vector<double> smooth;
+  std::optional<LocalFits> clipped_fits;  // fits holds smooth's once Drifts ran
   for (int pass = 0;; ++pass) {
     drifts = Drifts(shifts, tests, abrupt, oscillation, clipped, ctx, &smooth, &fits);
     if (pass == kMaxAbsorbPasses) break;
@@ -261,8 +263,20 @@ std::vector<ChangePoint> Classify(std::span<const double> values, std::span<cons
         const size_t at = shifts[i].index;
         const bool inside = at + near >= d.first && at <= d.last + near;
         const bool next_to = (i + 1 < count && in_drift(i + 1)) || (i > 0 && in_drift(i - 1));
-        if (abrupt[i] && !strong[i] && (inside || next_to) &&
-            (shifts[i].after > shifts[i].before) == (d.after > d.before)) {
+        const bool along = (shifts[i].after > shifts[i].before) == (d.after > d.before);
+        // A strong step inside the ramp was strong beside lines fitted over stretches the
+        // ramp's curve bends (the steep middle of an S-shaped drift): tested again beside
+        // lines over up to the drift's length / kDriftEnds either side, within the ramp, where
+        // a smooth curve is nearly straight and a real jump still shows.
+        bool strong_here = strong[i];
+        const size_t from = std::max(d.first, at > near ? at - near : 0);
+        const size_t to = std::min(d.last + 1, at + near);
+        if (abrupt[i] && strong[i] && along && from + ctx.m <= at && at + ctx.m <= to) {
+          if (!clipped_fits) clipped_fits.emplace(clipped);
+          const LocalFits::StepTest local = clipped_fits->TestStep(from, at, to);
+          strong_here = std::abs(local.jump) >= kStrongZ * local.jump_se * ctx.scale;
+        }
+        if (abrupt[i] && !strong_here && (inside || next_to) && along) {
           abrupt[i] = false;
           absorbed = true;
         }
