@@ -107,9 +107,14 @@ for r, who in zip(hf, ("perfledger detect", "asv reference")):
     print(f"  {who:18s} {r['mean']:.3f} s ± {r['stddev']:.3f} (median {r['median']:.3f} s)")
 print(f"  ratio: {hf[1]['mean'] / hf[0]['mean']:.0f}x")
 try:
+    import hashlib
     ours = json.loads(sys.argv[4])
-    print("  perfledger detect found:", [(c.get("kind"), c.get("count"), round(c["change"], 3))
-                                        for c in ours.get("changes", [])])
+    # The commits were named sha1("corpus-<index>") above: each change's first commit after it,
+    # as an index, to set beside the truth.
+    index_of = {hashlib.sha1(f"corpus-{i}".encode()).hexdigest(): i for i in range(100_000)}
+    print("  perfledger detect found (kind, index, change):",
+          [(c.get("kind"), index_of.get(c.get("commit_range", {}).get("to")), round(c["change"], 3))
+           for c in ours.get("changes", [])])
 except (ValueError, KeyError):
     print("  perfledger detect output:", sys.argv[4][:300])
 print("  asv reference found (indexes):", json.loads(sys.argv[5])["changes"])

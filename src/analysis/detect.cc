@@ -261,6 +261,9 @@ AlertMatch MatchAlert(const Series& series, const DetectedChange& change,
   for (const KnownAlert& a : known) {
     if (a.key != change.key) continue;
     if ((a.kind == ChangeKind::kEnvironment) != (change.kind == ChangeKind::kEnvironment)) continue;
+    // A change of the spread and one of the level are different findings even where their
+    // ranges overlap: neither absorbs (or narrows) the other's alert.
+    if ((a.kind == ChangeKind::kNoise) != (change.kind == ChangeKind::kNoise)) continue;
     if (a.from == change.from && a.to == change.to) return {AlertMatch::Action::kExisting, a.id};
     const auto af = position(a.from), at = position(a.to);
     if (!cf || !ct || !af || !at) continue;

@@ -283,6 +283,14 @@ TEST(DetectTest, MatchingNewChangesAgainstKeptAlerts) {
   KnownAlert other_series = same;
   other_series.key.platform = "mac";
   EXPECT_EQ(MatchAlert(s, c, {other_series}).action, AlertMatch::Action::kNew);
+  // A noise change over a kept regression's range is a finding of its own, and the other way.
+  KnownAlert noise_over = overlapping;
+  noise_over.kind = ChangeKind::kNoise;
+  EXPECT_EQ(MatchAlert(s, c, {noise_over}).action, AlertMatch::Action::kNew);
+  DetectedChange spread = c;
+  spread.kind = ChangeKind::kNoise;
+  EXPECT_EQ(MatchAlert(s, spread, {overlapping}).action, AlertMatch::Action::kNew);
+  EXPECT_EQ(MatchAlert(s, spread, {noise_over}).action, AlertMatch::Action::kExisting);
 }
 
 TEST(IndexTest, GeometricMeanOfRatiosFromTheEpochsFirstCompleteRun) {
