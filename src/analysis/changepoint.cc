@@ -25,6 +25,14 @@ constexpr size_t kResidualCheckPoints = 1000;
 // than without the check; 4 loses clear steps in 40-point white series.
 constexpr double kResidualPhiMargin = 3.5;
 
+// The Gaussian efficiency of a median absolute deviation (Rousseeuw & Croux, "Alternatives to
+// the median absolute deviation", JASA 88, 1993): a robust spread of n values is about as good
+// as a standard deviation from 0.37 n.
+constexpr double kRobustEfficiency = 0.37;
+// A short series' own noise is taken this many relative errors above its estimate (see
+// LevelSearch): the one-sided 90% point.
+constexpr double kShortScaleMargin = 1.28;
+
 // Median absolute successive difference of `logs`, as a standard deviation (see SeriesNoise).
 double NoiseOfLogs(std::span<const double> logs) {
   if (logs.size() < 3) return 0;
@@ -107,9 +115,14 @@ class LevelSearch {
     double noise = model.sigma > 0 ? model.sigma : TestScale(logs);
     double long_run = model.sigma > 0 ? model.long_run : noise;
     // A short series with samples behind its points: the samples bound the scale (see
-    // DetectOptions::run_noise), the series' own successive differences from below.
+    // DetectOptions::run_noise), the series' own successive differences from below, at the
+    // upper end of their uncertainty (a robust spread of n - 1 differences is worth
+    // kRobustEfficiency (n - 1) degrees of freedom: its relative error is 1 / sqrt(2 df), 34%
+    // at 13 points; taken kShortScaleMargin errors up, so that a low estimate does not alert).
     if (n < kShortSeries && options.run_noise > 0) {
-      const double bound = std::max(options.run_noise, TestScale(logs));
+      const double df = kRobustEfficiency * static_cast<double>(n - 1);
+      const double bound = std::max(options.run_noise,
+                                    TestScale(logs) * (1 + kShortScaleMargin / std::sqrt(2 * df)));
       long_run = std::min(long_run, bound);
       noise = std::min(noise, bound);
     }

@@ -9,8 +9,11 @@
 //     barely move it; tests use its long-run deviation. In a series of up to 1,000 points,
 //     where phi is uncertain, it is checked on the residuals of the segments found at the
 //     white-noise scale (changepoint.cc, LevelSearch), so that a white series whose estimate
-//     comes out high still shows its steps. Every value is clipped to within 1.5 noise
-//     deviations of a running median of 7, so no outlier weighs more than a bounded amount.
+//     comes out high still shows its steps. A series of fewer than kShortSeries points is too
+//     short for the model: where its points carry samples, the samples' spread bounds the
+//     scale (DetectOptions::run_noise). Every value is clipped to within 1.5 noise deviations
+//     of a running median of 7 (of 2 min_segment - 1 in a short series), so no outlier weighs
+//     more than a bounded amount.
 //     Where the noise looks autocorrelated (or the search finds a shift), a periodic
 //     component of a daily or weekly load is looked for and taken out first (season.h);
 //  2. candidates: the CUSUM (two-sample z) statistic of every split of a fixed, deterministic

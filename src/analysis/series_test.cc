@@ -259,6 +259,50 @@ TEST(DetectTest, YoungSeriesWithoutAStepStayQuiet) {
   EXPECT_TRUE(summaries.changes.empty());
 }
 
+// The demo's BM_IndexLookup cpu_time on gcc -O0 (scripts/demo.sh on this VM, 2026-12-06, the
+// harness's 5 samples per run, in ns): 7 commits at 120 us, the regression (1.1-1.9 ms, the
+// runs disagreeing by 2x), the fix 3 commits later (0.3-0.55 ms). 13 points are too few for
+// the series' noise model, and the two steps spoil most of its differences: before the runs'
+// samples bounded the scale of a short series, detect found neither step.
+TEST(DetectTest, TheDemosTwoStepsThreeCommitsApartAreFoundWithTheRunsSamples) {
+  const std::vector<std::vector<double>> runs = {
+      {154632, 136538, 115212, 116140, 116988},      {121864, 120990, 120937, 120235, 121477},
+      {156383, 146749, 118809, 121269, 123487},      {153834, 150777, 118768, 119154, 118007},
+      {117264, 120298, 118651, 117668, 119296},      {120227, 121211, 120912, 119633, 118785},
+      {120492, 118171, 116505, 117133, 120545},      {1106938, 1076603, 1086392, 924940, 883139},
+      {1997187, 1863812, 1952220, 1283186, 1269198}, {906054, 903814, 905669, 899982, 892766},
+      {563787, 554781, 568359, 542447, 379779},      {354592, 353294, 542682, 544212, 530748},
+      {295750, 288753, 292889, 298793, 296383}};
+  SeriesBuilder b;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    b.Add(MakeRun({static_cast<int>(i + 1), {{"a", runs[i]}}}));
+  }
+  SeriesDetection d = DetectInSeries(b.Finish().at(0), {.min_effect = 0.2});
+  ASSERT_EQ(d.changes.size(), 2u);
+  EXPECT_EQ(d.changes[0].kind, ChangeKind::kRegression);
+  EXPECT_EQ(d.changes[0].to, Sha(8));
+  EXPECT_GT(d.changes[0].change, 5);
+  EXPECT_EQ(d.changes[1].kind, ChangeKind::kImprovement);
+  EXPECT_EQ(d.changes[1].to, Sha(11));
+  EXPECT_LT(d.changes[1].change, -0.4);
+}
+
+TEST(DetectTest, ShortSeriesWithSamplesAndNoStepStayQuiet) {
+  // A/A, 9-29 commits, where the runs' samples bound the scale: run-to-run noise as large as
+  // the within-run noise, and twice as large (then the series' own successive differences
+  // set the scale). Both tests share alpha = 1% per series: at most 2% of 1,000 series alert.
+  for (const double between : {0.02, 0.04}) {
+    int alarms = 0;
+    for (uint64_t seed = 1; seed <= 1000; ++seed) {
+      const int n = 9 + static_cast<int>(seed % 21);
+      alarms += !DetectInSeries(SampledSeries(seed, n, 0, 0, 0.02, between)).changes.empty();
+    }
+    std::printf("A/A, 9-29 commits, run-to-run noise %.0f%%: %d of 1000 series alert\n",
+                100 * between, alarms);
+    EXPECT_LE(alarms, 20);
+  }
+}
+
 TEST(DetectTest, MatchingNewChangesAgainstKeptAlerts) {
   Series s = StepSeries(30, 16, 0.15);
   DetectedChange c = DetectInSeries(s).changes.at(0);
