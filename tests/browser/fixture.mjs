@@ -154,7 +154,13 @@ export class Fixture {
   // given `webRoot`, from that directory; resolves with the base URL once /healthz answers.
   async serve(webRoot, extra = []) {
     const dashboard = webRoot ? ["--web-root", webRoot] : [];
-    const child = spawn(this.bin, ["--db", this.db, "serve", "--port", "0", ...dashboard, ...extra], {
+    // --idle-timeout 60: the tests block Node's event loop in spawnSync (perfledger plan, token
+    // create) for seconds on a loaded machine, so fetch's pooled keep-alive socket can outlive
+    // the server's 5 s idle timeout unnoticed, and the next POST on it fails ("fetch failed":
+    // the server had closed it). A server that keeps idle connections longer than the client
+    // (undici closes them after 4 s) never closes one under it.
+    const idle = extra.includes("--idle-timeout") ? [] : ["--idle-timeout", "60"];
+    const child = spawn(this.bin, ["--db", this.db, "serve", "--port", "0", ...idle, ...dashboard, ...extra], {
       cwd: this.dir,
       env: localEnv(),
       stdio: ["ignore", "pipe", "pipe"],
