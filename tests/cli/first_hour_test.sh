@@ -17,8 +17,8 @@ block=$(awk '/^<!-- first-hour:/ {armed = 1; next}
              inside {print}' "$readme")
 [ -n "$block" ] || { echo "$readme: no shell block after the first-hour marker"; exit 1; }
 
-# The block makes its own directory (under /tmp); run it with /tmp pointed at a scratch one.
-scratch=$(mktemp -d /tmp/first-hour-test-XXXXXX)
+# The block makes its own directory under /tmp; it runs with /tmp/ read as a scratch directory.
+scratch=$(mktemp -d)
 serve_pid=
 cleanup() {
   if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null || true; fi
@@ -71,11 +71,13 @@ for _ in $(seq 1 200); do
 done
 [ -n "$port" ] || { echo "FAIL: serve did not start:"; cat "$scratch/serve.log"; exit 1; }
 base="http://127.0.0.1:$port"
-curl -fsS "$base/readyz" >/dev/null || { echo "FAIL: /readyz"; exit 1; }
-runs=$(curl -fsS "$base/api/v1/runs")
-count=$(printf '%s' "$runs" | python3 -c 'import json,sys; d=json.load(sys.stdin); r=d["runs"] if isinstance(d,dict) else d; print(len(r))')
+get() { python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=30).read().decode())' "$1"; }
+get "$base/readyz" >/dev/null || { echo "FAIL: /readyz"; exit 1; }
+runs=$(get "$base/api/v1/runs")
+count=$(printf '%s' "$runs" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["runs"]))')
 [ "$count" -eq 2 ] || { echo "FAIL: expected the 2 ingested runs from /api/v1/runs, got $count: $runs"; exit 1; }
-curl -fsS "$base/" | grep -q '<html' || { echo "FAIL: no dashboard at $base/"; exit 1; }
+page=$(get "$base/")
+[[ $page == *"<html"* ]] || { echo "FAIL: no dashboard at $base/"; exit 1; }
 # The store the server reads is the file the block made, in the block's own directory.
 [ -f "$(cat "$scratch/serve.cwd")/perfledger.db" ] || { echo "FAIL: no perfledger.db"; exit 1; }
 kill -TERM "$serve_pid"
