@@ -109,7 +109,17 @@ std::optional<YoungStep> FindYoungStep(const std::vector<SeriesPoint>& points, s
     const double d = sum_after / b - sum_before / a;
     const double z = std::abs(d) / std::sqrt(var_before / (a * a) + var_after / (b * b));
     const bool apart = d > 0 ? lo_after > hi_before : hi_after < lo_before;
-    if (!apart || z < z_crit || std::abs(std::expm1(d)) <= floor) continue;
+    // A step moves every point of the short side: the one nearest the longer side's mean must
+    // be beyond the minimum effect too, or one point alone (a change at the very newest point,
+    // which cannot be placed yet) would pass for a step a point early.
+    const double long_mean = short_after ? sum_before / a : sum_after / b;
+    const double short_nearest = short_after
+                                     ? (d > 0 ? lo_after - long_mean : long_mean - hi_after)
+                                     : (d > 0 ? long_mean - hi_before : lo_before - long_mean);
+    if (!apart || z < z_crit || std::abs(std::expm1(d)) <= floor ||
+        std::expm1(short_nearest) <= floor) {
+      continue;
+    }
     if (!best || z > best_z) {
       best_z = z;
       best = YoungStep{
